@@ -1,0 +1,134 @@
+"""Census 2021 benchmarks: who lives in the force area, by age, ethnicity and sex.
+
+The YAML tables in ``config/census/`` are built from the CSVs in ``../shared/census/``
+by ``python -m insight build-census``; each keeps its source and the population it
+covers, because "share of residents aged 16+" and "share of all residents" differ.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from insight.definition import CONFIG_DIR, DefinitionError
+
+FORCE_AREA = "West Midlands (met county)"
+AGE_BANDS = ["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
+ETHNIC_GROUPS = {"White": "n_white", "Mixed": "n_mixed", "Asian": "n_asian", "Black": "n_black", "Other": "n_other"}
+
+
+@dataclass(frozen=True)
+class CensusTable:
+    table: str
+    title: str
+    population: str
+    source: str
+    groups: tuple[str, ...]
+    areas: dict[str, dict[str, int]]
+
+    def shares(self, area: str) -> dict[str, float]:
+        """Percentage of the area's population in each group."""
+        counts = self.areas[area]
+        total = sum(counts.values())
+        return {g: counts[g] / total * 100 for g in self.groups}
+
+
+@dataclass(frozen=True)
+class Census:
+    tables: dict[str, CensusTable]
+    force_area: str
+    npu_areas: dict[str, str]  # NPU -> local authority
+
+    def area_for(self, npu: str | None) -> str:
+        if npu is None:
+            return self.force_area
+        if npu not in self.npu_areas:
+            raise KeyError(f"no census area is mapped for NPU {npu!r}")
+        return self.npu_areas[npu]
+
+
+def load_census(config_dir: Path | None = None) -> Census:
+    folder = (config_dir or CONFIG_DIR) / "census"
+    with (folder / "areas.yaml").open(encoding="utf-8") as fh:
+        areas = yaml.safe_load(fh)
+    tables = {}
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == "areas.yaml":
+            continue
+        with path.open(encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+        try:
+            table = CensusTable(
+                table=raw["table"],
+                title=raw["title"],
+                population=raw["population"],
+                source=raw["source"],
+                groups=tuple(raw["groups"]),
+                areas={a: {str(g): int(n) for g, n in c.items()} for a, c in raw["areas"].items()},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DefinitionError(f"census/{path.name}: malformed table ({exc!r})") from exc
+        for area, counts in table.areas.items():
+            if set(counts) != set(table.groups):
+                raise DefinitionError(f"census/{path.name}: areas.{area}: groups differ from {list(table.groups)}")
+        tables[table.table] = table
+    return Census(tables, areas["force_area"], dict(areas["npu_areas"]))
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def build_tables(shared_census: Path) -> dict[str, dict]:
+    """The census YAML documents, built from the shared CSVs (counts, not rounded shares)."""
+    age_rows = _rows(shared_census / "age_2021_by_local_authority.csv")
+    eth_rows = _rows(shared_census / "ethnicity_2021_by_local_authority.csv")
+    everyone = [r for r in age_rows if r["sex"] == "All persons"]
+    age = {
+        "table": "age",
+        "title": "Age group",
+        "population": "usual residents aged 16 and over",
+        "source": everyone[0]["source"],
+        "groups": AGE_BANDS,
+        "areas": {r["area_name"]: {b: int(r[f"n_{b}"]) for b in AGE_BANDS} for r in everyone},
+    }
+    gender_areas: dict[str, dict[str, int]] = {}
+    for r in age_rows:
+        if r["sex"] in ("Female", "Male"):
+            gender_areas.setdefault(r["area_name"], {})[r["sex"]] = int(r["pop_16plus"])
+    gender = {
+        "table": "gender",
+        "title": "Sex (Census 2021 records female/male only)",
+        "population": "usual residents aged 16 and over, by sex",
+        "source": everyone[0]["source"],
+        "groups": ["Female", "Male"],
+        "areas": gender_areas,
+    }
+    ethnicity = {
+        "table": "ethnicity",
+        "title": "Ethnic group (broad)",
+        "population": "all usual residents, all ages (no 16+ table was available)",
+        "source": eth_rows[0]["source"],
+        "groups": list(ETHNIC_GROUPS),
+        "areas": {r["area_name"]: {g: int(r[c]) for g, c in ETHNIC_GROUPS.items()} for r in eth_rows},
+    }
+    return {"age": age, "gender": gender, "ethnicity": ethnicity}
+
+
+def write_tables(shared_census: Path, config_dir: Path | None = None) -> list[Path]:
+    folder = (config_dir or CONFIG_DIR) / "census"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, doc in build_tables(shared_census).items():
+        path = folder / f"{name}.yaml"
+        header = f"# Built by `python -m insight build-census` from {shared_census.name}/; do not edit by hand.\n"
+        path.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,351 @@
+"""Headless command line: ``python -m insight ingest|report|represent|check-config|...``.
+
+It calls exactly the functions the app pages call. Exit 0 on success, 1 when input is
+rejected (with a message on stderr), 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from insight import metrics
+from insight.census import load_census, write_tables
+from insight.definition import Definition, DefinitionError, load_definitions
+from insight.ingest import ExportError, IngestResult, ingest_file
+from insight.periods import check_period
+from insight.representation import representation
+from insight.store import Store, StoreError
+
+
+class Rejected(Exception):
+    """Input the command cannot accept: exit 1 with this message."""
+
+
+class UsageError(Exception):
+    """A wrong option value: exit 2 with this message."""
+
+
+def round1(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def report_json_rows(result: pl.DataFrame) -> list[dict]:
+    rows = []
+    for r in result.iter_rows(named=True):
+        rows.append(
+            {
+                "aspect": r["aspect"],
+                "group": r["group"],
+                "base": r["base"],
+                "positive": r["positive"],
+                "pct": round1(r["pct"]),
+                "ci_low": round1(r["ci_low"]),
+                "ci_high": round1(r["ci_high"]),
+                "status": r["status"],
+                "previous_period": r["previous_period"],
+                "change_pp": round1(r["change_pp"]),
+                "p_value": None if r["p_value"] is None else round(r["p_value"], 4),
+                "significant": r["significant"],
+            }
+        )
+    return rows
+
+
+def _emit(rows: list[dict], fmt: str, payload: dict, out: object = None) -> None:
+    out = out or sys.stdout
+    if fmt == "json":
+        print(json.dumps(payload, indent=2), file=out)  # type: ignore[arg-type]
+        return
+    frame = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+    if fmt == "csv":
+        out.write(frame.write_csv())  # type: ignore[attr-defined]
+        return
+    heading = "  ".join(f"{k}={v}" for k, v in payload.items() if k not in ("rows",) and v is not None)
+    print(heading, file=out)  # type: ignore[arg-type]
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True,
+                   tbl_hide_column_data_types=True, tbl_formatting="ASCII_MARKDOWN"):  # fmt: skip
+        print(frame, file=out)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _definition(name: str) -> Definition:
+    definitions = load_definitions()
+    if name not in definitions:
+        raise UsageError(f"unknown dataset {name!r}; choose from {', '.join(definitions)}")
+    return definitions[name]
+
+
+def _held(store: Store, definition: Definition) -> pl.DataFrame:
+    frame = store.read(definition)
+    if frame is None or frame.height == 0:
+        raise Rejected(
+            f"no {definition.dataset} data is held in {store.data_dir}; "
+            f"import an export first: python -m insight ingest {definition.dataset} FILE"
+        )
+    return frame
+
+
+def _period(frame: pl.DataFrame, definition: Definition, period: str | None) -> str:
+    if period is None:
+        latest = metrics.latest_period(frame)
+        assert latest is not None
+        return latest
+    try:
+        period = check_period(period, definition.period.granularity)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    held = metrics.periods(frame)
+    if period not in held:
+        raise Rejected(f"no {definition.dataset} responses for {period}; periods held: {', '.join(held)}")
+    return period
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    definition = _definition(args.dataset)
+    store = Store(args.data_dir)
+    if args.volumes:
+        from insight.volumes import ingest_volumes
+
+        for path in args.volumes:
+            n = ingest_volumes(Path(path), definition, store)
+            print(f"{Path(path).name}: {n} month(s) of volumes held for {definition.dataset}")
+    results: list[tuple[Path, IngestResult]] = []
+    for name in args.files:
+        path = Path(name)
+        if not path.exists():
+            raise Rejected(f"{name}: no such file")
+        try:
+            result = ingest_file(path, definition)
+        except ExportError as exc:
+            raise Rejected(f"{path.name}: {exc}") from exc
+        report = result.report
+        if report.missing_columns:
+            raise Rejected(report.describe() + "\nNothing was imported.")
+        if not report.ok and not args.skip_invalid:
+            raise Rejected(
+                report.describe()
+                + "\nNothing was imported. Correct the file, or import the valid rows with --skip-invalid."
+            )
+        results.append((path, result))
+    for path, result in results:
+        report = result.report
+        rejected_file = None
+        if result.rejected.height:
+            rejected_file = str(store.write_rejected(definition.dataset, result.rejected, path.name))
+            print(report.describe(limit=5), file=sys.stderr)
+            print(f"{report.invalid_rows} invalid row(s) were not imported; they are in {rejected_file}", file=sys.stderr)
+        record = store.upsert(
+            definition,
+            result.frame,
+            file_name=path.name,
+            sha256=report.sha256,
+            rows_read=report.rows_read,
+            rejected=report.invalid_rows,
+            rejected_file=rejected_file,
+        )
+        print(
+            f"{path.name}: {record.rows_read} rows read; {record.new} new, {record.updated} updated, "
+            f"{record.unchanged} already held, {record.rejected} rejected; periods {record.periods or '-'}"
+        )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    definition = _definition(args.dataset)
+    if definition.kind != "survey":
+        raise UsageError(f"{definition.dataset} is a membership list with no questions; use `represent`")
+    if args.by and args.by not in definition.dimensions:
+        raise UsageError(f"{definition.dataset} has no dimension {args.by!r}; choose from {', '.join(definition.dimensions)}")
+    frame = _held(Store(args.data_dir), definition)
+    period = _period(frame, definition, args.period)
+    result = metrics.satisfaction(frame, definition, period=period, by=args.by)
+    rows = report_json_rows(result)
+    payload = {"dataset": definition.dataset, "period": period, "by": args.by, "rows": rows}
+    _emit(rows, args.format, payload)
+    return 0
+
+
+def cmd_represent(args: argparse.Namespace) -> int:
+    definition = _definition(args.dataset)
+    if args.by not in definition.dimensions:
+        raise UsageError(f"{definition.dataset} has no dimension {args.by!r}; choose from {', '.join(definition.dimensions)}")
+    frame = _held(Store(args.data_dir), definition)
+    period = _period(frame, definition, args.period) if args.period else None
+    rep = representation(frame, definition, load_census(), by=args.by, period=period, npu=args.npu)
+    rows = [
+        {k: (round1(v) if k in ("share", "census_share", "gap_pp") else v) for k, v in r.items()}
+        for r in rep.rows.iter_rows(named=True)
+    ]
+    payload = {
+        "dataset": definition.dataset,
+        "by": args.by,
+        "period": rep.period,
+        "npu": rep.npu,
+        "census_area": rep.area,
+        "census_population": rep.population,
+        "stated": rep.stated,
+        "not_stated": rep.not_stated,
+        "status": rep.status,
+        "rows": rows,
+    }
+    _emit(rows, args.format, payload)
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        definitions = load_definitions()
+        census = load_census()
+    except DefinitionError as exc:
+        raise Rejected(str(exc)) from exc
+    problems = []
+    for d in definitions.values():
+        for dim in d.dimensions.values():
+            if dim.census and dim.census not in census.tables:
+                problems.append(f"{d.dataset}.yaml: dimensions.{dim.key}.census: no census table {dim.census!r}")
+            if dim.census in census.tables:
+                extra = set(census.tables[dim.census].groups) - set(dim.groups)
+                if extra:
+                    problems.append(f"{d.dataset}.yaml: dimensions.{dim.key}: census groups {sorted(extra)} missing")
+            if dim.area:
+                unmapped = set(dim.groups) - set(census.npu_areas)
+                if unmapped:
+                    problems.append(f"{d.dataset}.yaml: dimensions.{dim.key}: no census area for {sorted(unmapped)}")
+    if problems:
+        raise Rejected("\n".join(problems))
+    for d in definitions.values():
+        print(
+            f"{d.dataset}: {d.title} ({d.kind}, {d.period.granularity}ly): "
+            f"{len(d.questions)} question(s), {len(d.dimensions)} dimension(s)"
+        )
+    print(f"census: {', '.join(f'{t.table} ({t.population})' for t in census.tables.values())}")
+    print("config OK")
+    return 0
+
+
+def cmd_build_census(args: argparse.Namespace) -> int:
+    for path in write_tables(Path(args.source)):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_make_samples(args: argparse.Namespace) -> int:
+    from insight.samples import write_samples
+
+    for path in write_samples(Path(args.out) if args.out else None):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_validity(args: argparse.Namespace) -> int:
+    from insight.validity import validity, validity_json
+
+    definition = _definition(args.dataset)
+    store = Store(args.data_dir)
+    frame = _held(store, definition)
+    period = _period(frame, definition, args.period)
+    v = validity(frame, definition, store.read_volumes(definition), period=period)
+    payload = validity_json(v)
+    _emit([payload], args.format, payload)
+    return 0
+
+
+def cmd_themes(args: argparse.Namespace) -> int:
+    from insight.themes import load_themes, theme_counts
+
+    definition = _definition(args.dataset)
+    if not definition.free_text:
+        raise UsageError(f"{definition.dataset} has no free-text column")
+    frame = _held(Store(args.data_dir), definition)
+    period = _period(frame, definition, args.period)
+    counts = theme_counts(frame, definition, load_themes(), period=period)
+    rows = [{"theme": r["theme"], "comments": r["comments"], "share": round1(r["share"])} for r in counts.iter_rows(named=True)]
+    payload = {"dataset": definition.dataset, "period": period, "rows": rows}
+    _emit(rows, args.format, payload)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m insight", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    formats = ["table", "json", "csv"]
+
+    def data_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", help="store folder (default $INSIGHT_DATA_DIR or data/store/)")
+
+    p = sub.add_parser("ingest", help="import survey exports into the store")
+    p.add_argument("dataset")
+    p.add_argument("files", nargs="*", metavar="FILE")
+    p.add_argument("--skip-invalid", action="store_true", help="import valid rows; write rejected rows to a file")
+    p.add_argument("--volumes", action="append", metavar="FILE", help="monthly contact volumes file")
+    data_dir(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("report", help="positive share by aspect (optionally by a dimension)")
+    p.add_argument("dataset")
+    p.add_argument("--period")
+    p.add_argument("--by")
+    p.add_argument("--format", choices=formats, default="table")
+    data_dir(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("represent", help="who responded against the census")
+    p.add_argument("dataset")
+    p.add_argument("--by", required=True)
+    p.add_argument("--period")
+    p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")
+    p.add_argument("--format", choices=formats, default="table")
+    data_dir(p)
+    p.set_defaults(func=cmd_represent)
+
+    p = sub.add_parser("validity", help="responses, response rate and margin of error")
+    p.add_argument("dataset")
+    p.add_argument("--period")
+    p.add_argument("--format", choices=formats, default="table")
+    data_dir(p)
+    p.set_defaults(func=cmd_validity)
+
+    p = sub.add_parser("themes", help="free-text comments by theme")
+    p.add_argument("dataset")
+    p.add_argument("--period")
+    p.add_argument("--format", choices=formats, default="table")
+    data_dir(p)
+    p.set_defaults(func=cmd_themes)
+
+    p = sub.add_parser("check-config", help="validate every survey definition and census table")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("build-census", help="rebuild config/census/*.yaml from the census CSVs")
+    p.add_argument("--source", default=str(Path(__file__).resolve().parents[2] / "shared" / "census"))
+    p.set_defaults(func=cmd_build_census)
+
+    p = sub.add_parser("make-samples", help="write the synthetic sample exports to data/samples/")
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_make_samples)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "ingest" and not args.files and not args.volumes:
+        parser.error("ingest needs at least one FILE (or --volumes FILE)")
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (Rejected, DefinitionError, StoreError) as exc:
+        print(f"rejected: {exc}", file=sys.stderr)
+        return 1

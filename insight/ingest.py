@@ -1,0 +1,435 @@
+"""Turning a messy export into one tidy frame, with a validation report.
+
+One row per response; typed columns (Enum for answer scales and dimensions, Date for
+the response date, text for the period); PII dropped at the door; labels normalised.
+Nothing here prints or writes: the store decides what is kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from insight.definition import NOT_STATED, Definition, normalise_label
+from insight.periods import period_expr
+from insight.redact import mask_pii
+
+# Formats tried after the definition's own: how Excel cells arrive once read as text.
+ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+HEADER_SEARCH_ROWS = 20
+PROBLEM_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "problem": pl.String, "allowed": pl.String}
+
+
+class ExportError(ValueError):
+    """The file cannot be read as an export at all (not a CSV/XLSX, no header row...)."""
+
+
+@dataclass
+class RawTable:
+    """An export read as text: every column a string, header names as in the file."""
+
+    frame: pl.DataFrame
+    header_row: int  # 1-based row of the header in the file, as a spreadsheet numbers it
+    encoding: str
+    blank_rows: int = 0
+
+
+@dataclass
+class ValidationReport:
+    dataset: str
+    file_name: str
+    sha256: str
+    rows_read: int
+    header_row: int
+    encoding: str
+    missing_columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    problems: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROBLEM_SCHEMA))
+    periods: list[str] = field(default_factory=list)
+    blank_rows: int = 0
+
+    @property
+    def invalid_rows(self) -> int:
+        return self.problems["row"].n_unique() if self.problems.height else 0
+
+    @property
+    def valid_rows(self) -> int:
+        return 0 if self.missing_columns else self.rows_read - self.invalid_rows
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing_columns and self.problems.height == 0
+
+    def describe(self, limit: int = 20) -> str:
+        """Plain-words account of what is wrong, for stderr and the upload page."""
+        lines = [f"{self.file_name}: {self.rows_read} rows read for {self.dataset} (header on row {self.header_row})."]
+        if self.missing_columns:
+            lines.append("Missing columns: " + ", ".join(repr(c) for c in self.missing_columns) + ".")
+        if self.problems.height:
+            lines.append(f"{self.invalid_rows} row(s) have problems:")
+            for p in self.problems.head(limit).iter_rows(named=True):
+                line = f"  row {p['row']}, column {p['column']!r}: {p['problem']}"
+                if p["value"] is not None:
+                    line += f" {p['value']!r}"
+                if p["allowed"]:
+                    line += f" (allowed: {p['allowed']})"
+                lines.append(line)
+            if self.problems.height > limit:
+                lines.append(f"  ... and {self.problems.height - limit} more problem(s)")
+        return "\n".join(lines)
+
+
+@dataclass
+class IngestResult:
+    frame: pl.DataFrame  # the valid rows, tidy
+    rejected: pl.DataFrame  # the invalid rows: row, reasons, and their non-PII columns
+    report: ValidationReport
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _decode(data: bytes) -> tuple[bytes, str]:
+    """UTF-8 bytes without BOM, and the encoding the file was in."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:], "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return data, "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace").encode("utf-8"), "cp1252"
+
+
+def _is_header(cells: list[str], expected: set[str] | None) -> bool:
+    names = {normalise_label(c) for c in cells if c and c.strip()}
+    if expected:
+        return len(names & expected) >= min(2, len(expected))
+    return len(names) >= 3
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _read_xlsx(data: bytes, expected: set[str] | None) -> RawTable:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise ExportError(f"not a readable Excel workbook ({exc})") from exc
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header: list[str] | None = None
+    header_row = 0
+    for i, row in enumerate(rows, start=1):
+        cells = [_cell_text(v) or "" for v in row]
+        if _is_header(cells, expected):
+            header, header_row = cells, i
+            break
+        if i >= HEADER_SEARCH_ROWS:
+            break
+    if header is None:
+        raise ExportError("no header row found in the first 20 rows of the first sheet")
+    width = len(header)
+    while width and not header[width - 1]:
+        width -= 1
+    header = header[:width]
+    columns: list[list[str | None]] = [[] for _ in header]
+    row_numbers: list[int] = []
+    blank = 0
+    for i, row in enumerate(rows, start=header_row + 1):
+        cells = [_cell_text(v) for v in row[:width]]
+        if all(c is None for c in cells):
+            blank += 1
+            continue
+        cells += [None] * (width - len(cells))
+        for col, cell in zip(columns, cells, strict=True):
+            col.append(cell)
+        row_numbers.append(i)
+    book.close()
+    names = _unique_names(header)
+    frame = pl.DataFrame({n: pl.Series(n, c, dtype=pl.String) for n, c in zip(names, columns, strict=True)})
+    frame = frame.with_columns(pl.Series("__row", row_numbers, dtype=pl.Int64))
+    return RawTable(frame, header_row, "xlsx", blank)
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in header:
+        name = name or "(unnamed)"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def _read_csv(data: bytes, expected: set[str] | None) -> RawTable:
+    data, encoding = _decode(data)
+    # Find the header among the first lines: the reporting tool may put a title line
+    # and a blank line above it. Title lines never hold quoted line breaks.
+    offset = 0
+    header_row = 0
+    for i in range(HEADER_SEARCH_ROWS):
+        end = data.find(b"\n", offset)
+        line = data[offset : end if end >= 0 else len(data)]
+        cells = next(csv.reader([line.decode("utf-8", errors="replace").rstrip("\r")]), [])
+        if _is_header(cells, expected):
+            header_row = i + 1
+            break
+        if end < 0:
+            break
+        offset = end + 1
+    if not header_row:
+        raise ExportError("no header row found in the first 20 lines")
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(data[offset:]),
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise ExportError(f"not a readable CSV file ({exc})") from exc
+    frame = frame.rename({c: n for c, n in zip(frame.columns, _unique_names(frame.columns), strict=True)})
+    # Rows in which every cell is empty are not responses; count them, don't keep them.
+    numbered = frame.with_row_index("__row", offset=header_row + 1).with_columns(pl.col("__row").cast(pl.Int64))
+    blank = 0
+    if frame.width:
+        is_blank = pl.all_horizontal([pl.col(c).str.strip_chars().fill_null("") == "" for c in frame.columns])
+        numbered = numbered.with_columns(is_blank.alias("__blank"))
+        blank = int(numbered.get_column("__blank").sum())
+        numbered = numbered.filter(~pl.col("__blank")).drop("__blank")
+    return RawTable(numbered, header_row, encoding, int(blank))
+
+
+def read_export(data: bytes, file_name: str, expected: set[str] | None = None) -> RawTable:
+    """Read CSV or XLSX bytes as text columns; ``expected`` (normalised names) finds the header."""
+    if data[:4] == b"PK\x03\x04" or file_name.lower().endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(data, expected)
+    if not data.strip():
+        raise ExportError("the file is empty")
+    return _read_csv(data, expected)
+
+
+# --------------------------------------------------------------------------- shaping
+
+
+def _column_map(raw: pl.DataFrame, definition: Definition) -> tuple[dict[str, str], list[str], list[str]]:
+    """Definition column -> file column; missing and ignored columns."""
+    by_norm: dict[str, str] = {}
+    for col in raw.columns:
+        if col != "__row":
+            by_norm.setdefault(normalise_label(col), col)
+    wanted = definition.required_columns()
+    found = {c: by_norm[normalise_label(c)] for c in wanted if normalise_label(c) in by_norm}
+    missing = [c for c in wanted if c not in found]
+    known = {normalise_label(c) for c in wanted} | {normalise_label(c) for c in definition.pii_columns}
+    ignored = [c for c in raw.columns if c != "__row" and normalise_label(c) not in known]
+    return found, missing, ignored
+
+
+def _problems(raw: pl.DataFrame, mask: pl.Expr, column: str, problem: str, allowed: str | None = None) -> pl.DataFrame:
+    return raw.filter(mask).select(
+        pl.col("__row").alias("row"),
+        pl.lit(column, pl.String).alias("column"),
+        mask_pii(pl.col(column)).alias("value") if column in raw.columns else pl.lit(None, pl.String).alias("value"),
+        pl.lit(problem, pl.String).alias("problem"),
+        pl.lit(allowed, pl.String).alias("allowed"),
+    )
+
+
+def _labelled(raw: pl.DataFrame, file_col: str, mapping: dict[str, str], dtype: pl.Enum) -> tuple[pl.Expr, list[str]]:
+    """Expression mapping raw labels to canonical ones, and the raw values that are unknown."""
+    uniques = raw.get_column(file_col).drop_nulls().unique().to_list()
+    lookup: dict[str, str] = {}
+    unknown: list[str] = []
+    for value in uniques:
+        norm = normalise_label(value)
+        if not norm:
+            continue
+        if norm in mapping:
+            lookup[value] = mapping[norm]
+        else:
+            unknown.append(value)
+    expr = pl.col(file_col).replace_strict(lookup, default=None, return_dtype=dtype)
+    return expr, unknown
+
+
+def _dates(col: pl.Expr, formats: tuple[str, ...]) -> pl.Expr:
+    text = col.str.strip_chars()
+    tries = [text.str.strptime(pl.Datetime("us"), f, strict=False) for f in (*formats, *ISO_FORMATS)]
+    return pl.coalesce(tries).dt.date()
+
+
+def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) -> IngestResult:
+    """Validate a raw table against a definition and make the tidy frame."""
+    frame = raw.frame
+    found, missing, ignored = _column_map(frame, definition)
+    report = ValidationReport(
+        dataset=definition.dataset,
+        file_name=file_name,
+        sha256=sha256,
+        rows_read=frame.height,
+        header_row=raw.header_row,
+        encoding=raw.encoding,
+        missing_columns=missing,
+        ignored_columns=ignored,
+        blank_rows=raw.blank_rows,
+    )
+    if missing:
+        return IngestResult(empty_frame(definition), pl.DataFrame(), report)
+
+    problems: list[pl.DataFrame] = []
+    exprs: list[pl.Expr] = []
+
+    id_col = found[definition.id_column]
+    id_text = pl.col(id_col).str.strip_chars()
+    exprs.append(id_text.alias("id"))
+    problems.append(_problems(frame, id_text.is_null() | (id_text == ""), id_col, "missing ID"))
+    first_seen = frame.with_columns(id_text.alias("__id")).filter(pl.col("__id").is_not_null()).group_by("__id").agg(
+        pl.col("__row").min().alias("__first")
+    )
+    dupes = (
+        frame.with_columns(id_text.alias("__id"))
+        .join(first_seen, on="__id", how="inner")
+        .filter(pl.col("__row") != pl.col("__first"))
+    )
+    if dupes.height:
+        problems.append(
+            dupes.select(
+                pl.col("__row").alias("row"),
+                pl.lit(id_col).alias("column"),
+                pl.col("__id").alias("value"),
+                pl.concat_str(pl.lit("duplicate ID (first on row "), pl.col("__first").cast(pl.String), pl.lit(")")).alias(
+                    "problem"
+                ),
+                pl.lit(None, pl.String).alias("allowed"),
+            )
+        )
+
+    p_col = found[definition.period.column]
+    date = _dates(pl.col(p_col), definition.period.formats)
+    exprs.append(date.alias("date"))
+    problems.append(_problems(frame, pl.col(p_col).is_null(), p_col, "missing date"))
+    problems.append(
+        _problems(
+            frame,
+            pl.col(p_col).is_not_null() & date.is_null(),
+            p_col,
+            "unreadable date",
+            " or ".join(f.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%H", "HH").replace("%M", "MM") for f in definition.period.formats),
+        )
+    )
+
+    for key, dim in definition.dimensions.items():
+        col = found[dim.column]
+        expr, unknown = _labelled(frame, col, dim.label_map(), pl.Enum(dim.values))
+        exprs.append(expr.fill_null(NOT_STATED).alias(key))
+        if unknown:
+            problems.append(
+                _problems(frame, pl.col(col).is_in(unknown), col, "unknown label", ", ".join(dim.allowed_labels()))
+            )
+    for key, q in definition.questions.items():
+        col = found[q.column]
+        mapping = {normalise_label(a): a for a in q.scale.answers}
+        expr, unknown = _labelled(frame, col, mapping, pl.Enum(q.scale.answers))
+        exprs.append(expr.alias(key))
+        if unknown:
+            problems.append(
+                _problems(frame, pl.col(col).is_in(unknown), col, "unknown answer", ", ".join(q.scale.answers))
+            )
+    for key, column in definition.free_text.items():
+        text = mask_pii(pl.col(found[column]).str.strip_chars())
+        exprs.append(pl.when(text == "").then(None).otherwise(text).alias(key))
+
+    tidy = frame.select(pl.col("__row"), *exprs).with_columns(
+        period_expr(pl.col("date"), definition.period.granularity).alias("period")
+    )
+    all_problems = pl.concat([p.cast(PROBLEM_SCHEMA) for p in problems]).sort("row", "column")
+    report.problems = all_problems
+    bad_rows = all_problems.get_column("row").unique()
+    valid = tidy.filter(~pl.col("__row").is_in(bad_rows.implode()))
+    report.periods = sorted(valid.get_column("period").unique().drop_nulls().to_list())
+    rejected = _rejected(frame, all_problems, found)
+    return IngestResult(valid.select(tidy_columns(definition)), rejected, report)
+
+
+def _rejected(frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str]) -> pl.DataFrame:
+    """The invalid rows with their reasons and their non-PII columns, masked."""
+    if not problems.height:
+        return pl.DataFrame()
+    reasons = problems.group_by("row").agg(
+        pl.concat_str(
+            pl.col("column"), pl.lit(": "), pl.col("problem"), pl.lit(" "), pl.col("value").fill_null(""), ignore_nulls=True
+        )
+        .str.join("; ")
+        .alias("reasons")
+    )
+    cols = list(dict.fromkeys(found.values()))
+    rows = frame.select(pl.col("__row").alias("row"), *[mask_pii(pl.col(c)).alias(c) for c in cols])
+    return reasons.join(rows, on="row", how="left").sort("row")
+
+
+def tidy_columns(definition: Definition) -> list[str]:
+    return ["id", "period", "date", *definition.dimensions, *definition.questions, *definition.free_text]
+
+
+def tidy_schema(definition: Definition) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = {"id": pl.String(), "period": pl.String(), "date": pl.Date()}
+    schema.update({k: pl.Enum(d.values) for k, d in definition.dimensions.items()})
+    schema.update({k: pl.Enum(q.scale.answers) for k, q in definition.questions.items()})
+    schema.update({k: pl.String() for k in definition.free_text})
+    return schema
+
+
+def empty_frame(definition: Definition) -> pl.DataFrame:
+    return pl.DataFrame(schema=tidy_schema(definition))
+
+
+def ingest_bytes(data: bytes, file_name: str, definition: Definition) -> IngestResult:
+    """Read and validate one export against a definition."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    expected = {normalise_label(c) for c in definition.required_columns()}
+    raw = read_export(data, file_name, expected)
+    return shape(raw, definition, file_name, sha256)
+
+
+def ingest_file(path: Path, definition: Definition) -> IngestResult:
+    return ingest_bytes(Path(path).read_bytes(), Path(path).name, definition)
+
+
+def recognise(data: bytes, file_name: str, definitions: dict[str, Definition]) -> list[tuple[str, float]]:
+    """Which datasets a file's header fits, best first, with the share of columns found."""
+    try:
+        raw = read_export(data[:200_000] if not data.startswith(b"PK") else data, file_name)
+    except ExportError:
+        return []
+    header = {normalise_label(c) for c in raw.frame.columns}
+    scores = []
+    for name, d in definitions.items():
+        wanted = [normalise_label(c) for c in d.required_columns()]
+        share = sum(c in header for c in wanted) / len(wanted)
+        if share > 0:
+            scores.append((name, share))
+    return sorted(scores, key=lambda s: -s[1])

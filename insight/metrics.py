@@ -1,0 +1,226 @@
+"""Satisfaction figures: where every percentage in the app and the CLI is computed.
+
+Pure functions, frames in and frames out; no Streamlit. The conventions (DESIGN.md):
+
+- positive share = positive answers / base; the base leaves out blank answers and the
+  scale's excluded answers (Don't know, Not applicable);
+- 95% interval by the Wilson score method;
+- change on the previous period (the latest earlier period that has data) by a
+  two-sided two-proportion z-test with pooled variance; significant when p < 0.05;
+- status ``suppressed`` when the base is below the definition's ``min_base`` (no
+  percentage, interval, positive count or change is output), ``low_base`` below
+  ``caution_base``; with ``secondary`` suppression, when exactly one group of a
+  breakdown is suppressed, the next smallest is suppressed too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from insight.definition import Definition
+
+Z95 = 1.959963984540054
+OK, LOW_BASE, SUPPRESSED = "ok", "low_base", "suppressed"
+
+RESULT_SCHEMA: dict[str, pl.DataType] = {
+    "period": pl.String(),
+    "aspect": pl.String(),
+    "group": pl.String(),
+    "base": pl.Int64(),
+    "positive": pl.Int64(),
+    "pct": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "status": pl.String(),
+    "previous_period": pl.String(),
+    "change_pp": pl.Float64(),
+    "p_value": pl.Float64(),
+    "significant": pl.Boolean(),
+}
+
+
+def wilson_interval(positive: pl.Expr, base: pl.Expr, z: float = Z95) -> tuple[pl.Expr, pl.Expr]:
+    """Wilson score interval for positive/base, in percentage points."""
+    n = base.cast(pl.Float64)
+    p = positive.cast(pl.Float64) / n
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * ((p * (1 - p) / n + z**2 / (4 * n**2)).sqrt()) / denom
+    return ((centre - half) * 100), ((centre + half) * 100)
+
+
+def two_proportion_p_value(x1: int, n1: int, x2: int, n2: int) -> float | None:
+    """Two-sided p-value of the pooled two-proportion z-test; None when undefined."""
+    if n1 <= 0 or n2 <= 0:
+        return None
+    pooled = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 1.0
+    z = (x1 / n1 - x2 / n2) / se
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def apply_filters(frame: pl.DataFrame | pl.LazyFrame, filters: Mapping[str, Sequence[str]] | None) -> pl.LazyFrame:
+    """Keep rows whose dimension values are among those chosen (an empty choice keeps all)."""
+    lf = frame.lazy()
+    for dim, values in (filters or {}).items():
+        if values:
+            lf = lf.filter(pl.col(dim).cast(pl.String).is_in(list(values)))
+    return lf
+
+
+def _counts(lf: pl.LazyFrame, definition: Definition, aspects: Sequence[str], by: str | None) -> pl.LazyFrame:
+    """Long frame: period, group, aspect, base, positive."""
+    aggs = []
+    for a in aspects:
+        scale = definition.questions[a].scale
+        aggs.append(pl.col(a).is_in(list(scale.in_base)).sum().cast(pl.Int64).alias(f"{a}\x00base"))
+        aggs.append(pl.col(a).is_in(list(scale.positive)).sum().cast(pl.Int64).alias(f"{a}\x00positive"))
+    keys = ["period", by] if by else ["period"]
+    wide = lf.group_by(keys).agg(aggs)
+    group = pl.col(by).cast(pl.String) if by else pl.lit(None, pl.String)
+    parts = [
+        wide.select(
+            pl.col("period"),
+            pl.lit(a).alias("aspect"),
+            group.alias("group"),
+            pl.col(f"{a}\x00base").alias("base"),
+            pl.col(f"{a}\x00positive").alias("positive"),
+        )
+        for a in aspects
+    ]
+    return pl.concat(parts)
+
+
+def _group_order(definition: Definition, by: str | None) -> dict[str | None, int]:
+    if not by:
+        return {None: 0}
+    return {g: i for i, g in enumerate(definition.dimensions[by].values)}
+
+
+def _finish(counts: pl.DataFrame, definition: Definition, by: str | None) -> pl.DataFrame:
+    """Intervals, status, suppression and change for every period of a counts frame."""
+    sup = definition.suppression
+    lo, hi = wilson_interval(pl.col("positive"), pl.col("base"))
+    frame = counts.with_columns(
+        (pl.col("positive") / pl.col("base") * 100).alias("pct"),
+        lo.alias("ci_low"),
+        hi.alias("ci_high"),
+        pl.when(pl.col("base") < sup.min_base)
+        .then(pl.lit(SUPPRESSED))
+        .when(pl.col("base") < sup.caution_base)
+        .then(pl.lit(LOW_BASE))
+        .otherwise(pl.lit(OK))
+        .alias("status"),
+    )
+    if sup.secondary and by:
+        frame = _secondary_suppression(frame, sup.min_base)
+
+    # The previous period is the latest earlier one with any data for this dataset.
+    periods = sorted(counts.get_column("period").unique().to_list())
+    previous = dict(zip(periods[1:], periods[:-1], strict=True))
+    frame = frame.with_columns(
+        pl.col("period").replace_strict(previous, default=None, return_dtype=pl.String).alias("previous_period")
+    )
+    prev = frame.select(
+        pl.col("period").alias("previous_period"),
+        "aspect",
+        "group",
+        pl.col("base").alias("__pbase"),
+        pl.col("positive").alias("__ppos"),
+        (pl.col("status") == SUPPRESSED).alias("__psup"),
+    )
+    frame = frame.join(prev, on=["previous_period", "aspect", "group"], how="left", nulls_equal=True)
+    comparable = (pl.col("status") != SUPPRESSED) & (pl.col("__psup") == False)  # noqa: E712
+    p_values = [
+        two_proportion_p_value(x1, n1, x2, n2) if ok else None
+        for x1, n1, x2, n2, ok in frame.select(
+            "positive", "base", "__ppos", "__pbase", comparable.fill_null(False)
+        ).iter_rows()
+    ]
+    frame = frame.with_columns(pl.Series("p_value", p_values, dtype=pl.Float64)).with_columns(
+        pl.when(comparable)
+        .then(pl.col("pct") - pl.col("__ppos") / pl.col("__pbase") * 100)
+        .alias("change_pp"),
+        (pl.col("p_value") < 0.05).alias("significant"),
+    )
+    hidden = pl.col("status") == SUPPRESSED
+    frame = frame.with_columns(
+        [pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in ("positive", "pct", "ci_low", "ci_high")]
+    )
+    aspect_order = {a: i for i, a in enumerate(definition.questions)}
+    group_order = _group_order(definition, by)
+    frame = frame.with_columns(
+        pl.col("aspect").replace_strict(aspect_order, return_dtype=pl.Int32).alias("__a"),
+        pl.col("group").replace_strict(group_order, default=999, return_dtype=pl.Int32).alias("__g"),
+    )
+    return frame.sort("period", "__a", "__g").select(list(RESULT_SCHEMA)).cast(RESULT_SCHEMA)  # type: ignore[arg-type]
+
+
+def _secondary_suppression(frame: pl.DataFrame, min_base: int) -> pl.DataFrame:
+    """Where exactly one group of a breakdown is suppressed, suppress the next smallest too.
+
+    Otherwise the hidden group's positive count could be recovered from the total.
+    Groups with no base at all reveal nothing and do not count.
+    """
+    primary = (pl.col("base") > 0) & (pl.col("base") < min_base)
+    keys = ["period", "aspect"]
+    frame = frame.with_columns(primary.sum().over(keys).alias("__nsup"))
+    candidates = frame.filter((pl.col("__nsup") == 1) & (pl.col("status") != SUPPRESSED) & (pl.col("base") > 0))
+    victims = candidates.sort("base", "group", nulls_last=True).group_by(keys, maintain_order=True).first()
+    victims = victims.select(*keys, "group", pl.lit(True).alias("__secondary"))
+    frame = frame.join(victims, on=[*keys, "group"], how="left", nulls_equal=True)
+    return frame.with_columns(
+        pl.when(pl.col("__secondary")).then(pl.lit(SUPPRESSED)).otherwise(pl.col("status")).alias("status")
+    ).drop("__nsup", "__secondary")
+
+
+def satisfaction(
+    frame: pl.DataFrame,
+    definition: Definition,
+    *,
+    period: str | None = None,
+    by: str | None = None,
+    aspects: Sequence[str] | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    all_periods: bool = False,
+) -> pl.DataFrame:
+    """Positive share by aspect (and by one dimension), with interval, status and change.
+
+    ``period`` None means the latest period held; ``all_periods`` returns every period
+    (for trends). Rows are sorted by period, aspect (definition order), group.
+    """
+    aspects = list(aspects or definition.aspects)
+    if by is not None and by not in definition.dimensions:
+        raise ValueError(f"{definition.dataset} has no dimension {by!r}; choose from {list(definition.dimensions)}")
+    lf = apply_filters(frame, filters)
+    counts = _counts(lf, definition, aspects, by).collect()
+    if counts.height == 0:
+        return pl.DataFrame(schema=RESULT_SCHEMA)
+    result = _finish(counts, definition, by)
+    if all_periods:
+        return result
+    period = period or latest_period(frame)
+    return result.filter(pl.col("period") == period)
+
+
+def full_report(frame: pl.DataFrame, definition: Definition) -> dict[str | None, pl.DataFrame]:
+    """Every aspect by every dimension (and overall) for every period: one frame per breakdown."""
+    lf = frame.lazy()
+    dims: list[str | None] = [None, *definition.dimensions]
+    counted = pl.collect_all([_counts(lf, definition, definition.aspects, d) for d in dims])
+    return {d: _finish(c, definition, d) for d, c in zip(dims, counted, strict=True)}
+
+
+def latest_period(frame: pl.DataFrame) -> str | None:
+    if frame.height == 0:
+        return None
+    return frame.get_column("period").max()  # type: ignore[return-value]
+
+
+def periods(frame: pl.DataFrame) -> list[str]:
+    return sorted(frame.get_column("period").unique().drop_nulls().to_list())

@@ -1,0 +1,153 @@
+"""Who answered (or signed up) against who lives in the force area.
+
+Share of those *who stated* a value, by group, against the census share of the same
+groups in the same area; the gap in percentage points; the number who did not state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from insight.census import Census
+from insight.definition import NOT_STATED, Definition
+from insight.metrics import LOW_BASE, OK, SUPPRESSED, apply_filters, latest_period
+
+ROW_SCHEMA: dict[str, pl.DataType] = {
+    "group": pl.String(),
+    "count": pl.Int64(),
+    "share": pl.Float64(),
+    "census_share": pl.Float64(),
+    "gap_pp": pl.Float64(),
+}
+
+
+@dataclass(frozen=True)
+class Representation:
+    dataset: str
+    by: str
+    period: str | None  # None: everyone held (for a membership list, every current member)
+    npu: str | None  # None: force-wide
+    area: str  # the census area benchmarked against
+    population: str | None  # which census population the benchmark covers
+    source: str | None
+    stated: int
+    not_stated: int
+    status: str
+    rows: pl.DataFrame
+
+
+def representation(
+    frame: pl.DataFrame,
+    definition: Definition,
+    census: Census,
+    *,
+    by: str,
+    period: str | None = None,
+    npu: str | None = None,
+    latest_if_no_period: bool | None = None,
+) -> Representation:
+    """Representation of respondents (or current members) by one dimension.
+
+    Without ``period``, a survey uses its latest period and a membership list uses
+    every current member; pass ``latest_if_no_period`` to choose otherwise.
+    """
+    if by not in definition.dimensions:
+        raise ValueError(f"{definition.dataset} has no dimension {by!r}; choose from {list(definition.dimensions)}")
+    dim = definition.dimensions[by]
+    if latest_if_no_period is None:
+        latest_if_no_period = definition.kind == "survey"
+    if period is None and latest_if_no_period:
+        period = latest_period(frame)
+
+    filters: dict[str, list[str]] = {k: list(v) for k, v in definition.population.items()}
+    if npu:
+        filters["npu"] = [npu]
+    lf = apply_filters(frame, filters)
+    if period:
+        lf = lf.filter(pl.col("period") == period)
+    counts = lf.group_by(pl.col(by).cast(pl.String).alias("group")).agg(pl.len().cast(pl.Int64).alias("count")).collect()
+    count_of = dict(counts.iter_rows())
+    not_stated = int(count_of.pop(NOT_STATED, 0))
+    stated = sum(count_of.values())
+
+    table = census.tables.get(dim.census) if dim.census else None
+    area = census.area_for(npu)
+    benchmark = table.shares(area) if table and area in table.areas else {}
+
+    sup = definition.suppression
+    status = SUPPRESSED if stated < sup.min_base else LOW_BASE if stated < sup.caution_base else OK
+    rows = []
+    for group in dim.groups:
+        n = int(count_of.get(group, 0))
+        share = n / stated * 100 if stated and status != SUPPRESSED else None
+        census_share = benchmark.get(group)
+        gap = share - census_share if share is not None and census_share is not None else None
+        rows.append({"group": group, "count": n, "share": share, "census_share": census_share, "gap_pp": gap})
+    frame_rows = pl.DataFrame(rows, schema=ROW_SCHEMA)
+    if sup.secondary:
+        frame_rows = _hide_small_counts(frame_rows, sup.min_base)
+    return Representation(
+        dataset=definition.dataset,
+        by=by,
+        period=period,
+        npu=npu,
+        area=area,
+        population=table.population if table else None,
+        source=table.source if table else None,
+        stated=stated,
+        not_stated=not_stated,
+        status=status,
+        rows=frame_rows,
+    )
+
+
+def _hide_small_counts(rows: pl.DataFrame, min_base: int) -> pl.DataFrame:
+    """For sensitive datasets: hide counts of 1..min_base-1, and the next smallest if only one is hidden."""
+    small = (pl.col("count") > 0) & (pl.col("count") < min_base)
+    hide = rows.select(small).to_series()
+    if hide.sum() == 1:
+        others = rows.with_row_index().filter(~hide & (pl.col("count") > 0)).sort("count")
+        if others.height:
+            idx = others.get_column("index")[0]
+            hide = hide | (pl.Series(range(rows.height)) == idx)
+    return rows.with_columns(
+        [pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in ("count", "share", "gap_pp")]
+    )
+
+
+def gap_trend(frame: pl.DataFrame, definition: Definition, census: Census, *, by: str, groups: list[str], npu: str | None = None) -> pl.DataFrame:
+    """Each period's new sign-ups (or respondents): share of the chosen groups against census.
+
+    Columns: period, stated, share, census_share, gap_pp, status. ``groups`` are summed,
+    e.g. every ethnic group but White for "ethnic minority groups".
+    """
+    dim = definition.dimensions[by]
+    filters: dict[str, list[str]] = {k: list(v) for k, v in definition.population.items()}
+    if npu:
+        filters["npu"] = [npu]
+    table = census.tables[dim.census] if dim.census else None
+    if table is None:
+        raise ValueError(f"{by} has no census benchmark")
+    census_share = sum(v for g, v in table.shares(census.area_for(npu)).items() if g in groups)
+    sup = definition.suppression
+    value = pl.col(by).cast(pl.String)
+    out = (
+        apply_filters(frame, filters)
+        .filter(value != NOT_STATED)
+        .group_by("period")
+        .agg(pl.len().cast(pl.Int64).alias("stated"), value.is_in(groups).sum().cast(pl.Int64).alias("in_groups"))
+        .sort("period")
+        .collect()
+    )
+    return out.with_columns(
+        pl.when(pl.col("stated") >= sup.min_base).then(pl.col("in_groups") / pl.col("stated") * 100).alias("share"),
+        pl.lit(census_share).alias("census_share"),
+        pl.when(pl.col("stated") < sup.min_base)
+        .then(pl.lit(SUPPRESSED))
+        .when(pl.col("stated") < sup.caution_base)
+        .then(pl.lit(LOW_BASE))
+        .otherwise(pl.lit(OK))
+        .alias("status"),
+    ).with_columns((pl.col("share") - pl.col("census_share")).alias("gap_pp")).drop("in_groups")
