@@ -93,19 +93,33 @@ def _held(store: Store, definition: Definition) -> pl.DataFrame:
     return frame
 
 
+def _period_arg(definition: Definition, period: str | None) -> str | None:
+    """Check the form of a typed period before anything is read (a usage error)."""
+    if period is None:
+        return None
+    try:
+        return check_period(period, definition.period.granularity)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def _period(frame: pl.DataFrame, definition: Definition, period: str | None) -> str:
+    """The period asked for, if held; the latest held without one."""
     if period is None:
         latest = metrics.latest_period(frame)
         assert latest is not None
         return latest
-    try:
-        period = check_period(period, definition.period.granularity)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
     held = metrics.periods(frame)
     if period not in held:
         raise Rejected(f"no {definition.dataset} responses for {period}; periods held: {', '.join(held)}")
     return period
+
+
+def _dimension_arg(definition: Definition, by: str | None) -> None:
+    if by and by not in definition.dimensions:
+        raise UsageError(
+            f"{definition.dataset} has no dimension {by!r}; choose from {', '.join(definition.dimensions)}"
+        )
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -141,7 +155,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if result.rejected.height:
             rejected_file = str(store.write_rejected(definition.dataset, result.rejected, path.name))
             print(report.describe(limit=5), file=sys.stderr)
-            print(f"{report.invalid_rows} invalid row(s) were not imported; they are in {rejected_file}", file=sys.stderr)
+            print(
+                f"{report.invalid_rows} invalid row(s) were not imported; they are in {rejected_file}", file=sys.stderr
+            )
         record = store.upsert(
             definition,
             result.frame,
@@ -162,10 +178,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     definition = _definition(args.dataset)
     if definition.kind != "survey":
         raise UsageError(f"{definition.dataset} is a membership list with no questions; use `represent`")
-    if args.by and args.by not in definition.dimensions:
-        raise UsageError(f"{definition.dataset} has no dimension {args.by!r}; choose from {', '.join(definition.dimensions)}")
+    _dimension_arg(definition, args.by)
+    period_arg = _period_arg(definition, args.period)
     frame = _held(Store(args.data_dir), definition)
-    period = _period(frame, definition, args.period)
+    period = _period(frame, definition, period_arg)
     result = metrics.satisfaction(frame, definition, period=period, by=args.by)
     rows = report_json_rows(result)
     payload = {"dataset": definition.dataset, "period": period, "by": args.by, "rows": rows}
@@ -175,10 +191,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_represent(args: argparse.Namespace) -> int:
     definition = _definition(args.dataset)
-    if args.by not in definition.dimensions:
-        raise UsageError(f"{definition.dataset} has no dimension {args.by!r}; choose from {', '.join(definition.dimensions)}")
+    _dimension_arg(definition, args.by)
+    period_arg = _period_arg(definition, args.period)
     frame = _held(Store(args.data_dir), definition)
-    period = _period(frame, definition, args.period) if args.period else None
+    period = _period(frame, definition, period_arg) if period_arg else None
     rep = representation(frame, definition, load_census(), by=args.by, period=period, npu=args.npu)
     rows = [
         {k: (round1(v) if k in ("share", "census_share", "gap_pp") else v) for k, v in r.items()}
@@ -249,9 +265,10 @@ def cmd_validity(args: argparse.Namespace) -> int:
     from insight.validity import validity, validity_json
 
     definition = _definition(args.dataset)
+    period_arg = _period_arg(definition, args.period)
     store = Store(args.data_dir)
     frame = _held(store, definition)
-    period = _period(frame, definition, args.period)
+    period = _period(frame, definition, period_arg)
     v = validity(frame, definition, store.read_volumes(definition), period=period)
     payload = validity_json(v)
     _emit([payload], args.format, payload)
@@ -264,10 +281,14 @@ def cmd_themes(args: argparse.Namespace) -> int:
     definition = _definition(args.dataset)
     if not definition.free_text:
         raise UsageError(f"{definition.dataset} has no free-text column")
+    period_arg = _period_arg(definition, args.period)
     frame = _held(Store(args.data_dir), definition)
-    period = _period(frame, definition, args.period)
+    period = _period(frame, definition, period_arg)
     counts = theme_counts(frame, definition, load_themes(), period=period)
-    rows = [{"theme": r["theme"], "comments": r["comments"], "share": round1(r["share"])} for r in counts.iter_rows(named=True)]
+    rows = [
+        {"theme": r["theme"], "comments": r["comments"], "share": round1(r["share"])}
+        for r in counts.iter_rows(named=True)
+    ]
     payload = {"dataset": definition.dataset, "period": period, "rows": rows}
     _emit(rows, args.format, payload)
     return 0

@@ -307,8 +307,11 @@ def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) ->
     id_text = pl.col(id_col).str.strip_chars()
     exprs.append(id_text.alias("id"))
     problems.append(_problems(frame, id_text.is_null() | (id_text == ""), id_col, "missing ID"))
-    first_seen = frame.with_columns(id_text.alias("__id")).filter(pl.col("__id").is_not_null()).group_by("__id").agg(
-        pl.col("__row").min().alias("__first")
+    first_seen = (
+        frame.with_columns(id_text.alias("__id"))
+        .filter(pl.col("__id").is_not_null())
+        .group_by("__id")
+        .agg(pl.col("__row").min().alias("__first"))
     )
     dupes = (
         frame.with_columns(id_text.alias("__id"))
@@ -321,9 +324,9 @@ def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) ->
                 pl.col("__row").alias("row"),
                 pl.lit(id_col).alias("column"),
                 pl.col("__id").alias("value"),
-                pl.concat_str(pl.lit("duplicate ID (first on row "), pl.col("__first").cast(pl.String), pl.lit(")")).alias(
-                    "problem"
-                ),
+                pl.concat_str(
+                    pl.lit("duplicate ID (first on row "), pl.col("__first").cast(pl.String), pl.lit(")")
+                ).alias("problem"),
                 pl.lit(None, pl.String).alias("allowed"),
             )
         )
@@ -338,7 +341,10 @@ def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) ->
             pl.col(p_col).is_not_null() & date.is_null(),
             p_col,
             "unreadable date",
-            " or ".join(f.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%H", "HH").replace("%M", "MM") for f in definition.period.formats),
+            " or ".join(
+                f.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%H", "HH").replace("%M", "MM")
+                for f in definition.period.formats
+            ),
         )
     )
 
@@ -381,7 +387,12 @@ def _rejected(frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str]
         return pl.DataFrame()
     reasons = problems.group_by("row").agg(
         pl.concat_str(
-            pl.col("column"), pl.lit(": "), pl.col("problem"), pl.lit(" "), pl.col("value").fill_null(""), ignore_nulls=True
+            pl.col("column"),
+            pl.lit(": "),
+            pl.col("problem"),
+            pl.lit(" "),
+            pl.col("value").fill_null(""),
+            ignore_nulls=True,
         )
         .str.join("; ")
         .alias("reasons")

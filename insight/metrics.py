@@ -143,9 +143,7 @@ def _finish(counts: pl.DataFrame, definition: Definition, by: str | None) -> pl.
         ).iter_rows()
     ]
     frame = frame.with_columns(pl.Series("p_value", p_values, dtype=pl.Float64)).with_columns(
-        pl.when(comparable)
-        .then(pl.col("pct") - pl.col("__ppos") / pl.col("__pbase") * 100)
-        .alias("change_pp"),
+        pl.when(comparable).then(pl.col("pct") - pl.col("__ppos") / pl.col("__pbase") * 100).alias("change_pp"),
         (pl.col("p_value") < 0.05).alias("significant"),
     )
     hidden = pl.col("status") == SUPPRESSED

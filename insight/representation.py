@@ -67,7 +67,9 @@ def representation(
     lf = apply_filters(frame, filters)
     if period:
         lf = lf.filter(pl.col("period") == period)
-    counts = lf.group_by(pl.col(by).cast(pl.String).alias("group")).agg(pl.len().cast(pl.Int64).alias("count")).collect()
+    counts = (
+        lf.group_by(pl.col(by).cast(pl.String).alias("group")).agg(pl.len().cast(pl.Int64).alias("count")).collect()
+    )
     count_of = dict(counts.iter_rows())
     not_stated = int(count_of.pop(NOT_STATED, 0))
     stated = sum(count_of.values())
@@ -117,7 +119,9 @@ def _hide_small_counts(rows: pl.DataFrame, min_base: int) -> pl.DataFrame:
     )
 
 
-def gap_trend(frame: pl.DataFrame, definition: Definition, census: Census, *, by: str, groups: list[str], npu: str | None = None) -> pl.DataFrame:
+def gap_trend(
+    frame: pl.DataFrame, definition: Definition, census: Census, *, by: str, groups: list[str], npu: str | None = None
+) -> pl.DataFrame:
     """Each period's new sign-ups (or respondents): share of the chosen groups against census.
 
     Columns: period, stated, share, census_share, gap_pp, status. ``groups`` are summed,
@@ -141,13 +145,17 @@ def gap_trend(frame: pl.DataFrame, definition: Definition, census: Census, *, by
         .sort("period")
         .collect()
     )
-    return out.with_columns(
-        pl.when(pl.col("stated") >= sup.min_base).then(pl.col("in_groups") / pl.col("stated") * 100).alias("share"),
-        pl.lit(census_share).alias("census_share"),
-        pl.when(pl.col("stated") < sup.min_base)
-        .then(pl.lit(SUPPRESSED))
-        .when(pl.col("stated") < sup.caution_base)
-        .then(pl.lit(LOW_BASE))
-        .otherwise(pl.lit(OK))
-        .alias("status"),
-    ).with_columns((pl.col("share") - pl.col("census_share")).alias("gap_pp")).drop("in_groups")
+    return (
+        out.with_columns(
+            pl.when(pl.col("stated") >= sup.min_base).then(pl.col("in_groups") / pl.col("stated") * 100).alias("share"),
+            pl.lit(census_share).alias("census_share"),
+            pl.when(pl.col("stated") < sup.min_base)
+            .then(pl.lit(SUPPRESSED))
+            .when(pl.col("stated") < sup.caution_base)
+            .then(pl.lit(LOW_BASE))
+            .otherwise(pl.lit(OK))
+            .alias("status"),
+        )
+        .with_columns((pl.col("share") - pl.col("census_share")).alias("gap_pp"))
+        .drop("in_groups")
+    )

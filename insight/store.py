@@ -110,7 +110,7 @@ class Store:
         """Changes whenever any dataset or the log changes: the cache key for pages."""
         parts = []
         if self.data_dir.exists():
-            for p in sorted(self.data_dir.glob("*.parquet")) + [self.data_dir / LOG_NAME]:
+            for p in [*sorted(self.data_dir.glob("*.parquet")), self.data_dir / LOG_NAME]:
                 if p.exists():
                     st = p.stat()
                     parts.append(f"{p.name}:{st.st_mtime_ns}:{st.st_size}")
@@ -146,9 +146,7 @@ class Store:
         return self._classify(self.read(definition), frame, definition)
 
     @staticmethod
-    def _classify(
-        old: pl.DataFrame | None, frame: pl.DataFrame, definition: Definition
-    ) -> UpsertCounts:
+    def _classify(old: pl.DataFrame | None, frame: pl.DataFrame, definition: Definition) -> UpsertCounts:
         if old is None or old.height == 0:
             return UpsertCounts(frame.height, 0, 0)
         cols = [c for c in tidy_columns(definition) if c != "id"]

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.messy import read_rows, write_rows
+
+
+def run(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "insight", *args]
+    if data_dir is not None:
+        cmd += ["--data-dir", str(data_dir)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
+
+
+def test_ingest_then_report_json_end_to_end(tmp_path, exports):
+    done = run("ingest", "victim", str(exports / "victim_survey_example.csv"), data_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "40 rows read; 40 new" in done.stdout
+    out = run("report", "victim", "--format", "json", "--by", "channel_group", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert list(payload) == ["dataset", "period", "by", "rows"]
+    assert (payload["dataset"], payload["period"], payload["by"]) == ("victim", "2019-09", "channel_group")
+    first = payload["rows"][0]
+    assert list(first) == ["aspect", "group", "base", "positive", "pct", "ci_low", "ci_high", "status",
+                           "previous_period", "change_pp", "p_value", "significant"]  # fmt: skip
+    # hand count from the example: initial contact among 999/101 callers
+    rows = read_rows((exports / "victim_survey_example.csv").read_bytes())[1:]
+    phone = [r[8] for r in rows if r[6] in ("999", "101")]
+    base = [a for a in phone if a and a != "Don\u2019t know"]
+    pos = [a for a in base if a in ("Completely satisfied", "Very satisfied", "Fairly satisfied")]
+    assert (first["aspect"], first["group"], first["base"], first["positive"]) == (
+        "initial_contact",
+        "Phone",
+        len(base),
+        len(pos),
+    )
+    assert first["pct"] == round(len(pos) / len(base) * 100, 1)
+    suppressed = [r for r in payload["rows"] if r["status"] == "suppressed"]
+    assert suppressed and all(r["pct"] is None and r["positive"] is None and r["ci_low"] is None for r in suppressed)
+
+
+def test_report_csv_and_table(tmp_path, exports):
+    assert run("ingest", "victim", str(exports / "victim_survey_example.csv"), data_dir=tmp_path).returncode == 0
+    csv_out = run("report", "victim", "--format", "csv", data_dir=tmp_path)
+    assert csv_out.stdout.splitlines()[0].startswith("aspect,group,base,positive,pct")
+    assert len(csv_out.stdout.splitlines()) == 6
+    table = run("report", "victim", data_dir=tmp_path)
+    assert "initial_contact" in table.stdout and "period=2019-09" in table.stdout
+
+
+def test_rejected_file_leaves_store_unchanged_and_skip_invalid_keeps_the_rest(tmp_path, exports):
+    rows = read_rows((exports / "victim_survey_example.csv").read_bytes())
+    rows[3][5] = "Arson"
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(write_rows(rows))
+    store = tmp_path / "store"
+    out = run("ingest", "victim", str(bad), data_dir=store)
+    assert out.returncode == 1
+    assert "row 4, column 'Offence Group': unknown label 'Arson'" in out.stderr
+    assert not (store / "victim.parquet").exists()
+    out = run("ingest", "victim", str(bad), "--skip-invalid", data_dir=store)
+    assert out.returncode == 0, out.stderr
+    assert "39 new" in out.stdout and "1 rejected" in out.stdout
+    rejected_path = Path(out.stderr.split("they are in ")[1].strip())
+    assert rejected_path.exists()
+    text = rejected_path.read_text()
+    assert "Arson" in text and "Offence Group: unknown label" in text
+    assert "@example.org" not in text
+
+
+def test_missing_file_and_usage_errors(tmp_path):
+    assert run("ingest", "victim", str(tmp_path / "nope.csv"), data_dir=tmp_path).returncode == 1
+    assert run("report", "nosuch", data_dir=tmp_path).returncode == 2
+    assert run("report", "victim", "--period", "Sept", data_dir=tmp_path).returncode == 2
+    assert run("frobnicate").returncode == 2
+    empty = run("report", "victim", data_dir=tmp_path)
+    assert empty.returncode == 1 and "no victim data is held" in empty.stderr
+
+
+def test_report_unknown_dimension_and_period(tmp_path, exports):
+    assert run("ingest", "victim", str(exports / "victim_survey_example.csv"), data_dir=tmp_path).returncode == 0
+    assert run("report", "victim", "--by", "shoe_size", data_dir=tmp_path).returncode == 2
+    out = run("report", "victim", "--period", "2019-08", data_dir=tmp_path)
+    assert out.returncode == 1 and "periods held: 2019-09" in out.stderr
+
+
+def test_represent_json(tmp_path, exports):
+    assert run("ingest", "wmnow", str(exports / "wmnow_members_example.csv"), data_dir=tmp_path).returncode == 0
+    out = run("represent", "wmnow", "--by", "ethnicity", "--format", "json", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    for key in ("dataset", "by", "period", "not_stated", "rows"):
+        assert key in payload
+    rows = read_rows((exports / "wmnow_members_example.csv").read_bytes())[1:]
+    active = [r for r in rows if r[3] == "Active"]
+    stated = [r for r in active if r[7] != "Prefer not to say"]
+    white = sum(r[7] == "White" for r in stated)
+    assert payload["not_stated"] == len(active) - len(stated)
+    got = {r["group"]: r for r in payload["rows"]}
+    assert got["White"]["count"] == white
+    assert got["White"]["share"] == round(white / len(stated) * 100, 1)
+    assert got["White"]["census_share"] == 61.4
+    assert list(got["White"]) == ["group", "count", "share", "census_share", "gap_pp"]
+
+
+def test_check_config():
+    out = run("check-config")
+    assert out.returncode == 0, out.stderr
+    assert "config OK" in out.stdout
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_represent_formats(tmp_path, exports, fmt):
+    assert run("ingest", "victim", str(exports / "victim_survey_example.csv"), data_dir=tmp_path).returncode == 0
+    out = run("represent", "victim", "--by", "age", "--format", fmt, data_dir=tmp_path)
+    assert out.returncode == 0 and "16-24" in out.stdout

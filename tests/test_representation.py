@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import csv
+
+import polars as pl
+import pytest
+
+from insight.census import build_tables, load_census
+from insight.ingest import ingest_file
+from insight.representation import gap_trend, representation
+from tests.conftest import SHARED, need_shared
+
+
+def test_census_yaml_matches_the_shared_csvs():
+    need_shared()
+    built = build_tables(SHARED / "census")
+    census = load_census()
+    for name, doc in built.items():
+        assert census.tables[name].areas == doc["areas"], f"rebuild with: python -m insight build-census ({name})"
+    with (SHARED / "census" / "age_2021_by_local_authority.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["sex"] == "All persons":
+                shares = census.tables["age"].shares(row["area_name"])
+                for band, share in shares.items():
+                    assert share == pytest.approx(float(row[f"pct16plus_{band}"]), abs=0.051)
+
+
+def test_each_benchmark_says_which_population_it_covers():
+    census = load_census()
+    assert census.tables["age"].population == "usual residents aged 16 and over"
+    assert "all ages" in census.tables["ethnicity"].population
+
+
+def test_wmnow_representation_by_hand(exports, wmnow):
+    frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
+    census = load_census()
+    rep = representation(frame, wmnow, census, by="age", npu="Sandwell")
+    active = frame.filter((pl.col("status") == "Active") & (pl.col("npu") == "Sandwell"))
+    stated = active.filter(pl.col("age") != "Not stated")
+    assert rep.area == "Sandwell" and rep.stated == stated.height
+    assert rep.not_stated == active.height - stated.height
+    row = rep.rows.filter(pl.col("group") == "65-74").row(0, named=True)
+    n = stated.filter(pl.col("age") == "65-74").height
+    assert row["count"] == n
+    assert row["share"] == pytest.approx(n / stated.height * 100)
+    assert row["census_share"] == pytest.approx(26514 / 266034 * 100)
+    assert row["gap_pp"] == pytest.approx(row["share"] - row["census_share"])
+
+
+def test_birmingham_npus_use_birmingham(exports, wmnow):
+    frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
+    rep = representation(frame, wmnow, load_census(), by="ethnicity", npu="Birmingham East")
+    assert rep.area == "Birmingham"
+
+
+def test_small_bases_show_no_shares(exports, wmnow):
+    frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
+    rep = representation(frame, wmnow, load_census(), by="age", period="2019-10")
+    assert rep.stated < 10 and rep.status == "suppressed"
+    assert rep.rows.get_column("share").null_count() == rep.rows.height
+
+
+def test_gap_trend_by_hand(exports, wmnow):
+    frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
+    trend = gap_trend(frame, wmnow, load_census(), by="age", groups=["16-24"])
+    assert trend.get_column("period").to_list() == sorted(trend.get_column("period").to_list())
+    total = trend.get_column("stated").sum()
+    active = frame.filter((pl.col("status") == "Active") & (pl.col("age") != "Not stated"))
+    assert total == active.height
+    assert trend.get_column("census_share").unique().to_list() == [pytest.approx(15.77, abs=0.01)]
