@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,15 +97,14 @@ class IngestResult:
 # --------------------------------------------------------------------------- reading
 
 
-def _decode(data: bytes) -> tuple[bytes, str]:
-    """UTF-8 bytes without BOM, and the encoding the file was in."""
+def _strip_bom(data: bytes) -> tuple[bytes, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:], "utf-8-sig"
-    try:
-        data.decode("utf-8")
-        return data, "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace").encode("utf-8"), "cp1252"
+    return data, "utf-8"
+
+
+def _from_cp1252(data: bytes) -> bytes:
+    return data.decode("cp1252", errors="replace").encode("utf-8")
 
 
 def _is_header(cells: list[str], expected: set[str] | None) -> bool:
@@ -184,8 +184,12 @@ def _unique_names(header: list[str]) -> list[str]:
     return out
 
 
+def _parse_csv(data: bytes) -> pl.DataFrame:
+    return pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False)
+
+
 def _read_csv(data: bytes, expected: set[str] | None) -> RawTable:
-    data, encoding = _decode(data)
+    data, encoding = _strip_bom(data)
     # Find the header among the first lines: the reporting tool may put a title line
     # and a blank line above it. Title lines never hold quoted line breaks.
     offset = 0
@@ -203,12 +207,13 @@ def _read_csv(data: bytes, expected: set[str] | None) -> RawTable:
     if not header_row:
         raise ExportError("no header row found in the first 20 lines")
     try:
-        frame = pl.read_csv(
-            io.BytesIO(data[offset:]),
-            infer_schema=False,
-            truncate_ragged_lines=True,
-            raise_if_empty=False,
-        )
+        try:
+            frame = _parse_csv(data[offset:])
+        except pl.exceptions.ComputeError as exc:
+            if "utf-8" not in str(exc).lower() or encoding == "utf-8-sig":
+                raise
+            # Not UTF-8: a Windows-1252 export saved from Excel.
+            frame, encoding = _parse_csv(_from_cp1252(data[offset:])), "cp1252"
     except pl.exceptions.PolarsError as exc:
         raise ExportError(f"not a readable CSV file ({exc})") from exc
     frame = frame.rename({c: n for c, n in zip(frame.columns, _unique_names(frame.columns), strict=True)})
@@ -216,18 +221,20 @@ def _read_csv(data: bytes, expected: set[str] | None) -> RawTable:
     numbered = frame.with_row_index("__row", offset=header_row + 1).with_columns(pl.col("__row").cast(pl.Int64))
     blank = 0
     if frame.width:
-        is_blank = pl.all_horizontal([pl.col(c).str.strip_chars().fill_null("") == "" for c in frame.columns])
+        is_blank = pl.all_horizontal([pl.col(c).is_null() for c in frame.columns])
         numbered = numbered.with_columns(is_blank.alias("__blank"))
         blank = int(numbered.get_column("__blank").sum())
-        numbered = numbered.filter(~pl.col("__blank")).drop("__blank")
-    return RawTable(numbered, header_row, encoding, int(blank))
+        if blank:
+            numbered = numbered.filter(~pl.col("__blank"))
+        numbered = numbered.drop("__blank")
+    return RawTable(numbered, header_row, encoding, blank)
 
 
 def read_export(data: bytes, file_name: str, expected: set[str] | None = None) -> RawTable:
     """Read CSV or XLSX bytes as text columns; ``expected`` (normalised names) finds the header."""
     if data[:4] == b"PK\x03\x04" or file_name.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data, expected)
-    if not data.strip():
+    if not data[:4096].strip() and not data.strip():
         raise ExportError("the file is empty")
     return _read_csv(data, expected)
 
@@ -249,37 +256,49 @@ def _column_map(raw: pl.DataFrame, definition: Definition) -> tuple[dict[str, st
     return found, missing, ignored
 
 
-def _problems(raw: pl.DataFrame, mask: pl.Expr, column: str, problem: str, allowed: str | None = None) -> pl.DataFrame:
-    return raw.filter(mask).select(
+def _problems(work: pl.DataFrame, mask: pl.Expr, column: str, problem: str, allowed: str | None = None) -> pl.DataFrame:
+    """One problem row per row of ``work`` matching ``mask``; the value shown is masked for PII."""
+    return work.filter(mask).select(
         pl.col("__row").alias("row"),
         pl.lit(column, pl.String).alias("column"),
-        mask_pii(pl.col(column)).alias("value") if column in raw.columns else pl.lit(None, pl.String).alias("value"),
+        mask_pii(pl.col(column)).alias("value"),
         pl.lit(problem, pl.String).alias("problem"),
         pl.lit(allowed, pl.String).alias("allowed"),
     )
 
 
-def _labelled(raw: pl.DataFrame, file_col: str, mapping: dict[str, str], dtype: pl.Enum) -> tuple[pl.Expr, list[str]]:
-    """Expression mapping raw labels to canonical ones, and the raw values that are unknown."""
-    uniques = raw.get_column(file_col).drop_nulls().unique().to_list()
+def _label_lookup(raw: pl.DataFrame, file_col: str, mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Raw value -> canonical label for every distinct value, and the values that are unknown."""
     lookup: dict[str, str] = {}
     unknown: list[str] = []
-    for value in uniques:
+    for value in raw.get_column(file_col).drop_nulls().unique().to_list():
         norm = normalise_label(value)
-        if not norm:
-            continue
         if norm in mapping:
             lookup[value] = mapping[norm]
-        else:
+        elif norm:
             unknown.append(value)
-    expr = pl.col(file_col).replace_strict(lookup, default=None, return_dtype=dtype)
-    return expr, unknown
+    return lookup, unknown
 
 
-def _dates(col: pl.Expr, formats: tuple[str, ...]) -> pl.Expr:
-    text = col.str.strip_chars()
-    tries = [text.str.strptime(pl.Datetime("us"), f, strict=False) for f in (*formats, *ISO_FORMATS)]
-    return pl.coalesce(tries).dt.date()
+def parse_dates(raw: pl.Series, formats: tuple[str, ...]) -> pl.Series:
+    """UK dates in the definition's formats, then the ISO forms Excel cells arrive in.
+
+    Each further format is tried only when some dates are still unread, so a clean
+    column is parsed once.
+    """
+    text = raw.str.strip_chars()
+    out = text.str.strptime(pl.Datetime("us"), formats[0], strict=False)
+    for fmt in (*formats[1:], *ISO_FORMATS):
+        if not (out.is_null() & text.is_not_null()).any():
+            break
+        out = pl.select(pl.coalesce(out, text.str.strptime(pl.Datetime("us"), fmt, strict=False))).to_series()
+    return out.dt.date().alias("date")
+
+
+def _date_form(fmt: str) -> str:
+    for code, form in (("%d", "dd"), ("%m", "mm"), ("%Y", "yyyy"), ("%H", "HH"), ("%M", "MM"), ("%S", "SS")):
+        fmt = fmt.replace(code, form)
+    return fmt
 
 
 def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) -> IngestResult:
@@ -300,85 +319,67 @@ def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) ->
     if missing:
         return IngestResult(empty_frame(definition), pl.DataFrame(), report)
 
-    problems: list[pl.DataFrame] = []
-    exprs: list[pl.Expr] = []
-
-    id_col = found[definition.id_column]
-    id_text = pl.col(id_col).str.strip_chars()
-    exprs.append(id_text.alias("id"))
-    problems.append(_problems(frame, id_text.is_null() | (id_text == ""), id_col, "missing ID"))
-    first_seen = (
-        frame.with_columns(id_text.alias("__id"))
-        .filter(pl.col("__id").is_not_null())
-        .group_by("__id")
-        .agg(pl.col("__row").min().alias("__first"))
-    )
-    dupes = (
-        frame.with_columns(id_text.alias("__id"))
-        .join(first_seen, on="__id", how="inner")
-        .filter(pl.col("__row") != pl.col("__first"))
-    )
-    if dupes.height:
-        problems.append(
-            dupes.select(
-                pl.col("__row").alias("row"),
-                pl.lit(id_col).alias("column"),
-                pl.col("__id").alias("value"),
-                pl.concat_str(
-                    pl.lit("duplicate ID (first on row "), pl.col("__first").cast(pl.String), pl.lit(")")
-                ).alias("problem"),
-                pl.lit(None, pl.String).alias("allowed"),
-            )
-        )
-
-    p_col = found[definition.period.column]
-    date = _dates(pl.col(p_col), definition.period.formats)
-    exprs.append(date.alias("date"))
-    problems.append(_problems(frame, pl.col(p_col).is_null(), p_col, "missing date"))
-    problems.append(
-        _problems(
-            frame,
-            pl.col(p_col).is_not_null() & date.is_null(),
-            p_col,
-            "unreadable date",
-            " or ".join(
-                f.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%H", "HH").replace("%M", "MM")
-                for f in definition.period.formats
-            ),
-        )
-    )
-
+    id_col, p_col = found[definition.id_column], found[definition.period.column]
+    exprs: list[pl.Expr] = [pl.col(id_col).str.strip_chars().alias("id")]
+    checks: list[tuple[str, list[str], str, str]] = []  # (file column, unknown values, problem, allowed)
     for key, dim in definition.dimensions.items():
-        col = found[dim.column]
-        expr, unknown = _labelled(frame, col, dim.label_map(), pl.Enum(dim.values))
+        lookup, unknown = _label_lookup(frame, found[dim.column], dim.label_map())
+        expr = pl.col(found[dim.column]).replace_strict(lookup, default=None, return_dtype=pl.Enum(dim.values))
         exprs.append(expr.fill_null(NOT_STATED).alias(key))
         if unknown:
-            problems.append(
-                _problems(frame, pl.col(col).is_in(unknown), col, "unknown label", ", ".join(dim.allowed_labels()))
-            )
+            checks.append((found[dim.column], unknown, "unknown label", ", ".join(dim.allowed_labels())))
     for key, q in definition.questions.items():
-        col = found[q.column]
         mapping = {normalise_label(a): a for a in q.scale.answers}
-        expr, unknown = _labelled(frame, col, mapping, pl.Enum(q.scale.answers))
-        exprs.append(expr.alias(key))
+        lookup, unknown = _label_lookup(frame, found[q.column], mapping)
+        answers = pl.Enum(q.scale.answers)
+        exprs.append(pl.col(found[q.column]).replace_strict(lookup, default=None, return_dtype=answers).alias(key))
         if unknown:
-            problems.append(
-                _problems(frame, pl.col(col).is_in(unknown), col, "unknown answer", ", ".join(q.scale.answers))
-            )
+            checks.append((found[q.column], unknown, "unknown answer", ", ".join(q.scale.answers)))
     for key, column in definition.free_text.items():
         text = mask_pii(pl.col(found[column]).str.strip_chars())
         exprs.append(pl.when(text == "").then(None).otherwise(text).alias(key))
 
-    tidy = frame.select(pl.col("__row"), *exprs).with_columns(
-        period_expr(pl.col("date"), definition.period.granularity).alias("period")
-    )
+    # One pass builds every tidy column beside the raw ones the checks need.
+    work = frame.with_columns(*exprs, parse_dates(frame.get_column(p_col), definition.period.formats))
+
+    problems = [
+        _problems(work, pl.col("id").is_null() | (pl.col("id") == ""), id_col, "missing ID"),
+        _problems(work, pl.col(p_col).is_null(), p_col, "missing date"),
+        _problems(
+            work,
+            pl.col(p_col).is_not_null() & pl.col("date").is_null(),
+            p_col,
+            "unreadable date",
+            " or ".join(_date_form(f) for f in definition.period.formats),
+        ),
+    ]
+    for col, unknown, problem, allowed in checks:
+        problems.append(_problems(work, pl.col(col).is_in(unknown), col, problem, allowed))
+    if work.get_column("id").drop_nulls().is_duplicated().any():
+        problems.append(_duplicate_ids(work, id_col))
+
     all_problems = pl.concat([p.cast(PROBLEM_SCHEMA) for p in problems]).sort("row", "column")
     report.problems = all_problems
-    bad_rows = all_problems.get_column("row").unique()
-    valid = tidy.filter(~pl.col("__row").is_in(bad_rows.implode()))
-    report.periods = sorted(valid.get_column("period").unique().drop_nulls().to_list())
+    tidy = work.with_columns(period_expr(pl.col("date"), definition.period.granularity).alias("period"))
+    if all_problems.height:
+        tidy = tidy.filter(~pl.col("__row").is_in(all_problems.get_column("row").unique().implode()))
+    report.periods = sorted(tidy.get_column("period").unique().drop_nulls().to_list())
     rejected = _rejected(frame, all_problems, found)
-    return IngestResult(valid.select(tidy_columns(definition)), rejected, report)
+    return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
+
+
+def _duplicate_ids(work: pl.DataFrame, id_col: str) -> pl.DataFrame:
+    """Every repeat of an ID after its first row."""
+    ids = work.filter(pl.col("id").is_not_null()).select("__row", "id")
+    first = ids.group_by("id").agg(pl.col("__row").min().alias("__first"))
+    repeats = ids.join(first, on="id").filter(pl.col("__row") != pl.col("__first"))
+    return repeats.select(
+        pl.col("__row").alias("row"),
+        pl.lit(id_col).alias("column"),
+        pl.col("id").alias("value"),
+        pl.format("duplicate ID (first on row {})", pl.col("__first")).alias("problem"),
+        pl.lit(None, pl.String).alias("allowed"),
+    )
 
 
 def _rejected(frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str]) -> pl.DataFrame:
@@ -420,9 +421,12 @@ def empty_frame(definition: Definition) -> pl.DataFrame:
 
 def ingest_bytes(data: bytes, file_name: str, definition: Definition) -> IngestResult:
     """Read and validate one export against a definition."""
-    sha256 = hashlib.sha256(data).hexdigest()
-    expected = {normalise_label(c) for c in definition.required_columns()}
-    raw = read_export(data, file_name, expected)
+    # Hash on a second core while Polars parses: both release the GIL.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
+        expected = {normalise_label(c) for c in definition.required_columns()}
+        raw = read_export(data, file_name, expected)
+        sha256 = digest.result()
     return shape(raw, definition, file_name, sha256)
 
 
