@@ -222,3 +222,78 @@ def latest_period(frame: pl.DataFrame) -> str | None:
 
 def periods(frame: pl.DataFrame) -> list[str]:
     return sorted(frame.get_column("period").unique().drop_nulls().to_list())
+
+
+# --------------------------------------------------------------------------- over time
+
+
+def _upper_gamma_regularised(a: float, x: float) -> float:
+    """Q(a, x) = Γ(a, x) / Γ(a), by series for x < a + 1 and continued fraction beyond."""
+    if x <= 0:
+        return 1.0
+    log_prefix = a * math.log(x) - x - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        k = a
+        for _ in range(1000):
+            k += 1
+            term *= x / k
+            total += term
+            if abs(term) < abs(total) * 1e-15:
+                break
+        return max(0.0, 1.0 - total * math.exp(log_prefix))
+    tiny = 1e-300
+    b = x + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    for i in range(1, 1000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-15:
+            break
+    return math.exp(log_prefix) * h
+
+
+def chi_square_sf(statistic: float, df: int) -> float:
+    """P(X >= statistic) for a chi-square distribution with ``df`` degrees of freedom."""
+    return _upper_gamma_regularised(df / 2, statistic / 2)
+
+
+def variation_over_time(trend: pl.DataFrame) -> pl.DataFrame:
+    """Has each aspect varied significantly over the periods shown?
+
+    A chi-square test of homogeneity of the positive share across every period whose
+    base is not suppressed. Columns: aspect, periods, statistic, p_value, significant.
+    """
+    rows = []
+    for (aspect,), part in trend.filter(pl.col("status") != SUPPRESSED).group_by(["aspect"], maintain_order=True):
+        x = part.get_column("positive").to_list()
+        n = part.get_column("base").to_list()
+        k = len(n)
+        total_x, total_n = sum(x), sum(n)
+        if k < 2 or total_x in (0, total_n):
+            rows.append({"aspect": aspect, "periods": k, "statistic": None, "p_value": None, "significant": None})
+            continue
+        p = total_x / total_n
+        stat = sum(
+            (xi - ni * p) ** 2 / (ni * p) + ((ni - xi) - ni * (1 - p)) ** 2 / (ni * (1 - p))
+            for xi, ni in zip(x, n, strict=True)
+        )
+        pv = chi_square_sf(stat, k - 1)
+        rows.append({"aspect": aspect, "periods": k, "statistic": stat, "p_value": pv, "significant": pv < 0.05})
+    schema = {
+        "aspect": pl.String,
+        "periods": pl.Int64,
+        "statistic": pl.Float64,
+        "p_value": pl.Float64,
+        "significant": pl.Boolean,
+    }
+    return pl.DataFrame(rows, schema=schema)

@@ -159,3 +159,23 @@ def gap_trend(
         .with_columns((pl.col("share") - pl.col("census_share")).alias("gap_pp"))
         .drop("in_groups")
     )
+
+
+def sign_up_gap_series(
+    frame: pl.DataFrame, definition: Definition, census: Census, *, npu: str | None = None
+) -> pl.DataFrame:
+    """The two gaps portfolio leads track, month by month: 16-24s and ethnic minority groups.
+
+    Months with too few sign-ups stating a value are left out rather than drawn.
+    """
+    ethnicity = definition.dimensions["ethnicity"]
+    minority = [g for g in ethnicity.groups if g != "White"]
+    parts = [
+        gap_trend(frame, definition, census, by="age", groups=["16-24"], npu=npu).with_columns(
+            pl.lit("Aged 16-24").alias("series")
+        ),
+        gap_trend(frame, definition, census, by="ethnicity", groups=minority, npu=npu).with_columns(
+            pl.lit("Ethnic minority groups").alias("series")
+        ),
+    ]
+    return pl.concat(parts).filter(pl.col("status") != SUPPRESSED)

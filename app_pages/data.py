@@ -1,0 +1,42 @@
+"""Data and definitions: the survey definitions in force and the census sources."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from insight.definitions_view import census_sources, definition_summary, dimensions_table, questions_table
+
+st.title("Data and definitions")
+st.write(
+    "Every figure in this app follows the survey definitions below (YAML files in `config/surveys/`). "
+    "Adding a survey means adding a definition file, not code."
+)
+st.markdown(
+    "- **Positive share** = positive answers ÷ base; the base leaves out blanks and answers such as "
+    "*Don't know* and *Not applicable*.\n"
+    "- **95% interval**: Wilson score. **Change**: two-sided two-proportion z-test; significant when p < 0.05.\n"
+    "- **Suppression**: below the minimum base no percentage is shown anywhere; below the caution base it is "
+    "shown and marked *treat with caution*."
+)
+st.dataframe(definition_summary(ui.definitions()), hide_index=True, width="stretch")
+
+for definition in ui.definitions().values():
+    with st.expander(f"{definition.title} (`{definition.dataset}`)"):
+        loaded = ui.load(definition)
+        if loaded is not None:
+            st.caption(("Showing synthetic sample data. " if loaded.is_sample else "Showing uploaded data. ")
+                       + f"{loaded.frame.height:,} rows held.")  # fmt: skip
+        if definition.questions:
+            st.markdown("**Questions**")
+            st.dataframe(questions_table(definition), hide_index=True, width="stretch")
+        st.markdown("**Dimensions**")
+        st.dataframe(dimensions_table(definition), hide_index=True, width="stretch")
+        st.caption(f"Never stored: {', '.join(definition.pii_columns) or 'no PII columns'}.")
+
+st.header("Census benchmarks")
+st.dataframe(census_sources(ui.census()), hide_index=True, width="stretch")
+st.caption(
+    "Census 2021 (ONS). Ethnicity is for all residents of all ages because no 16+ table was available; the 16+ "
+    "population would show a somewhat higher White share. The paper's 17.0% for 16-24s is an older figure."
+)

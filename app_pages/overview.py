@@ -1,0 +1,53 @@
+"""Overview: one tile per dataset with its latest headline and how it moved."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from insight import wording
+from insight.metrics import satisfaction
+from insight.periods import period_label
+from insight.representation import representation
+
+st.title("Citizen satisfaction: overview")
+st.caption("The latest period of each survey, with its base, 95% interval and the change on the previous period.")
+
+definitions = ui.definitions()
+columns = st.columns(3)
+for i, definition in enumerate(definitions.values()):
+    with columns[i % 3].container(border=True):
+        st.subheader(definition.title)
+        loaded = ui.load(definition)
+        if loaded is None:
+            st.write("No data yet. Upload an export on the Upload page.")
+            continue
+        if loaded.is_sample:
+            st.caption(":material/science: sample data (synthetic)")
+        frame = loaded.frame
+        if definition.kind == "membership":
+            rep = representation(frame, definition, ui.census(), by="age")
+            young = rep.rows.row(0, named=True)
+            st.metric("Current members", f"{rep.stated + rep.not_stated:,}")
+            st.write(
+                f"Aged {young['group']}: {wording.pct(young['share'])} of members who stated their age, "
+                f"against {wording.pct(young['census_share'])} of residents aged 16+."
+            )
+            st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
+            continue
+        aspect = definition.headline or definition.aspects[0]
+        result = satisfaction(frame, definition, aspects=[aspect])
+        row = result.row(0, named=True)
+        st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(row['period'])}")
+        st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
+        st.write(wording.figure(row))
+        st.write(wording.sentence(wording.change(row)))
+        note = wording.caution(row, definition.suppression)
+        if note:
+            st.warning(note, icon=":material/warning:")
+        st.page_link(
+            "app_pages/satisfaction.py",
+            label="Every aspect",
+            icon=":material/arrow_forward:",
+            query_params={"dataset": definition.dataset, "period": row["period"]},
+        )

@@ -1,0 +1,69 @@
+"""Respondents: who answered against who lives in the force area (Census 2021)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from insight import charts
+from insight.periods import period_label
+from insight.representation import representation
+from insight.tables import area_gaps, representation_table
+
+filters: ui.Filters = st.session_state["filters"]
+definition = ui.definitions()[filters.dataset]
+st.title(f"{definition.title}: who responded")
+
+loaded = ui.load(definition)
+if loaded is None:
+    st.info("No data is held for this dataset yet. Upload an export on the Upload page.")
+    st.stop()
+ui.sample_banner(loaded, definition)
+census = ui.census()
+benchmarked = [k for k, d in definition.dimensions.items() if d.census in census.tables]
+if not benchmarked:
+    st.info(f"{definition.title} records no demographics with a census benchmark.")
+    st.stop()
+
+npus = filters.dims.get("npu", [])
+npu = npus[0] if len(npus) == 1 else None
+who = "Members" if definition.kind == "membership" else "Respondents"
+when = period_label(filters.period) if filters.period else "all periods"
+where = f"{npu} (benchmarked against {census.area_for(npu)})" if npu else "the force area"
+st.caption(
+    f"{who}, {when}, in {where}: share of those who stated each value, against Census 2021. "
+    "Choose one NPU under *Filter respondents* to compare with its local authority."
+)
+for key in benchmarked:
+    dim = definition.dimensions[key]
+    rep = representation(loaded.frame, definition, census, by=key, period=filters.period, npu=npu)
+    st.header(dim.label)
+    if rep.status == "suppressed":
+        st.warning(f"Only {rep.stated} stated their {dim.label.lower()}: too few to show shares.")
+        continue
+    if rep.status == "low_base":
+        st.warning(f"Treat with caution: only {rep.stated} stated their {dim.label.lower()}.")
+    ui.chart(
+        charts.representation_bars(rep.rows, who=who, title=f"{dim.label}: {who.lower()} and census"),
+        f"represent-{key}",
+    )
+    st.caption(
+        f"Census population: {rep.population}, {rep.area}. {rep.stated:,} stated; "
+        f"{rep.not_stated:,} did not state (left out of the shares). Source: {rep.source}."
+    )
+    ui.table(representation_table(rep, dim.label), f"{definition.dataset}-represent-{key}")
+
+if "npu" in definition.dimensions:
+    st.header("By neighbourhood policing unit")
+    key = st.selectbox(
+        "Gap to the census (points) by NPU, for",
+        benchmarked,
+        format_func=lambda k: definition.dimensions[k].label,
+        key="area_dim",
+    )
+    reps = {
+        npu_name: representation(loaded.frame, definition, census, by=key, period=filters.period, npu=npu_name)
+        for npu_name in definition.dimensions["npu"].groups
+    }
+    ui.table(area_gaps(reps), f"{definition.dataset}-gaps-by-npu-{key}")
+    st.caption("Positive: over-represented; negative: under-represented. Birmingham East and West both use Birmingham.")

@@ -1,0 +1,63 @@
+"""Satisfaction: every aspect for the chosen period, and any aspect by any dimension."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from insight import charts, wording
+from insight.metrics import satisfaction
+from insight.periods import period_label
+from insight.tables import satisfaction_table
+
+filters: ui.Filters = st.session_state["filters"]
+definition = ui.definitions()[filters.dataset]
+st.title(f"{definition.title}: satisfaction")
+
+loaded = ui.load(definition)
+if loaded is None:
+    st.info("No data is held for this dataset yet. Upload an export on the Upload page.")
+    st.stop()
+if not definition.questions:
+    st.info(f"{definition.title} has no survey questions. See the WMNow diversity page.")
+    st.stop()
+ui.sample_banner(loaded, definition)
+
+result = satisfaction(loaded.frame, definition, period=filters.period, filters=filters.dims)
+if result.height == 0:
+    st.info(f"No responses in {period_label(filters.period or '')} match the filters chosen.")
+    st.stop()
+label = period_label(filters.period or result.item(0, "period"))
+if filters.dims:
+    st.caption(
+        "Filtered to " + "; ".join(f"{definition.dimension_label(k)}: {', '.join(v)}" for k, v in filters.dims.items())
+    )
+
+st.header(f"Every aspect, {label}")
+ui.chart(charts.share_bars(result, definition, rows="aspect_label", title=f"% positive, {label}"), "aspects")
+for row in result.iter_rows(named=True):
+    note = wording.caution(row, definition.suppression)
+    st.write(f"**{definition.aspect_label(row['aspect'])}**: {wording.figure(row)}; {wording.change(row)}.")
+    if note:
+        st.caption(note)
+ui.table(satisfaction_table(result, definition), f"{definition.dataset}-aspects-{filters.period}", None)
+
+aspect = filters.aspect or definition.aspects[0]
+if filters.by is None:
+    st.info("Choose **Break down by** in the sidebar to see an aspect by channel, offence, area or demographic.")
+    st.stop()
+by_label = definition.dimension_label(filters.by)
+breakdown = satisfaction(
+    loaded.frame, definition, period=filters.period, by=filters.by, aspects=[aspect], filters=filters.dims
+)
+st.header(f"{definition.aspect_label(aspect)} by {by_label.lower()}, {label}")
+ui.chart(
+    charts.share_bars(
+        breakdown, definition, rows="group", title=f"{definition.aspect_label(aspect)} by {by_label.lower()}"
+    ),
+    f"{aspect}-by-{filters.by}",
+)
+note = wording.suppressed_groups(breakdown, definition.suppression)
+if note:
+    st.caption(note)
+ui.table(satisfaction_table(breakdown, definition, by_label=by_label), f"{definition.dataset}-{aspect}-by-{filters.by}")

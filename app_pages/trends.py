@@ -1,0 +1,43 @@
+"""Trends: each aspect over time with its interval, and whether it has varied significantly."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from insight import charts, wording
+from insight.metrics import satisfaction, variation_over_time
+from insight.tables import satisfaction_table
+
+filters: ui.Filters = st.session_state["filters"]
+definition = ui.definitions()[filters.dataset]
+st.title(f"{definition.title}: trends")
+
+loaded = ui.load(definition)
+if loaded is None:
+    st.info("No data is held for this dataset yet. Upload an export on the Upload page.")
+    st.stop()
+if not definition.questions:
+    st.info(f"{definition.title} has no survey questions. See the WMNow diversity page.")
+    st.stop()
+ui.sample_banner(loaded, definition)
+
+trend = satisfaction(loaded.frame, definition, all_periods=True, filters=filters.dims)
+if trend.height == 0:
+    st.info("No responses match the filters chosen.")
+    st.stop()
+n_periods = trend.get_column("period").n_unique()
+if n_periods < 2:
+    st.info("Only one period is held so far: trends appear once a second period is uploaded.")
+
+st.header("Has satisfaction varied significantly over time?")
+tests = variation_over_time(trend)
+for test in tests.iter_rows(named=True):
+    st.write("- " + wording.variation(definition.aspect_label(test["aspect"]), test))
+st.caption(
+    "Chi-square test of whether the share positive is the same in every period shown (periods with fewer than "
+    f"{definition.suppression.min_base} answers are left out). Rings on the chart mark a significant change "
+    "on the previous period (two-proportion z-test, p < 0.05)."
+)
+ui.chart(charts.trend_lines(trend, definition, title="% positive by period, with 95% intervals"), "trends")
+ui.table(satisfaction_table(trend, definition), f"{definition.dataset}-trends")

@@ -1,0 +1,245 @@
+"""What every page shares: data loading (cached on the store's version), the shared
+sidebar filters bound to the URL, presenter mode, and table/chart output with downloads.
+
+Not a page itself: app.py lists the pages. No figures are computed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from insight.census import Census, load_census
+from insight.charts import to_png
+from insight.datasets import Loaded, load_dataset, samples_enabled
+from insight.definition import Definition, load_definitions
+from insight.metrics import periods
+from insight.periods import period_label
+from insight.store import Store
+
+ALL = "all"  # the "no breakdown" choice of the `by` filter
+FILTER_KEYS = ("dataset", "period", "by", "aspect")
+
+
+@dataclass
+class Filters:
+    dataset: str
+    period: str | None
+    by: str | None
+    aspect: str | None
+    dims: dict[str, list[str]] = field(default_factory=dict)
+    present: bool = False
+
+
+# --------------------------------------------------------------------------- data
+
+
+@st.cache_resource(show_spinner=False)
+def definitions() -> dict[str, Definition]:
+    return load_definitions()
+
+
+@st.cache_resource(show_spinner=False)
+def census() -> Census:
+    return load_census()
+
+
+def store() -> Store:
+    return Store()
+
+
+@st.cache_resource(show_spinner="Loading data…", max_entries=64)
+def _load(dataset: str, data_dir: str, version: str, samples_on: bool) -> Loaded | None:
+    # Keyed on the store's version, not on a frame: a new upload changes the key.
+    return load_dataset(definitions()[dataset], Store(data_dir))
+
+
+def load(definition: Definition) -> Loaded | None:
+    s = store()
+    return _load(definition.dataset, str(s.data_dir), s.version(), samples_enabled())
+
+
+# --------------------------------------------------------------------------- the view in the URL
+#
+# Every filter is written to the URL on every run, so the address bar always holds a link
+# to exactly what is on screen (the period included, even when it is the latest). We keep
+# the URL in step ourselves rather than with widget binding, whose URL values are the
+# widgets' display labels ("Channel") rather than the names in our links (channel_group).
+
+
+def _url_params() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def _url_opened() -> bool:
+    """Did this run start from a link (or an edited address) rather than from our own URL?
+
+    A page switch that leaves no parameters keeps the filters as they are.
+    """
+    params = _url_params()
+    return bool(params) and params != st.session_state.get("_url_written")
+
+
+def _seed(key: str, options: list[str], fallback: str | None, from_url: bool) -> None:
+    value = st.session_state.get(key)
+    if from_url or value is None:
+        value = st.query_params.get(key, value if not from_url else None)
+    st.session_state[key] = value if value in options else fallback
+
+
+def _seed_list(key: str, options: list[str], from_url: bool) -> None:
+    values = st.session_state.get(key)
+    if from_url or values is None:
+        values = [v for raw in st.query_params.get_all(key) for v in raw.split(",")]
+    st.session_state[key] = [v for v in values or [] if v in options]
+
+
+def write_url(filters: Filters, *, with_dataset: bool = True) -> None:
+    params: dict[str, str] = {"dataset": filters.dataset} if with_dataset else {}
+    for key in ("period", "by", "aspect"):
+        if getattr(filters, key):
+            params[key] = getattr(filters, key)
+    params.update({key: ",".join(values) for key, values in filters.dims.items()})
+    if filters.present:
+        params["present"] = "1"
+    if _url_params() != {k: [v] for k, v in params.items()}:
+        st.query_params.from_dict(params)
+    st.session_state["_url_written"] = {k: [v] for k, v in params.items()}
+
+
+def presenter_mode() -> bool:
+    """``present=1`` in the URL (or the sidebar toggle): no upload, no downloads, larger type."""
+    if "present" not in st.session_state or _url_opened():
+        st.session_state["present"] = st.query_params.get("present", "") in ("1", "true")
+    return bool(st.session_state["present"])
+
+
+def presenter_style() -> None:
+    st.markdown(
+        """<style>
+        html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
+        h1 { font-size: 2.8rem !important; } h2 { font-size: 2.1rem !important; } h3 { font-size: 1.7rem !important; }
+        [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none; }
+        </style>""",
+        unsafe_allow_html=True,
+    )
+
+
+# --------------------------------------------------------------------------- shared filters
+
+
+def sidebar_filters(dataset_override: str | None = None) -> Filters:
+    """The filters every page shares, in the sidebar; the URL always holds them (write_url)."""
+    defs = definitions()
+    names = list(defs)
+    from_url = _url_opened()
+    sb = st.sidebar
+    if dataset_override:
+        dataset = dataset_override
+        sb.markdown(f"**Dataset:** {defs[dataset].title}")
+    else:
+        _seed("dataset", names, "victim" if "victim" in names else names[0], from_url)
+        dataset = sb.selectbox("Dataset", names, key="dataset", format_func=lambda d: defs[d].title)
+    definition = defs[dataset]
+    loaded = load(definition)
+    held = list(reversed(periods(loaded.frame))) if loaded else []
+    period = None
+    if held:
+        _seed("period", held, held[0], from_url)
+        label = "Month joined" if definition.kind == "membership" else "Period"
+        period = sb.selectbox(label, held, key="period", format_func=period_label)
+    by = aspect = None
+    if definition.questions:
+        by_options = [ALL, *definition.dimensions]
+        _seed("by", by_options, ALL, from_url)
+        chosen = sb.selectbox(
+            "Break down by",
+            by_options,
+            key="by",
+            format_func=lambda d: "nothing (all respondents)" if d == ALL else definition.dimensions[d].label,
+        )
+        by = None if chosen == ALL else chosen
+        aspects = definition.aspects
+        _seed("aspect", aspects, definition.headline or aspects[0], from_url)
+        aspect = sb.selectbox("Aspect", aspects, key="aspect", format_func=definition.aspect_label)
+    dims: dict[str, list[str]] = {}
+    for key, dim in definition.dimensions.items():
+        _seed_list(key, list(dim.values), from_url)
+    with sb.expander("Filter respondents", expanded=any(st.session_state.get(k) for k in definition.dimensions)):
+        for key, dim in definition.dimensions.items():
+            chosen_values = st.multiselect(dim.label, list(dim.values), key=key, placeholder="all")
+            if chosen_values:
+                dims[key] = chosen_values
+    sb.toggle("Presenter mode", key="present", help="Larger type; no upload or downloads.")
+    filters = Filters(dataset, period, by, aspect, dims, bool(st.session_state.get("present")))
+    write_url(filters, with_dataset=dataset_override is None)
+    return filters
+
+
+def share_link(page_path: str) -> None:
+    """The full link to this exact view, to paste into a meeting invitation or chat."""
+    params = st.session_state.get("_url_written", {})
+    base = (st.context.url or "").split("?")[0].rstrip("/")
+    root = base[: -len(page_path) - 1] if page_path and base.endswith("/" + page_path) else base
+    query = urlencode([(k, v) for k, values in params.items() for v in values])
+    link = f"{root}/{page_path}?{query}" if page_path else f"{root}/?{query}"
+    with st.sidebar.expander("Share this view"):
+        st.caption("This link opens exactly this view (period included), even after newer data arrives.")
+        st.code(link, language=None, wrap_lines=True)
+
+
+@st.fragment(run_every=10)
+def live_reload(version: str) -> None:
+    """Re-run the page when the store changes, so an open screen shows a new upload."""
+    if store().version() != version:
+        st.rerun(scope="app")
+
+
+# --------------------------------------------------------------------------- output
+
+
+def sample_banner(loaded: Loaded, definition: Definition) -> None:
+    if loaded.is_sample:
+        st.info(
+            f"**Sample data.** {definition.title}: synthetic records bundled with the app, in the layout of the "
+            "real export (the latest survey period reproduces the source paper's figures). "
+            "Upload a real export to replace them.",
+            icon=":material/science:",
+        )
+
+
+def chart(spec: alt.TopLevelMixin, name: str) -> None:
+    # Streamlit squeezes a layered chart to its own default height unless told the chart's.
+    height = getattr(spec, "height", None)
+    st.altair_chart(spec, width="stretch", height=height + 120 if isinstance(height, int) else "content")
+    if not st.session_state.get("present"):
+        st.download_button(
+            "Download chart (PNG)",
+            data=lambda: to_png(spec),
+            file_name=f"{name}.png",
+            mime="image/png",
+            on_click="ignore",
+            key=f"png-{name}",
+            icon=":material/image:",
+        )
+
+
+def table(frame: pl.DataFrame, name: str, column_config: dict | None = None) -> None:
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config)
+    if not st.session_state.get("present"):
+        st.download_button(
+            "Download table (CSV)",
+            data=frame.write_csv(),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key=f"csv-{name}",
+            icon=":material/download:",
+        )
+
+
+PCT = st.column_config.NumberColumn(format="%.1f")

@@ -1,0 +1,132 @@
+"""Upload: drop exports, see what would change before anything is written, then import."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from insight.ingest import ExportError, IngestResult, ingest_bytes, recognise
+from insight.periods import period_label
+from insight.store import UpsertCounts
+from insight.tables import problems_table, upload_history
+
+st.title("Upload survey exports")
+st.write(
+    "Drop this month's exports (CSV or Excel). Each file is checked first: nothing is written until you press "
+    "**Import**. Personal data (emails, phone numbers, crime references) is removed as the file is read and "
+    "never stored. Responses already held are recognised by their ID and counted once."
+)
+definitions = ui.definitions()
+store = ui.store()
+files = st.file_uploader("Exports", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads")
+skip_invalid = st.checkbox(
+    "Import the valid rows of a file that has problems (the invalid rows are kept aside, with their reasons)",
+    key="skip_invalid",
+)
+
+
+def check(data: bytes, name: str, dataset: str) -> tuple[IngestResult, UpsertCounts] | str:
+    """Validate a file and compare it with the store; remembered for this file, dataset and store version."""
+    cache = st.session_state.setdefault("upload_checks", {})
+    key = (name, len(data), hash(data[:65536]), dataset, store.version())
+    if key not in cache:
+        try:
+            with st.status(f"Checking {name}…", expanded=False) as status:
+                status.update(label=f"Reading and validating {name}…")
+                result = ingest_bytes(data, name, definitions[dataset])
+                status.update(label=f"Comparing {name} with the data already held…")
+                counts = store.compare(definitions[dataset], result.frame)
+                status.update(label=f"Checked {name}", state="complete")
+            cache[key] = (result, counts)
+        except ExportError as exc:
+            cache[key] = f"{name} cannot be read as an export: {exc}"
+    return cache[key]
+
+
+for uploaded in files or []:
+    data = uploaded.getvalue()
+    with st.container(border=True):
+        st.subheader(uploaded.name)
+        guesses = recognise(data, uploaded.name, definitions)
+        names = list(definitions)
+        guess = guesses[0][0] if guesses else names[0]
+        dataset = st.selectbox(
+            "Dataset",
+            names,
+            index=names.index(guess),
+            key=f"dataset-{uploaded.file_id}",
+            format_func=lambda d: definitions[d].title,
+        )
+        if guesses and guesses[0][1] == 1.0 and dataset == guess:
+            st.caption(f"Recognised from its header as {definitions[guess].title}.")
+        elif dataset == guess:
+            st.warning("The header does not fully match any survey definition: check the dataset chosen.")
+        checked = check(data, uploaded.name, dataset)
+        if isinstance(checked, str):
+            st.error(checked)
+            continue
+        result, counts = checked
+        report = result.report
+        if report.missing_columns:
+            st.error(
+                "This file cannot be imported: it lacks the column(s) "
+                + ", ".join(f"**{c}**" for c in report.missing_columns)
+                + f" that a {definitions[dataset].title} export has. Nothing was changed."
+            )
+            continue
+        cols = st.columns(5)
+        cols[0].metric("Rows", f"{report.rows_read:,}")
+        cols[1].metric("New", f"{counts.new:,}")
+        cols[2].metric("Updated", f"{counts.updated:,}")
+        cols[3].metric("Already held", f"{counts.unchanged:,}")
+        cols[4].metric("Invalid rows", f"{report.invalid_rows:,}")
+        if report.periods:
+            st.write("Periods covered: " + ", ".join(period_label(p) for p in report.periods))
+        if report.blank_rows:
+            st.caption(f"{report.blank_rows} empty line(s) in the file were not responses and were ignored.")
+        if report.ignored_columns:
+            st.caption("Columns not used: " + ", ".join(c.strip() for c in report.ignored_columns))
+        if not report.ok:
+            st.error(
+                f"{report.invalid_rows:,} row(s) have problems (below, with the row number as in the file). "
+                + (
+                    "They will be set aside with their reasons."
+                    if skip_invalid
+                    else "Nothing will be imported unless you correct them or tick the box above."
+                )
+            )
+            ui.table(problems_table(report.problems), f"problems-{uploaded.name}")
+        can_import = report.ok or (skip_invalid and report.valid_rows > 0)
+        if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
+            progress = st.progress(0.0, text="Setting aside invalid rows…")
+            rejected_file = None
+            if result.rejected.height:
+                rejected_file = str(store.write_rejected(dataset, result.rejected, uploaded.name))
+            progress.progress(0.4, text="Writing to the store…")
+            record = store.upsert(
+                definitions[dataset],
+                result.frame,
+                file_name=uploaded.name,
+                sha256=report.sha256,
+                rows_read=report.rows_read,
+                rejected=report.invalid_rows,
+                rejected_file=rejected_file,
+            )
+            progress.progress(1.0, text="Done")
+            st.session_state.setdefault("import_messages", []).append(
+                f"Imported {uploaded.name} into {definitions[dataset].title}: {record.new:,} new, "
+                f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
+                + (f" (kept in {rejected_file})" if rejected_file else "")
+                + "."
+            )
+            st.rerun()
+
+for message in st.session_state.get("import_messages", []):
+    st.success(message, icon=":material/check_circle:")
+
+st.header("Upload history")
+history = upload_history(store.upload_log())
+if history.height == 0:
+    st.caption("Nothing has been imported into this store yet; the pages show the bundled sample data.")
+else:
+    ui.table(history, "upload-history")

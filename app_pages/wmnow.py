@@ -1,0 +1,69 @@
+"""WMNow diversity: how far members and new sign-ups are from the census, and the trend."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from insight import charts
+from insight.periods import period_label
+from insight.representation import representation, sign_up_gap_series
+from insight.tables import area_gaps, representation_table
+
+filters: ui.Filters = st.session_state["filters"]
+definition = ui.definitions()["wmnow"]
+census = ui.census()
+st.title("WMNow sign-ups against the census")
+st.caption(
+    "Portfolio leads track whether the sign-up drive makes WMNow membership look more like the West Midlands. "
+    "Shares are of members who stated a value; unsubscribed members are left out."
+)
+
+loaded = ui.load(definition)
+if loaded is None:
+    st.info("No WMNow membership list is held yet. Upload one on the Upload page.")
+    st.stop()
+ui.sample_banner(loaded, definition)
+npus = filters.dims.get("npu", [])
+npu = npus[0] if len(npus) == 1 else None
+where = f"{npu} (against {census.area_for(npu)})" if npu else "force-wide"
+
+st.header(f"Active members, {where}")
+for key in ("age", "ethnicity"):
+    dim = definition.dimensions[key]
+    rep = representation(loaded.frame, definition, census, by=key, npu=npu, latest_if_no_period=False)
+    st.subheader(dim.label)
+    ui.chart(
+        charts.representation_bars(rep.rows, who="Members", title=f"{dim.label}: members and census"), f"members-{key}"
+    )
+    st.caption(f"Census: {rep.population}. {rep.stated:,} stated; {rep.not_stated:,} did not.")
+    ui.table(representation_table(rep, dim.label), f"wmnow-members-{key}")
+
+if filters.period:
+    st.header(f"New sign-ups in {period_label(filters.period)}, {where}")
+    cols = st.columns(2)
+    for col, key in zip(cols, ("age", "ethnicity"), strict=True):
+        dim = definition.dimensions[key]
+        rep = representation(loaded.frame, definition, census, by=key, period=filters.period, npu=npu)
+        with col:
+            if rep.status == "suppressed":
+                st.warning(f"Only {rep.stated} new members stated their {dim.label.lower()}: too few to show shares.")
+                continue
+            ui.table(representation_table(rep, dim.label), f"wmnow-signups-{key}-{filters.period}")
+
+st.header("Is the gap closing?")
+series = sign_up_gap_series(loaded.frame, definition, census, npu=npu)
+ui.chart(charts.gap_lines(series, title="New sign-ups each month: gap to the census (points)"), "wmnow-gap-trend")
+st.caption(
+    "Below zero: under-represented among that month's new members. Ethnic minority groups are every group but White "
+    "(census: all residents, all ages); 16-24 is against residents aged 16+."
+)
+
+st.header("By neighbourhood policing unit (active members)")
+key = st.selectbox("Gap to the census (points) for", ["age", "ethnicity"], key="wmnow_area_dim",
+                   format_func=lambda k: definition.dimensions[k].label)  # fmt: skip
+reps = {
+    n: representation(loaded.frame, definition, census, by=key, npu=n, latest_if_no_period=False)
+    for n in definition.dimensions["npu"].groups
+}
+ui.table(area_gaps(reps), f"wmnow-gaps-by-npu-{key}")

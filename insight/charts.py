@@ -1,0 +1,191 @@
+"""Altair charts: pure functions from a metrics frame to a chart.
+
+Colours are the Okabe-Ito palette, safe for the common forms of colour blindness.
+Suppressed rows carry no percentage in their data, so no mark, label or tooltip can
+show one; they are drawn as a "suppressed" label instead.
+"""
+
+from __future__ import annotations
+
+import io
+
+import altair as alt
+import polars as pl
+
+from insight.definition import Definition
+from insight.metrics import LOW_BASE, OK, SUPPRESSED
+from insight.periods import period_label
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+STATUS_LABEL = {OK: "ok", LOW_BASE: "treat with caution (base < caution threshold)", SUPPRESSED: "suppressed"}
+FONT = 13
+
+
+def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl.DataFrame:
+    labels = {k: q.label for k, q in definition.questions.items()}
+    return result.with_columns(
+        pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("aspect_label"),
+        pl.col("group").fill_null("All respondents"),
+        pl.col("pct").round(1),
+        pl.col("ci_low").round(1),
+        pl.col("ci_high").round(1),
+        pl.col("change_pp").round(1) if "change_pp" in result.columns else pl.lit(None).alias("change_pp"),
+        pl.col("status").replace_strict(STATUS_LABEL, default=pl.col("status")).alias("status_text"),
+        pl.when(pl.col("status") == SUPPRESSED)
+        .then(pl.format("suppressed (n={})", pl.col("base")))
+        .otherwise(pl.format("{}% (n={})", pl.col("pct").round(1), pl.col("base")))
+        .alias("label"),
+    ).with_columns(pl.col(label_col).alias("row_label"))
+
+
+def share_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title: str) -> alt.LayerChart:
+    """Horizontal bars of positive share with 95% intervals, one bar per aspect or group.
+
+    ``rows`` is ``"aspect_label"`` (every aspect) or ``"group"`` (one aspect by a dimension).
+    """
+    data = _prepare(result, definition, rows)
+    order = data.get_column("row_label").to_list()
+    y = alt.Y("row_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelFontSize=FONT))
+    tooltip = [
+        alt.Tooltip("row_label:N", title=""),
+        alt.Tooltip("pct:Q", title="% positive", format=".1f"),
+        alt.Tooltip("base:Q", title="base (answered)", format=","),
+        alt.Tooltip("ci_low:Q", title="95% CI from", format=".1f"),
+        alt.Tooltip("ci_high:Q", title="95% CI to", format=".1f"),
+        alt.Tooltip("status_text:N", title="status"),
+    ]
+    x = alt.X("pct:Q", title="% positive", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(labelFontSize=FONT))
+    base = alt.Chart(data).encode(y=y)
+    bars = base.mark_bar(color=OKABE_ITO[0]).encode(
+        x=x,
+        opacity=alt.Opacity(
+            "status_text:N",
+            scale=alt.Scale(domain=[STATUS_LABEL[OK], STATUS_LABEL[LOW_BASE]], range=[1.0, 0.45]),
+            legend=alt.Legend(title="status", orient="bottom"),
+        ),
+        tooltip=tooltip,
+    )
+    errors = base.mark_rule(color="#333333", strokeWidth=1.5).encode(x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip)
+    labels = base.mark_text(align="left", dx=6, fontSize=FONT, color="#222222").encode(
+        x=alt.X("label_x:Q"), text="label:N", tooltip=tooltip
+    )
+    data_labels = labels.transform_calculate(label_x="datum.ci_high === null ? 0 : datum.ci_high")
+    height = max(120, 42 * len(order))
+    return (bars + errors + data_labels).properties(title=title, height=height)
+
+
+def trend_lines(trend: pl.DataFrame, definition: Definition, *, title: str) -> alt.LayerChart:
+    """Each aspect over time with its 95% band; significant changes on the previous period ringed."""
+    data = _prepare(trend, definition, "aspect_label").with_columns(
+        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+        pl.when(pl.col("significant")).then(pl.lit("significant change")).otherwise(pl.lit("")).alias("sig"),
+    )
+    aspects = [definition.questions[a].label for a in dict.fromkeys(trend.get_column("aspect").to_list())]
+    colour = alt.Color(
+        "aspect_label:N",
+        title="aspect",
+        scale=alt.Scale(domain=aspects, range=OKABE_ITO[: len(aspects)]),
+        legend=alt.Legend(orient="bottom", columns=3, labelFontSize=FONT, labelLimit=300),
+    )
+    x = alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=FONT))
+    y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=alt.Axis(labelFontSize=FONT))
+    tooltip = [
+        alt.Tooltip("aspect_label:N", title="aspect"),
+        alt.Tooltip("period_label:N", title="period"),
+        alt.Tooltip("pct:Q", title="% positive", format=".1f"),
+        alt.Tooltip("base:Q", title="base", format=","),
+        alt.Tooltip("ci_low:Q", title="95% CI from", format=".1f"),
+        alt.Tooltip("ci_high:Q", title="95% CI to", format=".1f"),
+        alt.Tooltip("change_pp:Q", title="change (points)", format="+.1f"),
+        alt.Tooltip("sig:N", title=""),
+    ]
+    base = alt.Chart(data).encode(x=x, color=colour)
+    band = base.mark_area(opacity=0.15).encode(y="ci_low:Q", y2="ci_high:Q")
+    line = base.mark_line(point=alt.OverlayMarkDef(size=50)).encode(y=y, tooltip=tooltip)
+    rings = (
+        alt.Chart(data)
+        .transform_filter("datum.significant === true")
+        .mark_point(size=260, strokeWidth=2.5, filled=False, color="#000000")
+        .encode(x=x, y="pct:Q", tooltip=tooltip)
+    )
+    return (band + line + rings).properties(title=title, height=380)
+
+
+def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.Chart:
+    """Share of respondents (or members) against the census share, group by group."""
+    long = pl.concat(
+        [
+            rows.select(
+                "group", pl.col("share").round(1).alias("value"), pl.lit(who).alias("series"), "count", "gap_pp"
+            ),
+            rows.select(
+                "group",
+                pl.col("census_share").round(1).alias("value"),
+                pl.lit("Census 2021").alias("series"),
+                "count",
+                "gap_pp",
+            ),
+        ]
+    ).with_columns(pl.col("gap_pp").round(1))
+    order = rows.get_column("group").to_list()
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("group:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelFontSize=FONT)),
+            xOffset=alt.XOffset("series:N", sort=[who, "Census 2021"]),
+            y=alt.Y("value:Q", title="% of those who stated", axis=alt.Axis(labelFontSize=FONT)),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                sort=[who, "Census 2021"],
+                scale=alt.Scale(domain=[who, "Census 2021"], range=[OKABE_ITO[0], OKABE_ITO[1]]),
+                legend=alt.Legend(orient="bottom", labelFontSize=FONT),
+            ),
+            tooltip=[
+                alt.Tooltip("group:N"),
+                alt.Tooltip("series:N", title=""),
+                alt.Tooltip("value:Q", title="% of those who stated", format=".1f"),
+                alt.Tooltip("count:Q", title=f"{who} (count)", format=","),
+                alt.Tooltip("gap_pp:Q", title="gap (points)", format="+.1f"),
+            ],
+        )
+        .properties(title=title, height=300)
+    )
+
+
+def gap_lines(trend: pl.DataFrame, *, title: str) -> alt.LayerChart:
+    """The gap to the census, in points, month by month, for one or more groups (column ``series``)."""
+    data = trend.with_columns(pl.col("gap_pp").round(1), pl.col("share").round(1), pl.col("census_share").round(1))
+    series = list(dict.fromkeys(data.get_column("series").to_list()))
+    lines = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=FONT)),
+            y=alt.Y("gap_pp:Q", title="gap to census (points)", axis=alt.Axis(labelFontSize=FONT)),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=series, range=OKABE_ITO[: len(series)]),
+                legend=alt.Legend(orient="bottom", labelFontSize=FONT, labelLimit=300),
+            ),
+            tooltip=[
+                alt.Tooltip("series:N", title=""),
+                alt.Tooltip("period:O"),
+                alt.Tooltip("share:Q", title="% of new sign-ups", format=".1f"),
+                alt.Tooltip("census_share:Q", title="% census", format=".1f"),
+                alt.Tooltip("gap_pp:Q", title="gap (points)", format="+.1f"),
+                alt.Tooltip("stated:Q", title="sign-ups who stated", format=","),
+            ],
+        )
+    )
+    zero = alt.Chart(pl.DataFrame({"y": [0]})).mark_rule(color="#666666", strokeDash=[4, 4]).encode(y="y:Q")
+    return (zero + lines).properties(title=title, height=320)
+
+
+def to_png(chart: alt.TopLevelMixin) -> bytes:
+    """The chart as a PNG, rendered offline through vl-convert."""
+    buf = io.BytesIO()
+    chart.save(buf, format="png", scale_factor=2)
+    return buf.getvalue()

@@ -1,0 +1,87 @@
+"""Metrics frames shaped as the tables users read and download.
+
+Column names are the users' words. Suppressed rows keep their base but carry no
+percentage, interval, positive count or change, here as everywhere.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from insight.definition import Definition
+from insight.representation import Representation
+
+STATUS_WORDS = {"ok": "ok", "low_base": "treat with caution", "suppressed": "suppressed"}
+
+
+def satisfaction_table(result: pl.DataFrame, definition: Definition, *, by_label: str | None = None) -> pl.DataFrame:
+    labels = {k: q.label for k, q in definition.questions.items()}
+    columns = [
+        pl.col("period").alias("Period"),
+        pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("Aspect"),
+    ]
+    if by_label:
+        columns.append(pl.col("group").alias(by_label))
+    columns += [
+        pl.col("pct").round(1).alias("% positive"),
+        pl.col("base").alias("Base"),
+        pl.col("positive").alias("Positive"),
+        pl.col("ci_low").round(1).alias("95% CI low"),
+        pl.col("ci_high").round(1).alias("95% CI high"),
+        pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Status"),
+        pl.col("previous_period").alias("Previous period"),
+        pl.col("change_pp").round(1).alias("Change (points)"),
+        pl.col("p_value").round(4).alias("p-value"),
+        pl.col("significant").alias("Significant change"),
+    ]
+    return result.select(columns)
+
+
+def representation_table(rep: Representation, group_label: str) -> pl.DataFrame:
+    return rep.rows.select(
+        pl.col("group").alias(group_label),
+        pl.col("count").alias("Count"),
+        pl.col("share").round(1).alias("% of those who stated"),
+        pl.col("census_share").round(1).alias("% census"),
+        pl.col("gap_pp").round(1).alias("Gap (points)"),
+    )
+
+
+def area_gaps(reps: dict[str, Representation]) -> pl.DataFrame:
+    """Gap to the census in points, one row per NPU, one column per group."""
+    rows = []
+    for npu, rep in reps.items():
+        row: dict[str, object] = {"NPU": npu, "Census area": rep.area, "Stated": rep.stated}
+        row.update(
+            {g: (None if gap is None else round(gap, 1)) for g, gap in rep.rows.select("group", "gap_pp").iter_rows()}
+        )
+        rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def problems_table(problems: pl.DataFrame) -> pl.DataFrame:
+    """Validation problems in plain words: where, what was found, what is allowed."""
+    return problems.select(
+        pl.col("row").alias("Row"),
+        pl.col("column").alias("Column"),
+        pl.col("value").alias("Value found"),
+        pl.col("problem").alias("Problem"),
+        pl.col("allowed").alias("Allowed values"),
+    )
+
+
+def upload_history(log: pl.DataFrame) -> pl.DataFrame:
+    if log.height == 0:
+        return log
+    return log.sort("uploaded_at", descending=True).select(
+        pl.col("uploaded_at").alias("When (UTC)"),
+        pl.col("dataset").alias("Dataset"),
+        pl.col("file_name").alias("File"),
+        pl.col("rows_read").alias("Rows read"),
+        pl.col("new").alias("New"),
+        pl.col("updated").alias("Updated"),
+        pl.col("unchanged").alias("Already held"),
+        pl.col("rejected").alias("Rejected"),
+        pl.col("periods").alias("Periods"),
+        pl.col("sha256").str.slice(0, 12).alias("SHA-256 (start)"),
+    )

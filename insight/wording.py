@@ -1,0 +1,76 @@
+"""Figures in words a board member understands, following the paper's own phrasing."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from insight.definition import Suppression
+from insight.metrics import LOW_BASE, SUPPRESSED
+from insight.periods import period_label
+
+
+def sentence(text: str) -> str:
+    """Capitalise the first letter only (``str.capitalize`` would lower-case month names)."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
+
+def points(value: float) -> str:
+    return f"{abs(value):.1f} point" + ("" if round(abs(value), 1) == 1.0 else "s")
+
+
+def figure(row: dict) -> str:
+    """``49.4% (base 950; 95% CI 46.2–52.5%)`` or why no figure is shown."""
+    if row["status"] == SUPPRESSED:
+        return f"not shown: only {row['base']} answered (too few to report)"
+    return f"{pct(row['pct'])} (base {row['base']:,}; 95% CI {row['ci_low']:.1f}–{row['ci_high']:.1f}%)"
+
+
+def change(row: dict) -> str:
+    """The change on the previous period in words that respect the significance test."""
+    previous = row.get("previous_period")
+    if row["status"] == SUPPRESSED:
+        return "no comparison: too few responses this period"
+    if not previous:
+        return "no previous period to compare with"
+    if row.get("change_pp") is None:
+        return f"no comparison: too few responses in {period_label(previous)}"
+    delta = row["change_pp"]
+    if round(delta, 1) == 0:
+        movement = f"unchanged on {period_label(previous)}"
+    else:
+        movement = f"{'up' if delta > 0 else 'down'} {points(delta)} on {period_label(previous)}"
+    verdict = "a significant change" if row.get("significant") else "not a significant change"
+    return f"{movement}, {verdict}"
+
+
+def caution(row: dict, suppression: Suppression) -> str | None:
+    if row["status"] == SUPPRESSED:
+        return f"Suppressed: fewer than {suppression.min_base} answered, so no percentage is shown."
+    if row["status"] == LOW_BASE:
+        return f"Treat with caution: fewer than {suppression.caution_base} answered."
+    return None
+
+
+def variation(aspect_label: str, test: dict) -> str:
+    """The paper's question: has this aspect varied significantly over time?"""
+    if test.get("p_value") is None:
+        return f"{aspect_label}: too few periods with enough responses to test."
+    span = f"{test['periods']} periods"
+    if test["significant"]:
+        return f"{aspect_label} has varied significantly over the {span} (p = {test['p_value']:.3f})."
+    return f"{aspect_label} has not varied significantly over the {span} (p = {test['p_value']:.2f})."
+
+
+def suppressed_groups(result: pl.DataFrame, suppression: Suppression) -> str | None:
+    """Why some groups of a breakdown show no figure."""
+    hidden = result.get_column("status").to_list().count(SUPPRESSED)
+    if not hidden:
+        return None
+    why = f"fewer than {suppression.min_base} answered"
+    if suppression.secondary:
+        why += ", or the group was hidden too so that a suppressed group cannot be worked out from the total"
+    return f"{hidden} group(s) suppressed: {why}."
