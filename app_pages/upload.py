@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
+from insight.datasets import samples_enabled
 from insight.ingest import ExportError, IngestResult, ingest_bytes, recognise
 from insight.periods import period_label
 from insight.store import UpsertCounts
@@ -127,6 +128,9 @@ for message in st.session_state.get("import_messages", []):
 st.header("Upload history")
 history = upload_history(store.upload_log())
 if history.height == 0:
-    st.caption("Nothing has been imported into this store yet; the pages show the bundled sample data.")
+    st.caption(
+        "Nothing has been imported into this store yet"
+        + ("; the pages show the bundled sample data." if samples_enabled() else ".")
+    )
 else:
     ui.table(history, "upload-history")

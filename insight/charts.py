@@ -70,8 +70,7 @@ def share_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title
         x=alt.X("label_x:Q"), text="label:N", tooltip=tooltip
     )
     data_labels = labels.transform_calculate(label_x="datum.ci_high === null ? 0 : datum.ci_high")
-    height = max(120, 42 * len(order))
-    return (bars + errors + data_labels).properties(title=title, height=height)
+    return (bars + errors + data_labels).properties(title=title, height=alt.Step(40))
 
 
 def trend_lines(trend: pl.DataFrame, definition: Definition, *, title: str) -> alt.LayerChart:

@@ -1,0 +1,221 @@
+"""Every page through Streamlit's AppTest: sample data, an empty store, deep links, upload."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from insight.definition import load_definitions
+from insight.store import Store
+from tests.conftest import REPO
+from tests.messy import read_rows, write_rows
+
+PAGES = {
+    "app_pages/overview.py": "overview",
+    "app_pages/upload.py": "Upload survey exports",
+    "app_pages/satisfaction.py": "satisfaction",
+    "app_pages/trends.py": "trends",
+    "app_pages/respondents.py": "who responded",
+    "app_pages/wmnow.py": "WMNow sign-ups against the census",
+    "app_pages/data.py": "Data and definitions",
+}
+
+
+def app(page: str | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.query_params.update(params)
+    if page:
+        at.switch_page(page)
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [h.value for h in at.header]
+    parts += [e.value for e in at.info] + [e.value for e in at.warning] + [e.value for e in at.error]
+    parts += [s.value for s in at.success] + [c.value for c in at.caption] + [m.value for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.fixture(autouse=True)
+def fresh_store(data_dir):
+    return data_dir
+
+
+@pytest.mark.parametrize(("page", "title"), PAGES.items())
+def test_every_page_renders_on_sample_data(page, title):
+    at = app(page)
+    assert not at.exception, at.exception
+    assert title in texts(at)
+    if page not in ("app_pages/upload.py", "app_pages/data.py", "app_pages/overview.py"):
+        assert "Sample data" in texts(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_on_an_empty_store_without_samples(page, monkeypatch):
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    at = app(page)
+    assert not at.exception, at.exception
+    body = texts(at)
+    if page in ("app_pages/satisfaction.py", "app_pages/trends.py", "app_pages/respondents.py"):
+        assert "No data is held for this dataset yet" in body
+    if page == "app_pages/overview.py":
+        assert body.count("No data yet") == len(load_definitions())
+    if page == "app_pages/wmnow.py":
+        assert "No WMNow membership list is held yet" in body
+
+
+def test_overview_headline_reads_like_the_paper():
+    body = texts(app())
+    assert "49.4% (base 950; 95% CI 46.2–52.5%)" in body
+    assert "Up 2.1 points on August 2019, not a significant change." in body
+
+
+def test_deep_link_opens_that_view():
+    at = app(
+        "app_pages/satisfaction.py", dataset="victim", period="2019-09", by="channel_group", aspect="initial_contact"
+    )
+    assert not at.exception
+    assert at.sidebar.selectbox(key="by").value == "channel_group"
+    assert at.sidebar.selectbox(key="aspect").value == "initial_contact"
+    breakdown = at.dataframe[1].value
+    phone = breakdown[breakdown["Channel"] == "Phone"].iloc[0]
+    online = breakdown[breakdown["Channel"] == "Online"].iloc[0]
+    assert (phone["% positive"], phone["Base"]) == (71.0, 500)
+    assert (online["% positive"], online["Base"]) == (44.4, 270)
+    assert "Initial contact by channel, September 2019" in texts(at)
+
+
+def test_deep_link_to_an_earlier_period_and_a_filter():
+    at = app("app_pages/satisfaction.py", period="2019-05", npu="Coventry,Dudley")
+    assert not at.exception
+    assert at.sidebar.selectbox(key="period").value == "2019-05"
+    assert at.sidebar.multiselect(key="npu").value == ["Coventry", "Dudley"]
+    assert "Every aspect, May 2019" in texts(at)
+    assert "Filtered to Neighbourhood policing unit: Coventry, Dudley" in texts(at)
+
+
+def test_changing_a_filter_changes_the_page():
+    at = app("app_pages/satisfaction.py")
+    at.sidebar.selectbox(key="by").set_value("offence").run()
+    table = at.dataframe[1].value
+    robbery = table[table["Offence group"] == "Robbery"].iloc[0]
+    assert robbery["% positive"] == 70.0
+
+
+def test_presenter_mode_hides_upload_and_downloads():
+    at = app("app_pages/satisfaction.py", present="1", by="offence")
+    assert not at.exception
+    assert len(at.get("download_button")) == 0
+    normal = app("app_pages/satisfaction.py", by="offence")
+    assert len(normal.get("download_button")) > 0
+
+
+def test_upload_flow_previews_then_imports(exports, data_dir):
+    at = app("app_pages/upload.py")
+    data = (exports / "victim_survey_example.csv").read_bytes()
+    at.file_uploader(key="uploads").upload("victim_survey_example.csv", data, "text/csv").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows"] == "40" and metrics["New"] == "40" and metrics["Invalid rows"] == "0"
+    assert "Recognised from its header as Victim satisfaction survey." in texts(at)
+    assert not Store(data_dir).has("victim"), "nothing is written before Import"
+    import_button = next(b for b in at.button if b.label == "Import")
+    import_button.click().run()
+    assert not at.exception, at.exception
+    assert "Imported victim_survey_example.csv into Victim satisfaction survey: 40 new" in texts(at)
+    held = Store(data_dir).read(load_definitions()["victim"])
+    assert held is not None and held.height == 40
+    history = at.dataframe[-1].value
+    assert history.iloc[0]["File"] == "victim_survey_example.csv" and history.iloc[0]["New"] == 40
+    # the first real upload replaces the sample for that dataset only
+    overview = texts(app())
+    assert "49.4%" not in overview
+
+
+def test_upload_of_a_bad_file_changes_nothing(exports, data_dir):
+    rows = read_rows((exports / "victim_survey_example.csv").read_bytes())
+    rows[3][5] = "Arson"
+    at = app("app_pages/upload.py")
+    at.file_uploader(key="uploads").upload("bad.csv", write_rows(rows), "text/csv").run()
+    assert "1 row(s) have problems" in texts(at)
+    problems = at.dataframe[0].value
+    assert (problems.iloc[0]["Row"], problems.iloc[0]["Column"], problems.iloc[0]["Value found"]) == (
+        4,
+        "Offence Group",
+        "Arson",
+    )
+    assert next(b for b in at.button if b.label == "Import").disabled
+    at.checkbox(key="skip_invalid").check().run()
+    assert not next(b for b in at.button if b.label == "Import").disabled
+    assert not Store(data_dir).has("victim")
+
+
+def test_upload_of_a_file_missing_columns(exports, data_dir):
+    rows = [r[:12] for r in read_rows((exports / "victim_survey_example.csv").read_bytes())]
+    at = app("app_pages/upload.py")
+    at.file_uploader(key="uploads").upload("short.csv", write_rows(rows), "text/csv").run()
+    assert not at.exception
+    assert "cannot be imported" in texts(at)
+    assert not Store(data_dir).has("victim")
+
+
+def test_a_dataset_with_one_period(exports, data_dir, monkeypatch):
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    from insight.cli import main
+
+    assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
+    at = app("app_pages/trends.py")
+    assert not at.exception
+    assert "Only one period is held so far" in texts(at)
+    overview = texts(app())
+    assert "No previous period to compare with." in overview
+    assert "Treat with caution" in overview
+
+
+def test_suppressed_groups_never_show_a_number(exports, data_dir, monkeypatch):
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    from insight.cli import main
+
+    assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
+    at = app("app_pages/satisfaction.py", by="channel_group", aspect="initial_contact")
+    table = at.dataframe[1].value
+    hidden = table[table["Status"] == "suppressed"]
+    assert len(hidden) >= 1
+    assert hidden["% positive"].isna().all() and hidden["Positive"].isna().all() and hidden["95% CI low"].isna().all()
+    assert "suppressed" in texts(at)
+
+
+def test_respondents_against_the_census():
+    at = app("app_pages/respondents.py", period="2019-09")
+    assert not at.exception
+    ethnicity = next(d.value for d in at.dataframe if "Ethnic group" in d.value.columns)
+    white = ethnicity[ethnicity["Ethnic group"] == "White"].iloc[0]
+    assert (white["% of those who stated"], white["% census"]) == (84.7, 61.4)
+    assert "all usual residents, all ages" in texts(at)
+
+
+def test_respondents_by_one_npu_use_its_local_authority():
+    at = app("app_pages/respondents.py", npu="Birmingham West")
+    assert "benchmarked against Birmingham" in texts(at)
+
+
+def test_wmnow_page_shows_members_and_the_gap_trend():
+    at = app("app_pages/wmnow.py")
+    assert not at.exception
+    assert "Is the gap closing?" in texts(at)
+    age = at.dataframe[0].value
+    assert list(age.columns) == ["Age group", "Count", "% of those who stated", "% census", "Gap (points)"]
+    assert age.iloc[0]["% census"] == 15.8
+
+
+def test_new_upload_is_picked_up_without_a_restart(exports, data_dir, monkeypatch):
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    at = app("app_pages/satisfaction.py")
+    assert "No data is held" in texts(at)
+    from insight.cli import main
+
+    assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
+    at.run()
+    assert "Every aspect, September 2019" in texts(at)
+    assert pl.read_parquet(data_dir / "victim.parquet").height == 40

@@ -1,0 +1,168 @@
+"""The flows people use, in a real browser: Debian's Chromium driven by Playwright.
+
+Starts the app on an empty temporary data directory, uploads the victim example from
+the upload page, imports it, opens a deep link and checks the figure on screen equals
+what the CLI reports, changes a filter and follows a page link. Screenshots of every
+page are saved in tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, need_shared
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("/usr/bin/chromium is missing in CI: scripts/run-tests.sh should have installed it")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    data_dir = tmp_path_factory.mktemp("browser-store")
+    port = _free_port()
+    env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir), "INSIGHT_SAMPLES": "off"}
+    log = (tmp_path_factory.mktemp("logs") / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the app did not start within 60 s")
+    yield base, data_dir
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1800})
+        yield pg
+        browser.close()
+
+
+def settle(pg) -> None:
+    """Wait until Streamlit has finished running the script."""
+    pg.wait_for_selector('[data-testid="stMain"]', timeout=60_000)
+    pg.wait_for_timeout(500)
+    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    pg.wait_for_timeout(500)
+
+
+def shot(pg, name: str) -> None:
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def cli_report(data_dir: Path, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "insight", "report", "victim", "--format", "json", "--data-dir", str(data_dir), *args],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
+def choose(pg, label: str, option: str) -> None:
+    pg.get_by_role("combobox", name=label).click()
+    pg.get_by_role("option", name=option, exact=True).click()
+    settle(pg)
+
+
+def test_upload_import_deep_link_and_navigation(server, page):
+    base, data_dir = server
+    need_shared()
+    example = REPO.parent / "shared" / "exports" / "victim_survey_example.csv"
+
+    # 1. upload the victim example on the upload page, check the preview, import
+    page.goto(f"{base}/upload")
+    settle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(example))
+    page.get_by_text("Recognised from its header as Victim satisfaction survey.").wait_for(timeout=60_000)
+    settle(page)
+    shot(page, "upload-preview")
+    assert not (data_dir / "victim.parquet").exists(), "nothing is written before Import"
+    page.get_by_role("button", name="Import").click()
+    page.get_by_text("Imported victim_survey_example.csv").wait_for(timeout=60_000)
+    settle(page)
+    shot(page, "upload-imported")
+    assert (data_dir / "victim.parquet").exists()
+
+    # 2. a deep link shows the figure the CLI reports
+    cli = cli_report(data_dir)
+    initial = next(r for r in cli["rows"] if r["aspect"] == "initial_contact")
+    page.goto(f"{base}/satisfaction?dataset=victim&period=2019-09&by=channel_group&aspect=initial_contact")
+    settle(page)
+    expected = f"Initial contact: {initial['pct']:.1f}% (base {initial['base']}"
+    page.get_by_text(expected).wait_for(timeout=30_000)
+    assert "Initial contact by channel, September 2019" in page.inner_text('[data-testid="stMain"]')
+    shot(page, "satisfaction")
+
+    # 3. the URL follows a change of filter
+    choose(page, "Break down by", "Offence group")
+    page.wait_for_url(re.compile(r".*by=offence.*"), timeout=30_000)
+    assert "period=2019-09" in page.url
+
+    # 4. following a page link keeps the filters
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Trends").click()
+    page.wait_for_url(re.compile(r".*/trends.*"), timeout=30_000)
+    settle(page)
+    page.wait_for_url(re.compile(r".*by=offence.*"), timeout=30_000)
+    assert page.get_by_role("combobox", name="Break down by").input_value() == "Offence group"
+    assert page.get_by_role("combobox", name="Period").input_value() == "September 2019"
+    assert "Only one period is held so far" in page.inner_text('[data-testid="stMain"]')
+    shot(page, "trends")
+
+
+def test_every_page_renders_in_the_browser(server, page):
+    base, _ = server
+    for path, name in [("", "overview"), ("respondents", "respondents"), ("wmnow", "wmnow"), ("data", "data"),
+                       ("satisfaction?present=1", "presenter")]:  # fmt: skip
+        page.goto(f"{base}/{path}")
+        settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0, name
+        shot(page, name)
+    assert "Upload" not in page.locator('[data-testid="stSidebarNav"]').all_inner_texts()
