@@ -27,10 +27,11 @@ satisfaction = st.Page(
 )
 trends = st.Page("app_pages/trends.py", title="Trends", icon=":material/timeline:", url_path="trends")
 respondents = st.Page("app_pages/respondents.py", title="Respondents", icon=":material/groups:", url_path="respondents")
+comments = st.Page("app_pages/comments.py", title="Comments", icon=":material/forum:", url_path="comments")
 wmnow = st.Page("app_pages/wmnow.py", title="WMNow diversity", icon=":material/diversity_3:", url_path="wmnow")
 data = st.Page("app_pages/data.py", title="Data and definitions", icon=":material/description:", url_path="data")
 
-pages = [overview, satisfaction, trends, respondents, wmnow, data]
+pages = [overview, satisfaction, trends, respondents, comments, wmnow, data]
 if not present:
     pages.insert(1, upload)  # presenter mode hides the upload page
 page = st.navigation(pages)

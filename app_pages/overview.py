@@ -9,6 +9,7 @@ from insight import wording
 from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.representation import representation
+from insight.validity import validity
 
 st.title("Citizen satisfaction: overview")
 st.caption("The latest period of each survey, with its base, 95% interval and the change on the previous period.")
@@ -42,6 +43,8 @@ for i, definition in enumerate(definitions.values()):
         st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
         st.write(wording.figure(row))
         st.write(wording.sentence(wording.change(row)))
+        v = validity(frame, definition, loaded.volumes, period=row["period"])
+        st.caption(wording.sentence(wording.validity(v)))
         note = wording.caution(row, definition.suppression)
         if note:
             st.warning(note, icon=":material/warning:")

@@ -9,6 +9,7 @@ from insight import charts, wording
 from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.tables import satisfaction_table
+from insight.validity import validity
 
 filters: ui.Filters = st.session_state["filters"]
 definition = ui.definitions()[filters.dataset]
@@ -33,6 +34,10 @@ if filters.dims:
         "Filtered to " + "; ".join(f"{definition.dimension_label(k)}: {', '.join(v)}" for k, v in filters.dims.items())
     )
 
+v = validity(loaded.frame, definition, loaded.volumes, period=filters.period or result.item(0, "period"))
+(st.success if v.valid_for_5pp else st.warning)(
+    f"**Is the sample big enough?** {wording.sentence(wording.validity(v))}", icon=":material/straighten:"
+)
 st.header(f"Every aspect, {label}")
 ui.chart(charts.share_bars(result, definition, rows="aspect_label", title=f"% positive, {label}"), "aspects")
 for row in result.iter_rows(named=True):

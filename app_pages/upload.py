@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from app_pages import ui
@@ -10,6 +12,7 @@ from insight.ingest import ExportError, IngestResult, ingest_bytes, recognise
 from insight.periods import period_label
 from insight.store import UpsertCounts
 from insight.tables import problems_table, upload_history
+from insight.volumes import VolumesError, read_volumes, recognise_volumes
 
 st.title("Upload survey exports")
 st.write(
@@ -44,10 +47,32 @@ def check(data: bytes, name: str, dataset: str) -> tuple[IngestResult, UpsertCou
     return cache[key]
 
 
+def volumes_file(data: bytes, name: str, dataset: str) -> None:
+    """A monthly contact volumes file (calls, chats, invitations): preview, then import."""
+    definition = definitions[dataset]
+    st.caption(f"Recognised as monthly contact volumes for {definition.title}.")
+    try:
+        frame = read_volumes(data, name, definition)
+    except VolumesError as exc:
+        st.error(f"This file cannot be imported: {exc}. Nothing was changed.")
+        return
+    st.write("Months: " + ", ".join(period_label(p) for p in frame.get_column("period").to_list()))
+    if st.button("Import", key=f"import-volumes-{name}", type="primary"):
+        store.upsert_volumes(dataset, frame, file_name=name, sha256=hashlib.sha256(data).hexdigest())
+        st.session_state.setdefault("import_messages", []).append(
+            f"Imported {name}: {frame.height} month(s) of contact volumes for {definition.title}."
+        )
+        st.rerun()
+
+
 for uploaded in files or []:
     data = uploaded.getvalue()
     with st.container(border=True):
         st.subheader(uploaded.name)
+        volumes_dataset = recognise_volumes(data, uploaded.name, definitions)
+        if volumes_dataset:
+            volumes_file(data, uploaded.name, volumes_dataset)
+            continue
         guesses = recognise(data, uploaded.name, definitions)
         names = list(definitions)
         guess = guesses[0][0] if guesses else names[0]

@@ -188,3 +188,22 @@ def to_png(chart: alt.TopLevelMixin) -> bytes:
     buf = io.BytesIO()
     chart.save(buf, format="png", scale_factor=2)
     return buf.getvalue()
+
+
+def theme_bars(counts: pl.DataFrame, *, title: str) -> alt.Chart:
+    """Share of comments mentioning each theme."""
+    data = counts.with_columns(pl.col("share").round(1))
+    return (
+        alt.Chart(data)
+        .mark_bar(color=OKABE_ITO[2])
+        .encode(
+            x=alt.X("share:Q", title="% of comments", axis=alt.Axis(labelFontSize=FONT)),
+            y=alt.Y("theme:N", sort="-x", title=None, axis=alt.Axis(labelLimit=360, labelFontSize=FONT)),
+            tooltip=[
+                alt.Tooltip("theme:N"),
+                alt.Tooltip("comments:Q", title="comments", format=","),
+                alt.Tooltip("share:Q", title="% of comments", format=".1f"),
+            ],
+        )
+        .properties(title=title, height=alt.Step(34))
+    )

@@ -126,10 +126,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     definition = _definition(args.dataset)
     store = Store(args.data_dir)
     if args.volumes:
-        from insight.volumes import ingest_volumes
+        from insight.volumes import VolumesError, ingest_volumes
 
         for path in args.volumes:
-            n = ingest_volumes(Path(path), definition, store)
+            if not Path(path).exists():
+                raise Rejected(f"{path}: no such file")
+            try:
+                n = ingest_volumes(Path(path), definition, store)
+            except VolumesError as exc:
+                raise Rejected(str(exc) + "\nNothing was imported.") from exc
             print(f"{Path(path).name}: {n} month(s) of volumes held for {definition.dataset}")
     results: list[tuple[Path, IngestResult]] = []
     for name in args.files:

@@ -14,14 +14,16 @@ import polars as pl
 
 from insight.definition import Definition
 from insight.ingest import ingest_file
-from insight.samples import sample_paths
+from insight.samples import sample_paths, sample_volume_paths
 from insight.store import Store
+from insight.volumes import read_volumes
 
 
 @dataclass(frozen=True)
 class Loaded:
     frame: pl.DataFrame
     is_sample: bool
+    volumes: pl.DataFrame | None = None  # monthly contacts and invitations, where known
 
 
 def samples_enabled() -> bool:
@@ -46,11 +48,20 @@ def load_sample(definition: Definition, samples_dir: Path | None = None) -> pl.D
     return pl.concat(frames).unique("id", keep="last", maintain_order=True).sort("period", "id")
 
 
+def load_sample_volumes(definition: Definition, samples_dir: Path | None = None) -> pl.DataFrame | None:
+    frames = [
+        read_volumes(p.read_bytes(), p.name, definition) for p in sample_volume_paths(definition.dataset, samples_dir)
+    ]
+    return pl.concat(frames).unique("period", keep="last").sort("period") if frames else None
+
+
 def load_dataset(definition: Definition, store: Store, samples_dir: Path | None = None) -> Loaded | None:
     frame = store.read(definition)
     if frame is not None and frame.height:
-        return Loaded(frame, is_sample=False)
+        return Loaded(frame, is_sample=False, volumes=store.read_volumes(definition))
     if not samples_enabled():
         return None
     sample = load_sample(definition, samples_dir)
-    return Loaded(sample, is_sample=True) if sample is not None else None
+    if sample is None:
+        return None
+    return Loaded(sample, is_sample=True, volumes=load_sample_volumes(definition, samples_dir))

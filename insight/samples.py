@@ -20,8 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from insight.definition import load_definitions
-
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
 SYNTHETIC_TITLE = "SYNTHETIC SAMPLE DATA - not real responses - {what}"
 
@@ -470,6 +468,230 @@ def wmnow_export(rng: random.Random) -> bytes:
     return render_csv(WMNOW_HEADER, rows, mess, "WMNow membership list", rng, labels=WMNOW_HEADER[3:])
 
 
+# --------------------------------------------------------------------------- 101 callers
+
+CALLER_HEADER = [
+    "Response ID", "Call Date", "Phone Number", "Q1 How easy was it to get through to us?",
+    "Q2 How satisfied were you with the way the call handler dealt with you?",
+    "Q3 Overall, how satisfied were you with the service you received when you called 101?",
+    "Q4 Would you use 101 again?", "Age Group", "Ethnicity", "Gender", "Comments",
+]  # fmt: skip
+SAT5_POS = ["Very satisfied", "Fairly satisfied"]
+SAT5_NEG = ["Neither satisfied nor dissatisfied", "Fairly dissatisfied", "Very dissatisfied"]
+EASY_POS, EASY_NEG = ["Very easy", "Fairly easy"], ["Neither easy nor difficult", "Fairly difficult", "Very difficult"]
+CALLER_COMMENTS = ["Waited 40 minutes to get through.", "Very helpful call handler.", "Nobody called me back.",
+                   "The call handler explained what happens next.", "Quick and easy."]  # fmt: skip
+# Calls received, invitations sent and responses: the paper's June 2019 has 79,359 calls and
+# about 50 invitations; responses have declined since March 2019.
+CALLER_MONTHS = {
+    (2019, 1): (84210, 540, 64), (2019, 2): (78466, 498, 58), (2019, 3): (83105, 305, 35),
+    (2019, 4): (81204, 212, 24), (2019, 5): (80771, 96, 11), (2019, 6): (79359, 50, 12),
+}  # fmt: skip
+
+
+def demographics(n: int, rng: random.Random) -> list[tuple[str, str, str]]:
+    ages = rng.choices([*AGES, "Prefer not to say"], weights=[8, 13, 18, 20, 18, 12, 8, 3], k=n)
+    groups = rng.choices(["White", "Mixed", "Asian", "Black", "Other", ""], weights=[70, 3, 17, 6, 2, 2], k=n)
+    eth = [rng.choices(ETHNIC_DETAIL[g], weights=DETAIL_WEIGHTS[g])[0] if g else "Prefer not to say" for g in groups]
+    genders = rng.choices(GENDERS, weights=[52, 45, 1, 2], k=n)
+    return list(zip(ages, eth, genders, strict=True))
+
+
+def caller_exports(rng: random.Random) -> dict[str, bytes]:
+    rows = []
+    for (year, month), (_, _, n) in CALLER_MONTHS.items():
+        dates = month_dates(year, month, n, rng, with_time=False)
+        people = demographics(n, rng)
+        month_rows = []
+        for i in range(n):
+            age, eth, gender = people[i]
+            month_rows.append({"Response ID": f"C{year % 100:02d}{month:02d}{i:04d}", "Call Date": dates[i],
+                               "Phone Number": f"07700 9{rng.randrange(10**5):05d}", "Age Group": age,
+                               "Ethnicity": eth, "Gender": gender,
+                               "Comments": rng.choice(CALLER_COMMENTS) if rng.random() < 0.4 else ""})  # fmt: skip
+        assign_answers(month_rows, CALLER_HEADER[3], plan_for(n, 1.0, 62), EASY_POS, EASY_NEG, [], rng)
+        assign_answers(month_rows, CALLER_HEADER[4], plan_for(n, 1.0, 84), SAT5_POS, SAT5_NEG, [], rng)
+        assign_answers(month_rows, CALLER_HEADER[5], plan_for(n, 1.0, 80), SAT5_POS, SAT5_NEG, [], rng)
+        assign_answers(month_rows, CALLER_HEADER[6], plan_for(n, 1.0, 78), ["Yes"], ["No", "Not sure"], [], rng)
+        rows += month_rows
+    mess = Mess(encoding="cp1252", vary_case=True, extra_column=True)
+    volumes = (
+        SYNTHETIC_TITLE.format(what="101 call volumes")
+        + "\r\n\r\nMonth,Calls received,Survey invitations sent\r\n"
+        + "".join(f"{dt.date(y, m, 1):%b %Y},{c},{inv}\r\n" for (y, m), (c, inv, _) in CALLER_MONTHS.items())
+    )
+    return {
+        "caller_101_2019-01_to_2019-06.csv": render_csv(
+            CALLER_HEADER, rows, mess, "101 caller survey", rng, labels=CALLER_HEADER[3:10]
+        ),
+        "volumes_caller_101.csv": volumes.encode(),
+    }
+
+
+# --------------------------------------------------------------------------- Live Chat
+
+CHAT_HEADER = [
+    "Chat ID", "Chat Started", "Handled By",
+    "Q1 How would you rate Live Chat in terms of being able to provide you with what you needed?",
+    "Q2 Would you use our online services again?", "Q3 Did we resolve your enquiry?",
+    "Q4 Is there anything else you would like to tell us?",
+]  # fmt: skip
+CHAT_COMMENTS = {
+    "Agent": ["Quick and easy.", "Nobody explained what happens next.", "The agent was kind and reassuring.",
+              "Had to wait 20 minutes for an agent.", "Still waiting for an update on my report.",
+              "Very helpful, thank you.", "Told my case was closed with no explanation."],
+    "BOB-E": ["The bot did not understand me.", "BOB-E didn't understand my question.", "Quick and easy.",
+              "Got the information I needed straight away.", "Nobody explained what happens next."],
+}  # fmt: skip
+
+
+def chat_month(year: int, month: int, n: int, pct: tuple[float, float, float], bot: int, rng: random.Random,
+               exact: tuple[int, int, int] | None = None) -> list[dict]:  # fmt: skip
+    first = dt.datetime(year, month, 1)
+    days = ((first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - first).days
+    handlers = exact_list({"Agent": n - bot, "BOB-E": bot}, rng)
+    rows = []
+    for i in range(n):
+        start = first + dt.timedelta(seconds=rng.randrange(days * 86400))
+        rows.append({"Chat ID": f"LC{year}{month:02d}{i:05d}", "Chat Started": start.strftime("%d/%m/%Y %H:%M:%S"),
+                     "Handled By": handlers[i],
+                     CHAT_HEADER[6]: rng.choice(CHAT_COMMENTS[handlers[i]]) if rng.random() < 0.3 else ""})  # fmt: skip
+    positives = exact or tuple(round(n * p / 100) for p in pct)
+    assign_answers(
+        rows,
+        CHAT_HEADER[3],
+        AnswerPlan(0, positives[0]),
+        ["Excellent", "Good"],
+        ["Average", "Poor", "Very poor"],
+        [],
+        rng,
+    )
+    assign_answers(rows, CHAT_HEADER[4], AnswerPlan(0, positives[1]), ["Yes"], ["No", "Not sure"], [], rng)
+    assign_answers(rows, CHAT_HEADER[5], AnswerPlan(0, positives[2]), ["Yes"], ["Partly", "No"], [], rng)
+    return rows
+
+
+def chat_exports(rng: random.Random) -> dict[str, bytes]:
+    """Live Chat from its launch in August 2018 to September 2019, when BOB-E arrived.
+
+    September 2019 reproduces the paper: 16,038 chats, 6,599 gave feedback; 4,685 (71.0%)
+    rated it excellent or good, 5,675 (86.0%) would use online services again and 4,487
+    (68.0%) had their enquiry resolved.
+    """
+    files: dict[str, bytes] = {}
+    volumes = [SYNTHETIC_TITLE.format(what="Live Chat volumes"), "", "Month,Chats,Feedback invitations"]
+    for year, month in months((2018, 8), (2019, 9)):
+        if (year, month) == (2019, 9):
+            chats, rows = 16038, chat_month(2019, 9, 6599, (0, 0, 0), 1400, rng, exact=(4685, 5675, 4487))
+        else:
+            chats = rng.randrange(11000, 15500)
+            n = round(chats * rng.uniform(0.38, 0.43))
+            rows = chat_month(
+                year, month, n, (rng.uniform(70.5, 73), rng.uniform(85, 87.5), rng.uniform(66.5, 69.5)), 0, rng
+            )
+        volumes.append(f"{dt.date(year, month, 1):%b %Y},{chats},{chats}")
+        mess = Mess(encoding="utf-8-sig" if month % 2 else "utf-8", vary_case=True)
+        files[f"live_chat_{year}-{month:02d}.csv"] = render_csv(CHAT_HEADER, rows, mess, "Live Chat feedback", rng,
+                                                                labels=CHAT_HEADER[2:6])  # fmt: skip
+    files["volumes_live_chat.csv"] = ("\r\n".join(volumes) + "\r\n").encode()
+    return files
+
+
+# --------------------------------------------------------------------------- domestic abuse
+
+DA_HEADER = [
+    "Response ID", "Survey Completed", "NPU",
+    "Q1 How satisfied were you with how well the police dealt with any children who were present?",
+    "Q2 How satisfied were you with the initial actions taken by the police?",
+    "Q3 How satisfied were you with how well you were kept informed of progress?",
+    "Q4 How satisfied were you that the police cared about you?",
+    "Q5 How satisfied were you with how you were treated by the officers and staff who dealt with you?",
+    "Q6 Taking the whole experience into account, how satisfied are you with the service provided?",
+    "Age Group", "Ethnicity", "Gender",
+]  # fmt: skip
+# September 2019, the paper's latest: 15/32 = 47%, 22/36 = 61%, 18/37 = 49%, 25/36 = 69%,
+# 27/36 = 75%, 24/37 = 65% (38 responses; 6 had no children present or left it blank).
+DA_SEPTEMBER = [AnswerPlan(6, 15), AnswerPlan(2, 22), AnswerPlan(1, 18), AnswerPlan(2, 25), AnswerPlan(2, 27),
+                AnswerPlan(1, 24)]  # fmt: skip
+DA_TYPICAL = [48, 60, 47, 68, 74, 63]
+
+
+def da_exports(rng: random.Random) -> dict[str, bytes]:
+    rows = []
+    for year, month in months((2018, 4), (2019, 9)):
+        n = 38 if (year, month) == (2019, 9) else rng.randrange(24, 45)
+        dates = month_dates(year, month, n, rng, with_time=False)
+        people = demographics(n, rng)
+        month_rows = [{"Response ID": f"DA{year % 100:02d}{month:02d}{i:03d}", "Survey Completed": dates[i],
+                       "NPU": rng.choices(NPUS, weights=NPU_WEIGHTS)[0], "Age Group": people[i][0],
+                       "Ethnicity": people[i][1], "Gender": rng.choices(GENDERS, weights=[85, 12, 1, 2])[0]}
+                      for i in range(n)]  # fmt: skip
+        for q in range(6):
+            if (year, month) == (2019, 9):
+                plan = DA_SEPTEMBER[q]
+            else:
+                plan = plan_for(n, 0.85 if q == 0 else 0.96, DA_TYPICAL[q] + rng.uniform(-6, 6))
+            excluded = ["Not applicable - no children were present"] if q == 0 else ["Don't know"]
+            assign_answers(month_rows, DA_HEADER[3 + q], plan, SAT7_POS, SAT7_NEG, excluded, rng, blank_share=0.2)
+        rows += month_rows
+    mess = Mess(encoding="utf-8", vary_case=True, header_spaces=True)
+    return {"domestic_abuse_2018-04_to_2019-09.csv": render_csv(DA_HEADER, rows, mess, "Domestic abuse victim survey",
+                                                                rng, labels=DA_HEADER[2:])}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- public confidence
+
+PC_HEADER = [
+    "Respondent ID", "Survey", "Fieldwork Date", "NPU", "Postcode District", "Contact with police in last 12 months",
+    "Q1 Taking everything into account, how good a job do you think the police in this area are doing?",
+    "Q2 The police in this area can be relied on to be there when you need them",
+    "Q3 The police in this area treat everyone fairly regardless of who they are",
+    "Q4 The police in this area understand the issues that affect this community",
+    "Q5 Taking everything into account, I have confidence in the police in this area",
+    "Age Group", "Ethnicity", "Gender",
+]  # fmt: skip
+AGREE_POS = ["Strongly agree", "Tend to agree"]
+AGREE_NEG = ["Neither agree nor disagree", "Tend to disagree", "Strongly disagree"]
+CONTACT = ["Yes - I contacted the police", "Yes - the police approached me", "No contact in the last 12 months"]
+
+
+def pc_exports(rng: random.Random) -> dict[str, bytes]:
+    """Quarterly, July 2018 to September 2019, both surveys in one export per quarter."""
+    files = {}
+    targets = [55, 46, 61, 62, 66]
+    for year, quarter in [(2018, 3), (2018, 4), (2019, 1), (2019, 2), (2019, 3)]:
+        n = rng.randrange(1100, 1400)
+        first_month = 3 * quarter - 2
+        dates = [d for m in range(first_month, first_month + 3) for d in month_dates(year, m, n // 3 + 1, rng, False)][
+            :n
+        ]
+        people = demographics(n, rng)
+        rows = []
+        for i in range(n):
+            npu = rng.choices(NPUS, weights=NPU_WEIGHTS)[0]
+            rows.append({"Respondent ID": f"PV{year % 100}Q{quarter}{i:04d}",
+                         "Survey": rng.choice(["Public Voice", "How are we Doing"]), "Fieldwork Date": dates[i],
+                         "NPU": npu, "Postcode District": rng.choice(NPU_DISTRICTS[npu]),
+                         "Contact with police in last 12 months": rng.choices(CONTACT, weights=[18, 7, 75])[0],
+                         "Age Group": people[i][0], "Ethnicity": people[i][1], "Gender": people[i][2]})  # fmt: skip
+        for q, target in enumerate(targets):
+            positive, negative = (
+                (["Excellent", "Good"], ["Fair", "Poor", "Very poor"]) if q == 0 else (AGREE_POS, AGREE_NEG)
+            )
+            plan = plan_for(n, 0.9, target + rng.uniform(-2, 2))
+            assign_answers(rows, PC_HEADER[6 + q], plan, positive, negative, ["Don't know"], rng, blank_share=0.1)
+        mess = Mess(encoding="utf-8-sig", vary_case=True, straight_apostrophe=True)
+        files[f"public_confidence_{year}-Q{quarter}.csv"] = render_csv(
+            PC_HEADER,
+            rows,
+            mess,
+            "Public confidence surveys",
+            rng,
+            labels=[*PC_HEADER[1:2], *PC_HEADER[3:4], *PC_HEADER[5:]],
+        )
+    return files
+
+
 # --------------------------------------------------------------------------- all
 
 
@@ -478,6 +700,10 @@ def sample_files(seed: int = 2019) -> dict[str, dict[str, bytes]]:
     out = {
         "victim": victim_exports(random.Random(seed)),
         "wmnow": {"wmnow_members.csv": wmnow_export(random.Random(seed + 1))},
+        "caller_101": caller_exports(random.Random(seed + 2)),
+        "live_chat": chat_exports(random.Random(seed + 3)),
+        "domestic_abuse": da_exports(random.Random(seed + 4)),
+        "public_confidence": pc_exports(random.Random(seed + 5)),
     }
     return out
 
@@ -503,5 +729,6 @@ def sample_paths(dataset: str, samples_dir: Path | None = None) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".csv", ".xlsx") and not p.name.startswith("volumes"))
 
 
-def definitions_with_samples() -> list[str]:
-    return [d for d in load_definitions() if sample_paths(d)]
+def sample_volume_paths(dataset: str, samples_dir: Path | None = None) -> list[Path]:
+    folder = (samples_dir or SAMPLES_DIR) / dataset
+    return sorted(folder.glob("volumes*.csv")) if folder.exists() else []

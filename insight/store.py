@@ -110,7 +110,8 @@ class Store:
         """Changes whenever any dataset or the log changes: the cache key for pages."""
         parts = []
         if self.data_dir.exists():
-            for p in [*sorted(self.data_dir.glob("*.parquet")), self.data_dir / LOG_NAME]:
+            files = [*sorted(self.data_dir.glob("*.parquet")), *sorted(self.data_dir.glob("volumes/*.parquet"))]
+            for p in [*files, self.data_dir / LOG_NAME]:
                 if p.exists():
                     st = p.stat()
                     parts.append(f"{p.name}:{st.st_mtime_ns}:{st.st_size}")
@@ -200,6 +201,41 @@ class Store:
                 fh.flush()
                 os.fsync(fh.fileno())
         return record
+
+    # ------------------------------------------------------------------ contact volumes
+
+    def volumes_path(self, dataset: str) -> Path:
+        return self.data_dir / "volumes" / f"{dataset}.parquet"
+
+    def read_volumes(self, definition: Definition) -> pl.DataFrame | None:
+        path = self.volumes_path(definition.dataset)
+        return pl.read_parquet(path) if path.exists() else None
+
+    def upsert_volumes(self, dataset: str, frame: pl.DataFrame, *, file_name: str, sha256: str) -> None:
+        """Monthly volumes by month: a month given again replaces the old figures."""
+        months = frame.get_column("period").to_list()
+        with self._locked():
+            path = self.volumes_path(dataset)
+            held = frame
+            if path.exists():
+                old = pl.read_parquet(path)
+                held = pl.concat([old.filter(~pl.col("period").is_in(months)), frame])
+            self._atomic_write(held.sort("period"), path)
+            record = {
+                "uploaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "dataset": dataset,
+                "file_name": Path(file_name).name,
+                "sha256": sha256,
+                "rows_read": len(months),
+                "new": None,
+                "updated": None,
+                "unchanged": None,
+                "rejected": 0,
+                "rejected_file": None,
+                "periods": "volumes: " + ", ".join(months),
+            }
+            with (self.data_dir / LOG_NAME).open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record) + "\n")
 
     def write_rejected(self, dataset: str, rejected: pl.DataFrame, file_name: str) -> Path:
         """Keep rows that were not imported, with their reasons (PII already removed)."""

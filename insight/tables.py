@@ -85,3 +85,25 @@ def upload_history(log: pl.DataFrame) -> pl.DataFrame:
         pl.col("periods").alias("Periods"),
         pl.col("sha256").str.slice(0, 12).alias("SHA-256 (start)"),
     )
+
+
+def theme_table(counts: pl.DataFrame) -> pl.DataFrame:
+    return counts.select(
+        pl.col("theme").alias("Theme"),
+        pl.col("comments").alias("Comments"),
+        pl.col("share").round(1).alias("% of comments"),
+        pl.col("positive_with").round(1).alias("% positive, with theme"),
+        pl.col("base_with").alias("Base, with"),
+        pl.col("positive_without").round(1).alias("% positive, without"),
+        pl.col("base_without").alias("Base, without"),
+    )
+
+
+def comments_table(listed: pl.DataFrame, *, theme: str | None, search: str, answer_label: str) -> pl.DataFrame:
+    """Comments carrying a theme (any, if None) and containing the search words (any case)."""
+    shown = listed if theme is None else listed.filter(pl.col(theme))
+    if search.strip():
+        shown = shown.filter(pl.col("comment").str.to_lowercase().str.contains(search.strip().lower(), literal=True))
+    return shown.select(
+        pl.col("period").alias("Period"), pl.col("comment").alias("Comment"), pl.col("answer").alias(answer_label)
+    )

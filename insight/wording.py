@@ -7,6 +7,7 @@ import polars as pl
 from insight.definition import Suppression
 from insight.metrics import LOW_BASE, SUPPRESSED
 from insight.periods import period_label
+from insight.validity import Validity
 
 
 def sentence(text: str) -> str:
@@ -74,3 +75,25 @@ def suppressed_groups(result: pl.DataFrame, suppression: Suppression) -> str | N
     if suppression.secondary:
         why += ", or the group was hidden too so that a suppressed group cannot be worked out from the total"
     return f"{hidden} group(s) suppressed: {why}."
+
+
+def margin(value: float) -> str:
+    return f"±{value:.0f}" if value >= 9.95 else f"±{value:.1f}"
+
+
+def validity(v: Validity) -> str:
+    """e.g. "12 responses from 50 invitations out of 79,359 calls: ±28 points, too few to support a
+    conclusion; about 383 would give ±5"."""
+    said = f"{v.responses:,} response" + ("" if v.responses == 1 else "s")
+    if v.invitations is not None:
+        said += f" from {v.invitations:,} invitations"
+    if v.contacts is not None:
+        said += f" out of {v.contacts:,} {v.contacts_label}"
+    if v.response_rate is not None:
+        said += f" ({v.response_rate:.1f}% responded)"
+    if v.margin_of_error_pp is None:
+        return said + ": no responses, so no conclusion can be drawn"
+    said += f": {margin(v.margin_of_error_pp)} points"
+    if v.valid_for_5pp:
+        return said + ", enough to support a conclusion at ±5 points"
+    return said + f", too few to support a conclusion; about {v.needed_for_5pp:,} would give ±5"

@@ -17,6 +17,7 @@ PAGES = {
     "app_pages/satisfaction.py": "satisfaction",
     "app_pages/trends.py": "trends",
     "app_pages/respondents.py": "who responded",
+    "app_pages/comments.py": "what people told us",
     "app_pages/wmnow.py": "WMNow sign-ups against the census",
     "app_pages/data.py": "Data and definitions",
 }
@@ -58,6 +59,9 @@ def test_every_page_on_an_empty_store_without_samples(page, monkeypatch):
     assert not at.exception, at.exception
     body = texts(at)
     if page in ("app_pages/satisfaction.py", "app_pages/trends.py", "app_pages/respondents.py"):
+        assert "No data is held for this dataset yet" in body
+    if page == "app_pages/comments.py":
+        assert "has no free-text question" not in body
         assert "No data is held for this dataset yet" in body
     if page == "app_pages/overview.py":
         assert body.count("No data yet") == len(load_definitions())
@@ -219,3 +223,45 @@ def test_new_upload_is_picked_up_without_a_restart(exports, data_dir, monkeypatc
     at.run()
     assert "Every aspect, September 2019" in texts(at)
     assert pl.read_parquet(data_dir / "victim.parquet").height == 40
+
+
+def test_validity_beside_the_headline():
+    at = app("app_pages/satisfaction.py", dataset="caller_101", period="2019-06")
+    assert not at.exception
+    assert (
+        "12 responses from 50 invitations out of 79,359 calls (24.0% responded): ±28 points, too few to support "
+        "a conclusion; about 383 would give ±5." in texts(at)
+    )
+    overview = texts(app())
+    assert "6,599 responses from 16,038 invitations out of 16,038 chats" in overview
+
+
+def test_comments_page_by_theme_and_search():
+    at = app("app_pages/comments.py", dataset="live_chat", period="2019-09")
+    assert not at.exception
+    themes = at.dataframe[0].value
+    assert "The chatbot did not understand" in list(themes["Theme"])
+    at.selectbox(key="theme").set_value("chatbot").run()
+    listed = at.dataframe[1].value
+    assert len(listed) == themes[themes["Theme"] == "The chatbot did not understand"].iloc[0]["Comments"]
+    at.text_input(key="comment_search").input("BOB-E").run()
+    narrowed = at.dataframe[1].value
+    assert 0 < len(narrowed) < len(listed) and narrowed["Comment"].str.contains("BOB-E").all()
+
+
+def test_comments_page_for_a_survey_without_free_text():
+    at = app("app_pages/comments.py", dataset="domestic_abuse")
+    assert not at.exception and "has no free-text question" in texts(at)
+
+
+def test_upload_of_a_volumes_file(exports, data_dir):
+    at = app("app_pages/upload.py")
+    data = (exports / "caller_101_volumes_example.csv").read_bytes()
+    at.file_uploader(key="uploads").upload("volumes.csv", data, "text/csv").run()
+    assert not at.exception
+    assert "Recognised as monthly contact volumes for 101 caller survey." in texts(at)
+    assert "Months: April 2019, May 2019, June 2019" in texts(at)
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert "3 month(s) of contact volumes" in texts(at)
+    held = Store(data_dir).read_volumes(load_definitions()["caller_101"])
+    assert held.rows()[-1] == ("2019-06", 79359, 50)

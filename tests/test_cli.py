@@ -15,7 +15,9 @@ def run(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess
     cmd = [sys.executable, "-m", "insight", *args]
     if data_dir is not None:
         cmd += ["--data-dir", str(data_dir)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert "Traceback" not in done.stderr, done.stderr  # every failure is a clear message, never a crash
+    return done
 
 
 def test_ingest_then_report_json_end_to_end(tmp_path, exports):

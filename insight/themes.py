@@ -1,0 +1,115 @@
+"""Free-text comments by theme, and how each theme relates to satisfaction.
+
+Themes are defined in ``config/themes.yaml``: a name, a description and the patterns
+(case-insensitive regular expressions) that signal it. Comments were masked for
+personal data at ingest; they are masked again here before anything is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from insight.definition import CONFIG_DIR, Definition, DefinitionError
+from insight.metrics import LOW_BASE, OK, SUPPRESSED
+from insight.redact import mask_pii
+
+
+@dataclass(frozen=True)
+class Theme:
+    key: str
+    name: str
+    description: str
+    patterns: tuple[str, ...]
+
+    @property
+    def regex(self) -> str:
+        return "(?i)(" + "|".join(f"(?:{p})" for p in self.patterns) + ")"
+
+
+def load_themes(path: Path | None = None) -> list[Theme]:
+    path = path or CONFIG_DIR / "themes.yaml"
+    with path.open(encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{path.name}: expected a mapping of themes")
+    themes = []
+    for key, node in raw.items():
+        if not isinstance(node, dict) or not node.get("name") or not node.get("patterns"):
+            raise DefinitionError(f"{path.name}: {key}: needs a name and a list of patterns")
+        theme = Theme(str(key), str(node["name"]), str(node.get("description", "")), tuple(map(str, node["patterns"])))
+        try:
+            pl.select(pl.lit("").str.contains(theme.regex))
+        except pl.exceptions.PolarsError as exc:
+            raise DefinitionError(f"{path.name}: {key}.patterns: not a valid pattern ({exc})") from exc
+        themes.append(theme)
+    return themes
+
+
+def comments(
+    frame: pl.DataFrame, definition: Definition, themes: list[Theme], *, period: str | None = None
+) -> pl.DataFrame:
+    """Every comment (masked) with a column per theme and the headline answer.
+
+    Columns: id, period, column, comment, the headline aspect's answer (``answer``), ``positive``
+    (None where the answer is out of the base), then one boolean per theme key.
+    """
+    if not definition.free_text:
+        return pl.DataFrame()
+    rows = frame if period is None else frame.filter(pl.col("period") == period)
+    headline = definition.headline or (definition.aspects[0] if definition.aspects else None)
+    parts = []
+    for key in definition.free_text:
+        cols = [pl.col("id"), pl.col("period"), pl.lit(key).alias("column"), mask_pii(pl.col(key)).alias("comment")]
+        if headline:
+            scale = definition.questions[headline].scale
+            answer = pl.col(headline)
+            cols.append(answer.cast(pl.String).alias("answer"))
+            cols.append(
+                pl.when(answer.is_in(list(scale.in_base))).then(answer.is_in(list(scale.positive))).alias("positive")
+            )
+        parts.append(rows.filter(pl.col(key).is_not_null()).select(cols))
+    out = pl.concat(parts)
+    return out.with_columns([pl.col("comment").str.contains(t.regex).alias(t.key) for t in themes])
+
+
+def theme_counts(
+    frame: pl.DataFrame, definition: Definition, themes: list[Theme], *, period: str | None = None
+) -> pl.DataFrame:
+    """Per theme: comments mentioning it, their share of all comments, and satisfaction with and without it.
+
+    Columns: theme (name), key, comments, share, positive_with, base_with, positive_without, base_without,
+    status_with, status_without. A positive share from a base below the threshold is not given.
+    """
+    listed = comments(frame, definition, themes, period=period)
+    total = listed.height
+    sup = definition.suppression
+    rows = []
+    for t in themes:
+        has = listed.get_column(t.key) if total else pl.Series([], dtype=pl.Boolean)
+        n = int(has.sum()) if total else 0
+        row: dict[str, object] = {
+            "theme": t.name,
+            "key": t.key,
+            "comments": n,
+            "share": n / total * 100 if total else None,
+        }
+        for side, mask in (("with", has), ("without", ~has)):
+            answered = (
+                listed.filter(mask).get_column("positive").drop_nulls() if total else pl.Series([], dtype=pl.Boolean)
+            )
+            base = answered.len()
+            status = SUPPRESSED if base < sup.min_base else LOW_BASE if base < sup.caution_base else OK
+            row[f"base_{side}"] = base
+            row[f"positive_{side}"] = None if status == SUPPRESSED else answered.sum() / base * 100
+            row[f"status_{side}"] = status
+        rows.append(row)
+    schema = {
+        "theme": pl.String, "key": pl.String, "comments": pl.Int64, "share": pl.Float64,
+        "base_with": pl.Int64, "positive_with": pl.Float64, "status_with": pl.String,
+        "base_without": pl.Int64, "positive_without": pl.Float64, "status_without": pl.String,
+    }  # fmt: skip
+    return pl.DataFrame(rows, schema=schema).sort("comments", descending=True, maintain_order=True)

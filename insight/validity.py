@@ -1,0 +1,78 @@
+"""Is a sample big enough to support a conclusion? Response rate and margin of error.
+
+The margin is the 95% half-width for a share at the worst case p = 0.5, with the
+finite population correction over the period's contacts where they are known:
+    margin = 1.96 * sqrt(0.25 / n) * sqrt((N - n) / (N - 1))
+and the responses needed for a margin e are n0 / (1 + (n0 - 1) / N), n0 = 1.96² * 0.25 / e².
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import polars as pl
+
+from insight.definition import Definition
+from insight.metrics import Z95
+from insight.volumes import volumes_for
+
+
+@dataclass(frozen=True)
+class Validity:
+    dataset: str
+    period: str
+    responses: int
+    invitations: int | None
+    contacts: int | None
+    response_rate: float | None  # % of invitations answered
+    margin_of_error_pp: float | None
+    needed_for_5pp: int
+    needed_for_3pp: int
+    valid_for_5pp: bool
+    contacts_label: str = "contacts"
+
+
+def margin_of_error(responses: int, contacts: int | None = None) -> float | None:
+    """95% margin of error in points for a share near 50%."""
+    if responses <= 0:
+        return None
+    margin = Z95 * math.sqrt(0.25 / responses)
+    if contacts and contacts > 1:
+        margin *= math.sqrt(max(contacts - responses, 0) / (contacts - 1))
+    return margin * 100
+
+
+def responses_needed(margin_pp: float, contacts: int | None = None) -> int:
+    n0 = Z95**2 * 0.25 / (margin_pp / 100) ** 2
+    if contacts:
+        n0 = n0 / (1 + (n0 - 1) / contacts)
+    return math.ceil(n0 - 1e-9)
+
+
+def validity(frame: pl.DataFrame, definition: Definition, volumes: pl.DataFrame | None, *, period: str) -> Validity:
+    responses = frame.filter(pl.col("period") == period).height
+    contacts, invitations = volumes_for(volumes, definition, period)
+    margin = margin_of_error(responses, contacts)
+    return Validity(
+        dataset=definition.dataset,
+        period=period,
+        responses=responses,
+        invitations=invitations,
+        contacts=contacts,
+        response_rate=responses / invitations * 100 if invitations else None,
+        margin_of_error_pp=margin,
+        needed_for_5pp=responses_needed(5, contacts),
+        needed_for_3pp=responses_needed(3, contacts),
+        valid_for_5pp=margin is not None and margin <= 5.0,
+        contacts_label=definition.volumes.contacts_label if definition.volumes else "contacts",
+    )
+
+
+def validity_json(v: Validity) -> dict:
+    """The CLI's JSON object: rates and margins in points to one decimal; null where unknown."""
+    out = asdict(v)
+    out.pop("contacts_label")
+    for key in ("response_rate", "margin_of_error_pp"):
+        out[key] = None if out[key] is None else round(out[key], 1)
+    return out

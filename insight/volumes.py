@@ -1,0 +1,106 @@
+"""Monthly contact volumes: calls received and survey invitations (101), chats (Live Chat).
+
+They turn a count of responses into a response rate and a margin of error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+
+from insight.definition import Definition, normalise_label
+from insight.ingest import ExportError, read_export
+from insight.store import Store
+
+VOLUME_SCHEMA = {"period": pl.String, "contacts": pl.Int64, "invitations": pl.Int64}
+
+
+class VolumesError(ValueError):
+    """A volumes file that cannot be read; nothing is stored."""
+
+
+def _count(col: str | None, found: dict[str, str]) -> pl.Expr:
+    if col is None:
+        return pl.lit(None, pl.Int64)
+    text = pl.col(found[col]).str.replace_all(r"[,\s]", "")
+    return text.cast(pl.Int64, strict=False)
+
+
+def read_volumes(data: bytes, file_name: str, definition: Definition) -> pl.DataFrame:
+    """One row per month: period (``2019-06``), contacts, invitations. Raises VolumesError."""
+    spec = definition.volumes
+    if spec is None:
+        raise VolumesError(f"{definition.dataset} has no contact volumes in its definition")
+    wanted = [c for c in (spec.period_column, spec.contacts, spec.invitations) if c]
+    try:
+        raw = read_export(data, file_name, {normalise_label(c) for c in wanted})
+    except ExportError as exc:
+        raise VolumesError(f"{file_name}: {exc}") from exc
+    by_norm = {normalise_label(c): c for c in raw.frame.columns}
+    missing = [c for c in wanted if normalise_label(c) not in by_norm]
+    if missing:
+        raise VolumesError(f"{file_name}: missing column(s) {missing}")
+    found = {c: by_norm[normalise_label(c)] for c in wanted}
+    month = pl.concat_str(pl.lit("01 "), pl.col(found[spec.period_column]).str.strip_chars())
+    frame = raw.frame.select(
+        pl.col("__row").alias("row"),
+        pl.col(found[spec.period_column]).alias("raw_month"),
+        month.str.strptime(pl.Date, f"%d {spec.period_format}", strict=False).dt.strftime("%Y-%m").alias("period"),
+        _count(spec.contacts, found).alias("contacts"),
+        _count(spec.invitations, found).alias("invitations"),
+    )
+    bad = frame.filter(
+        pl.col("period").is_null()
+        | (pl.lit(spec.contacts is not None) & pl.col("contacts").is_null())
+        | (pl.lit(spec.invitations is not None) & pl.col("invitations").is_null())
+    )
+    if bad.height:
+        rows = ", ".join(f"row {r} ({m!r})" for r, m in bad.select("row", "raw_month").head(10).iter_rows())
+        raise VolumesError(f"{file_name}: unreadable month or count on {rows}; months are written like 'Jun 2019'")
+    if frame.get_column("period").is_duplicated().any():
+        raise VolumesError(f"{file_name}: a month appears twice")
+    return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period")  # type: ignore[arg-type]
+
+
+def ingest_volumes(path: Path, definition: Definition, store: Store) -> int:
+    data = Path(path).read_bytes()
+    frame = read_volumes(data, Path(path).name, definition)
+    store.upsert_volumes(definition.dataset, frame, file_name=Path(path).name, sha256=hashlib.sha256(data).hexdigest())
+    return frame.height
+
+
+def volumes_for(volumes: pl.DataFrame | None, definition: Definition, period: str) -> tuple[int | None, int | None]:
+    """Contacts and invitations in a period (a quarter adds up its months; a missing month means unknown)."""
+    if volumes is None or volumes.height == 0:
+        return None, None
+    if definition.period.granularity == "month":
+        months = [period]
+    else:
+        year, q = period.split("-Q")
+        months = [f"{year}-{m:02d}" for m in range(3 * int(q) - 2, 3 * int(q) + 1)]
+    rows = volumes.filter(pl.col("period").is_in(months))
+    if rows.height < len(months):
+        return None, None
+
+    def total(col: str) -> int | None:
+        values = rows.get_column(col)
+        return None if values.null_count() else int(values.sum())
+
+    return total("contacts"), total("invitations")
+
+
+def recognise_volumes(data: bytes, file_name: str, definitions: dict[str, Definition]) -> str | None:
+    """The dataset whose contact-volumes layout this file has, if any."""
+    try:
+        header = {normalise_label(c) for c in read_export(data[:65536], file_name).frame.columns}
+    except ExportError:
+        return None
+    for name, d in definitions.items():
+        spec = d.volumes
+        if spec and all(
+            normalise_label(c) in header for c in (spec.period_column, spec.contacts, spec.invitations) if c
+        ):
+            return name
+    return None

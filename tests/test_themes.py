@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from insight.definition import DefinitionError
+from insight.ingest import empty_frame
+from insight.themes import comments, load_themes, theme_counts
+from tests.test_cli import run
+
+COMMENTS = [
+    ("I waited 40 minutes for an agent", "Excellent"),
+    ("The bot did not understand me", "Poor"),
+    ("BOB-E didn't understand my question and I waited ages", "Very poor"),
+    ("Nobody called me back", "Average"),
+    ("Lovely, quick and easy", "Good"),
+    ("Email me on someone@example.org or 07700 900123", "Good"),
+    ("", "Excellent"),
+    (None, "Good"),
+]
+
+
+@pytest.fixture()
+def chats(definitions) -> pl.DataFrame:
+    definition = definitions["live_chat"]
+    template = empty_frame(definition)
+    frame = pl.DataFrame(
+        {
+            "id": [f"LC{i}" for i in range(len(COMMENTS))],
+            "period": ["2019-09"] * len(COMMENTS),
+            "handled_by": ["Agent"] * len(COMMENTS),
+            "needs_met": [a for _, a in COMMENTS],
+            "comments": [c or None for c, _ in COMMENTS],
+        }
+    )
+    return (
+        frame.with_columns(
+            [pl.lit(None).cast(t).alias(c) for c, t in template.schema.items() if c not in frame.columns]
+        )
+        .select(template.columns)
+        .cast(template.schema)
+    )
+
+
+def test_themes_counted_on_known_comments(chats, definitions):
+    counts = {r["key"]: r for r in theme_counts(chats, definitions["live_chat"], load_themes()).iter_rows(named=True)}
+    # 6 comments (blank and missing ones are not comments)
+    assert counts["waiting"]["comments"] == 3  # waited, waited ages, quick
+    assert counts["waiting"]["share"] == pytest.approx(50.0)
+    assert counts["chatbot"]["comments"] == 2
+    assert counts["keeps_informed"]["comments"] == 1
+    assert counts["clear_end"]["comments"] == 0
+    # satisfaction with and without a theme: below the minimum base no share is given
+    assert counts["waiting"]["base_with"] == 3 and counts["waiting"]["positive_with"] is None
+    assert counts["waiting"]["status_with"] == "suppressed"
+
+
+def test_theme_relation_to_satisfaction_by_hand(definitions):
+    import dataclasses
+
+    definition = definitions["live_chat"]
+    loose = dataclasses.replace(definition, suppression=dataclasses.replace(definition.suppression, min_base=1))
+    template = empty_frame(definition)
+    spec = [("waited too long", "Poor")] * 3 + [("waited but fine", "Good")] + [("great", "Excellent")] * 4
+    frame = pl.DataFrame(
+        {
+            "id": [str(i) for i in range(len(spec))],
+            "period": ["2019-09"] * len(spec),
+            "needs_met": [a for _, a in spec],
+            "comments": [c for c, _ in spec],
+        }
+    )
+    frame = (
+        frame.with_columns(
+            [pl.lit(None).cast(t).alias(c) for c, t in template.schema.items() if c not in frame.columns]
+        )
+        .select(template.columns)
+        .cast(template.schema)
+    )
+    row = theme_counts(frame, loose, load_themes()).filter(pl.col("key") == "waiting").row(0, named=True)
+    assert (row["base_with"], row["positive_with"]) == (4, 25.0)
+    assert (row["base_without"], row["positive_without"]) == (4, 100.0)
+
+
+def test_comments_are_masked(chats, definitions):
+    listed = comments(chats, definitions["live_chat"], load_themes())
+    text = "\n".join(listed.get_column("comment").to_list())
+    assert "someone@example.org" not in text and "07700 900123" not in text
+    assert "Email me on [email] or [phone]" in text
+
+
+def test_a_bad_pattern_is_reported(tmp_path):
+    path = tmp_path / "themes.yaml"
+    path.write_text("broken:\n  name: Broken\n  patterns: ['(unclosed']\n")
+    with pytest.raises(DefinitionError, match=r"themes\.yaml: broken\.patterns"):
+        load_themes(path)
+
+
+def test_themes_cli(tmp_path, exports):
+    assert run("ingest", "live_chat", str(exports / "live_chat_example.csv"), data_dir=tmp_path).returncode == 0
+    out = run("themes", "live_chat", "--format", "json", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    rows = {r["theme"]: r for r in payload["rows"]}
+    assert all(list(r) == ["theme", "comments", "share"] for r in payload["rows"])
+    import csv
+
+    with (exports / "live_chat_example.csv").open(encoding="utf-8") as fh:
+        texts = [r["Q4 Is there anything else you would like to tell us?"] for r in csv.DictReader(fh)]
+    said = [t for t in texts if t]
+    bot = sum("did not understand" in t for t in said)
+    assert rows["The chatbot did not understand"]["comments"] == bot
+    assert rows["The chatbot did not understand"]["share"] == round(bot / len(said) * 100, 1)
+    no_text = run("themes", "domestic_abuse", data_dir=tmp_path)
+    assert no_text.returncode == 2
