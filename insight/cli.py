@@ -205,18 +205,14 @@ def cmd_represent(args: argparse.Namespace) -> int:
         {k: (round1(v) if k in ("share", "census_share", "gap_pp") else v) for k, v in r.items()}
         for r in rep.rows.iter_rows(named=True)
     ]
-    payload = {
-        "dataset": definition.dataset,
-        "by": args.by,
-        "period": rep.period,
-        "npu": rep.npu,
-        "census_area": rep.area,
-        "census_population": rep.population,
-        "stated": rep.stated,
-        "not_stated": rep.not_stated,
-        "status": rep.status,
-        "rows": rows,
-    }
+    payload = {"dataset": definition.dataset, "by": args.by, "period": rep.period, "not_stated": rep.not_stated,
+               "rows": rows}  # fmt: skip
+    if args.format == "table":
+        print(
+            f"census benchmark: {rep.area}, {rep.population}; {rep.stated:,} stated"
+            + (f"; NPU {rep.npu}" if rep.npu else "")
+            + (f"; status {rep.status}" if rep.status != "ok" else "")
+        )
     _emit(rows, args.format, payload)
     return 0
 

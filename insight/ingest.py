@@ -321,20 +321,20 @@ def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) ->
 
     id_col, p_col = found[definition.id_column], found[definition.period.column]
     exprs: list[pl.Expr] = [pl.col(id_col).str.strip_chars().alias("id")]
-    checks: list[tuple[str, list[str], str, str]] = []  # (file column, unknown values, problem, allowed)
+    label_checks: list[tuple[str, list[str], str, str]] = []  # (file column, unknown values, problem, allowed)
     for key, dim in definition.dimensions.items():
         lookup, unknown = _label_lookup(frame, found[dim.column], dim.label_map())
         expr = pl.col(found[dim.column]).replace_strict(lookup, default=None, return_dtype=pl.Enum(dim.values))
         exprs.append(expr.fill_null(NOT_STATED).alias(key))
         if unknown:
-            checks.append((found[dim.column], unknown, "unknown label", ", ".join(dim.allowed_labels())))
+            label_checks.append((found[dim.column], unknown, "unknown label", ", ".join(dim.allowed_labels())))
     for key, q in definition.questions.items():
         mapping = {normalise_label(a): a for a in q.scale.answers}
         lookup, unknown = _label_lookup(frame, found[q.column], mapping)
         answers = pl.Enum(q.scale.answers)
         exprs.append(pl.col(found[q.column]).replace_strict(lookup, default=None, return_dtype=answers).alias(key))
         if unknown:
-            checks.append((found[q.column], unknown, "unknown answer", ", ".join(q.scale.answers)))
+            label_checks.append((found[q.column], unknown, "unknown answer", ", ".join(q.scale.answers)))
     for key, column in definition.free_text.items():
         text = mask_pii(pl.col(found[column]).str.strip_chars())
         exprs.append(pl.when(text == "").then(None).otherwise(text).alias(key))
@@ -342,23 +342,25 @@ def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) ->
     # One pass builds every tidy column beside the raw ones the checks need.
     work = frame.with_columns(*exprs, parse_dates(frame.get_column(p_col), definition.period.formats))
 
-    problems = [
-        _problems(work, pl.col("id").is_null() | (pl.col("id") == ""), id_col, "missing ID"),
-        _problems(work, pl.col(p_col).is_null(), p_col, "missing date"),
-        _problems(
-            work,
+    checks: list[tuple[pl.Expr, str, str, str | None]] = [
+        (pl.col("id").is_null() | (pl.col("id") == ""), id_col, "missing ID", None),
+        (pl.col(p_col).is_null(), p_col, "missing date", None),
+        (
             pl.col(p_col).is_not_null() & pl.col("date").is_null(),
             p_col,
             "unreadable date",
             " or ".join(_date_form(f) for f in definition.period.formats),
         ),
     ]
-    for col, unknown, problem, allowed in checks:
-        problems.append(_problems(work, pl.col(col).is_in(unknown), col, problem, allowed))
+    checks += [(pl.col(col).is_in(unknown), col, problem, allowed) for col, unknown, problem, allowed in label_checks]
+    # Count every kind of problem in one pass; only the kinds that occur are listed row by row.
+    found_any = work.select([mask.sum().alias(str(i)) for i, (mask, *_) in enumerate(checks)]).row(0)
+    problems = [_problems(work, *check) for check, n in zip(checks, found_any, strict=True) if n]
     if work.get_column("id").drop_nulls().is_duplicated().any():
         problems.append(_duplicate_ids(work, id_col))
 
-    all_problems = pl.concat([p.cast(PROBLEM_SCHEMA) for p in problems]).sort("row", "column")
+    all_problems = pl.concat([pl.DataFrame(schema=PROBLEM_SCHEMA), *[p.cast(PROBLEM_SCHEMA) for p in problems]])
+    all_problems = all_problems.sort("row", "column")
     report.problems = all_problems
     tidy = work.with_columns(period_expr(pl.col("date"), definition.period.granularity).alias("period"))
     if all_problems.height:

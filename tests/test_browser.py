@@ -166,3 +166,18 @@ def test_every_page_renders_in_the_browser(server, page):
         assert page.locator('[data-testid="stException"]').count() == 0, name
         shot(page, name)
     assert "Upload" not in page.locator('[data-testid="stSidebarNav"]').all_inner_texts()
+
+
+def test_an_open_page_picks_up_a_new_upload(server, page):
+    """A presenter's open screen shows new data without anyone touching it."""
+    base, data_dir = server
+    example = REPO.parent / "shared" / "exports" / "caller_101_example.csv"
+    page.goto(f"{base}/satisfaction?dataset=caller_101")
+    settle(page)
+    assert "No data is held for this dataset yet" in page.inner_text('[data-testid="stMain"]')
+    subprocess.run(
+        [sys.executable, "-m", "insight", "ingest", "caller_101", str(example), "--data-dir", str(data_dir)],
+        cwd=REPO, check=True, capture_output=True,
+    )  # fmt: skip
+    page.get_by_text("Every aspect, June 2019").wait_for(timeout=45_000)
+    shot(page, "live-update")
