@@ -20,7 +20,7 @@ if not definition.free_text:
     st.stop()
 loaded = ui.load(definition)
 if loaded is None:
-    st.info("No data is held for this dataset yet. Upload an export on the Upload page.")
+    st.info(ui.NO_DATA)
     st.stop()
 ui.sample_banner(loaded, definition)
 themes = load_themes()

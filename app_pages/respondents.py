@@ -10,15 +10,7 @@ from insight.periods import period_label
 from insight.representation import representation
 from insight.tables import area_gaps, representation_table
 
-filters: ui.Filters = st.session_state["filters"]
-definition = ui.definitions()[filters.dataset]
-st.title(f"{definition.title}: who responded")
-
-loaded = ui.load(definition)
-if loaded is None:
-    st.info("No data is held for this dataset yet. Upload an export on the Upload page.")
-    st.stop()
-ui.sample_banner(loaded, definition)
+filters, definition, loaded = ui.survey_page("who responded", needs_questions=False)
 census = ui.census()
 benchmarked = [k for k, d in definition.dimensions.items() if d.census in census.tables]
 if not benchmarked:

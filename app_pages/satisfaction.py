@@ -11,18 +11,7 @@ from insight.periods import period_label
 from insight.tables import satisfaction_table
 from insight.validity import validity
 
-filters: ui.Filters = st.session_state["filters"]
-definition = ui.definitions()[filters.dataset]
-st.title(f"{definition.title}: satisfaction")
-
-loaded = ui.load(definition)
-if loaded is None:
-    st.info("No data is held for this dataset yet. Upload an export on the Upload page.")
-    st.stop()
-if not definition.questions:
-    st.info(f"{definition.title} has no survey questions. See the WMNow diversity page.")
-    st.stop()
-ui.sample_banner(loaded, definition)
+filters, definition, loaded = ui.survey_page("satisfaction")
 
 result = satisfaction(loaded.frame, definition, period=filters.period, filters=filters.dims)
 if result.height == 0:

@@ -9,18 +9,7 @@ from insight import charts, wording
 from insight.metrics import satisfaction, variation_over_time
 from insight.tables import satisfaction_table
 
-filters: ui.Filters = st.session_state["filters"]
-definition = ui.definitions()[filters.dataset]
-st.title(f"{definition.title}: trends")
-
-loaded = ui.load(definition)
-if loaded is None:
-    st.info("No data is held for this dataset yet. Upload an export on the Upload page.")
-    st.stop()
-if not definition.questions:
-    st.info(f"{definition.title} has no survey questions. See the WMNow diversity page.")
-    st.stop()
-ui.sample_banner(loaded, definition)
+filters, definition, loaded = ui.survey_page("trends")
 
 trend = satisfaction(loaded.frame, definition, all_periods=True, filters=filters.dims)
 if trend.height == 0:

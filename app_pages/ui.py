@@ -201,6 +201,24 @@ def live_reload(version: str) -> None:
 
 # --------------------------------------------------------------------------- output
 
+NO_DATA = "No data is held for this dataset yet. Upload an export on the Upload page."
+
+
+def survey_page(heading: str, *, needs_questions: bool = True) -> tuple[Filters, Definition, Loaded]:
+    """Title a page for the chosen dataset and return what it shows; stop with a message if nothing."""
+    filters: Filters = st.session_state["filters"]
+    definition = definitions()[filters.dataset]
+    st.title(f"{definition.title}: {heading}")
+    loaded = load(definition)
+    if loaded is None:
+        st.info(NO_DATA)
+        st.stop()
+    if needs_questions and not definition.questions:
+        st.info(f"{definition.title} has no survey questions. See the WMNow diversity page.")
+        st.stop()
+    sample_banner(loaded, definition)
+    return filters, definition, loaded
+
 
 def sample_banner(loaded: Loaded, definition: Definition) -> None:
     if loaded.is_sample:

@@ -306,6 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
     def data_dir(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", help="store folder (default $INSIGHT_DATA_DIR or data/store/)")
 
+    def reading(name: str, help_text: str, func: object) -> argparse.ArgumentParser:
+        """A command that reads one dataset for a period and prints table, JSON or CSV."""
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("dataset")
+        p.add_argument("--period", help="2019-09 (month) or 2019-Q3 (quarter); the latest without it")
+        p.add_argument("--format", choices=formats, default="table")
+        data_dir(p)
+        p.set_defaults(func=func)
+        return p
+
     p = sub.add_parser("ingest", help="import survey exports into the store")
     p.add_argument("dataset")
     p.add_argument("files", nargs="*", metavar="FILE")
@@ -314,36 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
     data_dir(p)
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("report", help="positive share by aspect (optionally by a dimension)")
-    p.add_argument("dataset")
-    p.add_argument("--period")
-    p.add_argument("--by")
-    p.add_argument("--format", choices=formats, default="table")
-    data_dir(p)
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("represent", help="who responded against the census")
-    p.add_argument("dataset")
+    reading("report", "positive share by aspect (optionally by a dimension)", cmd_report).add_argument("--by")
+    p = reading("represent", "who responded against the census", cmd_represent)
     p.add_argument("--by", required=True)
-    p.add_argument("--period")
     p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")
-    p.add_argument("--format", choices=formats, default="table")
-    data_dir(p)
-    p.set_defaults(func=cmd_represent)
-
-    p = sub.add_parser("validity", help="responses, response rate and margin of error")
-    p.add_argument("dataset")
-    p.add_argument("--period")
-    p.add_argument("--format", choices=formats, default="table")
-    data_dir(p)
-    p.set_defaults(func=cmd_validity)
-
-    p = sub.add_parser("themes", help="free-text comments by theme")
-    p.add_argument("dataset")
-    p.add_argument("--period")
-    p.add_argument("--format", choices=formats, default="table")
-    data_dir(p)
-    p.set_defaults(func=cmd_themes)
+    reading("validity", "responses, response rate and margin of error", cmd_validity)
+    reading("themes", "free-text comments by theme", cmd_themes)
 
     p = sub.add_parser("check-config", help="validate every survey definition and census table")
     p.set_defaults(func=cmd_check_config)

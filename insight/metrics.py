@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from insight.definition import Definition
+from insight.definition import Definition, Suppression
 
 Z95 = 1.959963984540054
 OK, LOW_BASE, SUPPRESSED = "ok", "low_base", "suppressed"
@@ -40,6 +40,24 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "p_value": pl.Float64(),
     "significant": pl.Boolean(),
 }
+
+
+def status_of(base: int, suppression: Suppression) -> str:
+    """``suppressed`` below the minimum base, ``low_base`` below the caution base, else ``ok``."""
+    if base < suppression.min_base:
+        return SUPPRESSED
+    return LOW_BASE if base < suppression.caution_base else OK
+
+
+def status_expr(base: pl.Expr, suppression: Suppression) -> pl.Expr:
+    """``status_of`` for a column of bases."""
+    return (
+        pl.when(base < suppression.min_base)
+        .then(pl.lit(SUPPRESSED))
+        .when(base < suppression.caution_base)
+        .then(pl.lit(LOW_BASE))
+        .otherwise(pl.lit(OK))
+    )
 
 
 def wilson_interval(positive: pl.Expr, base: pl.Expr, z: float = Z95) -> tuple[pl.Expr, pl.Expr]:
@@ -110,12 +128,7 @@ def _finish(counts: pl.DataFrame, definition: Definition, by: str | None) -> pl.
         (pl.col("positive") / pl.col("base") * 100).alias("pct"),
         lo.alias("ci_low"),
         hi.alias("ci_high"),
-        pl.when(pl.col("base") < sup.min_base)
-        .then(pl.lit(SUPPRESSED))
-        .when(pl.col("base") < sup.caution_base)
-        .then(pl.lit(LOW_BASE))
-        .otherwise(pl.lit(OK))
-        .alias("status"),
+        status_expr(pl.col("base"), sup).alias("status"),
     )
     if sup.secondary and by:
         frame = _secondary_suppression(frame, sup.min_base)

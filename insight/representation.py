@@ -12,7 +12,7 @@ import polars as pl
 
 from insight.census import Census
 from insight.definition import NOT_STATED, Definition
-from insight.metrics import LOW_BASE, OK, SUPPRESSED, apply_filters, latest_period
+from insight.metrics import SUPPRESSED, apply_filters, latest_period, status_expr, status_of
 
 ROW_SCHEMA: dict[str, pl.DataType] = {
     "group": pl.String(),
@@ -79,7 +79,7 @@ def representation(
     benchmark = table.shares(area) if table and area in table.areas else {}
 
     sup = definition.suppression
-    status = SUPPRESSED if stated < sup.min_base else LOW_BASE if stated < sup.caution_base else OK
+    status = status_of(stated, sup)
     rows = []
     for group in dim.groups:
         n = int(count_of.get(group, 0))
@@ -149,12 +149,7 @@ def gap_trend(
         out.with_columns(
             pl.when(pl.col("stated") >= sup.min_base).then(pl.col("in_groups") / pl.col("stated") * 100).alias("share"),
             pl.lit(census_share).alias("census_share"),
-            pl.when(pl.col("stated") < sup.min_base)
-            .then(pl.lit(SUPPRESSED))
-            .when(pl.col("stated") < sup.caution_base)
-            .then(pl.lit(LOW_BASE))
-            .otherwise(pl.lit(OK))
-            .alias("status"),
+            status_expr(pl.col("stated"), sup).alias("status"),
         )
         .with_columns((pl.col("share") - pl.col("census_share")).alias("gap_pp"))
         .drop("in_groups")

@@ -14,7 +14,7 @@ import polars as pl
 import yaml
 
 from insight.definition import CONFIG_DIR, Definition, DefinitionError
-from insight.metrics import LOW_BASE, OK, SUPPRESSED
+from insight.metrics import SUPPRESSED, status_of
 from insight.redact import mask_pii
 
 
@@ -102,7 +102,7 @@ def theme_counts(
                 listed.filter(mask).get_column("positive").drop_nulls() if total else pl.Series([], dtype=pl.Boolean)
             )
             base = answered.len()
-            status = SUPPRESSED if base < sup.min_base else LOW_BASE if base < sup.caution_base else OK
+            status = status_of(base, sup)
             row[f"base_{side}"] = base
             row[f"positive_{side}"] = None if status == SUPPRESSED else answered.sum() / base * 100
             row[f"status_{side}"] = status
