@@ -29,10 +29,10 @@ skip_invalid = st.checkbox(
 )
 
 
-def check(data: bytes, name: str, dataset: str) -> tuple[IngestResult, UpsertCounts] | str:
-    """Validate a file and compare it with the store; remembered for this file, dataset and store version."""
+def check(file_id: str, data: bytes, name: str, dataset: str) -> tuple[IngestResult, UpsertCounts] | str:
+    """Validate a file and compare it with the store; remembered for this upload, dataset and store version."""
     cache = st.session_state.setdefault("upload_checks", {})
-    key = (name, len(data), hash(data[:65536]), dataset, store.version())
+    key = (file_id, dataset, store.version())
     if key not in cache:
         try:
             with st.status(f"Checking {name}…", expanded=False) as status:
@@ -87,7 +87,7 @@ for uploaded in files or []:
             st.caption(f"Recognised from its header as {definitions[guess].title}.")
         elif dataset == guess:
             st.warning("The header does not fully match any survey definition: check the dataset chosen.")
-        checked = check(data, uploaded.name, dataset)
+        checked = check(uploaded.file_id, data, uploaded.name, dataset)
         if isinstance(checked, str):
             st.error(checked)
             continue
@@ -146,6 +146,12 @@ for uploaded in files or []:
                 + "."
             )
             st.rerun()
+
+# Forget the checks of files no longer in the uploader (they can hold large frames).
+current = {f.file_id for f in files or []}
+checks = st.session_state.get("upload_checks", {})
+for key in [k for k in checks if k[0] not in current]:
+    del checks[key]
 
 for message in st.session_state.get("import_messages", []):
     st.success(message, icon=":material/check_circle:")

@@ -175,6 +175,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(
             f"{path.name}: {record.rows_read} rows read; {record.new} new, {record.updated} updated, "
             f"{record.unchanged} already held, {record.rejected} rejected; periods {record.periods or '-'}"
+            + (f" ({report.blank_rows} empty line(s) ignored)" if report.blank_rows else "")
         )
     return 0
 

@@ -185,7 +185,18 @@ def _unique_names(header: list[str]) -> list[str]:
 
 
 def _parse_csv(data: bytes) -> pl.DataFrame:
-    return pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False)
+    return pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=False)
+
+
+def _ragged_row(data: bytes, header_row: int) -> str:
+    """Name the first row with more values than the header (only called when Polars found one)."""
+    text = io.StringIO(data.decode("utf-8", errors="replace"), newline="")
+    reader = csv.reader(text)
+    width = len(next(reader, []))
+    for i, row in enumerate(reader, start=header_row + 1):
+        if len(row) > width:
+            return f"row {i} has {len(row)} values but the header has {width} columns (a stray comma or quote?)"
+    return "a row has more values than the header has columns"
 
 
 def _read_csv(data: bytes, expected: set[str] | None) -> RawTable:
@@ -210,6 +221,8 @@ def _read_csv(data: bytes, expected: set[str] | None) -> RawTable:
         try:
             frame = _parse_csv(data[offset:])
         except pl.exceptions.ComputeError as exc:
+            if "more fields" in str(exc):
+                raise ExportError(_ragged_row(data[offset:], header_row)) from exc
             if "utf-8" not in str(exc).lower() or encoding == "utf-8-sig":
                 raise
             # Not UTF-8: a Windows-1252 export saved from Excel.

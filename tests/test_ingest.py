@@ -151,3 +151,10 @@ def test_recognises_which_dataset_a_file_is(exports, definitions):
     for name, dataset in [("victim_survey_example.csv", "victim"), ("wmnow_members_example.csv", "wmnow")]:
         data = (exports / name).read_bytes()
         assert recognise(data, name, definitions)[0] == (dataset, 1.0)
+
+
+def test_a_row_with_more_values_than_columns_is_named_not_truncated(victim_bytes, victim):
+    rows = read_rows(victim_bytes)
+    rows[6] = [*rows[6], "spilled over"]
+    with pytest.raises(ExportError, match=r"row 7 has 18 values but the header has 17 columns"):
+        ingest_bytes(write_rows(rows), "ragged.csv", victim)
