@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from insight import wording
+from insight.definition import Suppression
+
+
+def row(**kw):
+    base = {"status": "ok", "base": 950, "pct": 49.36, "ci_low": 46.2, "ci_high": 52.5, "previous_period": "2019-08",
+            "change_pp": 2.1, "significant": False}  # fmt: skip
+    return base | kw
+
+
+def test_change_follows_the_test():
+    assert wording.change(row()) == "up 2.1 points on August 2019, not a significant change"
+    assert (
+        wording.change(row(change_pp=-3.04, significant=True)) == "down 3.0 points on August 2019, a significant change"
+    )
+    assert wording.change(row(change_pp=1.0)) == "up 1.0 point on August 2019, not a significant change"
+    assert wording.change(row(change_pp=0.01)).startswith("unchanged on August 2019")
+    assert wording.change(row(previous_period=None, change_pp=None)) == "no previous period to compare with"
+    assert wording.change(row(change_pp=None)) == "no comparison: too few responses in August 2019"
+    assert wording.change(row(status="suppressed")) == "no comparison: too few responses this period"
+
+
+def test_figure_never_shows_a_suppressed_percentage():
+    assert wording.figure(row()) == "49.4% (base 950; 95% CI 46.2–52.5%)"
+    hidden = wording.figure(row(status="suppressed", base=7, pct=None))
+    assert "%" not in hidden and "7" in hidden
+
+
+def test_caution_and_sentence():
+    sup = Suppression()
+    assert wording.caution(row(status="low_base"), sup) == "Treat with caution: fewer than 50 answered."
+    assert wording.caution(row(), sup) is None
+    assert wording.sentence("up 2.1 points on August 2019") == "Up 2.1 points on August 2019."
+
+
+def test_variation():
+    assert wording.variation("Treatment", {"periods": 13, "p_value": 0.41, "significant": False}) == (
+        "Treatment has not varied significantly over the 13 periods (p = 0.41)."
+    )
+    assert "has varied significantly" in wording.variation("X", {"periods": 3, "p_value": 0.001, "significant": True})
