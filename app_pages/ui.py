@@ -247,7 +247,7 @@ def chart(spec: alt.TopLevelMixin, name: str) -> None:
 
 
 def table(frame: pl.DataFrame, name: str, column_config: dict | None = None) -> None:
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config)
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config, placeholder="–")
     if not st.session_state.get("present"):
         st.download_button(
             "Download table (CSV)",

@@ -107,7 +107,8 @@ def trend_lines(trend: pl.DataFrame, definition: Definition, *, title: str) -> a
         .mark_point(size=260, strokeWidth=2.5, filled=False, color="#000000")
         .encode(x=x, y="pct:Q", tooltip=tooltip)
     )
-    return (band + line + rings).properties(title=title, height=380)
+    # The line comes first so the legend shows its solid colours, not the faint bands.
+    return (line + band + rings).properties(title=title, height=380)
 
 
 def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.Chart:
@@ -186,7 +187,8 @@ def gap_lines(trend: pl.DataFrame, *, title: str) -> alt.LayerChart:
 def to_png(chart: alt.TopLevelMixin) -> bytes:
     """The chart as a PNG, rendered offline through vl-convert."""
     buf = io.BytesIO()
-    chart.save(buf, format="png", scale_factor=2)
+    # In the app a chart takes the page's width; on its own it needs one for a slide.
+    chart.properties(width=720).save(buf, format="png", scale_factor=2)
     return buf.getvalue()
 
 
