@@ -52,7 +52,7 @@ def store() -> Store:
     return Store()
 
 
-@st.cache_resource(show_spinner="Loading data…", max_entries=64)
+@st.cache_resource(show_spinner="Loading data…", max_entries=12)
 def _load(dataset: str, data_dir: str, version: str, samples_on: bool) -> Loaded | None:
     # Keyed on the store's version, not on a frame: a new upload changes the key.
     return load_dataset(definitions()[dataset], Store(data_dir))
@@ -233,7 +233,13 @@ def sample_banner(loaded: Loaded, definition: Definition) -> None:
 def chart(spec: alt.TopLevelMixin, name: str) -> None:
     # Streamlit squeezes a layered chart to its own default height unless told the chart's.
     height = getattr(spec, "height", None)
-    st.altair_chart(spec, width="stretch", height=height + 120 if isinstance(height, int) else "content")
+    title = getattr(spec, "title", None)
+    st.altair_chart(
+        spec,
+        width="stretch",
+        height=height + 120 if isinstance(height, int) else "content",
+        alt=title if isinstance(title, str) else name,
+    )
     if not st.session_state.get("present"):
         st.download_button(
             "Download chart (PNG)",
