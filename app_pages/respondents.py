@@ -18,17 +18,17 @@ if not benchmarked:
     st.stop()
 
 npus = filters.dims.get("npu", [])
-npu = npus[0] if len(npus) == 1 else None
 who = "Members" if definition.kind == "membership" else "Respondents"
 when = period_label(filters.period) if filters.period else "all periods"
-where = f"{npu} (benchmarked against {census.area_for(npu)})" if npu else "the force area"
+where = f"{', '.join(npus)} (benchmarked against {' + '.join(census.areas_for(npus))})" if npus else "the force area"
 st.caption(
     f"{who}, {when}, in {where}: share of those who stated each value, against Census 2021. "
-    "Choose one NPU under *Filter respondents* to compare with its local authority."
+    "Choose NPUs under *Filter respondents* to compare with their local authorities; other filters there "
+    "narrow the respondents too."
 )
 for key in benchmarked:
     dim = definition.dimensions[key]
-    rep = representation(loaded.frame, definition, census, by=key, period=filters.period, npu=npu)
+    rep = representation(loaded.frame, definition, census, by=key, period=filters.period, filters=filters.dims)
     st.header(dim.label)
     if rep.status == "suppressed":
         st.warning(f"Only {rep.stated} stated their {dim.label.lower()}: too few to show shares.")
@@ -54,7 +54,9 @@ if "npu" in definition.dimensions:
         key="area_dim",
     )
     reps = {
-        npu_name: representation(loaded.frame, definition, census, by=key, period=filters.period, npu=npu_name)
+        npu_name: representation(
+            loaded.frame, definition, census, by=key, period=filters.period, npu=npu_name, filters=filters.dims
+        )
         for npu_name in definition.dimensions["npu"].groups
     }
     ui.table(area_gaps(reps), f"{definition.dataset}-gaps-by-npu-{key}")

@@ -22,7 +22,6 @@ from insight.periods import period_label
 from insight.store import Store
 
 ALL = "all"  # the "no breakdown" choice of the `by` filter
-FILTER_KEYS = ("dataset", "period", "by", "aspect")
 
 
 @dataclass
@@ -55,6 +54,7 @@ def store() -> Store:
 @st.cache_resource(show_spinner="Loading data…", max_entries=12)
 def _load(dataset: str, data_dir: str, version: str, samples_on: bool) -> Loaded | None:
     # Keyed on the store's version, not on a frame: a new upload changes the key.
+    # samples_on is part of the key too, so switching samples off is seen at once.
     return load_dataset(definitions()[dataset], Store(data_dir))
 
 
@@ -85,9 +85,10 @@ def _url_opened() -> bool:
 
 
 def _seed(key: str, options: list[str], fallback: str | None, from_url: bool) -> None:
+    """A widget's value before it is drawn: the link's when one was opened, else the current one."""
     value = st.session_state.get(key)
     if from_url or value is None:
-        value = st.query_params.get(key, value if not from_url else None)
+        value = st.query_params.get(key)
     st.session_state[key] = value if value in options else fallback
 
 

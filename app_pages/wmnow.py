@@ -25,13 +25,12 @@ if loaded is None:
     st.stop()
 ui.sample_banner(loaded, definition)
 npus = filters.dims.get("npu", [])
-npu = npus[0] if len(npus) == 1 else None
-where = f"{npu} (against {census.area_for(npu)})" if npu else "force-wide"
+where = f"{', '.join(npus)} (against {' + '.join(census.areas_for(npus))})" if npus else "force-wide"
 
 st.header(f"Active members, {where}")
 for key in ("age", "ethnicity"):
     dim = definition.dimensions[key]
-    rep = representation(loaded.frame, definition, census, by=key, npu=npu, latest_if_no_period=False)
+    rep = representation(loaded.frame, definition, census, by=key, filters=filters.dims, latest_if_no_period=False)
     st.subheader(dim.label)
     ui.chart(
         charts.representation_bars(rep.rows, who="Members", title=f"{dim.label}: members and census"), f"members-{key}"
@@ -44,7 +43,7 @@ if filters.period:
     cols = st.columns(2)
     for col, key in zip(cols, ("age", "ethnicity"), strict=True):
         dim = definition.dimensions[key]
-        rep = representation(loaded.frame, definition, census, by=key, period=filters.period, npu=npu)
+        rep = representation(loaded.frame, definition, census, by=key, period=filters.period, filters=filters.dims)
         with col:
             if rep.status == "suppressed":
                 st.warning(f"Only {rep.stated} new members stated their {dim.label.lower()}: too few to show shares.")
@@ -52,7 +51,7 @@ if filters.period:
             ui.table(representation_table(rep, dim.label), f"wmnow-signups-{key}-{filters.period}")
 
 st.header("Is the gap closing?")
-series = sign_up_gap_series(loaded.frame, definition, census, npu=npu)
+series = sign_up_gap_series(loaded.frame, definition, census, filters=filters.dims)
 ui.chart(charts.gap_lines(series, title="New sign-ups each month: gap to the census (points)"), "wmnow-gap-trend")
 st.caption(
     "Below zero: under-represented among that month's new members. Ethnic minority groups are every group but White "
@@ -63,7 +62,7 @@ st.header("By neighbourhood policing unit (active members)")
 key = st.selectbox("Gap to the census (points) for", ["age", "ethnicity"], key="wmnow_area_dim",
                    format_func=lambda k: definition.dimensions[k].label)  # fmt: skip
 reps = {
-    n: representation(loaded.frame, definition, census, by=key, npu=n, latest_if_no_period=False)
+    n: representation(loaded.frame, definition, census, by=key, npu=n, filters=filters.dims, latest_if_no_period=False)
     for n in definition.dimensions["npu"].groups
 }
 ui.table(area_gaps(reps), f"wmnow-gaps-by-npu-{key}")

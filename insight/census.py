@@ -8,6 +8,7 @@ covers, because "share of residents aged 16+" and "share of all residents" diffe
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,10 @@ class CensusTable:
     groups: tuple[str, ...]
     areas: dict[str, dict[str, int]]
 
-    def shares(self, area: str) -> dict[str, float]:
-        """Percentage of the area's population in each group."""
-        counts = self.areas[area]
+    def shares(self, area: str | Sequence[str]) -> dict[str, float]:
+        """Percentage of the area's population in each group (several areas are added together)."""
+        areas = [area] if isinstance(area, str) else list(dict.fromkeys(area))
+        counts = {g: sum(self.areas[a][g] for a in areas) for g in self.groups}
         total = sum(counts.values())
         return {g: counts[g] / total * 100 for g in self.groups}
 
@@ -48,6 +50,10 @@ class Census:
         if npu not in self.npu_areas:
             raise KeyError(f"no census area is mapped for NPU {npu!r}")
         return self.npu_areas[npu]
+
+    def areas_for(self, npus: Sequence[str]) -> list[str]:
+        """The local authorities covering some NPUs (each once); the force area for none."""
+        return list(dict.fromkeys(self.area_for(n) for n in npus)) or [self.force_area]
 
 
 def load_census(config_dir: Path | None = None) -> Census:

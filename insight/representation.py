@@ -6,6 +6,7 @@ groups in the same area; the gap in percentage points; the number who did not st
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -28,8 +29,8 @@ class Representation:
     dataset: str
     by: str
     period: str | None  # None: everyone held (for a membership list, every current member)
-    npu: str | None  # None: force-wide
-    area: str  # the census area benchmarked against
+    npu: str | None  # the NPU(s) chosen, joined with ", "; None: force-wide
+    area: str  # the census area(s) benchmarked against
     population: str | None  # which census population the benchmark covers
     source: str | None
     stated: int
@@ -45,13 +46,17 @@ def representation(
     *,
     by: str,
     period: str | None = None,
-    npu: str | None = None,
+    npu: str | Sequence[str] | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
     latest_if_no_period: bool | None = None,
 ) -> Representation:
     """Representation of respondents (or current members) by one dimension.
 
     Without ``period``, a survey uses its latest period and a membership list uses
-    every current member; pass ``latest_if_no_period`` to choose otherwise.
+    every current member; pass ``latest_if_no_period`` to choose otherwise. ``npu``
+    (one or several) narrows the data and benchmarks against their local authorities
+    added together; ``filters`` narrow the respondents by other dimensions (a filter on
+    ``by`` itself is ignored: it would decide the answer).
     """
     if by not in definition.dimensions:
         raise ValueError(f"{definition.dataset} has no dimension {by!r}; choose from {list(definition.dimensions)}")
@@ -61,10 +66,8 @@ def representation(
     if period is None and latest_if_no_period:
         period = latest_period(frame)
 
-    filters: dict[str, list[str]] = {k: list(v) for k, v in definition.population.items()}
-    if npu:
-        filters["npu"] = [npu]
-    lf = apply_filters(frame, filters)
+    npus = _npus(npu, filters)
+    lf = apply_filters(frame, _data_filters(definition, filters, npus, by))
     if period:
         lf = lf.filter(pl.col("period") == period)
     counts = (
@@ -75,8 +78,8 @@ def representation(
     stated = sum(count_of.values())
 
     table = census.tables.get(dim.census) if dim.census else None
-    area = census.area_for(npu)
-    benchmark = table.shares(area) if table and area in table.areas else {}
+    areas = census.areas_for(npus)
+    benchmark = table.shares(areas) if table and all(a in table.areas for a in areas) else {}
 
     sup = definition.suppression
     status = status_of(stated, sup)
@@ -94,8 +97,8 @@ def representation(
         dataset=definition.dataset,
         by=by,
         period=period,
-        npu=npu,
-        area=area,
+        npu=", ".join(npus) or None,
+        area=" + ".join(areas),
         population=table.population if table else None,
         source=table.source if table else None,
         stated=stated,
@@ -103,6 +106,23 @@ def representation(
         status=status,
         rows=frame_rows,
     )
+
+
+def _npus(npu: str | Sequence[str] | None, filters: Mapping[str, Sequence[str]] | None) -> list[str]:
+    if npu is None:
+        return list((filters or {}).get("npu", []))
+    return [npu] if isinstance(npu, str) else list(npu)
+
+
+def _data_filters(
+    definition: Definition, filters: Mapping[str, Sequence[str]] | None, npus: list[str], by: str
+) -> dict[str, list[str]]:
+    """The population (e.g. active members), the user's filters except on ``by``, and the NPUs."""
+    combined: dict[str, list[str]] = {k: list(v) for k, v in definition.population.items()}
+    combined.update({k: list(v) for k, v in (filters or {}).items() if v and k not in (by, "npu")})
+    if npus:
+        combined["npu"] = npus
+    return combined
 
 
 def _hide_small_counts(rows: pl.DataFrame, min_base: int) -> pl.DataFrame:
@@ -120,7 +140,14 @@ def _hide_small_counts(rows: pl.DataFrame, min_base: int) -> pl.DataFrame:
 
 
 def gap_trend(
-    frame: pl.DataFrame, definition: Definition, census: Census, *, by: str, groups: list[str], npu: str | None = None
+    frame: pl.DataFrame,
+    definition: Definition,
+    census: Census,
+    *,
+    by: str,
+    groups: list[str],
+    npu: str | Sequence[str] | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
 ) -> pl.DataFrame:
     """Each period's new sign-ups (or respondents): share of the chosen groups against census.
 
@@ -128,17 +155,15 @@ def gap_trend(
     e.g. every ethnic group but White for "ethnic minority groups".
     """
     dim = definition.dimensions[by]
-    filters: dict[str, list[str]] = {k: list(v) for k, v in definition.population.items()}
-    if npu:
-        filters["npu"] = [npu]
     table = census.tables[dim.census] if dim.census else None
     if table is None:
         raise ValueError(f"{by} has no census benchmark")
-    census_share = sum(v for g, v in table.shares(census.area_for(npu)).items() if g in groups)
+    npus = _npus(npu, filters)
+    census_share = sum(v for g, v in table.shares(census.areas_for(npus)).items() if g in groups)
     sup = definition.suppression
     value = pl.col(by).cast(pl.String)
     out = (
-        apply_filters(frame, filters)
+        apply_filters(frame, _data_filters(definition, filters, npus, by))
         .filter(value != NOT_STATED)
         .group_by("period")
         .agg(pl.len().cast(pl.Int64).alias("stated"), value.is_in(groups).sum().cast(pl.Int64).alias("in_groups"))
@@ -157,7 +182,12 @@ def gap_trend(
 
 
 def sign_up_gap_series(
-    frame: pl.DataFrame, definition: Definition, census: Census, *, npu: str | None = None
+    frame: pl.DataFrame,
+    definition: Definition,
+    census: Census,
+    *,
+    npu: str | Sequence[str] | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
 ) -> pl.DataFrame:
     """The two gaps portfolio leads track, month by month: 16-24s and ethnic minority groups.
 
@@ -166,10 +196,10 @@ def sign_up_gap_series(
     ethnicity = definition.dimensions["ethnicity"]
     minority = [g for g in ethnicity.groups if g != "White"]
     parts = [
-        gap_trend(frame, definition, census, by="age", groups=["16-24"], npu=npu).with_columns(
+        gap_trend(frame, definition, census, by="age", groups=["16-24"], npu=npu, filters=filters).with_columns(
             pl.lit("Aged 16-24").alias("series")
         ),
-        gap_trend(frame, definition, census, by="ethnicity", groups=minority, npu=npu).with_columns(
+        gap_trend(frame, definition, census, by="ethnicity", groups=minority, npu=npu, filters=filters).with_columns(
             pl.lit("Ethnic minority groups").alias("series")
         ),
     ]

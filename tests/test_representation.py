@@ -68,3 +68,31 @@ def test_gap_trend_by_hand(exports, wmnow):
     active = frame.filter((pl.col("status") == "Active") & (pl.col("age") != "Not stated"))
     assert total == active.height
     assert trend.get_column("census_share").unique().to_list() == [pytest.approx(15.77, abs=0.01)]
+
+
+def test_several_npus_add_their_local_authorities(exports, wmnow):
+    frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
+    census = load_census()
+    rep = representation(
+        frame, wmnow, census, by="age", npu=["Coventry", "Dudley", "Birmingham East", "Birmingham West"]
+    )
+    assert rep.area == "Coventry + Dudley + Birmingham"
+    counts = census.tables["age"].areas
+    total = sum(counts[a][g] for a in ("Coventry", "Dudley", "Birmingham") for g in counts["Coventry"])
+    young = counts["Coventry"]["16-24"] + counts["Dudley"]["16-24"] + counts["Birmingham"]["16-24"]
+    assert rep.rows.row(0, named=True)["census_share"] == pytest.approx(young / total * 100)
+    chosen = frame.filter(pl.col("status") == "Active").filter(
+        pl.col("npu").cast(pl.String).is_in(["Coventry", "Dudley", "Birmingham East", "Birmingham West"])
+    )
+    assert rep.stated + rep.not_stated == chosen.height
+
+
+def test_other_filters_narrow_but_a_filter_on_the_dimension_itself_is_ignored(exports, wmnow):
+    frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
+    census = load_census()
+    women = representation(frame, wmnow, census, by="age", filters={"gender": ["Female"]})
+    expected = frame.filter((pl.col("status") == "Active") & (pl.col("gender") == "Female")).height
+    assert women.stated + women.not_stated == expected
+    everyone = representation(frame, wmnow, census, by="age")
+    same = representation(frame, wmnow, census, by="age", filters={"age": ["16-24"]})
+    assert same.rows.equals(everyone.rows)
