@@ -34,7 +34,7 @@ for row in result.iter_rows(named=True):
     st.write(f"**{definition.aspect_label(row['aspect'])}**: {wording.figure(row)}; {wording.change(row)}.")
     if note:
         st.caption(note)
-ui.table(satisfaction_table(result, definition), f"{definition.dataset}-aspects-{filters.period}", None)
+ui.table(satisfaction_table(result, definition), f"{definition.dataset}-aspects-{filters.period}")
 
 aspect = filters.aspect or definition.aspects[0]
 if filters.by is None:

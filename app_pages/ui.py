@@ -253,8 +253,8 @@ def chart(spec: alt.TopLevelMixin, name: str) -> None:
         )
 
 
-def table(frame: pl.DataFrame, name: str, column_config: dict | None = None) -> None:
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config, placeholder="–")
+def table(frame: pl.DataFrame, name: str) -> None:
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder="–")
     if not st.session_state.get("present"):
         st.download_button(
             "Download table (CSV)",
@@ -266,5 +266,3 @@ def table(frame: pl.DataFrame, name: str, column_config: dict | None = None) -> 
             icon=":material/download:",
         )
 
-
-PCT = st.column_config.NumberColumn(format="%.1f")
