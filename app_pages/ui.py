@@ -265,4 +265,3 @@ def table(frame: pl.DataFrame, name: str) -> None:
             key=f"csv-{name}",
             icon=":material/download:",
         )
-

@@ -124,25 +124,13 @@ for uploaded in files or []:
             ui.table(problems_table(report.problems), f"problems-{uploaded.name}")
         can_import = report.ok or (skip_invalid and report.valid_rows > 0)
         if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
-            progress = st.progress(0.0, text="Setting aside invalid rows…")
-            rejected_file = None
-            if result.rejected.height:
-                rejected_file = str(store.write_rejected(dataset, result.rejected, uploaded.name))
-            progress.progress(0.4, text="Writing to the store…")
-            record = store.upsert(
-                definitions[dataset],
-                result.frame,
-                file_name=uploaded.name,
-                sha256=report.sha256,
-                rows_read=report.rows_read,
-                rejected=report.invalid_rows,
-                rejected_file=rejected_file,
-            )
+            progress = st.progress(0.2, text="Writing to the store…")
+            record = store.import_result(definitions[dataset], result)
             progress.progress(1.0, text="Done")
             st.session_state.setdefault("import_messages", []).append(
                 f"Imported {uploaded.name} into {definitions[dataset].title}: {record.new:,} new, "
                 f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
-                + (f" (kept in {rejected_file})" if rejected_file else "")
+                + (f" (kept in {record.rejected_file})" if record.rejected_file else "")
                 + "."
             )
             st.rerun()

@@ -156,22 +156,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         results.append((path, result))
     for path, result in results:
         report = result.report
-        rejected_file = None
-        if result.rejected.height:
-            rejected_file = str(store.write_rejected(definition.dataset, result.rejected, path.name))
+        record = store.import_result(definition, result)
+        if record.rejected_file:
             print(report.describe(limit=5), file=sys.stderr)
             print(
-                f"{report.invalid_rows} invalid row(s) were not imported; they are in {rejected_file}", file=sys.stderr
+                f"{report.invalid_rows} invalid row(s) were not imported; they are in {record.rejected_file}",
+                file=sys.stderr,
             )
-        record = store.upsert(
-            definition,
-            result.frame,
-            file_name=path.name,
-            sha256=report.sha256,
-            rows_read=report.rows_read,
-            rejected=report.invalid_rows,
-            rejected_file=rejected_file,
-        )
         print(
             f"{path.name}: {record.rows_read} rows read; {record.new} new, {record.updated} updated, "
             f"{record.unchanged} already held, {record.rejected} rejected; periods {record.periods or '-'}"

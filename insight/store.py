@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from insight.definition import Definition
-from insight.ingest import tidy_columns, tidy_schema
+from insight.ingest import IngestResult, tidy_columns, tidy_schema
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "store"
 LOG_NAME = "upload_log.jsonl"
@@ -236,6 +236,22 @@ class Store:
             }
             with (self.data_dir / LOG_NAME).open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")
+
+    def import_result(self, definition: Definition, result: IngestResult) -> UploadRecord:
+        """Keep a validated file: invalid rows set aside with their reasons, valid rows upserted, one log entry."""
+        report = result.report
+        rejected_file = None
+        if result.rejected.height:
+            rejected_file = str(self.write_rejected(definition.dataset, result.rejected, report.file_name))
+        return self.upsert(
+            definition,
+            result.frame,
+            file_name=report.file_name,
+            sha256=report.sha256,
+            rows_read=report.rows_read,
+            rejected=report.invalid_rows,
+            rejected_file=rejected_file,
+        )
 
     def write_rejected(self, dataset: str, rejected: pl.DataFrame, file_name: str) -> Path:
         """Keep rows that were not imported, with their reasons (PII already removed)."""

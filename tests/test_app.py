@@ -151,8 +151,14 @@ def test_upload_of_a_bad_file_changes_nothing(exports, data_dir):
     )
     assert next(b for b in at.button if b.label == "Import").disabled
     at.checkbox(key="skip_invalid").check().run()
-    assert not next(b for b in at.button if b.label == "Import").disabled
     assert not Store(data_dir).has("victim")
+    import_button = next(b for b in at.button if b.label == "Import")
+    assert not import_button.disabled
+    import_button.click().run()
+    assert "39 new, 0 updated, 0 already held, 1 set aside (kept in" in texts(at)
+    assert Store(data_dir).read(load_definitions()["victim"]).height == 39
+    kept = list((data_dir / "rejected").glob("*.csv"))
+    assert len(kept) == 1 and "Arson" in kept[0].read_text()
 
 
 def test_upload_of_a_file_missing_columns(exports, data_dir):
