@@ -120,8 +120,15 @@ def _group_order(definition: Definition, by: str | None) -> dict[str | None, int
     return {g: i for i, g in enumerate(definition.dimensions[by].values)}
 
 
-def _finish(counts: pl.DataFrame, definition: Definition, by: str | None) -> pl.DataFrame:
-    """Intervals, status, suppression and change for every period of a counts frame."""
+def _finish(
+    counts: pl.DataFrame, definition: Definition, by: str | None, everyone: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Intervals, status, suppression and change for every period of a counts frame.
+
+    ``everyone`` holds the same counts without the user's filters; given for a dataset with
+    secondary suppression, a filtered figure is hidden when the respondents it leaves out are
+    fewer than the minimum base, or they could be worked out by subtracting it from the total.
+    """
     sup = definition.suppression
     lo, hi = wilson_interval(pl.col("positive"), pl.col("base"))
     frame = counts.with_columns(
@@ -130,8 +137,20 @@ def _finish(counts: pl.DataFrame, definition: Definition, by: str | None) -> pl.
         hi.alias("ci_high"),
         status_expr(pl.col("base"), sup).alias("status"),
     )
+    if everyone is not None:
+        keys = ["period", "aspect", "group"]
+        left_out = frame.join(
+            everyone.select(*keys, pl.col("base").alias("__all")), on=keys, how="left", nulls_equal=True
+        )
+        gap = pl.col("__all") - pl.col("base")
+        frame = left_out.with_columns(
+            pl.when((gap > 0) & (gap < sup.min_base))
+            .then(pl.lit(SUPPRESSED))
+            .otherwise(pl.col("status"))
+            .alias("status")
+        ).drop("__all")
     if sup.secondary and by:
-        frame = _secondary_suppression(frame, sup.min_base)
+        frame = _secondary_suppression(frame)
 
     # The previous period is the latest earlier one with any data for this dataset.
     periods = sorted(counts.get_column("period").unique().to_list())
@@ -172,13 +191,13 @@ def _finish(counts: pl.DataFrame, definition: Definition, by: str | None) -> pl.
     return frame.sort("period", "__a", "__g").select(list(RESULT_SCHEMA)).cast(RESULT_SCHEMA)  # type: ignore[arg-type]
 
 
-def _secondary_suppression(frame: pl.DataFrame, min_base: int) -> pl.DataFrame:
+def _secondary_suppression(frame: pl.DataFrame) -> pl.DataFrame:
     """Where exactly one group of a breakdown is suppressed, suppress the next smallest too.
 
     Otherwise the hidden group's positive count could be recovered from the total.
     Groups with no base at all reveal nothing and do not count.
     """
-    primary = (pl.col("base") > 0) & (pl.col("base") < min_base)
+    primary = (pl.col("base") > 0) & (pl.col("status") == SUPPRESSED)
     keys = ["period", "aspect"]
     frame = frame.with_columns(primary.sum().over(keys).alias("__nsup"))
     candidates = frame.filter((pl.col("__nsup") == 1) & (pl.col("status") != SUPPRESSED) & (pl.col("base") > 0))
@@ -212,7 +231,10 @@ def satisfaction(
     counts = _counts(lf, definition, aspects, by).collect()
     if counts.height == 0:
         return pl.DataFrame(schema=RESULT_SCHEMA)
-    result = _finish(counts, definition, by)
+    everyone = None
+    if definition.suppression.secondary and any((filters or {}).values()):
+        everyone = _counts(frame.lazy(), definition, aspects, by).collect()
+    result = _finish(counts, definition, by, everyone)
     if all_periods:
         return result
     period = period or latest_period(frame)

@@ -159,8 +159,8 @@ def test_upload_import_deep_link_and_navigation(server, page):
 
 def test_every_page_renders_in_the_browser(server, page):
     base, _ = server
-    for path, name in [("", "overview"), ("respondents", "respondents"), ("wmnow", "wmnow"), ("data", "data"),
-                       ("satisfaction?present=1", "presenter")]:  # fmt: skip
+    for path, name in [("", "overview"), ("respondents", "respondents"), ("comments", "comments"), ("wmnow", "wmnow"),
+                       ("data", "data"), ("satisfaction?present=1", "presenter")]:  # fmt: skip
         page.goto(f"{base}/{path}")
         settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0, name

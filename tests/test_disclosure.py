@@ -104,3 +104,25 @@ def test_representation_hides_small_counts_for_sensitive_data(definitions):
     assert rows["16-24"]["count"] is None and rows["16-24"]["share"] is None  # 3: primary
     assert rows["45-54"]["count"] is None and rows["45-54"]["share"] is None  # 12: next smallest
     assert rows["25-34"]["count"] == 30
+
+
+def test_a_filter_cannot_reveal_a_small_group_by_difference(da_export, definitions):
+    """All NPUs but Coventry (4 people) against the total would give Coventry away."""
+    from insight.ingest import ingest_file
+    from insight.metrics import satisfaction
+
+    definition = definitions["domestic_abuse"]
+    frame = ingest_file(da_export, definition).frame
+    total = satisfaction(frame, definition, aspects=["overall"]).row(0, named=True)
+    assert total["status"] != "suppressed"
+    others = ["Birmingham East", "Birmingham West", "Dudley"]
+    almost = satisfaction(frame, definition, aspects=["overall"], filters={"npu": others}).row(0, named=True)
+    assert almost["status"] == "suppressed" and almost["pct"] is None and almost["positive"] is None
+    dudley = satisfaction(frame, definition, aspects=["overall"], filters={"npu": ["Dudley"]}).row(0, named=True)
+    assert dudley["status"] != "suppressed" and dudley["base"] == NPU_BASES["Dudley"]
+    # a dataset without the secondary rule keeps its ordinary threshold only
+    import dataclasses
+
+    plain = dataclasses.replace(definition, suppression=dataclasses.replace(definition.suppression, secondary=False))
+    shown = satisfaction(frame, plain, aspects=["overall"], filters={"npu": others}).row(0, named=True)
+    assert shown["status"] == "ok" and shown["base"] == 57
