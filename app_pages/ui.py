@@ -231,16 +231,29 @@ def sample_banner(loaded: Loaded, definition: Definition) -> None:
         )
 
 
+def _enlarged(spec: object, factor: float = 1.35) -> object:
+    """The same Vega-Lite spec with every font size scaled up (presenter mode)."""
+    if isinstance(spec, dict):
+        return {
+            k: round(v * factor) if k in ("labelFontSize", "titleFontSize", "fontSize") and isinstance(v, int | float)
+            else _enlarged(v, factor)
+            for k, v in spec.items()
+        }  # fmt: skip
+    if isinstance(spec, list):
+        return [_enlarged(v, factor) for v in spec]
+    return spec
+
+
 def chart(spec: alt.TopLevelMixin, name: str) -> None:
     # Streamlit squeezes a layered chart to its own default height unless told the chart's.
     height = getattr(spec, "height", None)
     title = getattr(spec, "title", None)
-    st.altair_chart(
-        spec,
-        width="stretch",
-        height=height + 120 if isinstance(height, int) else "content",
-        alt=title if isinstance(title, str) else name,
-    )
+    size = height + 120 if isinstance(height, int) else "content"
+    description = title if isinstance(title, str) else name
+    if st.session_state.get("present"):  # readable from the back of a meeting room
+        st.vega_lite_chart(_enlarged(spec.to_dict()), width="stretch", height=size)
+    else:
+        st.altair_chart(spec, width="stretch", height=size, alt=description)
     if not st.session_state.get("present"):
         st.download_button(
             "Download chart (PNG)",

@@ -23,19 +23,25 @@ FONT = 13
 
 def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl.DataFrame:
     labels = {k: q.label for k, q in definition.questions.items()}
-    return result.with_columns(
-        pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("aspect_label"),
-        pl.col("group").fill_null("All respondents"),
-        pl.col("pct").round(1),
-        pl.col("ci_low").round(1),
-        pl.col("ci_high").round(1),
-        pl.col("change_pp").round(1) if "change_pp" in result.columns else pl.lit(None).alias("change_pp"),
-        pl.col("status").replace_strict(STATUS_LABEL, default=pl.col("status")).alias("status_text"),
-        pl.when(pl.col("status") == SUPPRESSED)
-        .then(pl.format("suppressed (n={})", pl.col("base")))
-        .otherwise(pl.format("{}% (n={})", pl.col("pct").round(1), pl.col("base")))
-        .alias("label"),
-    ).with_columns(pl.col(label_col).alias("row_label"))
+    return (
+        result.with_columns(
+            pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("aspect_label"),
+            pl.col("group").fill_null("All respondents"),
+            pl.col("pct").round(1),
+            pl.col("ci_low").round(1),
+            pl.col("ci_high").round(1),
+            pl.col("change_pp").round(1) if "change_pp" in result.columns else pl.lit(None).alias("change_pp"),
+            pl.col("status").replace_strict(STATUS_LABEL, default=pl.col("status")).alias("status_text"),
+            pl.col("base").map_elements(lambda b: f"{b:,}", return_dtype=pl.String).alias("base_text"),
+        )
+        .with_columns(
+            pl.when(pl.col("status") == SUPPRESSED)
+            .then(pl.format("suppressed (n={})", pl.col("base_text")))
+            .otherwise(pl.format("{}% (n={})", pl.col("pct").round(1), pl.col("base_text")))
+            .alias("label"),
+        )
+        .with_columns(pl.col(label_col).alias("row_label"))
+    )
 
 
 def share_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title: str) -> alt.LayerChart:

@@ -14,7 +14,7 @@ def test_share_bars_label_every_bar_with_its_base_and_export_png(exports, victim
     values = next(iter(chart.to_dict()["datasets"].values()))
     labels = {v["aspect_label"]: v["label"] for v in values}
     overall = result.filter(pl.col("aspect") == "overall").row(0, named=True)
-    assert labels["Whole experience (overall)"] == f"{overall['pct']:.1f}% (n={overall['base']})"
+    assert labels["Whole experience (overall)"] == f"{overall['pct']:.1f}% (n={overall['base']:,})"
     png = to_png(chart)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 
