@@ -271,3 +271,9 @@ def test_upload_of_a_volumes_file(exports, data_dir):
     assert "3 month(s) of contact volumes" in texts(at)
     held = Store(data_dir).read_volumes(load_definitions()["caller_101"])
     assert held.rows()[-1] == ("2019-06", 79359, 50)
+
+
+def test_share_this_view_writes_every_filter_out():
+    at = app("app_pages/satisfaction.py", by="offence", npu="Coventry")
+    link = at.sidebar.code[0].value
+    assert link.endswith("/satisfaction?dataset=victim&period=2019-09&by=offence&aspect=overall&npu=Coventry")
