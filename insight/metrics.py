@@ -167,7 +167,7 @@ def _finish(
         (pl.col("status") == SUPPRESSED).alias("__psup"),
     )
     frame = frame.join(prev, on=["previous_period", "aspect", "group"], how="left", nulls_equal=True)
-    comparable = (pl.col("status") != SUPPRESSED) & (pl.col("__psup") == False)  # noqa: E712
+    comparable = (pl.col("status") != SUPPRESSED) & pl.col("__psup").not_()  # null: no previous period
     p_values = [
         two_proportion_p_value(x1, n1, x2, n2) if ok else None
         for x1, n1, x2, n2, ok in frame.select(
