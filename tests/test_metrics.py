@@ -161,3 +161,30 @@ def test_full_report_agrees_with_single_breakdowns(victim, exports):
     assert (
         by_npu.get_column("base").sum() == report[None].filter(pl.col("aspect") == "overall").get_column("base").item()
     )
+
+
+@pytest.mark.parametrize(("x", "df"), [(0.5, 1), (3.84, 1), (10, 12), (25, 12), (100, 50), (1e-3, 3), (7, 2)])
+def test_chi_square_tail_matches_scipy(x, df):
+    from scipy.stats import chi2
+
+    from insight.metrics import chi_square_sf
+
+    assert chi_square_sf(x, df) == pytest.approx(chi2.sf(x, df), rel=1e-9)
+
+
+def test_variation_over_time_matches_a_contingency_test(victim):
+    from scipy.stats import chi2_contingency
+
+    from insight.metrics import variation_over_time
+
+    spec = [(p, n_pos, n_neg) for p, n_pos, n_neg in [("2019-07", 60, 40), ("2019-08", 45, 55), ("2019-09", 52, 48)]]
+    frame = responses(
+        victim,
+        [(p, "Phone", "Very satisfied", a) for p, a, _ in spec]
+        + [(p, "Phone", "Very dissatisfied", b) for p, _, b in spec],
+    )
+    trend = satisfaction(frame, victim, aspects=["overall"], all_periods=True)
+    test = variation_over_time(trend).row(0, named=True)
+    stat, p, _dof, _ = chi2_contingency([[a, b] for _, a, b in spec], correction=False)
+    assert (test["periods"], test["statistic"], test["p_value"]) == (3, pytest.approx(stat), pytest.approx(p))
+    assert test["significant"] is bool(p < 0.05)
