@@ -114,7 +114,7 @@ class Store:
             for p in [*files, self.data_dir / LOG_NAME]:
                 if p.exists():
                     st = p.stat()
-                    parts.append(f"{p.name}:{st.st_mtime_ns}:{st.st_size}")
+                    parts.append(f"{p.relative_to(self.data_dir)}:{st.st_mtime_ns}:{st.st_size}")
         return "|".join(parts) or "empty"
 
     def upload_log(self) -> pl.DataFrame:
@@ -196,11 +196,15 @@ class Store:
                 rejected_file=rejected_file,
                 periods=", ".join(periods),
             )
-            with (self.data_dir / LOG_NAME).open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(asdict(record)) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+            self._append_log(asdict(record))
         return record
+
+    def _append_log(self, entry: dict) -> None:
+        """One line of the upload log, flushed to disk (called with the lock held)."""
+        with (self.data_dir / LOG_NAME).open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
 
     # ------------------------------------------------------------------ contact volumes
 
@@ -234,8 +238,7 @@ class Store:
                 "rejected_file": None,
                 "periods": "volumes: " + ", ".join(months),
             }
-            with (self.data_dir / LOG_NAME).open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(record) + "\n")
+            self._append_log(record)
 
     def import_result(self, definition: Definition, result: IngestResult) -> UploadRecord:
         """Keep a validated file: invalid rows set aside with their reasons, valid rows upserted, one log entry."""
