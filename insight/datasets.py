@@ -55,13 +55,25 @@ def load_sample_volumes(definition: Definition, samples_dir: Path | None = None)
     return pl.concat(frames).unique("period", keep="last").sort("period") if frames else None
 
 
+# The bundled samples are read once per process: an upload to one dataset must not make
+# every other page re-read its sample files. Keyed on the files' names and times.
+_SAMPLES: dict[tuple[object, ...], Loaded | None] = {}
+
+
+def _sample_key(definition: Definition, samples_dir: Path | None) -> tuple[object, ...]:
+    paths = [*sample_paths(definition.dataset, samples_dir), *sample_volume_paths(definition.dataset, samples_dir)]
+    return (definition.dataset, definition.path, *((str(p), p.stat().st_mtime_ns) for p in paths))
+
+
 def load_dataset(definition: Definition, store: Store, samples_dir: Path | None = None) -> Loaded | None:
     frame = store.read(definition)
     if frame is not None and frame.height:
         return Loaded(frame, is_sample=False, volumes=store.read_volumes(definition))
     if not samples_enabled():
         return None
-    sample = load_sample(definition, samples_dir)
-    if sample is None:
-        return None
-    return Loaded(sample, is_sample=True, volumes=load_sample_volumes(definition, samples_dir))
+    key = _sample_key(definition, samples_dir)
+    if key not in _SAMPLES:
+        sample = load_sample(definition, samples_dir)
+        volumes = load_sample_volumes(definition, samples_dir) if sample is not None else None
+        _SAMPLES[key] = Loaded(sample, is_sample=True, volumes=volumes) if sample is not None else None
+    return _SAMPLES[key]
