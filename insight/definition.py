@@ -36,6 +36,7 @@ class Scale:
     answers: tuple[str, ...]
     positive: tuple[str, ...]
     excluded: tuple[str, ...]
+    negative: tuple[str, ...] = ()  # answers that count as dissatisfied / disagreeing
 
     @property
     def in_base(self) -> tuple[str, ...]:
@@ -193,14 +194,14 @@ def load_scales(path: Path | None = None) -> dict[str, Scale]:
     scales: dict[str, Scale] = {}
     for name, node in raw.items():
         node = r.mapping(node, name)
-        unknown = set(node) - {"answers", "positive", "excluded"}
+        unknown = set(node) - {"answers", "positive", "excluded", "negative"}
         if unknown:
             raise r.fail(name, f"unknown key(s) {sorted(unknown)}")
         answers = r.labels(node.get("answers"), f"{name}.answers")
         if not answers:
             raise r.fail(f"{name}.answers", "is required")
         norm = {normalise_label(a) for a in answers}
-        for part in ("positive", "excluded"):
+        for part in ("positive", "excluded", "negative"):
             for label in r.labels(node.get(part), f"{name}.{part}"):
                 if normalise_label(label) not in norm:
                     raise r.fail(f"{name}.{part}", f"{label!r} is not on the scale {list(answers)}")
@@ -208,10 +209,13 @@ def load_scales(path: Path | None = None) -> dict[str, Scale]:
         excluded = r.labels(node.get("excluded"), f"{name}.excluded")
         if not positive:
             raise r.fail(f"{name}.positive", "at least one answer must count as positive")
-        both = {normalise_label(p) for p in positive} & {normalise_label(e) for e in excluded}
-        if both:
-            raise r.fail(name, f"answers both positive and excluded: {sorted(both)}")
-        scales[name] = Scale(name, answers, positive, excluded)
+        negative = r.labels(node.get("negative"), f"{name}.negative")
+        kinds = {"positive": positive, "excluded": excluded, "negative": negative}
+        for a, b in (("positive", "excluded"), ("positive", "negative"), ("negative", "excluded")):
+            both = {normalise_label(x) for x in kinds[a]} & {normalise_label(x) for x in kinds[b]}
+            if both:
+                raise r.fail(name, f"answers both {a} and {b}: {sorted(both)}")
+        scales[name] = Scale(name, answers, positive, excluded, negative)
     return scales
 
 

@@ -14,7 +14,8 @@ import polars as pl
 import yaml
 
 from insight.definition import CONFIG_DIR, Definition, DefinitionError
-from insight.metrics import SUPPRESSED, status_of
+from insight.metrics import SUPPRESSED, as_range, in_range, status_of
+from insight.periods import PeriodRange
 from insight.redact import mask_pii
 
 
@@ -50,7 +51,7 @@ def load_themes(path: Path | None = None) -> list[Theme]:
 
 
 def comments(
-    frame: pl.DataFrame, definition: Definition, themes: list[Theme], *, period: str | None = None
+    frame: pl.DataFrame, definition: Definition, themes: list[Theme], *, period: str | PeriodRange | None = None
 ) -> pl.DataFrame:
     """Every comment (masked) with a column per theme and the headline answer.
 
@@ -59,7 +60,7 @@ def comments(
     """
     if not definition.free_text:
         return pl.DataFrame()
-    rows = frame if period is None else frame.filter(pl.col("period") == period)
+    rows = in_range(frame, as_range(period, definition))
     headline = definition.headline or (definition.aspects[0] if definition.aspects else None)
     parts = []
     for key in definition.free_text:
@@ -77,7 +78,7 @@ def comments(
 
 
 def theme_counts(
-    frame: pl.DataFrame, definition: Definition, themes: list[Theme], *, period: str | None = None
+    frame: pl.DataFrame, definition: Definition, themes: list[Theme], *, period: str | PeriodRange | None = None
 ) -> pl.DataFrame:
     """Per theme: comments mentioning it, their share of all comments, and satisfaction with and without it.
 

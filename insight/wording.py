@@ -85,12 +85,19 @@ def validity(v: Validity) -> str:
     """e.g. "12 responses from 50 invitations out of 79,359 calls: ±28 points, too few to support a
     conclusion; about 383 would give ±5"."""
     said = f"{v.responses:,} response" + ("" if v.responses == 1 else "s")
+    if v.filtered:
+        said += " matching the filters"
     if v.invitations is not None:
         said += f" from {v.invitations:,} invitations"
     if v.contacts is not None:
         said += f" out of {v.contacts:,} {v.contacts_label}"
+    notes = []
     if v.response_rate is not None:
-        said += f" ({v.response_rate:.1f}% responded)"
+        notes.append(f"{v.response_rate:.1f}% responded")
+    if v.invited_share is not None and v.invitations != v.contacts:
+        notes.append(f"{v.invited_share:.2g}% of {v.contacts_label} invited")
+    if notes:
+        said += f" ({'; '.join(notes)})"
     if v.margin_of_error_pp is None:
         return said + ": no responses, so no conclusion can be drawn"
     said += f": {margin(v.margin_of_error_pp)} points"
