@@ -300,7 +300,14 @@ def cmd_themes(args: argparse.Namespace) -> int:
     period = _period(frame, definition, period_arg)
     counts = theme_counts(frame, definition, load_themes(), period=period)
     rows = [
-        {"theme": r["theme"], "comments": r["comments"], "share": round1(r["share"])}
+        {
+            "theme": r["theme"],
+            "comments": r["comments"],
+            "share": round1(r["share"]),
+            "complaint": r["complaint"],
+            "praise": r["praise"],
+            "neutral": r["neutral"],
+        }
         for r in counts.iter_rows(named=True)
     ]
     payload = {"dataset": definition.dataset, "period": period.text, "rows": rows}

@@ -116,6 +116,7 @@ class Definition:
     headline: str | None = None
     population: dict[str, tuple[str, ...]] = field(default_factory=dict)
     volumes: Volumes | None = None
+    targets: dict[str, float] = field(default_factory=dict)  # membership: target % of sign-ups per group
     path: Path | None = None
 
     @property
@@ -229,8 +230,9 @@ def load_dimension_templates(path: Path | None = None) -> dict[str, dict[str, An
 _DIMENSION_KEYS = {"use", "column", "label", "values", "groups", "not_stated", "census", "area"}
 _TOP_KEYS = {
     "dataset", "title", "kind", "id_column", "period", "pii_columns", "headline",
-    "dimensions", "questions", "free_text", "suppression", "population", "volumes",
+    "dimensions", "questions", "free_text", "suppression", "population", "volumes", "targets",
 }  # fmt: skip
+TARGET_GROUPS = ("Aged 16-24", "Ethnic minority groups")  # the sign-up gaps portfolio leads track
 
 
 def _dimension(r: _Reader, key: str, node: Any, templates: dict[str, dict[str, Any]]) -> Dimension:
@@ -362,6 +364,14 @@ def load_definition(
             contacts_label=str(vnode.get("contacts_label", "contacts")),
         )
 
+    targets: dict[str, float] = {}
+    for group, value in r.mapping(raw.get("targets") or {}, "targets").items():
+        if group not in TARGET_GROUPS:
+            raise r.fail(f"targets.{group}", f"targets are set for {list(TARGET_GROUPS)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+            raise r.fail(f"targets.{group}", f"expected a percentage from 0 to 100, got {value!r}")
+        targets[str(group)] = float(value)
+
     id_column = r.text(raw, "id_column", "")
     pii = r.labels(raw.get("pii_columns"), "pii_columns")
     used = {normalise_label(c) for c in [id_column, period.column]}
@@ -393,6 +403,7 @@ def load_definition(
         headline=str(headline) if headline else None,
         population=population,
         volumes=volumes,
+        targets=targets,
         path=path,
     )
 

@@ -164,7 +164,7 @@ def gap_trend(
 ) -> pl.DataFrame:
     """Each period's new sign-ups (or respondents): share of the chosen groups against census.
 
-    Columns: period, stated, share, census_share, gap_pp, status. ``groups`` are summed,
+    Columns: period, stated, in_groups, share, census_share, gap_pp, status. ``groups`` are summed,
     e.g. every ethnic group but White for "ethnic minority groups".
     """
     dim = definition.dimensions[by]
@@ -190,7 +190,7 @@ def gap_trend(
             status_expr(pl.col("stated"), sup).alias("status"),
         )
         .with_columns((pl.col("share") - pl.col("census_share")).alias("gap_pp"))
-        .drop("in_groups")
+        .with_columns(pl.when(pl.col("status") != SUPPRESSED).then(pl.col("in_groups")).alias("in_groups"))
     )
 
 

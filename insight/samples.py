@@ -377,6 +377,8 @@ def victim_exports(rng: random.Random) -> dict[str, bytes]:
     """Thirteen monthly exports, September 2018 to September 2019."""
     files: dict[str, bytes] = {}
     previous: list[dict] = []
+    sent: list[str] = []
+    rates = random.Random(2019_09)  # its own stream, so the responses do not change with the volumes
     span = months((2018, 9), (2019, 9))
     for index, (year, month) in enumerate(span):
         if (year, month) == (2019, 9):
@@ -386,6 +388,7 @@ def victim_exports(rng: random.Random) -> dict[str, bytes]:
         else:
             plan = typical_month(rng.randrange(900, 1100), 46 + rng.uniform(-1.5, 1.5), rng)
         rows = victim_rows(year, month, plan, rng, id_offset=0)
+        sent.append(f"{dt.date(year, month, 1):%b %Y},{round(len(rows) / rates.uniform(0.17, 0.23)):,}")
         # Consecutive exports overlap: each repeats the last 25 responses of the month before.
         rows_out = previous[-25:] + rows if index % 3 != 0 else rows
         previous = sorted(rows, key=lambda r: dt.datetime.strptime(r["Survey Completed"], "%d/%m/%Y %H:%M"))
@@ -403,6 +406,13 @@ def victim_exports(rng: random.Random) -> dict[str, bytes]:
             straight_apostrophe=index % 5 == 0,
         )
         files[f"{stem}.csv"] = render_csv(VICTIM_HEADER, rows_out, mess, what, rng, labels=VICTIM_HEADER[5:16])
+    title = SYNTHETIC_TITLE.format(what="victim surveys sent")
+    files["volumes_victim.csv"] = (
+        "\r\n".join(
+            [title, "", "Month,Surveys sent", *(f'{m},"{n}"' for m, n in (line.split(",", 1) for line in sent))]
+        ).encode()
+        + b"\r\n"
+    )
     return files
 
 

@@ -18,6 +18,13 @@ from insight.metrics import SUPPRESSED, as_range, in_range, status_of
 from insight.periods import PeriodRange
 from insight.redact import mask_pii
 
+COMPLAINT, PRAISE, NEUTRAL = "complaint", "praise", "neutral"
+TONES = (COMPLAINT, PRAISE, NEUTRAL)
+
+
+def _regex(patterns: tuple[str, ...]) -> str:
+    return "(?i)(" + "|".join(f"(?:{p})" for p in patterns) + ")"
+
 
 @dataclass(frozen=True)
 class Theme:
@@ -25,10 +32,22 @@ class Theme:
     name: str
     description: str
     patterns: tuple[str, ...]
+    complaint: tuple[str, ...] = ()  # negative phrasing: checked first, so "nobody called me back" is a complaint
+    praise: tuple[str, ...] = ()
+    tone: str = NEUTRAL  # a comment matching neither list
 
     @property
     def regex(self) -> str:
-        return "(?i)(" + "|".join(f"(?:{p})" for p in self.patterns) + ")"
+        return _regex(self.patterns)
+
+    def tone_expr(self, comment: pl.Expr) -> pl.Expr:
+        """complaint / praise / neutral for a comment carrying this theme (null when it does not)."""
+        expr = pl.when(comment.str.contains(self.regex).not_()).then(pl.lit(None, pl.String))
+        if self.complaint:
+            expr = expr.when(comment.str.contains(_regex(self.complaint))).then(pl.lit(COMPLAINT))
+        if self.praise:
+            expr = expr.when(comment.str.contains(_regex(self.praise))).then(pl.lit(PRAISE))
+        return expr.otherwise(pl.lit(self.tone))
 
 
 def load_themes(path: Path | None = None) -> list[Theme]:
@@ -41,12 +60,33 @@ def load_themes(path: Path | None = None) -> list[Theme]:
     for key, node in raw.items():
         if not isinstance(node, dict) or not node.get("name") or not node.get("patterns"):
             raise DefinitionError(f"{path.name}: {key}: needs a name and a list of patterns")
-        theme = Theme(str(key), str(node["name"]), str(node.get("description", "")), tuple(map(str, node["patterns"])))
-        try:
-            pl.select(pl.lit("").str.contains(theme.regex))
-        except pl.exceptions.PolarsError as exc:
-            raise DefinitionError(f"{path.name}: {key}.patterns: not a valid pattern ({exc})") from exc
-        themes.append(theme)
+        tone = str(node.get("tone", NEUTRAL))
+        if tone not in TONES:
+            raise DefinitionError(f"{path.name}: {key}.tone: {tone!r} is not one of {list(TONES)}")
+        lists = {}
+        for part in ("patterns", "complaint", "praise"):
+            value = node.get(part) or []
+            if not isinstance(value, list):
+                raise DefinitionError(f"{path.name}: {key}.{part}: expected a list of patterns")
+            lists[part] = tuple(map(str, value))
+            for pattern in lists[part]:
+                try:
+                    pl.select(pl.lit("").str.contains(_regex((pattern,))))
+                except pl.exceptions.PolarsError as exc:
+                    raise DefinitionError(
+                        f"{path.name}: {key}.{part}: {pattern!r} is not a valid pattern ({exc})"
+                    ) from exc
+        themes.append(
+            Theme(
+                str(key),
+                str(node["name"]),
+                str(node.get("description", "")),
+                lists["patterns"],
+                lists["complaint"],
+                lists["praise"],
+                tone,
+            )
+        )
     return themes
 
 
@@ -56,7 +96,8 @@ def comments(
     """Every comment (masked) with a column per theme and the headline answer.
 
     Columns: id, period, column, comment, the headline aspect's answer (``answer``), ``positive``
-    (None where the answer is out of the base), then one boolean per theme key.
+    (None where the answer is out of the base), then one boolean per theme key and its tone (``KEY__tone``:
+    complaint, praise or neutral; None when the comment does not carry the theme).
     """
     if not definition.free_text:
         return pl.DataFrame()
@@ -74,7 +115,10 @@ def comments(
             )
         parts.append(rows.filter(pl.col(key).is_not_null()).select(cols))
     out = pl.concat(parts)
-    return out.with_columns([pl.col("comment").str.contains(t.regex).alias(t.key) for t in themes])
+    return out.with_columns(
+        [pl.col("comment").str.contains(t.regex).alias(t.key) for t in themes]
+        + [t.tone_expr(pl.col("comment")).alias(f"{t.key}__tone") for t in themes]
+    )
 
 
 def theme_counts(
@@ -82,8 +126,9 @@ def theme_counts(
 ) -> pl.DataFrame:
     """Per theme: comments mentioning it, their share of all comments, and satisfaction with and without it.
 
-    Columns: theme (name), key, comments, share, positive_with, base_with, positive_without, base_without,
-    status_with, status_without. A positive share from a base below the threshold is not given.
+    Columns: theme (name), key, comments, share, complaint, praise, neutral (comments by tone), positive_with,
+    base_with, positive_without, base_without, status_with, status_without. A positive share from a base below the
+    threshold is not given.
     """
     listed = comments(frame, definition, themes, period=period)
     total = listed.height
@@ -98,6 +143,8 @@ def theme_counts(
             "comments": n,
             "share": n / total * 100 if total else None,
         }
+        tones = listed.get_column(f"{t.key}__tone").to_list() if total else []
+        row.update({tone: tones.count(tone) for tone in TONES})
         for side, mask in (("with", has), ("without", ~has)):
             answered = (
                 listed.filter(mask).get_column("positive").drop_nulls() if total else pl.Series([], dtype=pl.Boolean)
@@ -110,6 +157,7 @@ def theme_counts(
         rows.append(row)
     schema = {
         "theme": pl.String, "key": pl.String, "comments": pl.Int64, "share": pl.Float64,
+        "complaint": pl.Int64, "praise": pl.Int64, "neutral": pl.Int64,
         "base_with": pl.Int64, "positive_with": pl.Float64, "status_with": pl.String,
         "base_without": pl.Int64, "positive_without": pl.Float64, "status_without": pl.String,
     }  # fmt: skip

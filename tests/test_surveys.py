@@ -195,3 +195,13 @@ def test_volumes_reimport_replaces_a_month(definitions, tmp_path):
     store.upsert_volumes("caller_101", first, file_name="a.csv", sha256="x")
     store.upsert_volumes("caller_101", second, file_name="b.csv", sha256="y")
     assert store.read_volumes(definition).rows() == [("2019-05", 1, 2), ("2019-06", 30, 40)]
+
+
+def test_victim_response_rate_from_surveys_sent(sample_store):
+    from insight.samples import SAMPLES_DIR
+
+    lines = (SAMPLES_DIR / "victim" / "volumes_victim.csv").read_text().splitlines()
+    sent = {line.split(",", 1)[0]: int(line.split(",", 1)[1].strip('"').replace(",", "")) for line in lines[3:]}
+    v = json.loads(run("validity", "victim", "--period", "2019-09", "--format", "json", data_dir=sample_store).stdout)
+    assert v["invitations"] == sent["Sep 2019"] and v["contacts"] is None
+    assert v["response_rate"] == round(v["responses"] / sent["Sep 2019"] * 100, 1)
