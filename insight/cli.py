@@ -119,6 +119,11 @@ def _period(frame: pl.DataFrame, definition: Definition, period: PeriodRange | N
     held = metrics.periods(frame)
     if not set(period.periods) & set(held):
         raise Rejected(f"no {definition.dataset} responses in {period.text}; periods held: {', '.join(held)}")
+    if definition.suppression.secondary and period.last > held[-1]:
+        raise Rejected(
+            f"{period.text} is not complete yet (the latest period held is {held[-1]}): a partial quarter or year "
+            "could be subtracted from a later one to reveal a smaller range"
+        )
     return period
 
 

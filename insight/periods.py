@@ -149,3 +149,61 @@ def period_label(period: str) -> str:
         first, last = calendar.month_abbr[3 * q - 2], calendar.month_abbr[3 * q]
         return f"{first}-{last} {m.group(1)} (Q{q})"
     return period
+
+
+# --------------------------------------------------------------------------- the period picker
+
+ONE, LAST_3, LAST_12, YEAR_TO_DATE, CUSTOM, WHOLE_QUARTER, FINANCIAL_YEAR = (
+    "one", "last3", "last12", "fytd", "custom", "quarter", "year",
+)  # fmt: skip
+CHOICE_LABELS = {
+    ONE: "One period",
+    LAST_3: "Last 3",
+    LAST_12: "Last 12",
+    YEAR_TO_DATE: "Financial year to date",
+    CUSTOM: "Custom range",
+    WHOLE_QUARTER: "A whole quarter",
+    FINANCIAL_YEAR: "A whole financial year",
+}
+
+
+def picker_choices(secondary: bool) -> list[str]:
+    """What the period picker offers; a dataset with secondary suppression gets whole quarters or years only."""
+    return [ONE, WHOLE_QUARTER, FINANCIAL_YEAR] if secondary else [ONE, LAST_3, LAST_12, YEAR_TO_DATE, CUSTOM]
+
+
+def whole_quarters(held: list[str], granularity: str) -> list[PeriodRange]:
+    """Calendar quarters with any period held, latest first (as month ranges for monthly data)."""
+    if granularity == "quarter":
+        return [PeriodRange(p, p, granularity) for p in sorted(set(held), reverse=True)]
+    starts = sorted({calendar_index(p) // 3 * 3 for p in held}, reverse=True)
+    return [PeriodRange(period_at(s, granularity), period_at(s + 2, granularity), granularity) for s in starts]
+
+
+def financial_years(held: list[str], granularity: str) -> list[PeriodRange]:
+    """Financial years (April to March) with any period held, latest first."""
+    per_year = 12 if granularity == "month" else 4
+    starts = sorted({calendar_index(financial_year_start(p, granularity)) for p in held}, reverse=True)
+    return [
+        PeriodRange(period_at(s, granularity), period_at(s + per_year - 1, granularity), granularity) for s in starts
+    ]
+
+
+def resolve_choice(choice: str, latest: str, granularity: str) -> PeriodRange:
+    """The range a relative choice means today: last 3 or 12 periods, or the financial year to date."""
+    if choice == LAST_3:
+        return last_n(latest, 3, granularity)
+    if choice == LAST_12:
+        return last_n(latest, 12, granularity)
+    if choice == YEAR_TO_DATE:
+        return PeriodRange(financial_year_start(latest, granularity), latest, granularity)
+    return PeriodRange(latest, latest, granularity)
+
+
+def choice_for(span: PeriodRange, secondary: bool) -> str:
+    """The picker choice that shows a range opened from a link (a link holds the resolved range)."""
+    if span.is_single:
+        return ONE
+    if not secondary:
+        return CUSTOM
+    return WHOLE_QUARTER if span.length == (3 if span.granularity == "month" else 1) else FINANCIAL_YEAR

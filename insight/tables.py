@@ -107,3 +107,13 @@ def comments_table(listed: pl.DataFrame, *, theme: str | None, search: str, answ
     return shown.select(
         pl.col("period").alias("Period"), pl.col("comment").alias("Comment"), pl.col("answer").alias(answer_label)
     )
+
+
+def joiners_table(joiners: pl.DataFrame) -> pl.DataFrame:
+    """WMNow sign-ups per month: everyone who joined, those since unsubscribed, those still members."""
+    return joiners.sort("period", descending=True).select(
+        pl.col("period").alias("Month joined"),
+        pl.col("joined").alias("Joined"),
+        pl.col("since_left").alias("Since left"),
+        pl.col("still_members").alias("Still members"),
+    )

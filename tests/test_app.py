@@ -235,8 +235,8 @@ def test_validity_beside_the_headline():
     at = app("app_pages/satisfaction.py", dataset="caller_101", period="2019-06")
     assert not at.exception
     assert (
-        "12 responses from 50 invitations out of 79,359 calls (24.0% responded): ±28 points, too few to support "
-        "a conclusion; about 383 would give ±5." in texts(at)
+        "12 responses from 50 invitations out of 79,359 calls (24.0% responded; 0.063% of calls invited): ±28 points, "
+        "too few to support a conclusion; about 383 would give ±5." in texts(at)
     )
     overview = texts(app())
     assert "6,599 responses from 16,038 invitations out of 16,038 chats" in overview
