@@ -173,20 +173,21 @@ def picker_choices(secondary: bool) -> list[str]:
 
 
 def whole_quarters(held: list[str], granularity: str) -> list[PeriodRange]:
-    """Calendar quarters with any period held, latest first (as month ranges for monthly data)."""
+    """Complete calendar quarters (ending by the latest period held) with any period held, latest first."""
     if granularity == "quarter":
         return [PeriodRange(p, p, granularity) for p in sorted(set(held), reverse=True)]
     starts = sorted({calendar_index(p) // 3 * 3 for p in held}, reverse=True)
-    return [PeriodRange(period_at(s, granularity), period_at(s + 2, granularity), granularity) for s in starts]
+    spans = [PeriodRange(period_at(s, granularity), period_at(s + 2, granularity), granularity) for s in starts]
+    return [s for s in spans if s.last <= max(held)]
 
 
 def financial_years(held: list[str], granularity: str) -> list[PeriodRange]:
-    """Financial years (April to March) with any period held, latest first."""
+    """Complete financial years (April to March, ending by the latest period held) with any period held."""
     per_year = 12 if granularity == "month" else 4
     starts = sorted({calendar_index(financial_year_start(p, granularity)) for p in held}, reverse=True)
-    return [
-        PeriodRange(period_at(s, granularity), period_at(s + per_year - 1, granularity), granularity) for s in starts
-    ]
+    spans = [PeriodRange(period_at(s, granularity), period_at(s + per_year - 1, granularity), granularity)
+             for s in starts]  # fmt: skip
+    return [s for s in spans if s.last <= max(held)]
 
 
 def resolve_choice(choice: str, latest: str, granularity: str) -> PeriodRange:

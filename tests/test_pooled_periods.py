@@ -77,3 +77,17 @@ def test_domestic_abuse_takes_only_whole_quarters_or_financial_years(sample_stor
     for good in ("2019-07..2019-09", "2018-04..2019-03", "2019-08"):
         out = run("report", "domestic_abuse", "--period", good, "--format", "json", data_dir=sample_store)
         assert out.returncode == 0 and json.loads(out.stdout)["period"] == good
+
+
+def test_picker_choices_resolve_to_ranges():
+    from insight.periods import choice_for, financial_years, resolve_choice, whole_quarters
+
+    held = ["2019-08", "2019-02", "2018-04"]
+    assert [q.text for q in whole_quarters(held, "month")] == ["2019-01..2019-03", "2018-04..2018-06"]  # Q3 partial
+    assert [y.text for y in financial_years(held, "month")] == ["2018-04..2019-03"]  # 2019-20 not complete
+    assert resolve_choice("last3", "2019-08", "month").text == "2019-06..2019-08"
+    assert resolve_choice("fytd", "2019-02", "month").text == "2018-04..2019-02"
+    assert resolve_choice("last12", "2019-Q3", "quarter").text == "2016-Q4..2019-Q3"
+    assert choice_for(parse_range("2019-07..2019-09", "month"), secondary=True) == "quarter"
+    assert choice_for(parse_range("2018-04..2019-03", "month"), secondary=True) == "year"
+    assert choice_for(parse_range("2019-07..2019-09", "month"), secondary=False) == "custom"
