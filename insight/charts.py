@@ -275,16 +275,16 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
         left, right = -half, half
         for a in neutral:  # centred on zero
             parts.append((label, a, -share[a] / 2, share[a] / 2, share[a], NEUTRAL_COLOUR))
-        for i, a in enumerate(reversed(scale.negative)):  # mildest next to the centre
+        for i, a in enumerate(scale.negative):  # listed mildest first: the mildest sits next to the centre
             parts.append((label, a, left - share[a], left, share[a], NEGATIVE_COLOURS[min(i, 3)]))
             left -= share[a]
-        for i, a in enumerate(reversed(scale.positive)):
+        for i, a in enumerate(reversed(scale.positive)):  # listed strongest first
             parts.append((label, a, right, right + share[a], share[a], POSITIVE_COLOURS[min(i, 3)]))
             right += share[a]
     data = pl.DataFrame(parts, schema=["group", "answer", "x", "x2", "share", "colour"], orient="row").with_columns(
         pl.col("share").round(1)
     )
-    order = [*reversed(scale.negative), *neutral, *reversed(scale.positive)]
+    order = [*reversed(scale.negative), *neutral, *reversed(scale.positive)]  # left to right
     colours = dict(zip(data.get_column("answer").to_list(), data.get_column("colour").to_list(), strict=True))
     domain = [a for a in order if a in colours]
     y = alt.Y("group:N", sort=[g or "All respondents" for g in groups], title=None,
@@ -300,7 +300,7 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
         sort=order,
         title=None,
         scale=alt.Scale(domain=domain, range=[colours[a] for a in domain]),
-        legend=alt.Legend(orient="bottom", columns=2, labelLimit=320, labelFontSize=FONT),
+        legend=alt.Legend(orient="bottom", columns=4, labelLimit=320, labelFontSize=FONT),
     )
     tooltip = [alt.Tooltip("group:N", title=""), alt.Tooltip("answer:N"),
                alt.Tooltip("share:Q", title="% of base", format=".1f")]  # fmt: skip

@@ -163,6 +163,9 @@ def dissatisfied(row: dict, negative: Sequence[str]) -> str:
     return f"{who}{pct(row['pct'])} dissatisfied ({', '.join(negative)}), of {row['base']:,} in the base"
 
 
+WEAK_MODEL = 0.1  # R² below which the aspects explain too little to rank them as priorities
+
+
 def top_priority(drivers: Drivers, labels: dict[str, str], target_label: str) -> str:
     """Name the top priority: high importance, low satisfaction."""
     top = drivers.top_priority()
@@ -172,7 +175,7 @@ def top_priority(drivers: Drivers, labels: dict[str, str], target_label: str) ->
         f"Top priority: {labels[top.aspect]}. It carries {top.importance:.0f}% of what the other aspects explain of "
         f"{target_label.lower()}, and only {pct(top.pct)} are positive about it. Together the aspects explain "
         f"{drivers.r_squared * 100:.1f}% of the variation in {target_label.lower()} among these {drivers.n:,} "
-        "respondents."
+        "respondents" + (", too little to set priorities by." if drivers.r_squared < WEAK_MODEL else ".")
     )
 
 
