@@ -56,13 +56,13 @@ class Drivers:
         }
 
     def top_priority(self) -> Driver | None:
-        """The most important aspect among those with below-average % positive (else the most important)."""
+        """High importance, low satisfaction: of the aspects at least averagely important, the least positive."""
         modelled = [r for r in self.rows if r.importance is not None and r.pct is not None]
         if not modelled:
             return None
-        mean_pct = sum(r.pct for r in modelled) / len(modelled)  # type: ignore[misc]
-        weak = [r for r in modelled if r.pct < mean_pct]  # type: ignore[operator]
-        return max(weak or modelled, key=lambda r: r.importance)  # type: ignore[arg-type,return-value]
+        average = 100 / len(modelled)
+        important = [r for r in modelled if r.importance >= average]  # type: ignore[operator]
+        return min(important or modelled, key=lambda r: r.pct)  # type: ignore[arg-type,return-value]
 
 
 def relative_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:

@@ -121,7 +121,7 @@ def validity(v: Validity) -> str:
 def comparison(rows: Sequence[GroupComparison], by_label: str) -> str:
     """Which groups are significantly above or below everyone else (``compare_groups`` rows)."""
     if not rows:
-        return f"Too few answers in any {by_label.lower()} group to compare."
+        return f"Too few answers in any {by_label.lower()} to compare."
     above = [r for r in rows if r.significant and r.diff_pp > 0]
     below = [r for r in rows if r.significant and r.diff_pp < 0]
 
@@ -136,7 +136,7 @@ def comparison(rows: Sequence[GroupComparison], by_label: str) -> str:
         parts.append(f"Significantly below the rest: {listed(below)}.")
     others = len(rows) - len(above) - len(below)
     if not parts:
-        parts.append(f"No {by_label.lower()} group differs significantly from the rest.")
+        parts.append(f"No {by_label.lower()} differs significantly from the rest.")
     elif others:
         parts.append(f"The other {others} group(s) do not differ significantly from the rest.")
     return " ".join(parts)

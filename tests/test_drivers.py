@@ -76,7 +76,7 @@ def test_key_drivers_leave_out_rare_and_constant_aspects(victim):
     assert result.n == 300 and result.r_squared == pytest.approx(r_squared)
     assert rows["initial_contact"].importance == pytest.approx(weights[0] / r_squared * 100)
     assert rows["actions"].pct == pytest.approx(values[:, 1].mean() * 100)
-    # the top priority: the most important of the aspects with a below-average % positive
+    # the top priority: of the aspects at least averagely important, the least positive
     assert rows["actions"].pct < rows["initial_contact"].pct and result.top_priority().aspect == "actions"
     payload = result.to_json()
     assert list(payload) == ["dataset", "period", "target", "n", "r_squared", "rows"]
@@ -98,3 +98,14 @@ def test_cli_drivers(sample_store):
     assert sum(r["importance"] for r in payload["rows"] if r["importance"] is not None) == pytest.approx(100, abs=0.3)
     few = run("drivers", "domestic_abuse", "--period", "2019-09", data_dir=sample_store)
     assert few.returncode == 1 and "key drivers need at least 50" in few.stderr
+
+
+def test_top_priority_is_the_least_positive_of_the_important():
+    from insight.drivers import Driver, Drivers
+
+    def top(rows: list[tuple[str, float, float]]) -> str:
+        drivers = Drivers("victim", "2019-09", "overall", 100, 0.4, [Driver(a, pct, imp) for a, pct, imp in rows])
+        return drivers.top_priority().aspect
+
+    assert top([("a", 70, 60), ("b", 40, 30), ("c", 20, 10)]) == "a"  # only a is at least averagely important
+    assert top([("a", 70, 40), ("b", 40, 35), ("c", 20, 25)]) == "b"
