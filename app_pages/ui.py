@@ -13,10 +13,12 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from insight.census import Census, load_census
+from insight.census import Census
 from insight.charts import to_png
+from insight.config import Config, load_config
+from insight.configfile import ConfigError
 from insight.datasets import Loaded, load_dataset, samples_enabled
-from insight.definition import Definition, load_definitions
+from insight.definition import Definition
 from insight.metrics import periods
 from insight.periods import period_label
 from insight.store import Store
@@ -37,14 +39,33 @@ class Filters:
 # --------------------------------------------------------------------------- data
 
 
-@st.cache_resource(show_spinner=False)
+def config() -> Config:
+    # load_config keeps the parsed files until one of them changes on disk.
+    return load_config()
+
+
+def require_config() -> None:
+    """Stop with the list of every configuration mistake (file, key path, what is wrong) instead of crashing."""
+    try:
+        config()
+    except ConfigError as exc:
+        st.title("The app's configuration needs correcting")
+        st.error(
+            f"{len(exc.mistakes)} mistake(s) were found in the configuration files (config/). Nothing is shown "
+            "until they are corrected: `python -m insight check-config` lists the same mistakes.",
+            icon=":material/error:",
+        )
+        rows = [{"File": m.file, "Key": m.keypath or "(whole file)", "What is wrong": m.message} for m in exc.mistakes]
+        st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+        st.stop()
+
+
 def definitions() -> dict[str, Definition]:
-    return load_definitions()
+    return config().definitions
 
 
-@st.cache_resource(show_spinner=False)
 def census() -> Census:
-    return load_census()
+    return config().census
 
 
 def store() -> Store:

@@ -15,8 +15,10 @@ from pathlib import Path
 import polars as pl
 
 from insight import metrics
-from insight.census import load_census, write_tables
-from insight.definition import Definition, DefinitionError, load_definitions
+from insight.census import write_tables
+from insight.config import load_config
+from insight.configfile import ConfigError
+from insight.definition import Definition
 from insight.ingest import ExportError, IngestResult, ingest_file
 from insight.periods import check_period
 from insight.representation import representation
@@ -77,7 +79,7 @@ def _emit(rows: list[dict], fmt: str, payload: dict, out: object = None) -> None
 
 
 def _definition(name: str) -> Definition:
-    definitions = load_definitions()
+    definitions = load_config().definitions
     if name not in definitions:
         raise UsageError(f"unknown dataset {name!r}; choose from {', '.join(definitions)}")
     return definitions[name]
@@ -192,7 +194,7 @@ def cmd_represent(args: argparse.Namespace) -> int:
     period_arg = _period_arg(definition, args.period)
     frame = _held(Store(args.data_dir), definition)
     period = _period(frame, definition, period_arg) if period_arg else None
-    rep = representation(frame, definition, load_census(), by=args.by, period=period, npu=args.npu)
+    rep = representation(frame, definition, load_config().census, by=args.by, period=period, npu=args.npu)
     rows = [
         {k: (round1(v) if k in ("share", "census_share", "gap_pp") else v) for k, v in r.items()}
         for r in rep.rows.iter_rows(named=True)
@@ -210,32 +212,16 @@ def cmd_represent(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    try:
-        definitions = load_definitions()
-        census = load_census()
-    except DefinitionError as exc:
-        raise Rejected(str(exc)) from exc
-    problems = []
-    for d in definitions.values():
-        for dim in d.dimensions.values():
-            if dim.census and dim.census not in census.tables:
-                problems.append(f"{d.dataset}.yaml: dimensions.{dim.key}.census: no census table {dim.census!r}")
-            if dim.census in census.tables:
-                extra = set(census.tables[dim.census].groups) - set(dim.groups)
-                if extra:
-                    problems.append(f"{d.dataset}.yaml: dimensions.{dim.key}: census groups {sorted(extra)} missing")
-            if dim.area:
-                unmapped = set(dim.groups) - set(census.npu_areas)
-                if unmapped:
-                    problems.append(f"{d.dataset}.yaml: dimensions.{dim.key}: no census area for {sorted(unmapped)}")
-    if problems:
-        raise Rejected("\n".join(problems))
-    for d in definitions.values():
+    # main() has already loaded (and so checked) every file; a mistake never gets this far.
+    config = load_config()
+    for d in config.definitions.values():
         print(
             f"{d.dataset}: {d.title} ({d.kind}, {d.period.granularity}ly): "
             f"{len(d.questions)} question(s), {len(d.dimensions)} dimension(s)"
         )
+    census = config.census
     print(f"census: {', '.join(f'{t.table} ({t.population})' for t in census.tables.values())}")
+    print(f"themes: {len(config.themes)}")
     print("config OK")
     return 0
 
@@ -269,7 +255,7 @@ def cmd_validity(args: argparse.Namespace) -> int:
 
 
 def cmd_themes(args: argparse.Namespace) -> int:
-    from insight.themes import load_themes, theme_counts
+    from insight.themes import theme_counts
 
     definition = _definition(args.dataset)
     if not definition.free_text:
@@ -277,7 +263,7 @@ def cmd_themes(args: argparse.Namespace) -> int:
     period_arg = _period_arg(definition, args.period)
     frame = _held(Store(args.data_dir), definition)
     period = _period(frame, definition, period_arg)
-    counts = theme_counts(frame, definition, load_themes(), period=period)
+    counts = theme_counts(frame, definition, load_config().themes, period=period)
     rows = [
         {"theme": r["theme"], "comments": r["comments"], "share": round1(r["share"])}
         for r in counts.iter_rows(named=True)
@@ -323,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     reading("validity", "responses, response rate and margin of error", cmd_validity)
     reading("themes", "free-text comments by theme", cmd_themes)
 
-    p = sub.add_parser("check-config", help="validate every survey definition and census table")
+    p = sub.add_parser("check-config", help="validate every configuration file; list every mistake at once")
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("build-census", help="rebuild config/census/*.yaml from the census CSVs")
@@ -342,10 +328,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ingest" and not args.files and not args.volumes:
         parser.error("ingest needs at least one FILE (or --volumes FILE)")
     try:
+        if args.command != "build-census":  # it rebuilds census files, so it must run when they are wrong
+            load_config()  # every command checks every configuration file first, as the app does
         return int(args.func(args))
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (Rejected, DefinitionError, StoreError) as exc:
+    except ConfigError as exc:
+        n = len(exc.mistakes)
+        print(f"rejected: {n} mistake(s) in the configuration files (config/):", file=sys.stderr)
+        for mistake in exc.mistakes:
+            print(f"  {mistake}", file=sys.stderr)
+        return 1
+    except (Rejected, StoreError) as exc:
         print(f"rejected: {exc}", file=sys.stderr)
         return 1
