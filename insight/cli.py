@@ -19,7 +19,7 @@ from insight.census import write_tables
 from insight.config import load_config
 from insight.configfile import ConfigError
 from insight.definition import Definition
-from insight.ingest import ExportError, IngestResult, ingest_file
+from insight.ingest import ExportError, GivenValueError, IngestResult, given_values, ingest_file
 from insight.periods import check_period
 from insight.representation import representation
 from insight.store import Store, StoreError
@@ -138,13 +138,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             except VolumesError as exc:
                 raise Rejected(str(exc) + "\nNothing was imported.") from exc
             print(f"{Path(path).name}: {n} month(s) of volumes held for {definition.dataset}")
+    given = _given_args(definition, args) if args.files else {}
     results: list[tuple[Path, IngestResult]] = []
     for name in args.files:
         path = Path(name)
         if not path.exists():
             raise Rejected(f"{name}: no such file")
         try:
-            result = ingest_file(path, definition)
+            result = ingest_file(path, definition, given)
         except ExportError as exc:
             raise Rejected(f"{path.name}: {exc}") from exc
         report = result.report
@@ -170,7 +171,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"{record.unchanged} already held, {record.rejected} rejected; periods {record.periods or '-'}"
             + (f" ({report.blank_rows} empty line(s) ignored)" if report.blank_rows else "")
         )
+        if report.left_out:
+            print(f"  {report.left_out_text()} (the definition's include: filter)")
+        if report.period_counts:
+            print(f"  responses per period: {report.period_counts_text()}")
     return 0
+
+
+def _given_args(definition: Definition, args: argparse.Namespace) -> dict[str, str]:
+    """--period and --set DIM=VALUE, for what a file cannot say itself (given_at_import); a usage error if wrong."""
+    given: dict[str, str] = {}
+    if args.period is not None:
+        given["period"] = args.period
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: write it as DIMENSION=VALUE")
+        given[key.strip()] = value.strip()
+    try:
+        return given_values(definition, given)
+    except GivenValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -299,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE")
     p.add_argument("--skip-invalid", action="store_true", help="import valid rows; write rejected rows to a file")
     p.add_argument("--volumes", action="append", metavar="FILE", help="monthly contact volumes file")
+    p.add_argument("--period", help="the period the files cover, when the survey says `period: given_at_import`")
+    p.add_argument(
+        "--set", action="append", metavar="DIM=VALUE", help="a dimension given at import (`given_at_import: true`)"
+    )
     data_dir(p)
     p.set_defaults(func=cmd_ingest)
 

@@ -132,6 +132,12 @@ class Reader:
         self.name = name
         self.mistakes = mistakes
         self._start = len(mistakes)
+        self.incomplete = False  # a part was left out because a file it relies on has mistakes (reported there)
+
+    def depends_on_broken(self) -> Skip:
+        """Leave this part out quietly: the file it relies on has its own mistakes, reported there."""
+        self.incomplete = True
+        return Skip()
 
     @property
     def clean(self) -> bool:

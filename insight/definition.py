@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from insight.configfile import ConfigError, Reader, Skip, normalise_label
+from insight.periods import check_period
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 NOT_STATED = "Not stated"
@@ -31,10 +32,17 @@ class Scale:
     answers: tuple[str, ...]
     positive: tuple[str, ...]
     excluded: tuple[str, ...]
+    codes: dict[str, str] = field(default_factory=dict)  # code in the file -> answer label (`codes:`)
 
     @property
     def in_base(self) -> tuple[str, ...]:
         return tuple(a for a in self.answers if a not in self.excluded)
+
+    def answer_map(self) -> dict[str, str]:
+        """Normalised cell (an answer label, or its code) -> answer label."""
+        mapping = {normalise_label(a): a for a in self.answers}
+        mapping.update({normalise_label(c): a for c, a in self.codes.items()})
+        return mapping
 
 
 @dataclass(frozen=True)
@@ -48,22 +56,27 @@ class Question:
 @dataclass(frozen=True)
 class Dimension:
     key: str
-    column: str
+    column: str | None  # None when the value is given at import (`given_at_import: true`)
     label: str
     groups: dict[str, tuple[str, ...]]  # output group -> export labels
     not_stated: tuple[str, ...] = ()
     census: str | None = None
     area: bool = False  # a geography that maps onto census local authorities
+    codes: dict[str, str] = field(default_factory=dict)  # code in the file -> export label (`codes:`)
+    separator: str | None = None  # a multi-select cell: parts split on this (`separator:`)
+    several: str | None = None  # the group for a cell whose parts fall in more than one group (`several:`)
+    given_at_import: bool = False  # one value for the whole file, typed at import (`--set KEY=VALUE`)
 
     @property
     def values(self) -> tuple[str, ...]:
-        """Output categories in display order, "Not stated" last."""
-        return (*self.groups, NOT_STATED)
+        """Output categories in display order, then the `several` group, "Not stated" last."""
+        return (*self.groups, *([self.several] if self.several else []), NOT_STATED)
 
     def label_map(self) -> dict[str, str]:
-        """Normalised export label -> output group (or "Not stated")."""
+        """Normalised export label (or its code) -> output group (or "Not stated")."""
         mapping = {normalise_label(lab): grp for grp, labs in self.groups.items() for lab in labs}
         mapping.update({normalise_label(lab): NOT_STATED for lab in self.not_stated})
+        mapping.update({normalise_label(c): mapping[normalise_label(lab)] for c, lab in self.codes.items()})
         return mapping
 
     def allowed_labels(self) -> list[str]:
@@ -72,9 +85,18 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Period:
-    column: str
-    formats: tuple[str, ...]
+    column: str | None  # None when the period is given at import (`given_at_import: true`)
+    formats: tuple[str, ...]  # date formats; each file's dates must all read one way
     granularity: str
+    waves: dict[str, str] = field(default_factory=dict)  # wave label -> period (`waves:`), instead of dates
+    given_at_import: bool = False  # the file has no period column: `ingest ... --period P`
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A vendor's weight per response (`weight: {column: W}`), stored as the `weight` column."""
+
+    column: str
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,9 @@ class Definition:
     headline: str | None = None
     population: dict[str, tuple[str, ...]] = field(default_factory=dict)
     volumes: Volumes | None = None
+    missing: tuple[str, ...] = ()  # cells that mean blank (`missing:`), e.g. NA, #N/A, -99
+    include: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> kept values (`include:`)
+    weight: Weight | None = None
     path: Path | None = None
 
     @property
@@ -118,11 +143,18 @@ class Definition:
 
     def required_columns(self) -> list[str]:
         """Every export column the definition reads (PII is read only to be dropped)."""
-        cols = [self.id_column, self.period.column]
-        cols += [d.column for d in self.dimensions.values()]
+        cols = [self.id_column, *([self.period.column] if self.period.column else [])]
+        cols += [d.column for d in self.dimensions.values() if d.column]
         cols += [q.column for q in self.questions.values()]
         cols += list(self.free_text.values())
+        cols += list(self.include)
+        cols += [self.weight.column] if self.weight else []
         return list(dict.fromkeys(cols))
+
+    def given_at_import(self) -> list[str]:
+        """What a file of this survey cannot say itself: ``period`` and/or dimension keys, typed at import."""
+        given = ["period"] if self.period.given_at_import else []
+        return given + [k for k, d in self.dimensions.items() if d.given_at_import]
 
     def aspect_label(self, aspect: str) -> str:
         return self.questions[aspect].label
@@ -137,12 +169,32 @@ class Definition:
 # so a definition with five mistakes reports five. A new key is a new function here,
 # called from parse_definition, plus its field on the dataclass.
 
-SCALE_KEYS = {"answers", "positive", "excluded"}
-DIMENSION_KEYS = {"use", "column", "label", "values", "groups", "not_stated", "census", "area"}
+SCALE_KEYS = {"answers", "positive", "excluded", "codes"}
+DIMENSION_KEYS = {
+    "use", "column", "label", "values", "groups", "not_stated", "census", "area",
+    "codes", "separator", "several", "given_at_import",
+}  # fmt: skip
+PERIOD_KEYS = {"column", "formats", "granularity", "waves", "given_at_import"}
 TOP_KEYS = {
     "dataset", "title", "kind", "id_column", "period", "pii_columns", "headline",
     "dimensions", "questions", "free_text", "suppression", "population", "volumes",
+    "missing", "include", "weight",
 }  # fmt: skip
+
+
+def _codes(r: Reader, node: dict[str, Any], keypath: str, labels: tuple[str, ...]) -> dict[str, str]:
+    """`codes: {"5": Very satisfied, ...}`: each code once, each naming one of ``labels``."""
+    raw = r.mapping(node.get("codes"), f"{keypath}.codes")
+    known = {normalise_label(lab): lab for lab in labels}
+    codes: dict[str, str] = {}
+    for code, label in raw.items():
+        with r.part():
+            code_text = r.as_text(code, f"{keypath}.codes")
+            label_text = r.as_text(label, f"{keypath}.codes.{code_text}")
+            if normalise_label(label_text) not in known:
+                raise r.fail(f"{keypath}.codes.{code_text}", f"{label_text!r} is not one of {list(labels)}")
+            codes[code_text] = known[normalise_label(label_text)]
+    return codes
 
 
 def parse_scales(r: Reader, raw: Any) -> tuple[dict[str, Scale], set[str]]:
@@ -179,7 +231,7 @@ def _scale(r: Reader, name: str, node: Any) -> Scale:
     both = {normalise_label(p) for p in positive} & {normalise_label(e) for e in excluded}
     if both:
         r.note(name, f"answers both positive and excluded: {sorted(both)}")
-    return Scale(name, answers, positive, excluded)
+    return Scale(name, answers, positive, excluded, _codes(r, node, name, answers))
 
 
 def parse_templates(r: Reader, raw: Any) -> dict[str, dict[str, Any]]:
@@ -199,11 +251,14 @@ def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, An
     if "use" in node:
         name = r.as_text(node["use"], f"{kp}.use")
         if templates is None:  # dimensions.yaml itself has a mistake, reported there
-            raise Skip
+            raise r.depends_on_broken()
         if name not in templates:
             raise r.fail(f"{kp}.use", f"no dimension template {name!r} in dimensions.yaml; known: {sorted(templates)}")
         node = {**templates[name], **{k: v for k, v in node.items() if k != "use"}}
-    column = r.text(node, "column", kp)
+    given = r.boolean(node, "given_at_import", kp, default=False)
+    if given and "column" in node:
+        raise r.fail(kp, "a dimension given at import has no `column`: its value is typed at import (--set)")
+    column = None if given else r.text(node, "column", kp)
     label = r.text(node, "label", kp, default=key)
     if ("values" in node) == ("groups" in node):
         raise r.fail(kp, "give either `values` (a list) or `groups` (group -> labels), not both")
@@ -228,6 +283,16 @@ def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, An
                 r.note(kp, f"label {lab!r} is in both {seen[norm]!r} and {grp!r}")
             seen[norm] = grp
     census = r.text(node, "census", kp, default=None)
+    separator = r.text(node, "separator", kp, default=None) if node.get("separator") != " " else " "
+    several = r.text(node, "several", kp, default=None)
+    if (separator is None) != (several is None):
+        raise r.fail(kp, "a multi-select dimension needs both `separator` and `several` (the group for a cell "
+                     "whose parts fall in more than one group)")  # fmt: skip
+    if several is not None and several in (*groups, NOT_STATED):
+        raise r.fail(f"{kp}.several", f"{several!r} is already a group: name a group of its own, e.g. Two or more")
+    if given and separator is not None:
+        raise r.fail(kp, "a dimension given at import has one value per file: it cannot have a `separator`")
+    labels = tuple(lab for labs in groups.values() for lab in labs) + not_stated
     return Dimension(
         key=key,
         column=column,
@@ -236,20 +301,80 @@ def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, An
         not_stated=not_stated,
         census=census,
         area=r.boolean(node, "area", kp, default=False),
+        codes=_codes(r, node, kp, labels),
+        separator=separator,
+        several=several,
+        given_at_import=given,
     )
 
 
 def _period(r: Reader, raw: dict[str, Any]) -> Period:
+    """Dates in a column (`formats`), wave labels in a column (`waves`), or typed at import (`given_at_import`)."""
     pnode = r.mapping(raw.get("period"), "period", required=True)
-    r.known_keys(pnode, {"column", "formats", "granularity"}, "period")
+    r.known_keys(pnode, PERIOD_KEYS, "period")
     granularity = r.choice(pnode, "granularity", "period", GRANULARITIES)
+    given = r.boolean(pnode, "given_at_import", "period", default=False)
+    ways = [k for k in ("formats", "waves") if pnode.get(k) is not None] + (["given_at_import"] if given else [])
+    if len(ways) != 1:
+        raise r.fail(
+            "period",
+            "give exactly one of `formats` (dates in a column), `waves` (wave labels in a column) or "
+            f"`given_at_import: true` (the period is typed at import); found {ways or 'none'}",
+        )
+    if given:
+        if "column" in pnode:
+            raise r.fail("period.column", "a period given at import has no column")
+        return Period(None, (), granularity, given_at_import=True)
+    column = r.text(pnode, "column", "period")
+    if "waves" in pnode:
+        return Period(column, (), granularity, waves=_waves(r, pnode["waves"], granularity))
     formats = r.labels(pnode.get("formats"), "period.formats")
     if not formats:
         raise r.fail("period.formats", "give at least one date format, e.g. '%d/%m/%Y'")
     for i, fmt in enumerate(formats):
         with r.part():
             r.date_format(fmt, f"period.formats[{i}]")
-    return Period(r.text(pnode, "column", "period"), formats, granularity)
+    return Period(column, formats, granularity)
+
+
+def _waves(r: Reader, raw: Any, granularity: str) -> dict[str, str]:
+    """`waves: {1QSEP2021: 2021-09, ...}`: each wave label to a period of the survey's granularity."""
+    waves: dict[str, str] = {}
+    for label, period in r.mapping(raw, "period.waves", required=True).items():
+        with r.part():
+            label_text = r.as_text(label, "period.waves")
+            kp = f"period.waves.{label_text}"
+            if not isinstance(period, str):  # YAML reads 2021-09-01 as a date and 2021 as a number
+                raise r.fail(kp, f'write the period in quotes, e.g. "2021-09" or "2021-Q3"; got {period!r}')
+            try:
+                waves[label_text] = check_period(period, granularity)
+            except ValueError as exc:
+                raise r.fail(kp, str(exc)) from None
+    if not waves and r.clean:
+        raise r.fail("period.waves", "is empty")
+    return waves
+
+
+def _missing(r: Reader, raw: dict[str, Any]) -> tuple[str, ...]:
+    return r.labels(raw.get("missing"), "missing")
+
+
+def _include(r: Reader, raw: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """`include: {RESIDENT: ["Yes"]}`: only rows whose column holds one of the values are kept."""
+    include: dict[str, tuple[str, ...]] = {}
+    for column, values in r.mapping(raw.get("include"), "include").items():
+        with r.part():
+            name = r.as_text(column, "include")
+            include[name] = r.labels(values, f"include.{name}", required=True)
+    return include
+
+
+def _weight(r: Reader, raw: dict[str, Any]) -> Weight | None:
+    if raw.get("weight") is None:
+        return None
+    node = r.mapping(raw["weight"], "weight", required=True)
+    r.known_keys(node, {"column"}, "weight")
+    return Weight(r.text(node, "column", "weight"))
 
 
 def _dimensions(r: Reader, raw: dict[str, Any], templates: dict[str, dict[str, Any]] | None) -> dict[str, Dimension]:
@@ -271,7 +396,7 @@ def _questions(r: Reader, raw: dict[str, Any], scales: dict[str, Scale], broken:
             label = r.text(node, "label", kp, default=str(key))
             scale_name = r.text(node, "scale", kp)
             if scale_name in broken:
-                raise Skip  # the scale's own mistake is reported in scales.yaml
+                raise r.depends_on_broken()  # the scale's own mistake is reported in scales.yaml
             if scale_name not in scales:
                 raise r.fail(f"{kp}.scale", f"unknown scale {scale_name!r}; known: {sorted(scales)}")
             questions[str(key)] = Question(str(key), column, label, scales[scale_name])
@@ -346,10 +471,12 @@ def _cross_checks(r: Reader, d: dict[str, Any]) -> None:
     headline = d["headline"]
     if headline is not None and headline not in questions:
         r.note("headline", f"{headline!r} is not one of the questions {list(questions)}")
-    used = {normalise_label(c) for c in [d["id_column"], d["period"].column]}
-    used |= {normalise_label(x.column) for x in dimensions.values()}
+    used = {normalise_label(c) for c in [d["id_column"], d["period"].column] if c}
+    used |= {normalise_label(x.column) for x in dimensions.values() if x.column}
     used |= {normalise_label(q.column) for q in questions.values()}
     used |= {normalise_label(c) for c in free_text.values()}
+    used |= {normalise_label(c) for c in d["include"]}
+    used |= {normalise_label(d["weight"].column)} if d["weight"] else set()
     for col in d["pii_columns"]:
         if normalise_label(col) in used:
             r.note("pii_columns", f"{col!r} is PII but is also read as data")
@@ -357,7 +484,7 @@ def _cross_checks(r: Reader, d: dict[str, Any]) -> None:
     dupes = {k for k in keys if keys.count(k) > 1}
     if dupes:
         r.note("(top)", f"names used twice across dimensions/questions/free_text: {sorted(dupes)}")
-    reserved = {"id", "period", "date"} & set(keys)
+    reserved = {"id", "period", "date", "weight"} & set(keys)
     if reserved:
         r.note("(top)", f"names reserved for the tidy frame: {sorted(reserved)}")
 
@@ -392,7 +519,10 @@ def parse_definition(
     step("suppression", lambda: _suppression(r, raw))
     step("population", lambda: _population(r, raw, d.get("dimensions", {})))
     step("volumes", lambda: _volumes(r, raw))
-    if not r.clean:
+    step("missing", lambda: _missing(r, raw))
+    step("include", lambda: _include(r, raw))
+    step("weight", lambda: _weight(r, raw))
+    if not r.clean or r.incomplete:
         return None
     _cross_checks(r, d)
     if not r.clean:
