@@ -17,7 +17,7 @@ from insight.census import Census
 from insight.charts import to_png
 from insight.config import Config, load_config
 from insight.configfile import ConfigError
-from insight.datasets import Loaded, load_dataset, samples_enabled
+from insight.datasets import Loaded, load_dataset, opening_period, samples_enabled
 from insight.definition import Definition
 from insight.metrics import periods
 from insight.periods import period_label
@@ -171,9 +171,16 @@ def sidebar_filters(dataset_override: str | None = None) -> Filters:
     held = list(reversed(periods(loaded.frame))) if loaded else []
     period = None
     if held:
-        _seed("period", held, held[0], from_url)
+        opening, passed = opening_period(loaded.frame, definition)  # type: ignore[union-attr]
+        _seed("period", held, opening or held[0], from_url)
         label = "Month joined" if definition.kind == "membership" else "Period"
         period = sb.selectbox(label, held, key="period", format_func=period_label)
+        if passed and period == opening:
+            what = "members" if definition.kind == "membership" else "answers to the headline question"
+            sb.caption(
+                f"Opened on {period_label(period)}: the newer {', '.join(period_label(p) for p in passed)} "
+                f"hold{'s' if len(passed) == 1 else ''} fewer than {definition.suppression.min_base} {what}."
+            )
     by = aspect = None
     if definition.questions:
         by_options = [ALL, *definition.dimensions]
@@ -240,6 +247,15 @@ def survey_page(heading: str, *, needs_questions: bool = True) -> tuple[Filters,
         st.stop()
     sample_banner(loaded, definition)
     return filters, definition, loaded
+
+
+def breakdown_hint(definition: Definition) -> str:
+    """The hint under an unbroken-down page, naming this dataset's own dimensions."""
+    labels = [d.label.lower() for d in definition.dimensions.values()]
+    if not labels:
+        return f"{definition.title} records nothing to break the figures down by."
+    named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+    return f"Choose **Break down by** in the sidebar to see an aspect by {named}."
 
 
 def sample_banner(loaded: Loaded, definition: Definition) -> None:

@@ -386,3 +386,80 @@ def test_codes_must_name_labels_on_the_scale(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(config)
     assert [str(m).split(" is not")[0] for m in caught.value.mistakes] == ["scales.yaml: sat_coded.codes.9: 'Unsure'"]
+
+
+# --------------------------------------------------------------------------- the Upload page
+
+
+def test_upload_page_asks_for_given_values_and_shows_left_out_rows_and_periods(tmp_path, monkeypatch, data_dir):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    config = config_with(tmp_path, QUALTRICS)
+    monkeypatch.setenv("INSIGHT_CONFIG_DIR", str(config))
+    rows = [q_row(1, "White or European"), q_row(2, "Hispanic or Latino/a"), q_row(3, "x", resident="No")]
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key="uploads").upload("qualtrics.csv", csv_bytes(Q_HEADER, rows), "text/csv").run()
+    assert not at.exception, at.exception
+    assert any("fill in the box(es) above" in i.value for i in at.info)
+    assert not at.metric, "nothing is checked before the mode is given"
+    next(s for s in at.selectbox if s.label == "Mode of every response in this file").set_value("Mail").run()
+    assert not at.exception, at.exception
+    assert {m.label: m.value for m in at.metric}["Rows"] == "3"
+    assert any(m.value == "Responses per period: August 2024: 2" for m in at.markdown)
+    assert any(i.value.startswith("1 row(s) left out: RESIDENT not Yes") for i in at.info)
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception, at.exception
+    assert any("1 row(s) left out: RESIDENT not Yes" in s.value for s in at.success)
+    held = Store(data_dir).read(load_config(config).definitions["test_survey"])
+    assert held.sort("id").select("id", "mode", "ethnicity").rows() == [
+        ("R_1", "Mail", "White"),
+        ("R_2", "Mail", "Hispanic"),
+    ]
+
+
+# --------------------------------------------------------------------------- 9. a sensible opening view
+
+
+def thin_latest_month(tmp_path: Path) -> tuple[Path, Definition, IngestResult]:
+    """12 answers in July and August, and only 2 in September (plus 5 Don't know, which are out of the base)."""
+    config = config_with(tmp_path, dated('["%d/%m/%Y"]'))
+    d = load_config(config).definitions["test_survey"]
+    rows = [[f"{m}-{i}", f"{i + 1}/{m}/2024", "North", "Very satisfied"] for m in (7, 8) for i in range(12)]
+    rows += [[f"9-{i}", f"{i + 1}/9/2024", "South", "Fairly satisfied" if i < 2 else "Don't know"] for i in range(7)]
+    return config, d, ingest(d, ["ID", "Date", "Area", "Overall"], rows)
+
+
+def test_the_opening_period_is_the_latest_with_the_minimum_base(tmp_path):
+    from insight.datasets import opening_period
+
+    _, d, result = thin_latest_month(tmp_path)
+    assert opening_period(result.frame, d) == ("2024-08", ["2024-09"])
+    only_thin = result.frame.filter(pl.col("period") == "2024-09")
+    assert opening_period(only_thin, d) == ("2024-09", [])  # nothing has enough: the latest, nothing passed over
+
+
+def test_the_app_opens_on_that_period_says_why_and_hints_with_the_datasets_own_dimensions(
+    tmp_path, monkeypatch, data_dir
+):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    config, d, result = thin_latest_month(tmp_path)
+    monkeypatch.setenv("INSIGHT_CONFIG_DIR", str(config))
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    Store(data_dir).import_result(d, result)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    (at.switch_page("app_pages/satisfaction.py").run(),)
+    at.query_params["dataset"] = "test_survey"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="period").value == "2024-08"
+    captions = [c.value for c in at.sidebar.caption]
+    assert "Opened on August 2024: the newer September 2024 holds fewer than 10 answers to the headline question." in (
+        captions
+    )
+    assert any(i.value == "Choose **Break down by** in the sidebar to see an aspect by area." for i in at.info)
