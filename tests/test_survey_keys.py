@@ -463,3 +463,24 @@ def test_the_app_opens_on_that_period_says_why_and_hints_with_the_datasets_own_d
         captions
     )
     assert any(i.value == "Choose **Break down by** in the sidebar to see an aspect by area." for i in at.info)
+
+
+def test_the_readme_examples_load(tmp_path):
+    """The worked examples in the README's "Adding a survey definition" are real, loadable definitions."""
+    from tests.conftest import REPO
+
+    text = (REPO / "README.md").read_text()
+    section = text.split("### Exports from other survey tools", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```yaml\n")[1:]]
+    surveys = [b for b in blocks if b.startswith("dataset: ")]
+    scales = [b for b in blocks if not b.startswith("dataset: ")]
+    assert len(surveys) == 2 and len(scales) == 1
+    config = config_with(tmp_path, surveys[0], name="city_residents")
+    with (config / "scales.yaml").open("a") as fh:
+        fh.write("\n" + scales[0])
+    config_with(tmp_path, surveys[1], name="community_survey")
+    definitions = load_config(config).definitions
+    assert definitions["city_residents"].period.waves["1QSEP2021"] == "2021-09"
+    assert definitions["city_residents"].dimensions["mode"].given_at_import
+    assert definitions["community_survey"].dimensions["ethnicity"].several == "Two or more"
+    assert definitions["community_survey"].weight is not None
