@@ -55,8 +55,8 @@ def require_config() -> None:
             "until they are corrected: `python -m insight check-config` lists the same mistakes.",
             icon=":material/error:",
         )
-        rows = [{"File": m.file, "Key": m.keypath or "(whole file)", "What is wrong": m.message} for m in exc.mistakes]
-        st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+        st.write("Each line names the file, the key path and what is wrong:")
+        st.code("\n".join(str(m) for m in exc.mistakes), language=None, wrap_lines=True)  # plain text, never markdown
         st.stop()
 
 

@@ -151,6 +151,11 @@ class Definition:
         cols += [self.weight.column] if self.weight else []
         return list(dict.fromkeys(cols))
 
+    @property
+    def weight_column(self) -> str | None:
+        """The tidy column holding a vendor's weights (`weight:`): weighting uses it instead of raking."""
+        return "weight" if self.weight else None
+
     def given_at_import(self) -> list[str]:
         """What a file of this survey cannot say itself: ``period`` and/or dimension keys, typed at import."""
         given = ["period"] if self.period.given_at_import else []

@@ -49,7 +49,8 @@ def parse_themes(r: Reader, raw: Any) -> list[Theme]:
                 try:
                     pl.select(pl.lit("").str.contains(f"(?i){pattern}"))
                 except pl.exceptions.PolarsError as exc:
-                    reason = str(exc).strip().splitlines()[-1][:200]
+                    reasons = [ln[len("error: ") :] for ln in str(exc).splitlines() if ln.startswith("error: ")]
+                    reason = (reasons[0] if reasons else "regex parse error")[:200]
                     r.note(f"{kp}.patterns[{i}]", f"{pattern!r} is not a valid pattern ({reason})")
             themes.append(Theme(kp, name, description, patterns))
     return themes

@@ -187,6 +187,7 @@ def test_the_app_lists_the_mistakes_instead_of_crashing(tmp_path, monkeypatch, d
     assert not at.exception, at.exception
     assert at.title[0].value == "The app's configuration needs correcting"
     assert "2 mistake(s)" in at.error[0].value
-    table = at.dataframe[0].value
-    assert list(table["Key"]) == ["suppression.min_base", "waiting.patterns[0]"]
-    assert list(table["File"]) == ["surveys/victim.yaml", "themes.yaml"]
+    assert at.code[0].value.splitlines() == [
+        "surveys/victim.yaml: suppression.min_base: expected a whole number, got True",
+        "themes.yaml: waiting.patterns[0]: '(wait' is not a valid pattern (unclosed group)",
+    ]
