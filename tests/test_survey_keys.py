@@ -463,6 +463,10 @@ def test_the_app_opens_on_that_period_says_why_and_hints_with_the_datasets_own_d
         captions
     )
     assert any(i.value == "Choose **Break down by** in the sidebar to see an aspect by area." for i in at.info)
+    at.switch_page("app_pages/overview.py").run()
+    assert not at.exception, at.exception
+    assert any(m.value == "**Overall**, August 2024" for m in at.markdown)
+    assert "Newer: September 2024, with fewer than 10 answers." in [c.value for c in at.caption]
 
 
 def test_the_readme_examples_load(tmp_path):
