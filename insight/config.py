@@ -33,10 +33,12 @@ from insight.definition import (
 )
 from insight.themes import Theme, parse_themes
 
-# Further optional files: file name (relative to config/) -> parser(reader, parsed YAML or None when the
-# file is absent) -> value, kept in Config.extra[file name]. The parser records its mistakes on the reader
-# like every other (reader.note / raise reader.fail(...)), so they are listed with all the rest.
-EXTRA_FILES: dict[str, Callable[[Reader, Any], Any]] = {}
+# Further optional files, e.g. access.yaml: file name (relative to config/) -> parser(reader, parsed YAML or
+# None when the file is absent, the dataset names of every survey file, loaded or not) -> value, kept in
+# Config.extra[file name].
+# The parser records its mistakes on the reader like every other (reader.note / raise reader.fail(...)), so
+# they are listed with all the rest; the file has already been size-capped and read without aliases.
+EXTRA_FILES: dict[str, Callable[[Reader, Any, list[str]], Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def _load(config_dir: Path) -> Config:
     for name, parse in EXTRA_FILES.items():
         r, raw = _reader(config_dir, name, mistakes, optional=True)
         with r.part():
-            extra[name] = parse(r, raw)
+            extra[name] = parse(r, raw, [p.stem for p in survey_files])
 
     if census is not None:
         mistakes += cross_checks(definitions, census)

@@ -236,7 +236,7 @@ def _scale(r: Reader, name: str, node: Any) -> Scale:
     both = {normalise_label(p) for p in positive} & {normalise_label(e) for e in excluded}
     if both:
         r.note(name, f"answers both positive and excluded: {sorted(both)}")
-    return Scale(name, answers, positive, excluded, _codes(r, node, name, answers))
+    return Scale(name, answers, positive, excluded, codes=_codes(r, node, name, answers))
 
 
 def parse_templates(r: Reader, raw: Any) -> dict[str, dict[str, Any]]:

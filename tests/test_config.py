@@ -191,3 +191,27 @@ def test_the_app_lists_the_mistakes_instead_of_crashing(tmp_path, monkeypatch, d
         "surveys/victim.yaml: suppression.min_base: expected a whole number, got True",
         "themes.yaml: waiting.patterns[0]: '(wait' is not a valid pattern (unclosed group)",
     ]
+
+
+def test_a_further_file_joins_the_one_list_of_mistakes(tmp_path, monkeypatch):
+    """The hook for files such as access.yaml: parsed safely, mistakes listed with every other."""
+    from insight import config as config_module
+
+    def parse_access(reader, raw, datasets):
+        roles = reader.mapping(raw, "", required=True)
+        for role, names in roles.items():
+            for name in reader.labels(names, role):
+                if name not in datasets:
+                    reader.note(role, f"no survey {name!r}")
+        return roles
+
+    monkeypatch.setitem(config_module.EXTRA_FILES, "access.yaml", parse_access)
+    config = broken(tmp_path)
+    (config / "access.yaml").write_text("managers: [victim, victims]\n")
+    found = mistakes(config)
+    assert "access.yaml: managers: no survey 'victims'" in found and len(found) == 3
+    (config / "access.yaml").write_text("managers: &m [victim]\n")
+    assert any(m.startswith("access.yaml: not valid YAML") and "aliases" in m for m in mistakes(config))
+    good = copy_config(tmp_path / "good")
+    (good / "access.yaml").write_text("managers: [victim]\n")
+    assert load_config(good).extra["access.yaml"] == {"managers": ["victim"]}
