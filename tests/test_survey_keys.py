@@ -488,3 +488,23 @@ def test_the_readme_examples_load(tmp_path):
     assert definitions["city_residents"].dimensions["mode"].given_at_import
     assert definitions["community_survey"].dimensions["ethnicity"].several == "Two or more"
     assert definitions["community_survey"].weight is not None
+
+
+def test_upload_page_asks_for_the_period_of_a_file_without_one(tmp_path, monkeypatch, data_dir):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    monkeypatch.setenv("INSIGHT_CONFIG_DIR", str(config_with(tmp_path, GIVEN_PERIOD)))
+    data = csv_bytes(["ID", "Area", "Overall"], [["1", "North", "Very satisfied"], ["2", "South", "Fairly satisfied"]])
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key="uploads").upload("no_dates.csv", data, "text/csv").run()
+    box = next(t for t in at.text_input if t.label == "Period this file covers (e.g. 2024-08)")
+    box.set_value("August").run()
+    assert not at.exception, at.exception
+    assert any("period 'AUGUST' is not a month; write it like 2019-09" in e.value for e in at.error)
+    assert not at.metric
+    next(t for t in at.text_input if t.label.startswith("Period this file covers")).set_value("2024-08").run()
+    assert any(m.value == "Responses per period: August 2024: 2" for m in at.markdown)
+    assert {m.label: m.value for m in at.metric}["New"] == "2"
