@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages import ui
 from insight import wording
+from insight.datasets import opening_period
 from insight.definition import Definition
 from insight.metrics import satisfaction
 from insight.periods import period_label
@@ -18,7 +19,10 @@ from insight.representation import representation
 from insight.validity import validity
 
 st.title("Citizen satisfaction: overview")
-st.caption("The latest period of each survey, with its base, 95% interval and the change on the previous period.")
+st.caption(
+    "The latest period of each survey with enough answers to show a figure, with its base, 95% interval and the "
+    "change on the previous period."
+)
 
 SURVEY_DIMENSION = "survey"  # a dimension naming separate surveys kept in one dataset
 
@@ -49,18 +53,23 @@ for i, (definition, survey) in enumerate(tiles):
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
         aspect = definition.headline or definition.aspects[0]
-        only = {SURVEY_DIMENSION: [survey]} if survey else None
-        result = satisfaction(frame, definition, aspects=[aspect], filters=only)
-        if result.height == 0:
-            st.write(f"No {survey} responses in the latest period.")
+        # A survey's own tile: its responses are the whole of what it reports, never merged with another's.
+        own = frame.filter(pl.col(SURVEY_DIMENSION).cast(pl.String) == survey) if survey else frame
+        if own.height == 0:
+            st.write(f"No {survey} responses yet.")
             continue
+        period, passed = opening_period(own, definition)  # the latest with enough answers to show a figure
+        result = satisfaction(own, definition, period=period, aspects=[aspect])
         row = result.row(0, named=True)
         st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(row['period'])}")
+        if passed:
+            st.caption(
+                f"Newer: {', '.join(period_label(p) for p in passed)}, with fewer than "
+                f"{definition.suppression.min_base} answers."
+            )
         st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
         st.write(wording.figure(row))
         st.write(wording.sentence(wording.change(row)))
-        # A survey's own tile: its responses are the whole of what it reports, not a filtered part.
-        own = frame.filter(pl.col(SURVEY_DIMENSION).cast(pl.String) == survey) if survey else frame
         v = validity(own, definition, None if survey else loaded.volumes, period=row["period"])
         st.caption(wording.sentence(wording.validity(v)))
         note = wording.caution(row, definition.suppression)

@@ -116,7 +116,7 @@ if len(definition.questions) > 1:
         )
 
 if filters.by is None:
-    st.info("Choose **Break down by** in the sidebar to see an aspect by channel, offence, area or demographic.")
+    st.info(ui.breakdown_hint(definition))
     st.stop()
 by_label = definition.dimension_label(filters.by)
 breakdown = satisfaction(loaded.frame, definition, period=period, by=filters.by, aspects=[aspect], filters=filters.dims)

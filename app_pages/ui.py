@@ -14,10 +14,12 @@ import polars as pl
 import streamlit as st
 
 from insight import periods as periods_mod
-from insight.census import Census, load_census
+from insight.census import Census
 from insight.charts import to_png
-from insight.datasets import Loaded, load_dataset, samples_enabled
-from insight.definition import Definition, load_definitions
+from insight.config import Config, load_config
+from insight.configfile import ConfigError
+from insight.datasets import Loaded, load_dataset, opening_period, samples_enabled
+from insight.definition import Definition
 from insight.metrics import periods
 from insight.periods import period_label
 from insight.store import Store
@@ -38,14 +40,33 @@ class Filters:
 # --------------------------------------------------------------------------- data
 
 
-@st.cache_resource(show_spinner=False)
+def config() -> Config:
+    # load_config keeps the parsed files until one of them changes on disk.
+    return load_config()
+
+
+def require_config() -> None:
+    """Stop with the list of every configuration mistake (file, key path, what is wrong) instead of crashing."""
+    try:
+        config()
+    except ConfigError as exc:
+        st.title("The app's configuration needs correcting")
+        st.error(
+            f"{len(exc.mistakes)} mistake(s) were found in the configuration files (config/). Nothing is shown "
+            "until they are corrected: `python -m insight check-config` lists the same mistakes.",
+            icon=":material/error:",
+        )
+        st.write("Each line names the file, the key path and what is wrong:")
+        st.code("\n".join(str(m) for m in exc.mistakes), language=None, wrap_lines=True)  # plain text, never markdown
+        st.stop()
+
+
 def definitions() -> dict[str, Definition]:
-    return load_definitions()
+    return config().definitions
 
 
-@st.cache_resource(show_spinner=False)
 def census() -> Census:
-    return load_census()
+    return config().census
 
 
 def store() -> Store:
@@ -149,7 +170,16 @@ def sidebar_filters(dataset_override: str | None = None) -> Filters:
     definition = defs[dataset]
     loaded = load(definition)
     held = list(reversed(periods(loaded.frame))) if loaded else []
-    period = period_picker(definition, held, from_url) if held else None
+    period = None
+    if held:
+        opening, passed = opening_period(loaded.frame, definition)  # type: ignore[union-attr]
+        period = period_picker(definition, held, from_url, opening or held[0])
+        if passed and period == opening:
+            what = "members" if definition.kind == "membership" else "answers to the headline question"
+            sb.caption(
+                f"Opened on {period_label(period)}: the newer {', '.join(period_label(p) for p in passed)} "
+                f"hold{'s' if len(passed) == 1 else ''} fewer than {definition.suppression.min_base} {what}."
+            )
     by = aspect = None
     if definition.questions:
         by_options = [ALL, *definition.dimensions]
@@ -178,12 +208,13 @@ def sidebar_filters(dataset_override: str | None = None) -> Filters:
     return filters
 
 
-def period_picker(definition: Definition, held: list[str], from_url: bool) -> str:
+def period_picker(definition: Definition, held: list[str], from_url: bool, opening: str) -> str:
     """One period, the last 3 or 12, the financial year to date, or a custom range; returns the resolved range.
 
     The URL always holds the resolved range (``2019-07..2019-09``, never "last 3"), so a shared link
     keeps its meaning when newer data arrives. A dataset with secondary suppression offers only one
     period, a whole quarter or a whole financial year, so overlapping ranges cannot be subtracted.
+    ``opening`` is the single period shown when nothing else is chosen (the latest with enough answers).
     """
     sb = st.sidebar
     granularity = definition.period.granularity
@@ -192,13 +223,13 @@ def period_picker(definition: Definition, held: list[str], from_url: bool) -> st
     quarters = [q.text for q in periods_mod.whole_quarters(held, granularity)]
     years = [y.text for y in periods_mod.financial_years(held, granularity)]
     if from_url or "period_choice" not in st.session_state:
-        _seed_period(definition, held, quarters, years)
+        _seed_period(definition, held, quarters, years, opening)
     label = "Month joined" if definition.kind == "membership" else "Period"
     if st.session_state.get("period_choice") not in choices:
         st.session_state["period_choice"] = periods_mod.ONE
     choice = sb.selectbox("Show", choices, key="period_choice", format_func=periods_mod.CHOICE_LABELS.get)
     if choice == periods_mod.ONE:
-        _seed("period", held, held[0], False)
+        _seed("period", held, opening, False)
         return sb.selectbox(label, held, key="period", format_func=period_label)
     if choice == periods_mod.WHOLE_QUARTER and quarters:
         _seed("period_quarter", quarters, quarters[0], False)
@@ -224,7 +255,7 @@ def period_picker(definition: Definition, held: list[str], from_url: bool) -> st
     return span.text
 
 
-def _seed_period(definition: Definition, held: list[str], quarters: list[str], years: list[str]) -> None:
+def _seed_period(definition: Definition, held: list[str], quarters: list[str], years: list[str], opening: str) -> None:
     """Set the picker from the link's ``period`` (a period or a resolved range)."""
     secondary = definition.suppression.secondary
     try:
@@ -233,7 +264,7 @@ def _seed_period(definition: Definition, held: list[str], quarters: list[str], y
         span = None
     if span is None or not set(span.periods) & set(held):
         st.session_state["period_choice"] = periods_mod.ONE
-        st.session_state["period"] = held[0]
+        st.session_state["period"] = opening
         return
     choice = periods_mod.choice_for(span, secondary)
     if choice == periods_mod.ONE:
@@ -247,9 +278,9 @@ def _seed_period(definition: Definition, held: list[str], quarters: list[str], y
             span.first if span.first in held else min(p for p in span.periods if p in held)
         )
         st.session_state["period_to"] = span.last if span.last in held else max(p for p in span.periods if p in held)
-    else:  # a range this dataset does not publish: the latest period instead
+    else:  # a range this dataset does not publish: the opening period instead
         choice = periods_mod.ONE
-        st.session_state["period"] = held[0]
+        st.session_state["period"] = opening
     st.session_state["period_choice"] = choice
 
 
@@ -291,6 +322,15 @@ def survey_page(heading: str, *, needs_questions: bool = True) -> tuple[Filters,
         st.stop()
     sample_banner(loaded, definition)
     return filters, definition, loaded
+
+
+def breakdown_hint(definition: Definition) -> str:
+    """The hint under an unbroken-down page, naming this dataset's own dimensions."""
+    labels = [d.label.lower() for d in definition.dimensions.values()]
+    if not labels:
+        return f"{definition.title} records nothing to break the figures down by."
+    named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+    return f"Choose **Break down by** in the sidebar to see an aspect by {named}."
 
 
 def sample_banner(loaded: Loaded, definition: Definition) -> None:

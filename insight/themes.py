@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
-import yaml
 
-from insight.definition import CONFIG_DIR, Definition, DefinitionError
+from insight.configfile import ConfigError, Mistake, Reader, read_yaml
+from insight.definition import Definition
 from insight.metrics import SUPPRESSED, as_range, in_range, status_of
 from insight.periods import PeriodRange
 from insight.redact import mask_pii
@@ -50,43 +51,46 @@ class Theme:
         return expr.otherwise(pl.lit(self.tone))
 
 
-def load_themes(path: Path | None = None) -> list[Theme]:
-    path = path or CONFIG_DIR / "themes.yaml"
-    with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
-    if not isinstance(raw, dict):
-        raise DefinitionError(f"{path.name}: expected a mapping of themes")
+THEME_KEYS = {"name", "description", "patterns", "complaint", "praise", "tone"}
+
+
+def parse_themes(r: Reader, raw: Any) -> list[Theme]:
+    """themes.yaml: each theme's name, description, patterns and tone (complaint / praise patterns, default tone)."""
     themes = []
-    for key, node in raw.items():
-        if not isinstance(node, dict) or not node.get("name") or not node.get("patterns"):
-            raise DefinitionError(f"{path.name}: {key}: needs a name and a list of patterns")
-        tone = str(node.get("tone", NEUTRAL))
-        if tone not in TONES:
-            raise DefinitionError(f"{path.name}: {key}.tone: {tone!r} is not one of {list(TONES)}")
-        lists = {}
-        for part in ("patterns", "complaint", "praise"):
-            value = node.get(part) or []
-            if not isinstance(value, list):
-                raise DefinitionError(f"{path.name}: {key}.{part}: expected a list of patterns")
-            lists[part] = tuple(map(str, value))
-            for pattern in lists[part]:
-                try:
-                    pl.select(pl.lit("").str.contains(_regex((pattern,))))
-                except pl.exceptions.PolarsError as exc:
-                    raise DefinitionError(
-                        f"{path.name}: {key}.{part}: {pattern!r} is not a valid pattern ({exc})"
-                    ) from exc
-        themes.append(
-            Theme(
-                str(key),
-                str(node["name"]),
-                str(node.get("description", "")),
-                lists["patterns"],
-                lists["complaint"],
-                lists["praise"],
-                tone,
-            )
-        )
+    for key, node in r.mapping(raw, "", required=True).items():
+        kp = str(key)
+        with r.part():
+            node = r.mapping(node, kp, required=True)
+            r.known_keys(node, THEME_KEYS, kp)
+            name = r.text(node, "name", kp)
+            description = r.text(node, "description", kp, default="")
+            tone = r.choice(node, "tone", kp, TONES, default=NEUTRAL)
+            lists: dict[str, tuple[str, ...]] = {}
+            for part in ("patterns", "complaint", "praise"):
+                lists[part] = r.labels(node.get(part), f"{kp}.{part}", required=part == "patterns")
+                for i, pattern in enumerate(lists[part]):
+                    try:
+                        pl.select(pl.lit("").str.contains(f"(?i){pattern}"))
+                    except pl.exceptions.PolarsError as exc:
+                        reasons = [ln[len("error: ") :] for ln in str(exc).splitlines() if ln.startswith("error: ")]
+                        reason = (reasons[0] if reasons else "regex parse error")[:200]
+                        r.note(f"{kp}.{part}[{i}]", f"{pattern!r} is not a valid pattern ({reason})")
+            themes.append(Theme(kp, name, description, lists["patterns"], lists["complaint"], lists["praise"], tone))
+    return themes
+
+
+def load_themes(path: Path | None = None) -> list[Theme]:
+    """The themes: from the config folder through the one loader, or from one file (tests, drafts)."""
+    if path is None:
+        from insight.config import load_config
+
+        return load_config().themes
+    mistakes: list[Mistake] = []
+    r = Reader(path.name, mistakes)
+    with r.part():
+        themes = parse_themes(r, read_yaml(path, path.name, mistakes))
+    if mistakes:
+        raise ConfigError(mistakes)
     return themes
 
 

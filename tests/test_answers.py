@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from insight.answers import answer_distribution
-from insight.definition import DefinitionError, load_scales
+from insight.definition import DefinitionError, load_definitions
 from tests.conftest import repeat, tidy
 
 
@@ -47,16 +47,30 @@ def test_by_group_hides_a_suppressed_group(victim):
         assert all(r["count"] is None and r["share"] is None for r in result.rows if r["group"] == group)
 
 
-def test_negative_answers_are_checked(tmp_path: Path):
-    path = tmp_path / "scales.yaml"
-    path.write_text("s:\n  answers: [Good, Bad]\n  positive: [Good]\n  negative: [Good]\n")
-    with pytest.raises(DefinitionError, match="s: answers both positive and negative"):
-        load_scales(path)
-    path.write_text("s:\n  answers: [Good, Bad]\n  positive: [Good]\n  negative: [Awful]\n")
-    with pytest.raises(DefinitionError, match=r"s\.negative: 'Awful' is not on the scale"):
-        load_scales(path)
-    assert load_scales()["satisfied_7"].negative == ("Fairly dissatisfied", "Very dissatisfied",
-                                                     "Completely dissatisfied")  # fmt: skip
+@pytest.mark.parametrize(
+    ("negative", "message"),
+    [
+        ("negative: [Fairly satisfied, Very dissatisfied]", r"satisfied_7: answers both positive and negative"),
+        ("negative: [Awful]", r"satisfied_7\.negative: 'Awful' is not on the scale"),
+    ],
+)
+def test_negative_answers_are_checked(tmp_path: Path, negative: str, message: str):
+    from tests.test_definition import copy_config
+
+    config = copy_config(tmp_path)
+    path = config / "scales.yaml"
+    old = "negative: [Fairly dissatisfied, Very dissatisfied, Completely dissatisfied]"
+    path.write_text(path.read_text().replace(old, negative, 1))
+    with pytest.raises(DefinitionError, match=message):
+        load_definitions(config)
+
+
+def test_bundled_scales_name_their_negative_answers(victim):
+    assert victim.questions["overall"].scale.negative == (
+        "Fairly dissatisfied",
+        "Very dissatisfied",
+        "Completely dissatisfied",
+    )
 
 
 def test_cli_answers(sample_store):

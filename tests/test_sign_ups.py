@@ -8,9 +8,9 @@ import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
 from insight.census import load_census
-from insight.definition import DefinitionError, load_definition
+from insight.definition import DefinitionError, load_definitions
 from insight.sign_ups import joiners_by_month, sign_up_gaps
-from tests.conftest import REPO, repeat, tidy
+from tests.conftest import repeat, tidy
 
 
 def members(wmnow, spec: list[tuple[str, str, str, str, int]]):
@@ -51,16 +51,16 @@ def test_gap_narrowing_matches_a_two_proportion_z_test(wmnow):
     assert only_may == []  # one month shown: nothing to compare
 
 
-def test_targets_are_checked(tmp_path: Path):
-    text = (REPO / "config" / "surveys" / "wmnow.yaml").read_text()
-    assert load_definition(REPO / "config" / "surveys" / "wmnow.yaml").targets == {
-        "Aged 16-24": 12.0,
-        "Ethnic minority groups": 30.0,
-    }
-    path = tmp_path / "wmnow.yaml"
-    path.write_text(text.replace("Aged 16-24: 12", "Aged 16-24: 120"))
-    with pytest.raises(DefinitionError, match=r"targets\.Aged 16-24: expected a percentage from 0 to 100"):
-        load_definition(path)
-    path.write_text(text.replace("Aged 16-24: 12", "Over 75s: 12"))
-    with pytest.raises(DefinitionError, match=r"targets\.Over 75s: targets are set for"):
-        load_definition(path)
+def test_targets_are_checked(tmp_path: Path, wmnow):
+    from tests.test_definition import copy_config
+
+    assert wmnow.targets == {"Aged 16-24": 12.0, "Ethnic minority groups": 30.0}
+    for old, new, message in [
+        ("Aged 16-24: 12", "Aged 16-24: 120", r"targets\.Aged 16-24: expected a percentage from 0 to 100"),
+        ("Aged 16-24: 12", "Over 75s: 12", r"targets\.Over 75s: targets are set for"),
+    ]:
+        config = copy_config(tmp_path / new.split(":")[0].replace(" ", "_"))
+        path = config / "surveys" / "wmnow.yaml"
+        path.write_text(path.read_text().replace(old, new, 1))
+        with pytest.raises(DefinitionError, match=message):
+            load_definitions(config)

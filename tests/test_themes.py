@@ -156,5 +156,5 @@ def test_a_bad_tone_is_named(tmp_path):
     with pytest.raises(DefinitionError, match=r"t\.tone: 'angry' is not one of"):
         load_themes(path)
     path.write_text("t:\n  name: T\n  patterns: [x]\n  complaint: ['(']\n")
-    with pytest.raises(DefinitionError, match=r"t\.complaint: '\(' is not a valid pattern"):
+    with pytest.raises(DefinitionError, match=r"t\.complaint\[0\]: '\(' is not a valid pattern"):
         load_themes(path)
