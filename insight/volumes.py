@@ -93,8 +93,16 @@ def volumes_for(
 
 def recognise_volumes(data: bytes, file_name: str, definitions: dict[str, Definition]) -> str | None:
     """The dataset whose contact-volumes layout this file has, if any."""
+    # Every volumes column any definition names: a two-column file (Month, Surveys sent) has a header too.
+    known = {
+        normalise_label(c)
+        for d in definitions.values()
+        if d.volumes
+        for c in (d.volumes.period_column, d.volumes.contacts, d.volumes.invitations)
+        if c
+    }
     try:
-        header = {normalise_label(c) for c in read_export(data[:65536], file_name).frame.columns}
+        header = {normalise_label(c) for c in read_export(data[:65536], file_name, known).frame.columns}
     except ExportError:
         return None
     for name, d in definitions.items():

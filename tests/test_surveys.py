@@ -205,3 +205,12 @@ def test_victim_response_rate_from_surveys_sent(sample_store):
     v = json.loads(run("validity", "victim", "--period", "2019-09", "--format", "json", data_dir=sample_store).stdout)
     assert v["invitations"] == sent["Sep 2019"] and v["contacts"] is None
     assert v["response_rate"] == round(v["responses"] / sent["Sep 2019"] * 100, 1)
+
+
+def test_every_sample_volumes_file_is_recognised(definitions):
+    from insight.samples import SAMPLES_DIR
+    from insight.volumes import recognise_volumes
+
+    for dataset in ("victim", "caller_101", "live_chat"):
+        (path,) = (SAMPLES_DIR / dataset).glob("volumes*.csv")
+        assert recognise_volumes(path.read_bytes(), path.name, definitions) == dataset
