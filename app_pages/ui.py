@@ -15,6 +15,7 @@ import streamlit as st
 
 from insight.census import Census, load_census
 from insight.charts import to_png
+from insight.csv_safe import to_csv
 from insight.datasets import Loaded, load_dataset, samples_enabled
 from insight.definition import Definition, load_definitions
 from insight.metrics import periods
@@ -271,7 +272,7 @@ def table(frame: pl.DataFrame, name: str) -> None:
     if not st.session_state.get("present"):
         st.download_button(
             "Download table (CSV)",
-            data=frame.write_csv(),
+            data=to_csv(frame),
             file_name=f"{name}.csv",
             mime="text/csv",
             on_click="ignore",

@@ -7,6 +7,7 @@ the key path and what is wrong, so a typo never becomes a silently wrong figure.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,7 @@ class Period:
     column: str
     formats: tuple[str, ...]
     granularity: str
+    earliest: dt.date = dt.date(2000, 1, 1)  # an earlier date is a row problem (a typo), never a period
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,15 @@ def load_definition(
     formats = r.labels(pnode.get("formats"), "period.formats")
     if not formats:
         raise r.fail("period.formats", "give at least one date format, e.g. '%d/%m/%Y'")
-    period = Period(r.text(pnode, "column", "period"), formats, granularity)
+    earliest = pnode.get("earliest", dt.date(2000, 1, 1))
+    if isinstance(earliest, str):
+        try:
+            earliest = dt.date.fromisoformat(earliest)
+        except ValueError:
+            raise r.fail("period.earliest", f"{earliest!r} is not a date like 2000-01-01") from None
+    if not isinstance(earliest, dt.date) or isinstance(earliest, dt.datetime):
+        raise r.fail("period.earliest", f"{earliest!r} is not a date like 2000-01-01")
+    period = Period(r.text(pnode, "column", "period"), formats, granularity, earliest)
 
     dims_raw = r.mapping(raw.get("dimensions", {}), "dimensions")
     dimensions = {str(k): _dimension(r, str(k), v, templates) for k, v in dims_raw.items()}
