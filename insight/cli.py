@@ -158,7 +158,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         try:
             result = ingest_file(path, definition)
         except ExportError as exc:
-            raise Rejected(f"{safe_file_name(path.name)} {exc}. Nothing was imported.") from None
+            raise Rejected(f"{safe_file_name(path.name)} {exc}; nothing was imported.") from None
         report = result.report
         for warning in report.warnings:
             print(f"warning: {report.file_name}: {warning}", file=sys.stderr)
