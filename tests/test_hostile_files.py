@@ -205,3 +205,15 @@ def test_a_quarterly_file_spanning_more_than_8_quarters_gets_a_warning(definitio
     rows[1][2] = "01/06/2017"
     result = ingest_bytes(write_rows(rows), "pc.csv", definitions["public_confidence"])
     assert result.report.warnings and "covers 10 quarters (2017-Q2 to 2019-Q3)" in result.report.warnings[0]
+
+
+@pytest.mark.parametrize("member", ["docProps/app.xml", "xl/styles.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"])
+def test_a_workbook_with_a_corrupt_member_is_refused_in_one_sentence(example, victim, member):
+    """Damaged compressed data (zlib errors, not only bad checksums), whichever member it is in."""
+    data = bytearray(to_xlsx(read_rows(example)))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as z:
+        info = z.getinfo(member)
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start : start + 4] = b"\x07\xff\xff\x00"  # an invalid deflate block header
+    with pytest.raises(ExportError, match="damaged or incomplete"):
+        ingest_bytes(bytes(data), "corrupt.xlsx", victim)
