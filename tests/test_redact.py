@@ -96,7 +96,9 @@ def test_file_names_lose_folders_and_personal_data():
 
 
 def test_markdown_literal_keeps_the_text_and_disarms_links():
-    assert literal("[Sign in again](https://evil.example)") == r"\[Sign in again\]\(https\:\/\/evil\.example\)"
+    escaped = "\\[Sign in again\\]\\(https\\:\u2060\\/\\/evil\\.example\\)"
+    assert literal("[Sign in again](https://evil.example)") == escaped
+    assert literal("www.evil.example jo@x.org") == "www\u2060\\.evil\\.example jo\\@\u2060x\\.org"
     assert literal("a\nb") == "a b"
     assert literal("plain words") == "plain words"
 

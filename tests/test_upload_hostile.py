@@ -39,7 +39,7 @@ def shown(at: AppTest) -> list[str]:
 
 
 def as_read(at: AppTest) -> str:
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", "\n".join(shown(at)))
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", "\n".join(shown(at))).replace("\u2060", "")
 
 
 def upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
