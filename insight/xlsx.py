@@ -37,14 +37,26 @@ CHUNK = 8 * 1024 * 1024
 
 DAMAGED = "is a damaged or incomplete Excel workbook (was the download or copy cut short?): save it again from Excel"
 
-_ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
-_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _ATTR_R = re.compile(rb'\br="([A-Za-z]*)(\d+)"')
 _ATTR_T = re.compile(rb'\bt="(\w+)"')
-_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
-_VALUE = re.compile(rb"<(?:\w+:)?v>\s*[^<\s]")
-_TEXT_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)\b")
-_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?"')
+_NAMESPACE_PREFIX = re.compile(rb"<(\w+:)?(?:worksheet|sheetData)\b")
+
+
+class _Tags:
+    """The sheet's element patterns, for its namespace prefix ("" or e.g. "x:"): a literal start keeps
+    Python's regex scanning fast (an optional prefix group made the row search 20 times slower)."""
+
+    def __init__(self, prefix: bytes) -> None:
+        p = re.escape(prefix)
+        self.row_start = re.compile(rb"<" + p + rb"row\b([^>]*)>")
+        self.row_end = b"</" + prefix + b"row>"
+        self.cell = re.compile(rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
+        self.formula = re.compile(rb"<" + p + rb"f[\s>/]")
+        self.value = re.compile(rb"<" + p + rb"v>\s*[^<\s]")
+        self.text_value = re.compile(rb"<" + p + rb"(?:v|is)\b")
+        self.merge = re.compile(rb"<" + p + rb'mergeCell\b[^>]*?\bref="([A-Za-z]+)(\d+)(?::([A-Za-z]+)(\d+))?"')
+
+
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\b(?:\w+:)?id=\"([^\"]+)\"")
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
 
@@ -76,65 +88,78 @@ class SheetScan:
     merges: list[tuple[int, int, int]] = field(default_factory=list)  # (first row, last row, first column)
 
 
-def _has_value(attrs: bytes, inner: bytes | None) -> bool:
-    """As calamine sees a cell: a non-empty <v>, an inline string, or a text-typed <v> even if empty."""
-    if not inner:
-        return False
-    if _VALUE.search(inner):
-        return True
-    kind = _ATTR_T.search(attrs)
-    return bool(kind and kind.group(1) in (b"inlineStr", b"str", b"s") and _TEXT_VALUE.search(inner))
-
-
 class _Scanner:
-    def __init__(self) -> None:
+    def __init__(self, tags: _Tags) -> None:
+        self.tags = tags
         self.scan = SheetScan()
         self.row = 0
 
-    def rows(self, part: bytes, *, look_at_cells: bool) -> None:
-        """Walk whole <row> elements; cells are read only where needed (top rows, rows with formulas)."""
-        for row in _ROW.finditer(part):
+    def _has_value(self, attrs: bytes, inner: bytes | None) -> bool:
+        """As calamine sees a cell: a non-empty <v>, an inline string, or a text-typed <v> even if empty."""
+        if not inner:
+            return False
+        if self.tags.value.search(inner):
+            return True
+        kind = _ATTR_T.search(attrs)
+        return bool(kind and kind.group(1) in (b"inlineStr", b"str", b"s") and self.tags.text_value.search(inner))
+
+    def _is_top(self) -> bool:
+        return self.scan.first_row is None or self.row < self.scan.first_row + HEADER_SEARCH_ROWS + 1
+
+    def rows(self, part: bytes) -> None:
+        """Walk the row starts (cheap); read cells only in the top rows and in rows holding a formula."""
+        has_formula = self.tags.formula.search(part) is not None
+        starts = list(self.tags.row_start.finditer(part))
+        for i, row in enumerate(starts):
             ref = _ATTR_R.search(row.group(1))
             self.row = int(ref.group(2)) if ref else self.row + 1
-            inner = row.group(2)
-            if not inner:
-                continue
-            top = self.scan.first_row is None or self.row < self.scan.first_row + HEADER_SEARCH_ROWS + 1
-            if not (top or (look_at_cells and _FORMULA.search(inner))):
-                continue
-            col = -1
-            for cell in _CELL.finditer(inner):
-                ref = _ATTR_R.search(cell.group(1))
-                col = column_index(ref.group(1).decode()) if ref and ref.group(1) else col + 1
-                valued = _has_value(cell.group(1), cell.group(2))
-                if valued and self.scan.first_row is None:
-                    self.scan.first_row = self.row
-                if valued and top:
-                    self.scan.early.setdefault(self.row, []).append(col)
-                if cell.group(2) and _FORMULA.search(cell.group(2)) and not _VALUE.search(cell.group(2)):
-                    self.scan.formulas.append((self.row, col))
+            if row.group(1).endswith(b"/"):
+                continue  # <row .../>: no cells
+            end = starts[i + 1].start() if i + 1 < len(starts) else len(part)
+            top = self._is_top()
+            if top or (has_formula and self.tags.formula.search(part, row.end(), end)):
+                self._cells(part[row.end() : end], top)
+
+    def _cells(self, inner: bytes, top: bool) -> None:
+        col = -1
+        for cell in self.tags.cell.finditer(inner):
+            ref = _ATTR_R.search(cell.group(1))
+            col = column_index(ref.group(1).decode()) if ref and ref.group(1) else col + 1
+            body = cell.group(2)
+            valued = self._has_value(cell.group(1), body)
+            if valued and self.scan.first_row is None:
+                self.scan.first_row = self.row
+            if valued and top:
+                self.scan.early.setdefault(self.row, []).append(col)
+            if body and self.tags.formula.search(body) and not self.tags.value.search(body):
+                self.scan.formulas.append((self.row, col))
 
     def merges(self, part: bytes) -> None:
-        for m in _MERGE.finditer(part):
+        for m in self.tags.merge.finditer(part):
             first, last = int(m.group(2)), int(m.group(4) or m.group(2))
             self.scan.merges.append((first, last, column_index(m.group(1).decode())))
 
 
 def _scan_sheet(book: zipfile.ZipFile, member: str) -> SheetScan:
     """One streaming pass over the sheet XML (bounded by the sizes already checked)."""
-    scanner = _Scanner()
+    scanner: _Scanner | None = None
     rest = b""
     with book.open(member) as fh:
         while chunk := fh.read(CHUNK):
             buf = rest + chunk
-            cut = buf.rfind(b"</row>")
+            if scanner is None:
+                found = _NAMESPACE_PREFIX.search(buf)
+                scanner = _Scanner(_Tags((found.group(1) or b"") if found else b""))
+            end_tag = scanner.tags.row_end
+            cut = buf.rfind(end_tag)
             if cut < 0 and len(buf) < 4 * CHUNK:
                 rest = buf
                 continue
-            cut = cut + len(b"</row>") if cut >= 0 else len(buf)
-            scanner.rows(buf[:cut], look_at_cells=bool(_FORMULA.search(buf, 0, cut)))
+            cut = cut + len(end_tag) if cut >= 0 else len(buf)
+            scanner.rows(buf[:cut])
             rest = buf[cut:]
-    scanner.rows(rest, look_at_cells=True)
+    scanner = scanner or _Scanner(_Tags(b""))
+    scanner.rows(rest)
     scanner.merges(rest)
     return scanner.scan
 

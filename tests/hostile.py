@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import sys
 import zipfile
 from collections.abc import Callable
@@ -173,6 +174,16 @@ def merged_cells(example: bytes) -> bytes:
         return xml.replace(b"</sheetData>", b"</sheetData>" + merge)
 
     return _edit_sheet(xlsx, edit)
+
+
+def namespace_prefixed(example: bytes) -> bytes:
+    """The formula workbook written the way .NET's Open XML SDK writes sheets: every element as <x:...>."""
+
+    def prefix(xml: bytes) -> bytes:
+        xml = re.sub(rb"<(/?)(\w+)([ >/])", rb"<\1x:\2\3", xml)
+        return xml.replace(b'<x:worksheet xmlns="', b'<x:worksheet xmlns:x="')
+
+    return _edit_sheet(formula_without_value(example), prefix)
 
 
 def _replace_cell(xml: bytes, ref: bytes, new: bytes) -> bytes:

@@ -15,7 +15,15 @@ from polars.testing import assert_frame_equal
 from insight.ingest import ExportError, ingest_bytes, shape
 from insight.reading import MAX_UPLOAD_MB, read_export
 from tests.conftest import REPO
-from tests.hostile import PII, READABLE, UNREADABLE, formula_without_value, merged_cells, write_corpus
+from tests.hostile import (
+    PII,
+    READABLE,
+    UNREADABLE,
+    formula_without_value,
+    merged_cells,
+    namespace_prefixed,
+    write_corpus,
+)
 from tests.messy import read_rows, to_xlsx, write_rows
 
 
@@ -95,6 +103,14 @@ def test_a_workbook_formula_without_a_saved_value_is_a_row_problem(example, vict
     ]
     assert problems["column"][0] == victim.questions["initial_contact"].column
     assert result.frame.height == 39, "never silently 'Not stated'"
+
+
+def test_a_sheet_with_namespace_prefixes_is_scanned_too(example, victim):
+    result = ingest_bytes(namespace_prefixed(example), "dotnet.xlsx", victim)
+    assert result.report.problems.select("row", "problem").rows() == [
+        (7, "formula with no saved value (open the file in Excel and save it again)")
+    ]
+    assert result.frame.height == 39
 
 
 def test_merged_cells_are_row_problems_not_not_stated(example, victim):
