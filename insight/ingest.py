@@ -94,7 +94,7 @@ def _column_map(raw: pl.DataFrame, definition: Definition) -> tuple[dict[str, st
     missing = [c for c in wanted if c not in found]
     known = {normalise_label(c) for c in wanted} | {normalise_label(c) for c in definition.pii_columns}
     # Header names are file text too: shown only scrubbed.
-    ignored = [scrub(c) for c in raw.columns if c != "__row" and normalise_label(c) not in known]
+    ignored = [scrub(c, limit=200) for c in raw.columns if c != "__row" and normalise_label(c) not in known]
     return found, missing, ignored
 
 

@@ -29,6 +29,7 @@ from insight.reading import (
     unique_names,
     without_blank_rows,
 )
+from insight.redact import scrub
 
 MAX_EXPANSION = 100
 MAX_UNCOMPRESSED = 2 * 1024**3
@@ -223,7 +224,7 @@ def _load(data: bytes) -> pl.DataFrame:
 
 def _cell_problems(scan: SheetScan, header_row: int, names_by_col: dict[int, str], last_row: int) -> pl.DataFrame:
     def name(col: int) -> str:
-        return names_by_col.get(col, f"column {column_letters(col)}")
+        return scrub(names_by_col[col], limit=200) if col in names_by_col else f"column {column_letters(col)}"
 
     rows: list[tuple[int, str, str]] = []
     for row, col in scan.formulas:

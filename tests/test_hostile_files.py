@@ -215,6 +215,15 @@ def test_a_file_spanning_more_than_24_months_gets_a_warning(example, victim):
     ]
 
 
+def test_the_cli_prints_the_span_warning(example, data_dir, tmp_path, capsys):
+    from insight.cli import main
+
+    path = tmp_path / "wide.csv"
+    path.write_bytes(_with_dates(example, {2: "16/08/2017 10:00"}))
+    assert main(["ingest", "victim", str(path)]) == 0
+    assert "warning: wide.csv: This file covers 26 months" in capsys.readouterr().err
+
+
 def test_a_quarterly_file_spanning_more_than_8_quarters_gets_a_warning(definitions, exports):
     data = (exports / "public_confidence_example.csv").read_bytes()
     rows = read_rows(data)
