@@ -81,6 +81,10 @@ def volumes_file(raw: RawTable, sha256: str, name: str, dataset: str) -> None:
     except VolumesError as exc:
         st.error(f"This file cannot be imported: {literal(str(exc))}. Nothing was changed.")
         return
+    except Exception as exc:  # a fault of ours: this file's message, never a traceback
+        logging.getLogger(__name__).error("reading a volumes upload failed: %s", type(exc).__name__)
+        st.error(f"{literal(name)} could not be checked because of a fault in the app (nothing was changed).")
+        return
     st.write("Months: " + ", ".join(period_label(p) for p in frame.get_column("period").to_list()))
     if st.button("Import", key=f"import-volumes-{sha256}", type="primary"):
         store.upsert_volumes(dataset, frame, file_name=name, sha256=sha256)

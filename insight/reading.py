@@ -174,6 +174,12 @@ def _header_offset(data: bytes, expected: set[str] | None) -> tuple[int, int]:
         if end < 0:
             break
         offset = end + 1
+    first_line = data[: data.find(b"\n") if b"\n" in data else 10_000].decode("utf-8", errors="replace")
+    for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+        if is_header(first_line.split(separator), expected):
+            raise ExportError(
+                f"separates its values with {name}, not commas: save it from Excel as 'CSV (Comma delimited)'"
+            )
     raise ExportError(
         f"has no header row in its first {HEADER_SEARCH_ROWS} lines (is it the survey export, saved as CSV?)"
     )

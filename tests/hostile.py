@@ -8,6 +8,7 @@ example. ``python -m tests.hostile DIR`` writes them all out to try by hand.
 
 from __future__ import annotations
 
+import csv
 import io
 import random
 import re
@@ -117,6 +118,13 @@ def binary_with_nuls(example: bytes) -> bytes:
     return example[:300] + b"\x00\x01\x02" * 50 + example[300:]
 
 
+def semicolons(example: bytes) -> bytes:
+    """A European Excel's "CSV": semicolon-separated."""
+    buf = io.StringIO(newline="")
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(read_rows(example))
+    return buf.getvalue().encode()
+
+
 # file name -> (maker, a fragment of the one sentence that refuses it)
 UNREADABLE: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "random.csv": (random_bytes, "binary data"),
@@ -131,6 +139,7 @@ UNREADABLE: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "header-only.csv": (header_only, "no rows below it"),
     "empty.csv": (empty_file, "is empty"),
     "nuls.csv": (binary_with_nuls, "binary data"),
+    "semicolons.csv": (semicolons, "separates its values with semicolons"),
 }
 
 

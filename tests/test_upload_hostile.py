@@ -48,7 +48,7 @@ def upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
 
 
 def test_bad_files_beside_a_good_one_each_get_their_sentence(example, data_dir):
-    bad = ["picture.csv", "old.xls", "quote.csv", "header-only.csv", "bomb.xlsx", "truncated.xlsx"]
+    bad = list(UNREADABLE)
     # Import something first, so the history has a row to keep showing.
     from insight.cli import main
 
