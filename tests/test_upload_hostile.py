@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from insight.store import Store
 from tests.conftest import REPO
-from tests.hostile import UNREADABLE, formula_without_value
+from tests.hostile import PII, UNREADABLE, formula_without_value
 from tests.messy import read_rows, write_rows
 
 EVIL = "[Sign in again](https://evil.example)"
@@ -126,3 +126,22 @@ def test_personal_data_in_a_file_name_never_reaches_the_history(example, data_di
     assert "jo@home.net" not in log and "07700 900123" not in log
     assert "victims for [email] [phone].csv" in history.get_column("file_name").to_list()
     assert "jo@home.net" not in as_read(at)
+
+
+def test_a_fault_of_ours_stays_in_its_files_box_and_quotes_nothing(example, monkeypatch):
+    import insight.ingest
+
+    real = insight.ingest.ingest_raw
+
+    def faulty(raw, name, sha256, definition):
+        if name == "faulty.csv":
+            raise RuntimeError(f"boom at {PII['email']}")  # an exception message may hold file text
+        return real(raw, name, sha256, definition)
+
+    monkeypatch.setattr(insight.ingest, "ingest_raw", faulty)
+    at = upload(upload_page(), [("faulty.csv", example), ("good.csv", example)])
+    assert not at.exception, at.exception
+    text = as_read(at)
+    assert "faulty.csv could not be checked because of a fault in the app (nothing was changed)." in text
+    assert PII["email"] not in text and "boom" not in text
+    assert {m.label: m.value for m in at.metric}["Rows"] == "40"
