@@ -9,7 +9,8 @@ import streamlit as st
 
 from app_pages import ui
 from insight.datasets import samples_enabled
-from insight.ingest import IngestResult, every_column, ingest_raw, recognise
+from insight.definition import Definition
+from insight.ingest import GivenValueError, IngestResult, every_column, given_values, ingest_raw, recognise
 from insight.periods import period_label
 from insight.plain_text import literal
 from insight.reading import MAX_UPLOAD_MB, ExportError, RawTable, read_export
@@ -53,18 +54,47 @@ def read(uploaded: object) -> tuple[RawTable, str] | str:
     return cache[file_id]
 
 
-def check(file_id: str, raw: RawTable, sha256: str, name: str, dataset: str) -> tuple[IngestResult, UpsertCounts] | str:
-    """Validate a file and compare it with the store; remembered for this upload, dataset and store version."""
+def ask_given(definition: Definition, file_id: str) -> dict[str, str] | None:
+    """What the file cannot say itself (`given_at_import`): asked here, as `--period`/`--set` in the CLI."""
+    needed = definition.given_at_import()
+    given: dict[str, str] = {}
+    for key in needed:
+        if key == "period":
+            example = "2024-08" if definition.period.granularity == "month" else "2024-Q3"
+            value = st.text_input(f"Period this file covers (e.g. {example})", key=f"given-period-{file_id}")
+        else:
+            dim = definition.dimensions[key]
+            label = f"{dim.label} of every response in this file"
+            value = st.selectbox(label, list(dim.groups), index=None, key=f"given-{key}-{file_id}")
+        if value:
+            given[key] = value
+    if len(given) < len(needed):
+        st.info("This survey's files do not say this themselves: fill in the box(es) above to check the file.")
+        return None
+    try:
+        return given_values(definition, given)
+    except GivenValueError as exc:  # about what the user typed, not the file's text
+        st.error(str(exc))
+        return None
+
+
+def check(
+    file_id: str, raw: RawTable, sha256: str, name: str, dataset: str, given: dict[str, str]
+) -> tuple[IngestResult, UpsertCounts] | str:
+    """Validate a file and compare it with the store; remembered for this upload, dataset, values and store version."""
     cache = st.session_state.setdefault("upload_checks", {})
-    key = (file_id, dataset, store.version())
+    key = (file_id, dataset, store.version(), tuple(sorted(given.items())))
     if key not in cache:
         with st.status(f"Checking {literal(name)}…", expanded=False) as status:
             try:
-                result = ingest_raw(raw, name, sha256, definitions[dataset])
+                result = ingest_raw(raw, name, sha256, definitions[dataset], given)
                 status.update(label=f"Comparing {literal(name)} with the data already held…")
                 counts = store.compare(definitions[dataset], result.frame)
                 status.update(label=f"Checked {literal(name)}", state="complete")
                 cache[key] = (result, counts)
+            except ExportError as exc:  # e.g. dates that read two ways: one sentence, quoting masked values only
+                status.update(label=f"Could not check {literal(name)}", state="error")
+                cache[key] = f"{name} {exc}"
             except Exception as exc:  # a fault of ours: this file's message; other files and the history go on
                 logging.getLogger(__name__).error("checking an upload failed: %s", type(exc).__name__)
                 status.update(label=f"Could not check {literal(name)}", state="error")
@@ -121,7 +151,10 @@ for uploaded in files or []:
             st.caption(f"Recognised from its header as {definitions[guess].title}.")
         elif dataset == guess:
             st.warning("The header does not fully match any survey definition: check the dataset chosen.")
-        checked = check(uploaded.file_id, raw, sha256, name, dataset)
+        given = ask_given(definitions[dataset], uploaded.file_id)
+        if given is None:
+            continue
+        checked = check(uploaded.file_id, raw, sha256, name, dataset, given)
         if isinstance(checked, str):
             st.error(literal(checked), icon=":material/error:")
             continue
@@ -140,8 +173,13 @@ for uploaded in files or []:
         cols[2].metric("Updated", f"{counts.updated:,}")
         cols[3].metric("Already held", f"{counts.unchanged:,}")
         cols[4].metric("Invalid rows", f"{report.invalid_rows:,}")
-        if report.periods:
-            st.write("Periods covered: " + ", ".join(period_label(p) for p in report.periods))
+        if report.period_counts:
+            st.write(
+                "Responses per period: "
+                + ", ".join(f"{period_label(p)}: {n:,}" for p, n in report.period_counts.items())
+            )
+        if report.left_out:
+            st.info(f"{report.left_out_text()} (the survey definition's include filter): they will not be imported.")
         for warning in report.warnings:
             st.warning(literal(warning), icon=":material/warning:")
         if report.blank_rows:
@@ -167,6 +205,7 @@ for uploaded in files or []:
                 f"Imported {literal(name)} into {definitions[dataset].title}: {record.new:,} new, "
                 f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
                 + (f" (kept in {literal(str(record.rejected_file))})" if record.rejected_file else "")
+                + (f"; {report.left_out_text()}" if report.left_out else "")
                 + "."
             )
             st.rerun()

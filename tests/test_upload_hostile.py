@@ -133,10 +133,10 @@ def test_a_fault_of_ours_stays_in_its_files_box_and_quotes_nothing(example, monk
 
     real = insight.ingest.ingest_raw
 
-    def faulty(raw, name, sha256, definition):
+    def faulty(raw, name, sha256, definition, given=None):
         if name == "faulty.csv":
             raise RuntimeError(f"boom at {PII['email']}")  # an exception message may hold file text
-        return real(raw, name, sha256, definition)
+        return real(raw, name, sha256, definition, given)
 
     monkeypatch.setattr(insight.ingest, "ingest_raw", faulty)
     at = upload(upload_page(), [("faulty.csv", example), ("good.csv", example)])
