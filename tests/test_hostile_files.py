@@ -242,3 +242,19 @@ def test_a_workbook_with_a_corrupt_member_is_refused_in_one_sentence(example, vi
     data[start : start + 4] = b"\x07\xff\xff\x00"  # an invalid deflate block header
     with pytest.raises(ExportError, match="damaged or incomplete"):
         ingest_bytes(bytes(data), "corrupt.xlsx", victim)
+
+
+def test_period_earliest_is_read_from_the_definition_and_checked(tmp_path):
+    from insight.configfile import ConfigError
+    from tests.test_survey_keys import BASE, definition
+
+    period = '{column: Date, formats: ["%d/%m/%Y"], granularity: month, earliest: "2015-04-01"}'
+    d = definition(tmp_path / "a", BASE.format(name="test_survey", period=period))
+    assert d.period.earliest == dt.date(2015, 4, 1)
+    default = '{column: Date, formats: ["%d/%m/%Y"], granularity: month}'
+    assert definition(tmp_path / "b", BASE.format(name="test_survey", period=default)).period.earliest == dt.date(
+        2000, 1, 1
+    )
+    wrong = '{column: Date, formats: ["%d/%m/%Y"], granularity: month, earliest: "last spring"}'
+    with pytest.raises(ConfigError, match=r"period\.earliest.*'last spring' is not a date like 2000-01-01"):
+        definition(tmp_path / "c", BASE.format(name="test_survey", period=wrong))
