@@ -101,6 +101,14 @@ class Volumes:
 
 
 @dataclass(frozen=True)
+class Weighting:
+    """Raking to census margins (insight/weighting.py): which dimensions, and optional trimming."""
+
+    margins: tuple[str, ...]
+    trim: tuple[float, float] | None = None  # weights clipped to [lo, hi] x their mean after each pass
+
+
+@dataclass(frozen=True)
 class Definition:
     dataset: str
     title: str
@@ -115,6 +123,7 @@ class Definition:
     headline: str | None = None
     population: dict[str, tuple[str, ...]] = field(default_factory=dict)
     volumes: Volumes | None = None
+    weighting: Weighting | None = None
     path: Path | None = None
 
     @property
@@ -226,6 +235,7 @@ _DIMENSION_KEYS = {"use", "column", "label", "values", "groups", "not_stated", "
 _TOP_KEYS = {
     "dataset", "title", "kind", "id_column", "period", "pii_columns", "headline",
     "dimensions", "questions", "free_text", "suppression", "population", "volumes",
+    "weighting",
 }  # fmt: skip
 
 
@@ -389,8 +399,35 @@ def load_definition(
         headline=str(headline) if headline else None,
         population=population,
         volumes=volumes,
+        weighting=_weighting(r, raw.get("weighting"), dimensions),
         path=path,
     )
+
+
+def _weighting(r: _Reader, node: Any, dimensions: dict[str, Dimension]) -> Weighting | None:
+    """``weighting: {margins: [age, gender, npu], trim: [0.3, 3.0]}``: each margin a dimension with a census
+    benchmark (``census:``) or a geography mapped to census areas (``area: true``)."""
+    if node is None:
+        return None
+    node = r.mapping(node, "weighting")
+    unknown = set(node) - {"margins", "trim"}
+    if unknown:
+        raise r.fail("weighting", f"unknown key(s) {sorted(unknown)}")
+    margins = r.labels(node.get("margins"), "weighting.margins")
+    if not margins:
+        raise r.fail("weighting.margins", "name at least one dimension to weight by, e.g. [age, gender, npu]")
+    for m in margins:
+        if m not in dimensions:
+            raise r.fail("weighting.margins", f"{m!r} is not a dimension of this definition")
+        if not (dimensions[m].census or dimensions[m].area):
+            raise r.fail("weighting.margins", f"{m!r} has no census benchmark (census:) and is not an area")
+    trim = node.get("trim")
+    if trim is not None:
+        ok = isinstance(trim, list) and len(trim) == 2 and all(isinstance(v, (int, float)) for v in trim)
+        if not ok or any(isinstance(v, bool) for v in trim) or not 0 < trim[0] <= 1 <= trim[1]:
+            raise r.fail("weighting.trim", f"expected [low, high] with 0 < low <= 1 <= high, got {trim!r}")
+        trim = (float(trim[0]), float(trim[1]))
+    return Weighting(margins, trim)
 
 
 def load_definitions(config_dir: Path | None = None) -> dict[str, Definition]:
