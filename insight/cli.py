@@ -21,6 +21,7 @@ from insight.ingest import ExportError, IngestResult, ingest_file
 from insight.periods import check_period
 from insight.representation import representation
 from insight.store import Store, StoreError
+from insight.weighting import AREA_TABLE
 
 
 class Rejected(Exception):
@@ -257,8 +258,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
                 extra = set(census.tables[dim.census].groups) - set(dim.groups)
                 if extra:
                     problems.append(f"{d.dataset}.yaml: dimensions.{dim.key}: census groups {sorted(extra)} missing")
-            if dim.area and d.weighting and dim.key in d.weighting.margins and "age" not in census.tables:
-                problems.append(f"{d.dataset}.yaml: weighting.margins: {dim.key} needs the census age table (16+)")
+            if dim.area and d.weighting and dim.key in d.weighting.margins and AREA_TABLE not in census.tables:
+                problems.append(f"{d.dataset}.yaml: weighting.margins: {dim.key} needs census table {AREA_TABLE!r}")
             if dim.area:
                 unmapped = set(dim.groups) - set(census.npu_areas)
                 if unmapped:
