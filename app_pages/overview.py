@@ -10,11 +10,13 @@ from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.representation import representation
 from insight.validity import validity
+from insight.weighting import weighted_figure, weighted_report
 
 st.title("Citizen satisfaction: overview")
 st.caption("The latest period of each survey, with its base, 95% interval and the change on the previous period.")
 
 definitions = ui.definitions()
+weighted = ui.weighted_toggle(list(definitions.values()))
 columns = st.columns(3)
 for i, definition in enumerate(definitions.values()):
     with columns[i % 3].container(border=True):
@@ -37,11 +39,18 @@ for i, definition in enumerate(definitions.values()):
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
         aspect = definition.headline or definition.aspects[0]
-        result = satisfaction(frame, definition, aspects=[aspect])
-        row = result.row(0, named=True)
+        if weighted and definition.weighting:
+            row = weighted_report(frame, definition, ui.census(), aspects=[aspect]).rows.row(0, named=True)
+        else:
+            row = satisfaction(frame, definition, aspects=[aspect]).row(0, named=True)
         st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(row['period'])}")
-        st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
+        unweighted, weighted_column = st.columns(2) if "weighted_pct" in row else (st.container(), None)
+        unweighted.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
+        if weighted_column is not None:
+            weighted_column.metric("Weighted to the census", wording.pct(row["weighted_pct"]))
         st.write(wording.figure(row))
+        if weighted_figure(row):
+            st.write(wording.sentence(weighted_figure(row)))
         st.write(wording.sentence(wording.change(row)))
         v = validity(frame, definition, loaded.volumes, period=row["period"])
         st.caption(wording.sentence(wording.validity(v)))

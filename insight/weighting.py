@@ -310,6 +310,23 @@ def weigh(
     return Raking(pl.Series("weight", weights), margins, iterations, converged, definition.weighting.trim)
 
 
+def weigh_period(
+    frame: pl.DataFrame,
+    definition: Definition,
+    census: Census,
+    *,
+    period: str,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    weights_column: str | None = None,
+) -> tuple[pl.DataFrame, Raking]:
+    """One period's respondents after filters, and their weights (a shared local authority is split
+    by the period's respondents before filters)."""
+    everyone = frame.filter(pl.col("period") == period)
+    respondents = metrics.apply_filters(everyone, filters).collect()
+    raking = weigh(respondents, definition, census, filters=filters, split_from=everyone, weights_column=weights_column)
+    return respondents, raking
+
+
 def _codes(respondents: pl.DataFrame, margin: Margin) -> np.ndarray:
     """Each respondent's category index on a margin (the last, OTHER, for values outside the census)."""
     index = {c: i for i, c in enumerate(margin.categories)}
@@ -396,15 +413,12 @@ def weighted_satisfaction(
     result = metrics.satisfaction(
         frame, definition, period=period, by=by, aspects=aspects, filters=filters, all_periods=all_periods
     )
-    selected = metrics.apply_filters(frame, filters).collect()
     rakings: dict[str, Raking] = {}
     parts = []
     for p in metrics.periods(result):
-        respondents = selected.filter(pl.col("period") == p)
-        raking = weigh(
-            respondents, definition, census, filters=filters, split_from=frame.filter(pl.col("period") == p),
-            weights_column=weights_column,
-        )  # fmt: skip
+        respondents, raking = weigh_period(
+            frame, definition, census, period=p, filters=filters, weights_column=weights_column
+        )
         rakings[p] = raking
         parts.append(respondents.with_columns(raking.weights))
     if not parts:
@@ -462,3 +476,82 @@ def profile(respondents: pl.DataFrame, raking: Raking) -> pl.DataFrame:
     schema = {"margin": pl.String, "group": pl.String, "respondents": pl.Int64, "unweighted_pct": pl.Float64,
               "weighted_pct": pl.Float64, "target_pct": pl.Float64, "census_pct": pl.Float64}  # fmt: skip
     return pl.DataFrame(rows, schema=schema)
+
+
+# --------------------------------------------------------------------------- in words
+
+
+def margins_in_words(definition: Definition) -> str:
+    """``age group, gender and neighbourhood policing unit``."""
+    labels = [definition.dimensions[m].label.lower() for m in (definition.weighting.margins if definition.weighting
+                                                                 else ())]  # fmt: skip
+    return " and ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else "".join(labels)
+
+
+def explanation(definition: Definition | None = None) -> str:
+    """The one line shown under the toggle (naming the margins of one definition)."""
+    by = f" by {margins_in_words(definition)}" if definition else " by the margins each survey names"
+    return (
+        f"Weighted figures show satisfaction as if respondents matched Census 2021 residents aged 16+{by}; "
+        "the effective base is how many unweighted responses would give the same precision."
+    )
+
+
+def weighting_in_words(raking: Raking) -> str:
+    """``1,000 respondents weighted; they count as 905 (efficiency 90.5%); converged in 4 passes.``"""
+    if raking.supplied:
+        how = f"weights supplied in column {raking.supplied!r}"
+    else:
+        how = f"converged in {raking.iterations} passes" if raking.converged else "did NOT converge"
+    return (
+        f"{raking.n:,} respondents weighted: after weighting they carry the precision of "
+        f"{raking.effective_n:,.0f} (efficiency {raking.efficiency_pct:.1f}%); weights "
+        f"{raking.min_weight:.2f} to {raking.max_weight:.2f}; {how}."
+    )
+
+
+def weighted_figure(row: Mapping[str, object]) -> str:
+    """``weighted 50.7% (effective base 859; 95% CI 47.3–54.0%)``, or nothing for a suppressed row."""
+    if row.get("weighted_pct") is None:
+        return ""
+    return (
+        f"weighted {row['weighted_pct']:.1f}% (effective base {row['effective_base']:,.0f}; "
+        f"95% CI {row['weighted_ci_low']:.1f}–{row['weighted_ci_high']:.1f}%)"
+    )
+
+
+def method_note(definitions: Mapping[str, Definition]) -> str:
+    """How weighting works and what it cannot do, for the Data page (the README says the same)."""
+    weighted = []
+    for d in definitions.values():
+        if d.weighting:
+            trim = d.weighting.trim
+            kept = f"; weights kept within {trim[0]:g}–{trim[1]:g} × their mean" if trim else ""
+            weighted.append(f"{d.title} (by {margins_in_words(d)}{kept})")
+    return "\n".join(
+        [
+            "- **Surveys weighted:** " + ("; ".join(weighted) or "none") + ". A definition opts in with "
+            "`weighting: {margins: [age, gender, npu], trim: [0.3, 3.0]}`.",
+            "- **Population:** Census 2021 usual residents aged 16 and over, by age band and sex, in the area "
+            "shown (the force area, or the local authorities of the NPUs chosen); each NPU's share of the force "
+            "area's 16+ population. NPUs sharing a local authority (Birmingham East and West) split it in "
+            "proportion to their respondents in the period, before filters. Ethnicity is not weighted: the only "
+            "ethnicity table covers all ages, and weighting respondents aged 16+ to it would over-weight "
+            "minority groups.",
+            "- **Not stated, or not counted by the census** (a gender other than female or male): one extra "
+            "group per margin that keeps its share of the sample; census groups share the rest. A filter on a "
+            "margin's own dimension rescales its targets to the groups chosen; a census group with no "
+            "respondents is dropped, the others rescaled, and the page says so.",
+            f"- **Raking:** each margin matched in turn, weights clipped after each full pass when trimming is "
+            f"set, until every weighted share is within {TOLERANCE:g} of its target (after trimming) or "
+            f"{MAX_ITERATIONS} passes (then reported as not converged). Weights sum to the number of respondents; "
+            "each period (or pooled range) is weighted once, over its respondents after filters.",
+            "- **Precision:** the effective base is Kish's (Σw)² ÷ Σw²; the weighted 95% interval is the Wilson "
+            "interval on it. Suppression and *treat with caution* stay on the unweighted base.",
+            "- **What it can and cannot fix:** weighting corrects for *who answered* on the margins used (too few "
+            "16-24s, too many 35-64s, an NPU answering more than its share), assuming those who answered in each "
+            "group feel as those who did not. It cannot correct for anything else that made people answer, for "
+            "characteristics not weighted, or for people who never receive the survey (victims without an email "
+            "address or not on WMNow): no weight stands for people with no respondent like them.",
+        ]
+    )
