@@ -47,7 +47,7 @@ for i, definition in enumerate(definitions.values()):
         unweighted, weighted_column = st.columns(2) if "weighted_pct" in row else (st.container(), None)
         unweighted.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
         if weighted_column is not None:
-            weighted_column.metric("Weighted to the census", wording.pct(row["weighted_pct"]))
+            weighted_column.metric("% weighted", wording.pct(row["weighted_pct"]))
         st.write(wording.figure(row))
         if weighted_figure(row):
             st.write(wording.sentence(weighted_figure(row)))

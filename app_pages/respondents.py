@@ -60,9 +60,13 @@ if definition.weighting and filters.period:
             st.warning(note, icon=":material/warning:")
         shares = profile(respondents, raking)
         for margin in raking.margins:
-            st.subheader(f"{margin.label}, before and after weighting")
+            rows = shares.filter(shares["margin"] == margin.dimension)
+            ui.chart(
+                charts.weighting_profile_bars(rows, title=f"{margin.label}, before and after weighting"),
+                f"weighting-{margin.dimension}",
+            )
             ui.table(
-                weighting_profile_table(shares.filter(shares["margin"] == margin.dimension), margin.label),
+                weighting_profile_table(rows, margin.label),
                 f"{definition.dataset}-weighting-{margin.dimension}",
             )
             st.caption(

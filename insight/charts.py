@@ -298,3 +298,42 @@ def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str) -
     band = base.mark_area(opacity=0.12).encode(y="ci_low:Q", y2="ci_high:Q")
     line = base.mark_line(point=alt.OverlayMarkDef(size=50)).encode(y=y, tooltip=tooltip)
     return (line + band).properties(title=title, height=380)
+
+
+def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
+    """One margin's respondents before and after weighting, beside the target from the census."""
+    series = ["Before weighting", "After weighting", "Target (census)"]
+    long = pl.concat(
+        [
+            profile.select("group", pl.col(column).round(1).alias("value"), pl.lit(name).alias("series"), "respondents")
+            for column, name in zip(("unweighted_pct", "weighted_pct", "target_pct"), series, strict=True)
+        ]
+    )
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "group:N",
+                sort=profile.get_column("group").to_list(),
+                title=None,
+                axis=alt.Axis(labelAngle=0, labelFontSize=FONT, labelLimit=160),
+            ),
+            xOffset=alt.XOffset("series:N", sort=series),
+            y=alt.Y("value:Q", title="% of respondents", axis=alt.Axis(labelFontSize=FONT)),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                sort=series,
+                scale=alt.Scale(domain=series, range=[OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[1]]),
+                legend=alt.Legend(orient="bottom", labelFontSize=FONT),
+            ),
+            tooltip=[
+                alt.Tooltip("group:N"),
+                alt.Tooltip("series:N", title=""),
+                alt.Tooltip("value:Q", title="% of respondents", format=".1f"),
+                alt.Tooltip("respondents:Q", title="respondents", format=","),
+            ],
+        )
+        .properties(title=title, height=260)
+    )

@@ -40,7 +40,7 @@ from insight.definition import Definition, Dimension
 
 TOLERANCE = 1e-6  # largest gap allowed between a weighted share and its target (proportions, 0-1)
 MAX_ITERATIONS = 100
-OTHER = "Not stated or not in the census"  # the extra category of every margin
+OTHER = "Not stated or other"  # the extra category of every margin
 AREA_TABLE = "age"  # the census table whose area totals are the 16+ population of each local authority
 WEIGHTED_COLUMNS = ("weighted_pct", "weighted_ci_low", "weighted_ci_high", "effective_base")
 

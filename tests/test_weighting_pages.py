@@ -88,8 +88,8 @@ def test_overview_weighted_beside_unweighted(september_overall):
     assert not at.exception, at.exception
     metrics = [(m.label, m.value) for m in at.metric]
     overall = _row(september_overall, "overall")
-    assert ("Weighted to the census", f"{overall['weighted_pct']:.1f}%") in metrics
-    assert sum(label == "Weighted to the census" for label, _ in metrics) == 2  # victim and public confidence
+    assert ("% weighted", f"{overall['weighted_pct']:.1f}%") in metrics
+    assert sum(label == "% weighted" for label, _ in metrics) == 2  # victim and public confidence
     assert wording.sentence(weighted_figure(overall)) in texts(at)
 
 
