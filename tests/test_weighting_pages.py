@@ -138,3 +138,15 @@ def test_data_page_method_note():
     body = texts(at)
     assert "Weighting to the census" in body
     assert "never receive the survey" in body and "Victim satisfaction survey (by age group, gender" in body
+
+
+def test_the_page_says_when_a_census_group_has_no_respondents(victim):
+    """Filters that leave an age band without respondents: its target is dropped, and the page says so."""
+    september = load_sample(victim).filter(pl.col("period") == "2019-09")
+    bands = set(victim.dimensions["age"].groups)
+    groups = september.group_by("npu", "offence").agg(pl.col("age").cast(pl.String).unique(), pl.len()).sort("len")
+    npu, offence, ages, _ = next(r for r in reversed(groups.rows()) if not bands <= set(r[2]))
+    missing = [b for b in victim.dimensions["age"].groups if b not in ages]
+    at = app("app_pages/satisfaction.py", dataset="victim", period="2019-09", npu=npu, offence=offence, weighted="1")
+    assert not at.exception, at.exception
+    assert f"Age group: no respondents in {', '.join(missing)}, so" in texts(at)
