@@ -10,7 +10,7 @@ from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.representation import representation
 from insight.validity import validity
-from insight.weighting import weighted_figure, weighted_report
+from insight.weighting import can_weight, weighted_figure, weighted_report
 
 st.title("Citizen satisfaction: overview")
 st.caption("The latest period of each survey, with its base, 95% interval and the change on the previous period.")
@@ -39,7 +39,7 @@ for i, definition in enumerate(definitions.values()):
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
         aspect = definition.headline or definition.aspects[0]
-        if weighted and definition.weighting:
+        if weighted and can_weight(definition):
             row = weighted_report(frame, definition, ui.census(), aspects=[aspect]).rows.row(0, named=True)
         else:
             row = satisfaction(frame, definition, aspects=[aspect]).row(0, named=True)

@@ -20,7 +20,7 @@ from insight.definition import Definition, load_definitions
 from insight.metrics import periods
 from insight.periods import period_label
 from insight.store import Store
-from insight.weighting import explanation
+from insight.weighting import can_weight, explanation
 
 ALL = "all"  # the "no breakdown" choice of the `by` filter
 
@@ -201,13 +201,13 @@ def _weighted(from_url: bool) -> bool:
 def weighted_toggle(definitions: list[Definition]) -> bool:
     """The "Weighted to the census" toggle, for pages showing a survey whose definition weights;
     with it on, weighted figures appear beside the unweighted ones."""
-    weighted = [d for d in definitions if d.weighting]
+    weighted = [d for d in definitions if can_weight(d)]
     if not weighted:
         return False
     st.session_state["weighted"] = st.session_state.get("_weighted", False)
     on = st.toggle("Weighted to the census", key="weighted", help="Also show each figure weighted to Census 2021.")
     if on:
-        st.caption(explanation(weighted[0]) if len({d.weighting.margins for d in weighted}) == 1 else explanation())
+        st.caption(explanation(weighted[0]) if len({explanation(d) for d in weighted}) == 1 else explanation())
     return on
 
 

@@ -191,10 +191,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _weighted_report(frame: pl.DataFrame, definition: Definition, period: str, args: argparse.Namespace) -> int:
     """``report --weighted``: every row gains weighted_pct, its interval and the effective base."""
-    from insight.weighting import WeightingError, weighted_report
+    from insight.weighting import WeightingError, can_weight, weighted_report
 
-    if definition.weighting is None:
-        raise UsageError(f"{definition.dataset} has no `weighting:` in its definition, so it cannot be weighted")
+    if not can_weight(definition):
+        raise UsageError(
+            f"{definition.dataset} has no `weighting:` (or `weight:`) in its definition, so it cannot be weighted"
+        )
     try:
         result = weighted_report(frame, definition, load_census(), period=period, by=args.by)
     except WeightingError as exc:
@@ -208,8 +210,12 @@ def _weighted_report(frame: pl.DataFrame, definition: Definition, period: str, a
     payload = {"dataset": definition.dataset, "period": period, "by": args.by, "weighting": weighting, "rows": rows}
     if args.format == "table":
         print(
-            f"weighted to the census by {', '.join(weighting['margins'])}: {weighting['iterations']} passes, "
-            + ("converged" if weighting["converged"] else "NOT converged")
+            (
+                f"weights supplied in column {weighting['supplied_weights']}"
+                if weighting["supplied_weights"]
+                else f"weighted to the census by {', '.join(weighting['margins'])}: {weighting['iterations']} passes, "
+                + ("converged" if weighting["converged"] else "NOT converged")
+            )
             + f"; weights {weighting['min_weight']}-{weighting['max_weight']}"
             + f"; efficiency {weighting['efficiency_pct']}%"
         )

@@ -22,7 +22,8 @@ census margins a definition names (``weighting: {margins: [age, gender, npu], tr
   on the effective base (Kish: (sum w)^2 / sum w^2 over the row's base). Suppression stays
   on the unweighted base.
 
-Supplied weights (a vendor's weight column) can be used instead of raking: pass
+Supplied weights (a vendor's weight column) are used instead of raking: a definition's
+``weight: {column: W}`` key stores them in the tidy frame's ``weight`` column, or pass
 ``weights_column``. Pure functions, no Streamlit.
 """
 
@@ -43,6 +44,7 @@ MAX_ITERATIONS = 100
 OTHER = "Not stated or other"  # the extra category of every margin
 AREA_TABLE = "age"  # the census table whose area totals are the 16+ population of each local authority
 WEIGHTED_COLUMNS = ("weighted_pct", "weighted_ci_low", "weighted_ci_high", "effective_base")
+SUPPLIED_COLUMN = "weight"  # where a definition's `weight: {column: W}` key keeps a vendor's weights
 
 
 class WeightingError(ValueError):
@@ -130,6 +132,16 @@ class Raking:
             "populations": {m.dimension: m.population for m in self.margins},
             "notes": self.notes(),
         }
+
+
+def supplied_column(definition: Definition) -> str | None:
+    """The tidy frame's column of weights supplied with the export, when the definition has a ``weight:`` key."""
+    return SUPPLIED_COLUMN if getattr(definition, "weight", None) is not None else None
+
+
+def can_weight(definition: Definition) -> bool:
+    """Raked to the census (``weighting:``) or weighted by the export's own weights (``weight:``)."""
+    return definition.weighting is not None or supplied_column(definition) is not None
 
 
 def effective_base(weights: pl.Series | Sequence[float]) -> float:
@@ -293,13 +305,16 @@ def weigh(
 ) -> Raking:
     """Weights for respondents already selected (one period, or a pooled range, after filters).
 
-    With ``weights_column``, the weights supplied in that column (a vendor's) are used instead
-    of raking, scaled to sum to the number of respondents.
+    The weights supplied in ``weights_column`` (by default the definition's ``weight:`` column, if
+    it has one) are used instead of raking, scaled to sum to the number of respondents.
     """
+    weights_column = weights_column or supplied_column(definition)
     if weights_column is not None:
         return _supplied(respondents, weights_column)
     if definition.weighting is None:
-        raise WeightingError(f"{definition.title} has no `weighting:` in its definition, so it cannot be weighted")
+        raise WeightingError(
+            f"{definition.title} has no `weighting:` (or `weight:`) in its definition, so it cannot be weighted"
+        )
     margins = tuple(
         margin_targets(respondents, definition, census, m, filters=filters, split_from=split_from)
         for m in definition.weighting.margins
@@ -490,6 +505,11 @@ def margins_in_words(definition: Definition) -> str:
 
 def explanation(definition: Definition | None = None) -> str:
     """The one line shown under the toggle (naming the margins of one definition)."""
+    if definition is not None and supplied_column(definition):
+        return (
+            "Weighted figures use the weights supplied with the export; the effective base is how many unweighted "
+            "responses would give the same precision."
+        )
     by = f" by {margins_in_words(definition)}" if definition else " by the margins each survey names"
     return (
         f"Weighted figures show satisfaction as if respondents matched Census 2021 residents aged 16+{by}; "

@@ -16,7 +16,7 @@ from statsmodels.stats.proportion import proportion_confint
 from insight import metrics
 from insight.census import load_census
 from insight.datasets import load_sample
-from insight.definition import DefinitionError, Weighting, load_definition
+from insight.definition import Definition, DefinitionError, Weighting, load_definition
 from insight.weighting import (
     OTHER,
     WEIGHTED_COLUMNS,
@@ -276,7 +276,7 @@ def test_weighted_september_headline(victim, census, sample):
 def test_a_definition_without_weighting_cannot_be_weighted(definitions, census):
     da = definitions["domestic_abuse"]
     frame = load_sample(da)
-    with pytest.raises(WeightingError, match="no `weighting:`"):
+    with pytest.raises(WeightingError, match=r"no `weighting:` \(or `weight:`\)"):
         weighted_report(frame, da, census)
 
 
@@ -339,4 +339,19 @@ def test_report_weighted_on_a_survey_without_weighting_is_a_usage_error(tmp_path
     assert run("ingest", "live_chat", str(exports / "live_chat_example.csv"), data_dir=tmp_path).returncode == 0
     out = run("report", "live_chat", "--weighted", data_dir=tmp_path)
     assert out.returncode == 2
-    assert "live_chat has no `weighting:` in its definition" in out.stderr
+    assert "live_chat has no `weighting:` (or `weight:`) in its definition" in out.stderr
+
+
+def test_a_definition_with_its_own_weights_uses_them_instead_of_raking(victim, census, september):
+    """A `weight: {column: W}` key keeps the export's weights in the tidy frame's `weight` column."""
+
+    @dataclasses.dataclass(frozen=True)
+    class WithWeights(Definition):
+        weight: object = None
+
+    definition = WithWeights(**{f.name: getattr(victim, f.name) for f in dataclasses.fields(victim)}, weight="W")
+    supplied = september.with_columns(weight=pl.int_range(pl.len()) % 3 + 1.0)
+    raking = weigh(supplied, definition, census)
+    assert (raking.supplied, raking.margins, raking.iterations) == ("weight", (), 0)
+    expected = supplied["weight"] / supplied["weight"].sum() * supplied.height
+    np.testing.assert_allclose(raking.weights.to_numpy(), expected.to_numpy())
