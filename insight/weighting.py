@@ -238,12 +238,14 @@ def _census_counts(
             said = sum(respondents.get(n, 0) for n in npus)
             for npu in npus:  # shared by respondents; evenly when none of them answered
                 counts[npu] = population * (respondents.get(npu, 0) / said if said else 1 / len(npus))
-        shared = [" and ".join(n) for n in by_area.values() if len(n) > 1]
+        chosen = set(_chosen(filters, dim.key))
+        shared = [" and ".join(n) for n in by_area.values() if len(n) > 1 and (not chosen or chosen & set(n))]
         how = f"; {', '.join(shared)} share their local authority in proportion to their respondents" if shared else ""
         return counts, f"{table.population}, by local authority{how}"
     table = census.tables[dim.census or ""]
     npu_dim = _npu_dimension(definition)
-    areas = census.areas_for(_chosen(filters, npu_dim) if npu_dim else [])
+    npus = [n for n in _chosen(filters, npu_dim) if n in census.npu_areas] if npu_dim else []  # not "Not stated"
+    areas = census.areas_for(npus)
     counts = {g: float(sum(table.areas[a][g] for a in areas)) for g in table.groups if g in dim.groups}
     return counts, f"{table.population}, {' + '.join(areas)}"
 

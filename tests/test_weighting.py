@@ -355,3 +355,10 @@ def test_a_definition_with_its_own_weights_uses_them_instead_of_raking(victim, c
     assert (raking.supplied, raking.margins, raking.iterations) == ("weight", (), 0)
     expected = supplied["weight"] / supplied["weight"].sum() * supplied.height
     np.testing.assert_allclose(raking.weights.to_numpy(), expected.to_numpy())
+
+
+def test_choosing_not_stated_npu_weights_to_the_chosen_npus_census(victim, census, sample):
+    result = weighted_report(sample, victim, census, period="2019-09", filters={"npu": ["Not stated", "Coventry"]})
+    assert result.weighting.summary()["populations"]["age"].endswith(", Coventry")
+    assert "Birmingham" not in result.weighting.summary()["populations"]["npu"]
+    assert result.rows.get_column("weighted_pct").null_count() == 0
