@@ -337,8 +337,11 @@ def weigh_period(
     weights_column: str | None = None,
 ) -> tuple[pl.DataFrame, Raking]:
     """One period's respondents after filters, and their weights (a shared local authority is split
-    by the period's respondents before filters)."""
-    everyone = frame.filter(pl.col("period") == period)
+    by the period's respondents before filters). A range ``2019-07..2019-09`` is weighted once, over
+    all its respondents."""
+    first, _, last = period.partition("..")
+    held = pl.col("period")
+    everyone = frame.filter(held.is_between(pl.lit(first), pl.lit(last)) if last else held == period)
     respondents = metrics.apply_filters(everyone, filters).collect()
     raking = weigh(respondents, definition, census, filters=filters, split_from=everyone, weights_column=weights_column)
     return respondents, raking
@@ -437,7 +440,7 @@ def weighted_satisfaction(
             frame, definition, census, period=p, filters=filters, weights_column=weights_column
         )
         rakings[p] = raking
-        parts.append(respondents.with_columns(raking.weights))
+        parts.append(respondents.with_columns(raking.weights, pl.lit(p).alias("period")))  # a range: one label
     if not parts:
         return WeightedResult(result.with_columns([pl.lit(None, pl.Float64).alias(c) for c in WEIGHTED_COLUMNS]), {})
     figures = weighted_figures(pl.concat(parts), definition, aspects=aspects, by=by)

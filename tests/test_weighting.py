@@ -27,6 +27,7 @@ from insight.weighting import (
     profile,
     rake,
     weigh,
+    weigh_period,
     weighted_report,
     weighted_satisfaction,
 )
@@ -362,3 +363,11 @@ def test_choosing_not_stated_npu_weights_to_the_chosen_npus_census(victim, censu
     assert result.weighting.summary()["populations"]["age"].endswith(", Coventry")
     assert "Birmingham" not in result.weighting.summary()["populations"]["npu"]
     assert result.rows.get_column("weighted_pct").null_count() == 0
+
+
+def test_a_pooled_range_is_weighted_once_over_all_its_respondents(victim, census, sample):
+    respondents, raking = weigh_period(sample, victim, census, period="2019-07..2019-09", filters={"age": ["16-24"]})
+    in_range = sample.filter(pl.col("period").is_in(["2019-07", "2019-08", "2019-09"]))
+    assert respondents.height == raking.n == in_range.filter(pl.col("age") == "16-24").height
+    assert raking.converged and raking.margins[0].categories == ("16-24",)
+    assert raking.weights.sum() == pytest.approx(respondents.height)
