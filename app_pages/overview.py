@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages import ui
 from insight import wording
+from insight.datasets import opening_period
 from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.representation import representation
@@ -13,7 +14,10 @@ from insight.validity import validity
 from insight.weighting import can_weight, weighted_figure, weighted_report
 
 st.title("Citizen satisfaction: overview")
-st.caption("The latest period of each survey, with its base, 95% interval and the change on the previous period.")
+st.caption(
+    "The latest period of each survey with enough answers to show a figure, with its base, 95% interval and the "
+    "change on the previous period."
+)
 
 definitions = ui.definitions()
 weighted = ui.weighted_toggle(list(definitions.values()))
@@ -39,11 +43,18 @@ for i, definition in enumerate(definitions.values()):
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
         aspect = definition.headline or definition.aspects[0]
+        period, passed = opening_period(frame, definition)  # the latest with enough answers to show a figure
         if weighted and can_weight(definition):
-            row = weighted_report(frame, definition, ui.census(), aspects=[aspect]).rows.row(0, named=True)
+            both = weighted_report(frame, definition, ui.census(), period=period, aspects=[aspect])
+            row = both.rows.row(0, named=True)
         else:
-            row = satisfaction(frame, definition, aspects=[aspect]).row(0, named=True)
+            row = satisfaction(frame, definition, period=period, aspects=[aspect]).row(0, named=True)
         st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(row['period'])}")
+        if passed:
+            st.caption(
+                f"Newer: {', '.join(period_label(p) for p in passed)}, with fewer than "
+                f"{definition.suppression.min_base} answers."
+            )
         unweighted, weighted_column = st.columns(2) if "weighted_pct" in row else (st.container(), None)
         unweighted.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
         if weighted_column is not None:

@@ -36,15 +36,13 @@ import numpy as np
 import polars as pl
 
 from insight import metrics
-from insight.census import Census
+from insight.census import AREA_TABLE, Census
 from insight.definition import Definition, Dimension
 
 TOLERANCE = 1e-6  # largest gap allowed between a weighted share and its target (proportions, 0-1)
 MAX_ITERATIONS = 100
 OTHER = "Not stated or other"  # the extra category of every margin
-AREA_TABLE = "age"  # the census table whose area totals are the 16+ population of each local authority
 WEIGHTED_COLUMNS = ("weighted_pct", "weighted_ci_low", "weighted_ci_high", "effective_base")
-SUPPLIED_COLUMN = "weight"  # where a definition's `weight: {column: W}` key keeps a vendor's weights
 
 
 class WeightingError(ValueError):
@@ -136,7 +134,7 @@ class Raking:
 
 def supplied_column(definition: Definition) -> str | None:
     """The tidy frame's column of weights supplied with the export, when the definition has a ``weight:`` key."""
-    return SUPPLIED_COLUMN if getattr(definition, "weight", None) is not None else None
+    return definition.weight_column
 
 
 def can_weight(definition: Definition) -> bool:

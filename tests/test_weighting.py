@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from statsmodels.stats.proportion import proportion_confint
 from insight import metrics
 from insight.census import load_census
 from insight.datasets import load_sample
-from insight.definition import Definition, DefinitionError, Weighting, load_definition
+from insight.definition import CONFIG_DIR, DefinitionError, Weight, Weighting, load_definitions
 from insight.weighting import (
     OTHER,
     WEIGHTED_COLUMNS,
@@ -287,22 +288,33 @@ def test_a_definition_without_weighting_cannot_be_weighted(definitions, census):
 @pytest.mark.parametrize(
     ("weighting", "message"),
     [
-        ("{margins: [age], trim: [0.3, 3.0], cap: 5}", "unknown key"),
-        ("{margins: []}", "name at least one dimension"),
-        ("{margins: [shoe_size]}", "'shoe_size' is not a dimension"),
-        ("{margins: [offence]}", "'offence' has no census benchmark"),
-        ("{margins: [age], trim: [2, 3]}", "0 < low <= 1 <= high"),
-        ("{margins: [age], trim: [0.5]}", "expected [low, high]"),
+        ("{margins: [age], trim: [0.3, 3.0], cap: 5}", "weighting: unknown key(s) ['cap']"),
+        ("{margins: []}", "weighting.margins: is empty"),
+        ("{trim: [0.3, 3.0]}", "weighting.margins: is required"),
+        ("{margins: [shoe_size]}", "weighting.margins: 'shoe_size' is not a dimension"),
+        ("{margins: [offence]}", "weighting.margins: 'offence' has no census benchmark"),
+        ("{margins: [age], trim: [2, 3]}", "weighting.trim: expected [low, high] with 0 < low <= 1 <= high"),
+        ("{margins: [age], trim: [0.5]}", "weighting.trim: expected [low, high]"),
+        ("[age, gender]", "weighting: expected a mapping"),
     ],
 )
 def test_weighting_key_mistakes_name_the_key(tmp_path, weighting, message):
-    text = (REPO / "config" / "surveys" / "victim.yaml").read_text(encoding="utf-8")
-    text = text.split("\nweighting:")[0] + f"\nweighting: {weighting}\n"
-    path = tmp_path / "victim.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(DefinitionError, match=r"victim\.yaml: weighting") as err:
-        load_definition(path)
-    assert message in str(err.value)
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config)
+    path = config / "surveys" / "victim.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.split("\nweighting:")[0] + f"\nweighting: {weighting}\n", encoding="utf-8")
+    with pytest.raises(DefinitionError) as err:
+        load_definitions(config)
+    assert f"victim.yaml: {message}" in str(err.value)
+
+
+def test_a_weighted_geography_needs_the_census_16_plus_table(tmp_path):
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config)
+    (config / "census" / "age.yaml").unlink()
+    with pytest.raises(DefinitionError, match=r"weighting\.margins: npu is weighted by each area's 16\+ population"):
+        load_definitions(config)
 
 
 def test_victim_definition_weights_by_age_sex_and_npu(victim):
@@ -346,11 +358,7 @@ def test_report_weighted_on_a_survey_without_weighting_is_a_usage_error(tmp_path
 def test_a_definition_with_its_own_weights_uses_them_instead_of_raking(victim, census, september):
     """A `weight: {column: W}` key keeps the export's weights in the tidy frame's `weight` column."""
 
-    @dataclasses.dataclass(frozen=True)
-    class WithWeights(Definition):
-        weight: object = None
-
-    definition = WithWeights(**{f.name: getattr(victim, f.name) for f in dataclasses.fields(victim)}, weight="W")
+    definition = dataclasses.replace(victim, weight=Weight("W"))
     supplied = september.with_columns(weight=pl.int_range(pl.len()) % 3 + 1.0)
     raking = weigh(supplied, definition, census)
     assert (raking.supplied, raking.margins, raking.iterations) == ("weight", (), 0)
