@@ -379,3 +379,31 @@ def test_a_pooled_range_is_weighted_once_over_all_its_respondents(victim, census
     assert respondents.height == raking.n == in_range.filter(pl.col("age") == "16-24").height
     assert raking.converged and raking.margins[0].categories == ("16-24",)
     assert raking.weights.sum() == pytest.approx(respondents.height)
+
+
+def test_report_weighted_uses_the_exports_own_weights(tmp_path, monkeypatch):
+    """A survey with `weight: {column: W}`: report --weighted uses the vendor's weights, not raking."""
+    from tests.test_survey_keys import Q_HEADER, QUALTRICS, config_with, csv_bytes
+
+    config = config_with(tmp_path, QUALTRICS)
+    monkeypatch.setenv("INSIGHT_CONFIG_DIR", str(config))
+    answers = ["Very satisfied", "Very dissatisfied", "Fairly satisfied", "Don't know"] * 5
+    weights = [1.0, 3.0, 0.5, 9.0] * 5
+    rows = [[f"R_{i}", "2024-08-14 10:00:00", "True", "Yes", "White or European", a, str(w)]
+            for i, (a, w) in enumerate(zip(answers, weights, strict=True))]  # fmt: skip
+    path = tmp_path / "file.csv"
+    path.write_bytes(csv_bytes(Q_HEADER, rows))
+    store = tmp_path / "store"
+    done = run("ingest", "test_survey", str(path), "--set", "mode=Web", data_dir=store)
+    assert done.returncode == 0, done.stderr
+    out = run("report", "test_survey", "--weighted", "--format", "json", data_dir=store)
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["weighting"]["supplied_weights"] == "weight" and payload["weighting"]["margins"] == []
+    w = np.array(weights) / sum(weights) * len(weights)
+    in_base = np.array([a != "Don't know" for a in answers])
+    positive = np.array([a in ("Very satisfied", "Fairly satisfied") for a in answers])
+    row = payload["rows"][0]
+    assert row["weighted_pct"] == round(w[positive].sum() / w[in_base].sum() * 100, 1)
+    assert row["effective_base"] == round(w[in_base].sum() ** 2 / (w[in_base] ** 2).sum(), 1)
+    assert row["pct"] == round(10 / 15 * 100, 1)
