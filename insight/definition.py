@@ -562,11 +562,15 @@ def _weighting(r: Reader, raw: dict[str, Any], dimensions: dict[str, Dimension])
     node = r.mapping(raw["weighting"], "weighting", required=True)
     r.known_keys(node, {"margins", "trim"}, "weighting")
     margins = r.labels(node.get("margins"), "weighting.margins", required=True)
+    written = raw["dimensions"] if isinstance(raw.get("dimensions"), dict) else {}
     for m in margins:
-        if m not in dimensions:
+        if m in dimensions:
+            if not (dimensions[m].census or dimensions[m].area):
+                r.note("weighting.margins", f"{m!r} has no census benchmark (census:) and is not an area")
+        elif m in written:
+            raise r.depends_on_broken()  # the dimension has a mistake of its own, reported there
+        else:
             r.note("weighting.margins", f"{m!r} is not a dimension of this definition")
-        elif not (dimensions[m].census or dimensions[m].area):
-            r.note("weighting.margins", f"{m!r} has no census benchmark (census:) and is not an area")
     trim = node.get("trim")
     if trim is None:
         return Weighting(margins)
