@@ -38,6 +38,7 @@ import polars as pl
 from insight import metrics
 from insight.census import AREA_TABLE, Census
 from insight.definition import Definition, Dimension
+from insight.periods import PeriodRange
 
 TOLERANCE = 1e-6  # largest gap allowed between a weighted share and its target (proportions, 0-1)
 MAX_ITERATIONS = 100
@@ -415,7 +416,7 @@ def weighted_satisfaction(
     definition: Definition,
     census: Census,
     *,
-    period: str | None = None,
+    period: str | PeriodRange | None = None,
     by: str | None = None,
     aspects: Sequence[str] | None = None,
     filters: Mapping[str, Sequence[str]] | None = None,
@@ -453,13 +454,13 @@ def weighted_report(
     definition: Definition,
     census: Census,
     *,
-    period: str | None = None,
+    period: str | PeriodRange | None = None,
     by: str | None = None,
     aspects: Sequence[str] | None = None,
     filters: Mapping[str, Sequence[str]] | None = None,
     weights_column: str | None = None,
 ) -> WeightedResult:
-    """One period's figures, weighted beside unweighted (the latest period without ``period``);
+    """One period's (or range's) figures, weighted beside unweighted (the latest period without ``period``);
     ``.weighting`` is its raking."""
     return weighted_satisfaction(
         frame, definition, census, period=period or metrics.latest_period(frame), by=by, aspects=aspects,

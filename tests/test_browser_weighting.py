@@ -16,7 +16,7 @@ pytestmark = __import__("pytest").mark.browser
 
 def test_weighted_toggle_flow(server, page):  # noqa: F811 - fixtures
     base, data_dir = server
-    files = sorted((REPO / "data" / "samples" / "victim").glob("*.csv"))[-2:]  # August and September 2019
+    files = sorted((REPO / "data" / "samples" / "victim").glob("victim_survey_*.csv"))[-2:]  # August and September 2019
     subprocess.run(
         [sys.executable, "-m", "insight", "ingest", "victim", *map(str, files), "--data-dir", str(data_dir)],
         cwd=REPO, check=True, capture_output=True,

@@ -325,7 +325,7 @@ def test_victim_definition_weights_by_age_sex_and_npu(victim):
 
 
 def test_report_weighted_json(tmp_path, sample, victim, census):
-    files = sorted((REPO / "data" / "samples" / "victim").glob("*.csv"))[-2:]
+    files = sorted((REPO / "data" / "samples" / "victim").glob("victim_survey_*.csv"))[-2:]
     assert run("ingest", "victim", *map(str, files), data_dir=tmp_path).returncode == 0
     plain = run("report", "victim", "--format", "json", data_dir=tmp_path)
     out = run("report", "victim", "--format", "json", "--weighted", data_dir=tmp_path)
@@ -407,3 +407,14 @@ def test_report_weighted_uses_the_exports_own_weights(tmp_path, monkeypatch):
     assert row["weighted_pct"] == round(w[positive].sum() / w[in_base].sum() * 100, 1)
     assert row["effective_base"] == round(w[in_base].sum() ** 2 / (w[in_base] ** 2).sum(), 1)
     assert row["pct"] == round(10 / 15 * 100, 1)
+
+
+def test_weighted_report_for_a_pooled_range(victim, census, sample):
+    result = weighted_report(sample, victim, census, period="2019-07..2019-09", aspects=["overall"])
+    row = result.rows.row(0, named=True)
+    respondents, raking = weigh_period(sample, victim, census, period="2019-07..2019-09")
+    assert row["period"] == "2019-07..2019-09" and result.weighting.n == respondents.height == raking.n
+    scale = victim.questions["overall"].scale
+    w = respondents.with_columns(raking.weights).filter(pl.col("overall").is_in(list(scale.in_base)))
+    expected = w.filter(pl.col("overall").is_in(list(scale.positive)))["weight"].sum() / w["weight"].sum() * 100
+    assert row["weighted_pct"] == pytest.approx(expected) and row["base"] == w.height

@@ -70,7 +70,7 @@ def test_weighted_breakdown_uses_the_periods_weights(victim):
     assert not at.exception, at.exception
     expected = weighted_report(load_sample(victim), victim, load_census(), period="2019-09", by="age",
                                aspects=["overall"]).rows  # fmt: skip
-    table = at.dataframe[1].value
+    table = next(d.value for d in at.dataframe if {"Age group", "Weighted % positive"} <= set(d.value.columns))
     young = table[table["Age group"] == "16-24"].iloc[0]
     assert young["Weighted % positive"] == round(_row(expected.filter(pl.col("group") == "16-24"), "overall")[
         "weighted_pct"], 1)  # fmt: skip
@@ -89,7 +89,7 @@ def test_overview_weighted_beside_unweighted(september_overall):
     metrics = [(m.label, m.value) for m in at.metric]
     overall = _row(september_overall, "overall")
     assert ("% weighted", f"{overall['weighted_pct']:.1f}%") in metrics
-    assert sum(label == "% weighted" for label, _ in metrics) == 2  # victim and public confidence
+    assert sum(label == "% weighted" for label, _ in metrics) == 3  # victim and both public confidence surveys
     assert wording.sentence(weighted_figure(overall)) in texts(at)
 
 
@@ -150,3 +150,14 @@ def test_the_page_says_when_a_census_group_has_no_respondents(victim):
     at = app("app_pages/satisfaction.py", dataset="victim", period="2019-09", npu=npu, offence=offence, weighted="1")
     assert not at.exception, at.exception
     assert f"Age group: no respondents in {', '.join(missing)}, so" in texts(at)
+
+
+def test_weighted_over_a_pooled_range(victim):
+    at = app("app_pages/satisfaction.py", dataset="victim", period="2019-07..2019-09", weighted="1")
+    assert not at.exception, at.exception
+    expected = weighted_report(load_sample(victim), victim, load_census(), period="2019-07..2019-09").rows
+    assert weighted_figure(_row(expected, "overall")) in texts(at)
+    trends = app("app_pages/trends.py", dataset="victim", period="2019-07..2019-09", weighted="1")
+    assert not trends.exception, trends.exception
+    table = next(d.value for d in trends.dataframe if "Weighted % positive" in d.value.columns)
+    assert sorted(set(table["Period"])) == ["2019-07", "2019-08", "2019-09"]
