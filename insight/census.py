@@ -19,6 +19,7 @@ from insight.configfile import Reader, Skip, join
 from insight.definition import CONFIG_DIR
 
 FORCE_AREA = "West Midlands (met county)"
+AREA_TABLE = "age"  # its area totals are each local authority's residents aged 16+ (weighting NPUs)
 AGE_BANDS = ["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
 ETHNIC_GROUPS = {"White": "n_white", "Mixed": "n_mixed", "Asian": "n_asian", "Black": "n_black", "Other": "n_other"}
 
