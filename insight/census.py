@@ -55,8 +55,11 @@ class Census:
         return self.npu_areas[npu]
 
     def areas_for(self, npus: Sequence[str]) -> list[str]:
-        """The local authorities covering some NPUs (each once); the force area for none."""
-        return list(dict.fromkeys(self.area_for(n) for n in npus)) or [self.force_area]
+        """The local authorities covering some NPUs (each once); the force area for none.
+
+        A choice with no area of its own ("Not stated") adds none: alone, it is compared with the force area.
+        """
+        return list(dict.fromkeys(self.area_for(n) for n in npus if n in self.npu_areas)) or [self.force_area]
 
 
 CENSUS_KEYS = {"table", "title", "population", "source", "groups", "areas"}
