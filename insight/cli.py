@@ -15,13 +15,10 @@ from pathlib import Path
 import polars as pl
 
 from insight import metrics
-from insight.census import write_tables
 from insight.config import load_config
 from insight.configfile import ConfigError
 from insight.definition import Definition
-from insight.ingest import ExportError, GivenValueError, IngestResult, given_values, ingest_file
 from insight.periods import check_period
-from insight.representation import representation
 from insight.store import Store, StoreError
 
 
@@ -125,6 +122,8 @@ def _dimension_arg(definition: Definition, by: str | None) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from insight.ingest import ExportError, IngestResult, ingest_file
+
     definition = _definition(args.dataset)
     store = Store(args.data_dir)
     if args.volumes:
@@ -180,6 +179,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def _given_args(definition: Definition, args: argparse.Namespace) -> dict[str, str]:
     """--period and --set DIM=VALUE, for what a file cannot say itself (given_at_import); a usage error if wrong."""
+    from insight.ingest import GivenValueError, given_values
+
     given: dict[str, str] = {}
     if args.period is not None:
         given["period"] = args.period
@@ -200,8 +201,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"{definition.dataset} is a membership list with no questions; use `represent`")
     _dimension_arg(definition, args.by)
     period_arg = _period_arg(definition, args.period)
-    frame = _held(Store(args.data_dir), definition)
-    period = _period(frame, definition, period_arg)
+    store = Store(args.data_dir)
+    # Only what the figures need: the period, the one before it (for the change), and their columns.
+    held = store.held_periods(definition)
+    if not held:
+        _held(store, definition)  # says nothing is held
+    period = period_arg or held[-1]
+    if period not in held:
+        raise Rejected(f"no {definition.dataset} responses for {period}; periods held: {', '.join(held)}")
+    wanted = held[max(held.index(period) - 1, 0) : held.index(period) + 1]
+    columns = ["period", *definition.questions, *([args.by] if args.by else [])]
+    frame = store.read(definition, columns=columns, periods=wanted)
+    assert frame is not None
     result = metrics.satisfaction(frame, definition, period=period, by=args.by)
     rows = report_json_rows(result)
     payload = {"dataset": definition.dataset, "period": period, "by": args.by, "rows": rows}
@@ -210,6 +221,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_represent(args: argparse.Namespace) -> int:
+    from insight.representation import representation
+
     definition = _definition(args.dataset)
     _dimension_arg(definition, args.by)
     period_arg = _period_arg(definition, args.period)
@@ -248,6 +261,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_build_census(args: argparse.Namespace) -> int:
+    from insight.census import write_tables
+
     for path in write_tables(Path(args.source)):
         print(f"wrote {path}")
     return 0

@@ -12,8 +12,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import polars as pl
 
 from insight.definition import NOT_STATED, Definition, Dimension, normalise_label
 from insight.periods import check_period, period_expr
-from insight.redact import mask_pii
+from insight.redact import mask_pii, mask_pii_series
 
 # Formats tried after the definition's own: how Excel cells arrive once read as text.
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
@@ -49,6 +47,7 @@ class RawTable:
     header_row: int  # 1-based row of the header in the file, as a spreadsheet numbers it
     encoding: str
     blank_rows: int = 0
+    header: list[str] = field(default_factory=list)  # every column name in the file, kept or not
 
 
 @dataclass
@@ -150,6 +149,8 @@ def _cell_text(value: object) -> str | None:
 
 
 def _read_xlsx(data: bytes, expected: set[str] | None) -> RawTable:
+    import zipfile
+
     import openpyxl
 
     try:
@@ -206,8 +207,24 @@ def _unique_names(header: list[str]) -> list[str]:
     return out
 
 
-def _parse_csv(data: bytes) -> pl.DataFrame:
-    return pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=False)
+# The start of a file read to sniff it and find its header (20 lines fit many times over).
+HEAD_BYTES = 2 * 1024 * 1024
+
+
+def _parse_csv(source: bytes | Path, skip_lines: int, header_row: int) -> pl.DataFrame:
+    """Every column as text, numbered as a spreadsheet numbers rows; read straight from the path or bytes.
+
+    Every column is parsed, PII ones too: Polars checks a row for more values than the header
+    only when it reads every column, and that check must stay.
+    """
+    return pl.read_csv(
+        source,
+        skip_lines=skip_lines,
+        infer_schema=False,
+        raise_if_empty=False,
+        row_index_name="__row",
+        row_index_offset=header_row + 1,
+    )
 
 
 def _ragged_row(data: bytes, header_row: int) -> str:
@@ -221,73 +238,92 @@ def _ragged_row(data: bytes, header_row: int) -> str:
     return "a row has more values than the header has columns"
 
 
-def _read_csv(data: bytes, expected: set[str] | None) -> RawTable:
-    data, encoding = _strip_bom(data)
-    # Find the header among the first lines: the reporting tool may put a title line
-    # and a blank line above it. Title lines never hold quoted line breaks.
+def _header_line(head: bytes, expected: set[str] | None) -> tuple[int, int]:
+    """Byte offset and 1-based line of the header: the reporting tool may put a title line
+    and a blank line above it. Title lines never hold quoted line breaks."""
     offset = 0
-    header_row = 0
     for i in range(HEADER_SEARCH_ROWS):
-        end = data.find(b"\n", offset)
-        line = data[offset : end if end >= 0 else len(data)]
+        end = head.find(b"\n", offset)
+        line = head[offset : end if end >= 0 else len(head)]
         cells = next(csv.reader([line.decode("utf-8", errors="replace").rstrip("\r")]), [])
         if _is_header(cells, expected):
-            header_row = i + 1
-            break
+            return offset, i + 1
         if end < 0:
             break
         offset = end + 1
-    if not header_row:
-        raise ExportError("no header row found in the first 20 lines")
+    raise ExportError("no header row found in the first 20 lines")
+
+
+def _read_csv(source: bytes | Path, head: bytes, expected: set[str] | None, keep: set[str] | None) -> RawTable:
+    """``keep``: the normalised names of the columns wanted (None: all); the rest are dropped once read."""
+    encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+    offset, header_row = _header_line(_strip_bom(head)[0], expected)
+    skip = header_row - 1
     try:
         try:
-            frame = _parse_csv(data[offset:])
+            frame = _parse_csv(source, skip, header_row)
         except pl.exceptions.ComputeError as exc:
+            data = source if isinstance(source, bytes) else source.read_bytes()  # only when something is wrong
+            body = _strip_bom(data)[0][offset:]
             if "more fields" in str(exc):
-                raise ExportError(_ragged_row(data[offset:], header_row)) from exc
+                raise ExportError(_ragged_row(body, header_row)) from exc
             if "utf-8" not in str(exc).lower() or encoding == "utf-8-sig":
                 raise
             # Not UTF-8: a Windows-1252 export saved from Excel.
-            frame, encoding = _parse_csv(_from_cp1252(data[offset:])), "cp1252"
+            frame, encoding = _parse_csv(_from_cp1252(body), 0, header_row), "cp1252"
     except pl.exceptions.PolarsError as exc:
         raise ExportError(f"not a readable CSV file ({exc})") from exc
-    frame = frame.rename({c: n for c, n in zip(frame.columns, _unique_names(frame.columns), strict=True)})
-    # Rows in which every cell is empty are not responses; count them, don't keep them.
-    numbered = frame.with_row_index("__row", offset=header_row + 1).with_columns(pl.col("__row").cast(pl.Int64))
-    blank = 0
-    if frame.width:
-        is_blank = pl.all_horizontal([pl.col(c).is_null() for c in frame.columns])
-        numbered = numbered.with_columns(is_blank.alias("__blank"))
-        blank = int(numbered.get_column("__blank").sum())
-        if blank:
-            numbered = numbered.filter(~pl.col("__blank"))
-        numbered = numbered.drop("__blank")
-    return RawTable(numbered, header_row, encoding, blank)
+    frame = frame.with_columns(pl.col("__row").cast(pl.Int64))
+    cells = frame.columns[1:]
+    names = _unique_names(cells)
+    wanted = [n for n in names if keep is None or normalise_label(n) in keep]
+    # Rows in which every cell is empty are not responses: counted over every column, then only
+    # the wanted columns are kept (PII and ignored columns go as soon as they are read).
+    is_blank = pl.all_horizontal([pl.col(c).is_null() for c in cells]) if cells else pl.lit(False)
+    frame = frame.select("__row", *[pl.col(c).alias(n) for c, n in zip(cells, names, strict=True) if n in wanted],
+                         is_blank.alias("__blank"))  # fmt: skip
+    blank = int(frame.get_column("__blank").sum())
+    frame = (frame.filter(~pl.col("__blank")) if blank else frame).drop("__blank")
+    return RawTable(frame, header_row, encoding, blank, names)
 
 
-def read_export(data: bytes, file_name: str, expected: set[str] | None = None) -> RawTable:
-    """Read CSV or XLSX bytes as text columns; ``expected`` (normalised names) finds the header."""
+def read_export(
+    data: bytes | Path, file_name: str, expected: set[str] | None = None, keep: set[str] | None = None
+) -> RawTable:
+    """Read a CSV or XLSX file (its path, or its bytes) as text columns.
+
+    ``expected`` (normalised names) finds the header; ``keep`` (normalised names) are the columns
+    wanted, all when None. A path is read by Polars directly, never copied into memory first.
+    """
+    if isinstance(data, Path):
+        with data.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        if head[:4] == b"PK\x03\x04" or file_name.lower().endswith((".xlsx", ".xlsm")):
+            return _read_xlsx(data.read_bytes(), expected)
+        if not head.strip() and (len(head) < HEAD_BYTES or not data.read_bytes().strip()):
+            raise ExportError("the file is empty")
+        return _read_csv(data, head, expected, keep)
     if data[:4] == b"PK\x03\x04" or file_name.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data, expected)
     if not data[:4096].strip() and not data.strip():
         raise ExportError("the file is empty")
-    return _read_csv(data, expected)
+    return _read_csv(data, data[:HEAD_BYTES], expected, keep)
 
 
 # --------------------------------------------------------------------------- shaping
 
 
-def _column_map(raw: pl.DataFrame, definition: Definition) -> tuple[dict[str, str], list[str], list[str]]:
-    """Definition column -> file column; missing and ignored columns."""
+def _column_map(raw: RawTable, definition: Definition) -> tuple[dict[str, str], list[str], list[str]]:
+    """Definition column -> file column; missing and ignored columns (of the whole header, read or not)."""
+    columns = raw.header or [c for c in raw.frame.columns if c != "__row"]
     by_norm: dict[str, str] = {}
-    for col in raw.columns:
-        if col != "__row":
-            by_norm.setdefault(normalise_label(col), col)
+    for col in columns:
+        by_norm.setdefault(normalise_label(col), col)
     wanted = definition.required_columns()
     found = {c: by_norm[normalise_label(c)] for c in wanted if normalise_label(c) in by_norm}
     missing = [c for c in wanted if c not in found]
     known = {normalise_label(c) for c in wanted} | {normalise_label(c) for c in definition.pii_columns}
-    ignored = [c for c in raw.columns if c != "__row" and normalise_label(c) not in known]
+    ignored = [c for c in columns if normalise_label(c) not in known]
     return found, missing, ignored
 
 
@@ -302,11 +338,20 @@ def _problems(work: pl.DataFrame, mask: pl.Expr, column: str, problem: str, allo
     )
 
 
-def _label_lookup(raw: pl.DataFrame, file_col: str, mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+def _distinct(frame: pl.DataFrame, columns: list[str]) -> dict[str, list[str]]:
+    """Every column's distinct values (nulls left out), found in one parallel pass."""
+    columns = list(dict.fromkeys(columns))
+    if not columns:
+        return {}
+    row = frame.select(pl.col(c).drop_nulls().unique().implode() for c in columns).row(0)
+    return dict(zip(columns, (list(v) for v in row), strict=True))
+
+
+def _label_lookup(values: list[str], mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """Raw value -> canonical label for every distinct value, and the values that are unknown."""
     lookup: dict[str, str] = {}
     unknown: list[str] = []
-    for value in raw.get_column(file_col).drop_nulls().unique().to_list():
+    for value in values:
         norm = normalise_label(value)
         if norm in mapping:
             lookup[value] = mapping[norm]
@@ -386,6 +431,13 @@ def _date_form(fmt: str) -> str:
     return fmt
 
 
+def periods_of(dates: pl.Series, granularity: str) -> pl.Series:
+    """The period of every date, written once per distinct date (a file spans a few hundred days)."""
+    days = dates.drop_nulls().unique()
+    labels = pl.select(period_expr(pl.lit(days), granularity)).to_series()
+    return dates.replace_strict(days, labels, default=None, return_dtype=pl.String).alias("period")
+
+
 def period_start(period: str) -> dt.date:
     """The first day of a period: ``2021-09`` -> 1 Sep 2021, ``2022-Q1`` -> 1 Jan 2022."""
     year, rest = period.split("-")
@@ -456,13 +508,13 @@ def _include_rows(
     return frame, left_out
 
 
-def _multi_lookup(raw: pl.DataFrame, file_col: str, dim: Dimension) -> tuple[dict[str, str], list[str]]:
+def _multi_lookup(values: list[str], dim: Dimension) -> tuple[dict[str, str], list[str]]:
     """A multi-select cell -> its one group, or the `several` group when its parts fall in more than one."""
     mapping = dim.label_map()
     lookup: dict[str, str] = {}
     unknown: list[str] = []
     assert dim.separator is not None and dim.several is not None
-    for value in raw.get_column(file_col).drop_nulls().unique().to_list():
+    for value in values:
         parts = [normalise_label(p) for p in value.split(dim.separator)]
         parts = [p for p in parts if p]
         if any(p not in mapping for p in parts):
@@ -495,7 +547,7 @@ def shape(
     ``given`` holds what the file cannot say itself (``given_at_import``): ``period`` and dimension keys.
     """
     frame = raw.frame
-    found, missing, ignored = _column_map(frame, definition)
+    found, missing, ignored = _column_map(raw, definition)
     report = ValidationReport(
         dataset=definition.dataset,
         file_name=file_name,
@@ -510,12 +562,18 @@ def shape(
     if missing:
         return IngestResult(empty_frame(definition), pl.DataFrame(), report)
     fixed = given_values(definition, given)
+    period = definition.period
 
     # Normalisation steps: missing markers become blank, then the row filter.
     frame = _blank_missing_markers(frame, definition, list(dict.fromkeys(found.values())))
     frame, report.left_out = _include_rows(frame, definition, found)
 
     id_col = found[definition.id_column]
+    label_columns = [found[d.column] for d in definition.dimensions.values() if d.column is not None]
+    label_columns += [found[q.column] for q in definition.questions.values()]
+    if period.waves:
+        label_columns.append(found[period.column])  # type: ignore[index]
+    distinct = _distinct(frame, label_columns)
     exprs: list[pl.Expr] = [pl.col(id_col).str.strip_chars().alias("id")]
     label_checks: list[tuple[str, list[str], str, str]] = []  # (file column, unknown values, problem, allowed)
     for key, dim in definition.dimensions.items():
@@ -524,28 +582,29 @@ def shape(
             continue
         file_col = found[dim.column]
         if dim.separator:
-            lookup, unknown = _multi_lookup(frame, file_col, dim)
+            lookup, unknown = _multi_lookup(distinct[file_col], dim)
         else:
-            lookup, unknown = _label_lookup(frame, file_col, dim.label_map())
+            lookup, unknown = _label_lookup(distinct[file_col], dim.label_map())
         expr = pl.col(file_col).replace_strict(lookup, default=None, return_dtype=pl.Enum(dim.values))
         exprs.append(expr.fill_null(NOT_STATED).alias(key))
         if unknown:
             allowed = [*dim.allowed_labels(), *dim.codes]
             label_checks.append((file_col, unknown, "unknown label", ", ".join(allowed)))
     for key, q in definition.questions.items():
-        lookup, unknown = _label_lookup(frame, found[q.column], q.scale.answer_map())
+        lookup, unknown = _label_lookup(distinct[found[q.column]], q.scale.answer_map())
         answers = pl.Enum(q.scale.answers)
         exprs.append(pl.col(found[q.column]).replace_strict(lookup, default=None, return_dtype=answers).alias(key))
         if unknown:
             allowed = [*q.scale.answers, *(f"{c} ({a})" for c, a in q.scale.codes.items())]
             label_checks.append((found[q.column], unknown, "unknown answer", ", ".join(allowed)))
     for key, column in definition.free_text.items():
-        text = mask_pii(pl.col(found[column]).str.strip_chars())
-        exprs.append(pl.when(text == "").then(None).otherwise(text).alias(key))
+        # Blank after trimming is no comment; the rest masked once, and only where PII can be.
+        text = pl.col(found[column]).str.strip_chars()
+        trimmed = frame.select(pl.when(text != "").then(text)).to_series()
+        exprs.append(pl.lit(mask_pii_series(trimmed)).alias(key))
     weight_exprs, weight_checks = _weight_checks(definition, found)
     exprs += weight_exprs
 
-    period = definition.period
     checks: list[tuple[pl.Expr, str, str, str | None]] = [
         (pl.col("id").is_null() | (pl.col("id") == ""), id_col, "missing ID", None),
     ]
@@ -554,7 +613,7 @@ def shape(
     elif period.waves:
         p_col = found[period.column]  # type: ignore[index]
         waves = {normalise_label(w): p for w, p in period.waves.items()}
-        lookup, unknown = _label_lookup(frame, p_col, waves)
+        lookup, unknown = _label_lookup(distinct[p_col], waves)
         starts = {v: period_start(p) for v, p in lookup.items()}
         exprs.append(pl.col(p_col).replace_strict(lookup, default=None, return_dtype=pl.String).alias("period"))
         exprs.append(pl.col(p_col).replace_strict(starts, default=None, return_dtype=pl.Date).alias("date"))
@@ -564,7 +623,7 @@ def shape(
     else:
         p_col = found[period.column]  # type: ignore[index]
         dates, way = read_dates(frame.get_column(p_col), period.formats)
-        exprs.append(pl.lit(dates).alias("date"))
+        exprs += [pl.lit(dates).alias("date"), pl.lit(periods_of(dates, period.granularity)).alias("period")]
         checks += [
             (pl.col(p_col).is_null(), p_col, "missing date", None),
             (
@@ -577,15 +636,13 @@ def shape(
 
     # One pass builds every tidy column beside the raw ones the checks need.
     work = frame.with_columns(*exprs)
-    if "period" not in work.columns:
-        work = work.with_columns(period_expr(pl.col("date"), period.granularity).alias("period"))
 
     checks += [(pl.col(col).is_in(unknown), col, problem, allowed) for col, unknown, problem, allowed in label_checks]
     checks += weight_checks
     # Count every kind of problem in one pass; only the kinds that occur are listed row by row.
     found_any = work.select([mask.sum().alias(str(i)) for i, (mask, *_) in enumerate(checks)]).row(0)
     problems = [_problems(work, *check) for check, n in zip(checks, found_any, strict=True) if n]
-    if work.get_column("id").drop_nulls().is_duplicated().any():
+    if _has_repeats(work.get_column("id").drop_nulls()):
         problems.append(_duplicate_ids(work, id_col))
 
     all_problems = pl.concat([pl.DataFrame(schema=PROBLEM_SCHEMA), *[p.cast(PROBLEM_SCHEMA) for p in problems]])
@@ -599,6 +656,12 @@ def shape(
     report.periods = list(report.period_counts)
     rejected = _rejected(frame, all_problems, found)
     return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
+
+
+def _has_repeats(values: pl.Series) -> bool:
+    """Whether any value occurs twice: distinct hashes first (cheap), exact count only if they collide."""
+    n = values.len()
+    return values.hash().n_unique() < n and values.n_unique() < n
 
 
 def _duplicate_ids(work: pl.DataFrame, id_col: str) -> pl.DataFrame:
@@ -632,7 +695,9 @@ def _rejected(frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str]
         .alias("reasons")
     )
     cols = list(dict.fromkeys(found.values()))
-    rows = frame.select(pl.col("__row").alias("row"), *[mask_pii(pl.col(c)).alias(c) for c in cols])
+    rows = frame.filter(pl.col("__row").is_in(reasons.get_column("row").implode())).select(
+        pl.col("__row").alias("row"), *[mask_pii(pl.col(c)).alias(c) for c in cols]
+    )
     return reasons.join(rows, on="row", how="left").sort("row")
 
 
@@ -655,21 +720,38 @@ def empty_frame(definition: Definition) -> pl.DataFrame:
     return pl.DataFrame(schema=tidy_schema(definition))
 
 
-def ingest_bytes(
-    data: bytes, file_name: str, definition: Definition, given: dict[str, str] | None = None
-) -> IngestResult:
-    """Read and validate one export against a definition (``given``: see ``shape``)."""
-    # Hash on a second core while Polars parses: both release the GIL.
+def _sha256(source: bytes | Path) -> str:
+    if isinstance(source, bytes):
+        return hashlib.sha256(source).hexdigest()
+    with source.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _ingest(source: bytes | Path, file_name: str, definition: Definition, given: dict[str, str] | None) -> IngestResult:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Hash on a second core while Polars parses the same bytes (a path: from the page cache): both release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
-        expected = {normalise_label(c) for c in definition.required_columns()}
-        raw = read_export(data, file_name, expected)
+        digest = pool.submit(_sha256, source)
+        wanted = {normalise_label(c) for c in definition.required_columns()}
+        raw = read_export(source, file_name, wanted, keep=wanted)
         sha256 = digest.result()
     return shape(raw, definition, file_name, sha256, given)
 
 
+def ingest_bytes(
+    data: bytes, file_name: str, definition: Definition, given: dict[str, str] | None = None
+) -> IngestResult:
+    """Read and validate one export (an upload's bytes, read where they are) against a definition.
+
+    ``given``: see ``shape``.
+    """
+    return _ingest(data, file_name, definition, given)
+
+
 def ingest_file(path: Path, definition: Definition, given: dict[str, str] | None = None) -> IngestResult:
-    return ingest_bytes(Path(path).read_bytes(), Path(path).name, definition, given)
+    """As ``ingest_bytes``, reading the file from its path (never copied into memory whole)."""
+    return _ingest(Path(path), Path(path).name, definition, given)
 
 
 def recognise(data: bytes, file_name: str, definitions: dict[str, Definition]) -> list[tuple[str, float]]:
