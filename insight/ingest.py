@@ -211,13 +211,18 @@ def _unique_names(header: list[str]) -> list[str]:
 HEAD_BYTES = 2 * 1024 * 1024
 
 
-def _parse_csv(source: bytes | Path, skip_lines: int, header_row: int) -> pl.DataFrame:
-    """Every column as text, numbered as a spreadsheet numbers rows; read straight from the path or bytes.
+def _parse_csv(
+    source: bytes | Path, skip_lines: int, header_row: int, keep: set[str] | None, labels: set[str]
+) -> RawTable:
+    """The rows as text, numbered as a spreadsheet numbers them; read straight from the path or the bytes.
 
-    Every column is parsed, PII ones too: Polars checks a row for more values than the header
-    only when it reads every column, and that check must stay.
+    ``keep``: the normalised names of the columns wanted (None: all). Every column is parsed, in
+    batches, so Polars still refuses a row with more values than the header and a row counts as
+    blank only when every cell is empty; the others (PII among them) are never held whole.
+    ``labels``: the normalised names of columns holding a few labels many times, kept dictionary-coded
+    (Categorical: the same text, a fraction of the memory).
     """
-    return pl.read_csv(
+    lazy = pl.scan_csv(
         source,
         skip_lines=skip_lines,
         infer_schema=False,
@@ -225,6 +230,20 @@ def _parse_csv(source: bytes | Path, skip_lines: int, header_row: int) -> pl.Dat
         row_index_name="__row",
         row_index_offset=header_row + 1,
     )
+    cells = lazy.collect_schema().names()[1:]
+    names = _unique_names(cells)
+    kept = [(c, n) for c, n in zip(cells, names, strict=True) if keep is None or normalise_label(n) in keep]
+    is_blank = pl.all_horizontal([pl.col(c).is_null() for c in cells]) if cells else pl.lit(False)
+    columns = [
+        (pl.col(c).cast(pl.Categorical) if normalise_label(n) in labels else pl.col(c)).alias(n) for c, n in kept
+    ]
+    frame = lazy.select(pl.col("__row").cast(pl.Int64), *columns, is_blank.alias("__blank")).collect(engine="streaming")
+    if not frame.get_column("__row").is_sorted():
+        frame = frame.sort("__row")
+    # Rows in which every cell is empty are not responses: count them, don't keep them.
+    blank = int(frame.get_column("__blank").sum())
+    frame = (frame.filter(~pl.col("__blank")) if blank else frame).drop("__blank")
+    return RawTable(frame, header_row, "utf-8", blank, names)
 
 
 def _ragged_row(data: bytes, header_row: int) -> str:
@@ -254,14 +273,16 @@ def _header_line(head: bytes, expected: set[str] | None) -> tuple[int, int]:
     raise ExportError("no header row found in the first 20 lines")
 
 
-def _read_csv(source: bytes | Path, head: bytes, expected: set[str] | None, keep: set[str] | None) -> RawTable:
+def _read_csv(
+    source: bytes | Path, head: bytes, expected: set[str] | None, keep: set[str] | None, labels: set[str]
+) -> RawTable:
     """``keep``: the normalised names of the columns wanted (None: all); the rest are dropped once read."""
     encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
     offset, header_row = _header_line(_strip_bom(head)[0], expected)
     skip = header_row - 1
     try:
         try:
-            frame = _parse_csv(source, skip, header_row)
+            raw = _parse_csv(source, skip, header_row, keep, labels)
         except pl.exceptions.ComputeError as exc:
             data = source if isinstance(source, bytes) else source.read_bytes()  # only when something is wrong
             body = _strip_bom(data)[0][offset:]
@@ -270,25 +291,19 @@ def _read_csv(source: bytes | Path, head: bytes, expected: set[str] | None, keep
             if "utf-8" not in str(exc).lower() or encoding == "utf-8-sig":
                 raise
             # Not UTF-8: a Windows-1252 export saved from Excel.
-            frame, encoding = _parse_csv(_from_cp1252(body), 0, header_row), "cp1252"
+            raw, encoding = _parse_csv(_from_cp1252(body), 0, header_row, keep, labels), "cp1252"
     except pl.exceptions.PolarsError as exc:
         raise ExportError(f"not a readable CSV file ({exc})") from exc
-    frame = frame.with_columns(pl.col("__row").cast(pl.Int64))
-    cells = frame.columns[1:]
-    names = _unique_names(cells)
-    wanted = [n for n in names if keep is None or normalise_label(n) in keep]
-    # Rows in which every cell is empty are not responses: counted over every column, then only
-    # the wanted columns are kept (PII and ignored columns go as soon as they are read).
-    is_blank = pl.all_horizontal([pl.col(c).is_null() for c in cells]) if cells else pl.lit(False)
-    frame = frame.select("__row", *[pl.col(c).alias(n) for c, n in zip(cells, names, strict=True) if n in wanted],
-                         is_blank.alias("__blank"))  # fmt: skip
-    blank = int(frame.get_column("__blank").sum())
-    frame = (frame.filter(~pl.col("__blank")) if blank else frame).drop("__blank")
-    return RawTable(frame, header_row, encoding, blank, names)
+    raw.encoding = encoding
+    return raw
 
 
 def read_export(
-    data: bytes | Path, file_name: str, expected: set[str] | None = None, keep: set[str] | None = None
+    data: bytes | Path,
+    file_name: str,
+    expected: set[str] | None = None,
+    keep: set[str] | None = None,
+    labels: set[str] | None = None,
 ) -> RawTable:
     """Read a CSV or XLSX file (its path, or its bytes) as text columns.
 
@@ -302,12 +317,12 @@ def read_export(
             return _read_xlsx(data.read_bytes(), expected)
         if not head.strip() and (len(head) < HEAD_BYTES or not data.read_bytes().strip()):
             raise ExportError("the file is empty")
-        return _read_csv(data, head, expected, keep)
+        return _read_csv(data, head, expected, keep, labels or set())
     if data[:4] == b"PK\x03\x04" or file_name.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data, expected)
     if not data[:4096].strip() and not data.strip():
         raise ExportError("the file is empty")
-    return _read_csv(data, data[:HEAD_BYTES], expected, keep)
+    return _read_csv(data, data[:HEAD_BYTES], expected, keep, labels or set())
 
 
 # --------------------------------------------------------------------------- shaping
@@ -332,7 +347,7 @@ def _problems(work: pl.DataFrame, mask: pl.Expr, column: str, problem: str, allo
     return work.filter(mask).select(
         pl.col("__row").alias("row"),
         pl.lit(column, pl.String).alias("column"),
-        mask_pii(pl.col(column)).alias("value"),
+        mask_pii(pl.col(column).cast(pl.String)).alias("value"),
         pl.lit(problem, pl.String).alias("problem"),
         pl.lit(allowed, pl.String).alias("allowed"),
     )
@@ -487,7 +502,10 @@ def _blank_missing_markers(frame: pl.DataFrame, definition: Definition, columns:
         return frame
     markers = [m.strip().lower() for m in definition.missing]
     return frame.with_columns(
-        pl.when(pl.col(c).str.strip_chars().str.to_lowercase().is_in(markers)).then(None).otherwise(pl.col(c)).alias(c)
+        pl.when(pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase().is_in(markers))
+        .then(None)
+        .otherwise(pl.col(c))
+        .alias(c)
         for c in columns
     )
 
@@ -499,7 +517,7 @@ def _include_rows(
     left_out: list[tuple[str, int]] = []
     for column, values in definition.include.items():
         wanted = [normalise_label(v) for v in values]
-        cell = pl.col(found[column]).str.strip_chars().str.to_lowercase()
+        cell = pl.col(found[column]).cast(pl.String).str.strip_chars().str.to_lowercase()
         keep = frame.select(cell.is_in(wanted).fill_null(False)).to_series()
         n = frame.height - int(keep.sum())
         if n:
@@ -696,7 +714,7 @@ def _rejected(frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str]
     )
     cols = list(dict.fromkeys(found.values()))
     rows = frame.filter(pl.col("__row").is_in(reasons.get_column("row").implode())).select(
-        pl.col("__row").alias("row"), *[mask_pii(pl.col(c)).alias(c) for c in cols]
+        pl.col("__row").alias("row"), *[mask_pii(pl.col(c).cast(pl.String)).alias(c) for c in cols]
     )
     return reasons.join(rows, on="row", how="left").sort("row")
 
@@ -720,6 +738,18 @@ def empty_frame(definition: Definition) -> pl.DataFrame:
     return pl.DataFrame(schema=tidy_schema(definition))
 
 
+def label_columns(definition: Definition) -> set[str]:
+    """The normalised names of the columns holding labels (dimensions, answers, waves) and nothing else."""
+    labels = {d.column for d in definition.dimensions.values() if d.column}
+    labels |= {q.column for q in definition.questions.values()}
+    if definition.period.waves and definition.period.column:
+        labels.add(definition.period.column)
+    other = {definition.id_column, *definition.free_text.values()}
+    other |= {definition.period.column} if definition.period.column and not definition.period.waves else set()
+    other |= {definition.weight.column} if definition.weight else set()
+    return {normalise_label(c) for c in labels - other}
+
+
 def _sha256(source: bytes | Path) -> str:
     if isinstance(source, bytes):
         return hashlib.sha256(source).hexdigest()
@@ -734,7 +764,7 @@ def _ingest(source: bytes | Path, file_name: str, definition: Definition, given:
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(_sha256, source)
         wanted = {normalise_label(c) for c in definition.required_columns()}
-        raw = read_export(source, file_name, wanted, keep=wanted)
+        raw = read_export(source, file_name, wanted, keep=wanted, labels=label_columns(definition))
         sha256 = digest.result()
     return shape(raw, definition, file_name, sha256, given)
 
