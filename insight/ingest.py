@@ -362,6 +362,26 @@ def _distinct(frame: pl.DataFrame, columns: list[str]) -> dict[str, list[str]]:
     return dict(zip(columns, (list(v) for v in row), strict=True))
 
 
+def _relabel(values: pl.Series, lookup: dict[str, str], dtype: pl.Enum) -> pl.Series:
+    """Each value's label from ``lookup`` (null when it has none), typed ``dtype``.
+
+    A dictionary-coded (Categorical) column is relabelled through its codes: one small table
+    of labels by code, then one gather, instead of looking every row's text up.
+    """
+    if values.dtype == pl.Categorical:
+        codes = values.to_physical()
+        top = codes.max()
+        if top is None or int(top) < 1_000_000:  # type: ignore[arg-type]
+            size = 0 if top is None else int(top) + 1  # type: ignore[arg-type]
+            table: list[str | None] = [None] * size
+            keys = list(lookup)
+            for key, code in zip(keys, pl.Series(keys, dtype=pl.Categorical).to_physical().to_list(), strict=True):
+                if code < size:
+                    table[code] = lookup[key]
+            return pl.Series(values.name, table, dtype=dtype).gather(codes)
+    return values.replace_strict(lookup, default=None, return_dtype=dtype)
+
+
 def _label_lookup(values: list[str], mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """Raw value -> canonical label for every distinct value, and the values that are unknown."""
     lookup: dict[str, str] = {}
@@ -603,15 +623,15 @@ def shape(
             lookup, unknown = _multi_lookup(distinct[file_col], dim)
         else:
             lookup, unknown = _label_lookup(distinct[file_col], dim.label_map())
-        expr = pl.col(file_col).replace_strict(lookup, default=None, return_dtype=pl.Enum(dim.values))
-        exprs.append(expr.fill_null(NOT_STATED).alias(key))
+        relabelled = _relabel(frame.get_column(file_col), lookup, pl.Enum(dim.values))
+        exprs.append(pl.lit(relabelled).fill_null(NOT_STATED).alias(key))
         if unknown:
             allowed = [*dim.allowed_labels(), *dim.codes]
             label_checks.append((file_col, unknown, "unknown label", ", ".join(allowed)))
     for key, q in definition.questions.items():
         lookup, unknown = _label_lookup(distinct[found[q.column]], q.scale.answer_map())
         answers = pl.Enum(q.scale.answers)
-        exprs.append(pl.col(found[q.column]).replace_strict(lookup, default=None, return_dtype=answers).alias(key))
+        exprs.append(pl.lit(_relabel(frame.get_column(found[q.column]), lookup, answers)).alias(key))
         if unknown:
             allowed = [*q.scale.answers, *(f"{c} ({a})" for c, a in q.scale.codes.items())]
             label_checks.append((found[q.column], unknown, "unknown answer", ", ".join(allowed)))

@@ -152,3 +152,36 @@ def test_libyaml_never_decides_a_mistake(text, message):
     with pytest.raises(yaml.YAMLError) as fast:
         configfile._parse(text)
     assert str(fast.value) == str(caught.value)
+
+
+def test_relabelling_by_codes_equals_looking_up_the_text():
+    from insight.ingest import _relabel
+
+    values = pl.Series("c", ["b", None, "a", "zz", "a", "c "], dtype=pl.String)
+    pl.Series(["unrelated", "other"], dtype=pl.Categorical)  # codes taken by other columns first
+    lookup = {"a": "A", "b": "B", "c ": "C"}
+    dtype = pl.Enum(["A", "B", "C"])
+    expected = values.replace_strict(lookup, default=None, return_dtype=dtype)
+    assert_series_equal(_relabel(values.cast(pl.Categorical), lookup, dtype), expected)
+    assert_series_equal(_relabel(values, lookup, dtype), expected)
+    assert _relabel(pl.Series("c", [None, None], dtype=pl.Categorical), lookup, dtype).to_list() == [None, None]
+
+
+def test_label_columns_read_dictionary_coded_give_what_text_columns_give(exports, victim):
+    """The whole import, label columns read as Categorical (the fast path) or as text: the same."""
+    from insight.ingest import label_columns, normalise_label, read_export, shape
+
+    rows = read_rows((exports / "victim_survey_example.csv").read_bytes())
+    rows[4][5] = "Not an offence group"  # an unknown label: a problem row
+    rows[6][9] = "very   SATISFIED"  # a label written differently
+    rows.append(list(rows[2]))  # a duplicate ID
+    data = write_rows(rows)
+    wanted = {normalise_label(c) for c in victim.required_columns()}
+    fast = read_export(data, "x.csv", wanted, keep=wanted, labels=label_columns(victim))
+    slow = read_export(data, "x.csv", wanted, keep=wanted, labels=set())
+    assert fast.frame.schema[rows[0][5]] == pl.Categorical
+    a, b = shape(fast, victim, "x.csv", "h"), shape(slow, victim, "x.csv", "h")
+    assert_frame_equal(a.frame, b.frame)
+    assert_frame_equal(a.report.problems, b.report.problems)
+    assert_frame_equal(a.rejected, b.rejected)
+    assert a.report.problems.height >= 2
