@@ -113,7 +113,7 @@ def test_report_reads_two_periods_and_gives_what_the_whole_store_gives(victim, t
     assert held is not None
     periods = metrics.periods(held)
     assert len(periods) >= 3
-    for period in (periods[0], periods[len(periods) // 2], None):
+    for period in (periods[0], periods[len(periods) // 2], f"{periods[1]}..{periods[3]}", None):
         for by in (None, "npu"):
             capsys.readouterr()
             args = ["report", "victim", "--format", "json", "--data-dir", str(data_dir)]
@@ -124,6 +124,7 @@ def test_report_reads_two_periods_and_gives_what_the_whole_store_gives(victim, t
             expected = metrics.satisfaction(held, victim, period=period or periods[-1], by=by)
             assert shown["rows"] == report_json_rows(expected)
             assert any(r["previous_period"] for r in shown["rows"]) == ((period or periods[-1]) != periods[0])
+            assert shown["rows"], (period, by)
 
 
 def test_libyaml_reads_every_bundled_file_as_pyyaml_does():
