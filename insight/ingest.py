@@ -7,10 +7,8 @@ Nothing here prints or writes: the store decides what is kept.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,16 +17,14 @@ import polars as pl
 
 from insight.definition import NOT_STATED, Definition, Dimension, normalise_label
 from insight.periods import check_period, period_expr
-from insight.redact import mask_pii, mask_pii_series
+from insight.reading import ExportError, RawTable, read_export
+from insight.redact import ID_LOOKALIKES, mask_pii, mask_pii_series, safe_file_name, scrub
 
 # Formats tried after the definition's own: how Excel cells arrive once read as text.
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
-HEADER_SEARCH_ROWS = 20
+# A file spanning more than this many periods is probably not one month's export.
+SPAN_WARNING = {"month": 24, "quarter": 8}
 PROBLEM_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "problem": pl.String, "allowed": pl.String}
-
-
-class ExportError(ValueError):
-    """The file cannot be read as an export at all (not a CSV/XLSX, no header row...)."""
 
 
 class AmbiguousDates(ExportError):
@@ -37,17 +33,6 @@ class AmbiguousDates(ExportError):
 
 class GivenValueError(ExportError):
     """A value the file cannot say itself (``given_at_import``) is missing or not allowed."""
-
-
-@dataclass
-class RawTable:
-    """An export read as text: every column a string, header names as in the file."""
-
-    frame: pl.DataFrame
-    header_row: int  # 1-based row of the header in the file, as a spreadsheet numbers it
-    encoding: str
-    blank_rows: int = 0
-    header: list[str] = field(default_factory=list)  # every column name in the file, kept or not
 
 
 @dataclass
@@ -65,6 +50,7 @@ class ValidationReport:
     blank_rows: int = 0
     period_counts: dict[str, int] = field(default_factory=dict)  # valid responses per period
     left_out: list[tuple[str, int]] = field(default_factory=list)  # (reason, rows) from the `include:` filter
+    warnings: list[str] = field(default_factory=list)  # worth a look, but no row is wrong
 
     @property
     def invalid_rows(self) -> int:
@@ -115,230 +101,21 @@ class IngestResult:
     report: ValidationReport
 
 
-# --------------------------------------------------------------------------- reading
-
-
-def _strip_bom(data: bytes) -> tuple[bytes, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:], "utf-8-sig"
-    return data, "utf-8"
-
-
-def _from_cp1252(data: bytes) -> bytes:
-    return data.decode("cp1252", errors="replace").encode("utf-8")
-
-
-def _is_header(cells: list[str], expected: set[str] | None) -> bool:
-    names = {normalise_label(c) for c in cells if c and c.strip()}
-    if expected:
-        return len(names & expected) >= min(2, len(expected))
-    return len(names) >= 3
-
-
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value)
-    return text if text.strip() else None
-
-
-def _read_xlsx(data: bytes, expected: set[str] | None) -> RawTable:
-    import zipfile
-
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ExportError(f"not a readable Excel workbook ({exc})") from exc
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header: list[str] | None = None
-    header_row = 0
-    for i, row in enumerate(rows, start=1):
-        cells = [_cell_text(v) or "" for v in row]
-        if _is_header(cells, expected):
-            header, header_row = cells, i
-            break
-        if i >= HEADER_SEARCH_ROWS:
-            break
-    if header is None:
-        raise ExportError("no header row found in the first 20 rows of the first sheet")
-    width = len(header)
-    while width and not header[width - 1]:
-        width -= 1
-    header = header[:width]
-    columns: list[list[str | None]] = [[] for _ in header]
-    row_numbers: list[int] = []
-    blank = 0
-    for i, row in enumerate(rows, start=header_row + 1):
-        cells = [_cell_text(v) for v in row[:width]]
-        if all(c is None for c in cells):
-            blank += 1
-            continue
-        cells += [None] * (width - len(cells))
-        for col, cell in zip(columns, cells, strict=True):
-            col.append(cell)
-        row_numbers.append(i)
-    book.close()
-    names = _unique_names(header)
-    frame = pl.DataFrame({n: pl.Series(n, c, dtype=pl.String) for n, c in zip(names, columns, strict=True)})
-    frame = frame.with_columns(pl.Series("__row", row_numbers, dtype=pl.Int64))
-    return RawTable(frame, header_row, "xlsx", blank)
-
-
-def _unique_names(header: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in header:
-        name = name or "(unnamed)"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name} ({seen[name]})"
-        else:
-            seen[name] = 0
-        out.append(name)
-    return out
-
-
-# The start of a file read to sniff it and find its header (20 lines fit many times over).
-HEAD_BYTES = 2 * 1024 * 1024
-
-
-def _parse_csv(
-    source: bytes | Path, skip_lines: int, header_row: int, keep: set[str] | None, labels: set[str]
-) -> RawTable:
-    """The rows as text, numbered as a spreadsheet numbers them; read straight from the path or the bytes.
-
-    ``keep``: the normalised names of the columns wanted (None: all). Every column is parsed, in
-    batches, so Polars still refuses a row with more values than the header and a row counts as
-    blank only when every cell is empty; the others (PII among them) are never held whole.
-    ``labels``: the normalised names of columns holding a few labels many times, kept dictionary-coded
-    (Categorical: the same text, a fraction of the memory).
-    """
-    lazy = pl.scan_csv(
-        source,
-        skip_lines=skip_lines,
-        infer_schema=False,
-        raise_if_empty=False,
-        row_index_name="__row",
-        row_index_offset=header_row + 1,
-    )
-    cells = lazy.collect_schema().names()[1:]
-    names = _unique_names(cells)
-    kept = [(c, n) for c, n in zip(cells, names, strict=True) if keep is None or normalise_label(n) in keep]
-    is_blank = pl.all_horizontal([pl.col(c).is_null() for c in cells]) if cells else pl.lit(False)
-    columns = [
-        (pl.col(c).cast(pl.Categorical) if normalise_label(n) in labels else pl.col(c)).alias(n) for c, n in kept
-    ]
-    frame = lazy.select(pl.col("__row").cast(pl.Int64), *columns, is_blank.alias("__blank")).collect(engine="streaming")
-    if not frame.get_column("__row").is_sorted():
-        frame = frame.sort("__row")
-    # Rows in which every cell is empty are not responses: count them, don't keep them.
-    blank = int(frame.get_column("__blank").sum())
-    frame = (frame.filter(~pl.col("__blank")) if blank else frame).drop("__blank")
-    return RawTable(frame, header_row, "utf-8", blank, names)
-
-
-def _ragged_row(data: bytes, header_row: int) -> str:
-    """Name the first row with more values than the header (only called when Polars found one)."""
-    text = io.StringIO(data.decode("utf-8", errors="replace"), newline="")
-    reader = csv.reader(text)
-    width = len(next(reader, []))
-    for i, row in enumerate(reader, start=header_row + 1):
-        if len(row) > width:
-            return f"row {i} has {len(row)} values but the header has {width} columns (a stray comma or quote?)"
-    return "a row has more values than the header has columns"
-
-
-def _header_line(head: bytes, expected: set[str] | None) -> tuple[int, int]:
-    """Byte offset and 1-based line of the header: the reporting tool may put a title line
-    and a blank line above it. Title lines never hold quoted line breaks."""
-    offset = 0
-    for i in range(HEADER_SEARCH_ROWS):
-        end = head.find(b"\n", offset)
-        line = head[offset : end if end >= 0 else len(head)]
-        cells = next(csv.reader([line.decode("utf-8", errors="replace").rstrip("\r")]), [])
-        if _is_header(cells, expected):
-            return offset, i + 1
-        if end < 0:
-            break
-        offset = end + 1
-    raise ExportError("no header row found in the first 20 lines")
-
-
-def _read_csv(
-    source: bytes | Path, head: bytes, expected: set[str] | None, keep: set[str] | None, labels: set[str]
-) -> RawTable:
-    """``keep``: the normalised names of the columns wanted (None: all); the rest are dropped once read."""
-    encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
-    offset, header_row = _header_line(_strip_bom(head)[0], expected)
-    skip = header_row - 1
-    try:
-        try:
-            raw = _parse_csv(source, skip, header_row, keep, labels)
-        except pl.exceptions.ComputeError as exc:
-            data = source if isinstance(source, bytes) else source.read_bytes()  # only when something is wrong
-            body = _strip_bom(data)[0][offset:]
-            if "more fields" in str(exc):
-                raise ExportError(_ragged_row(body, header_row)) from exc
-            if "utf-8" not in str(exc).lower() or encoding == "utf-8-sig":
-                raise
-            # Not UTF-8: a Windows-1252 export saved from Excel.
-            raw, encoding = _parse_csv(_from_cp1252(body), 0, header_row, keep, labels), "cp1252"
-    except pl.exceptions.PolarsError as exc:
-        raise ExportError(f"not a readable CSV file ({exc})") from exc
-    raw.encoding = encoding
-    return raw
-
-
-def read_export(
-    data: bytes | Path,
-    file_name: str,
-    expected: set[str] | None = None,
-    keep: set[str] | None = None,
-    labels: set[str] | None = None,
-) -> RawTable:
-    """Read a CSV or XLSX file (its path, or its bytes) as text columns.
-
-    ``expected`` (normalised names) finds the header; ``keep`` (normalised names) are the columns
-    wanted, all when None. A path is read by Polars directly, never copied into memory first.
-    """
-    if isinstance(data, Path):
-        with data.open("rb") as fh:
-            head = fh.read(HEAD_BYTES)
-        if head[:4] == b"PK\x03\x04" or file_name.lower().endswith((".xlsx", ".xlsm")):
-            return _read_xlsx(data.read_bytes(), expected)
-        if not head.strip() and (len(head) < HEAD_BYTES or not data.read_bytes().strip()):
-            raise ExportError("the file is empty")
-        return _read_csv(data, head, expected, keep, labels or set())
-    if data[:4] == b"PK\x03\x04" or file_name.lower().endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(data, expected)
-    if not data[:4096].strip() and not data.strip():
-        raise ExportError("the file is empty")
-    return _read_csv(data, data[:HEAD_BYTES], expected, keep, labels or set())
-
-
 # --------------------------------------------------------------------------- shaping
 
 
 def _column_map(raw: RawTable, definition: Definition) -> tuple[dict[str, str], list[str], list[str]]:
-    """Definition column -> file column; missing and ignored columns (of the whole header, read or not)."""
-    columns = raw.header or [c for c in raw.frame.columns if c != "__row"]
+    """Definition column -> file column; missing and ignored columns."""
     by_norm: dict[str, str] = {}
-    for col in columns:
-        by_norm.setdefault(normalise_label(col), col)
+    for col in raw.columns:
+        if col != "__row":
+            by_norm.setdefault(normalise_label(col), col)
     wanted = definition.required_columns()
     found = {c: by_norm[normalise_label(c)] for c in wanted if normalise_label(c) in by_norm}
     missing = [c for c in wanted if c not in found]
     known = {normalise_label(c) for c in wanted} | {normalise_label(c) for c in definition.pii_columns}
-    ignored = [c for c in columns if normalise_label(c) not in known]
+    # Header names are file text too: shown only scrubbed.
+    ignored = [scrub(c, limit=200) for c in raw.columns if c != "__row" and normalise_label(c) not in known]
     return found, missing, ignored
 
 
@@ -450,7 +227,7 @@ def read_dates(raw: pl.Series, formats: tuple[str, ...]) -> tuple[pl.Series, tup
                 example = mask_pii(pl.lit(raw[i])).alias("x")
                 value = pl.select(example).item()
                 raise AmbiguousDates(
-                    f"its dates read two ways: {value!r} is {parsed[a][i]:%d %B %Y} as {' or '.join(ways[a])} "
+                    f"has dates that read two ways: {value!r} is {parsed[a][i]:%d %B %Y} as {' or '.join(ways[a])} "
                     f"but {parsed[b][i]:%d %B %Y} as {' or '.join(ways[b])}, and every date in the file fits "
                     "both. Nothing was imported: export the dates unambiguously (e.g. 2024-08-14), or list only "
                     "the format this file uses in the survey definition."
@@ -577,14 +354,46 @@ def _weight_checks(definition: Definition, found: dict[str, str]) -> tuple[list[
     return [pl.when(ok).then(weight).alias("weight")], checks
 
 
+def latest_plausible_date(today: dt.date) -> dt.date:
+    """The end of next month: a later date is a typo (a stray 2099 would become every page's latest period)."""
+    year, month = (today.year, today.month + 2) if today.month <= 10 else (today.year + 1, today.month - 10)
+    return dt.date(year, month, 1) - dt.timedelta(days=1)
+
+
+def _span_warning(periods: list[str], granularity: str) -> str | None:
+    """A file covering more than two years is rarely one month's export: say so in the preview."""
+    if len(periods) < 2:
+        return None
+    if granularity == "quarter":
+        (y0, q0), (y1, q1) = ((int(p[:4]), int(p[-1])) for p in (periods[0], periods[-1]))
+        span, unit = (y1 - y0) * 4 + q1 - q0 + 1, "quarters"
+    else:
+        (y0, m0), (y1, m1) = ((int(p[:4]), int(p[5:7])) for p in (periods[0], periods[-1]))
+        span, unit = (y1 - y0) * 12 + m1 - m0 + 1, "months"
+    if span <= SPAN_WARNING[granularity]:
+        return None
+    return (
+        f"This file covers {span} {unit} ({periods[0]} to {periods[-1]}), more than "
+        f"{SPAN_WARNING[granularity]}: check it is the export you meant (a mistyped year moves a response far away)."
+    )
+
+
 def shape(
-    raw: RawTable, definition: Definition, file_name: str, sha256: str, given: dict[str, str] | None = None
+    raw: RawTable,
+    definition: Definition,
+    file_name: str,
+    sha256: str,
+    given: dict[str, str] | None = None,
+    *,
+    today: dt.date | None = None,
 ) -> IngestResult:
     """Validate a raw table against a definition and make the tidy frame.
 
     ``given`` holds what the file cannot say itself (``given_at_import``): ``period`` and dimension keys.
+    ``today`` (tests) decides which dates are in the future.
     """
     frame = raw.frame
+    file_name = safe_file_name(file_name)
     found, missing, ignored = _column_map(raw, definition)
     report = ValidationReport(
         dataset=definition.dataset,
@@ -600,12 +409,12 @@ def shape(
     if missing:
         return IngestResult(empty_frame(definition), pl.DataFrame(), report)
     fixed = given_values(definition, given)
-    period = definition.period
 
     # Normalisation steps: missing markers become blank, then the row filter.
     frame = _blank_missing_markers(frame, definition, list(dict.fromkeys(found.values())))
     frame, report.left_out = _include_rows(frame, definition, found)
 
+    period = definition.period
     id_col = found[definition.id_column]
     label_columns = [found[d.column] for d in definition.dimensions.values() if d.column is not None]
     label_columns += [found[q.column] for q in definition.questions.values()]
@@ -646,6 +455,11 @@ def shape(
     checks: list[tuple[pl.Expr, str, str, str | None]] = [
         (pl.col("id").is_null() | (pl.col("id") == ""), id_col, "missing ID", None),
     ]
+    # The ID is the one column kept as it is: it must not carry personal data into the store.
+    checks += [
+        (pl.col("id").str.contains(pattern), id_col, f"ID looks like {kind}; IDs must not hold personal data", None)
+        for kind, pattern in ID_LOOKALIKES.items()
+    ]
     if period.given_at_import:
         exprs += [pl.lit(fixed["period"]).alias("period"), pl.lit(period_start(fixed["period"])).alias("date")]
     elif period.waves:
@@ -660,6 +474,7 @@ def shape(
             label_checks.append((p_col, unknown, "unknown wave", ", ".join(period.waves)))
     else:
         p_col = found[period.column]  # type: ignore[index]
+        latest = latest_plausible_date(today or dt.date.today())
         dates, way = read_dates(frame.get_column(p_col), period.formats)
         exprs += [pl.lit(dates).alias("date"), pl.lit(periods_of(dates, period.granularity)).alias("period")]
         checks += [
@@ -670,6 +485,8 @@ def shape(
                 "unreadable date",
                 " or ".join(_date_form(f) for f in way),
             ),
+            (pl.col("date") > latest, p_col, "date in the future", f"up to {latest:%d/%m/%Y}"),
+            (pl.col("date") < period.earliest, p_col, "date too early", f"from {period.earliest:%d/%m/%Y}"),
         ]
 
     # One pass builds every tidy column beside the raw ones the checks need.
@@ -682,6 +499,10 @@ def shape(
     problems = [_problems(work, *check) for check, n in zip(checks, found_any, strict=True) if n]
     if _has_repeats(work.get_column("id").drop_nulls()):
         problems.append(_duplicate_ids(work, id_col))
+    if raw.cell_problems.height:  # merged cells, formulas never calculated (workbooks)
+        cells = raw.cell_problems.filter(pl.col("row").is_in(frame.get_column("__row").implode()))
+        problems.append(cells.select("row", "column", pl.lit(None, pl.String).alias("value"), "problem",
+                                     pl.lit(None, pl.String).alias("allowed")))  # fmt: skip
 
     all_problems = pl.concat([pl.DataFrame(schema=PROBLEM_SCHEMA), *[p.cast(PROBLEM_SCHEMA) for p in problems]])
     all_problems = all_problems.sort("row", "column")
@@ -692,6 +513,8 @@ def shape(
     counts = tidy.group_by("period").len().drop_nulls("period").sort("period")
     report.period_counts = dict(counts.iter_rows())
     report.periods = list(report.period_counts)
+    span = _span_warning(report.periods, period.granularity)
+    report.warnings += [span] if span else []
     rejected = _rejected(frame, all_problems, found)
     return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
 
@@ -710,7 +533,7 @@ def _duplicate_ids(work: pl.DataFrame, id_col: str) -> pl.DataFrame:
     return repeats.select(
         pl.col("__row").alias("row"),
         pl.lit(id_col).alias("column"),
-        pl.col("id").alias("value"),
+        mask_pii(pl.col("id")).alias("value"),
         pl.format("duplicate ID (first on row {})", pl.col("__first")).alias("problem"),
         pl.lit(None, pl.String).alias("allowed"),
     )
@@ -733,9 +556,8 @@ def _rejected(frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str]
         .alias("reasons")
     )
     cols = list(dict.fromkeys(found.values()))
-    rows = frame.filter(pl.col("__row").is_in(reasons.get_column("row").implode())).select(
-        pl.col("__row").alias("row"), *[mask_pii(pl.col(c).cast(pl.String)).alias(c) for c in cols]
-    )
+    rows = frame.filter(pl.col("__row").is_in(reasons.get_column("row").implode()))  # mask only these rows
+    rows = rows.select(pl.col("__row").alias("row"), *[mask_pii(pl.col(c).cast(pl.String)).alias(c) for c in cols])
     return reasons.join(rows, on="row", how="left").sort("row")
 
 
@@ -758,13 +580,20 @@ def empty_frame(definition: Definition) -> pl.DataFrame:
     return pl.DataFrame(schema=tidy_schema(definition))
 
 
+def ingest_raw(
+    raw: RawTable, file_name: str, sha256: str, definition: Definition, given: dict[str, str] | None = None
+) -> IngestResult:
+    """Validate a file already read (the Upload page reads each file once, whatever the dataset chosen)."""
+    return shape(raw, definition, file_name, sha256, given)
+
+
 def label_columns(definition: Definition) -> set[str]:
     """The normalised names of the columns holding labels (dimensions, answers, waves) and nothing else."""
     labels = {d.column for d in definition.dimensions.values() if d.column}
     labels |= {q.column for q in definition.questions.values()}
     if definition.period.waves and definition.period.column:
         labels.add(definition.period.column)
-    other = {definition.id_column, *definition.free_text.values()}
+    other = {definition.id_column, *definition.free_text.values(), *definition.include}
     other |= {definition.period.column} if definition.period.column and not definition.period.waves else set()
     other |= {definition.weight.column} if definition.weight else set()
     return {normalise_label(c) for c in labels - other}
@@ -786,35 +615,45 @@ def _ingest(source: bytes | Path, file_name: str, definition: Definition, given:
         wanted = {normalise_label(c) for c in definition.required_columns()}
         raw = read_export(source, file_name, wanted, keep=wanted, labels=label_columns(definition))
         sha256 = digest.result()
-    return shape(raw, definition, file_name, sha256, given)
+    return ingest_raw(raw, file_name, sha256, definition, given)
 
 
 def ingest_bytes(
     data: bytes, file_name: str, definition: Definition, given: dict[str, str] | None = None
 ) -> IngestResult:
-    """Read and validate one export (an upload's bytes, read where they are) against a definition.
+    """Read and validate one export (an upload's bytes, read where they are; ``given``: see ``shape``).
 
-    ``given``: see ``shape``.
+    Raises ExportError (one sentence) if unreadable.
     """
     return _ingest(data, file_name, definition, given)
 
 
 def ingest_file(path: Path, definition: Definition, given: dict[str, str] | None = None) -> IngestResult:
-    """As ``ingest_bytes``, reading the file from its path (never copied into memory whole)."""
+    """As ``ingest_bytes``, reading the file from its path: never copied into memory whole."""
     return _ingest(Path(path), Path(path).name, definition, given)
 
 
-def recognise(data: bytes, file_name: str, definitions: dict[str, Definition]) -> list[tuple[str, float]]:
+def every_column(definitions: dict[str, Definition]) -> set[str]:
+    """The normalised columns of every definition (volumes too): finds the header of any export in one read."""
+    names: set[str] = set()
+    for d in definitions.values():
+        names.update(normalise_label(c) for c in d.required_columns())
+        if d.volumes:
+            spec = d.volumes
+            names.update(normalise_label(c) for c in (spec.period_column, spec.contacts, spec.invitations) if c)
+    return names
+
+
+def recognise(columns: list[str], definitions: dict[str, Definition]) -> list[tuple[str, float]]:
     """Which datasets a file's header fits, best first, with the share of columns found."""
-    try:
-        raw = read_export(data[:200_000] if not data.startswith(b"PK") else data, file_name)
-    except ExportError:
-        return []
-    header = {normalise_label(c) for c in raw.frame.columns}
+    header = {normalise_label(c) for c in columns}
     scores = []
     for name, d in definitions.items():
         wanted = [normalise_label(c) for c in d.required_columns()]
-        share = sum(c in header for c in wanted) / len(wanted)
+        share = sum(c in header for c in wanted) / len(wanted) if wanted else 0.0
         if share > 0:
             scores.append((name, share))
     return sorted(scores, key=lambda s: -s[1])
+
+
+__all__ = ["ExportError", "IngestResult", "RawTable", "ValidationReport", "ingest_bytes", "read_export", "shape"]
