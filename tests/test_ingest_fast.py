@@ -186,3 +186,36 @@ def test_label_columns_read_dictionary_coded_give_what_text_columns_give(exports
     assert_frame_equal(a.report.problems, b.report.problems)
     assert_frame_equal(a.rejected, b.rejected)
     assert a.report.problems.height >= 2
+
+
+@pytest.mark.parametrize(("prefixed", "numbered"), [(False, True), (True, True), (False, False)])
+def test_sheet_scan_skipping_formula_free_parts_finds_the_same_rows(exports, victim, monkeypatch, prefixed, numbered):
+    """The scan reads cells only in the top rows and in parts holding a formula; the rows it names
+    are those a full walk names, whatever the parts' size."""
+    import re
+
+    from insight import xlsx
+    from tests.hostile import _edit_sheet, _replace_cell
+    from tests.messy import to_xlsx
+
+    rows = read_rows((exports / "victim_survey_example.csv").read_bytes())
+    body = [[f"{r[0]}-{k}", *r[1:]] for k in range(6) for r in rows[1:]]  # 240 responses, IDs unique
+    book = to_xlsx([rows[0], *body])  # two title lines: the header is row 3, responses from row 4
+
+    def edit(xml: bytes) -> bytes:
+        xml = _replace_cell(xml, b"I200", b'<c r="I200"><f>VLOOKUP(A200,Sheet2!A:B,2,0)</f></c>')
+        if not numbered:  # rows without r="..." (allowed): counted one by one
+            xml = re.sub(rb'(<row\b[^>]*?) r="\d+"', rb"\1", xml)
+        if prefixed:
+            xml = re.sub(rb"<(/?)(\w+)([ >/])", rb"<\1x:\2\3", xml)
+            xml = xml.replace(b'<x:worksheet xmlns="', b'<x:worksheet xmlns:x="')
+        return xml
+
+    data = _edit_sheet(book, edit)
+    whole = ingest_bytes(data, "late.xlsx", victim).report.problems.select("row", "problem").rows()
+    assert len(whole) == 1 and whole[0][1].startswith("formula with no saved value")
+    assert whole[0][0] == 200 or not numbered  # unnumbered rows: counted as the full walk counts them
+    monkeypatch.setattr(xlsx, "CHUNK", 1024)  # many parts: most past the top rows, without a formula
+    parts = ingest_bytes(data, "late.xlsx", victim)
+    assert parts.report.problems.select("row", "problem").rows() == whole
+    assert parts.frame.height == 239
