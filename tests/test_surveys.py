@@ -215,5 +215,6 @@ def test_every_sample_volumes_file_is_recognised(definitions):
 
     for dataset in ("victim", "caller_101", "live_chat"):
         (path,) = (SAMPLES_DIR / dataset).glob("volumes*.csv")
-        header = read_export(path.read_bytes(), path.name, every_column(definitions)).columns  # as the Upload page
-        assert recognise_volumes(header, definitions) == dataset
+        # as the Upload page reads it: once, looking for any definition's header (the two-column victim file too)
+        raw = read_export(path.read_bytes(), path.name, every_column(definitions))
+        assert recognise_volumes(raw.columns, definitions) == dataset
