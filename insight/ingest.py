@@ -24,6 +24,7 @@ from insight.redact import ID_LOOKALIKES, mask_pii, mask_pii_series, safe_file_n
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 # A file spanning more than this many periods is probably not one month's export.
 SPAN_WARNING = {"month": 24, "quarter": 8}
+ANY_LOOKALIKE = "|".join(f"(?:{pattern})" for pattern in ID_LOOKALIKES.values())
 PROBLEM_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "problem": pl.String, "allowed": pl.String}
 
 
@@ -456,7 +457,7 @@ def shape(
         (pl.col("id").is_null() | (pl.col("id") == ""), id_col, "missing ID", None),
     ]
     # The ID is the one column kept as it is: it must not carry personal data into the store.
-    checks += [
+    lookalikes = [
         (pl.col("id").str.contains(pattern), id_col, f"ID looks like {kind}; IDs must not hold personal data", None)
         for kind, pattern in ID_LOOKALIKES.items()
     ]
@@ -491,6 +492,9 @@ def shape(
 
     # One pass builds every tidy column beside the raw ones the checks need.
     work = frame.with_columns(*exprs)
+    # Every look-alike pattern at once first (one pass over the IDs); each on its own only if any matched.
+    if work.select(pl.col("id").str.contains(ANY_LOOKALIKE).any()).item():
+        checks[1:1] = lookalikes
 
     checks += [(pl.col(col).is_in(unknown), col, problem, allowed) for col, unknown, problem, allowed in label_checks]
     checks += weight_checks

@@ -219,3 +219,28 @@ def test_sheet_scan_skipping_formula_free_parts_finds_the_same_rows(exports, vic
     parts = ingest_bytes(data, "late.xlsx", victim)
     assert parts.report.problems.select("row", "problem").rows() == whole
     assert parts.frame.height == 239
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(PII_ALPHABET + "ABCDEFGHIJKLMNOPQRSTUVWXYZ/", max_size=24), min_size=1, max_size=10))
+def test_one_pass_with_every_id_pattern_finds_what_each_pattern_finds(ids):
+    from insight.ingest import ANY_LOOKALIKE
+    from insight.redact import ID_LOOKALIKES
+
+    series = pl.Series(ids, dtype=pl.String)
+    each = pl.select([pl.lit(series).str.contains(p).alias(k) for k, p in ID_LOOKALIKES.items()])
+    assert (
+        series.str.contains(ANY_LOOKALIKE).to_list() == each.select(pl.any_horizontal(pl.all())).to_series().to_list()
+    )
+
+
+def test_ids_that_look_like_pii_are_still_refused(exports, victim):
+    rows = read_rows((exports / "victim_survey_example.csv").read_bytes())
+    rows[2][0], rows[5][0], rows[9][0] = "me@example.org", "20/123456/19", "07700 900123"
+    problems = ingest_bytes(write_rows(rows), "ids.csv", victim).report.problems
+    kinds = problems.filter(pl.col("problem").str.starts_with("ID looks like")).select("row", "problem").rows()
+    assert [(r, k.split(";")[0]) for r, k in kinds] == [
+        (3, "ID looks like an email address"),
+        (6, "ID looks like a crime reference"),
+        (10, "ID looks like a phone number"),
+    ]
