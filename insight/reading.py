@@ -24,7 +24,7 @@ HEADER_SEARCH_ROWS = 20
 # The start of a file read first: to sniff it and find its header (20 lines fit many times over).
 HEAD_BYTES = 2 * 1024 * 1024
 # The largest file read (the Upload page's limit too, in .streamlit/config.toml): checking a
-# file takes about four times its size in memory (a 280 MB CSV peaked at 1.1 GB).
+# file takes about twice its size in memory (a 280 MB CSV peaked at 0.5-0.6 GB, read from its path).
 MAX_UPLOAD_MB = 512
 MAX_FILE_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 CELL_PROBLEM_SCHEMA = {"row": pl.Int64, "column": pl.String, "problem": pl.String}
