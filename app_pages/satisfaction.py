@@ -146,9 +146,7 @@ breakdown, _ = figures(by=filters.by, aspects=[aspect])
 comparison = compare_groups(loaded.frame, definition, by=filters.by, aspect=aspect, period=period, filters=filters.dims)
 st.header(f"{aspect_label} by {by_label.lower()}, {label}")
 st.write(wording.comparison(comparison.rows, by_label))
-marks = {
-    r.group: ("▲ above the rest" if r.diff_pp > 0 else "▼ below the rest") for r in comparison.rows if r.significant
-}
+marks = {r.group: ("▲ above the rest" if r.above else "▼ below the rest") for r in comparison.rows if r.significant}
 groups = [g for g in definition.dimensions[filters.by].values if g != NOT_STATED]
 ordered = all(g[:1].isdigit() for g in groups)  # age bands keep their order; other groups sort by value
 shown = breakdown if ordered else breakdown.sort("pct", descending=True, nulls_last=True, maintain_order=True)

@@ -5,6 +5,8 @@ is tested against the rest, the p-values are adjusted for the number of tests by
 step-down method, and a difference is significant when its adjusted p-value is below 0.05.
 Groups whose figures are not shown (below the minimum base, or hidden so that another cannot be
 worked out) are left out of the tests and the rows; so is a group whose "rest" is that small.
+With secondary suppression the rest's base, share and the difference (share less the rest's) are
+not given, and no group is tested while the total itself is hidden.
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ class GroupComparison:
     pct: float
     rest_base: int | None  # None where it would reveal hidden groups (secondary suppression)
     rest_pct: float | None
-    diff_pp: float
+    diff_pp: float | None  # None with rest_pct: the rest's share would be pct - diff_pp
     p_value: float | None
     p_adjusted: float | None
     significant: bool | None
+    above: bool = False  # the group's share is above the rest's (for words; not in the JSON)
 
 
 @dataclass(frozen=True)
@@ -53,21 +56,15 @@ class Comparison:
 
     def to_json(self) -> dict:
         """The CLI's JSON: percentages 0-100 rounded to 0.1, p-values unrounded."""
-        return {
-            "dataset": self.dataset,
-            "period": self.period,
-            "by": self.by,
-            "aspect": self.aspect,
-            "rows": [
-                {
-                    **asdict(r),
-                    "pct": round(r.pct, 1),
-                    "rest_pct": None if r.rest_pct is None else round(r.rest_pct, 1),
-                    "diff_pp": round(r.diff_pp, 1),
-                }
-                for r in self.rows
-            ],
-        }
+        rows = []
+        for r in self.rows:
+            row = asdict(r)
+            del row["above"]
+            row["pct"] = round(r.pct, 1)
+            row["rest_pct"] = None if r.rest_pct is None else round(r.rest_pct, 1)
+            row["diff_pp"] = None if r.diff_pp is None else round(r.diff_pp, 1)
+            rows.append(row)
+        return {"dataset": self.dataset, "period": self.period, "by": self.by, "aspect": self.aspect, "rows": rows}
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -150,6 +147,12 @@ def compare_groups(
 
     total_base = sum(n for n, _ in counts.values())
     total_positive = sum(x for _, x in counts.values())
+    if sup.secondary:
+        # The rest is the total less the group, and its share follows from the p-value and the direction;
+        # so with secondary suppression a group is tested against the rest only when the total is shown.
+        total = satisfaction(frame, definition, period=span, aspects=[aspect], filters=filters)
+        if total.height == 0 or total.get_column("status").item() == SUPPRESSED:
+            return Comparison(definition.dataset, span.text, by, aspect, rows)
     tested = []
     for g in values:
         if not visible(g):
@@ -174,8 +177,9 @@ def _row(group: str, n: int, x: int, rest_n: int, rest_x: int, p: float | None, 
         pct=pct,
         rest_base=rest_n if reveal_rest else None,
         rest_pct=rest_pct if reveal_rest else None,
-        diff_pp=pct - rest_pct,
+        diff_pp=pct - rest_pct if reveal_rest else None,
         p_value=p,
         p_adjusted=p_adj,
         significant=None if p_adj is None else p_adj < ALPHA,
+        above=pct > rest_pct,
     )

@@ -10,13 +10,14 @@ Pure functions, frames in and frames out; no Streamlit. The conventions (DESIGN.
 - status ``suppressed`` when the base is below the definition's ``min_base`` (no
   percentage, interval, positive count or change is output), ``low_base`` below
   ``caution_base``; with ``secondary`` suppression, when exactly one group of a
-  breakdown is suppressed, the next smallest is suppressed too.
+  breakdown is suppressed, the next smallest is suppressed too, and a range (quarter, year)
+  is suppressed when the periods hidden inside it could be subtracted out (``_hidden_in_time``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import polars as pl
 
@@ -122,13 +123,19 @@ def _group_order(definition: Definition, by: str | None) -> dict[str | None, int
 
 
 def _finish(
-    counts: pl.DataFrame, definition: Definition, by: str | None, everyone: pl.DataFrame | None = None
+    counts: pl.DataFrame,
+    definition: Definition,
+    by: str | None,
+    everyone: pl.DataFrame | None = None,
+    hidden_in_time: Collection[tuple[str, str, str | None]] = (),
 ) -> pl.DataFrame:
     """Intervals, status, suppression and change for every period of a counts frame.
 
     ``everyone`` holds the same counts without the user's filters; given for a dataset with
     secondary suppression, a filtered figure is hidden when the respondents it leaves out are
     fewer than the minimum base, or they could be worked out by subtracting it from the total.
+    ``hidden_in_time`` lists (period, aspect, group) range figures to hide because the periods
+    inside them would give a hidden one away (``_hidden_in_time``).
     """
     sup = definition.suppression
     lo, hi = wilson_interval(pl.col("positive"), pl.col("base"))
@@ -150,6 +157,14 @@ def _finish(
             .otherwise(pl.col("status"))
             .alias("status")
         ).drop("__all")
+    if hidden_in_time:
+        keys = ["period", "aspect", "group"]
+        marks = pl.DataFrame(list(hidden_in_time), schema=keys, orient="row").with_columns(pl.lit(True).alias("__t"))
+        frame = (
+            frame.join(marks, on=keys, how="left", nulls_equal=True)
+            .with_columns(pl.when(pl.col("__t")).then(pl.lit(SUPPRESSED)).otherwise(pl.col("status")).alias("status"))
+            .drop("__t")
+        )
     if sup.secondary and by:
         frame = _secondary_suppression(frame, sup.min_base)
 
@@ -287,6 +302,7 @@ def satisfaction(
     if by is not None and by not in definition.dimensions:
         raise ValueError(f"{definition.dataset} has no dimension {by!r}; choose from {list(definition.dimensions)}")
     span = None if all_periods else as_range(period, definition)
+    raw = frame
     if span is not None and not span.is_single:
         frame = pool(frame, span)
         period = span.text
@@ -299,11 +315,59 @@ def satisfaction(
     everyone = None
     if definition.suppression.secondary and any((filters or {}).values()):
         everyone = _counts(frame.lazy(), definition, aspects, by).collect()
-    result = _finish(counts, definition, by, everyone)
+    hidden_in_time: set[tuple[str, str, str | None]] = set()
+    if definition.suppression.secondary and span is not None and not span.is_single:
+        for part in (span, span.before()):
+            hidden_in_time |= {
+                (part.text, a, g)
+                for a, g in _hidden_in_time(raw, definition, part, by=by, aspects=aspects, filters=filters)
+            }
+    result = _finish(counts, definition, by, everyone, hidden_in_time)
     if all_periods:
         return result
     period = period or latest_period(frame)
     return result.filter(pl.col("period") == period)
+
+
+def _inner_levels(span: PeriodRange) -> list[list[PeriodRange]]:
+    """The finer publishable periods inside a range: its single periods, and the quarters of a year of months."""
+    levels = [[PeriodRange(p, p, span.granularity) for p in span.periods]]
+    if span.granularity == "month" and span.length > 3 and span.length % 3 == 0:
+        months = span.periods
+        levels.append([PeriodRange(months[i], months[i + 2], "month") for i in range(0, len(months), 3)])
+    return levels
+
+
+def _hidden_in_time(
+    frame: pl.DataFrame,
+    definition: Definition,
+    span: PeriodRange,
+    *,
+    by: str | None,
+    aspects: Sequence[str],
+    filters: Mapping[str, Sequence[str]] | None,
+) -> set[tuple[str, str | None]]:
+    """The (aspect, group) figures of a range to hide so that a hidden period inside it cannot be subtracted out.
+
+    A range figure less its shown periods gives the sum of its hidden ones. So at each finer level
+    (months; and quarters for a financial year), for each group and aspect, the range is hidden when
+    its hidden periods number exactly one (that one would be given away, even if hidden only to protect
+    another group) or together hold fewer than the minimum base respondents. A hidden quarter counts
+    as hidden for the year above it, since ``satisfaction`` of a quarter applies this rule itself.
+    """
+    min_base = definition.suppression.min_base
+    out: set[tuple[str, str | None]] = set()
+    for level in _inner_levels(span):
+        hidden: dict[tuple[str, str | None], list[int]] = {}
+        for part in level:
+            shown = satisfaction(
+                in_range(frame, part), definition, period=part, by=by, aspects=aspects, filters=filters
+            )
+            for aspect, group, base, status in shown.select("aspect", "group", "base", "status").iter_rows():
+                if status == SUPPRESSED and base > 0:
+                    hidden.setdefault((aspect, group), []).append(base)
+        out |= {key for key, bases in hidden.items() if len(bases) == 1 or sum(bases) < min_base}
+    return out
 
 
 def full_report(frame: pl.DataFrame, definition: Definition) -> dict[str | None, pl.DataFrame]:

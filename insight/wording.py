@@ -122,12 +122,19 @@ def comparison(rows: Sequence[GroupComparison], by_label: str) -> str:
     """Which groups are significantly above or below everyone else (``compare_groups`` rows)."""
     if not rows:
         return f"Too few answers in any {by_label.lower()} to compare."
-    above = [r for r in rows if r.significant and r.diff_pp > 0]
-    below = [r for r in rows if r.significant and r.diff_pp < 0]
+    above = [r for r in rows if r.significant and r.above]
+    below = [r for r in rows if r.significant and not r.above]
+
+    def said(r: GroupComparison) -> str:
+        side = "above" if r.above else "below"
+        return (
+            f"{r.group} ({pct(r.pct)}, {side})"
+            if r.diff_pp is None
+            else f"{r.group} ({pct(r.pct)}, {points(r.diff_pp)} {side})"
+        )
 
     def listed(side: list[GroupComparison]) -> str:
-        return "; ".join(f"{r.group} ({pct(r.pct)}, {points(r.diff_pp)} {'above' if r.diff_pp > 0 else 'below'})"
-                         for r in side)  # fmt: skip
+        return "; ".join(said(r) for r in side)
 
     parts = []
     if above:

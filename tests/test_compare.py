@@ -78,6 +78,24 @@ def test_secondary_suppression_hides_the_rest_and_every_hidden_group(victim):
     assert [r.group for r in result.rows] == ["Phone", "Front counter"]
     assert all(r.rest_base is None and r.rest_pct is None for r in result.rows)
     assert result.to_json()["rows"][0]["rest_pct"] is None
+    # pct - diff_pp would give the rest's share back, so the difference goes too; the direction stays for words
+    assert all(r.diff_pp is None for r in result.rows)
+    assert [row["diff_pp"] for row in result.to_json()["rows"]] == [None, None]
+    phone = result.rows[0]
+    assert phone.above is (40 / 60 > (3 + 10 + 20) / (5 + 15 + 40)) and "above" not in result.to_json()["rows"][0]
+    plain = compare_groups(channel_frame(victim, counts), victim, by="channel_group").rows[0]
+    assert plain.diff_pp == pytest.approx(plain.pct - plain.rest_pct)  # without the rule the difference is given
+
+
+def test_secondary_suppression_tests_nothing_while_the_total_is_hidden(victim):
+    """Under a filter leaving out 4 people the total is hidden; a rest's share (from the p-value) would give them."""
+    strict = dataclasses.replace(victim, suppression=dataclasses.replace(victim.suppression, secondary=True))
+    counts = {"Phone": (40, 20), "Online": (30, 30), "Live Chat": (10, 5), "Front counter": (2, 1)}
+    frame = channel_frame(victim, counts)
+    almost = {"channel_group": ["Phone", "Online", "Live Chat"]}
+    assert compare_groups(frame, strict, by="channel_group", filters=almost).rows == []
+    assert compare_groups(frame, victim, by="channel_group", filters=almost).rows != []  # ordinary datasets test
+    assert [r.group for r in compare_groups(frame, strict, by="channel_group").rows] == ["Phone", "Online"]
 
 
 def test_a_range_pools_its_periods(victim):
