@@ -396,7 +396,7 @@ def _victim_groups(s: Survey) -> Section:
         figure = _bars_figure(s, result, rows="group", what=what)
     if found:
         table = Table(
-            s.chart_title("groups that differ significantly from the rest"),
+            s.chart_title("groups that differ from the rest (p < 0.05, Holm-adjusted)"),
             ("Breakdown", "Group", "Aspect", "% positive (base)", "Rest % (base)", "p (Holm)"),
             tuple(
                 (
