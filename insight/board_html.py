@@ -24,10 +24,13 @@ table { border-collapse: collapse; margin: 1rem 0; width: 100%; font-size: .9rem
 th, td { border: 1px solid #999; padding: .25rem .5rem; text-align: left; }
 th { background: #e8f1f8; }
 .note { font-size: .85rem; color: #333; }
+@page { margin: 2cm 1.5cm 1.8cm 1.5cm; }
 @media print {
-  body { max-width: none; margin: 0 1.5cm; }
-  section { break-inside: avoid-page; }
-  .mark { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  body { max-width: none; margin: 0; }
+  body.sample { padding-top: 0; }
+  .mark { position: static; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  h2 { break-after: avoid-page; }
+  figure, table, li { break-inside: avoid-page; }
 }
 """
 
@@ -48,11 +51,19 @@ def _table(table: Table) -> str:
     return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
 
 
+# Printed, the mark goes in every page's top margin (CSS page-margin boxes: Chrome and Edge 131+);
+# on screen, and printed by a browser without margin boxes, it is the banner at the top.
+PRINTED_MARK = (
+    f'@page {{ @top-center {{ content: "{SAMPLE_MARK}"; color: #b00020; font: bold 12pt Arial, sans-serif; }} }}'
+)
+
+
 def write_html(pack: BoardPack) -> bytes:
+    style = STYLE + (PRINTED_MARK if pack.sample else "")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en-GB"><head><meta charset="utf-8">',
-        f"<title>{escape(pack.title)}</title><style>{STYLE}</style></head>",
+        f"<title>{escape(pack.title)}</title><style>{style}</style></head>",
         f'<body class="{"sample" if pack.sample else ""}">',
     ]
     if pack.sample:
@@ -60,10 +71,15 @@ def write_html(pack: BoardPack) -> bytes:
     parts.append(f"<header><h1>{escape(pack.title)}</h1>")
     parts.append(f"<p>Prepared by the insight app on {pack.generated:%d %B %Y} from {escape(pack.period_words)}.</p>")
     parts.append("</header><main>")
+    number = 1  # paragraphs are numbered through the paper, as in the Word version
     for section in pack.sections:
         parts.append(f'<section id="{escape(section.key)}"><h2>{escape(section.heading)}</h2>')
-        tag = "ul" if section.key == "points" else "ol"
-        parts.append(f"<{tag}>" + "".join(f"<li>{escape(p)}</li>" for p in section.paragraphs) + f"</{tag}>")
+        items = "".join(f"<li>{escape(p)}</li>" for p in section.paragraphs)
+        if section.key == "points":
+            parts.append(f"<ul>{items}</ul>")
+        else:
+            parts.append(f'<ol start="{number}">{items}</ol>')
+            number += len(section.paragraphs)
         if section.table:
             parts.append(_table(section.table))
         if section.figure:
