@@ -37,7 +37,7 @@ from insight.definition import Definition
 from insight.metrics import SUPPRESSED
 from insight.periods import check_period, period_label
 from insight.representation import representation, sign_up_gap_series
-from insight.themes import load_themes, theme_counts
+from insight.themes import comments, load_themes, theme_counts
 from insight.validity import validity
 from insight.wording import validity as validity_words
 
@@ -523,9 +523,7 @@ def _live_chat(s: Survey) -> Section:
         sentences.append(change_sentence(_comparison(d.aspect_label(r["aspect"]), r, previous, r["status"], s)))
     table = None
     if d.free_text:
-        counts = theme_counts(s.frame, d, load_themes(), period=s.period).filter(pl.col("comments") > 0)
-        total = len(s.frame.filter((pl.col("period") == s.period) & pl.col(next(iter(d.free_text))).is_not_null()))
-        top = counts.head(3)
+        total, top = _leading_themes(s, 3)
         if top.height and total >= sup.min_base:
             listed = "; ".join(f"{r['theme']} ({pct(r['share'])})" for r in top.iter_rows(named=True))
             sentences.append(f"The leading themes among the {total:,} comments in {period_label(s.period)}: {listed}.")
@@ -706,6 +704,14 @@ def points_for_the_board(surveys: dict[str, Survey], sections: list[Section]) ->
     return Section("points", "Points for the board", facts, points=facts[:MAX_POINTS])
 
 
+def _leading_themes(s: Survey, n: int) -> tuple[int, pl.DataFrame]:
+    """The number of comments in the period and its ``n`` most common themes (theme, comments, share)."""
+    themes = load_themes()
+    total = comments(s.frame, s.definition, themes, period=s.period).height
+    counts = theme_counts(s.frame, s.definition, themes, period=s.period).filter(pl.col("comments") > 0)
+    return total, counts.head(n)
+
+
 def _lowest_aspect_fact(s: Survey) -> list[str]:
     d = s.definition
     result = metrics.satisfaction(s.frame, d, period=s.period)
@@ -724,15 +730,13 @@ def _lowest_aspect_fact(s: Survey) -> list[str]:
         f"{period_label(s.period)} ({pct(low['pct'])}, base {low['base']:,})"
     )
     if d.free_text:
-        counts = theme_counts(s.frame, d, load_themes(), period=s.period).filter(pl.col("comments") > 0)
-        if counts.height:
-            top = counts.row(0, named=True)
-            total = round(top["comments"] / top["share"] * 100) if top["share"] else 0
-            if total >= d.suppression.min_base:
-                fact += (
-                    f"; the most common theme in victims' comments is \u201c{top['theme']}\u201d "
-                    f"({pct(top['share'])} of {total:,} comments)"
-                )
+        total, leading = _leading_themes(s, 1)
+        if leading.height and total >= d.suppression.min_base:
+            top = leading.row(0, named=True)
+            fact += (
+                f"; the most common theme in victims' comments is \u201c{top['theme']}\u201d "
+                f"({pct(top['share'])} of {total:,} comments)"
+            )
     return [fact + "."]
 
 

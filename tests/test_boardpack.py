@@ -340,8 +340,22 @@ def test_structure_follows_the_source_paper(pack):
     assert keys == ["purpose", "victim", "victim_aspects", "victim_groups", "respondents", "live_chat",
                     "domestic_abuse", "public_confidence", "wmnow", "points"]  # fmt: skip
     points = next(s for s in pack.sections if s.key == "points").paragraphs
-    assert points[0].startswith("Kept informed (feedback) remains the lowest aspect of victim satisfaction")
     assert not any(re.search(r"\b(should|recommend|must|need to)\b", p, re.IGNORECASE) for p in points)
+
+
+def test_points_for_the_board_are_facts_from_report_and_themes(pack, cli_store):
+    labels = {k: q.label for k, q in load_definitions()["victim"].questions.items()}
+    now = min(report(cli_store, "victim", PERIOD), key=lambda r: r["pct"])
+    before = min(report(cli_store, "victim", now["previous_period"]), key=lambda r: r["pct"])
+    verb = "remains" if before["aspect"] == now["aspect"] else "is"
+    themes = json.loads(_cli("themes", "victim", "--period", PERIOD, "--format", "json", "--data-dir", str(cli_store)))
+    top = max(themes["rows"], key=lambda r: r["comments"])
+    first = next(s for s in pack.sections if s.key == "points").paragraphs[0]
+    assert first.startswith(
+        f"{labels[now['aspect']]} {verb} the lowest aspect of victim satisfaction in September 2019 "
+        f"({now['pct']:.1f}%, base {now['base']:,}); the most common theme in victims' comments is "
+        f"\u201c{top['theme']}\u201d ({top['share']:.1f}% of "
+    )
 
 
 def test_surveys_the_reader_may_not_view_are_left_out(empty_store):
