@@ -23,7 +23,8 @@ from insight.periods import period_label
 from insight.store import Store
 
 FORMATS = ("docx", "pptx", "html")
-__all__ = ["FORMATS", "SAMPLE_MARK", "BoardPack", "Figure", "Section", "Table", "build_pack", "file_name", "render"]
+__all__ = ["FORMATS", "SAMPLE_MARK", "BoardPack", "Figure", "Section", "Table"]
+__all__ += ["build_pack", "check_month", "file_name", "render"]
 
 # --------------------------------------------------------------------------- the pack
 

@@ -288,7 +288,7 @@ def cmd_themes(args: argparse.Namespace) -> int:
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
-    from insight.boardpack import FORMATS, build_pack, file_name, render
+    from insight.boardpack import FORMATS, build_pack, check_month, file_name, render
 
     fmt = args.format
     suffix = Path(args.out).suffix.lower().lstrip(".") if args.out else ""
@@ -298,7 +298,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out} does not end in .{fmt}; name the file {Path(args.out).stem}.{fmt}")
     if args.period:
         try:
-            check_period(args.period, "month")
+            check_month(args.period)
         except ValueError as exc:
             raise UsageError(f"--period is a month: {exc}") from exc
     if args.out and not Path(args.out).parent.is_dir():
