@@ -49,7 +49,6 @@ class Section:
     points: list[str] = field(default_factory=list)  # at most three, for the slide
     table: Table | None = None
     figure: Figure | None = None
-    sample: bool = False
 
     def __post_init__(self) -> None:
         self.points = self.points[:MAX_POINTS] or self.paragraphs[:MAX_POINTS]

@@ -326,7 +326,6 @@ def _victim_headline(s: Survey) -> Section:
         sentences,
         points=sentences[:3],
         figure=figure,
-        sample=s.loaded.is_sample,
     )
 
 
@@ -362,7 +361,6 @@ def _victim_aspects(s: Survey) -> Section:
         points=points,
         table=_result_table(s, result, first="Aspect", labels=labels, title=s.chart_title("% positive by aspect")),
         figure=_bars_figure(s, result, rows="aspect_label", what="% positive by aspect"),
-        sample=s.loaded.is_sample,
     )
 
 
@@ -417,7 +415,6 @@ def _victim_groups(s: Survey) -> Section:
         points=points,
         table=table,
         figure=figure,
-        sample=s.loaded.is_sample,
     )
 
 
@@ -485,7 +482,6 @@ def _respondents(s: Survey, census: Census) -> Section | None:
         sentences,
         table=table,
         figure=figure,
-        sample=s.loaded.is_sample,
     )
 
 
@@ -505,7 +501,6 @@ def _caller_101(s: Survey) -> Section:
         points=[sentences[0], verdict, sentences[1]],
         table=_result_table(s, result, first="Aspect", labels=labels, title=s.chart_title("% positive by aspect")),
         figure=_bars_figure(s, result, rows="aspect_label", what="% positive by aspect"),
-        sample=s.loaded.is_sample,
     )
 
 
@@ -540,7 +535,6 @@ def _live_chat(s: Survey) -> Section:
         points=sentences[:3],
         table=table,
         figure=_bars_figure(s, result, rows="aspect_label", what="% positive by question"),
-        sample=s.loaded.is_sample,
     )
 
 
@@ -584,7 +578,6 @@ def _domestic_abuse(s: Survey) -> Section:
         points=points,
         table=table,
         figure=_bars_figure(s, result, rows="aspect_label", what="% satisfied by aspect"),
-        sample=s.loaded.is_sample,
     )
 
 
@@ -616,7 +609,6 @@ def _public_confidence(s: Survey) -> Section:
         points=sentences[:2] + [x for x in sentences[3:4] if "over the" in x],
         table=table,
         figure=figure,
-        sample=s.loaded.is_sample,
     )
 
 
@@ -675,7 +667,6 @@ def _wmnow(s: Survey, census: Census) -> Section:
         sentences,
         points=sentences[:MAX_POINTS],
         figure=figure,
-        sample=s.loaded.is_sample,
     )
 
 
