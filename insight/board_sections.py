@@ -5,11 +5,9 @@ figures are None in the metrics frames before anything here sees them, so they c
 reach a sentence, a table cell or a chart's data. Sections state facts drawn from the
 figures; they make no recommendations.
 
-Two statistics are kept behind small functions so that better versions can be swapped in
-without touching the sections: ``trend_test`` (today the chi-square test of homogeneity of
-``metrics.variation_over_time``, which says whether a share varied but not which way) and
-``groups_differing`` (each group against the rest of the respondents by the pooled
-two-proportion z-test, Holm-adjusted across the groups of one breakdown).
+The statistics are the app's own, so the paper says what the pages and the CLI say: changes
+by ``metrics.two_proportion_p_value``; the 12-period trend by ``trend`` (Cochran-Armitage);
+groups against the rest by ``compare`` (z-test, Holm-adjusted); sign-up gaps by ``sign_ups``.
 """
 
 from __future__ import annotations
@@ -21,55 +19,56 @@ import polars as pl
 from insight import charts, metrics
 from insight.board_model import MAX_POINTS, SAMPLE_MARK, Figure, Section, Table
 from insight.board_wording import (
+    SIGNIFICANCE,
     Comparison,
     TrendTest,
     caution_flag,
     change_sentence,
+    gap_sentence,
     group_difference,
     p_text,
     pct,
+    points,
     share,
     trend_sentence,
 )
 from insight.census import Census
+from insight.compare import compare_groups
 from insight.datasets import Loaded
 from insight.definition import Definition
 from insight.metrics import SUPPRESSED
-from insight.periods import check_period, period_label
-from insight.representation import representation, sign_up_gap_series
+from insight.periods import check_period, last_n, period_label
+from insight.representation import representation
+from insight.sign_ups import sign_up_gaps
 from insight.themes import comments, load_themes, theme_counts
+from insight.trend import FALLING, RISING
+from insight.trend import trend_test as cochran_armitage_test
 from insight.validity import validity
 from insight.wording import validity as validity_words
 
 TREND_PERIODS = 12
-SERIES_WORDS = {"Aged 16-24": "aged 16-24", "Ethnic minority groups": "from ethnic minority groups"}
+TREND_METHOD = "Cochran–Armitage trend test"
+SERIES_WORDS = {"Aged 16-24": "16-24s", "Ethnic minority groups": "ethnic minority groups"}
 
 # --------------------------------------------------------------------------- statistics behind small functions
 
 
-def trend_test(label: str, rows: pl.DataFrame, *, unit: str = "periods") -> TrendTest:
-    """Has a share moved over these periods? ``rows``: period, positive, base, status.
-
-    Today the chi-square test of homogeneity (``metrics.variation_over_time``): it says
-    whether the share varied, not which way, so the sentence never says rose or fell.
-    """
-    rows = rows.sort("period")
-    periods = rows.get_column("period").to_list()
-    test = metrics.variation_over_time(rows.with_columns(pl.lit(label).alias("aspect")))
-    p = test.get_column("p_value")[0] if test.height else None
-    return TrendTest(label, periods[0], periods[-1], len(periods), p, unit=unit)
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm's step-down adjustment, in the order given."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adjusted = [0.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
+def aspect_trend(s: Survey, aspect: str, label: str) -> TrendTest:
+    """The ``trend`` command's test of one aspect over the last 12 periods to the pack's."""
+    span = last_n(s.period, TREND_PERIODS, s.definition.period.granularity)
+    t = cochran_armitage_test(s.frame, s.definition, aspect=aspect, period=span)
+    unit = "months" if s.definition.period.granularity == "month" else "quarters"
+    direction = {RISING: "up", FALLING: "down"}.get(t.direction)
+    return TrendTest(
+        label,
+        t.first_period or s.period,
+        t.last_period or s.period,
+        t.periods,
+        t.p_value,
+        direction,
+        TREND_METHOD,
+        unit,
+    )
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ class GroupDifference:
     dimension: str
     aspect: str
     group: str
-    row: dict
+    row: dict  # pct, base
     rest_pct: float
     rest_base: int
     p_raw: float
@@ -85,37 +84,22 @@ class GroupDifference:
 
     @property
     def significant(self) -> bool:
-        return self.p_holm < 0.05
+        return self.p_holm < SIGNIFICANCE
 
 
 def groups_differing(
     frame: pl.DataFrame, definition: Definition, *, period: str, by: str, aspect: str
 ) -> list[GroupDifference]:
-    """Each reportable group of ``by`` against the rest of that period's respondents.
-
-    Pooled two-proportion z-test, group against everyone else who answered; Holm-adjusted
-    across the groups tested. Groups whose base, or whose rest, is below the minimum base
-    are not tested. All tested groups are returned (significant or not), in definition order.
-    """
-    groups = metrics.satisfaction(frame, definition, period=period, by=by, aspects=[aspect])
-    total = metrics.satisfaction(frame, definition, period=period, aspects=[aspect])
-    if total.height == 0 or total.row(0, named=True)["status"] == SUPPRESSED:
-        return []
-    everyone = total.row(0, named=True)
-    min_base = definition.suppression.min_base
-    tested = []
-    for row in groups.iter_rows(named=True):
-        rest_n = everyone["base"] - row["base"]
-        if row["status"] == SUPPRESSED or rest_n < min_base:
-            continue
-        rest_x = everyone["positive"] - row["positive"]
-        p = metrics.two_proportion_p_value(row["positive"], row["base"], rest_x, rest_n)
-        if p is not None:
-            tested.append((row, rest_x / rest_n * 100, rest_n, p))
-    adjusted = holm([t[3] for t in tested])
+    """Each group of ``by`` against the rest of that period's respondents: the ``compare`` command's
+    pooled z-test, Holm-adjusted across the groups. Groups it does not test (too few answers, or a
+    rest that would reveal a hidden group) are left out."""
+    result = compare_groups(frame, definition, by=by, aspect=aspect, period=period)
     return [
-        GroupDifference(by, aspect, row["group"], row, rest_pct, rest_n, p, p_adj)
-        for (row, rest_pct, rest_n, p), p_adj in zip(tested, adjusted, strict=True)
+        GroupDifference(
+            by, aspect, r.group, {"pct": r.pct, "base": r.base}, r.rest_pct, r.rest_base, r.p_value, r.p_adjusted
+        )
+        for r in result.rows
+        if r.p_value is not None and r.p_adjusted is not None and r.rest_pct is not None and r.rest_base is not None
     ]
 
 
@@ -268,8 +252,7 @@ def _headline_sentences(s: Survey, aspect: str, label: str) -> tuple[list[str], 
         sentences.append(change_sentence(_comparison(label, row, year_before, row["status"], s)))
     last = history.filter(pl.col("aspect") == aspect).sort("period").tail(TREND_PERIODS)
     if last.height >= 3:
-        unit = "months" if s.definition.period.granularity == "month" else "quarters"
-        sentences.append(trend_sentence(trend_test(label, last.filter(pl.col("status") != SUPPRESSED), unit=unit)))
+        sentences.append(trend_sentence(aspect_trend(s, aspect, label)))
     return sentences, last
 
 
@@ -620,52 +603,39 @@ def _row_group(frame: pl.DataFrame, period: str | None, group: str) -> dict | No
 
 
 def _wmnow(s: Survey, census: Census) -> Section:
+    """The sign-up gaps in the pack's month, and whether they narrowed over the 12 months to it
+    (the WMNow page's own test: first month against last, ``insight.sign_ups``)."""
     d = s.definition
-    series = sign_up_gap_series(s.frame, d, census).filter(pl.col("period") <= s.period)
-    sentences = []
-    recent = []
-    for (name,), part in series.group_by(["series"], maintain_order=True):
-        part = part.sort("period").tail(TREND_PERIODS)
-        recent.append(part)
+    span = last_n(s.period, TREND_PERIODS, d.period.granularity)
+    series, changes = sign_up_gaps(s.frame, d, census, first=span.first, last=s.period)
+    latest_words = []
+    for (name,), part in series.sort("period").group_by(["series"], maintain_order=True):
         latest = part.row(-1, named=True)
         if latest["period"] != s.period:
-            sentences.append(f"{name}: too few new members stated a value in {period_label(s.period)} to show.")
+            latest_words.append(f"{name}: too few new members stated a value in {period_label(s.period)} to show.")
             continue
-        side = "under" if latest["gap_pp"] < 0 else "over"
-        sentences.append(
+        side = "below" if latest["gap_pp"] < 0 else "above"
+        latest_words.append(
             f"{name} were {pct(latest['share'])} of the {latest['stated']:,} new members who stated a value in "
             f"{period_label(s.period)}, against {pct(latest['census_share'])} in the census: "
-            f"{abs(latest['gap_pp']):.1f} points {side}."
+            f"{points(latest['gap_pp'])} {side}."
         )
-        counts = part.with_columns(
-            (pl.col("share") * pl.col("stated") / 100).round().cast(pl.Int64).alias("positive"),
-            pl.col("stated").alias("base"),
-        )
-        test = trend_test(f"The share of new sign-ups {SERIES_WORDS.get(name, name)}", counts, unit="months")
-        first = part.row(0, named=True)
-        gap_words = (
-            f" The gap was {first['gap_pp']:+.1f} points in {period_label(first['period'])} and "
-            f"{latest['gap_pp']:+.1f} in {period_label(latest['period'])}."
-        )
-        if test.significant and test.direction is None:
-            gap_words += " This test shows variation, not a direction, so it does not say whether the gap is closing."
-        sentences.append(trend_sentence(test) + gap_words)
-    data = pl.concat(recent) if recent else series
-    first_period = data.get_column("period").min() if data.height else s.period
+    closing = [gap_sentence(SERIES_WORDS.get(c.series, c.series), c) for c in changes]
+    first_period = series.get_column("period").min() if series.height else s.period
     title = s.chart_title(
         "gap to the census among new sign-ups (points)", f"{period_label(first_period)} to {period_label(s.period)}"
     )
     described = "; ".join(
         f"{r['series']} {period_label(r['period'])} {r['gap_pp']:+.1f} points"
-        for r in data.iter_rows(named=True)
+        for r in series.iter_rows(named=True)
         if r["period"] in (first_period, s.period)
     )
-    figure = Figure(title, f"Line chart. {title}. {described}.", charts.gap_lines(data, title=title))
+    figure = Figure(title, f"Line chart. {title}. {described}.", charts.gap_lines(series, title=title))
     return Section(
         "wmnow",
         f"WMNow sign-up diversity ({period_label(s.period)})",
-        sentences,
-        points=sentences[:MAX_POINTS],
+        latest_words + closing,
+        points=[*closing[:2], *latest_words[:1]],
         figure=figure,
     )
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from insight.definition import Suppression
 from insight.metrics import LOW_BASE, SUPPRESSED
 from insight.periods import period_label
+from insight.sign_ups import GapChange
 
 SIGNIFICANCE = 0.05
 
@@ -98,8 +99,7 @@ def change_sentence(c: Comparison, *, against: str = "") -> str:
 
 @dataclass(frozen=True)
 class TrendTest:
-    """A test across several periods: ``direction`` is "up"/"down" for a trend test, None when
-    the test only says whether the share varied (chi-square of homogeneity)."""
+    """A test for a trend across periods; ``direction`` ("up"/"down") is set only when it is significant."""
 
     label: str
     first_period: str
@@ -107,23 +107,21 @@ class TrendTest:
     periods: int
     p_value: float | None
     direction: str | None = None
-    method: str = "chi-square test of homogeneity"
+    method: str = "Cochran–Armitage trend test"
     unit: str = "periods"
 
     @property
     def significant(self) -> bool:
-        return self.p_value is not None and self.p_value < SIGNIFICANCE
+        return self.p_value is not None and self.p_value < SIGNIFICANCE and self.direction in ("up", "down")
 
 
 def trend_sentence(t: TrendTest) -> str:
     span = f"the {t.periods} {t.unit} {period_label(t.first_period)} to {period_label(t.last_period)}"
     if t.p_value is None:
         return f"{t.label}: too few periods with enough answers over {span} to test for a trend."
-    if t.significant and t.direction in ("up", "down"):
+    if t.significant:
         verb = "rose" if t.direction == "up" else "fell"
         return f"{t.label} {verb} over {span}: a significant trend ({t.method}, {p_text(t.p_value)})."
-    if t.significant:
-        return f"{t.label} varied over {span} by more than chance: a significant variation ({p_text(t.p_value)})."
     return f"{t.label} was stable over {span}: its movements are within the margin of error ({p_text(t.p_value)})."
 
 
@@ -136,4 +134,23 @@ def group_difference(
         f"{group}: {aspect_label.lower()} {pct(row['pct'])} (base {row['base']:,}) in {period_label(period)}, "
         f"{side} than the rest ({pct(rest_pct)}, base {rest_base:,}): a significant difference "
         f"({p_text(p_holm)}, Holm-adjusted)."
+    )
+
+
+def gap_sentence(who: str, c: GapChange) -> str:
+    """Whether a sign-up gap to the census is closing: first month against last (``sign_ups.gap_changes``)."""
+
+    def gap(value: float, period: str) -> str:
+        return f"{points(value)} {'below' if value < 0 else 'above'} the census in {period_label(period)}"
+
+    first, last = gap(c.first_gap_pp, c.first_period), gap(c.last_gap_pp, c.last_period)
+    if c.p_value is None:
+        return f"The gap for {who} was {first} and {last}; the change cannot be tested."
+    if c.narrowed:
+        return f"The gap for {who} narrowed from {first} to {last}: a significant narrowing ({p_text(c.p_value)})."
+    if c.widened:
+        return f"The gap for {who} widened from {first} to {last}: a significant widening ({p_text(c.p_value)})."
+    return (
+        f"The gap for {who} was {first} and {last}: a change within the margin of error ({p_text(c.p_value)}), "
+        "so no sign yet that it is closing."
     )

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import random
-
 import polars as pl
 import pytest
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
-from insight.board_sections import holm, period_for, same_period_a_year_earlier, trend_test
-from insight.board_wording import Comparison, TrendTest, change_sentence, share, trend_sentence
+from insight.board_sections import period_for, same_period_a_year_earlier
+from insight.board_wording import Comparison, TrendTest, change_sentence, gap_sentence, share, trend_sentence
 from insight.definition import Suppression
+from insight.sign_ups import gap_changes
 
 
 def comparison(x1: int, n1: int, x2: int, n2: int, **extra) -> Comparison:
@@ -54,30 +52,35 @@ def test_trend_words_respect_the_test():
         "Overall was stable over the 12 months October 2018 to September 2019: "
         "its movements are within the margin of error (p = 0.810)."
     )
-    varied = TrendTest("Overall", "2018-10", "2019-09", 12, 0.002)
-    assert "by more than chance: a significant variation (p = 0.002)" in trend_sentence(varied)
-    assert "rose" not in trend_sentence(varied)  # a test of homogeneity has no direction
+    falling = TrendTest("Overall", "2018-10", "2019-09", 12, 0.002, direction="down", unit="months")
+    assert trend_sentence(falling) == (
+        "Overall fell over the 12 months October 2018 to September 2019: "
+        "a significant trend (Cochran–Armitage trend test, p = 0.002)."
+    )
     rising = TrendTest("Overall", "2018-10", "2019-09", 12, 0.002, direction="up", method="Cochran–Armitage test")
     assert trend_sentence(rising).startswith("Overall rose over the 12 periods")
 
 
-def test_trend_test_matches_scipy_chi_square():
-    from scipy.stats import chi2_contingency
-
-    rows = pl.DataFrame(
-        {"period": ["2019-07", "2019-08", "2019-09"], "positive": [40, 55, 70], "base": [100, 100, 100]}
-    ).with_columns(pl.lit("ok").alias("status"))
-    expected = chi2_contingency([[40, 55, 70], [60, 45, 30]], correction=False)[1]
-    result = trend_test("Overall", rows)
-    assert result.p_value == pytest.approx(expected, rel=1e-9)
-    assert (result.first_period, result.last_period, result.periods) == ("2019-07", "2019-09", 3)
-
-
-def test_holm_matches_statsmodels():
-    rng = random.Random(12)
-    for _ in range(50):
-        p = [rng.random() ** 3 for _ in range(rng.randint(1, 8))]
-        assert holm(p) == pytest.approx(list(multipletests(p, method="holm")[1]), abs=1e-12)
+def test_gap_sentence_against_a_statsmodels_z_test():
+    """Sign-up gaps: narrowing only when the first-to-last z-test says so."""
+    rows = {
+        "period": ["2018-10", "2019-09"], "stated": [500, 900], "in_groups": [25, 80], "series": ["Aged 16-24"] * 2,
+    }  # fmt: skip
+    series = (
+        pl.DataFrame(rows)
+        .with_columns((pl.col("in_groups") / pl.col("stated") * 100).alias("share"), pl.lit(15.8).alias("census_share"))
+        .with_columns((pl.col("share") - pl.col("census_share")).alias("gap_pp"))
+    )
+    (change,) = gap_changes(series)
+    p = proportions_ztest([25, 80], [500, 900])[1]
+    assert change.p_value == pytest.approx(p, rel=1e-9) and p < 0.05
+    assert gap_sentence("16-24s", change) == (
+        "The gap for 16-24s narrowed from 10.8 points below the census in October 2018 to 6.9 points below the "
+        f"census in September 2019: a significant narrowing (p = {p:.3f})."
+    )
+    (flat,) = gap_changes(series.with_columns(pl.Series("in_groups", [25, 50]), pl.Series("share", [5.0, 50 / 9])))
+    said = gap_sentence("16-24s", flat)
+    assert "within the margin of error" in said and "significant" not in said and "narrowed" not in said
 
 
 def test_periods_for_the_pack(definitions):

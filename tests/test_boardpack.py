@@ -195,6 +195,20 @@ def test_101_callers_with_the_validity_verdict(empty_store, cli_store):
     assert "(treat with caution: fewer than 50 answered)" in text  # base 12
 
 
+def test_trends_match_the_trend_command(pack, cli_store):
+    """The headline's 12-period trend, word for word with `trend` (Cochran-Armitage) over the same range."""
+    victim = next(s for s in pack.sections if s.key == "victim").paragraphs
+    said = next(x for x in victim if "over the 12 months" in x)
+    out = json.loads(
+        _cli("trend", "victim", "--period", "2018-10..2019-09", "--format", "json", "--data-dir", str(cli_store))
+    )
+    words = {"rising": " rose over ", "falling": " fell over ", "no clear trend": " was stable over "}
+    assert words[out["direction"]] in said
+    if out["p_value"] >= 0.001:
+        assert f"p = {out['p_value']:.3f}" in said
+    assert ("significant" in said) == bool(out["significant"])
+
+
 def test_a_survey_without_data_for_the_month_says_so_in_one_line(texts):
     for fmt in ("docx", "html"):
         lines = [x for x in texts[fmt].splitlines() if "101 caller survey: no data" in x]
@@ -220,6 +234,13 @@ def test_groups_that_differ_match_a_statsmodels_oracle(texts, cli_store):
             reject = multipletests(pvals, alpha=0.05, method="holm")[0]
             expected |= {(r["group"], labels[aspect]) for r, rej in zip(tested, reject, strict=True) if rej}
     assert expected, "the sample should hold differences to find"
+    by_compare = set()
+    for by in ("channel_group", "offence"):
+        for aspect in labels:
+            args = ["compare", "victim", "--by", by, "--aspect", aspect, "--period", PERIOD, "--format", "json"]
+            rows = json.loads(_cli(*args, "--data-dir", str(cli_store)))["rows"]
+            by_compare |= {(r["group"], labels[aspect]) for r in rows if r["significant"]}
+    assert by_compare == expected
     said = set(
         re.findall(r"\n(?:\d+\. )?([A-Za-z ]+): ([a-z ()]+) \d+\.\d%[^\n]*a significant difference", texts["docx"])
     )
@@ -417,3 +438,23 @@ def test_pack_command_bad_input_gets_one_clear_sentence(args, code, message, tmp
     assert cli.main(["pack", *args, "--data-dir", str(tmp_path / "store")]) == code
     assert message in capsys.readouterr().err
     assert not list(tmp_path.glob("*.docx")) and not list(tmp_path.glob("*.pptx"))
+
+
+def test_wmnow_gaps_closing_only_when_a_z_test_on_the_raw_sign_ups_says_so(pack, empty_store):
+    """Every sign-up in the first and last month (members since left included), counted by hand."""
+    definition = load_definitions()["wmnow"]
+    frame = load_dataset(definition, empty_store).frame
+    section = next(s for s in pack.sections if s.key == "wmnow")
+    minority = [g for g in definition.dimensions["ethnicity"].groups if g != "White"]
+    for who, dim, groups in (("16-24s", "age", ["16-24"]), ("ethnic minority groups", "ethnicity", minority)):
+        counts = []
+        for month in ("2018-10", PERIOD):
+            stated = frame.filter((pl.col("period") == month) & (pl.col(dim).cast(pl.String) != "Not stated"))
+            counts.append((int(stated.get_column(dim).cast(pl.String).is_in(groups).sum()), stated.height))
+        p = proportions_ztest([counts[0][0], counts[1][0]], [counts[0][1], counts[1][1]])[1]
+        said = next(x for x in section.paragraphs if x.startswith(f"The gap for {who} "))
+        closer = counts[1][0] / counts[1][1] > counts[0][0] / counts[0][1]  # both below the census here
+        if p < 0.05:
+            assert ("narrowed" if closer else "widened") in said and "significant" in said, said
+        else:
+            assert "within the margin of error" in said and "significant" not in said, said
