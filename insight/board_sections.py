@@ -608,6 +608,12 @@ def _wmnow(s: Survey, census: Census) -> Section:
     d = s.definition
     span = last_n(s.period, TREND_PERIODS, d.period.granularity)
     series, changes = sign_up_gaps(s.frame, d, census, first=span.first, last=s.period)
+    if series.height == 0:
+        return Section(
+            "wmnow",
+            f"WMNow sign-up diversity ({period_label(s.period)})",
+            [f"Too few new members stated their age or ethnic group in the 12 months to {period_label(s.period)}."],
+        )
     latest_words = []
     for (name,), part in series.sort("period").group_by(["series"], maintain_order=True):
         latest = part.row(-1, named=True)

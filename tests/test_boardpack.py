@@ -458,3 +458,19 @@ def test_wmnow_gaps_closing_only_when_a_z_test_on_the_raw_sign_ups_says_so(pack,
             assert ("narrowed" if closer else "widened") in said and "significant" in said, said
         else:
             assert "within the margin of error" in said and "significant" not in said, said
+
+
+def test_wmnow_with_no_sign_ups_in_the_12_months_says_so(empty_store):
+    import dataclasses
+
+    from insight import board_sections
+    from insight.census import load_census
+
+    definition = load_definitions()["wmnow"]
+    loaded = load_dataset(definition, empty_store)
+    old = dataclasses.replace(loaded, frame=loaded.frame.filter(pl.col("period") < "2017-06"))
+    section = board_sections._wmnow(board_sections.Survey(definition, old, PERIOD), load_census())
+    assert section.paragraphs == [
+        "Too few new members stated their age or ethnic group in the 12 months to September 2019."
+    ]
+    assert section.figure is None and section.points == section.paragraphs
