@@ -44,6 +44,7 @@ from insight.themes import comments, load_themes, theme_counts
 from insight.trend import FALLING, RISING
 from insight.trend import trend_test as cochran_armitage_test
 from insight.validity import validity
+from insight.weighting import WeightingError, can_weight, margins_in_words, weighted_figure, weighted_report
 from insight.wording import validity as validity_words
 
 TREND_PERIODS = 12
@@ -103,9 +104,30 @@ def groups_differing(
     ]
 
 
-def weighted_headline(frame: pl.DataFrame, definition: Definition, *, period: str) -> str | None:
-    """The headline weighted to the census, once census weighting exists (issue 11); None until then."""
-    return None
+def weighted_headline(s: Survey, census: Census) -> str | None:
+    """The headline weighted as ``report --weighted`` weights it (``insight.weighting``), beside the
+    unweighted figure; None for a survey whose definition does not ask for weighting."""
+    d = s.definition
+    if not can_weight(d):
+        return None
+    aspect = d.headline or d.aspects[0]
+    label = d.aspect_label(aspect)
+    try:
+        row = weighted_report(s.frame, d, census, period=s.period, aspects=[aspect]).rows.row(0, named=True)
+    except WeightingError as exc:
+        return f"{label} in {period_label(s.period)} could not be weighted: {exc}"
+    if row.get("weighted_pct") is None:
+        return None
+    how = (
+        f"Weighted to Census 2021 residents aged 16+ by {margins_in_words(d)}"
+        if d.weighting
+        else "Weighted by the weights supplied with the export"
+    )
+    return (
+        f"{how}, {label.lower()} in {period_label(s.period)} would be "
+        f"{weighted_figure(row).removeprefix('weighted ')}, against {pct(row['pct'])} unweighted "
+        f"(base {row['base']:,})."
+    )
 
 
 # --------------------------------------------------------------------------- periods
@@ -288,9 +310,6 @@ def _victim_headline(s: Survey) -> Section:
     sentences, last = _headline_sentences(s, aspect, label)
     validity_line = validity_words(validity(s.frame, d, s.loaded.volumes, period=s.period))
     sentences.append(f"Responses in {period_label(s.period)}: {validity_line}.")
-    weighted = weighted_headline(s.frame, d, period=s.period)
-    if weighted:
-        sentences.append(weighted)
     first = last.get_column("period").min()
     title = s.chart_title(
         f"{d.aspect_label(aspect).lower()}, % positive", f"{period_label(first)} to {period_label(s.period)}"
@@ -456,7 +475,7 @@ def _respondents(s: Survey, census: Census) -> Section | None:
         table_rows,
         f"Census: {rep.population}. {rep.not_stated:,} did not state their {label.lower()}.",
     )
-    weighted = weighted_headline(s.frame, d, period=s.period)
+    weighted = weighted_headline(s, census)
     if weighted:
         sentences.append(weighted)
     return Section(

@@ -474,3 +474,15 @@ def test_wmnow_with_no_sign_ups_in_the_12_months_says_so(empty_store):
         "Too few new members stated their age or ethnic group in the 12 months to September 2019."
     ]
     assert section.figure is None and section.points == section.paragraphs
+
+
+def test_weighted_headline_matches_report_weighted(pack, cli_store):
+    args = ["report", "victim", "--period", PERIOD, "--weighted", "--format", "json", "--data-dir", str(cli_store)]
+    overall = next(r for r in json.loads(_cli(*args))["rows"] if r["aspect"] == "overall")
+    said = next(x for x in next(s for s in pack.sections if s.key == "respondents").paragraphs if "Weighted" in x)
+    assert said.startswith("Weighted to Census 2021 residents aged 16+ by age group, gender and neighbourhood")
+    assert (
+        f"would be {overall['weighted_pct']:.1f}% (effective base {overall['effective_base']:,.0f}; "
+        f"95% CI {overall['weighted_ci_low']:.1f}–{overall['weighted_ci_high']:.1f}%), "
+        f"against {overall['pct']:.1f}% unweighted (base {overall['base']:,})"
+    ) in said
