@@ -30,9 +30,10 @@ trends = st.Page("app_pages/trends.py", title="Trends", icon=":material/timeline
 respondents = st.Page("app_pages/respondents.py", title="Respondents", icon=":material/groups:", url_path="respondents")
 comments = st.Page("app_pages/comments.py", title="Comments", icon=":material/forum:", url_path="comments")
 wmnow = st.Page("app_pages/wmnow.py", title="WMNow diversity", icon=":material/diversity_3:", url_path="wmnow")
+board_pack = st.Page("app_pages/board_pack.py", title="Board pack", icon=":material/summarize:", url_path="board-pack")
 data = st.Page("app_pages/data.py", title="Data and definitions", icon=":material/description:", url_path="data")
 
-pages = [overview, satisfaction, trends, respondents, comments, wmnow, data]
+pages = [overview, satisfaction, trends, respondents, comments, wmnow, board_pack, data]
 if not present:
     pages.insert(1, upload)  # presenter mode hides the upload page
 page = st.navigation(pages)

@@ -408,6 +408,35 @@ def cmd_themes(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pack(args: argparse.Namespace) -> int:
+    from insight.boardpack import FORMATS, build_pack, check_month, file_name, render
+
+    fmt = args.format
+    suffix = Path(args.out).suffix.lower().lstrip(".") if args.out else ""
+    if fmt is None:
+        fmt = suffix if suffix in FORMATS else "docx"
+    elif suffix and suffix != fmt:
+        raise UsageError(f"--out {args.out} does not end in .{fmt}; name the file {Path(args.out).stem}.{fmt}")
+    if args.period:
+        try:
+            check_month(args.period)
+        except ValueError as exc:
+            raise UsageError(f"--period is a month: {exc}") from exc
+    if args.out and not Path(args.out).parent.is_dir():
+        raise Rejected(f"cannot write {args.out}: no folder {Path(args.out).parent}")
+    pack = build_pack(Store(args.data_dir), period=args.period)
+    out = Path(args.out) if args.out else Path.cwd() / file_name(pack, fmt)
+    data = render(pack, fmt)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise Rejected(f"cannot write {out}: {exc.strerror or exc}") from exc
+    for line in pack.missing:
+        print(line, file=sys.stderr)
+    print(out)
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from insight.compare import compare_groups
 
@@ -535,6 +564,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by")
     p = reading("drivers", "which aspects matter most for the headline (Johnson's relative weights)", cmd_drivers)
     p.add_argument("--target", help="the question explained (the headline without it)")
+
+    p = sub.add_parser("pack", help="write the board paper (.docx, .pptx or printable .html) and print its path")
+    p.add_argument("--period", help="a month, e.g. 2019-09 (quarterly surveys use its quarter); latest without it")
+    p.add_argument("--format", choices=["docx", "pptx", "html"], help="docx unless --out ends in .pptx or .html")
+    p.add_argument("--out", metavar="FILE", help="default board-pack-PERIOD.FORMAT in the current folder")
+    data_dir(p)
+    p.set_defaults(func=cmd_pack)
 
     p = sub.add_parser("check-config", help="validate every configuration file; list every mistake at once")
     p.set_defaults(func=cmd_check_config)

@@ -181,3 +181,27 @@ def test_an_open_page_picks_up_a_new_upload(server, page):
     )  # fmt: skip
     page.get_by_text("Every aspect, June 2019").wait_for(timeout=45_000)
     shot(page, "live-update")
+
+
+def test_board_pack_downloads_as_a_word_document(server, page, tmp_path):
+    """Open the Board pack page, download the Word paper, and read it back with python-docx."""
+    import io
+
+    from docx import Document
+
+    base, _ = server
+    page.goto(f"{base}/board-pack")
+    settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    heading = page.locator("h2").first.inner_text()
+    assert heading.startswith("Public and victim satisfaction: board paper")
+    shot(page, "board-pack")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Word document (.docx)").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.suffix == ".docx" and saved.name.startswith("board-pack-")
+    doc = Document(io.BytesIO(saved.read_bytes()))
+    assert doc.paragraphs[0].text == heading
+    assert "Purpose of paper" in [p.text for p in doc.paragraphs]
+    assert "SAMPLE DATA" not in "".join(p.text for s in doc.sections for p in s.header.paragraphs)  # samples are off

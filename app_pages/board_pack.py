@@ -1,0 +1,96 @@
+"""Board pack: the monthly board paper as a Word document, slides or a printable web page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from insight.boardpack import FORMATS, SAMPLE_MARK, BoardPack, build_pack, file_name, render
+from insight.datasets import samples_enabled
+from insight.metrics import periods
+from insight.periods import period_label
+
+LATEST = "latest"
+FORMAT_WORDS = {"docx": "Word document (.docx)", "pptx": "Slides (.pptx)", "html": "Printable web page (.html)"}
+MIME = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "html": "text/html",
+}
+
+
+def viewable_surveys() -> list[str]:
+    """The surveys this user may view: every one in local mode (sign-in narrows this)."""
+    return list(ui.definitions())
+
+
+@st.cache_resource(show_spinner="Writing the board pack…", max_entries=8)
+def _pack(version: str, data_dir: str, period: str | None, datasets: tuple[str, ...], samples_on: bool) -> BoardPack:
+    # Keyed on the store's version: a new upload writes a new pack.
+    return build_pack(ui.store(), period=period, datasets=datasets, definitions=ui.definitions(), census=ui.census())
+
+
+@st.cache_data(show_spinner="Laying out the document…", max_entries=12)
+def _document(version: str, data_dir: str, period: str | None, datasets: tuple[str, ...], fmt: str,
+              samples_on: bool) -> tuple[str, bytes]:  # fmt: skip
+    pack = _pack(version, data_dir, period, datasets, samples_on)
+    return file_name(pack, fmt), render(pack, fmt)
+
+
+st.title("Board pack")
+st.caption(
+    "The board paper written from the app's own figures, in the source paper's order: every number with its base "
+    "or period, a rise or fall only when the test says it is significant, suppressed figures never shown."
+)
+
+allowed = viewable_surveys()
+definitions = ui.definitions()
+months: set[str] = set()
+for name in allowed:
+    definition = definitions[name]
+    loaded = ui.load(definition)
+    if loaded is not None and definition.kind == "survey" and definition.period.granularity == "month":
+        months.update(periods(loaded.frame))
+choices = [LATEST, *sorted(months, reverse=True)]
+period = st.selectbox(
+    "Month",
+    choices,
+    key="pack_period",
+    format_func=lambda p: "each survey's latest results" if p == LATEST else period_label(p),
+    help="Quarterly surveys use the quarter containing the month.",
+)
+chosen = None if period == LATEST else period
+store = ui.store()
+key = (store.version(), str(store.data_dir), chosen, tuple(allowed))
+pack = _pack(*key, samples_enabled())
+if pack.sample:
+    st.info(
+        f"**{SAMPLE_MARK}.** The pack uses the bundled sample records for: {', '.join(pack.sample_surveys)}. "
+        "Every page of the document is marked.",
+        icon=":material/science:",
+    )
+for line in pack.missing:
+    st.warning(line, icon=":material/event_busy:")
+
+if ui.presenter_mode():
+    st.caption("Downloads are hidden in presenter mode.")
+else:
+    columns = st.columns(len(FORMATS))
+    for column, fmt in zip(columns, FORMATS, strict=True):
+        with column:
+            name, data = _document(*key, fmt, samples_enabled())
+            st.download_button(
+                FORMAT_WORDS[fmt],
+                data=data,
+                file_name=name,
+                mime=MIME[fmt],
+                on_click="ignore",
+                key=f"pack-{fmt}",
+                icon=":material/download:",
+            )
+
+st.header(pack.title)
+for section in pack.sections:
+    st.subheader(section.heading)
+    for point in section.points:
+        st.text(point)

@@ -1,0 +1,59 @@
+"""The Board pack page through AppTest: downloads, the month picker, presenter mode, an empty store."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from insight.board_model import SAMPLE_MARK
+from tests.conftest import REPO
+
+PAGE = "app_pages/board_pack.py"
+
+
+@pytest.fixture(autouse=True)
+def fresh_store(data_dir):
+    return data_dir
+
+
+def board_pack_page(**params: str) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+    at.query_params.update(params)
+    at.run()  # the page has its own url_path: AppTest finds it after the first run
+    return at.switch_page(PAGE).run()
+
+
+def test_page_offers_the_three_formats_on_sample_data():
+    at = board_pack_page()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Board pack"
+    assert SAMPLE_MARK in at.info[0].value
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == ["Word document (.docx)", "Slides (.pptx)", "Printable web page (.html)"]
+    assert at.header[0].value == "Public and victim satisfaction: board paper, September 2019"
+    assert [s.value for s in at.subheader][:2] == ["Purpose of paper", "Victim satisfaction (September 2019)"]
+
+
+def test_choosing_a_month_writes_that_months_paper():
+    at = board_pack_page()
+    at.selectbox(key="pack_period").set_value("2019-06").run()
+    assert not at.exception, at.exception
+    assert at.header[0].value == "Public and victim satisfaction: board paper, June 2019"
+    assert "Victim satisfaction (June 2019)" in [s.value for s in at.subheader]
+    at.selectbox(key="pack_period").set_value("2019-09").run()
+    assert [w.value for w in at.warning] == ["101 caller survey: no data for September 2019 (latest held: June 2019)."]
+
+
+def test_presenter_mode_hides_the_downloads():
+    at = board_pack_page(present="1")
+    assert not at.exception, at.exception
+    assert not at.get("download_button")
+    assert "Downloads are hidden in presenter mode." in [c.value for c in at.caption]
+
+
+def test_empty_store_without_samples(monkeypatch):
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    at = board_pack_page()
+    assert not at.exception, at.exception
+    assert len(at.warning) == 6 and all("no data" in w.value for w in at.warning)
+    assert not at.info  # no sample banner
