@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import identity, ui
 from insight.definitions_view import census_sources, definition_summary, dimensions_table, questions_table
 
 st.title("Data and definitions")
@@ -19,9 +19,10 @@ st.markdown(
     "- **Suppression**: below the minimum base no percentage is shown anywhere; below the caution base it is "
     "shown and marked *treat with caution*."
 )
-st.dataframe(definition_summary(ui.definitions()), hide_index=True, width="stretch")
+definitions = identity.visible(ui.definitions())  # only the surveys this user may see
+st.dataframe(definition_summary(definitions), hide_index=True, width="stretch")
 
-for definition in ui.definitions().values():
+for definition in definitions.values():
     with st.expander(f"{definition.title} (`{definition.dataset}`)"):
         loaded = ui.load(definition)
         if loaded is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import identity, ui
 from insight import wording
 from insight.metrics import satisfaction
 from insight.periods import period_label
@@ -14,7 +14,7 @@ from insight.validity import validity
 st.title("Citizen satisfaction: overview")
 st.caption("The latest period of each survey, with its base, 95% interval and the change on the previous period.")
 
-definitions = ui.definitions()
+definitions = identity.visible(ui.definitions())  # only the surveys this user may see
 columns = st.columns(3)
 for i, definition in enumerate(definitions.values()):
     with columns[i % 3].container(border=True):

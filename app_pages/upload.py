@@ -6,7 +6,7 @@ import hashlib
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import identity, ui
 from insight.datasets import samples_enabled
 from insight.ingest import ExportError, IngestResult, ingest_bytes, recognise
 from insight.periods import period_label
@@ -20,7 +20,9 @@ st.write(
     "**Import**. Personal data (emails, phone numbers, crime references) is removed as the file is read and "
     "never stored. Responses already held are recognised by their ID and counted once."
 )
-definitions = ui.definitions()
+user = identity.user()
+# Only the surveys this user manages: files are recognised, and imported, among these alone.
+definitions = {d: v for d, v in ui.definitions().items() if user.may_manage(d)}
 store = ui.store()
 files = st.file_uploader("Exports", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads")
 skip_invalid = st.checkbox(
@@ -58,7 +60,7 @@ def volumes_file(data: bytes, name: str, dataset: str) -> None:
         return
     st.write("Months: " + ", ".join(period_label(p) for p in frame.get_column("period").to_list()))
     if st.button("Import", key=f"import-volumes-{name}", type="primary"):
-        store.upsert_volumes(dataset, frame, file_name=name, sha256=hashlib.sha256(data).hexdigest())
+        store.upsert_volumes(dataset, frame, file_name=name, sha256=hashlib.sha256(data).hexdigest(), user=user.email)
         st.session_state.setdefault("import_messages", []).append(
             f"Imported {name}: {frame.height} month(s) of contact volumes for {definition.title}."
         )
@@ -125,7 +127,7 @@ for uploaded in files or []:
         can_import = report.ok or (skip_invalid and report.valid_rows > 0)
         if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
             progress = st.progress(0.2, text="Writing to the store…")
-            record = store.import_result(definitions[dataset], result)
+            record = store.import_result(definitions[dataset], result, user=user.email)
             progress.progress(1.0, text="Done")
             st.session_state.setdefault("import_messages", []).append(
                 f"Imported {uploaded.name} into {definitions[dataset].title}: {record.new:,} new, "
@@ -145,7 +147,7 @@ for message in st.session_state.get("import_messages", []):
     st.success(message, icon=":material/check_circle:")
 
 st.header("Upload history")
-history = upload_history(store.upload_log())
+history = upload_history(store.upload_log(), datasets=list(definitions))
 if history.height == 0:
     st.caption(
         "Nothing has been imported into this store yet"

@@ -7,6 +7,7 @@ rejected (with a message on stderr), 2 on usage errors.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from insight import metrics
+from insight.access import load_access, os_user
 from insight.census import load_census, write_tables
 from insight.definition import Definition, DefinitionError, load_definitions
 from insight.ingest import ExportError, IngestResult, ingest_file
@@ -132,7 +134,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             if not Path(path).exists():
                 raise Rejected(f"{path}: no such file")
             try:
-                n = ingest_volumes(Path(path), definition, store)
+                n = ingest_volumes(Path(path), definition, store, user=f"local:{os_user()}")
             except VolumesError as exc:
                 raise Rejected(str(exc) + "\nNothing was imported.") from exc
             print(f"{Path(path).name}: {n} month(s) of volumes held for {definition.dataset}")
@@ -156,7 +158,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         results.append((path, result))
     for path, result in results:
         report = result.report
-        record = store.import_result(definition, result)
+        record = store.import_result(definition, result, user=f"local:{os_user()}")
         if record.rejected_file:
             print(report.describe(limit=5), file=sys.stderr)
             print(
@@ -213,6 +215,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     try:
         definitions = load_definitions()
         census = load_census()
+        access = load_access(definitions)
     except DefinitionError as exc:
         raise Rejected(str(exc)) from exc
     problems = []
@@ -236,6 +239,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             f"{len(d.questions)} question(s), {len(d.dimensions)} dimension(s)"
         )
     print(f"census: {', '.join(f'{t.table} ({t.population})' for t in census.tables.values())}")
+    print(f"access: {len(access.grants)} grant(s); group claim {access.group_claim!r}")
     print("config OK")
     return 0
 
@@ -287,6 +291,23 @@ def cmd_themes(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from insight.audit import audit_rows
+
+    since = None
+    if args.since:
+        try:
+            since = dt.date.fromisoformat(args.since)
+        except ValueError as exc:
+            raise UsageError(f"--since {args.since!r} is not a date such as 2019-09-30") from exc
+    rows = audit_rows(Store(args.data_dir), since)
+    if args.format == "table" and not rows:
+        print("nothing recorded" + (f" since {since}" if since else ""))
+        return 0
+    _emit(rows, args.format, {"rows": rows})
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -322,6 +343,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")
     reading("validity", "responses, response rate and margin of error", cmd_validity)
     reading("themes", "free-text comments by theme", cmd_themes)
+
+    p = sub.add_parser("audit", help="imports, undos and views of restricted datasets, newest first")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="from this date (UTC) on")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    data_dir(p)
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("check-config", help="validate every survey definition and census table")
     p.set_defaults(func=cmd_check_config)

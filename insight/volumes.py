@@ -64,10 +64,11 @@ def read_volumes(data: bytes, file_name: str, definition: Definition) -> pl.Data
     return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period")  # type: ignore[arg-type]
 
 
-def ingest_volumes(path: Path, definition: Definition, store: Store) -> int:
+def ingest_volumes(path: Path, definition: Definition, store: Store, *, user: str = "") -> int:
     data = Path(path).read_bytes()
     frame = read_volumes(data, Path(path).name, definition)
-    store.upsert_volumes(definition.dataset, frame, file_name=Path(path).name, sha256=hashlib.sha256(data).hexdigest())
+    sha256 = hashlib.sha256(data).hexdigest()
+    store.upsert_volumes(definition.dataset, frame, file_name=Path(path).name, sha256=sha256, user=user)
     return frame.height
 
 
