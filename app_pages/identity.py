@@ -9,11 +9,12 @@ in with the identity provider and their rights come from ``config/access.yaml``
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import streamlit as st
 
 from app_pages import ui
-from insight.access import LOCAL_BANNER, AccessPolicy, User, load_access, local_user
+from insight.access import ACCESS_FILE, LOCAL_BANNER, AccessPolicy, User, load_access, local_user
 from insight.access_log import record_view
 
 # Pages that show one dataset's figures (the one in the filters), and those showing several.
@@ -21,9 +22,19 @@ DATASET_PAGES = ("satisfaction", "trends", "respondents", "comments", "wmnow")
 DENIED = "You don't have access to this survey."
 
 
-@st.cache_resource(show_spinner=False)
 def policy() -> AccessPolicy:
-    return load_access(ui.definitions())
+    """config/access.yaml as it is now: an edit (someone's access removed) counts from the next page run."""
+    try:
+        stat = ACCESS_FILE.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        stamp = None
+    return _policy(str(ACCESS_FILE), stamp)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _policy(path: str, stamp: tuple[int, int] | None) -> AccessPolicy:
+    return load_access(ui.definitions(), Path(path))
 
 
 def sign_in_configured() -> bool:
@@ -32,13 +43,18 @@ def sign_in_configured() -> bool:
 
 
 def current_user() -> User | None:
-    """The person using the app; None when sign-in is configured and they have not signed in."""
+    """The person using the app; None when sign-in is configured and they have not signed in.
+
+    Raises AccessError when config/access.yaml cannot be read, in local mode too (it names the
+    restricted datasets whose views are logged).
+    """
+    rules = policy()
     if not sign_in_configured():
         user = local_user(list(ui.definitions()))
     elif not st.user.get("is_logged_in"):
         user = None
     else:
-        user = policy().user(st.user.to_dict())
+        user = rules.user(st.user.to_dict())
     st.session_state["user"] = user
     return user
 

@@ -27,6 +27,7 @@ from insight.definition import CONFIG_DIR, DefinitionError
 
 ROLES = ("viewer", "manager", "admin")  # in increasing order of rights
 DEFAULT_GROUP_CLAIM = "groups"
+ACCESS_FILE = CONFIG_DIR / "access.yaml"
 LOCAL_BANNER = "Local mode: no sign-in; anyone who can reach this address sees everything"
 
 
@@ -109,7 +110,7 @@ def os_user() -> str:
 
 def load_access(datasets: Collection[str], path: Path | None = None) -> AccessPolicy:
     """Read and check config/access.yaml against the datasets defined; raise AccessError listing every mistake."""
-    path = path or CONFIG_DIR / "access.yaml"
+    path = path or ACCESS_FILE
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

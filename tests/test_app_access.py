@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -200,3 +202,30 @@ def test_restricted_views_are_logged_once_per_page_opened(data_dir):
     # a viewer's pages show no restricted dataset, so nothing is logged for them
     app(VIEWER, "app_pages/satisfaction.py")
     assert len(read_views(data_dir)) == 3
+
+
+@pytest.mark.parametrize("user", [VIEWER, None], ids=["signed-in", "local"])
+def test_a_broken_access_file_shows_nothing_and_an_edit_counts_at_once(user, tmp_path, monkeypatch):
+    access = tmp_path / "access.yaml"
+    access.write_text((REPO / "config" / "access.yaml").read_text())
+    monkeypatch.setattr("app_pages.identity.ACCESS_FILE", access)
+    assert figures(app(user, "app_pages/satisfaction.py")) > 0
+    access.write_text("grants:\n  - {members: [insight-viewers], role: viewer, datasets: [victm]}\n")
+    os.utime(access, ns=(1, 1))  # a different time, whatever the file system's clock resolution
+    at = app(user, "app_pages/satisfaction.py")
+    assert not at.exception, at.exception
+    error = "\n".join(e.value for e in at.error)
+    assert "The access settings cannot be read" in error and "grants[0].datasets: no dataset 'victm'" in error
+    assert figures(at) == 0
+
+
+def test_removing_someone_from_the_access_file_takes_effect_without_a_restart(tmp_path, monkeypatch):
+    access = tmp_path / "access.yaml"
+    shipped = (REPO / "config" / "access.yaml").read_text()
+    access.write_text(shipped)
+    monkeypatch.setattr("app_pages.identity.ACCESS_FILE", access)
+    assert figures(app(VIEWER, "app_pages/satisfaction.py")) > 0
+    access.write_text(shipped.replace("members: [insight-viewers]", "members: [someone-else]"))
+    os.utime(access, ns=(1, 1))
+    at = app(VIEWER, "app_pages/satisfaction.py")
+    assert "No access" in texts(at) and figures(at) == 0
