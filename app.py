@@ -8,6 +8,9 @@ legacy multipage mode on deep links and the shared sidebar vanishes (DESIGN.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NoReturn
+
 import streamlit as st
 
 from app_pages import identity, ui
@@ -22,17 +25,23 @@ st.set_page_config(
 )
 
 
-def only(path: str, title: str) -> None:
+# Every page's address, so a link to any of them still lands on the sign-in (or no access)
+# page rather than on Streamlit's "Page not found".
+URL_PATHS = ("upload", "satisfaction", "trends", "respondents", "comments", "wmnow", "data")
+
+
+def only(page: str | Callable[[], None], title: str) -> NoReturn:
     """A run that shows one page and nothing else (sign-in, no access, a broken access file)."""
-    st.navigation([st.Page(path, title=title, default=True)], position="hidden").run()
+    stand_ins = [st.Page(page, title=title, url_path=p, visibility="hidden") for p in URL_PATHS]
+    st.navigation([st.Page(page, title=title, default=True), *stand_ins], position="hidden").run()
     st.stop()
 
 
 try:
     user = identity.current_user()
 except AccessError as exc:  # fail closed: nobody sees anything until the file is put right
-    st.error(f"The access settings cannot be read, so nothing is shown:\n\n{exc}")
-    st.stop()
+    problem = str(exc)
+    only(lambda: st.error(f"The access settings cannot be read, so nothing is shown:\n\n{problem}"), "Settings")
 if user is None:
     only("app_pages/sign_in.py", "Sign in")
 identity.sidebar(user, present=present)

@@ -238,7 +238,8 @@ def test_an_admin_sees_everything_and_signs_out(app_server, page):
     page.goto(f"{base}/satisfaction?dataset=domestic_abuse")  # the link no longer opens anything
     page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
     ready(page)
-    assert DA_TITLE not in page.content()
+    assert DA_TITLE not in page.content() and "Page not found" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "signin-signed-out-link.png"), full_page=True)
 
 
 def listening_addresses(port: int) -> set[str]:
