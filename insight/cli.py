@@ -301,10 +301,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--since {args.since!r} is not a date such as 2019-09-30") from exc
     rows = audit_rows(Store(args.data_dir), since)
-    if args.format == "table" and not rows:
+    if args.format == "json":
+        print(json.dumps({"rows": rows}, indent=2))
+    elif not rows:
         print("nothing recorded" + (f" since {since}" if since else ""))
-        return 0
-    _emit(rows, args.format, {"rows": rows})
+    else:  # one line per entry, the detail in full (a table would cut it short)
+        # A file name or claim is shown printable: no control characters reach the terminal.
+        shown = [{k: "".join(c if c.isprintable() else "?" for c in str(v)) for k, v in r.items()} for r in rows]
+        fields = ("time", "user", "action", "dataset")
+        widths = {f: max(len(f), *(len(r[f]) for r in shown)) for f in fields}
+        print("  ".join(f.ljust(widths[f]) for f in fields) + "  detail")
+        for r in shown:
+            print("  ".join(r[f].ljust(widths[f]) for f in fields) + "  " + r["detail"])
     return 0
 
 

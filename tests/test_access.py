@@ -148,6 +148,11 @@ def test_audit_lists_imports_and_restricted_views_newest_first(exports, data_dir
     assert view["time"] == "2999-01-02T03:04:05Z"
     assert main(["audit", "--since", "2999-01-01", "--format", "json", "--data-dir", str(data_dir)]) == 0
     assert [r["action"] for r in json.loads(capsys.readouterr().out)["rows"]] == ["view"]
+    assert main(["audit", "--data-dir", str(data_dir)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["time", "user", "action", "dataset", "detail"]
+    assert table[1].endswith("  page satisfaction; period=2019-09; by=age; npu=Coventry")
+    assert table[2].endswith(imported["detail"]) and len(table) == 3
     assert main(["audit", "--since", "2999-01-03", "--data-dir", str(data_dir)]) == 0
     assert "nothing recorded since 2999-01-03" in capsys.readouterr().out
     assert main(["audit", "--since", "yesterday"]) == 2
@@ -165,3 +170,10 @@ def test_audit_keeps_the_order_of_same_second_entries_and_older_logs(data_dir):
     rows = audit_rows(store)
     assert [r["detail"] for r in rows[:2]] == ["page comments", "page trends"]
     assert rows[-1]["user"] == "(not recorded)" and rows[-1]["time"] == "2019-10-01T09:00:00Z"
+
+
+def test_audit_table_keeps_control_characters_off_the_terminal(data_dir, capsys):
+    record_view(data_dir, user="u@x\x1b[2J", page="trends", dataset="domestic_abuse", filters={"npu": ["A\x07"]})
+    assert main(["audit", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "u@x?[2J" in out and "npu=A?" in out
