@@ -14,7 +14,6 @@ from typing import NoReturn
 import streamlit as st
 
 from app_pages import identity, ui
-from insight.access import AccessError
 
 present = ui.presenter_mode()
 st.set_page_config(
@@ -23,6 +22,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if present else "auto",
 )
+ui.require_config()  # a configuration mistake shows the list of mistakes, never a traceback
 
 
 # Every page's address, so a link to any of them still lands on the sign-in (or no access)
@@ -39,9 +39,9 @@ def only(page: str | Callable[[], None], title: str) -> NoReturn:
 
 try:
     user = identity.current_user()
-except AccessError as exc:  # fail closed: nobody sees anything until the file is put right
+except identity.NoAccessFile as exc:  # fail closed: nobody sees anything until the file is put back
     problem = str(exc)
-    only(lambda: st.error(f"The access settings cannot be read, so nothing is shown:\n\n{problem}"), "Settings")
+    only(lambda: st.error(problem, icon=":material/block:"), "No access")
 if user is None:
     only("app_pages/sign_in.py", "Sign in")
 identity.sidebar(user, present=present)

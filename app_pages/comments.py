@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import identity, ui
 from insight import charts
 from insight.periods import period_label
 from insight.tables import comments_table, theme_table
-from insight.themes import comments, load_themes, theme_counts
+from insight.themes import comments, theme_counts
 
 filters: ui.Filters = st.session_state["filters"]
 definition = ui.definitions()[filters.dataset]
 st.title(f"{definition.title}: what people told us")
 
 if not definition.free_text:
-    with_text = [d.title for d in ui.definitions().values() if d.free_text]
+    with_text = [d.title for d in identity.visible(ui.definitions()).values() if d.free_text]
     st.info(f"{definition.title} has no free-text question. Comments are collected by: {', '.join(with_text)}.")
     st.stop()
 loaded = ui.load(definition)
@@ -23,7 +23,7 @@ if loaded is None:
     st.info(ui.NO_DATA)
     st.stop()
 ui.sample_banner(loaded, definition)
-themes = load_themes()
+themes = ui.config().themes
 counts = theme_counts(loaded.frame, definition, themes, period=filters.period)
 listed = comments(loaded.frame, definition, themes, period=filters.period)
 label = period_label(filters.period) if filters.period else "all periods"

@@ -9,12 +9,11 @@ in with the identity provider and their rights come from ``config/access.yaml``
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import streamlit as st
 
 from app_pages import ui
-from insight.access import ACCESS_FILE, LOCAL_BANNER, AccessPolicy, User, load_access, local_user
+from insight.access import LOCAL_BANNER, AccessPolicy, User, local_user
 from insight.access_log import record_view
 
 # Pages that show one dataset's figures (the one in the filters), and those showing several.
@@ -22,19 +21,13 @@ DATASET_PAGES = ("satisfaction", "trends", "respondents", "comments", "wmnow")
 DENIED = "You don't have access to this survey."
 
 
-def policy() -> AccessPolicy:
-    """config/access.yaml as it is now: an edit (someone's access removed) counts from the next page run."""
-    try:
-        stat = ACCESS_FILE.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        stamp = None
-    return _policy(str(ACCESS_FILE), stamp)
+class NoAccessFile(Exception):
+    """Sign-in is configured but there is no config/access.yaml: nobody may see anything."""
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _policy(path: str, stamp: tuple[int, int] | None) -> AccessPolicy:
-    return load_access(ui.definitions(), Path(path))
+def policy() -> AccessPolicy | None:
+    """config/access.yaml, read and checked with every other configuration file (re-read when it changes)."""
+    return ui.config().extra.get("access.yaml")
 
 
 def sign_in_configured() -> bool:
@@ -43,16 +36,13 @@ def sign_in_configured() -> bool:
 
 
 def current_user() -> User | None:
-    """The person using the app; None when sign-in is configured and they have not signed in.
-
-    Raises AccessError when config/access.yaml cannot be read, in local mode too (it names the
-    restricted datasets whose views are logged).
-    """
-    rules = policy()
+    """The person using the app; None when sign-in is configured and they have not signed in."""
     if not sign_in_configured():
         user = local_user(list(ui.definitions()))
     elif not st.user.get("is_logged_in"):
         user = None
+    elif (rules := policy()) is None:
+        raise NoAccessFile("Sign-in is configured but config/access.yaml is missing, so nobody may see any survey.")
     else:
         user = rules.user(st.user.to_dict())
     st.session_state["user"] = user
@@ -97,7 +87,8 @@ def denied_dataset(page_path: str) -> str | None:
 
 def log_view(u: User, page_path: str, filters: ui.Filters) -> None:
     """Record opening a page that shows a restricted dataset: once per page opened, not on every rerun."""
-    restricted = policy().restricted
+    rules = policy()
+    restricted = rules.restricted if rules else frozenset()
     if page_path in DATASET_PAGES:
         shown = [filters.dataset] if filters.dataset in restricted else []
     elif page_path == "":  # the overview shows a tile of every dataset the user may view

@@ -3,8 +3,8 @@
 Roles are ``viewer`` (view), ``manager`` (view, upload and undo) and ``admin`` (everything,
 every dataset). A grant names its members by email or by a value of the identity
 provider's group claim (``groups`` unless the file says otherwise; Entra ID may send
-``roles``), compared ignoring case. The file is validated when loaded and every mistake is
-reported at once, naming the key path.
+``roles``), compared ignoring case. The file is read and checked by the one configuration
+loader (``insight.config``), which reports every mistake at once with its key path.
 
 Without sign-in configured the app runs in *local mode*: one person on their own computer,
 who may do everything (``local_user``). ``listen_address`` is how the run script keeps a
@@ -16,23 +16,16 @@ from __future__ import annotations
 import getpass
 import sys
 import tomllib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from insight.definition import CONFIG_DIR, DefinitionError
+from insight.configfile import ConfigError, Mistake, Reader, read_yaml
 
 ROLES = ("viewer", "manager", "admin")  # in increasing order of rights
 DEFAULT_GROUP_CLAIM = "groups"
-ACCESS_FILE = CONFIG_DIR / "access.yaml"
 LOCAL_BANNER = "Local mode: no sign-in; anyone who can reach this address sees everything"
-
-
-class AccessError(DefinitionError):
-    """config/access.yaml is wrong (every mistake, one per line)."""
 
 
 @dataclass(frozen=True)
@@ -106,87 +99,88 @@ def os_user() -> str:
 
 
 # --------------------------------------------------------------------------- loading
+#
+# config/access.yaml is read by the one configuration loader (insight.config) like every
+# other file: parse_access records each mistake on the reader, so they are all listed at once.
 
 
-def load_access(datasets: Collection[str], path: Path | None = None) -> AccessPolicy:
-    """Read and check config/access.yaml against the datasets defined; raise AccessError listing every mistake."""
-    path = path or ACCESS_FILE
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise AccessError(f"{path.name}: missing; it says who may see which survey") from exc
-    except yaml.YAMLError as exc:
-        raise AccessError(f"{path.name}: not valid YAML: {exc}") from exc
-    problems: list[str] = []
-    policy = _policy(raw, list(datasets), problems)
-    if problems:
-        raise AccessError("\n".join(f"{path.name}: {p}" for p in problems))
-    assert policy is not None
-    return policy
-
-
-def _policy(raw: Any, datasets: list[str], problems: list[str]) -> AccessPolicy | None:
-    if not isinstance(raw, dict):
-        problems.append("expected a mapping with group_claim, restricted and grants")
+def parse_access(reader: Reader, raw: Any, datasets: list[str]) -> AccessPolicy | None:
+    """The access rules in a parsed access.yaml, checked against the datasets defined; None if there is no file."""
+    if raw is None:
         return None
+    if not isinstance(raw, dict):
+        raise reader.fail("", "expected a mapping with group_claim, restricted and grants")
     for key in sorted(set(raw) - {"group_claim", "restricted", "grants"}, key=str):
-        problems.append(f"{key}: unknown key (expected group_claim, restricted, grants)")
+        reader.note(str(key), "unknown key (expected group_claim, restricted, grants)")
     claim = raw.get("group_claim", DEFAULT_GROUP_CLAIM)
     if not isinstance(claim, str) or not claim.strip():
-        problems.append(f"group_claim: expected a claim name such as groups or roles, got {claim!r}")
+        reader.note("group_claim", f"expected a claim name such as groups or roles, got {claim!r}")
         claim = DEFAULT_GROUP_CLAIM
-    restricted = _dataset_list(raw.get("restricted", []), "restricted", datasets, problems)
+    restricted = _dataset_list(reader, raw.get("restricted", []), "restricted", datasets)
     grants_raw = raw.get("grants")
     if not isinstance(grants_raw, list) or not grants_raw:
-        problems.append("grants: expected a list of grants (members, role, datasets)")
+        reader.note("grants", "expected a list of grants (members, role, datasets)")
         grants_raw = []
-    grants = [g for i, node in enumerate(grants_raw) if (g := _grant(node, f"grants[{i}]", datasets, problems))]
+    grants = [g for i, node in enumerate(grants_raw) if (g := _grant(reader, node, f"grants[{i}]", datasets))]
     return AccessPolicy(claim.strip(), frozenset(restricted), tuple(grants), tuple(datasets))
 
 
-def _grant(node: Any, keypath: str, datasets: list[str], problems: list[str]) -> Grant | None:
+def _grant(reader: Reader, node: Any, keypath: str, datasets: list[str]) -> Grant | None:
     if not isinstance(node, dict):
-        problems.append(f"{keypath}: expected a mapping with members, role and datasets")
+        reader.note(keypath, "expected a mapping with members, role and datasets")
         return None
-    before = len(problems)
+    before = len(reader.mistakes)
     for key in sorted(set(node) - {"members", "role", "datasets", "except"}, key=str):
-        problems.append(f"{keypath}.{key}: unknown key (expected members, role, datasets, except)")
+        reader.note(f"{keypath}.{key}", "unknown key (expected members, role, datasets, except)")
     members = node.get("members")
     if not isinstance(members, list) or not members or not all(isinstance(m, str) and m.strip() for m in members):
-        problems.append(f"{keypath}.members: expected a list of email addresses or group names")
+        reader.note(f"{keypath}.members", "expected a list of email addresses or group names")
         members = []
     role = node.get("role")
     if role not in ROLES:
-        problems.append(f"{keypath}.role: {role!r} is not a role; choose from {', '.join(ROLES)}")
+        reader.note(f"{keypath}.role", f"{role!r} is not a role; choose from {', '.join(ROLES)}")
     covered: list[str] = []
     if role == "admin":
         if "datasets" in node or "except" in node:
-            problems.append(f"{keypath}: an admin has every dataset; remove datasets/except")
+            reader.note(keypath, "an admin has every dataset; remove datasets/except")
         covered = list(datasets)
     elif "datasets" not in node:
-        problems.append(f"{keypath}.datasets: required (all, or a list of datasets)")
+        reader.note(f"{keypath}.datasets", "required (all, or a list of datasets)")
     elif node["datasets"] == "all":
-        left_out = _dataset_list(node.get("except", []), f"{keypath}.except", datasets, problems)
+        left_out = _dataset_list(reader, node.get("except", []), f"{keypath}.except", datasets)
         covered = [d for d in datasets if d not in left_out]
     else:
-        covered = _dataset_list(node["datasets"], f"{keypath}.datasets", datasets, problems)
+        covered = _dataset_list(reader, node["datasets"], f"{keypath}.datasets", datasets)
         if "except" in node:
-            problems.append(f"{keypath}.except: only used with datasets: all")
-    if len(problems) > before:
+            reader.note(f"{keypath}.except", "only used with datasets: all")
+    if len(reader.mistakes) > before:
         return None
     return Grant(str(role), frozenset(m.strip().casefold() for m in members), frozenset(covered))
 
 
-def _dataset_list(value: Any, keypath: str, datasets: list[str], problems: list[str]) -> list[str]:
+def _dataset_list(reader: Reader, value: Any, keypath: str, datasets: list[str]) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(f"{keypath}: expected all or a list of dataset names")
+        reader.note(keypath, "expected all or a list of dataset names")
         return []
     unknown = [v for v in value if v not in datasets]
     if unknown:
-        problems.append(f"{keypath}: no dataset {', '.join(map(repr, unknown))}; datasets: {', '.join(datasets)}")
+        reader.note(keypath, f"no dataset {', '.join(map(repr, unknown))}; datasets: {', '.join(datasets)}")
     return [v for v in value if v in datasets]
+
+
+def load_access(path: Path, datasets: list[str]) -> AccessPolicy | None:
+    """One access file on its own (the app reads it through insight.config); ConfigError lists every mistake."""
+    mistakes: list[Mistake] = []
+    reader = Reader(path.name, mistakes)
+    raw = read_yaml(path, path.name, mistakes) if path.exists() else None
+    policy = None
+    with reader.part():
+        policy = parse_access(reader, raw, datasets)
+    if mistakes:
+        raise ConfigError(mistakes)
+    return policy
 
 
 # --------------------------------------------------------------------------- local mode or sign-in

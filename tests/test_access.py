@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from insight.access import AccessError, listen_address, load_access, secrets_files, sign_in_configured
+from insight.access import listen_address, load_access, secrets_files, sign_in_configured
 from insight.access_log import record_view
 from insight.audit import audit_rows
 from insight.cli import main
+from insight.config import load_config
+from insight.configfile import ConfigError
 from insight.store import Store
+from tests.conftest import REPO
 
 DATASETS = ["victim", "caller_101", "live_chat", "domestic_abuse", "public_confidence", "wmnow"]
 NOT_DA = [d for d in DATASETS if d != "domestic_abuse"]
@@ -19,7 +23,8 @@ NOT_DA = [d for d in DATASETS if d != "domestic_abuse"]
 
 @pytest.fixture(scope="module")
 def shipped():
-    return load_access(DATASETS)
+    """The shipped file, read by the one configuration loader as the app and the CLI read it."""
+    return load_config().extra["access.yaml"]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -30,15 +35,15 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_the_shipped_roles(shipped):
     admin = shipped.user({"email": "a@force.example", "groups": ["insight-admins"]})
-    assert (admin.role, admin.viewable, admin.manageable) == ("admin", tuple(DATASETS), tuple(DATASETS))
+    assert (admin.role, set(admin.viewable), set(admin.manageable)) == ("admin", set(DATASETS), set(DATASETS))
     manager = shipped.user({"email": "m@force.example", "groups": ["insight-managers"]})
-    assert manager.role == "manager" and list(manager.manageable) == NOT_DA and list(manager.viewable) == NOT_DA
+    assert manager.role == "manager" and set(manager.manageable) == set(manager.viewable) == set(NOT_DA)
     viewer = shipped.user({"email": "v@force.example", "groups": ["insight-viewers"]})
-    assert viewer.role == "viewer" and list(viewer.viewable) == NOT_DA and viewer.manageable == ()
+    assert viewer.role == "viewer" and set(viewer.viewable) == set(NOT_DA) and viewer.manageable == ()
     analyst = shipped.user({"email": "d@force.example", "groups": ["da-analysts"]})
     assert analyst.viewable == ("domestic_abuse",) and analyst.manageable == ("domestic_abuse",)
     both = shipped.user({"email": "d@force.example", "groups": ["da-analysts", "insight-viewers"]})
-    assert list(both.viewable) == DATASETS and both.manageable == ("domestic_abuse",) and both.role == "manager"
+    assert set(both.viewable) == set(DATASETS) and both.manageable == ("domestic_abuse",) and both.role == "manager"
     nobody = shipped.user({"email": "n@force.example", "groups": ["finance"]})
     assert not nobody.has_access and nobody.role is None and nobody.viewable == ()
     assert shipped.restricted == {"domestic_abuse"}
@@ -46,13 +51,13 @@ def test_the_shipped_roles(shipped):
 
 def test_email_from_preferred_username_ignoring_case_and_a_configured_claim(tmp_path):
     policy = load_access(
-        DATASETS,
         write(
             tmp_path,
             "group_claim: roles\ngrants:\n"
             "  - {members: [Alice@Force.Example], role: viewer, datasets: [victim]}\n"
             "  - {members: [5F1C0000-AAAA-4000-8000-000000000001], role: manager, datasets: [wmnow]}\n",
         ),
+        DATASETS,
     )
     alice = policy.user({"preferred_username": "ALICE@force.example"})
     assert alice.email == "alice@force.example" and alice.viewable == ("victim",)
@@ -77,8 +82,8 @@ def test_every_mistake_is_reported_at_once(tmp_path):
         "  - {members: [d@x], role: viewer, datasets: all, except: [nope]}\n"
         "  - {members: [e@x], role: viewer, datasets: [victim], except: [wmnow]}\n",
     )
-    with pytest.raises(AccessError) as caught:
-        load_access(DATASETS, path)
+    with pytest.raises(ConfigError) as caught:
+        load_access(path, DATASETS)
     lines = str(caught.value).splitlines()
     assert lines == [
         "access.yaml: colour: unknown key (expected group_claim, restricted, grants)",
@@ -93,18 +98,27 @@ def test_every_mistake_is_reported_at_once(tmp_path):
     ]
 
 
-def test_a_missing_or_broken_file_is_an_error_not_open_access(tmp_path):
-    with pytest.raises(AccessError, match="missing"):
-        load_access(DATASETS, tmp_path / "access.yaml")
-    with pytest.raises(AccessError, match="not valid YAML"):
-        load_access(DATASETS, write(tmp_path, "grants: [\n"))
-    with pytest.raises(AccessError, match="grants: expected a list"):
-        load_access(DATASETS, write(tmp_path, "group_claim: groups\n"))
+def test_a_broken_file_is_an_error_not_open_access(tmp_path):
+    assert load_access(tmp_path / "access.yaml", DATASETS) is None  # no file: the app lets nobody in (test_app_access)
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_access(write(tmp_path, "grants: [\n"), DATASETS)
+    with pytest.raises(ConfigError, match="grants: expected a list"):
+        load_access(write(tmp_path, "group_claim: groups\n"), DATASETS)
+    with pytest.raises(ConfigError, match="aliases"):
+        load_access(write(tmp_path, "grants:\n  - &g {members: [a], role: admin}\n  - *g\n"), DATASETS)
 
 
-def test_check_config_validates_the_access_file(capsys):
+def test_check_config_validates_the_access_file_with_every_other(capsys, tmp_path, monkeypatch):
     assert main(["check-config"]) == 0
     assert "access: 4 grant(s); group claim 'groups'" in capsys.readouterr().out
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    (config / "access.yaml").write_text("grants:\n  - {members: [x], role: viewer, datasets: [victm]}\n")
+    (config / "themes.yaml").write_text("themes: 3\n")
+    monkeypatch.setenv("INSIGHT_CONFIG_DIR", str(config))
+    assert main(["check-config"]) == 1
+    err = capsys.readouterr().err
+    assert "access.yaml: grants[0].datasets: no dataset 'victm'" in err and "themes.yaml" in err
 
 
 def test_local_mode_listens_on_localhost_and_sign_in_on_every_interface(tmp_path, monkeypatch):

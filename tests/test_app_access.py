@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -204,28 +205,38 @@ def test_restricted_views_are_logged_once_per_page_opened(data_dir):
     assert len(read_views(data_dir)) == 3
 
 
+@pytest.fixture()
+def access_file(tmp_path, monkeypatch):
+    """A copy of config/ the app reads instead ($INSIGHT_CONFIG_DIR); returns its access.yaml."""
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    monkeypatch.setenv("INSIGHT_CONFIG_DIR", str(config))
+    return config / "access.yaml"
+
+
 @pytest.mark.parametrize("user", [VIEWER, None], ids=["signed-in", "local"])
-def test_a_broken_access_file_shows_nothing_and_an_edit_counts_at_once(user, tmp_path, monkeypatch):
-    access = tmp_path / "access.yaml"
-    access.write_text((REPO / "config" / "access.yaml").read_text())
-    monkeypatch.setattr("app_pages.identity.ACCESS_FILE", access)
+def test_a_broken_access_file_shows_nothing_but_its_mistakes(user, access_file):
     assert figures(app(user, "app_pages/satisfaction.py")) > 0
-    access.write_text("grants:\n  - {members: [insight-viewers], role: viewer, datasets: [victm]}\n")
-    os.utime(access, ns=(1, 1))  # a different time, whatever the file system's clock resolution
+    access_file.write_text("grants:\n  - {members: [insight-viewers], role: viewer, datasets: [victm]}\n")
     at = app(user, "app_pages/satisfaction.py")
     assert not at.exception, at.exception
-    error = "\n".join(e.value for e in at.error)
-    assert "The access settings cannot be read" in error and "grants[0].datasets: no dataset 'victm'" in error
+    listed = "\n".join(c.value for c in at.code)
+    assert "access.yaml: grants[0].datasets: no dataset 'victm'" in listed
     assert figures(at) == 0
 
 
-def test_removing_someone_from_the_access_file_takes_effect_without_a_restart(tmp_path, monkeypatch):
-    access = tmp_path / "access.yaml"
-    shipped = (REPO / "config" / "access.yaml").read_text()
-    access.write_text(shipped)
-    monkeypatch.setattr("app_pages.identity.ACCESS_FILE", access)
+def test_without_an_access_file_sign_in_lets_nobody_in(access_file):
+    access_file.unlink()
+    at = app(ADMIN, "app_pages/satisfaction.py")
+    assert "config/access.yaml is missing, so nobody may see any survey" in "\n".join(e.value for e in at.error)
+    assert figures(at) == 0
+    assert figures(app(None, "app_pages/satisfaction.py")) > 0  # local mode needs no access file
+
+
+def test_removing_someone_from_the_access_file_takes_effect_without_a_restart(access_file):
     assert figures(app(VIEWER, "app_pages/satisfaction.py")) > 0
-    access.write_text(shipped.replace("members: [insight-viewers]", "members: [someone-else]"))
-    os.utime(access, ns=(1, 1))
+    shipped = access_file.read_text()
+    access_file.write_text(shipped.replace("members: [insight-viewers]", "members: [someone-else]"))
+    os.utime(access_file, ns=(1, 1))  # a different time, whatever the file system's clock resolution
     at = app(VIEWER, "app_pages/satisfaction.py")
     assert "No access" in texts(at) and figures(at) == 0
