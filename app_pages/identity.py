@@ -8,13 +8,12 @@ in with the identity provider and their rights come from ``config/access.yaml``
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from app_pages import ui
 from insight.access import LOCAL_BANNER, AccessPolicy, User, local_user
 from insight.access_log import record_view
+from insight.plain_text import literal
 
 # Pages that show one dataset's figures (the one in the filters), and those showing several.
 DATASET_PAGES = ("satisfaction", "trends", "respondents", "comments", "wmnow")
@@ -62,18 +61,13 @@ def visible(datasets: dict) -> dict:
     return {k: v for k, v in datasets.items() if u.may_view(k)}
 
 
-def plain(text: str) -> str:
-    """Text from the identity provider shown literally, never as Markdown or HTML."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
-
-
 def sidebar(u: User, *, present: bool) -> None:
     """Who is signed in, their role and a sign-out button; in local mode, the banner (sidebar in presenter mode)."""
     if u.local:
         (st.sidebar if present else st).warning(LOCAL_BANNER, icon=":material/lock_open:")
         return
     role = u.role or "no access"
-    st.sidebar.markdown(f"Signed in as **{plain(u.name)}** ({plain(u.email)}) · {role}")
+    st.sidebar.markdown(f"Signed in as **{literal(u.name)}** ({literal(u.email)}) · {role}")
     st.sidebar.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from insight.definition import Definition
+from insight.redact import mask_pii
 from insight.representation import Representation
 
 STATUS_WORDS = {"ok": "ok", "low_base": "treat with caution", "suppressed": "suppressed"}
@@ -80,7 +81,7 @@ def upload_history(log: pl.DataFrame, datasets: list[str] | None = None) -> pl.D
         pl.col("uploaded_at").alias("When (UTC)"),
         (pl.col("user") if "user" in log.columns else pl.lit(None, pl.String)).alias("By"),
         pl.col("dataset").alias("Dataset"),
-        pl.col("file_name").alias("File"),
+        mask_pii(pl.col("file_name")).alias("File"),  # masked when written too; old logs were not
         pl.col("rows_read").alias("Rows read"),
         pl.col("new").alias("New"),
         pl.col("updated").alias("Updated"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -35,7 +37,10 @@ def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [h.value for h in at.header]
     parts += [e.value for e in at.info] + [e.value for e in at.warning] + [e.value for e in at.error]
     parts += [s.value for s in at.success] + [c.value for c in at.caption] + [m.value for m in at.metric]
-    return "\n".join(str(p) for p in parts)
+    parts += [s.value for s in at.subheader]
+    # Text from files is shown with its punctuation escaped (never as markdown): read it as shown.
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", "\n".join(str(p) for p in parts))
+    return text.replace("\u2060", "")  # the invisible word joiner that stops autolinks
 
 
 @pytest.fixture(autouse=True)
