@@ -37,7 +37,7 @@ for definition in definitions.values():
         st.caption(f"Never stored: {', '.join(definition.pii_columns) or 'no PII columns'}.")
 
 st.header("Weighting to the census")
-st.markdown(method_note(ui.definitions()))
+st.markdown(method_note(definitions))  # the weighted surveys this user may see
 
 st.header("Census benchmarks")
 st.dataframe(census_sources(ui.census()), hide_index=True, width="stretch")
