@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import identity, ui
 from insight.boardpack import FORMATS, SAMPLE_MARK, BoardPack, build_pack, file_name, render
 from insight.datasets import samples_enabled
 from insight.metrics import periods
@@ -20,8 +20,8 @@ MIME = {
 
 
 def viewable_surveys() -> list[str]:
-    """The surveys this user may view: every one in local mode (sign-in narrows this)."""
-    return list(ui.definitions())
+    """The surveys this user may view: every one in local mode; sign-in narrows it to the user's rights."""
+    return list(identity.visible(ui.definitions()))
 
 
 @st.cache_resource(show_spinner="Writing the board pack…", max_entries=8)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import identity, ui
 from insight import charts
 from insight.periods import period_label
 from insight.tables import comments_table, theme_table
@@ -15,7 +15,7 @@ definition = ui.definitions()[filters.dataset]
 st.title(f"{definition.title}: what people told us")
 
 if not definition.free_text:
-    with_text = [d.title for d in ui.definitions().values() if d.free_text]
+    with_text = [d.title for d in identity.visible(ui.definitions()).values() if d.free_text]
     st.info(f"{definition.title} has no free-text question. Comments are collected by: {', '.join(with_text)}.")
     st.stop()
 loaded = ui.load(definition)

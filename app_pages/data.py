@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import identity, ui
 from insight.definitions_view import census_sources, definition_summary, dimensions_table, questions_table
 from insight.weighting import method_note
 
@@ -20,9 +20,10 @@ st.markdown(
     "- **Suppression**: below the minimum base no percentage is shown anywhere; below the caution base it is "
     "shown and marked *treat with caution*."
 )
-st.dataframe(definition_summary(ui.definitions()), hide_index=True, width="stretch")
+definitions = identity.visible(ui.definitions())  # only the surveys this user may see
+st.dataframe(definition_summary(definitions), hide_index=True, width="stretch")
 
-for definition in ui.definitions().values():
+for definition in definitions.values():
     with st.expander(f"{definition.title} (`{definition.dataset}`)"):
         loaded = ui.load(definition)
         if loaded is not None:
@@ -36,7 +37,7 @@ for definition in ui.definitions().values():
         st.caption(f"Never stored: {', '.join(definition.pii_columns) or 'no PII columns'}.")
 
 st.header("Weighting to the census")
-st.markdown(method_note(ui.definitions()))
+st.markdown(method_note(definitions))  # the weighted surveys this user may see
 
 st.header("Census benchmarks")
 st.dataframe(census_sources(ui.census()), hide_index=True, width="stretch")

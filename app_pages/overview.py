@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages import ui
+from app_pages import identity, ui
 from insight import wording
 from insight.datasets import opening_period
 from insight.definition import Definition
@@ -27,7 +27,7 @@ st.caption(
 
 SURVEY_DIMENSION = "survey"  # a dimension naming separate surveys kept in one dataset
 
-definitions = ui.definitions()
+definitions = identity.visible(ui.definitions())  # only the surveys this user may see
 weighted = ui.weighted_toggle(list(definitions.values()))
 tiles: list[tuple[Definition, str | None]] = []
 for definition in definitions.values():

@@ -160,10 +160,13 @@ def presenter_style() -> None:
 # --------------------------------------------------------------------------- shared filters
 
 
-def sidebar_filters(dataset_override: str | None = None) -> Filters:
-    """The filters every page shares, in the sidebar; the URL always holds them (write_url)."""
+def sidebar_filters(dataset_override: str | None = None, allowed: list[str] | None = None) -> Filters:
+    """The filters every page shares, in the sidebar; the URL always holds them (write_url).
+
+    ``allowed``: the datasets this user may view (all when None); no other is offered.
+    """
     defs = definitions()
-    names = list(defs)
+    names = [d for d in defs if allowed is None or d in allowed]
     from_url = _url_opened()
     sb = st.sidebar
     if dataset_override:

@@ -7,7 +7,7 @@ import logging
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import identity, ui
 from insight.datasets import samples_enabled
 from insight.definition import Definition
 from insight.ingest import GivenValueError, IngestResult, every_column, given_values, ingest_raw, recognise
@@ -26,7 +26,9 @@ st.write(
     "never stored. Responses already held are recognised by their ID and counted once. "
     f"Files up to {MAX_UPLOAD_MB} MB each (about 1.8 million responses); split a larger export by month."
 )
-definitions = ui.definitions()
+user = identity.user()
+# Only the surveys this user manages: files are recognised, and imported, among these alone.
+definitions = {d: v for d, v in ui.definitions().items() if user.may_manage(d)}
 store = ui.store()
 # .xls is accepted here only to be told, in words, to save it as .xlsx or CSV.
 files = st.file_uploader("Exports", type=["csv", "xlsx", "xlsm", "xls"], accept_multiple_files=True, key="uploads")
@@ -118,7 +120,7 @@ def volumes_file(raw: RawTable, sha256: str, name: str, dataset: str) -> None:
         return
     st.write("Months: " + ", ".join(period_label(p) for p in frame.get_column("period").to_list()))
     if st.button("Import", key=f"import-volumes-{sha256}", type="primary"):
-        store.upsert_volumes(dataset, frame, file_name=name, sha256=sha256)
+        store.upsert_volumes(dataset, frame, file_name=name, sha256=sha256, user=user.email)
         st.session_state.setdefault("import_messages", []).append(
             f"Imported {literal(name)}: {frame.height} month(s) of contact volumes for {definition.title}."
         )
@@ -200,7 +202,7 @@ for uploaded in files or []:
         can_import = report.ok or (skip_invalid and report.valid_rows > 0)
         if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
             progress = st.progress(0.2, text="Writing to the store…")
-            record = store.import_result(definitions[dataset], result)
+            record = store.import_result(definitions[dataset], result, user=user.email)
             progress.progress(1.0, text="Done")
             st.session_state.setdefault("import_messages", []).append(
                 f"Imported {literal(name)} into {definitions[dataset].title}: {record.new:,} new, "
@@ -224,7 +226,7 @@ for message in st.session_state.get("import_messages", []):
     st.success(message, icon=":material/check_circle:")
 
 st.header("Upload history")
-history = upload_history(store.upload_log())
+history = upload_history(store.upload_log(), datasets=list(definitions))
 if history.height == 0:
     st.caption(
         "Nothing has been imported into this store yet"

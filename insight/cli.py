@@ -7,6 +7,7 @@ rejected (with a message on stderr), 2 on usage errors.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from insight import metrics
+from insight.access import os_user
 from insight.config import load_config
 from insight.configfile import ConfigError
 from insight.csv_safe import to_csv
@@ -178,7 +180,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for path in args.volumes:
             _readable(Path(path))
             try:
-                n = ingest_volumes(Path(path), definition, store)
+                n = ingest_volumes(Path(path), definition, store, user=f"local:{os_user()}")
             except VolumesError as exc:
                 raise Rejected(str(exc) + "\nNothing was imported.") from None
             print(f"{safe_file_name(path)}: {n} month(s) of volumes held for {definition.dataset}")
@@ -208,7 +210,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         results.append((path, result))
     for _path, result in results:
         report = result.report
-        record = store.import_result(definition, result)
+        record = store.import_result(definition, result, user=f"local:{os_user()}")
         if record.rejected_file:
             print(report.describe(limit=5), file=sys.stderr)
             print(
@@ -348,6 +350,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     census = config.census
     print(f"census: {', '.join(f'{t.table} ({t.population})' for t in census.tables.values())}")
     print(f"themes: {len(config.themes)}")
+    access = config.extra.get("access.yaml")
+    print(f"access: {len(access.grants)} grant(s); group claim {access.group_claim!r}" if access else "access: none")
     print("config OK")
     return 0
 
@@ -434,6 +438,31 @@ def cmd_pack(args: argparse.Namespace) -> int:
     for line in pack.missing:
         print(line, file=sys.stderr)
     print(out)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from insight.audit import audit_rows
+
+    since = None
+    if args.since:
+        try:
+            since = dt.date.fromisoformat(args.since)
+        except ValueError as exc:
+            raise UsageError(f"--since {args.since!r} is not a date such as 2019-09-30") from exc
+    rows = audit_rows(Store(args.data_dir), since)
+    if args.format == "json":
+        print(json.dumps({"rows": rows}, indent=2))
+    elif not rows:
+        print("nothing recorded" + (f" since {since}" if since else ""))
+    else:  # one line per entry, the detail in full (a table would cut it short)
+        # A file name or claim is shown printable: no control characters reach the terminal.
+        shown = [{k: "".join(c if c.isprintable() else "?" for c in str(v)) for k, v in r.items()} for r in rows]
+        fields = ("time", "user", "action", "dataset")
+        widths = {f: max(len(f), *(len(r[f]) for r in shown)) for f in fields}
+        print("  ".join(f.ljust(widths[f]) for f in fields) + "  detail")
+        for r in shown:
+            print("  ".join(r[f].ljust(widths[f]) for f in fields) + "  " + r["detail"])
     return 0
 
 
@@ -571,6 +600,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="default board-pack-PERIOD.FORMAT in the current folder")
     data_dir(p)
     p.set_defaults(func=cmd_pack)
+
+    p = sub.add_parser("audit", help="imports, undos and views of restricted datasets, newest first")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="from this date (UTC) on")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    data_dir(p)
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("check-config", help="validate every configuration file; list every mistake at once")
     p.set_defaults(func=cmd_check_config)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from insight.access import parse_access
 from insight.census import AREA_TABLE, Census, CensusTable, parse_areas, parse_census_table
 from insight.configfile import ConfigError, Mistake, Reader, read_yaml
 from insight.definition import (
@@ -38,7 +39,7 @@ from insight.themes import Theme, parse_themes
 # Config.extra[file name].
 # The parser records its mistakes on the reader like every other (reader.note / raise reader.fail(...)), so
 # they are listed with all the rest; the file has already been size-capped and read without aliases.
-EXTRA_FILES: dict[str, Callable[[Reader, Any, list[str]], Any]] = {}
+EXTRA_FILES: dict[str, Callable[[Reader, Any, list[str]], Any]] = {"access.yaml": parse_access}
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class UploadRecord:
     rejected: int
     rejected_file: str | None
     periods: str
+    user: str = ""  # who imported it: the signed-in email, or local:<login name>
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
@@ -188,6 +189,7 @@ class Store:
         rows_read: int,
         rejected: int = 0,
         rejected_file: str | None = None,
+        user: str = "",
     ) -> UploadRecord:
         """Add or replace rows by ID, atomically, and log the upload."""
         frame = frame.select(tidy_columns(definition))
@@ -214,6 +216,7 @@ class Store:
                 rejected=rejected,
                 rejected_file=rejected_file,
                 periods=", ".join(periods),
+                user=user,
             )
             self._append_log(asdict(record))
         return record
@@ -234,7 +237,7 @@ class Store:
         path = self.volumes_path(definition.dataset)
         return pl.read_parquet(path) if path.exists() else None
 
-    def upsert_volumes(self, dataset: str, frame: pl.DataFrame, *, file_name: str, sha256: str) -> None:
+    def upsert_volumes(self, dataset: str, frame: pl.DataFrame, *, file_name: str, sha256: str, user: str = "") -> None:
         """Monthly volumes by month: a month given again replaces the old figures."""
         months = frame.get_column("period").to_list()
         with self._locked():
@@ -256,10 +259,11 @@ class Store:
                 "rejected": 0,
                 "rejected_file": None,
                 "periods": "volumes: " + ", ".join(months),
+                "user": user,
             }
             self._append_log(record)
 
-    def import_result(self, definition: Definition, result: IngestResult) -> UploadRecord:
+    def import_result(self, definition: Definition, result: IngestResult, *, user: str = "") -> UploadRecord:
         """Keep a validated file: invalid rows set aside with their reasons, valid rows upserted, one log entry."""
         report = result.report
         rejected_file = None
@@ -273,6 +277,7 @@ class Store:
             rows_read=report.rows_read,
             rejected=report.invalid_rows,
             rejected_file=rejected_file,
+            user=user,
         )
 
     def write_rejected(self, dataset: str, rejected: pl.DataFrame, file_name: str) -> Path:

@@ -92,11 +92,15 @@ def problems_table(problems: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def upload_history(log: pl.DataFrame) -> pl.DataFrame:
+def upload_history(log: pl.DataFrame, datasets: list[str] | None = None) -> pl.DataFrame:
+    """Newest first, with who imported each file; only ``datasets`` when given."""
+    if datasets is not None:
+        log = log.filter(pl.col("dataset").is_in(datasets))
     if log.height == 0:
         return log
     return log.sort("uploaded_at", descending=True).select(
         pl.col("uploaded_at").alias("When (UTC)"),
+        (pl.col("user") if "user" in log.columns else pl.lit(None, pl.String)).alias("By"),
         pl.col("dataset").alias("Dataset"),
         mask_pii(pl.col("file_name")).alias("File"),  # masked when written too; old logs were not
         pl.col("rows_read").alias("Rows read"),

@@ -80,11 +80,15 @@ def volumes_from_raw(raw: RawTable, file_name: str, definition: Definition) -> p
     return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period")  # type: ignore[arg-type]
 
 
-def ingest_volumes(path: Path, definition: Definition, store: Store) -> int:
+def ingest_volumes(path: Path, definition: Definition, store: Store, *, user: str = "") -> int:
     data = Path(path).read_bytes()
     frame = read_volumes(data, Path(path).name, definition)
     store.upsert_volumes(
-        definition.dataset, frame, file_name=safe_file_name(Path(path).name), sha256=hashlib.sha256(data).hexdigest()
+        definition.dataset,
+        frame,
+        file_name=safe_file_name(Path(path).name),
+        sha256=hashlib.sha256(data).hexdigest(),
+        user=user,
     )
     return frame.height
 

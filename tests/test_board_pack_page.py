@@ -23,6 +23,11 @@ def board_pack_page(**params: str) -> AppTest:
     return at.switch_page(PAGE).run()
 
 
+def page_warnings(at: AppTest) -> list[str]:
+    """The page's own warnings: not the local-mode banner every page carries."""
+    return [w.value for w in at.warning if not w.value.startswith("Local mode")]
+
+
 def test_page_offers_the_three_formats_on_sample_data():
     at = board_pack_page()
     assert not at.exception, at.exception
@@ -41,7 +46,7 @@ def test_choosing_a_month_writes_that_months_paper():
     assert at.header[0].value == "Public and victim satisfaction: board paper, June 2019"
     assert "Victim satisfaction (June 2019)" in [s.value for s in at.subheader]
     at.selectbox(key="pack_period").set_value("2019-09").run()
-    assert [w.value for w in at.warning] == ["101 caller survey: no data for September 2019 (latest held: June 2019)."]
+    assert page_warnings(at) == ["101 caller survey: no data for September 2019 (latest held: June 2019)."]
 
 
 def test_presenter_mode_hides_the_downloads():
@@ -55,5 +60,31 @@ def test_empty_store_without_samples(monkeypatch):
     monkeypatch.setenv("INSIGHT_SAMPLES", "off")
     at = board_pack_page()
     assert not at.exception, at.exception
-    assert len(at.warning) == 6 and all("no data" in w.value for w in at.warning)
+    warnings = page_warnings(at)
+    assert len(warnings) == 6 and all("no data" in w for w in warnings)
     assert not at.info  # no sample banner
+
+
+def test_a_viewer_gets_a_pack_without_the_surveys_they_may_not_view():
+    """Sign-in narrows the pack to the reader's rights: a viewer's paper has no domestic abuse section,
+    and an analyst's paper has it (and nothing else of theirs is logged beyond their own restricted view)."""
+    from insight.access_log import read_views
+    from insight.store import Store
+    from tests.test_app_access import ANALYST, AUTH, DA_TITLE, VIEWER
+
+    def as_user(user: dict) -> AppTest:
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+        at.secrets.update(AUTH)
+        at.user = user
+        at.run()
+        return at.switch_page(PAGE).run()
+
+    viewer = as_user(VIEWER)
+    assert not viewer.exception, viewer.exception
+    shown = [s.value for s in viewer.subheader]
+    assert shown and not any(DA_TITLE in s or "omestic abuse" in s for s in shown), shown
+    analyst = as_user(ANALYST)
+    assert not analyst.exception, analyst.exception
+    assert any("omestic abuse" in s.value for s in analyst.subheader)
+    views = read_views(Store().data_dir)
+    assert any(v["page"] == "board-pack" and v["dataset"] == "domestic_abuse" for v in views), views

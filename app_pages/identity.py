@@ -1,0 +1,99 @@
+"""Who is using the app and what they may see: local mode or sign-in (``st.login``).
+
+Not a page itself. With no ``[auth]`` section in Streamlit's secrets the app is in local
+mode (one person, everything visible, a banner saying so). With one, every visitor signs
+in with the identity provider and their rights come from ``config/access.yaml``
+(``insight.access``). ``app.py`` asks here before it draws any page; pages ask ``user()``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from insight.access import LOCAL_BANNER, AccessPolicy, User, local_user
+from insight.access_log import record_view
+from insight.plain_text import literal
+
+# Pages that show one dataset's figures (the one in the filters), and those showing several.
+DATASET_PAGES = ("satisfaction", "trends", "respondents", "comments", "wmnow")
+DENIED = "You don't have access to this survey."
+
+
+class NoAccessFile(Exception):
+    """Sign-in is configured but there is no config/access.yaml: nobody may see anything."""
+
+
+def policy() -> AccessPolicy | None:
+    """config/access.yaml, read and checked with every other configuration file (re-read when it changes)."""
+    return ui.config().extra.get("access.yaml")
+
+
+def sign_in_configured() -> bool:
+    """An ``[auth]`` section in the secrets Streamlit reads (``st.login`` needs it)."""
+    return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+
+
+def current_user() -> User | None:
+    """The person using the app; None when sign-in is configured and they have not signed in."""
+    if not sign_in_configured():
+        user = local_user(list(ui.definitions()))
+    elif not st.user.get("is_logged_in"):
+        user = None
+    elif (rules := policy()) is None:
+        raise NoAccessFile("Sign-in is configured but config/access.yaml is missing, so nobody may see any survey.")
+    else:
+        user = rules.user(st.user.to_dict())
+    st.session_state["user"] = user
+    return user
+
+
+def user() -> User:
+    """The user ``app.py`` established for this run (pages only run for someone with access)."""
+    found = st.session_state.get("user")
+    assert isinstance(found, User), "app.py sets the user before any page runs"
+    return found
+
+
+def visible(datasets: dict) -> dict:
+    """Only the entries (dataset -> anything) the user may view, in the same order."""
+    u = user()
+    return {k: v for k, v in datasets.items() if u.may_view(k)}
+
+
+def sidebar(u: User, *, present: bool) -> None:
+    """Who is signed in, their role and a sign-out button; in local mode, the banner (sidebar in presenter mode)."""
+    if u.local:
+        (st.sidebar if present else st).warning(LOCAL_BANNER, icon=":material/lock_open:")
+        return
+    role = u.role or "no access"
+    st.sidebar.markdown(f"Signed in as **{literal(u.name)}** ({literal(u.email)}) · {role}")
+    st.sidebar.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")
+
+
+def denied_dataset(page_path: str) -> str | None:
+    """The dataset a link asks for that this user may not see (None if the link is fine)."""
+    asked = "wmnow" if page_path == "wmnow" else st.query_params.get("dataset")
+    if asked and asked in ui.definitions() and not user().may_view(asked):
+        return asked
+    return None
+
+
+def log_view(u: User, page_path: str, filters: ui.Filters) -> None:
+    """Record opening a page that shows a restricted dataset: once per page opened, not on every rerun."""
+    rules = policy()
+    restricted = rules.restricted if rules else frozenset()
+    if page_path in DATASET_PAGES:
+        shown = [filters.dataset] if filters.dataset in restricted else []
+    elif page_path in ("", "board-pack"):  # the overview and the board pack show every dataset the user may view
+        shown = [d for d in u.viewable if d in restricted]
+    else:
+        shown = []
+    opened = (page_path, tuple(shown))
+    if not shown or st.session_state.get("_view_logged") == opened:
+        st.session_state["_view_logged"] = opened
+        return
+    st.session_state["_view_logged"] = opened
+    chosen = {"period": filters.period, "by": filters.by, "aspect": filters.aspect, **filters.dims} if page_path else {}
+    for dataset in shown:
+        record_view(ui.store().data_dir, user=u.email, page=page_path or "overview", dataset=dataset, filters=chosen)

@@ -1,0 +1,256 @@
+"""Roles on every page through AppTest, with a faked signed-in user (``at.user``)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from insight.access import LOCAL_BANNER
+from insight.access_log import read_views
+from insight.definition import load_definitions
+from insight.store import Store
+from tests.conftest import REPO
+from tests.test_app import PAGES, texts
+
+# An [auth] section is what switches sign-in on; AppTest never contacts the provider.
+AUTH = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "not-a-secret-only-a-test-value-of-some-length",
+        "client_id": "insight",
+        "client_secret": "test",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+    }
+}
+VIEWER = {"is_logged_in": True, "email": "Vera@Force.Example", "name": "Vera Viewer", "groups": ["insight-viewers"]}
+MANAGER = {"is_logged_in": True, "email": "max@force.example", "name": "Max Manager", "groups": ["insight-managers"]}
+ANALYST = {"is_logged_in": True, "preferred_username": "dee@force.example", "name": "Dee", "groups": ["da-analysts"]}
+ADMIN = {"is_logged_in": True, "email": "ada@force.example", "name": "Ada Admin", "groups": ["insight-admins"]}
+STRANGER = {"is_logged_in": True, "email": "sam@elsewhere.example", "name": "Sam", "groups": ["finance"]}
+DA_TITLE = "Domestic abuse victim survey"
+DENIED = "You don't have access to this survey."
+DATASET_PAGES = [
+    "app_pages/satisfaction.py",
+    "app_pages/trends.py",
+    "app_pages/respondents.py",
+    "app_pages/comments.py",
+]
+
+
+@pytest.fixture(autouse=True)
+def fresh_store(data_dir):
+    return data_dir
+
+
+def app(user: dict | None, page: str | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    if user is not None:
+        at.secrets.update(AUTH)
+        at.user = user
+    at.query_params.update(params)
+    if page:
+        at.switch_page(page)
+    return at.run()
+
+
+def everything(at: AppTest) -> str:
+    """Every text on the page and in the sidebar, option lists and table cells included."""
+    parts = [texts(at), *(s.value for s in at.subheader), *(m.value for m in at.sidebar.markdown)]
+    parts += [str(o) for sb in at.sidebar.selectbox for o in sb.options]
+    parts += [df.value.to_csv() for df in at.dataframe]
+    return "\n".join(parts)
+
+
+def signed_in(at: AppTest) -> tuple[str, str, str]:
+    """Name, email and role as the sidebar shows them (Markdown escapes and word joiners taken out)."""
+    line = next(m.value for m in at.sidebar.markdown if m.value.startswith("Signed in as"))
+    shown = re.sub(r"\\(.)", r"\1", line).replace("\u2060", "")
+    found = re.fullmatch(r"Signed in as \*\*(.+)\*\* \((.+)\) · (.+)", shown)
+    assert found, line
+    return found.group(1), found.group(2), found.group(3)
+
+
+def tiles(at: AppTest) -> set[str]:
+    """The datasets with a tile on the overview (a tile per survey reads "Title: survey")."""
+    return {s.value.split(": ")[0] for s in at.subheader}
+
+
+def figures(at: AppTest) -> int:
+    return len(at.dataframe) + len(at.metric) + len(at.get("arrow_vega_lite_chart")) + len(at.get("download_button"))
+
+
+def test_not_signed_in_sees_only_the_sign_in_button():
+    at = app({"is_logged_in": False}, "app_pages/satisfaction.py", dataset="victim")
+    assert not at.exception, at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert figures(at) == 0 and len(at.sidebar.selectbox) == 0
+    assert "Victim" not in everything(at)
+
+
+def test_signed_in_in_no_group_sees_the_no_access_page():
+    at = app(STRANGER)
+    assert not at.exception, at.exception
+    assert "No access" in texts(at)
+    assert "sam@elsewhere" in texts(at) and "not been given access to any survey" in texts(at)
+    assert figures(at) == 0
+    assert "Sign out" in [b.label for b in at.sidebar.button]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_viewer_never_sees_domestic_abuse_on_any_page(page):
+    at = app(VIEWER, page)
+    assert not at.exception, at.exception
+    body = everything(at)
+    assert DA_TITLE not in body and "domestic_abuse" not in body
+    assert signed_in(at) == ("Vera Viewer", "vera@force.example", "viewer")
+    if page == "app_pages/upload.py":
+        assert "Only managers of a survey can upload or undo its data." in body
+        assert not at.get("file_uploader")
+    else:
+        assert PAGES[page] in body
+    if page == "app_pages/overview.py":
+        assert tiles(at) == {d.title for k, d in load_definitions().items() if k != "domestic_abuse"}
+
+
+@pytest.mark.parametrize("page", [*DATASET_PAGES, "app_pages/overview.py", "app_pages/data.py"])
+@pytest.mark.parametrize("present", ["0", "1"])
+def test_a_shared_link_to_domestic_abuse_shows_no_figures_to_a_viewer(page, present):
+    at = app(VIEWER, page, dataset="domestic_abuse", period="2019-09", by="age", present=present)
+    assert not at.exception, at.exception
+    assert DENIED in [e.value for e in at.error]
+    assert figures(at) == 0
+    assert DA_TITLE not in everything(at)
+
+
+def test_the_same_link_works_for_a_domestic_abuse_analyst(data_dir):
+    at = app(ANALYST, "app_pages/satisfaction.py", dataset="domestic_abuse", period="2019-09")
+    assert not at.exception, at.exception
+    assert f"{DA_TITLE}: satisfaction" in texts(at)
+    assert at.sidebar.selectbox(key="dataset").options == [DA_TITLE]
+    assert figures(at) > 0
+    assert signed_in(at) == ("Dee", "dee@force.example", "manager")
+
+
+def test_a_page_of_a_dataset_the_user_cannot_see_is_denied():
+    # WMNow is not the analyst's: its page is hidden, and a link to it says so
+    at = app(ANALYST, "app_pages/wmnow.py")
+    assert DENIED in [e.value for e in at.error] and figures(at) == 0
+    overview = app(ANALYST)
+    assert tiles(overview) == {DA_TITLE}
+
+
+def test_a_manager_uploads_only_what_they_manage_and_is_named_in_history(exports, data_dir):
+    at = app(MANAGER, "app_pages/upload.py")
+    assert not at.exception, at.exception
+    data = (exports / "victim_survey_example.csv").read_bytes()
+    at.file_uploader(key="uploads").upload("victim_survey_example.csv", data, "text/csv").run()
+    chooser = next(s for s in at.selectbox if s.key.startswith("dataset-"))
+    assert DA_TITLE not in chooser.options and "Victim satisfaction survey" in chooser.options
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception, at.exception
+    history = at.dataframe[-1].value
+    assert history.iloc[0]["By"] == "max@force.example" and history.iloc[0]["File"] == "victim_survey_example.csv"
+    log = Store(data_dir).upload_log()
+    assert log.get_column("user").to_list() == ["max@force.example"]
+
+
+def test_upload_history_shows_only_the_datasets_a_manager_manages(exports, data_dir):
+    from insight.cli import main
+
+    assert main(["ingest", "domestic_abuse", str(exports / "domestic_abuse_example.csv")]) == 0
+    manager = app(MANAGER, "app_pages/upload.py")
+    assert "Nothing has been imported into this store yet" in texts(manager)
+    analyst = app(ANALYST, "app_pages/upload.py")
+    assert analyst.dataframe[-1].value.iloc[0]["Dataset"] == "domestic_abuse"
+
+
+def test_an_admin_sees_everything_and_may_upload():
+    at = app(ADMIN)
+    assert tiles(at) == {d.title for d in load_definitions().values()}
+    assert "· admin" in everything(at)
+    upload = app(ADMIN, "app_pages/upload.py")
+    assert upload.get("file_uploader") and "Only managers" not in texts(upload)
+    da = app(ADMIN, "app_pages/satisfaction.py", dataset="domestic_abuse")
+    assert f"{DA_TITLE}: satisfaction" in texts(da) and figures(da) > 0
+
+
+def test_sign_out_returns_to_the_sign_in_page():
+    at = app(VIEWER)
+    at.sidebar.button(key="sign_out").click().run()
+    assert not at.exception, at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert figures(at) == 0
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_local_mode_says_so_on_every_page(page):
+    at = app(None, page)
+    assert not at.exception, at.exception
+    assert LOCAL_BANNER in [w.value for w in at.main.warning]
+    assert "Sign out" not in [b.label for b in at.sidebar.button]
+
+
+def test_local_mode_banner_is_in_the_sidebar_in_presenter_mode():
+    at = app(None, "app_pages/satisfaction.py", present="1")
+    assert LOCAL_BANNER in [w.value for w in at.sidebar.warning]
+    assert LOCAL_BANNER not in [w.value for w in at.main.warning]
+
+
+def test_restricted_views_are_logged_once_per_page_opened(data_dir):
+    at = app(ANALYST, "app_pages/satisfaction.py", dataset="domestic_abuse", period="2019-09")
+    at.sidebar.selectbox(key="by").set_value("age").run()  # a filter change is not a new page
+    at.run()
+    views = read_views(data_dir)
+    assert len(views) == 1
+    assert views[0]["user"] == "dee@force.example" and views[0]["page"] == "satisfaction"
+    assert views[0]["dataset"] == "domestic_abuse" and views[0]["filters"]["period"] == "2019-09"
+    at.switch_page("app_pages/trends.py").run()
+    at.switch_page("app_pages/overview.py").run()
+    assert [(v["page"], v["dataset"]) for v in read_views(data_dir)][1:] == [
+        ("trends", "domestic_abuse"),
+        ("overview", "domestic_abuse"),
+    ]
+    # a viewer's pages show no restricted dataset, so nothing is logged for them
+    app(VIEWER, "app_pages/satisfaction.py")
+    assert len(read_views(data_dir)) == 3
+
+
+@pytest.fixture()
+def access_file(tmp_path, monkeypatch):
+    """A copy of config/ the app reads instead ($INSIGHT_CONFIG_DIR); returns its access.yaml."""
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    monkeypatch.setenv("INSIGHT_CONFIG_DIR", str(config))
+    return config / "access.yaml"
+
+
+@pytest.mark.parametrize("user", [VIEWER, None], ids=["signed-in", "local"])
+def test_a_broken_access_file_shows_nothing_but_its_mistakes(user, access_file):
+    assert figures(app(user, "app_pages/satisfaction.py")) > 0
+    access_file.write_text("grants:\n  - {members: [insight-viewers], role: viewer, datasets: [victm]}\n")
+    at = app(user, "app_pages/satisfaction.py")
+    assert not at.exception, at.exception
+    listed = "\n".join(c.value for c in at.code)
+    assert "access.yaml: grants[0].datasets: no dataset 'victm'" in listed
+    assert figures(at) == 0
+
+
+def test_without_an_access_file_sign_in_lets_nobody_in(access_file):
+    access_file.unlink()
+    at = app(ADMIN, "app_pages/satisfaction.py")
+    assert "config/access.yaml is missing, so nobody may see any survey" in "\n".join(e.value for e in at.error)
+    assert figures(at) == 0
+    assert figures(app(None, "app_pages/satisfaction.py")) > 0  # local mode needs no access file
+
+
+def test_removing_someone_from_the_access_file_takes_effect_without_a_restart(access_file):
+    assert figures(app(VIEWER, "app_pages/satisfaction.py")) > 0
+    shipped = access_file.read_text()
+    access_file.write_text(shipped.replace("members: [insight-viewers]", "members: [someone-else]"))
+    os.utime(access_file, ns=(1, 1))  # a different time, whatever the file system's clock resolution
+    at = app(VIEWER, "app_pages/satisfaction.py")
+    assert "No access" in texts(at) and figures(at) == 0

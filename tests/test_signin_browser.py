@@ -1,0 +1,292 @@
+"""Sign-in against a real OpenID Connect provider, in a real browser.
+
+A pytest fixture starts ``oidc-provider-mock`` on a free port and the app with a
+temporary secrets file (``--secrets.files``) whose ``[auth]`` points at it; users' claims
+are set through the provider's ``PUT /users/{sub}``. In Chromium each user signs in on
+the provider's page (field ``sub``, button "Authorize"). Also: an unconfigured app, started
+by scripts/run-app.sh, shows the local-mode banner and listens on localhost only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, need_shared
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+
+pytestmark = pytest.mark.browser
+DA_TITLE = "Domestic abuse victim survey"
+MAIN = '[data-testid="stMain"]'
+NAV = '[data-testid="stSidebarNav"]'
+USERS = {
+    "vera": {"email": "Vera@Force.Example", "name": "Vera Viewer", "groups": ["insight-viewers"]},
+    "max": {"email": "max@force.example", "name": "Max Manager", "groups": ["insight-managers"]},
+    "ada": {"email": "ada@force.example", "name": "Ada Admin", "groups": ["insight-admins"]},
+}
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, what: str, log: Path) -> None:
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)  # polling a server that is starting, not waiting for a result
+    proc.kill()
+    pytest.fail(f"{what} did not start within 90 s: {log.read_text()[-2000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def chromium_present() -> None:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("/usr/bin/chromium is missing in CI: scripts/run-tests.sh should have installed it")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory, chromium_present) -> Iterator[str]:
+    """oidc-provider-mock on a free port; yields its base URL, with USERS' claims set."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("oidc") / "provider.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "oidc_provider_mock", "--port", str(port), "--host", "127.0.0.1"],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(f"{base}/.well-known/openid-configuration", proc, "oidc-provider-mock", log_path)
+        for sub, claims in USERS.items():
+            request = urllib.request.Request(
+                f"{base}/users/{sub}", data=json.dumps(claims).encode(), method="PUT",
+                headers={"Content-Type": "application/json"},
+            )  # fmt: skip
+            with urllib.request.urlopen(request, timeout=10) as r:
+                assert r.status == 204
+        yield base
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def app_server(provider, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The app with sign-in: a temporary secrets file (never one in the checkout) points at the provider."""
+    folder = tmp_path_factory.mktemp("signin-app")
+    data_dir = folder / "store"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    secrets = folder / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "{base}/oauth2callback"\n'
+        'cookie_secret = "a-test-cookie-secret-of-a-decent-length-0123456789"\n'
+        'client_id = "insight-test"\n'
+        'client_secret = "insight-test-secret"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir)}
+    log_path = folder / "streamlit.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--secrets.files", str(secrets)],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_until_up(f"{base}/_stcore/health", proc, "the app", log_path)
+        yield base, data_dir
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_present):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh browser profile per test: no one is signed in."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    yield context.new_page()
+    context.close()
+
+
+def ready(pg) -> None:
+    """Wait until Streamlit has finished running the script (as Streamlit's own browser tests do)."""
+    pg.wait_for_selector(
+        '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]',
+        timeout=60_000,
+    )
+
+
+def sign_in(pg, base: str, sub: str) -> None:
+    pg.goto(base)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.locator("input[name=sub]").fill(sub)
+    pg.get_by_role("button", name="Authorize").click()
+    pg.get_by_text("Signed in as").wait_for(timeout=60_000)
+    ready(pg)
+
+
+def main_text(pg) -> str:
+    return pg.inner_text(MAIN)
+
+
+def nav_text(pg) -> str:
+    return pg.inner_text(NAV)
+
+
+def test_a_viewer_sees_no_upload_and_no_domestic_abuse_even_from_a_link(app_server, page):
+    base, data_dir = app_server
+    sign_in(page, base, "vera")
+    page.get_by_text("Victim satisfaction survey").first.wait_for()
+    assert "Vera Viewer" in page.inner_text('[data-testid="stSidebar"]') and "viewer" in page.inner_text(
+        '[data-testid="stSidebar"]'
+    )
+    assert "Upload" not in nav_text(page)
+    assert DA_TITLE not in main_text(page)
+    page.screenshot(path=str(ARTIFACTS / "signin-viewer-overview.png"), full_page=True)
+
+    for link in ("satisfaction?dataset=domestic_abuse&period=2019-09", "trends?dataset=domestic_abuse&present=1"):
+        page.goto(f"{base}/{link}")
+        page.get_by_text("You don't have access to this survey.").wait_for(timeout=60_000)
+        ready(page)
+        assert DA_TITLE not in page.content()
+        assert page.locator('[data-testid="stVegaLiteChart"], [data-testid="stDataFrame"]').count() == 0
+    page.screenshot(path=str(ARTIFACTS / "signin-viewer-denied.png"), full_page=True)
+
+    page.goto(f"{base}/upload")
+    page.get_by_text("Only managers of a survey can upload or undo its data.").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
+    assert not (data_dir / "access_log.jsonl").exists(), "a viewer opened no restricted page"
+
+
+def test_a_manager_uploads_and_history_names_them(app_server, page):
+    base, data_dir = app_server
+    need_shared()
+    example = REPO.parent / "shared" / "exports" / "victim_survey_example.csv"
+    sign_in(page, base, "max")
+    page.locator(NAV).get_by_role("link", name="Upload").click()
+    page.wait_for_url("**/upload**", timeout=30_000)
+    ready(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(example))
+    page.get_by_text("Recognised from its header as Victim satisfaction survey.").wait_for(timeout=60_000)
+    ready(page)
+    page.get_by_role("button", name="Import").click()
+    page.get_by_text("Imported victim_survey_example.csv").wait_for(timeout=60_000)
+    ready(page)
+    history = page.locator('[data-testid="stDataFrame"]').last
+    history.get_by_text("max@force.example").wait_for(state="attached", timeout=30_000)  # a cell of the history
+    page.screenshot(path=str(ARTIFACTS / "signin-manager-upload.png"), full_page=True)
+    log = [json.loads(line) for line in (data_dir / "upload_log.jsonl").read_text().splitlines()]
+    assert [(e["user"], e["file_name"]) for e in log] == [("max@force.example", "victim_survey_example.csv")]
+    out = subprocess.run(
+        [sys.executable, "-m", "insight", "audit", "--format", "json", "--data-dir", str(data_dir)],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rows = json.loads(out.stdout)["rows"]
+    assert [(r["action"], r["user"], r["dataset"]) for r in rows] == [("import", "max@force.example", "victim")]
+
+
+def test_an_admin_sees_everything_and_signs_out(app_server, page):
+    base, data_dir = app_server
+    sign_in(page, base, "ada")
+    page.get_by_text(DA_TITLE).first.wait_for(timeout=60_000)
+    assert "Upload" in nav_text(page) and "WMNow diversity" in nav_text(page)
+    assert "admin" in page.inner_text('[data-testid="stSidebar"]')
+    # opening the overview showed the domestic abuse tile: that view is in the access log
+    views = [json.loads(line) for line in (data_dir / "access_log.jsonl").read_text().splitlines()]
+    assert [(v["user"], v["page"], v["dataset"]) for v in views] == [
+        ("ada@force.example", "overview", "domestic_abuse")
+    ]
+    page.screenshot(path=str(ARTIFACTS / "signin-admin-overview.png"), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    end_session = page.get_by_role("button", name="End session")  # the provider asks to confirm
+    end_session.wait_for(timeout=60_000)
+    end_session.click()
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    ready(page)
+    assert "Signed in as" not in page.content() and DA_TITLE not in page.content()
+    page.goto(f"{base}/satisfaction?dataset=domestic_abuse")  # the link no longer opens anything
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    ready(page)
+    assert DA_TITLE not in page.content() and "Page not found" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "signin-signed-out-link.png"), full_page=True)
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses a socket listens on for this port (Linux /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+def test_an_unconfigured_app_is_in_local_mode_on_localhost(tmp_path, browser, chromium_present):
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("needs Linux /proc/net/tcp to see the listening address")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    home = tmp_path / "home"  # no ~/.streamlit/secrets.toml to find
+    home.mkdir()
+    env = {**os.environ, "INSIGHT_DATA_DIR": str(tmp_path / "store"), "HOME": str(home)}
+    log_path = tmp_path / "run-app.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            ["bash", "scripts/run-app.sh", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            wait_until_up(f"{base}/_stcore/health", proc, "scripts/run-app.sh", log_path)
+            assert listening_addresses(port) == {"0100007F"}, "local mode listens on 127.0.0.1 only"
+            context = browser.new_context(viewport={"width": 1400, "height": 1200})
+            pg = context.new_page()
+            pg.goto(base)
+            pg.get_by_text("Local mode: no sign-in; anyone who can reach this address sees everything").wait_for(
+                timeout=60_000
+            )
+            ready(pg)
+            assert pg.get_by_role("button", name="Sign in").count() == 0
+            pg.screenshot(path=str(ARTIFACTS / "local-mode.png"), full_page=True)
+            pg.goto(f"{base}/satisfaction?present=1")
+            pg.locator('[data-testid="stSidebar"]').get_by_text("Local mode: no sign-in").wait_for(
+                state="attached", timeout=60_000
+            )
+            context.close()
+        finally:
+            os.killpg(proc.pid, 15)
+            proc.wait(timeout=20)
