@@ -36,7 +36,7 @@ if not present:
     pages.insert(1, upload)  # presenter mode hides the upload page
 page = st.navigation(pages)
 
-version = ui.store().version()
+version = ui.store_version()
 filters = ui.sidebar_filters(dataset_override="wmnow" if page.url_path == "wmnow" else None)
 st.session_state["filters"] = filters
 if present:

@@ -23,7 +23,7 @@ st.dataframe(definition_summary(ui.definitions()), hide_index=True, width="stret
 
 for definition in ui.definitions().values():
     with st.expander(f"{definition.title} (`{definition.dataset}`)"):
-        loaded = ui.load(definition)
+        loaded = ui.load(definition, stop=False)
         if loaded is not None:
             st.caption(("Showing synthetic sample data. " if loaded.is_sample else "Showing uploaded data. ")
                        + f"{loaded.frame.height:,} rows held.")  # fmt: skip

@@ -10,7 +10,7 @@ from app_pages import ui
 from insight.datasets import samples_enabled
 from insight.ingest import ExportError, IngestResult, ingest_bytes, recognise
 from insight.periods import period_label
-from insight.store import UpsertCounts
+from insight.store import StoreError, UpsertCounts
 from insight.tables import problems_table, upload_history
 from insight.volumes import VolumesError, read_volumes, recognise_volumes
 
@@ -32,7 +32,7 @@ skip_invalid = st.checkbox(
 def check(file_id: str, data: bytes, name: str, dataset: str) -> tuple[IngestResult, UpsertCounts] | str:
     """Validate a file and compare it with the store; remembered for this upload, dataset and store version."""
     cache = st.session_state.setdefault("upload_checks", {})
-    key = (file_id, dataset, store.version())
+    key = (file_id, dataset, store.version([dataset]))
     if key not in cache:
         try:
             with st.status(f"Checking {name}…", expanded=False) as status:
@@ -44,6 +44,8 @@ def check(file_id: str, data: bytes, name: str, dataset: str) -> tuple[IngestRes
             cache[key] = (result, counts)
         except ExportError as exc:
             cache[key] = f"{name} cannot be read as an export: {exc}"
+        except StoreError as exc:
+            return str(exc)  # not remembered: the store may be repaired
     return cache[key]
 
 
@@ -58,9 +60,16 @@ def volumes_file(data: bytes, name: str, dataset: str) -> None:
         return
     st.write("Months: " + ", ".join(period_label(p) for p in frame.get_column("period").to_list()))
     if st.button("Import", key=f"import-volumes-{name}", type="primary"):
-        store.upsert_volumes(dataset, frame, file_name=name, sha256=hashlib.sha256(data).hexdigest())
+        try:
+            record = store.import_volumes(
+                dataset, frame, file_name=name, sha256=hashlib.sha256(data).hexdigest(), user=ui.acting_user()
+            )
+        except StoreError as exc:
+            st.error(str(exc))
+            return
         st.session_state.setdefault("import_messages", []).append(
-            f"Imported {name}: {frame.height} month(s) of contact volumes for {definition.title}."
+            f"Imported {name}: {frame.height} month(s) of contact volumes for {definition.title} "
+            f"({record.new} new, {record.updated} updated, {record.unchanged} already held)."
         )
         st.rerun()
 
@@ -125,7 +134,12 @@ for uploaded in files or []:
         can_import = report.ok or (skip_invalid and report.valid_rows > 0)
         if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
             progress = st.progress(0.2, text="Writing to the store…")
-            record = store.import_result(definitions[dataset], result)
+            try:
+                record = store.import_result(definitions[dataset], result, user=ui.acting_user())
+            except StoreError as exc:
+                progress.empty()
+                st.error(str(exc))
+                continue
             progress.progress(1.0, text="Done")
             st.session_state.setdefault("import_messages", []).append(
                 f"Imported {uploaded.name} into {definitions[dataset].title}: {record.new:,} new, "
@@ -145,11 +159,75 @@ for message in st.session_state.get("import_messages", []):
     st.success(message, icon=":material/check_circle:")
 
 st.header("Upload history")
-history = upload_history(store.upload_log())
-if history.height == 0:
+history_rows, undoable = [], []
+for name in definitions:
+    for volumes in (False, True):
+        try:
+            rows = store.history(name, volumes=volumes)
+        except StoreError as exc:
+            if not volumes:
+                st.warning(str(exc), icon=":material/error:")
+            continue
+        table_name = "contact volumes" if volumes else "responses"
+        history_rows += [{**r, "dataset": name, "table": table_name} for r in rows]
+        if any(r["action"] == "import" for r in rows):
+            undoable.append((name, volumes))
+if not history_rows:
     st.caption(
         "Nothing has been imported into this store yet"
         + ("; the pages show the bundled sample data." if samples_enabled() else ".")
     )
 else:
-    ui.table(history, "upload-history")
+    ui.table(upload_history(history_rows, {n: d.title for n, d in definitions.items()}), "upload-history")
+
+
+def undo_section(choices: list[tuple[str, bool]]) -> None:
+    """Take back the latest import of a dataset, after a confirmation that says what will change."""
+    st.subheader("Undo an import")
+    choice = st.selectbox(
+        "Dataset",
+        choices,
+        key="undo-dataset",
+        format_func=lambda c: definitions[c[0]].title + (" (contact volumes)" if c[1] else ""),
+    )
+    dataset, volumes = choice
+    title = definitions[dataset].title + (" contact volumes" if volumes else "")
+    try:
+        plan = store.undo_plan(dataset, volumes=volumes)
+    except StoreError as exc:
+        st.caption(str(exc))
+        return
+    files = ", ".join(f for f in plan["files"] if f) or "the latest import"
+    unit = "month(s)" if volumes else "response(s)"
+    st.write(f"Latest import still held: **{files}** (version {plan['undoes'][-1]}).")
+    pending = st.session_state.get("undo-confirm")
+    if pending != (dataset, volumes, plan["current"]):
+        if st.button("Undo this import", key="undo-ask", icon=":material/undo:"):
+            st.session_state["undo-confirm"] = (dataset, volumes, plan["current"])
+            st.rerun()
+        return
+    st.warning(
+        f"Undo {files} in {title}? {plan['removed']:,} {unit} will be removed and {plan['restored']:,} "
+        f"{unit} restored to what they were before it. The undo is recorded in the history; nothing is erased.",
+        icon=":material/warning:",
+    )
+    yes, no = st.columns(2)
+    if yes.button("Yes, undo it", key="undo-yes", type="primary"):
+        st.session_state.pop("undo-confirm", None)
+        try:
+            done = store.undo(dataset, volumes=volumes, user=ui.acting_user())
+        except StoreError as exc:
+            st.error(str(exc))
+            return
+        st.session_state.setdefault("import_messages", []).append(
+            f"Undid {files} in {title}: {done.removed:,} {unit} removed, {done.restored:,} restored "
+            f"(version {done.version})."
+        )
+        st.rerun()
+    if no.button("Cancel", key="undo-no"):
+        st.session_state.pop("undo-confirm", None)
+        st.rerun()
+
+
+if undoable:
+    undo_section(undoable)

@@ -7,6 +7,7 @@ rejected (with a message on stderr), 2 on usage errors.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Sequence
@@ -83,8 +84,16 @@ def _definition(name: str) -> Definition:
     return definitions[name]
 
 
-def _held(store: Store, definition: Definition) -> pl.DataFrame:
-    frame = store.read(definition)
+def cli_user() -> str:
+    """Who the store's history records for a command-line write."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def _held(store: Store, definition: Definition, columns: list[str] | None = None) -> pl.DataFrame:
+    frame = store.read(definition, columns=columns)
     if frame is None or frame.height == 0:
         raise Rejected(
             f"no {definition.dataset} data is held in {store.data_dir}; "
@@ -132,10 +141,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             if not Path(path).exists():
                 raise Rejected(f"{path}: no such file")
             try:
-                n = ingest_volumes(Path(path), definition, store)
+                volumes = ingest_volumes(Path(path), definition, store, user=cli_user())
             except VolumesError as exc:
                 raise Rejected(str(exc) + "\nNothing was imported.") from exc
-            print(f"{Path(path).name}: {n} month(s) of volumes held for {definition.dataset}")
+            print(
+                f"{Path(path).name}: {volumes.rows_read} month(s) of volumes for {definition.dataset}; "
+                f"{volumes.new} new, {volumes.updated} updated, {volumes.unchanged} already held"
+            )
     results: list[tuple[Path, IngestResult]] = []
     for name in args.files:
         path = Path(name)
@@ -156,7 +168,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         results.append((path, result))
     for path, result in results:
         report = result.report
-        record = store.import_result(definition, result)
+        record = store.import_result(definition, result, user=cli_user())
         if record.rejected_file:
             print(report.describe(limit=5), file=sys.stderr)
             print(
@@ -167,6 +179,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"{path.name}: {record.rows_read} rows read; {record.new} new, {record.updated} updated, "
             f"{record.unchanged} already held, {record.rejected} rejected; periods {record.periods or '-'}"
             + (f" ({report.blank_rows} empty line(s) ignored)" if report.blank_rows else "")
+            + (f"; version {record.version}" if record.version is not None else "; nothing changed, no new version")
         )
     return 0
 
@@ -177,7 +190,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"{definition.dataset} is a membership list with no questions; use `represent`")
     _dimension_arg(definition, args.by)
     period_arg = _period_arg(definition, args.period)
-    frame = _held(Store(args.data_dir), definition)
+    # Read only what the report needs: its question and dimension columns (a lazy scan).
+    columns = ["id", "period", *definition.dimensions, *definition.questions]
+    frame = _held(Store(args.data_dir), definition, columns)
     period = _period(frame, definition, period_arg)
     result = metrics.satisfaction(frame, definition, period=period, by=args.by)
     rows = report_json_rows(result)
@@ -287,6 +302,50 @@ def cmd_themes(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    definition = _definition(args.dataset)
+    rows = Store(args.data_dir).history(definition.dataset, volumes=args.volumes)
+    if args.format == "json":
+        print(json.dumps({"dataset": definition.dataset, "rows": rows}, indent=2))
+        return 0
+    if not rows:
+        print(f"nothing has been imported into {definition.dataset}" + (" volumes" if args.volumes else ""))
+        return 0
+    shown = [
+        {
+            "version": r["version"],
+            "time": r["time"],
+            "action": r["action"] if r["action"] != "undo" else f"undo, back to version {r['restored_to']}",
+            "file": r["file"],
+            "rows": r["rows_in_file"],
+            "new": r["new"],
+            "updated": r["updated"],
+            "unchanged": r["unchanged"],
+            "periods": ", ".join(r["periods"]),
+            "user": r["user"],
+            "sha256": (r["sha256"] or "")[:12],
+        }
+        for r in rows
+    ]
+    shown = [{k: "" if v is None else v for k, v in row.items()} for row in shown]
+    _emit(shown, "table", {"dataset": definition.dataset})
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    definition = _definition(args.dataset)
+    store = Store(args.data_dir)
+    done = store.undo(definition.dataset, version=args.version, volumes=args.volumes, user=cli_user())
+    what = "month(s)" if args.volumes else "row(s)"
+    taken = ", ".join(map(str, done.undoes)) or "none"
+    print(
+        f"{definition.dataset}{' volumes' if args.volumes else ''}: now as it was after version {done.restored_to} "
+        f"(imports taken back: {taken}); {done.removed} {what} removed, {done.restored} {what} restored; "
+        f"recorded as version {done.version}"
+    )
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -296,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     formats = ["table", "json", "csv"]
 
     def data_dir(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data-dir", help="store folder (default $INSIGHT_DATA_DIR or data/store/)")
+        p.add_argument(
+            "--data-dir", help="store folder or az://, abfss://, s3:// URI (default $INSIGHT_DATA_DIR or data/store/)"
+        )
 
     def reading(name: str, help_text: str, func: object) -> argparse.ArgumentParser:
         """A command that reads one dataset for a period and prints table, JSON or CSV."""
@@ -322,6 +383,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")
     reading("validity", "responses, response rate and margin of error", cmd_validity)
     reading("themes", "free-text comments by theme", cmd_themes)
+
+    p = sub.add_parser("history", help="every import and undo of a dataset, newest first")
+    p.add_argument("dataset")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--volumes", action="store_true", help="the dataset's contact volumes table")
+    data_dir(p)
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("undo", help="take back the newest import (or return to a version); recorded in history")
+    p.add_argument("dataset")
+    p.add_argument("--version", type=int, help="return the table to its state right after this version")
+    p.add_argument("--volumes", action="store_true", help="undo in the dataset's contact volumes table")
+    data_dir(p)
+    p.set_defaults(func=cmd_undo)
 
     p = sub.add_parser("check-config", help="validate every survey definition and census table")
     p.set_defaults(func=cmd_check_config)

@@ -12,9 +12,7 @@ import polars as pl
 
 from insight.definition import Definition, normalise_label
 from insight.ingest import ExportError, read_export
-from insight.store import Store
-
-VOLUME_SCHEMA = {"period": pl.String, "contacts": pl.Int64, "invitations": pl.Int64}
+from insight.store import VOLUME_SCHEMA, Store, UploadRecord
 
 
 class VolumesError(ValueError):
@@ -64,11 +62,13 @@ def read_volumes(data: bytes, file_name: str, definition: Definition) -> pl.Data
     return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period")  # type: ignore[arg-type]
 
 
-def ingest_volumes(path: Path, definition: Definition, store: Store) -> int:
+def ingest_volumes(path: Path, definition: Definition, store: Store, *, user: str) -> UploadRecord:
+    """Read a volumes file and merge its months into the dataset's volumes table."""
     data = Path(path).read_bytes()
     frame = read_volumes(data, Path(path).name, definition)
-    store.upsert_volumes(definition.dataset, frame, file_name=Path(path).name, sha256=hashlib.sha256(data).hexdigest())
-    return frame.height
+    return store.import_volumes(
+        definition.dataset, frame, file_name=Path(path).name, sha256=hashlib.sha256(data).hexdigest(), user=user
+    )
 
 
 def volumes_for(volumes: pl.DataFrame | None, definition: Definition, period: str) -> tuple[int | None, int | None]:

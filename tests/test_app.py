@@ -228,7 +228,7 @@ def test_new_upload_is_picked_up_without_a_restart(exports, data_dir, monkeypatc
     assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
     at.run()
     assert "Every aspect, September 2019" in texts(at)
-    assert pl.read_parquet(data_dir / "victim.parquet").height == 40
+    assert pl.read_delta(str(data_dir / "victim")).height == 40
 
 
 def test_validity_beside_the_headline():
