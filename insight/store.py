@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
@@ -51,6 +52,10 @@ TABLE_CONFIG = {
     "delta.enableExpiredLogCleanup": "false",
 }
 VOLUME_SCHEMA: dict[str, pl.DataType] = {"period": pl.String(), "contacts": pl.Int64(), "invitations": pl.Int64()}
+
+
+# What delta-rs, pyarrow and Polars raise on a damaged, missing or unreachable table.
+READ_ERRORS = (DeltaError, OSError, ValueError, NotImplementedError, pl.exceptions.PolarsError, pa.ArrowException)
 
 
 class StoreError(RuntimeError):
@@ -110,6 +115,17 @@ def _storage_form(frame: pl.DataFrame) -> pl.DataFrame:
         for name, dtype in frame.schema.items()
         if isinstance(dtype, pl.Enum | pl.Categorical)
     )
+
+
+def _scan(table: DeltaTable, periods: list[str] | None = None) -> pl.LazyFrame:
+    """A lazy scan of only the periods' files; columns are pruned as the query selects them.
+
+    Read through pyarrow, which reports a damaged data file as an error (Polars' own Delta
+    reader panics on one). Filter rows with joins, not ``is_in``: Polars hands a one-value
+    ``is_in`` to pyarrow as a comparison pyarrow cannot run on these text columns.
+    """
+    pruning = [("period", "in", periods)] if periods is not None else None
+    return pl.scan_pyarrow_dataset(table.to_pyarrow_dataset(file_pruning_predicate=pruning))
 
 
 def _quoted(column: str) -> str:
@@ -192,7 +208,7 @@ class Store:
         if (
             "authenticationfailed" in lowered
             or "authorizationfailure" in lowered
-            or "403" in text
+            or "403 forbidden" in lowered
             or "invalidaccesskeyid" in lowered
             or "signaturedoesnotmatch" in lowered
         ):
@@ -236,7 +252,7 @@ class Store:
             return DeltaTable(uri, version=version)
         except TableNotFoundError:
             return None
-        except (DeltaError, OSError, ValueError) as exc:
+        except READ_ERRORS as exc:
             raise self._fault(exc, dataset) from exc
 
     def has(self, dataset: str) -> bool:
@@ -246,7 +262,7 @@ class Store:
     def _row_count(self, table: DeltaTable, dataset: str) -> int:
         try:
             return int(table.count())
-        except (DeltaError, OSError, ValueError) as exc:
+        except READ_ERRORS as exc:
             raise self._fault(exc, dataset) from exc
 
     def table_version(self, dataset: str, *, volumes: bool = False) -> int | None:
@@ -279,11 +295,9 @@ class Store:
         if table is None:
             return None
         try:
-            lazy = pl.scan_delta(table)
-        except (DeltaError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
+            lazy = _scan(table, periods)
+        except READ_ERRORS as exc:
             raise self._fault(exc, definition.dataset) from exc
-        if periods is not None:
-            lazy = lazy.filter(pl.col("period").is_in(periods))
         if columns is not None:
             lazy = lazy.select(columns)
         return lazy
@@ -302,7 +316,7 @@ class Store:
             return None
         try:
             frame = lazy.collect()
-        except (DeltaError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        except READ_ERRORS as exc:
             raise self._fault(exc, definition.dataset) from exc
         if frame.height == 0 and columns is None and periods is None:
             return None
@@ -315,7 +329,7 @@ class Store:
             return []
         try:
             return sorted({p["period"] for p in table.partitions() if p.get("period")})
-        except (DeltaError, OSError, ValueError) as exc:
+        except READ_ERRORS as exc:
             raise self._fault(exc, definition.dataset) from exc
 
     @staticmethod
@@ -349,8 +363,8 @@ class Store:
         if table is None:
             return None
         try:
-            frame = pl.read_delta(table)
-        except (DeltaError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
+            frame = _scan(table).collect()
+        except READ_ERRORS as exc:
             raise self._fault(exc, definition.dataset) from exc
         return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period") if frame.height else None  # type: ignore[arg-type]
 
@@ -374,19 +388,18 @@ class Store:
         the MERGE must see the whole table).
         """
         try:
-            lazy = pl.scan_delta(table)
-            keys = incoming.get_column(key).implode()
+            keys = incoming.select(key).lazy()
             if not partitioned:
-                return lazy.filter(pl.col(key).is_in(keys)).collect(), None
+                return _scan(table).join(keys, on=key, how="semi").collect(), None
             periods = sorted(incoming.get_column("period").unique().to_list())
-            where = lazy.select(key, "period").filter(pl.col(key).is_in(keys)).collect()
+            where = _scan(table).select(key, "period").join(keys, on=key, how="semi").collect()
             moved = where.join(incoming.select(key, pl.col("period").alias("__to")), on=key).filter(
                 pl.col("period") != pl.col("__to")
             )
             if moved.height:
-                return lazy.filter(pl.col(key).is_in(keys)).collect(), None
-            return lazy.filter(pl.col("period").is_in(periods) & pl.col(key).is_in(keys)).collect(), periods
-        except (DeltaError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
+                return _scan(table).join(keys, on=key, how="semi").collect(), None
+            return _scan(table, periods).join(keys, on=key, how="semi").collect(), periods
+        except READ_ERRORS as exc:
             raise self._fault(exc, dataset) from exc
 
     # ------------------------------------------------------------------ writing
@@ -502,7 +515,7 @@ class Store:
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # another import committed first: plan again
             except StoreError:
                 raise
-            except (DeltaError, OSError) as exc:
+            except READ_ERRORS as exc:
                 raise self._fault(exc, dataset, writing=True) from exc
         raise StoreError(f"The {dataset} data is being changed by others: nothing was imported; try again in a minute.")
 
@@ -545,7 +558,7 @@ class Store:
             return None, []  # type: ignore[return-value]
         try:
             return table, sorted(table.history(), key=lambda h: h["version"])
-        except (DeltaError, OSError, ValueError) as exc:
+        except READ_ERRORS as exc:
             raise self._fault(exc, dataset) from exc
 
     @staticmethod
@@ -646,8 +659,8 @@ class Store:
         try:
             if version is not None:
                 table = DeltaTable(table.table_uri, version=version)
-            return pl.read_delta(table)
-        except (DeltaError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
+            return _scan(table).collect()
+        except READ_ERRORS as exc:
             raise self._fault(exc, dataset) from exc
 
     def undo(self, dataset: str, *, version: int | None = None, volumes: bool = False, user: str) -> UndoRecord:
@@ -681,7 +694,7 @@ class Store:
                 )
             except CommitFailedError:
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-            except (DeltaError, OSError) as exc:
+            except READ_ERRORS as exc:
                 raise self._fault(exc, dataset, writing=True) from exc
         raise StoreError(f"The {dataset} data is being changed by others: nothing was undone; try again in a minute.")
 

@@ -22,7 +22,7 @@ from polars.testing import assert_frame_equal
 
 from insight.ingest import ingest_bytes
 from insight.store import Store, StoreError
-from tests.azurite import start_azurite
+from tests.azurite import free_port, start_azurite
 from tests.conftest import REPO
 from tests.messy import read_rows, write_rows
 
@@ -315,3 +315,6 @@ def test_cloud_faults_are_one_sentence(azurite, monkeypatch, exports):
     out = cli("report", "victim", data_dir="az://no-such-container/x", env=azurite.env)
     assert out.returncode == 1 and "container" in out.stderr and "does not exist" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+    closed = {**azurite.env, "AZURE_STORAGE_ENDPOINT": f"http://127.0.0.1:{free_port()}/devstoreaccount1"}
+    out = cli("history", "victim", data_dir=f"az://{container}/x", env=closed)
+    assert out.returncode == 1 and "cannot be reached" in out.stderr and "Traceback" not in out.stderr
