@@ -185,7 +185,7 @@ def undo_section(choices: list[tuple[str, bool]]) -> None:
     """Take back the latest import of a dataset, after a confirmation that says what will change."""
     st.subheader("Undo an import")
     choice = st.selectbox(
-        "Dataset",
+        "Dataset to undo in",
         choices,
         key="undo-dataset",
         format_func=lambda c: definitions[c[0]].title + (" (contact volumes)" if c[1] else ""),

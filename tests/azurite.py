@@ -13,13 +13,17 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from tests.conftest import REPO
-
-AZURITE = REPO / ".azurite" / "node_modules" / ".bin" / "azurite-blob"
+# Where scripts/install-azurite.sh puts it.
+AZURITE_DIR = Path(
+    os.environ.get("INSIGHT_AZURITE_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "insight-azurite"
+)
+AZURITE = AZURITE_DIR / "node_modules" / ".bin" / "azurite-blob"
 ACCOUNT = "devstoreaccount1"
 # The emulator's published development key (not a secret).
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="

@@ -124,12 +124,12 @@ def test_upload_import_deep_link_and_navigation(server, page):
     page.get_by_text("Recognised from its header as Victim satisfaction survey.").wait_for(timeout=60_000)
     settle(page)
     shot(page, "upload-preview")
-    assert not (data_dir / "victim.parquet").exists(), "nothing is written before Import"
+    assert not (data_dir / "victim").exists(), "nothing is written before Import"
     page.get_by_role("button", name="Import").click()
     page.get_by_text("Imported victim_survey_example.csv").wait_for(timeout=60_000)
     settle(page)
     shot(page, "upload-imported")
-    assert (data_dir / "victim.parquet").exists()
+    assert (data_dir / "victim" / "_delta_log").exists()
 
     # 2. a deep link shows the figure the CLI reports
     cli = cli_report(data_dir)
@@ -173,11 +173,34 @@ def test_an_open_page_picks_up_a_new_upload(server, page):
     base, data_dir = server
     example = REPO.parent / "shared" / "exports" / "caller_101_example.csv"
     page.goto(f"{base}/satisfaction?dataset=caller_101")
-    settle(page)
-    assert "No data is held for this dataset yet" in page.inner_text('[data-testid="stMain"]')
+    page.get_by_text("No data is held for this dataset yet").wait_for(timeout=30_000)
     subprocess.run(
         [sys.executable, "-m", "insight", "ingest", "caller_101", str(example), "--data-dir", str(data_dir)],
         cwd=REPO, check=True, capture_output=True,
     )  # fmt: skip
     page.get_by_text("Every aspect, June 2019").wait_for(timeout=45_000)
     shot(page, "live-update")
+
+
+def test_undo_an_import_from_the_upload_page(server, page):
+    """The history lists the import; undo asks first, then every page shows the data gone."""
+    base, data_dir = server
+    example = REPO.parent / "shared" / "exports" / "live_chat_example.csv"
+    subprocess.run(
+        [sys.executable, "-m", "insight", "ingest", "live_chat", str(example), "--data-dir", str(data_dir)],
+        cwd=REPO, check=True, capture_output=True,
+    )  # fmt: skip
+    page.goto(f"{base}/upload")
+    settle(page)
+    choose(page, "Dataset to undo in", "Live Chat feedback")
+    page.get_by_text("Latest import still held: live_chat_example.csv").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Undo this import").click()
+    page.get_by_text("will be removed").wait_for(timeout=30_000)
+    settle(page)
+    shot(page, "upload-undo-confirm")
+    page.get_by_role("button", name="Yes, undo it").click()
+    page.get_by_text("Undid live_chat_example.csv in Live Chat feedback").wait_for(timeout=60_000)
+    settle(page)
+    shot(page, "upload-undone")
+    page.goto(f"{base}/satisfaction?dataset=live_chat")
+    page.get_by_text("No data is held for this dataset yet").wait_for(timeout=30_000)
