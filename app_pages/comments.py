@@ -8,7 +8,7 @@ from app_pages import ui
 from insight import charts
 from insight.periods import period_label
 from insight.tables import comments_table, theme_table
-from insight.themes import comments, load_themes, theme_counts
+from insight.themes import comments, theme_counts
 
 filters: ui.Filters = st.session_state["filters"]
 definition = ui.definitions()[filters.dataset]
@@ -23,7 +23,7 @@ if loaded is None:
     st.info(ui.NO_DATA)
     st.stop()
 ui.sample_banner(loaded, definition)
-themes = load_themes()
+themes = ui.config().themes
 counts = theme_counts(loaded.frame, definition, themes, period=filters.period)
 listed = comments(loaded.frame, definition, themes, period=filters.period)
 label = period_label(filters.period) if filters.period else "all periods"

@@ -6,13 +6,17 @@ import streamlit as st
 
 from app_pages import ui
 from insight import wording
+from insight.datasets import opening_period
 from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.representation import representation
 from insight.validity import validity
 
 st.title("Citizen satisfaction: overview")
-st.caption("The latest period of each survey, with its base, 95% interval and the change on the previous period.")
+st.caption(
+    "The latest period of each survey with enough answers to show a figure, with its base, 95% interval and the "
+    "change on the previous period."
+)
 
 definitions = ui.definitions()
 columns = st.columns(3)
@@ -38,9 +42,15 @@ for i, definition in enumerate(definitions.values()):
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
         aspect = definition.headline or definition.aspects[0]
-        result = satisfaction(frame, definition, aspects=[aspect])
+        period, passed = opening_period(frame, definition)  # the latest with enough answers to show a figure
+        result = satisfaction(frame, definition, period=period, aspects=[aspect])
         row = result.row(0, named=True)
         st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(row['period'])}")
+        if passed:
+            st.caption(
+                f"Newer: {', '.join(period_label(p) for p in passed)}, with fewer than "
+                f"{definition.suppression.min_base} answers."
+            )
         st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
         st.write(wording.figure(row))
         st.write(wording.sentence(wording.change(row)))
