@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import json
 import sys
 from collections.abc import Sequence
@@ -156,6 +157,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         path = Path(name)
         if not path.exists():
             raise Rejected(f"{name}: no such file")
+        if not given and (held := store.already_held(definition, hashlib.sha256(path.read_bytes()).hexdigest())):
+            count = held["new"] + held["updated"] + held["unchanged"]
+            print(
+                f"{path.name}: already imported whole as version {held['version']} and nothing has changed since: "
+                f"{held['rows_in_file']} rows read; 0 new, 0 updated, {count} already held; no new version"
+            )
+            continue
         try:
             result = ingest_file(path, definition, given)
         except ExportError as exc:

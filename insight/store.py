@@ -23,6 +23,7 @@ Rules kept here:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -421,6 +422,7 @@ class Store:
             "rejected": report.invalid_rows if rejected_file else 0,
             "periods": periods,
             "user": user,
+            "definition": definition_fingerprint(definition),
         }
         counts, version = self._merge(definition.dataset, incoming, "id", meta, partitioned=True)
         return UploadRecord(
@@ -599,9 +601,24 @@ class Store:
                     "restored_to": meta.get("restored_to"),
                     "removed": meta.get("removed"),
                     "restored": meta.get("restored"),
+                    "definition": meta.get("definition"),
                 }
             )
         return rows
+
+    def already_held(self, definition: Definition, sha256: str) -> dict | None:
+        """The history row of the latest change if it imported this very file, whole, under this definition.
+
+        Then the table holds exactly that file's rows as they were imported, and importing it
+        again cannot change anything: the caller may skip reading it.
+        """
+        rows = self.history(definition.dataset)
+        if not rows:
+            return None
+        newest = rows[0]
+        same = (newest["action"], newest["sha256"], newest["definition"]) == (
+            "import", sha256, definition_fingerprint(definition))  # fmt: skip
+        return newest if same and not newest.get("rejected") else None
 
     def _live_imports(self, log: list[dict]) -> dict[int, list[int]]:
         """For each version, the imports whose rows it still holds (an undo returns to an earlier set)."""
@@ -724,6 +741,11 @@ class Store:
             raise
         self._match_permissions(folder)
         return str(path)
+
+
+def definition_fingerprint(definition: Definition) -> str:
+    """Changes when anything in the definition changes (labels, groups, scales...)."""
+    return hashlib.sha256(repr(definition).encode()).hexdigest()[:16]
 
 
 def masked_file_name(file_name: str) -> str:

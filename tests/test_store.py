@@ -318,3 +318,22 @@ def test_cloud_faults_are_one_sentence(azurite, monkeypatch, exports):
     closed = {**azurite.env, "AZURE_STORAGE_ENDPOINT": f"http://127.0.0.1:{free_port()}/devstoreaccount1"}
     out = cli("history", "victim", data_dir=f"az://{container}/x", env=closed)
     assert out.returncode == 1 and "cannot be reached" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_same_file_again_is_not_even_read(tmp_path, exports, rows):
+    """The latest change imported this very file whole: importing it again cannot change anything."""
+    export = str(exports / "victim_survey_example.csv")
+    store = str(tmp_path / "store")
+    assert cli("ingest", "victim", export, data_dir=store).returncode == 0
+    again = cli("ingest", "victim", export, data_dir=store)
+    assert again.returncode == 0 and "already imported whole as version 1" in again.stdout
+    assert "40 already held" in again.stdout
+    other = tmp_path / "first-ten.csv"
+    other.write_bytes(write_rows(rows[:11]))
+    fixed = [list(r) for r in rows[:11]]
+    fixed[1][12] = "Completely satisfied"
+    other.write_bytes(write_rows(fixed))
+    assert cli("ingest", "victim", str(other), data_dir=store).returncode == 0  # version 2 changes one row
+    third = cli("ingest", "victim", export, data_dir=store)
+    assert "already imported whole" not in third.stdout, "another import came since: the file is read and merged"
+    assert "0 new, 1 updated, 39 already held" in third.stdout
