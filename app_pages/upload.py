@@ -229,7 +229,7 @@ def undo_section(choices: list[tuple[str, bool]]) -> None:
     dataset, volumes = choice
     title = definitions[dataset].title + (" contact volumes" if volumes else "")
     try:
-        plan = store.undo_plan(dataset, volumes=volumes)
+        plan = store.undo_plan(dataset, volumes=volumes, count=False)  # the log only: cheap on every run
     except StoreError as exc:
         st.caption(str(exc))
         return
@@ -241,6 +241,11 @@ def undo_section(choices: list[tuple[str, bool]]) -> None:
         if st.button("Undo this import", key="undo-ask", icon=":material/undo:"):
             st.session_state["undo-confirm"] = (dataset, volumes, plan["current"])
             st.rerun()
+        return
+    try:
+        plan = store.undo_plan(dataset, volumes=volumes)  # reads both versions to count what changes
+    except StoreError as exc:
+        st.error(str(exc))
         return
     st.warning(
         f"Undo {files} in {title}? {plan['removed']:,} {unit} will be removed and {plan['restored']:,} "

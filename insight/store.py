@@ -270,8 +270,15 @@ class Store:
         table = self._open(dataset, volumes=volumes)
         return None if table is None else table.version()
 
-    def version(self, datasets: Iterable[str]) -> str:
-        """Changes whenever any of these datasets' tables changes: the key pages re-run on."""
+    def version(self, datasets: Iterable[str] | None = None) -> str:
+        """Changes whenever any of these datasets' tables changes: the key pages re-run on.
+
+        Without datasets, every table found in a local store (a URI store needs the names).
+        """
+        if datasets is None:
+            folder = self.data_dir if isinstance(self.data_dir, Path) else None
+            found = folder.glob("*/_delta_log") if folder and folder.is_dir() else []
+            datasets = sorted(p.parent.name for p in found if p.parent.name != "volumes")
         parts = []
         for name in datasets:
             for volumes in (False, True):
@@ -634,8 +641,9 @@ class Store:
             live[version] = current
         return live
 
-    def undo_plan(self, dataset: str, *, version: int | None = None, volumes: bool = False) -> dict:
-        """What an undo would do, without doing it: target version, imports taken back, rows removed/restored."""
+    def undo_plan(self, dataset: str, *, version: int | None = None, volumes: bool = False, count: bool = True) -> dict:
+        """What an undo would do, without doing it: target version, imports taken back, and (with
+        ``count``, which reads both versions) the rows removed and restored."""
         table, log = self._log(dataset, volumes=volumes)
         what = "contact volumes" if volumes else "data"
         if table is None or not log:
@@ -657,11 +665,13 @@ class Store:
                 raise StoreError(f"Nothing to undo: the {dataset} {what} is already at version {version}.")
             target = version
         undoes = [v for v in live.get(current, []) if v not in live.get(target, [])]
-        key = "period" if volumes else "id"
-        now = self._frame_at(table, dataset, None)
-        then = self._frame_at(table, dataset, target)
-        removed = now.join(then.select(key), on=key, how="anti").height if now.height else 0
-        restored = then.join(now, on=then.columns, how="anti", nulls_equal=True).height if then.height else 0
+        removed = restored = None
+        if count:
+            key = "period" if volumes else "id"
+            now = self._frame_at(table, dataset, None)
+            then = self._frame_at(table, dataset, target)
+            removed = now.join(then.select(key), on=key, how="anti").height if now.height else 0
+            restored = then.join(now, on=then.columns, how="anti", nulls_equal=True).height if then.height else 0
         files = {e["version"]: self._meta(e).get("file") for e in log}
         return {
             "current": current,
