@@ -7,6 +7,7 @@ Not a page itself: app.py lists the pages. No figures are computed here.
 from __future__ import annotations
 
 import getpass
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -81,12 +82,23 @@ def acting_user() -> str:
         return "local:unknown"
 
 
-@st.cache_resource(show_spinner="Loading data…", max_entries=24)
+# One loaded copy per dataset, kept with its table versions: an import into one dataset reloads
+# that dataset only, and its old copy is replaced rather than kept beside the new one.
+_HELD: dict[tuple[str, str, bool], tuple[str, Loaded | None]] = {}
+_HELD_LOCK = threading.Lock()
+
+
 def _load(dataset: str, data_dir: str, version: str, samples_on: bool) -> Loaded | None:
-    # Keyed on this dataset's table versions, not on a frame: an upload to one dataset
-    # reloads that dataset only. samples_on is part of the key, so switching samples off
-    # is seen at once.
-    return load_dataset(definitions()[dataset], Store(data_dir))
+    key = (dataset, data_dir, samples_on)  # samples_on: switching samples off is seen at once
+    with _HELD_LOCK:
+        held = _HELD.get(key)
+    if held is not None and held[0] == version:
+        return held[1]
+    with st.spinner("Loading data…"):
+        loaded = load_dataset(definitions()[dataset], Store(data_dir))
+    with _HELD_LOCK:
+        _HELD[key] = (version, loaded)
+    return loaded
 
 
 def load(definition: Definition, *, stop: bool = True) -> Loaded | None:
