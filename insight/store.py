@@ -34,8 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable
+from deltalake import CommitProperties, DeltaTable, QueryBuilder
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from insight.definition import Definition
@@ -56,7 +55,7 @@ VOLUME_SCHEMA: dict[str, pl.DataType] = {"period": pl.String(), "contacts": pl.I
 
 
 # What delta-rs, pyarrow and Polars raise on a damaged, missing or unreachable table.
-READ_ERRORS = (DeltaError, OSError, ValueError, NotImplementedError, pl.exceptions.PolarsError, pa.ArrowException)
+READ_ERRORS = (DeltaError, OSError, ValueError, pl.exceptions.PolarsError)
 
 
 class StoreError(RuntimeError):
@@ -118,15 +117,20 @@ def _storage_form(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _scan(table: DeltaTable, periods: list[str] | None = None) -> pl.LazyFrame:
-    """A lazy scan of only the periods' files; columns are pruned as the query selects them.
+def _query(table: DeltaTable, columns: list[str] | None = None, periods: list[str] | None = None) -> pl.DataFrame:
+    """Only these columns of only these periods' files, read by delta-rs's own query engine.
 
-    Read through pyarrow, which reports a damaged data file as an error (Polars' own Delta
-    reader panics on one). Filter rows with joins, not ``is_in``: Polars hands a one-value
-    ``is_in`` to pyarrow as a comparison pyarrow cannot run on these text columns.
+    Lazy where it counts: the period list prunes whole files (the table is partitioned by period)
+    and only the columns asked for are decoded. A damaged file is an error here (Polars' own
+    Delta reader panics on one), and nothing pulls in pandas.
     """
-    pruning = [("period", "in", periods)] if periods is not None else None
-    return pl.scan_pyarrow_dataset(table.to_pyarrow_dataset(file_pruning_predicate=pruning))
+    if periods is not None and not periods:
+        periods = ["\x00none"]
+    names = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) if columns else "*"
+    sql = f"SELECT {names} FROM held"
+    if periods is not None:
+        sql += f" WHERE period IN ({_sql_list(periods)})"
+    return pl.DataFrame(QueryBuilder().register("held", table).execute(sql).read_all())
 
 
 def _quoted(column: str) -> str:
@@ -290,26 +294,6 @@ class Store:
 
     # ------------------------------------------------------------------ reading (lazy)
 
-    def scan(
-        self,
-        definition: Definition,
-        *,
-        columns: list[str] | None = None,
-        periods: list[str] | None = None,
-        version: int | None = None,
-    ) -> pl.LazyFrame | None:
-        """The dataset as a lazy frame of only the columns and periods asked for; None if nothing is held."""
-        table = self._open(definition.dataset, version=version)
-        if table is None:
-            return None
-        try:
-            lazy = _scan(table, periods)
-        except READ_ERRORS as exc:
-            raise self._fault(exc, definition.dataset) from exc
-        if columns is not None:
-            lazy = lazy.select(columns)
-        return lazy
-
     def read(
         self,
         definition: Definition,
@@ -319,12 +303,12 @@ class Store:
         version: int | None = None,
     ) -> pl.DataFrame | None:
         """What is held for a dataset, typed by the current definition; None if nothing."""
-        lazy = self.scan(definition, columns=columns, periods=periods, version=version)
-        if lazy is None:
+        table = self._open(definition.dataset, version=version)
+        if table is None:
             return None
         try:
-            frame = lazy.collect()
-        except READ_ERRORS as exc:
+            frame = _query(table, columns, periods)
+        except Exception as exc:  # delta-rs's query engine raises plain Exception
             raise self._fault(exc, definition.dataset) from exc
         if frame.height == 0 and columns is None and periods is None:
             return None
@@ -371,8 +355,8 @@ class Store:
         if table is None:
             return None
         try:
-            frame = _scan(table).collect()
-        except READ_ERRORS as exc:
+            frame = _query(table)
+        except Exception as exc:
             raise self._fault(exc, definition.dataset) from exc
         return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period") if frame.height else None  # type: ignore[arg-type]
 
@@ -396,18 +380,18 @@ class Store:
         the MERGE must see the whole table).
         """
         try:
-            keys = incoming.select(key).lazy()
+            keys = incoming.select(key)
             if not partitioned:
-                return _scan(table).join(keys, on=key, how="semi").collect(), None
+                return _query(table).join(keys, on=key, how="semi"), None
             periods = sorted(incoming.get_column("period").unique().to_list())
-            where = _scan(table).select(key, "period").join(keys, on=key, how="semi").collect()
+            where = _query(table, [key, "period"]).join(keys, on=key, how="semi")
             moved = where.join(incoming.select(key, pl.col("period").alias("__to")), on=key).filter(
                 pl.col("period") != pl.col("__to")
             )
             if moved.height:
-                return _scan(table).join(keys, on=key, how="semi").collect(), None
-            return _scan(table, periods).join(keys, on=key, how="semi").collect(), periods
-        except READ_ERRORS as exc:
+                return _query(table).join(keys, on=key, how="semi"), None
+            return _query(table, None, periods).join(keys, on=key, how="semi"), periods
+        except Exception as exc:
             raise self._fault(exc, dataset) from exc
 
     # ------------------------------------------------------------------ writing
@@ -686,8 +670,8 @@ class Store:
         try:
             if version is not None:
                 table = DeltaTable(table.table_uri, version=version)
-            return _scan(table).collect()
-        except READ_ERRORS as exc:
+            return _query(table)
+        except Exception as exc:
             raise self._fault(exc, dataset) from exc
 
     def undo(self, dataset: str, *, version: int | None = None, volumes: bool = False, user: str) -> UndoRecord:

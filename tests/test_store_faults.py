@@ -107,9 +107,13 @@ def test_a_read_only_or_unreadable_data_directory(tmp_path, exports):
     export = str(exports / "victim_survey_example.csv")
     store = tmp_path / "store"
     assert cli("ingest", "victim", export, data_dir=store).returncode == 0
+    rows = read_rows((exports / "victim_survey_example.csv").read_bytes())
+    rows[1][12] = "Completely satisfied"
+    changed = tmp_path / "changed.csv"
+    changed.write_bytes(write_rows(rows))
     store.chmod(0o555)
     try:
-        out = cli("ingest", "victim", export, data_dir=store, unprivileged=True)
+        out = cli("ingest", "victim", str(changed), data_dir=store, unprivileged=True)
         assert out.returncode == 1 and "is read-only" in one_sentence(out.stderr)
         assert cli("report", "victim", data_dir=store, unprivileged=True).returncode == 0, "reading still works"
         store.chmod(0o000)
