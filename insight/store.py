@@ -117,7 +117,9 @@ def _storage_form(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _query(table: DeltaTable, columns: list[str] | None = None, periods: list[str] | None = None) -> pl.DataFrame:
+def _query(
+    table: DeltaTable, columns: list[str] | None = None, periods: list[str] | None = None, where: str | None = None
+) -> pl.DataFrame:
     """Only these columns of only these periods' files, read by delta-rs's own query engine.
 
     Lazy where it counts: the period list prunes whole files (the table is partitioned by period)
@@ -128,8 +130,10 @@ def _query(table: DeltaTable, columns: list[str] | None = None, periods: list[st
         periods = ["\x00none"]
     names = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) if columns else "*"
     sql = f"SELECT {names} FROM held"
-    if periods is not None:
-        sql += f" WHERE period IN ({_sql_list(periods)})"
+    conditions = [f"period IN ({_sql_list(periods)})"] if periods is not None else []
+    conditions += [where] if where else []
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
     return pl.DataFrame(QueryBuilder().register("held", table).execute(sql).read_all())
 
 
@@ -384,12 +388,16 @@ class Store:
             if not partitioned:
                 return _query(table).join(keys, on=key, how="semi"), None
             periods = sorted(incoming.get_column("period").unique().to_list())
-            where = _query(table, [key, "period"]).join(keys, on=key, how="semi")
+            # Only files whose ID range meets the file's (Delta keeps each file's min and max).
+            low, high = incoming.get_column(key).min(), incoming.get_column(key).max()
+            span = f'"{key}" BETWEEN {_sql_list([str(low)])} AND {_sql_list([str(high)])}'
+            where = _query(table, [key, "period"], where=span).join(keys, on=key, how="semi")
             moved = where.join(incoming.select(key, pl.col("period").alias("__to")), on=key).filter(
                 pl.col("period") != pl.col("__to")
             )
             if moved.height:
-                return _query(table).join(keys, on=key, how="semi"), None
+                touched = sorted(set(periods) | set(where.get_column("period").to_list()))
+                return _query(table, None, touched).join(keys, on=key, how="semi"), None
             return _query(table, None, periods).join(keys, on=key, how="semi"), periods
         except Exception as exc:
             raise self._fault(exc, dataset) from exc
@@ -483,6 +491,8 @@ class Store:
                 if not (counts.new or counts.updated):
                     return counts, None  # nothing changes: no new version
                 meta = {**meta, "new": counts.new, "updated": counts.updated, "unchanged": counts.unchanged}
+                if partitioned:  # the periods this commit changes: the file's, and those its moved IDs leave
+                    meta["touched"] = sorted(set(meta["periods"]) | set(held.get_column("period").to_list()))
                 predicate = f"s.{_quoted(key)} = t.{_quoted(key)}"
                 if scope:
                     predicate += f" AND t.`period` IN ({_sql_list(scope)})"
@@ -650,27 +660,45 @@ class Store:
             target = version
         undoes = [v for v in live.get(current, []) if v not in live.get(target, [])]
         removed = restored = None
+        touched = self._touched_between(log, target, volumes)
         if count:
             key = "period" if volumes else "id"
-            now = self._frame_at(table, dataset, None)
-            then = self._frame_at(table, dataset, target)
+            now = self._frame_at(table, dataset, None, touched)
+            then = self._frame_at(table, dataset, target, touched)
             removed = now.join(then.select(key), on=key, how="anti").height if now.height else 0
             restored = then.join(now, on=then.columns, how="anti", nulls_equal=True).height if then.height else 0
         files = {e["version"]: self._meta(e).get("file") for e in log}
         return {
             "current": current,
             "target": target,
+            "touched": touched,
             "undoes": undoes,
             "files": [files.get(v) for v in undoes],
             "removed": removed,
             "restored": restored,
         }
 
-    def _frame_at(self, table: DeltaTable, dataset: str, version: int | None) -> pl.DataFrame:
+    def _touched_between(self, log: list[dict], target: int, volumes: bool) -> list[str] | None:
+        """The periods the commits after ``target`` changed (None: any, as for volumes or older commits)."""
+        if volumes:
+            return None
+        touched: set[str] = set()
+        for entry in log:
+            meta = self._meta(entry)
+            if entry["version"] <= target or not meta:
+                continue
+            if meta.get("touched") is None:
+                return None
+            touched |= set(meta["touched"])
+        return sorted(touched)
+
+    def _frame_at(
+        self, table: DeltaTable, dataset: str, version: int | None, periods: list[str] | None = None
+    ) -> pl.DataFrame:
         try:
             if version is not None:
                 table = DeltaTable(table.table_uri, version=version)
-            return _query(table)
+            return _query(table, None, periods)
         except Exception as exc:
             raise self._fault(exc, dataset) from exc
 
@@ -691,6 +719,7 @@ class Store:
                 "removed": plan["removed"],
                 "restored": plan["restored"],
                 "periods": [],
+                "touched": plan["touched"],
                 "user": user,
             }
             try:
