@@ -542,7 +542,8 @@ class Store:
         assert isinstance(self.data_dir, Path)
         mode = stat.S_IMODE(self.data_dir.stat().st_mode)
         file_mode = mode & 0o666
-        for path in [folder, *folder.rglob("*")]:
+        parents = [p for p in folder.parents if p != self.data_dir and self.data_dir in p.parents]  # volumes/
+        for path in [*parents, folder, *folder.rglob("*")]:
             try:
                 st_ = path.lstat()
                 if path.is_symlink() or st_.st_uid != os.getuid():
