@@ -316,7 +316,9 @@ class Store:
             raise self._fault(exc, definition.dataset) from exc
         if frame.height == 0 and columns is None and periods is None:
             return None
-        return self._conform(frame, definition, columns).sort("period", "id") if "id" in frame.columns else frame
+        frame = self._conform(frame, definition, columns)
+        # A whole dataset comes back in a stable order (pages show it); a report's slice is left as read.
+        return frame.sort("period", "id") if columns is None and periods is None else frame
 
     def held_periods(self, definition: Definition) -> list[str]:
         """The periods held, from the table's partitions (no data read)."""
@@ -344,7 +346,11 @@ class Store:
             dtype = schema.get(name)
             if isinstance(dtype, pl.Enum) and col.dtype != dtype:
                 text = col.cast(pl.String)
-                unknown = set(text.drop_nulls().unique().to_list()) - set(dtype.categories.to_list())
+                try:
+                    out.append(text.cast(dtype))
+                    continue
+                except pl.exceptions.InvalidOperationError:
+                    unknown = set(text.drop_nulls().unique().to_list()) - set(dtype.categories.to_list())
                 if unknown:
                     raise StoreError(
                         f"The stored {definition.dataset} data has {name} labels the definition no longer "
