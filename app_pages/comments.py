@@ -28,7 +28,8 @@ counts = theme_counts(loaded.frame, definition, themes, period=filters.period)
 listed = comments(loaded.frame, definition, themes, period=filters.period)
 label = period_label(filters.period) if filters.period else "all periods"
 st.caption(
-    f"{listed.height:,} comments in {label}. Themes are defined in `config/themes.yaml`; a comment can carry several. "
+    f"{listed.height:,} comments in {label}. Themes are defined in `config/themes.yaml`; a comment can carry several, "
+    'each with a tone: a complaint (negative phrasing such as "nobody called me back"), praise or neutral. '
     "Emails, phone numbers, postcodes and crime references are masked."
 )
 if listed.height == 0:

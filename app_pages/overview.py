@@ -1,12 +1,18 @@
-"""Overview: one tile per dataset with its latest headline and how it moved."""
+"""Overview: one tile per survey with its latest headline and how it moved.
+
+A dataset that holds several surveys (public confidence: Public Voice and How are we Doing) gets a tile
+for each, never one merged figure.
+"""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from app_pages import ui
 from insight import wording
 from insight.datasets import opening_period
+from insight.definition import Definition
 from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.representation import representation
@@ -18,11 +24,17 @@ st.caption(
     "change on the previous period."
 )
 
+SURVEY_DIMENSION = "survey"  # a dimension naming separate surveys kept in one dataset
+
 definitions = ui.definitions()
+tiles: list[tuple[Definition, str | None]] = []
+for definition in definitions.values():
+    surveys = definition.dimensions.get(SURVEY_DIMENSION)
+    tiles += [(definition, s) for s in surveys.groups] if surveys else [(definition, None)]
 columns = st.columns(3)
-for i, definition in enumerate(definitions.values()):
+for i, (definition, survey) in enumerate(tiles):
     with columns[i % 3].container(border=True):
-        st.subheader(definition.title)
+        st.subheader(f"{definition.title}: {survey}" if survey else definition.title)
         loaded = ui.load(definition, stop=False)
         if loaded is None:
             if not ui.store_fault(definition):
@@ -42,8 +54,13 @@ for i, definition in enumerate(definitions.values()):
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
         aspect = definition.headline or definition.aspects[0]
-        period, passed = opening_period(frame, definition)  # the latest with enough answers to show a figure
-        result = satisfaction(frame, definition, period=period, aspects=[aspect])
+        # A survey's own tile: its responses are the whole of what it reports, never merged with another's.
+        own = frame.filter(pl.col(SURVEY_DIMENSION).cast(pl.String) == survey) if survey else frame
+        if own.height == 0:
+            st.write(f"No {survey} responses yet.")
+            continue
+        period, passed = opening_period(own, definition)  # the latest with enough answers to show a figure
+        result = satisfaction(own, definition, period=period, aspects=[aspect])
         row = result.row(0, named=True)
         st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(row['period'])}")
         if passed:
@@ -54,7 +71,7 @@ for i, definition in enumerate(definitions.values()):
         st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
         st.write(wording.figure(row))
         st.write(wording.sentence(wording.change(row)))
-        v = validity(frame, definition, loaded.volumes, period=row["period"])
+        v = validity(own, definition, None if survey else loaded.volumes, period=row["period"])
         st.caption(wording.sentence(wording.validity(v)))
         note = wording.caution(row, definition.suppression)
         if note:
@@ -63,5 +80,9 @@ for i, definition in enumerate(definitions.values()):
             "app_pages/satisfaction.py",
             label="Every aspect",
             icon=":material/arrow_forward:",
-            query_params={"dataset": definition.dataset, "period": row["period"]},
+            query_params={
+                "dataset": definition.dataset,
+                "period": row["period"],
+                **({SURVEY_DIMENSION: survey} if survey else {}),
+            },
         )

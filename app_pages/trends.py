@@ -1,4 +1,4 @@
-"""Trends: each aspect over time with its interval, and whether it has varied significantly."""
+"""Trends: each aspect over time with its interval; has it risen or fallen, and has it varied significantly?"""
 
 from __future__ import annotations
 
@@ -6,18 +6,36 @@ import streamlit as st
 
 from app_pages import ui
 from insight import charts, wording
-from insight.metrics import satisfaction, variation_over_time
+from insight.metrics import as_range, in_range, satisfaction, variation_over_time
+from insight.periods import period_label
 from insight.tables import satisfaction_table
+from insight.trend import trend_test
 
 filters, definition, loaded = ui.survey_page("trends")
 
-trend = satisfaction(loaded.frame, definition, all_periods=True, filters=filters.dims)
+# A range chosen in the sidebar narrows the trend to it; one period shows every period held.
+span = as_range(filters.period, definition)
+span = None if span is None or span.is_single else span
+held = in_range(loaded.frame, span)
+trend = satisfaction(held, definition, all_periods=True, filters=filters.dims)
 if trend.height == 0:
     st.info("No responses match the filters chosen.")
     st.stop()
 n_periods = trend.get_column("period").n_unique()
 if n_periods < 2:
     st.info("Only one period is held so far: trends appear once a second period is uploaded.")
+
+st.header("Has it risen or fallen?")
+if span is not None:
+    st.caption(f"Over {period_label(span.text)}, the range chosen in the sidebar.")
+for aspect in definition.aspects:
+    result = trend_test(loaded.frame, definition, aspect=aspect, period=span, filters=filters.dims)
+    st.write("- " + wording.trend(definition.aspect_label(aspect), result))
+st.caption(
+    "Cochran-Armitage test for a linear trend in the share positive across the periods (each period scored by its "
+    "place in the calendar, so a gap keeps its place); the rate is the least-squares line through each period's "
+    "share, weighted by its base."
+)
 
 st.header("Has satisfaction varied significantly over time?")
 tests = variation_over_time(trend)

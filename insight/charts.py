@@ -12,7 +12,7 @@ import io
 import altair as alt
 import polars as pl
 
-from insight.definition import Definition
+from insight.definition import Definition, Scale
 from insight.metrics import LOW_BASE, OK, SUPPRESSED
 from insight.periods import period_label
 
@@ -44,12 +44,24 @@ def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl
     )
 
 
-def share_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title: str) -> alt.LayerChart:
-    """Horizontal bars of positive share with 95% intervals, one bar per aspect or group.
+def share_bars(
+    result: pl.DataFrame, definition: Definition, *, rows: str, title: str, marks: dict[str, str] | None = None
+) -> alt.LayerChart:
+    """Horizontal bars of positive share with 95% intervals, one bar per aspect or group, in the frame's order.
 
-    ``rows`` is ``"aspect_label"`` (every aspect) or ``"group"`` (one aspect by a dimension).
+    ``rows`` is ``"aspect_label"`` (every aspect) or ``"group"`` (one aspect by a dimension). ``marks`` adds
+    text after a row's label (e.g. "▲ above the rest"), so significance is not shown by colour alone.
     """
     data = _prepare(result, definition, rows)
+    if marks:
+        data = data.with_columns(
+            pl.concat_str(
+                [pl.col("label"), pl.col("row_label").replace_strict(marks, default="", return_dtype=pl.String)],
+                separator="  ",
+            )
+            .str.strip_chars_end()
+            .alias("label")
+        )
     order = data.get_column("row_label").to_list()
     y = alt.Y("row_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelFontSize=FONT))
     tooltip = [
@@ -160,8 +172,11 @@ def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.Char
     )
 
 
-def gap_lines(trend: pl.DataFrame, *, title: str) -> alt.LayerChart:
-    """The gap to the census, in points, month by month, for one or more groups (column ``series``)."""
+def gap_lines(trend: pl.DataFrame, *, title: str, targets: dict[str, float] | None = None) -> alt.LayerChart:
+    """The gap to the census, in points, month by month, for one or more groups (column ``series``).
+
+    ``targets`` (series -> target gap in points) are drawn as dashed lines in the series' colour.
+    """
     data = trend.with_columns(pl.col("gap_pp").round(1), pl.col("share").round(1), pl.col("census_share").round(1))
     series = list(dict.fromkeys(data.get_column("series").to_list()))
     lines = (
@@ -187,7 +202,23 @@ def gap_lines(trend: pl.DataFrame, *, title: str) -> alt.LayerChart:
         )
     )
     zero = alt.Chart(pl.DataFrame({"y": [0]})).mark_rule(color="#666666", strokeDash=[4, 4]).encode(y="y:Q")
-    return (zero + lines).properties(title=title, height=320)
+    shown = {k: v for k, v in (targets or {}).items() if k in series}
+    if not shown:
+        return (zero + lines).properties(title=title, height=320)
+    goal = pl.DataFrame({"series": list(shown), "target_gap": [round(v, 1) for v in shown.values()]}).with_columns(
+        pl.format("target for {}", pl.col("series")).alias("what")
+    )
+    target_lines = (
+        alt.Chart(goal)
+        .mark_rule(strokeDash=[8, 4], strokeWidth=2)
+        .encode(
+            y="target_gap:Q",
+            color=alt.Color("series:N", scale=alt.Scale(domain=series, range=OKABE_ITO[: len(series)]), legend=None),
+            tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("target_gap:Q", title="target gap (points)")],
+        )
+    )
+    labels = target_lines.mark_text(align="left", dx=4, dy=-6, fontSize=FONT).encode(text="what:N", x=alt.value(0))
+    return (zero + lines + target_lines + labels).properties(title=title, height=320)
 
 
 def to_png(chart: alt.TopLevelMixin) -> bytes:
@@ -215,3 +246,90 @@ def theme_bars(counts: pl.DataFrame, *, title: str) -> alt.Chart:
         )
         .properties(title=title, height=alt.Step(34))
     )
+
+
+NEGATIVE_COLOURS = ["#F4B183", "#E07B39", "#B3541E", "#7F2704"]  # mild to strong
+POSITIVE_COLOURS = ["#9ECAE1", "#4A98C9", "#1B6BA8", "#08306B"]
+NEUTRAL_COLOUR = "#BDBDBD"
+
+
+def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.LayerChart:
+    """A diverging stacked bar per group: negative answers left of zero, positive right, neutral split across it.
+
+    ``rows`` are ``answer_distribution`` rows; shares are recomputed over the base (answers left out of
+    the base are not drawn), so the left side adds up to % dissatisfied. Hidden groups are left out.
+    """
+    parts = []
+    groups = list(dict.fromkeys(r["group"] for r in rows))
+    neutral = [a for a in scale.in_base if a not in scale.positive and a not in scale.negative]
+    for g in groups:
+        mine = {r["answer"]: r["count"] for r in rows if r["group"] == g and r["in_base"]}
+        if any(v is None for v in mine.values()):
+            continue
+        base = sum(mine.values())
+        if not base:
+            continue
+        share = {a: n / base * 100 for a, n in mine.items()}
+        half = sum(share[a] for a in neutral) / 2
+        label = g or "All respondents"
+        left, right = -half, half
+        for a in neutral:  # centred on zero
+            parts.append((label, a, -share[a] / 2, share[a] / 2, share[a], NEUTRAL_COLOUR))
+        for i, a in enumerate(scale.negative):  # listed mildest first: the mildest sits next to the centre
+            parts.append((label, a, left - share[a], left, share[a], NEGATIVE_COLOURS[min(i, 3)]))
+            left -= share[a]
+        for i, a in enumerate(reversed(scale.positive)):  # listed strongest first
+            parts.append((label, a, right, right + share[a], share[a], POSITIVE_COLOURS[min(i, 3)]))
+            right += share[a]
+    data = pl.DataFrame(parts, schema=["group", "answer", "x", "x2", "share", "colour"], orient="row").with_columns(
+        pl.col("share").round(1)
+    )
+    order = [*reversed(scale.negative), *neutral, *reversed(scale.positive)]  # left to right
+    colours = dict(zip(data.get_column("answer").to_list(), data.get_column("colour").to_list(), strict=True))
+    domain = [a for a in order if a in colours]
+    y = alt.Y("group:N", sort=[g or "All respondents" for g in groups], title=None,
+              axis=alt.Axis(labelLimit=320, labelFontSize=FONT))  # fmt: skip
+    x = alt.X(
+        "x:Q",
+        title="% of the base (dissatisfied left, satisfied right)",
+        scale=alt.Scale(domain=[-100, 100]),
+        axis=alt.Axis(labelFontSize=FONT, labelExpr="abs(datum.value)"),
+    )
+    colour = alt.Color(
+        "answer:N",
+        sort=order,
+        title=None,
+        scale=alt.Scale(domain=domain, range=[colours[a] for a in domain]),
+        legend=alt.Legend(orient="bottom", columns=4, labelLimit=320, labelFontSize=FONT),
+    )
+    tooltip = [alt.Tooltip("group:N", title=""), alt.Tooltip("answer:N"),
+               alt.Tooltip("share:Q", title="% of base", format=".1f")]  # fmt: skip
+    bars = (
+        alt.Chart(data)
+        .mark_bar(stroke="#FFFFFF", strokeWidth=0.5)
+        .encode(y=y, x=x, x2="x2:Q", color=colour, tooltip=tooltip)
+    )
+    zero = alt.Chart(pl.DataFrame({"x": [0]})).mark_rule(color="#333333").encode(x="x:Q")
+    return (bars + zero).properties(title=title, height=alt.Step(34))
+
+
+def priority_matrix(rows: pl.DataFrame, *, title: str) -> alt.LayerChart:
+    """Importance (% of R²) against % positive, one point per aspect: top left is the priority.
+
+    ``rows``: label, pct, importance (modelled aspects only).
+    """
+    data = rows.with_columns(pl.col("pct").round(1), pl.col("importance").round(1))
+    mean_pct = float(data.get_column("pct").mean() or 0)
+    mean_importance = float(data.get_column("importance").mean() or 0)
+    x = alt.X("pct:Q", title="% positive", scale=alt.Scale(zero=False, padding=30), axis=alt.Axis(labelFontSize=FONT))
+    y = alt.Y("importance:Q", title="importance (% of what the model explains)", scale=alt.Scale(zero=True),
+              axis=alt.Axis(labelFontSize=FONT))  # fmt: skip
+    tooltip = [alt.Tooltip("label:N", title="aspect"), alt.Tooltip("pct:Q", title="% positive", format=".1f"),
+               alt.Tooltip("importance:Q", title="importance (%)", format=".1f")]  # fmt: skip
+    base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
+    points = base.mark_point(filled=True, size=140, color=OKABE_ITO[0], shape="diamond")
+    labels = base.mark_text(align="left", dx=9, fontSize=FONT, color="#222222").encode(text="label:N")
+    rules = alt.Chart(pl.DataFrame({"pct": [mean_pct], "importance": [mean_importance]}))
+    vertical = rules.mark_rule(color="#888888", strokeDash=[4, 4]).encode(x="pct:Q")
+    horizontal = rules.mark_rule(color="#888888", strokeDash=[4, 4]).encode(y="importance:Q")
+    return (points + labels + vertical + horizontal).properties(title=title, height=340)
