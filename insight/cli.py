@@ -391,6 +391,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
         f"(imports taken back: {taken}); {done.removed} {what} removed, {done.restored} {what} restored; "
         f"recorded as version {done.version}"
     )
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
