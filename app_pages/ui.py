@@ -20,6 +20,7 @@ from insight.census import Census
 from insight.charts import to_png
 from insight.config import Config, load_config
 from insight.configfile import ConfigError
+from insight.csv_safe import to_csv
 from insight.datasets import Loaded, load_dataset, opening_period, samples_enabled
 from insight.definition import Definition
 from insight.metrics import periods
@@ -434,7 +435,7 @@ def table(frame: pl.DataFrame, name: str) -> None:
     if not st.session_state.get("present"):
         st.download_button(
             "Download table (CSV)",
-            data=frame.write_csv(),
+            data=to_csv(frame),
             file_name=f"{name}.csv",
             mime="text/csv",
             on_click="ignore",

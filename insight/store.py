@@ -37,9 +37,10 @@ import polars as pl
 from deltalake import CommitProperties, DeltaTable, QueryBuilder
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
+from insight.csv_safe import write_csv
 from insight.definition import Definition
 from insight.ingest import IngestResult, tidy_columns, tidy_schema
-from insight.redact import mask_text
+from insight.redact import safe_file_name
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "store"
 META_KEY = "insight"  # the commit-info key holding our JSON metadata
@@ -755,7 +756,7 @@ class Store:
         if not isinstance(self.data_dir, Path):
             target = f"{self.data_dir}/rejected/{name}"
             try:
-                rejected.write_csv(target)
+                write_csv(rejected, target)  # formula-safe, like every CSV we write
             except (OSError, pl.exceptions.PolarsError) as exc:
                 raise self._fault(exc, dataset, writing=True) from exc
             return target
@@ -764,7 +765,7 @@ class Store:
         path = folder / name
         tmp = folder / f".{name}.tmp"
         try:
-            rejected.write_csv(tmp)
+            write_csv(rejected, tmp)
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -780,7 +781,7 @@ def definition_fingerprint(definition: Definition) -> str:
 
 def masked_file_name(file_name: str) -> str:
     """A file's name as the history shows it: no folder, personal data masked."""
-    return mask_text(Path(file_name).name)
+    return safe_file_name(file_name)
 
 
 def _classify(held: pl.DataFrame, incoming: pl.DataFrame, key: str) -> UpsertCounts:
