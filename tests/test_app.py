@@ -289,8 +289,6 @@ def test_share_this_view_writes_every_filter_out():
 
 
 def test_undo_on_the_upload_page_asks_first_then_takes_the_import_back(exports, data_dir, monkeypatch):
-    from insight.plain_text import literal
-
     monkeypatch.setenv("INSIGHT_SAMPLES", "off")
     from insight.cli import main
 
@@ -299,8 +297,7 @@ def test_undo_on_the_upload_page_asks_first_then_takes_the_import_back(exports, 
     history = at.dataframe[-1].value
     assert (history.iloc[0]["What"], history.iloc[0]["New"]) == ("Import", 40)
     assert history.iloc[0]["By"].startswith("cli:")
-    shown = literal("victim_survey_example.csv")  # file names are shown as text, never as Markdown
-    assert f"Latest import still held: **{shown}** (version 1)." in texts(at)
+    assert "Latest import still held: **victim_survey_example.csv** (version 1)." in texts(at)
     next(b for b in at.button if b.label == "Undo this import").click().run()
     assert "40 response(s) will be removed and 0 response(s) restored" in texts(at)
     assert Store(data_dir).has("victim"), "nothing changes before the confirmation"
@@ -309,7 +306,7 @@ def test_undo_on_the_upload_page_asks_first_then_takes_the_import_back(exports, 
     next(b for b in at.button if b.label == "Undo this import").click().run()
     next(b for b in at.button if b.label == "Yes, undo it").click().run()
     assert not at.exception, at.exception
-    assert f"Undid {shown} in Victim satisfaction survey: 40 response(s) removed" in texts(at)
+    assert "Undid victim_survey_example.csv in Victim satisfaction survey: 40 response(s) removed" in texts(at)
     assert not Store(data_dir).has("victim")
     history = at.dataframe[-1].value
     assert history.iloc[0]["What"] == "Undo of version 1" and history.iloc[0]["By"].startswith("local:")
