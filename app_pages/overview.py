@@ -17,6 +17,7 @@ from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.representation import representation
 from insight.validity import validity
+from insight.weighting import can_weight, weighted_figure, weighted_report
 
 st.title("Citizen satisfaction: overview")
 st.caption(
@@ -27,6 +28,7 @@ st.caption(
 SURVEY_DIMENSION = "survey"  # a dimension naming separate surveys kept in one dataset
 
 definitions = ui.definitions()
+weighted = ui.weighted_toggle(list(definitions.values()))
 tiles: list[tuple[Definition, str | None]] = []
 for definition in definitions.values():
     surveys = definition.dimensions.get(SURVEY_DIMENSION)
@@ -60,16 +62,24 @@ for i, (definition, survey) in enumerate(tiles):
             st.write(f"No {survey} responses yet.")
             continue
         period, passed = opening_period(own, definition)  # the latest with enough answers to show a figure
-        result = satisfaction(own, definition, period=period, aspects=[aspect])
-        row = result.row(0, named=True)
+        if weighted and can_weight(definition):
+            both = weighted_report(own, definition, ui.census(), period=period, aspects=[aspect])
+            row = both.rows.row(0, named=True)
+        else:
+            row = satisfaction(own, definition, period=period, aspects=[aspect]).row(0, named=True)
         st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(row['period'])}")
         if passed:
             st.caption(
                 f"Newer: {', '.join(period_label(p) for p in passed)}, with fewer than "
                 f"{definition.suppression.min_base} answers."
             )
-        st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
+        unweighted, weighted_column = st.columns(2) if "weighted_pct" in row else (st.container(), None)
+        unweighted.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
+        if weighted_column is not None:
+            weighted_column.metric("% weighted", wording.pct(row["weighted_pct"]))
         st.write(wording.figure(row))
+        if weighted_figure(row):
+            st.write(wording.sentence(weighted_figure(row)))
         st.write(wording.sentence(wording.change(row)))
         v = validity(own, definition, None if survey else loaded.volumes, period=row["period"])
         st.caption(wording.sentence(wording.validity(v)))
