@@ -95,7 +95,7 @@ if identity.denied_dataset(page.url_path):
     st.page_link(overview, label="Go to the overview", icon=":material/arrow_forward:")
     st.stop()
 
-version = ui.store().version()
+version = ui.store_version()
 filters = ui.sidebar_filters(
     dataset_override="wmnow" if page.url_path == "wmnow" else None, allowed=[*identity.visible(ui.definitions())]
 )

@@ -61,7 +61,7 @@ period = st.selectbox(
 )
 chosen = None if period == LATEST else period
 store = ui.store()
-key = (store.version(), str(store.data_dir), chosen, tuple(allowed))
+key = (ui.store_version(), str(store.data_dir), chosen, tuple(allowed))
 pack = _pack(*key, samples_enabled())
 if pack.sample:
     st.info(

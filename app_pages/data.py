@@ -25,7 +25,7 @@ st.dataframe(definition_summary(definitions), hide_index=True, width="stretch")
 
 for definition in definitions.values():
     with st.expander(f"{definition.title} (`{definition.dataset}`)"):
-        loaded = ui.load(definition)
+        loaded = ui.load(definition, stop=False)
         if loaded is not None:
             st.caption(("Showing synthetic sample data. " if loaded.is_sample else "Showing uploaded data. ")
                        + f"{loaded.frame.height:,} rows held.")  # fmt: skip

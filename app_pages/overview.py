@@ -37,9 +37,10 @@ columns = st.columns(3)
 for i, (definition, survey) in enumerate(tiles):
     with columns[i % 3].container(border=True):
         st.subheader(f"{definition.title}: {survey}" if survey else definition.title)
-        loaded = ui.load(definition)
+        loaded = ui.load(definition, stop=False)
         if loaded is None:
-            st.write("No data yet. Upload an export on the Upload page.")
+            if not ui.store_fault(definition):
+                st.write("No data yet. Upload an export on the Upload page.")
             continue
         if loaded.is_sample:
             st.caption(":material/science: sample data (synthetic)")

@@ -6,6 +6,7 @@ Not a page itself: app.py lists the pages. No figures are computed here.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -23,7 +24,7 @@ from insight.datasets import Loaded, load_dataset, opening_period, samples_enabl
 from insight.definition import Definition
 from insight.metrics import periods
 from insight.periods import period_label
-from insight.store import Store
+from insight.store import Store, StoreError
 from insight.weighting import can_weight, explanation
 
 ALL = "all"  # the "no breakdown" choice of the `by` filter
@@ -76,16 +77,48 @@ def store() -> Store:
     return Store()
 
 
-@st.cache_resource(show_spinner="Loading data…", max_entries=12)
+# One loaded copy per dataset, kept with its table versions: an import into one dataset reloads
+# that dataset only, and its old copy is replaced rather than kept beside the new one.
+_HELD: dict[tuple[str, str, bool], tuple[str, Loaded | None]] = {}
+_HELD_LOCK = threading.Lock()
+
+
 def _load(dataset: str, data_dir: str, version: str, samples_on: bool) -> Loaded | None:
-    # Keyed on the store's version, not on a frame: a new upload changes the key.
-    # samples_on is part of the key too, so switching samples off is seen at once.
-    return load_dataset(definitions()[dataset], Store(data_dir))
+    key = (dataset, data_dir, samples_on)  # samples_on: switching samples off is seen at once
+    with _HELD_LOCK:
+        held = _HELD.get(key)
+    if held is not None and held[0] == version:
+        return held[1]
+    with st.spinner("Loading data…"):
+        loaded = load_dataset(definitions()[dataset], Store(data_dir))
+    with _HELD_LOCK:
+        _HELD[key] = (version, loaded)
+    return loaded
 
 
-def load(definition: Definition) -> Loaded | None:
+def load(definition: Definition, *, stop: bool = True) -> Loaded | None:
+    """The dataset's data; a damaged or unreadable store says so in one sentence.
+
+    With ``stop`` the page ends there; without it (a tile among others) None comes back
+    and ``store_fault`` holds the sentence, so the other datasets keep working.
+    """
     s = store()
-    return _load(definition.dataset, str(s.data_dir), s.version(), samples_enabled())
+    faults = st.session_state.setdefault("_store_faults", {})
+    try:
+        loaded = _load(definition.dataset, str(s.data_dir), s.version([definition.dataset]), samples_enabled())
+        faults.pop(definition.dataset, None)
+        return loaded
+    except StoreError as exc:
+        faults[definition.dataset] = str(exc)
+        st.error(str(exc), icon=":material/error:")
+        if stop:
+            st.stop()
+        return None
+
+
+def store_fault(definition: Definition) -> str | None:
+    """The sentence ``load`` showed for this dataset in this run, if its store is damaged."""
+    return st.session_state.get("_store_faults", {}).get(definition.dataset)
 
 
 # --------------------------------------------------------------------------- the view in the URL
@@ -176,7 +209,11 @@ def sidebar_filters(dataset_override: str | None = None, allowed: list[str] | No
         _seed("dataset", names, "victim" if "victim" in names else names[0], from_url)
         dataset = sb.selectbox("Dataset", names, key="dataset", format_func=lambda d: defs[d].title)
     definition = defs[dataset]
-    loaded = load(definition)
+    try:  # the page itself says when the store cannot be read
+        s = store()
+        loaded = _load(dataset, str(s.data_dir), s.version([dataset]), samples_enabled())
+    except StoreError:
+        loaded = None
     held = list(reversed(periods(loaded.frame))) if loaded else []
     period = None
     if held:
@@ -330,10 +367,15 @@ def share_link(page_path: str) -> None:
         st.code(link, language=None, wrap_lines=True)
 
 
+def store_version() -> str:
+    """Every dataset's table versions: changes with any import or undo."""
+    return store().version(definitions())
+
+
 @st.fragment(run_every=10)
 def live_reload(version: str) -> None:
     """Re-run the page when the store changes, so an open screen shows a new upload."""
-    if store().version() != version:
+    if store_version() != version:
         st.rerun(scope="app")
 
 

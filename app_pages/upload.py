@@ -15,7 +15,7 @@ from insight.periods import period_label
 from insight.plain_text import literal
 from insight.reading import MAX_UPLOAD_MB, ExportError, RawTable, read_export
 from insight.redact import safe_file_name
-from insight.store import UpsertCounts
+from insight.store import StoreError, UpsertCounts
 from insight.tables import problems_table, upload_history
 from insight.volumes import VolumesError, recognise_volumes, volumes_from_raw
 
@@ -86,7 +86,7 @@ def check(
 ) -> tuple[IngestResult, UpsertCounts] | str:
     """Validate a file and compare it with the store; remembered for this upload, dataset, values and store version."""
     cache = st.session_state.setdefault("upload_checks", {})
-    key = (file_id, dataset, store.version(), tuple(sorted(given.items())))
+    key = (file_id, dataset, store.version([dataset]), tuple(sorted(given.items())))
     if key not in cache:
         with st.status(f"Checking {literal(name)}…", expanded=False) as status:
             try:
@@ -98,6 +98,9 @@ def check(
             except ExportError as exc:  # e.g. dates that read two ways: one sentence, quoting masked values only
                 status.update(label=f"Could not check {literal(name)}", state="error")
                 cache[key] = f"{name} {exc}"
+            except StoreError as exc:  # the store cannot be read: its sentence, not remembered (it may be repaired)
+                status.update(label=f"Could not check {literal(name)}", state="error")
+                return str(exc)
             except Exception as exc:  # a fault of ours: this file's message; other files and the history go on
                 logging.getLogger(__name__).error("checking an upload failed: %s", type(exc).__name__)
                 status.update(label=f"Could not check {literal(name)}", state="error")
@@ -120,9 +123,14 @@ def volumes_file(raw: RawTable, sha256: str, name: str, dataset: str) -> None:
         return
     st.write("Months: " + ", ".join(period_label(p) for p in frame.get_column("period").to_list()))
     if st.button("Import", key=f"import-volumes-{sha256}", type="primary"):
-        store.upsert_volumes(dataset, frame, file_name=name, sha256=sha256, user=user.email)
+        try:
+            record = store.import_volumes(dataset, frame, file_name=name, sha256=sha256, user=user.email)
+        except StoreError as exc:
+            st.error(str(exc))
+            return
         st.session_state.setdefault("import_messages", []).append(
-            f"Imported {literal(name)}: {frame.height} month(s) of contact volumes for {definition.title}."
+            f"Imported {literal(name)}: {frame.height} month(s) of contact volumes for {definition.title} "
+            f"({record.new} new, {record.updated} updated, {record.unchanged} already held)."
         )
         st.rerun()
 
@@ -202,7 +210,12 @@ for uploaded in files or []:
         can_import = report.ok or (skip_invalid and report.valid_rows > 0)
         if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
             progress = st.progress(0.2, text="Writing to the store…")
-            record = store.import_result(definitions[dataset], result, user=user.email)
+            try:
+                record = store.import_result(definitions[dataset], result, user=user.email)
+            except StoreError as exc:
+                progress.empty()
+                st.error(str(exc))
+                continue
             progress.progress(1.0, text="Done")
             st.session_state.setdefault("import_messages", []).append(
                 f"Imported {literal(name)} into {definitions[dataset].title}: {record.new:,} new, "
@@ -226,11 +239,82 @@ for message in st.session_state.get("import_messages", []):
     st.success(message, icon=":material/check_circle:")
 
 st.header("Upload history")
-history = upload_history(store.upload_log(), datasets=list(definitions))
-if history.height == 0:
+history_rows, undoable = [], []
+for name in definitions:
+    for volumes in (False, True):
+        try:
+            rows = store.history(name, volumes=volumes)
+        except StoreError as exc:
+            if not volumes:
+                st.warning(str(exc), icon=":material/error:")
+            continue
+        table_name = "contact volumes" if volumes else "responses"
+        history_rows += [{**r, "dataset": name, "table": table_name} for r in rows]
+        if any(r["action"] == "import" for r in rows):
+            undoable.append((name, volumes))
+if not history_rows:
     st.caption(
         "Nothing has been imported into this store yet"
         + ("; the pages show the bundled sample data." if samples_enabled() else ".")
     )
 else:
-    ui.table(history, "upload-history")
+    ui.table(upload_history(history_rows, {n: d.title for n, d in definitions.items()}), "upload-history")
+
+
+def undo_section(choices: list[tuple[str, bool]]) -> None:
+    """Take back the latest import of a dataset, after a confirmation that says what will change."""
+    st.subheader("Undo an import")
+    choice = st.selectbox(
+        "Dataset to undo in",
+        choices,
+        key="undo-dataset",
+        format_func=lambda c: definitions[c[0]].title + (" (contact volumes)" if c[1] else ""),
+    )
+    dataset, volumes = choice
+    title = definitions[dataset].title + (" contact volumes" if volumes else "")
+    try:
+        plan = store.undo_plan(dataset, volumes=volumes, count=False)  # the log only: cheap on every run
+    except StoreError as exc:
+        st.caption(str(exc))
+        return
+    files = literal(
+        ", ".join(f for f in plan["files"] if f) or "the latest import"
+    )  # file names are text, not Markdown
+    unit = "month(s)" if volumes else "response(s)"
+    st.write(f"Latest import still held: **{files}** (version {plan['undoes'][-1]}).")
+    pending = st.session_state.get("undo-confirm")
+    if pending != (dataset, volumes, plan["current"]):
+        if st.button("Undo this import", key="undo-ask", icon=":material/undo:"):
+            st.session_state["undo-confirm"] = (dataset, volumes, plan["current"])
+            st.rerun()
+        return
+    try:
+        plan = store.undo_plan(dataset, volumes=volumes)  # reads both versions to count what changes
+    except StoreError as exc:
+        st.error(str(exc))
+        return
+    st.warning(
+        f"Undo {files} in {title}? {plan['removed']:,} {unit} will be removed and {plan['restored']:,} "
+        f"{unit} restored to what they were before it. The undo is recorded in the history; nothing is erased.",
+        icon=":material/warning:",
+    )
+    yes, no = st.columns(2)
+    if yes.button("Yes, undo it", key="undo-yes", type="primary"):
+        st.session_state.pop("undo-confirm", None)
+        try:
+            done = store.undo(dataset, volumes=volumes, user=user.email)
+        except StoreError as exc:
+            st.error(str(exc))
+            return
+        st.session_state.setdefault("import_messages", []).append(
+            f"Undid {files} in {title}: {done.removed:,} {unit} removed, {done.restored:,} restored "
+            f"(version {done.version})."
+        )
+        st.rerun()
+    if no.button("Cancel", key="undo-no"):
+        st.session_state.pop("undo-confirm", None)
+        st.rerun()
+
+
+if undoable:
+    undo_section(undoable)

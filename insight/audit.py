@@ -1,18 +1,19 @@
 """The audit trail: imports, undos and views of restricted datasets, newest first.
 
-``changes`` is the one place that reads imports and undos from the store; views come
-from the access log (``insight.access_log``). Every row has the same five fields, with
-times in ISO 8601 UTC (``2019-09-30T14:05:00Z``).
+Imports and undos come from each dataset's history in the store (``Store.history``, the
+Delta tables' own commit log); views from the access log (``insight.access_log``). Every
+row has the same five fields, with times in ISO 8601 UTC (``2019-09-30T14:05:00Z``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from insight.access_log import read_views
 from insight.store import Store
 
-UNRECORDED = "(not recorded)"  # imports made before the store recorded who made them
+UNRECORDED = "(not recorded)"
 
 
 def utc_time(text: str) -> str:
@@ -26,28 +27,37 @@ def utc_time(text: str) -> str:
     return when.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def changes(store: Store) -> list[dict]:
-    """Imports and undos as audit rows, from the store's upload log."""
+def changes(store: Store, datasets: Iterable[str]) -> list[dict]:
+    """Imports and undos as audit rows, oldest first, from each dataset's history in the store."""
     rows = []
-    for r in store.upload_log().iter_rows(named=True):
-        volumes = str(r.get("periods") or "").startswith("volumes: ")
-        if volumes:
-            detail = f"{r['file_name']} (contact volumes; sha256 {str(r['sha256'])[:12]}): {r['periods'][9:]}"
-        else:
-            detail = (
-                f"{r['file_name']} (sha256 {str(r['sha256'])[:12]}): {r['new']} new, {r['updated']} updated, "
-                f"{r['unchanged']} already held, {r['rejected']} rejected; periods {r['periods'] or '-'}"
-            )
-        rows.append(
-            {
-                "time": utc_time(r["uploaded_at"]),
-                "user": r.get("user") or UNRECORDED,
-                "action": r.get("action") or "import",
-                "dataset": r["dataset"],
-                "detail": detail,
-            }
+    for dataset in datasets:
+        for volumes in (False, True):
+            for h in reversed(store.history(dataset, volumes=volumes)):  # oldest first
+                rows.append(
+                    {
+                        "time": utc_time(h["time"]),
+                        "user": h["user"] or UNRECORDED,
+                        "action": h["action"],
+                        "dataset": dataset,
+                        "detail": _change_detail(h, volumes),
+                    }
+                )
+    return sorted(rows, key=lambda r: r["time"])
+
+
+def _change_detail(h: dict, volumes: bool) -> str:
+    table = "contact volumes, " if volumes else ""
+    if h["action"] == "undo":
+        taken = ", ".join(map(str, h.get("undoes") or [])) or "none"
+        return (
+            f"{table}version {h['version']}: back to version {h.get('restored_to')} (imports taken back: {taken}"
+            + (f"; {h['file']}" if h.get("file") else "")
+            + f"); {h.get('removed')} removed, {h.get('restored')} restored"
         )
-    return rows
+    return (
+        f"{table}version {h['version']}: {h['file']} (sha256 {(h['sha256'] or '')[:12]}): {h['new']} new, "
+        f"{h['updated']} updated, {h['unchanged']} already held; periods {', '.join(h['periods'] or []) or '-'}"
+    )
 
 
 def views(store: Store) -> list[dict]:
@@ -67,10 +77,10 @@ def views(store: Store) -> list[dict]:
     return rows
 
 
-def audit_rows(store: Store, since: dt.date | None = None) -> list[dict]:
+def audit_rows(store: Store, datasets: Iterable[str], since: dt.date | None = None) -> list[dict]:
     """Imports, undos and restricted views, newest first; from ``since`` (a UTC date) if given."""
-    # Each log is oldest first: reversed, a stable sort keeps the later of two same-second rows first.
-    rows = changes(store)[::-1] + views(store)[::-1]
+    # Each list is oldest first: reversed, a stable sort keeps the later of two same-second rows first.
+    rows = changes(store, datasets)[::-1] + views(store)[::-1]
     if since is not None:
         start = since.isoformat()
         rows = [r for r in rows if r["time"] >= start]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import sys
 from collections.abc import Sequence
@@ -86,8 +87,13 @@ def _definition(name: str) -> Definition:
     return definitions[name]
 
 
-def _held(store: Store, definition: Definition) -> pl.DataFrame:
-    frame = store.read(definition)
+def cli_user() -> str:
+    """Who the store's history records for a command-line write."""
+    return f"cli:{os_user()}"
+
+
+def _held(store: Store, definition: Definition, columns: list[str] | None = None) -> pl.DataFrame:
+    frame = store.read(definition, columns=columns)
     if frame is None or frame.height == 0:
         raise Rejected(
             f"no {definition.dataset} data is held in {store.data_dir}; "
@@ -180,15 +186,26 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for path in args.volumes:
             _readable(Path(path))
             try:
-                n = ingest_volumes(Path(path), definition, store, user=f"local:{os_user()}")
+                volumes = ingest_volumes(Path(path), definition, store, user=cli_user())
             except VolumesError as exc:
                 raise Rejected(str(exc) + "\nNothing was imported.") from None
-            print(f"{safe_file_name(path)}: {n} month(s) of volumes held for {definition.dataset}")
+            print(
+                f"{safe_file_name(str(path))}: {volumes.rows_read} month(s) of volumes for {definition.dataset}; "
+                f"{volumes.new} new, {volumes.updated} updated, {volumes.unchanged} already held"
+            )
     given = _given_args(definition, args) if args.files else {}
     results: list[tuple[Path, IngestResult]] = []
     for name in args.files:
         path = Path(name)
         _readable(path)
+        if not given and (held := store.already_held(definition, hashlib.sha256(path.read_bytes()).hexdigest())):
+            count = held["new"] + held["updated"] + held["unchanged"]
+            print(
+                f"{safe_file_name(str(path))}: already imported whole as version {held['version']} and nothing has "
+                f"changed since: {held['rows_in_file']} rows read; 0 new, 0 updated, {count} already held; "
+                "no new version"
+            )
+            continue
         try:
             result = ingest_file(path, definition, given)
         except ExportError as exc:
@@ -210,7 +227,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         results.append((path, result))
     for _path, result in results:
         report = result.report
-        record = store.import_result(definition, result, user=f"local:{os_user()}")
+        record = store.import_result(definition, result, user=cli_user())
         if record.rejected_file:
             print(report.describe(limit=5), file=sys.stderr)
             print(
@@ -221,6 +238,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"{report.file_name}: {record.rows_read} rows read; {record.new} new, {record.updated} updated, "
             f"{record.unchanged} already held, {record.rejected} rejected; periods {record.periods or '-'}"
             + (f" ({report.blank_rows} empty line(s) ignored)" if report.blank_rows else "")
+            + (f"; version {record.version}" if record.version is not None else "; nothing changed, no new version")
         )
         if report.left_out:
             print(f"  {report.left_out_text()} (the definition's include: filter)")
@@ -450,7 +468,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             since = dt.date.fromisoformat(args.since)
         except ValueError as exc:
             raise UsageError(f"--since {args.since!r} is not a date such as 2019-09-30") from exc
-    rows = audit_rows(Store(args.data_dir), since)
+    rows = audit_rows(Store(args.data_dir), load_config().definitions, since)
     if args.format == "json":
         print(json.dumps({"rows": rows}, indent=2))
     elif not rows:
@@ -463,6 +481,50 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print("  ".join(f.ljust(widths[f]) for f in fields) + "  detail")
         for r in shown:
             print("  ".join(r[f].ljust(widths[f]) for f in fields) + "  " + r["detail"])
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    definition = _definition(args.dataset)
+    rows = Store(args.data_dir).history(definition.dataset, volumes=args.volumes)
+    if args.format == "json":
+        print(json.dumps({"dataset": definition.dataset, "rows": rows}, indent=2))
+        return 0
+    if not rows:
+        print(f"nothing has been imported into {definition.dataset}" + (" volumes" if args.volumes else ""))
+        return 0
+    shown = [
+        {
+            "version": r["version"],
+            "time": r["time"],
+            "action": r["action"] if r["action"] != "undo" else f"undo, back to version {r['restored_to']}",
+            "file": r["file"],
+            "rows": r["rows_in_file"],
+            "new": r["new"],
+            "updated": r["updated"],
+            "unchanged": r["unchanged"],
+            "periods": ", ".join(r["periods"]),
+            "user": r["user"],
+            "sha256": (r["sha256"] or "")[:12],
+        }
+        for r in rows
+    ]
+    shown = [{k: "" if v is None else v for k, v in row.items()} for row in shown]
+    _emit(shown, "table", {"dataset": definition.dataset})
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    definition = _definition(args.dataset)
+    store = Store(args.data_dir)
+    done = store.undo(definition.dataset, version=args.version, volumes=args.volumes, user=cli_user())
+    what = "month(s)" if args.volumes else "row(s)"
+    taken = ", ".join(map(str, done.undoes)) or "none"
+    print(
+        f"{definition.dataset}{' volumes' if args.volumes else ''}: now as it was after version {done.restored_to} "
+        f"(imports taken back: {taken}); {done.removed} {what} removed, {done.restored} {what} restored; "
+        f"recorded as version {done.version}"
+    )
     return 0
 
 
@@ -547,7 +609,9 @@ def build_parser() -> argparse.ArgumentParser:
     formats = ["table", "json", "csv"]
 
     def data_dir(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data-dir", help="store folder (default $INSIGHT_DATA_DIR or data/store/)")
+        p.add_argument(
+            "--data-dir", help="store folder or az://, abfss://, s3:// URI (default $INSIGHT_DATA_DIR or data/store/)"
+        )
 
     def reading(name: str, help_text: str, func: object) -> argparse.ArgumentParser:
         """A command that reads one dataset for a period and prints table, JSON or CSV."""
@@ -606,6 +670,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     data_dir(p)
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("history", help="every import and undo of a dataset, newest first")
+    p.add_argument("dataset")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--volumes", action="store_true", help="the dataset's contact volumes table")
+    data_dir(p)
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("undo", help="take back the newest import (or return to a version); recorded in history")
+    p.add_argument("dataset")
+    p.add_argument("--version", type=int, help="return the table to its state right after this version")
+    p.add_argument("--volumes", action="store_true", help="undo in the dataset's contact volumes table")
+    data_dir(p)
+    p.set_defaults(func=cmd_undo)
 
     p = sub.add_parser("check-config", help="validate every configuration file; list every mistake at once")
     p.set_defaults(func=cmd_check_config)

@@ -1,36 +1,66 @@
-"""The store: the only code that writes survey data to disk.
+"""The store: the only code that writes survey data.
 
-One Parquet file per dataset, upserted by response/member ID so overlapping exports
-count once and a corrected row replaces the old one. Every write goes to a temporary
-file beside the target and is renamed into place while an exclusive lock is held, so
-two imports at once, or a crash mid-write, never leave a half-written or mixed store.
-Every import is recorded in the upload log.
+One Delta Lake table per dataset, and one per dataset's monthly contact volumes, under the
+data directory: a local folder (``data/store/`` by default) or an object-store URI
+(``az://``, ``abfss://``, ``s3://``) with credentials from the environment variables
+delta-rs reads. An import is a MERGE by response ID limited to the file's periods (the
+table is partitioned by period); a re-import that changes nothing writes no new version.
+Each commit carries its own metadata (action, masked file name, SHA-256, counts, periods,
+user), so the history, undo and audit trail are the table's own log, and data and its log
+entry commit together or not at all.
+
+Rules kept here:
+- Enum columns are stored as text (deltalake 1.6 panics on Enum/Categorical) and re-typed
+  by the current definition on read.
+- Concurrent writers that collide get a commit error: the write is planned again on the
+  new version and retried.
+- Nothing an older version needs is ever deleted, so undo always works; only files that no
+  version references (left by a killed import) are removed, once older than an hour.
+- In a local store every file and folder takes the data directory's permissions (read and
+  write bits), so an import by one user never leaves files another reader cannot open.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
+import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+import random
+import stat
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+from deltalake import CommitProperties, DeltaTable, QueryBuilder
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from insight.csv_safe import write_csv
 from insight.definition import Definition
 from insight.ingest import IngestResult, tidy_columns, tidy_schema
+from insight.redact import safe_file_name
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "store"
-LOG_NAME = "upload_log.jsonl"
+META_KEY = "insight"  # the commit-info key holding our JSON metadata
+ORPHAN_GRACE_HOURS = 1  # a file no version references is removed once this old (never sooner: a writer may own it)
+RETRIES = 30
+TABLE_CONFIG = {
+    # Keep every version reachable: undo must always work.
+    "delta.logRetentionDuration": "interval 36500 days",
+    "delta.deletedFileRetentionDuration": "interval 36500 days",
+    "delta.enableExpiredLogCleanup": "false",
+}
+VOLUME_SCHEMA: dict[str, pl.DataType] = {"period": pl.String(), "contacts": pl.Int64(), "invitations": pl.Int64()}
+
+
+# What delta-rs, pyarrow and Polars raise on a damaged, missing or unreachable table.
+READ_ERRORS = (DeltaError, OSError, ValueError, pl.exceptions.PolarsError)
 
 
 class StoreError(RuntimeError):
-    """The store holds something the current definition cannot read."""
+    """The store cannot be read or written as asked: one sentence saying what to do."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +72,8 @@ class UpsertCounts:
 
 @dataclass(frozen=True)
 class UploadRecord:
-    uploaded_at: str
+    """What one import did; ``version`` is None when it changed nothing (no new version)."""
+
     dataset: str
     file_name: str
     sha256: str
@@ -53,255 +84,714 @@ class UploadRecord:
     rejected: int
     rejected_file: str | None
     periods: str
-    user: str = ""  # who imported it: the signed-in email, or local:<login name>
+    version: int | None
 
 
-def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
-    """``--data-dir``, else ``$INSIGHT_DATA_DIR``, else ``data/store/``."""
-    if data_dir:
-        return Path(data_dir)
-    if os.environ.get("INSIGHT_DATA_DIR"):
-        return Path(os.environ["INSIGHT_DATA_DIR"])
-    return DEFAULT_DATA_DIR
+@dataclass(frozen=True)
+class UndoRecord:
+    dataset: str
+    version: int  # the new version the undo wrote
+    restored_to: int  # the table is now as it was right after this version
+    undoes: list[int]  # the imports taken back
+    removed: int  # rows no longer held
+    restored: int  # rows back as they were (re-added or earlier values)
+
+
+def resolve_data_dir(data_dir: str | Path | None = None) -> str | Path:
+    """``--data-dir``, else ``$INSIGHT_DATA_DIR``, else ``data/store/``: a folder, or a URI such as ``az://…``."""
+    chosen = data_dir or os.environ.get("INSIGHT_DATA_DIR") or DEFAULT_DATA_DIR
+    if isinstance(chosen, str) and is_uri(chosen):
+        return chosen.rstrip("/")
+    return Path(chosen)
+
+
+def is_uri(location: str) -> bool:
+    return "://" in location and not location.startswith("file://")
+
+
+def _storage_form(frame: pl.DataFrame) -> pl.DataFrame:
+    """Enum and Categorical columns as text: deltalake 1.6 panics writing them."""
+    return frame.with_columns(
+        pl.col(name).cast(pl.String)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Enum | pl.Categorical)
+    )
+
+
+def _query(
+    table: DeltaTable, columns: list[str] | None = None, periods: list[str] | None = None, where: str | None = None
+) -> pl.DataFrame:
+    """Only these columns of only these periods' files, read by delta-rs's own query engine.
+
+    Lazy where it counts: the period list prunes whole files (the table is partitioned by period)
+    and only the columns asked for are decoded. A damaged file is an error here (Polars' own
+    Delta reader panics on one), and nothing pulls in pandas.
+    """
+    if periods is not None and not periods:
+        periods = ["\x00none"]
+    names = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) if columns else "*"
+    sql = f"SELECT {names} FROM held"
+    conditions = [f"period IN ({_sql_list(periods)})"] if periods is not None else []
+    conditions += [where] if where else []
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
+    return pl.DataFrame(QueryBuilder().register("held", table).execute(sql).read_all())
+
+
+def _quoted(column: str) -> str:
+    return "`" + column.replace("`", "``") + "`"
+
+
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _user_default() -> str:
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+
+def _iso(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class Store:
     def __init__(self, data_dir: str | Path | None = None) -> None:
         self.data_dir = resolve_data_dir(data_dir)
 
-    # ------------------------------------------------------------------ reading
+    # ------------------------------------------------------------------ where
 
-    def path(self, dataset: str) -> Path:
-        return self.data_dir / f"{dataset}.parquet"
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.data_dir, Path)
+
+    def table_uri(self, dataset: str, *, volumes: bool = False) -> str:
+        name = f"volumes/{dataset}" if volumes else dataset
+        if isinstance(self.data_dir, Path):
+            return str(self.data_dir / name)
+        return f"{self.data_dir}/{name}"
+
+    def _where(self) -> str:
+        return str(self.data_dir)
+
+    # ------------------------------------------------------------------ faults, in one sentence
+
+    def _check_folder(self, *, writing: bool) -> None:
+        """A data directory that is a file, read-only or unreadable: say so before delta-rs does."""
+        if not isinstance(self.data_dir, Path):
+            return
+        folder = self.data_dir
+        if folder.exists() and not folder.is_dir():
+            raise StoreError(
+                f"The data directory {folder} is a file, not a folder: "
+                "point --data-dir or INSIGHT_DATA_DIR at a folder."
+            )
+        if not folder.exists():
+            if not writing:
+                return
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"The data directory {folder} cannot be created ({exc.strerror}): "
+                    "create it, or choose another with --data-dir."
+                ) from exc
+        if not os.access(folder, os.R_OK | os.X_OK):
+            raise StoreError(
+                f"The data directory {folder} cannot be read (permission denied): "
+                "ask for read access to it, or choose another with --data-dir."
+            )
+        if writing and not os.access(folder, os.W_OK):
+            raise StoreError(
+                f"The data directory {folder} is read-only: "
+                "ask for write access to it, or choose another with --data-dir."
+            )
+
+    def _fault(self, exc: BaseException, dataset: str, *, writing: bool = False) -> StoreError:
+        """Turn a delta-rs or object-store failure into one sentence a manager can act on."""
+        text = str(exc)
+        lowered = text.lower()
+        where = self._where()
+        if "containernotfound" in lowered or "bucket does not exist" in lowered or "nosuchbucket" in lowered:
+            return StoreError(
+                f"The storage container for {where} does not exist: create it, or correct the data directory."
+            )
+        if (
+            "authenticationfailed" in lowered
+            or "authorizationfailure" in lowered
+            or "403 forbidden" in lowered
+            or "invalidaccesskeyid" in lowered
+            or "signaturedoesnotmatch" in lowered
+        ):
+            return StoreError(
+                f"The storage service refused the credentials for {where}: "
+                "check the account name and key in the environment."
+            )
+        if any(
+            s in lowered
+            for s in ("connection refused", "error sending request", "dns error", "timed out", "connect error")
+        ):
+            return StoreError(
+                f"The storage service for {where} cannot be reached: check the address and the network, then try again."
+            )
+        if "permission denied" in lowered:
+            verb = "written" if writing else "read"
+            return StoreError(
+                f"The {dataset} data in {where} cannot be {verb} (permission denied): "
+                "ask for access to the data directory."
+            )
+        if writing and ("no space" in lowered or "disk full" in lowered):
+            return StoreError(
+                f"The disk holding {where} is full: nothing was imported; free some space and import again."
+            )
+        return StoreError(
+            f"The stored {dataset} data in {where} cannot be read (damaged or incomplete table): restore "
+            f"{self.table_uri(dataset)} from a backup, or move it aside and import the exports again."
+        )
+
+    # ------------------------------------------------------------------ opening tables
+
+    def _open(self, dataset: str, *, volumes: bool = False, version: int | None = None) -> DeltaTable | None:
+        """The table, or None when nothing has been imported; StoreError when it cannot be read."""
+        self._check_folder(writing=False)
+        uri = self.table_uri(dataset, volumes=volumes)
+        if isinstance(self.data_dir, Path) and not (Path(uri) / "_delta_log").exists():
+            if Path(uri).exists() and not os.access(uri, os.R_OK | os.X_OK):
+                raise self._fault(PermissionError("permission denied"), dataset)
+            return None
+        try:
+            return DeltaTable(uri, version=version)
+        except TableNotFoundError:
+            return None
+        except READ_ERRORS as exc:
+            raise self._fault(exc, dataset) from exc
 
     def has(self, dataset: str) -> bool:
-        return self.path(dataset).exists()
+        table = self._open(dataset)
+        return table is not None and self._row_count(table, dataset) > 0
+
+    def _row_count(self, table: DeltaTable, dataset: str) -> int:
+        try:
+            return int(table.count())
+        except READ_ERRORS as exc:
+            raise self._fault(exc, dataset) from exc
+
+    def table_version(self, dataset: str, *, volumes: bool = False) -> int | None:
+        table = self._open(dataset, volumes=volumes)
+        return None if table is None else table.version()
+
+    def version(self, datasets: Iterable[str] | None = None) -> str:
+        """Changes whenever any of these datasets' tables changes: the key pages re-run on.
+
+        Without datasets, every table found in a local store (a URI store needs the names).
+        """
+        if datasets is None:
+            folder = self.data_dir if isinstance(self.data_dir, Path) else None
+            found = folder.glob("*/_delta_log") if folder and folder.is_dir() else []
+            datasets = sorted(p.parent.name for p in found if p.parent.name != "volumes")
+        parts = []
+        for name in datasets:
+            for volumes in (False, True):
+                try:
+                    parts.append(str(self.table_version(name, volumes=volumes)))
+                except StoreError:
+                    parts.append("fault")
+        return "|".join(parts)
+
+    # ------------------------------------------------------------------ reading (lazy)
 
     def read(
-        self, definition: Definition, *, columns: list[str] | None = None, periods: list[str] | None = None
+        self,
+        definition: Definition,
+        *,
+        columns: list[str] | None = None,
+        periods: list[str] | None = None,
+        version: int | None = None,
     ) -> pl.DataFrame | None:
-        """What is held for a dataset (only the columns and periods asked for), typed by the current
-        definition; None if nothing."""
-        path = self.path(definition.dataset)
-        if not path.exists():
+        """What is held for a dataset, typed by the current definition; None if nothing."""
+        table = self._open(definition.dataset, version=version)
+        if table is None:
             return None
-        lazy = pl.scan_parquet(path)
-        if periods is not None:
-            lazy = lazy.filter(pl.col("period").is_in(periods))
-        if columns is not None:
-            lazy = lazy.select(c for c in columns if c in lazy.collect_schema())
-        return self._conform(lazy.collect(), definition, columns)
+        try:
+            frame = _query(table, columns, periods)
+        except Exception as exc:  # delta-rs's query engine raises plain Exception
+            raise self._fault(exc, definition.dataset) from exc
+        if frame.height == 0 and columns is None and periods is None:
+            return None
+        frame = self._conform(frame, definition, columns)
+        # A whole dataset comes back in a stable order (pages show it); a report's slice is left as read.
+        return frame.sort("period", "id") if columns is None and periods is None else frame
 
     def held_periods(self, definition: Definition) -> list[str]:
-        """The periods held, reading only the period column."""
-        path = self.path(definition.dataset)
-        if not path.exists():
+        """The periods held, from the table's partitions (no data read)."""
+        table = self._open(definition.dataset)
+        if table is None:
             return []
-        held = pl.scan_parquet(path).select(pl.col("period").unique().drop_nulls()).collect().to_series()
-        return sorted(held.to_list())
+        try:
+            return sorted({p["period"] for p in table.partitions() if p.get("period")})
+        except READ_ERRORS as exc:
+            raise self._fault(exc, definition.dataset) from exc
 
     @staticmethod
     def _conform(frame: pl.DataFrame, definition: Definition, columns: list[str] | None = None) -> pl.DataFrame:
         schema = tidy_schema(definition)
-        if columns is not None:
-            schema = {c: schema[c] for c in columns}
-        missing = [c for c in schema if c not in frame.columns]
+        wanted = columns or list(schema)
+        missing = [c for c in wanted if c not in frame.columns]
         if missing:
             raise StoreError(
-                f"the stored {definition.dataset} data lacks {missing}; the definition has changed since it "
-                "was imported. Re-import the exports into a fresh data directory."
+                f"The stored {definition.dataset} data lacks {missing}: the definition has changed since it "
+                "was imported; import the exports again into a fresh data directory."
             )
         out = []
-        for name, dtype in schema.items():
+        for name in wanted:
             col = frame.get_column(name)
+            dtype = schema.get(name)
             if isinstance(dtype, pl.Enum) and col.dtype != dtype:
                 text = col.cast(pl.String)
-                unknown = set(text.drop_nulls().unique().to_list()) - set(dtype.categories.to_list())
+                try:
+                    out.append(text.cast(dtype))
+                    continue
+                except pl.exceptions.InvalidOperationError:
+                    unknown = set(text.drop_nulls().unique().to_list()) - set(dtype.categories.to_list())
                 if unknown:
                     raise StoreError(
-                        f"the stored {definition.dataset} data has {name} labels the definition no longer "
-                        f"lists: {sorted(unknown)}"
+                        f"The stored {definition.dataset} data has {name} labels the definition no longer "
+                        f"lists: {sorted(unknown)}; add them back to the definition."
                     )
                 col = text.cast(dtype)
             out.append(col)
         return pl.DataFrame(out)
 
-    def version(self) -> str:
-        """Changes whenever any dataset or the log changes: the cache key for pages."""
-        parts = []
-        if self.data_dir.exists():
-            files = [*sorted(self.data_dir.glob("*.parquet")), *sorted(self.data_dir.glob("volumes/*.parquet"))]
-            for p in [*files, self.data_dir / LOG_NAME]:
-                if p.exists():
-                    st = p.stat()
-                    parts.append(f"{p.relative_to(self.data_dir)}:{st.st_mtime_ns}:{st.st_size}")
-        return "|".join(parts) or "empty"
+    def read_volumes(self, definition: Definition) -> pl.DataFrame | None:
+        table = self._open(definition.dataset, volumes=True)
+        if table is None:
+            return None
+        try:
+            frame = _query(table)
+        except Exception as exc:
+            raise self._fault(exc, definition.dataset) from exc
+        return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period") if frame.height else None  # type: ignore[arg-type]
 
-    def upload_log(self) -> pl.DataFrame:
-        path = self.data_dir / LOG_NAME
-        records = []
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue  # a line cut short by a crash; the data file itself is atomic
-        if not records:
-            return pl.DataFrame(schema={f: pl.String for f in UploadRecord.__dataclass_fields__})
-        return pl.DataFrame(records, infer_schema_length=None)
-
-    # ------------------------------------------------------------------ writing
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with (self.data_dir / ".lock").open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    # ------------------------------------------------------------------ comparing
 
     def compare(self, definition: Definition, frame: pl.DataFrame) -> UpsertCounts:
         """How many of these rows are new, would update a held row, or are held already."""
-        return self._classify(self.read(definition), frame, definition)
+        table = self._open(definition.dataset)
+        incoming = _storage_form(frame.select(tidy_columns(definition)))
+        if table is None:
+            return UpsertCounts(incoming.height, 0, 0)
+        held, _ = self._held_for(table, incoming, "id", partitioned=True, dataset=definition.dataset)
+        return _classify(held, incoming, "id")
 
-    @staticmethod
-    def _classify(old: pl.DataFrame | None, frame: pl.DataFrame, definition: Definition) -> UpsertCounts:
-        if old is None or old.height == 0:
-            return UpsertCounts(frame.height, 0, 0)
-        cols = [c for c in tidy_columns(definition) if c != "id"]
-        held = old.select("id", *[pl.col(c).alias(f"__old_{c}") for c in cols])
-        joined = frame.join(held, on="id", how="left")
-        is_new = joined.get_column("__old_period").is_null()
-        same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"__old_{c}")) for c in cols])
-        unchanged = int(joined.select(same & pl.col("__old_period").is_not_null()).to_series().sum())
-        new = int(is_new.sum())
-        return UpsertCounts(new, frame.height - new - unchanged, unchanged)
+    def _held_for(
+        self, table: DeltaTable, incoming: pl.DataFrame, key: str, *, partitioned: bool, dataset: str
+    ) -> tuple[pl.DataFrame, list[str] | None]:
+        """The held rows with the incoming keys, and the periods a MERGE may be limited to.
 
-    def upsert(
-        self,
-        definition: Definition,
-        frame: pl.DataFrame,
-        *,
-        file_name: str,
-        sha256: str,
-        rows_read: int,
-        rejected: int = 0,
-        rejected_file: str | None = None,
-        user: str = "",
-    ) -> UploadRecord:
-        """Add or replace rows by ID, atomically, and log the upload."""
-        frame = frame.select(tidy_columns(definition))
-        with self._locked():
-            old = self.read(definition)
-            counts = self._classify(old, frame, definition)
-            if old is None:
-                combined = frame
-            else:
-                combined = pl.concat([old.filter(~pl.col("id").is_in(frame.get_column("id").implode())), frame])
-            combined = combined.sort("period", "id")
-            if counts.new or counts.updated or old is None:
-                self._atomic_write(combined, self.path(definition.dataset))
-            periods = sorted(frame.get_column("period").unique().to_list())
-            record = UploadRecord(
-                uploaded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                dataset=definition.dataset,
-                file_name=Path(file_name).name,
-                sha256=sha256,
-                rows_read=rows_read,
-                new=counts.new,
-                updated=counts.updated,
-                unchanged=counts.unchanged,
-                rejected=rejected,
-                rejected_file=rejected_file,
-                periods=", ".join(periods),
-                user=user,
+        The periods are None when some incoming ID is held in another period (it moves, so
+        the MERGE must see the whole table).
+        """
+        try:
+            keys = incoming.select(key)
+            if not partitioned:
+                return _query(table).join(keys, on=key, how="semi"), None
+            periods = sorted(incoming.get_column("period").unique().to_list())
+            # Only files whose ID range meets the file's (Delta keeps each file's min and max).
+            low, high = incoming.get_column(key).min(), incoming.get_column(key).max()
+            span = f'"{key}" BETWEEN {_sql_list([str(low)])} AND {_sql_list([str(high)])}'
+            where = _query(table, [key, "period"], where=span).join(keys, on=key, how="semi")
+            moved = where.join(incoming.select(key, pl.col("period").alias("__to")), on=key).filter(
+                pl.col("period") != pl.col("__to")
             )
-            self._append_log(asdict(record))
-        return record
+            if moved.height:
+                touched = sorted(set(periods) | set(where.get_column("period").to_list()))
+                return _query(table, None, touched).join(keys, on=key, how="semi"), None
+            return _query(table, None, periods).join(keys, on=key, how="semi"), periods
+        except Exception as exc:
+            raise self._fault(exc, dataset) from exc
 
-    def _append_log(self, entry: dict) -> None:
-        """One line of the upload log, flushed to disk (called with the lock held)."""
-        with (self.data_dir / LOG_NAME).open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+    # ------------------------------------------------------------------ writing
 
-    # ------------------------------------------------------------------ contact volumes
-
-    def volumes_path(self, dataset: str) -> Path:
-        return self.data_dir / "volumes" / f"{dataset}.parquet"
-
-    def read_volumes(self, definition: Definition) -> pl.DataFrame | None:
-        path = self.volumes_path(definition.dataset)
-        return pl.read_parquet(path) if path.exists() else None
-
-    def upsert_volumes(self, dataset: str, frame: pl.DataFrame, *, file_name: str, sha256: str, user: str = "") -> None:
-        """Monthly volumes by month: a month given again replaces the old figures."""
-        months = frame.get_column("period").to_list()
-        with self._locked():
-            path = self.volumes_path(dataset)
-            held = frame
-            if path.exists():
-                old = pl.read_parquet(path)
-                held = pl.concat([old.filter(~pl.col("period").is_in(months)), frame])
-            self._atomic_write(held.sort("period"), path)
-            record = {
-                "uploaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "dataset": dataset,
-                "file_name": Path(file_name).name,
-                "sha256": sha256,
-                "rows_read": len(months),
-                "new": None,
-                "updated": None,
-                "unchanged": None,
-                "rejected": 0,
-                "rejected_file": None,
-                "periods": "volumes: " + ", ".join(months),
-                "user": user,
-            }
-            self._append_log(record)
-
-    def import_result(self, definition: Definition, result: IngestResult, *, user: str = "") -> UploadRecord:
-        """Keep a validated file: invalid rows set aside with their reasons, valid rows upserted, one log entry."""
+    def import_result(self, definition: Definition, result: IngestResult, *, user: str) -> UploadRecord:
+        """Keep a validated file: invalid rows set aside with their reasons, valid rows merged by ID, in one commit."""
         report = result.report
+        self._check_folder(writing=True)
         rejected_file = None
         if result.rejected.height:
-            rejected_file = str(self.write_rejected(definition.dataset, result.rejected, report.file_name))
-        return self.upsert(
-            definition,
-            result.frame,
-            file_name=report.file_name,
+            rejected_file = self.write_rejected(definition.dataset, result.rejected, report.file_name)
+        incoming = _storage_form(result.frame.select(tidy_columns(definition)))
+        periods = sorted(incoming.get_column("period").unique().to_list())
+        meta = {
+            "action": "import",
+            "file": masked_file_name(report.file_name),
+            "sha256": report.sha256,
+            "rows_in_file": report.rows_read,
+            "rejected": report.invalid_rows if rejected_file else 0,
+            "periods": periods,
+            "user": user,
+            "definition": definition_fingerprint(definition),
+        }
+        counts, version = self._merge(definition.dataset, incoming, "id", meta, partitioned=True)
+        return UploadRecord(
+            dataset=definition.dataset,
+            file_name=meta["file"],
             sha256=report.sha256,
             rows_read=report.rows_read,
-            rejected=report.invalid_rows,
+            new=counts.new,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            rejected=int(meta["rejected"]),
             rejected_file=rejected_file,
-            user=user,
+            periods=", ".join(periods),
+            version=version,
         )
 
-    def write_rejected(self, dataset: str, rejected: pl.DataFrame, file_name: str) -> Path:
-        """Keep rows that were not imported, with their reasons (PII already removed)."""
-        folder = self.data_dir / "rejected"
-        folder.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-        path = folder / f"{dataset}-{Path(file_name).stem}-{stamp}.csv"
-        self._atomic_write(rejected, path)
-        return path
+    def import_volumes(
+        self, dataset: str, frame: pl.DataFrame, *, file_name: str, sha256: str, user: str
+    ) -> UploadRecord:
+        """Monthly volumes by month: a month given again replaces the old figures."""
+        self._check_folder(writing=True)
+        incoming = frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA)  # type: ignore[arg-type]
+        months = sorted(incoming.get_column("period").to_list())
+        meta = {
+            "action": "import",
+            "file": masked_file_name(file_name),
+            "sha256": sha256,
+            "rows_in_file": incoming.height,
+            "rejected": 0,
+            "periods": months,
+            "user": user,
+        }
+        counts, version = self._merge(dataset, incoming, "period", meta, partitioned=False, volumes=True)
+        return UploadRecord(
+            dataset, meta["file"], sha256, incoming.height, counts.new, counts.updated, counts.unchanged, 0, None,
+            ", ".join(months), version,
+        )  # fmt: skip
+
+    def _create(self, uri: str, empty: pl.DataFrame, *, partitioned: bool) -> None:
+        """An empty table (version 0), so every import is a MERGE and every import can be undone."""
+        options = {"configuration": TABLE_CONFIG}
+        if partitioned:
+            options["partition_by"] = ["period"]
+        try:
+            empty.write_delta(uri, mode="error", delta_write_options=options)
+        except DeltaError as exc:
+            if "already exists" not in str(exc):
+                raise
+        except CommitFailedError:
+            pass  # another writer created it at the same moment
+
+    def _merge(
+        self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False
+    ) -> tuple[UpsertCounts, int | None]:
+        uri = self.table_uri(dataset, volumes=volumes)
+        for attempt in range(RETRIES):
+            try:
+                table = self._open(dataset, volumes=volumes)
+                if table is None:
+                    if isinstance(self.data_dir, Path):
+                        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+                    self._create(uri, incoming.clear(), partitioned=partitioned)
+                    table = self._open(dataset, volumes=volumes)
+                    assert table is not None
+                held, scope = self._held_for(table, incoming, key, partitioned=partitioned, dataset=dataset)
+                counts = _classify(held, incoming, key)
+                if not (counts.new or counts.updated):
+                    return counts, None  # nothing changes: no new version
+                meta = {**meta, "new": counts.new, "updated": counts.updated, "unchanged": counts.unchanged}
+                if partitioned:  # the periods this commit changes: the file's, and those its moved IDs leave
+                    meta["touched"] = sorted(set(meta["periods"]) | set(held.get_column("period").to_list()))
+                predicate = f"s.{_quoted(key)} = t.{_quoted(key)}"
+                if scope:
+                    predicate += f" AND t.`period` IN ({_sql_list(scope)})"
+                changed = " OR ".join(
+                    f"(s.{_quoted(c)} IS DISTINCT FROM t.{_quoted(c)})" for c in incoming.columns if c != key
+                )
+                (
+                    table.merge(
+                        incoming,
+                        predicate=predicate,
+                        source_alias="s",
+                        target_alias="t",
+                        commit_properties=CommitProperties(custom_metadata={META_KEY: json.dumps(meta)}),
+                    )
+                    .when_matched_update_all(predicate=changed or None)
+                    .when_not_matched_insert_all()
+                    .execute()
+                )
+                version = table.version()
+                self._tidy(table, uri)
+                return counts, version
+            except CommitFailedError:
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # another import committed first: plan again
+            except StoreError:
+                raise
+            except READ_ERRORS as exc:
+                raise self._fault(exc, dataset, writing=True) from exc
+        raise StoreError(f"The {dataset} data is being changed by others: nothing was imported; try again in a minute.")
+
+    def _tidy(self, table: DeltaTable, uri: str) -> None:
+        """After a write: remove files no version references (a killed import's), and match permissions."""
+        try:
+            current = DeltaTable(uri)
+            keep = list(range(current.version() + 1))
+            options = dict(
+                retention_hours=ORPHAN_GRACE_HOURS, enforce_retention_duration=False, full=True, keep_versions=keep
+            )
+            if current.vacuum(dry_run=True, **options):  # type: ignore[arg-type]
+                current.vacuum(dry_run=False, **options)  # type: ignore[arg-type]
+        except (CommitFailedError, DeltaError, OSError):
+            pass  # tidying is best effort; the next write tries again
+        if isinstance(self.data_dir, Path):
+            self._match_permissions(Path(uri))
+
+    def _match_permissions(self, folder: Path) -> None:
+        """Every file and folder under the table takes the data directory's read/write bits."""
+        assert isinstance(self.data_dir, Path)
+        mode = stat.S_IMODE(self.data_dir.stat().st_mode)
+        file_mode = mode & 0o666
+        parents = [p for p in folder.parents if p != self.data_dir and self.data_dir in p.parents]  # volumes/
+        for path in [*parents, folder, *folder.rglob("*")]:
+            try:
+                st_ = path.lstat()
+                if path.is_symlink() or st_.st_uid != os.getuid():
+                    continue
+                want = mode if path.is_dir() else file_mode
+                if stat.S_IMODE(st_.st_mode) != want:
+                    path.chmod(want)
+            except OSError:
+                continue
+
+    # ------------------------------------------------------------------ history and undo
+
+    def _log(self, dataset: str, *, volumes: bool) -> tuple[DeltaTable, list[dict]]:
+        table = self._open(dataset, volumes=volumes)
+        if table is None:
+            return None, []  # type: ignore[return-value]
+        try:
+            return table, sorted(table.history(), key=lambda h: h["version"])
+        except READ_ERRORS as exc:
+            raise self._fault(exc, dataset) from exc
 
     @staticmethod
-    def _atomic_write(frame: pl.DataFrame, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
+    def _meta(entry: dict) -> dict:
+        raw = entry.get(META_KEY)
+        if not raw:
+            return {}
         try:
-            if path.suffix == ".csv":
-                write_csv(frame, tmp)  # formula-safe, like every CSV we write
-            else:
-                frame.write_parquet(tmp)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
+            meta = json.loads(raw)
+        except (TypeError, ValueError):
+            return {}
+        return meta if isinstance(meta, dict) else {}
+
+    def history(self, dataset: str, *, volumes: bool = False) -> list[dict]:
+        """Every import and undo, newest first: version, time (ISO 8601 UTC), action, file, sha256,
+        rows_in_file, new, updated, unchanged, periods, user (and, for an undo, what it took back)."""
+        _, log = self._log(dataset, volumes=volumes)
+        rows = []
+        for entry in reversed(log):
+            meta = self._meta(entry)
+            if not meta:
+                continue  # table creation and housekeeping
+            rows.append(
+                {
+                    "version": entry["version"],
+                    "time": _iso(entry["timestamp"]),
+                    "action": meta.get("action"),
+                    "file": meta.get("file"),
+                    "sha256": meta.get("sha256"),
+                    "rows_in_file": meta.get("rows_in_file"),
+                    "new": meta.get("new"),
+                    "updated": meta.get("updated"),
+                    "unchanged": meta.get("unchanged"),
+                    "periods": meta.get("periods") or [],
+                    "user": meta.get("user"),
+                    "rejected": meta.get("rejected"),
+                    "undoes": meta.get("undoes"),
+                    "restored_to": meta.get("restored_to"),
+                    "removed": meta.get("removed"),
+                    "restored": meta.get("restored"),
+                    "definition": meta.get("definition"),
+                }
+            )
+        return rows
+
+    def already_held(self, definition: Definition, sha256: str) -> dict | None:
+        """The history row of the latest change if it imported this very file, whole, under this definition.
+
+        Then the table holds exactly that file's rows as they were imported, and importing it
+        again cannot change anything: the caller may skip reading it.
+        """
+        rows = self.history(definition.dataset)
+        if not rows:
+            return None
+        newest = rows[0]
+        same = (newest["action"], newest["sha256"], newest["definition"]) == (
+            "import", sha256, definition_fingerprint(definition))  # fmt: skip
+        return newest if same and not newest.get("rejected") else None
+
+    def _live_imports(self, log: list[dict]) -> dict[int, list[int]]:
+        """For each version, the imports whose rows it still holds (an undo returns to an earlier set)."""
+        live: dict[int, list[int]] = {}
+        current: list[int] = []
+        for entry in log:
+            version = entry["version"]
+            meta = self._meta(entry)
+            if meta.get("action") == "import":
+                current = [*current, version]
+            elif meta.get("action") == "undo" and meta.get("restored_to") is not None:
+                current = list(live.get(int(meta["restored_to"]), []))
+            live[version] = current
+        return live
+
+    def undo_plan(self, dataset: str, *, version: int | None = None, volumes: bool = False, count: bool = True) -> dict:
+        """What an undo would do, without doing it: target version, imports taken back, and (with
+        ``count``, which reads both versions) the rows removed and restored."""
+        table, log = self._log(dataset, volumes=volumes)
+        what = "contact volumes" if volumes else "data"
+        if table is None or not log:
+            raise StoreError(f"Nothing to undo: no {dataset} {what} has been imported into {self._where()}.")
+        current = log[-1]["version"]
+        live = self._live_imports(log)
+        if version is None:
+            held = live.get(current, [])
+            if not held:
+                raise StoreError(f"Nothing to undo: every {dataset} {what} import has already been undone.")
+            target = held[-1] - 1
+        else:
+            versions = [e["version"] for e in log]
+            if version not in versions:
+                raise StoreError(
+                    f"Version {version} of the {dataset} {what} does not exist; versions held: 0 to {current}."
+                )
+            if version == current:
+                raise StoreError(f"Nothing to undo: the {dataset} {what} is already at version {version}.")
+            target = version
+        undoes = [v for v in live.get(current, []) if v not in live.get(target, [])]
+        removed = restored = None
+        touched = self._touched_between(log, target, volumes)
+        if count:
+            key = "period" if volumes else "id"
+            now = self._frame_at(table, dataset, None, touched)
+            then = self._frame_at(table, dataset, target, touched)
+            removed = now.join(then.select(key), on=key, how="anti").height if now.height else 0
+            restored = then.join(now, on=then.columns, how="anti", nulls_equal=True).height if then.height else 0
+        files = {e["version"]: self._meta(e).get("file") for e in log}
+        return {
+            "current": current,
+            "target": target,
+            "touched": touched,
+            "undoes": undoes,
+            "files": [files.get(v) for v in undoes],
+            "removed": removed,
+            "restored": restored,
+        }
+
+    def _touched_between(self, log: list[dict], target: int, volumes: bool) -> list[str] | None:
+        """The periods the commits after ``target`` changed (None: any, as for volumes or older commits)."""
+        if volumes:
+            return None
+        touched: set[str] = set()
+        for entry in log:
+            meta = self._meta(entry)
+            if entry["version"] <= target or not meta:
+                continue
+            if meta.get("touched") is None:
+                return None
+            touched |= set(meta["touched"])
+        return sorted(touched)
+
+    def _frame_at(
+        self, table: DeltaTable, dataset: str, version: int | None, periods: list[str] | None = None
+    ) -> pl.DataFrame:
+        try:
+            if version is not None:
+                table = DeltaTable(table.table_uri, version=version)
+            return _query(table, None, periods)
+        except Exception as exc:
+            raise self._fault(exc, dataset) from exc
+
+    def undo(self, dataset: str, *, version: int | None = None, volumes: bool = False, user: str) -> UndoRecord:
+        """Take back the newest import not already undone, or return to the state right after ``version``.
+
+        The undo is itself a new version with its user in the history: nothing is erased.
+        """
+        self._check_folder(writing=True)
+        uri = self.table_uri(dataset, volumes=volumes)
+        for attempt in range(RETRIES):
+            plan = self.undo_plan(dataset, version=version, volumes=volumes)
+            meta = {
+                "action": "undo",
+                "file": ", ".join(f for f in plan["files"] if f) or None,
+                "undoes": plan["undoes"],
+                "restored_to": plan["target"],
+                "removed": plan["removed"],
+                "restored": plan["restored"],
+                "periods": [],
+                "touched": plan["touched"],
+                "user": user,
+            }
+            try:
+                table = DeltaTable(uri, version=plan["current"])
+                table.restore(
+                    plan["target"], commit_properties=CommitProperties(custom_metadata={META_KEY: json.dumps(meta)})
+                )
+                new_version = table.version()
+                self._tidy(table, uri)
+                return UndoRecord(
+                    dataset, new_version, plan["target"], plan["undoes"], plan["removed"], plan["restored"]
+                )
+            except CommitFailedError:
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+            except READ_ERRORS as exc:
+                raise self._fault(exc, dataset, writing=True) from exc
+        raise StoreError(f"The {dataset} data is being changed by others: nothing was undone; try again in a minute.")
+
+    # ------------------------------------------------------------------ rejected rows
+
+    def write_rejected(self, dataset: str, rejected: pl.DataFrame, file_name: str) -> str:
+        """Keep rows that were not imported, with their reasons (PII already removed), beside the tables."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        stem = masked_file_name(Path(file_name).stem).replace("/", "_")
+        name = f"{dataset}-{stem}-{stamp}.csv"
+        if not isinstance(self.data_dir, Path):
+            target = f"{self.data_dir}/rejected/{name}"
+            try:
+                write_csv(rejected, target)  # formula-safe, like every CSV we write
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                raise self._fault(exc, dataset, writing=True) from exc
+            return target
+        folder = self.data_dir / "rejected"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        tmp = folder / f".{name}.tmp"
+        try:
+            write_csv(rejected, tmp)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
+        self._match_permissions(folder)
+        return str(path)
+
+
+def definition_fingerprint(definition: Definition) -> str:
+    """Changes when anything in the definition changes (labels, groups, scales...)."""
+    return hashlib.sha256(repr(definition).encode()).hexdigest()[:16]
+
+
+def masked_file_name(file_name: str) -> str:
+    """A file's name as the history shows it: no folder, personal data masked."""
+    return safe_file_name(file_name)
+
+
+def _classify(held: pl.DataFrame, incoming: pl.DataFrame, key: str) -> UpsertCounts:
+    if held.height == 0:
+        return UpsertCounts(incoming.height, 0, 0)
+    cols = [c for c in incoming.columns if c != key]
+    old = held.select(key, *[pl.col(c).alias(f"__old_{c}") for c in cols]).with_columns(pl.lit(True).alias("__held"))
+    joined = incoming.join(old, on=key, how="left")
+    is_held = pl.col("__held").fill_null(False)
+    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"__old_{c}")) for c in cols]) if cols else pl.lit(True)
+    counts = joined.select((~is_held).sum().alias("new"), (is_held & same).sum().alias("unchanged")).row(0, named=True)
+    new, unchanged = int(counts["new"]), int(counts["unchanged"])
+    return UpsertCounts(new, incoming.height - new - unchanged, unchanged)

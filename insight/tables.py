@@ -9,7 +9,6 @@ from __future__ import annotations
 import polars as pl
 
 from insight.definition import Definition
-from insight.redact import mask_pii
 from insight.representation import Representation
 
 STATUS_WORDS = {"ok": "ok", "low_base": "treat with caution", "suppressed": "suppressed"}
@@ -92,24 +91,54 @@ def problems_table(problems: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def upload_history(log: pl.DataFrame, datasets: list[str] | None = None) -> pl.DataFrame:
-    """Newest first, with who imported each file; only ``datasets`` when given."""
-    if datasets is not None:
-        log = log.filter(pl.col("dataset").is_in(datasets))
-    if log.height == 0:
-        return log
-    return log.sort("uploaded_at", descending=True).select(
-        pl.col("uploaded_at").alias("When (UTC)"),
-        (pl.col("user") if "user" in log.columns else pl.lit(None, pl.String)).alias("By"),
+def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
+    """Every import and undo across datasets, newest first, times in UK local time.
+
+    ``rows`` are ``Store.history`` rows with a ``dataset`` and a ``table`` ("responses" or
+    "contact volumes") added; ``titles`` name each dataset as users know it.
+    """
+    if not rows:
+        return pl.DataFrame()
+    frame = pl.DataFrame(
+        [
+            {
+                "time": r["time"],
+                "dataset": titles.get(r["dataset"], r["dataset"]) + ("" if r["table"] == "responses" else " (volumes)"),
+                "version": r["version"],
+                "action": "Import"
+                if r["action"] == "import"
+                else f"Undo of version {', '.join(map(str, r['undoes'] or []))}",
+                "file": r["file"],
+                "rows": r["rows_in_file"],
+                "new": r["new"] if r["action"] == "import" else None,
+                "updated": r["updated"] if r["action"] == "import" else None,
+                "unchanged": r["unchanged"] if r["action"] == "import" else None,
+                "removed": r.get("removed"),
+                "restored": r.get("restored"),
+                "periods": ", ".join(r["periods"] or []),
+                "user": r["user"],
+                "sha256": (r["sha256"] or "")[:12],
+            }
+            for r in rows
+        ],
+        infer_schema_length=None,
+    )
+    when = pl.col("time").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC").dt.convert_time_zone("Europe/London")
+    return frame.sort("time", descending=True).select(
+        when.dt.strftime("%d %b %Y %H:%M").alias("When (UK time)"),
         pl.col("dataset").alias("Dataset"),
-        mask_pii(pl.col("file_name")).alias("File"),  # masked when written too; old logs were not
-        pl.col("rows_read").alias("Rows read"),
+        pl.col("version").alias("Version"),
+        pl.col("action").alias("What"),
+        pl.col("file").alias("File"),
+        pl.col("rows").alias("Rows in file"),
         pl.col("new").alias("New"),
         pl.col("updated").alias("Updated"),
         pl.col("unchanged").alias("Already held"),
-        pl.col("rejected").alias("Rejected"),
+        pl.col("removed").alias("Removed"),
+        pl.col("restored").alias("Restored"),
         pl.col("periods").alias("Periods"),
-        pl.col("sha256").str.slice(0, 12).alias("SHA-256 (start)"),
+        pl.col("user").alias("By"),
+        pl.col("sha256").alias("SHA-256 (start)"),
     )
 
 

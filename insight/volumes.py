@@ -14,9 +14,7 @@ from insight.definition import Definition, normalise_label
 from insight.periods import PeriodRange, parse_range
 from insight.reading import ExportError, RawTable, read_export
 from insight.redact import safe_file_name, scrub
-from insight.store import Store
-
-VOLUME_SCHEMA = {"period": pl.String, "contacts": pl.Int64, "invitations": pl.Int64}
+from insight.store import VOLUME_SCHEMA, Store, UploadRecord
 
 
 class VolumesError(ValueError):
@@ -80,17 +78,17 @@ def volumes_from_raw(raw: RawTable, file_name: str, definition: Definition) -> p
     return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period")  # type: ignore[arg-type]
 
 
-def ingest_volumes(path: Path, definition: Definition, store: Store, *, user: str = "") -> int:
+def ingest_volumes(path: Path, definition: Definition, store: Store, *, user: str) -> UploadRecord:
+    """Read a volumes file and merge its months into the dataset's volumes table."""
     data = Path(path).read_bytes()
     frame = read_volumes(data, Path(path).name, definition)
-    store.upsert_volumes(
+    return store.import_volumes(
         definition.dataset,
         frame,
         file_name=safe_file_name(Path(path).name),
         sha256=hashlib.sha256(data).hexdigest(),
         user=user,
     )
-    return frame.height
 
 
 def volumes_for(

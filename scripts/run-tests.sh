@@ -16,6 +16,7 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "note: /usr/bin/chromium is missing; browser tests will be skipped (apt-get install chromium)" >&2
   fi
 fi
+bash scripts/install-azurite.sh  # the Azure Storage emulator the store tests run against
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 exec .venv/bin/python -m pytest "$@"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from insight.access import listen_address, load_access, secrets_files, sign_in_configured
-from insight.access_log import record_view
+from insight.access_log import read_views, record_view
 from insight.audit import audit_rows
 from insight.cli import main
 from insight.config import load_config
@@ -150,12 +150,18 @@ def test_audit_lists_imports_and_restricted_views_newest_first(exports, data_dir
     capsys.readouterr()
     assert main(["audit", "--format", "json", "--data-dir", str(data_dir)]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
+    assert main(["undo", "victim", "--data-dir", str(data_dir)]) == 0
+    capsys.readouterr()
+    assert main(["audit", "--format", "json", "--data-dir", str(data_dir)]) == 0
+    undone = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["action"] for r in undone] == ["view", "undo", "import"]
+    assert undone[1]["user"].startswith("cli:") and "back to version 0 (imports taken back: 1" in undone[1]["detail"]
     assert [r["action"] for r in rows] == ["view", "import"]
     view, imported = rows
     assert set(view) == {"time", "user", "action", "dataset", "detail"}
     assert view["user"] == "d@force.example" and view["dataset"] == "domestic_abuse"
     assert view["detail"] == "page satisfaction; period=2019-09; by=age; npu=Coventry"
-    assert imported["user"].startswith("local:") and imported["dataset"] == "victim"
+    assert imported["user"].startswith("cli:") and imported["dataset"] == "victim"
     assert "victim_survey_example.csv" in imported["detail"] and "40 new" in imported["detail"]
     for r in rows:
         assert r["time"].endswith("Z") and len(r["time"]) == len("2019-09-30T14:05:00Z")
@@ -166,24 +172,17 @@ def test_audit_lists_imports_and_restricted_views_newest_first(exports, data_dir
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["time", "user", "action", "dataset", "detail"]
     assert table[1].endswith("  page satisfaction; period=2019-09; by=age; npu=Coventry")
-    assert table[2].endswith(imported["detail"]) and len(table) == 3
+    assert table[3].endswith(imported["detail"]) and len(table) == 4
     assert main(["audit", "--since", "2999-01-03", "--data-dir", str(data_dir)]) == 0
     assert "nothing recorded since 2999-01-03" in capsys.readouterr().out
     assert main(["audit", "--since", "yesterday"]) == 2
 
 
-def test_audit_keeps_the_order_of_same_second_entries_and_older_logs(data_dir):
-    store = Store(data_dir)
-    data_dir.mkdir(parents=True)
-    old = {"uploaded_at": "2019-10-01T09:00:00+00:00", "dataset": "victim", "file_name": "a.csv", "sha256": "ab" * 32,
-           "rows_read": 1, "new": 1, "updated": 0, "unchanged": 0, "rejected": 0, "rejected_file": None,
-           "periods": "2019-09"}  # fmt: skip
-    (data_dir / "upload_log.jsonl").write_text(json.dumps(old) + "\n")
+def test_audit_keeps_the_order_of_same_second_views(data_dir):
     for page in ("trends", "comments"):
         record_view(data_dir, user="u@x", page=page, dataset="domestic_abuse", filters={})
-    rows = audit_rows(store)
-    assert [r["detail"] for r in rows[:2]] == ["page comments", "page trends"]
-    assert rows[-1]["user"] == "(not recorded)" and rows[-1]["time"] == "2019-10-01T09:00:00Z"
+    rows = audit_rows(Store(data_dir), ["domestic_abuse"])
+    assert [r["detail"] for r in rows] == ["page comments", "page trends"]
 
 
 def test_audit_table_keeps_control_characters_off_the_terminal(data_dir, capsys):
@@ -191,3 +190,30 @@ def test_audit_table_keeps_control_characters_off_the_terminal(data_dir, capsys)
     assert main(["audit", "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "u@x?[2J" in out and "npu=A?" in out
+
+
+@pytest.fixture(scope="module")
+def azurite():
+    from tests.azurite import start_azurite
+
+    yield from start_azurite()
+
+
+def test_the_access_log_of_a_cloud_store_is_in_the_store(azurite, monkeypatch, capsys):
+    for key, value in azurite.env.items():
+        monkeypatch.setenv(key, value)
+    container = azurite.new_container()
+    where = f"az://{container}/insight"
+    record_view(where, user="dee@force.example", page="trends", dataset="domestic_abuse", filters={"by": "age"})
+    record_view(where, user="ada@force.example", page="", dataset="domestic_abuse", filters={})
+    assert [(v["user"], v["filters"]) for v in read_views(where)] == [
+        ("dee@force.example", {"by": "age"}),
+        ("ada@force.example", {}),
+    ]
+    assert any(name.startswith("insight/access_log/") for name in azurite.blobs(container))
+    assert main(["audit", "--format", "json", "--data-dir", where]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert {(r["user"], r["action"], r["detail"]) for r in rows} == {
+        ("dee@force.example", "view", "page trends; by=age"),
+        ("ada@force.example", "view", "page overview"),
+    }

@@ -237,7 +237,7 @@ def test_new_upload_is_picked_up_without_a_restart(exports, data_dir, monkeypatc
     assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
     at.run()
     assert "Every aspect, September 2019" in texts(at)
-    assert pl.read_parquet(data_dir / "victim.parquet").height == 40
+    assert pl.read_delta(str(data_dir / "victim")).height == 40
 
 
 def test_validity_beside_the_headline():
@@ -286,3 +286,48 @@ def test_share_this_view_writes_every_filter_out():
     at = app("app_pages/satisfaction.py", by="offence", npu="Coventry")
     link = at.sidebar.code[0].value
     assert link.endswith("/satisfaction?dataset=victim&period=2019-09&by=offence&aspect=overall&npu=Coventry")
+
+
+def test_undo_on_the_upload_page_asks_first_then_takes_the_import_back(exports, data_dir, monkeypatch):
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    from insight.cli import main
+
+    assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
+    at = app("app_pages/upload.py")
+    history = at.dataframe[-1].value
+    assert (history.iloc[0]["What"], history.iloc[0]["New"]) == ("Import", 40)
+    assert history.iloc[0]["By"].startswith("cli:")
+    assert "Latest import still held: **victim_survey_example.csv** (version 1)." in texts(at)
+    next(b for b in at.button if b.label == "Undo this import").click().run()
+    assert "40 response(s) will be removed and 0 response(s) restored" in texts(at)
+    assert Store(data_dir).has("victim"), "nothing changes before the confirmation"
+    next(b for b in at.button if b.label == "Cancel").click().run()
+    assert "will be removed" not in texts(at) and Store(data_dir).has("victim")
+    next(b for b in at.button if b.label == "Undo this import").click().run()
+    next(b for b in at.button if b.label == "Yes, undo it").click().run()
+    assert not at.exception, at.exception
+    assert "Undid victim_survey_example.csv in Victim satisfaction survey: 40 response(s) removed" in texts(at)
+    assert not Store(data_dir).has("victim")
+    history = at.dataframe[-1].value
+    assert history.iloc[0]["What"] == "Undo of version 1" and history.iloc[0]["By"].startswith("local:")
+    # every page shows the new state at once
+    assert "No data is held" in texts(app("app_pages/satisfaction.py"))
+
+
+def test_an_import_reloads_only_its_own_dataset(exports, data_dir, monkeypatch):
+    from app_pages import ui
+    from insight.cli import main
+
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    assert main(["ingest", "live_chat", str(exports / "live_chat_example.csv")]) == 0
+    app("app_pages/satisfaction.py", dataset="live_chat")
+    chat_key = ("live_chat", str(data_dir), False)
+    chat = ui._HELD[chat_key][1]
+    assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
+    app("app_pages/satisfaction.py", dataset="victim")
+    app("app_pages/satisfaction.py", dataset="live_chat")
+    assert ui._HELD[chat_key][1] is chat, "the other dataset was not reloaded"
+    assert main(["undo", "victim"]) == 0
+    app("app_pages/satisfaction.py", dataset="victim")
+    held = [k for k in ui._HELD if k[1] == str(data_dir)]
+    assert sorted(k[0] for k in held) == ["live_chat", "victim"], "one copy per dataset, old versions dropped"

@@ -154,8 +154,15 @@ def test_a_manager_uploads_only_what_they_manage_and_is_named_in_history(exports
     assert not at.exception, at.exception
     history = at.dataframe[-1].value
     assert history.iloc[0]["By"] == "max@force.example" and history.iloc[0]["File"] == "victim_survey_example.csv"
-    log = Store(data_dir).upload_log()
-    assert log.get_column("user").to_list() == ["max@force.example"]
+    assert [h["user"] for h in Store(data_dir).history("victim")] == ["max@force.example"]
+    # undo is the manager's too, and the history names them
+    next(b for b in at.button if b.label == "Undo this import").click().run()
+    next(b for b in at.button if b.label == "Yes, undo it").click().run()
+    assert not at.exception, at.exception
+    assert [(h["action"], h["user"]) for h in Store(data_dir).history("victim")] == [
+        ("undo", "max@force.example"),
+        ("import", "max@force.example"),
+    ]
 
 
 def test_upload_history_shows_only_the_datasets_a_manager_manages(exports, data_dir):
@@ -165,7 +172,9 @@ def test_upload_history_shows_only_the_datasets_a_manager_manages(exports, data_
     manager = app(MANAGER, "app_pages/upload.py")
     assert "Nothing has been imported into this store yet" in texts(manager)
     analyst = app(ANALYST, "app_pages/upload.py")
-    assert analyst.dataframe[-1].value.iloc[0]["Dataset"] == "domestic_abuse"
+    assert analyst.dataframe[-1].value.iloc[0]["Dataset"] == DA_TITLE
+    assert [s.options for s in analyst.selectbox if s.key == "undo-dataset"] == [[DA_TITLE]]
+    assert "Undo this import" not in [b.label for b in manager.button]
 
 
 def test_an_admin_sees_everything_and_may_upload():

@@ -124,12 +124,12 @@ def test_upload_import_deep_link_and_navigation(server, page):
     page.get_by_text("Recognised from its header as Victim satisfaction survey.").wait_for(timeout=60_000)
     settle(page)
     shot(page, "upload-preview")
-    assert not (data_dir / "victim.parquet").exists(), "nothing is written before Import"
+    assert not (data_dir / "victim").exists(), "nothing is written before Import"
     page.get_by_role("button", name="Import").click()
     page.get_by_text("Imported victim_survey_example.csv").wait_for(timeout=60_000)
     settle(page)
     shot(page, "upload-imported")
-    assert (data_dir / "victim.parquet").exists()
+    assert (data_dir / "victim" / "_delta_log").exists()
 
     # 2. a deep link shows the figure the CLI reports
     cli = cli_report(data_dir)
@@ -205,3 +205,27 @@ def test_board_pack_downloads_as_a_word_document(server, page, tmp_path):
     assert doc.paragraphs[0].text == heading
     assert "Purpose of paper" in [p.text for p in doc.paragraphs]
     assert "SAMPLE DATA" not in "".join(p.text for s in doc.sections for p in s.header.paragraphs)  # samples are off
+
+
+def test_undo_an_import_from_the_upload_page(server, page):
+    """The history lists the import; undo asks first, then every page shows the data gone."""
+    base, data_dir = server
+    example = REPO.parent / "shared" / "exports" / "live_chat_example.csv"
+    subprocess.run(
+        [sys.executable, "-m", "insight", "ingest", "live_chat", str(example), "--data-dir", str(data_dir)],
+        cwd=REPO, check=True, capture_output=True,
+    )  # fmt: skip
+    page.goto(f"{base}/upload")
+    settle(page)
+    choose(page, "Dataset to undo in", "Live Chat feedback")
+    page.get_by_text("Latest import still held: live_chat_example.csv").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Undo this import").click()
+    page.get_by_text("will be removed").wait_for(timeout=30_000)
+    settle(page)
+    shot(page, "upload-undo-confirm")
+    page.get_by_role("button", name="Yes, undo it").click()
+    page.get_by_text("Undid live_chat_example.csv in Live Chat feedback").wait_for(timeout=60_000)
+    settle(page)
+    shot(page, "upload-undone")
+    page.goto(f"{base}/satisfaction?dataset=live_chat")
+    page.get_by_text("No data is held for this dataset yet").wait_for(timeout=30_000)

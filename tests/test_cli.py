@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from insight.store import Store
 from tests.conftest import REPO
 from tests.messy import read_rows, write_rows
 
@@ -66,7 +67,7 @@ def test_rejected_file_leaves_store_unchanged_and_skip_invalid_keeps_the_rest(tm
     out = run("ingest", "victim", str(bad), data_dir=store)
     assert out.returncode == 1
     assert "row 4, column 'Offence Group': unknown label 'Arson'" in out.stderr
-    assert not (store / "victim.parquet").exists()
+    assert not Store(store).has("victim") and not store.exists(), "a rejected file writes nothing"
     out = run("ingest", "victim", str(bad), "--skip-invalid", data_dir=store)
     assert out.returncode == 0, out.stderr
     assert "39 new" in out.stdout and "1 rejected" in out.stdout

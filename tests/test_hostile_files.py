@@ -74,7 +74,7 @@ def test_the_cli_refuses_every_unreadable_file_in_one_sentence_naming_it(tmp_pat
         lines = run.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
         assert lines[0].startswith(f"rejected: {path.name} ") and UNREADABLE[path.name][1] in lines[0]
-    assert not (tmp_path / "store").exists() or not list((tmp_path / "store").glob("*.parquet"))
+    assert not (tmp_path / "store").exists() or not list((tmp_path / "store").rglob("*.parquet"))
 
 
 def test_the_cli_names_a_folder_and_a_missing_file(tmp_path):

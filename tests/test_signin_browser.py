@@ -202,17 +202,23 @@ def test_a_manager_uploads_and_history_names_them(app_server, page):
     page.get_by_role("button", name="Import").click()
     page.get_by_text("Imported victim_survey_example.csv").wait_for(timeout=60_000)
     ready(page)
-    history = page.locator('[data-testid="stDataFrame"]').last
-    history.get_by_text("max@force.example").wait_for(state="attached", timeout=30_000)  # a cell of the history
     page.screenshot(path=str(ARTIFACTS / "signin-manager-upload.png"), full_page=True)
-    log = [json.loads(line) for line in (data_dir / "upload_log.jsonl").read_text().splitlines()]
-    assert [(e["user"], e["file_name"]) for e in log] == [("max@force.example", "victim_survey_example.csv")]
+
+    # undo asks first, then takes the import back; the history names the manager for both
+    page.get_by_role("button", name="Undo this import").click()
+    page.get_by_role("button", name="Yes, undo it").click()
+    page.get_by_text("Undid victim_survey_example.csv in Victim satisfaction survey").wait_for(timeout=60_000)
+    ready(page)
+    page.screenshot(path=str(ARTIFACTS / "signin-manager-undo.png"), full_page=True)
     out = subprocess.run(
         [sys.executable, "-m", "insight", "audit", "--format", "json", "--data-dir", str(data_dir)],
         cwd=REPO, capture_output=True, text=True, check=True,
     )  # fmt: skip
     rows = json.loads(out.stdout)["rows"]
-    assert [(r["action"], r["user"], r["dataset"]) for r in rows] == [("import", "max@force.example", "victim")]
+    assert [(r["action"], r["user"], r["dataset"]) for r in rows] == [
+        ("undo", "max@force.example", "victim"),
+        ("import", "max@force.example", "victim"),
+    ]
 
 
 def test_an_admin_sees_everything_and_signs_out(app_server, page):

@@ -1,22 +1,76 @@
+"""The Delta Lake store, proved on a local folder and on Azurite (Azure Blob Storage emulated).
+
+Every promise is checked on both: MERGE by ID, an unchanged re-import writes no version,
+history with its metadata, undo, two imports at once, and no PII in any stored byte.
+"""
+
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pytest
+from deltalake import DeltaTable
 from polars.testing import assert_frame_equal
 
 from insight.ingest import ingest_bytes
-from insight.store import Store
+from insight.store import Store, StoreError
+from tests.azurite import free_port, start_azurite
+from tests.conftest import REPO
 from tests.messy import read_rows, write_rows
 
 
-def load(store: Store, definition, data: bytes, name: str = "f.csv"):
+@pytest.fixture(scope="session")
+def azurite():
+    yield from start_azurite()
+
+
+@dataclass
+class Where:
+    """A data directory, local or in an Azurite container, and a way to read every stored byte."""
+
+    data_dir: str
+    files: object
+    env: dict[str, str]
+
+
+@pytest.fixture(params=["local", "azurite"])
+def where(request, tmp_path, monkeypatch) -> Where:
+    if request.param == "local":
+        folder = tmp_path / "store"
+
+        def files() -> dict[str, bytes]:
+            return {str(p): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+        return Where(str(folder), files, {})
+    azurite = request.getfixturevalue("azurite")
+    for key, value in azurite.env.items():
+        monkeypatch.setenv(key, value)
+    container = azurite.new_container()
+    return Where(f"az://{container}/insight", lambda: azurite.blobs(container), azurite.env)
+
+
+def load(store: Store, definition, data: bytes, name: str = "f.csv", user: str = "cli:tester"):
     result = ingest_bytes(data, name, definition)
     assert result.report.ok, result.report.describe()
-    return store.upsert(
-        definition, result.frame, file_name=name, sha256=result.report.sha256, rows_read=result.report.rows_read
+    return store.import_result(definition, result, user=user)
+
+
+def cli(*args: str, data_dir: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "insight", *args, "--data-dir", data_dir],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        timeout=300,
     )
 
 
@@ -25,104 +79,261 @@ def rows(exports) -> list[list[str]]:
     return read_rows((exports / "victim_survey_example.csv").read_bytes())
 
 
-def test_overlapping_exports_count_once(tmp_path, victim, rows):
-    store = Store(tmp_path)
+# --------------------------------------------------------------------------- MERGE by ID
+
+
+def test_overlapping_exports_count_once(where, victim, rows):
+    store = Store(where.data_dir)
     first = load(store, victim, write_rows(rows[:26]))  # header + 25
-    second = load(store, victim, write_rows([rows[0], *rows[16:]]))  # 15 overlap + 15 new
+    second = load(store, victim, write_rows([rows[0], *rows[16:]]))  # 10 overlap + 15 new
     assert (first.new, first.updated, first.unchanged) == (25, 0, 0)
     assert (second.new, second.updated, second.unchanged) == (15, 0, 10)
     held = store.read(victim)
-    assert held.height == 40
-    assert held.get_column("id").n_unique() == 40
+    assert held.height == 40 and held.get_column("id").n_unique() == 40
+    assert held.schema == ingest_bytes(write_rows(rows), "f.csv", victim).frame.schema, "re-typed as Enum on read"
 
 
-def test_reimport_changes_nothing(tmp_path, victim, rows):
-    store = Store(tmp_path)
+def test_unchanged_reimport_writes_no_new_version(where, victim, rows):
+    store = Store(where.data_dir)
     load(store, victim, write_rows(rows))
-    before = store.path("victim").read_bytes()
+    version = store.table_version("victim")
+    stored = where.files()
     again = load(store, victim, write_rows(rows))
-    assert (again.new, again.updated, again.unchanged) == (0, 0, 40)
-    assert store.path("victim").read_bytes() == before
-    assert store.upload_log().height == 2
+    assert (again.new, again.updated, again.unchanged, again.version) == (0, 0, 40, None)
+    assert store.table_version("victim") == version
+    assert where.files() == stored, "not one byte written"
+    assert [h["action"] for h in store.history("victim")] == ["import"]
 
 
-def test_corrected_row_replaces_the_old_one(tmp_path, victim, rows):
-    store = Store(tmp_path)
+def test_corrected_row_replaces_only_that_row(where, victim, rows):
+    store = Store(where.data_dir)
     load(store, victim, write_rows(rows))
     fixed = [list(r) for r in rows]
     fixed[1][12] = "Completely satisfied"
-    record = load(store, victim, write_rows([fixed[0], fixed[1]]))
-    assert (record.new, record.updated, record.unchanged) == (0, 1, 0)
+    record = load(store, victim, write_rows(fixed))
+    assert (record.new, record.updated, record.unchanged) == (0, 1, 39)
     held = store.read(victim)
     assert held.height == 40
-    assert (
-        held.filter(pl.col("id") == rows[1][0]).get_column("overall").cast(pl.String).item() == "Completely satisfied"
-    )
+    overall = held.filter(pl.col("id") == rows[1][0]).get_column("overall").cast(pl.String).item()
+    assert overall == "Completely satisfied"
 
 
-def test_upload_log_records_file_hash_and_counts(tmp_path, victim, rows):
+def test_a_response_that_moves_period_is_moved_not_copied(tmp_path, victim, rows):
+    """The partition-limited MERGE is only used when no incoming ID is held in another period."""
     store = Store(tmp_path)
+    load(store, victim, write_rows(rows))
+    moved = [list(r) for r in rows[:2]]
+    moved[1][1] = moved[1][1].replace("/09/", "/08/")  # the response date: September -> August
+    record = load(store, victim, write_rows(moved))
+    assert (record.new, record.updated) == (0, 1)
+    held = store.read(victim)
+    assert held.height == 40
+    assert held.filter(pl.col("id") == rows[1][0]).get_column("period").to_list() == ["2019-08"]
+    assert store.held_periods(victim) == ["2019-08", "2019-09"]
+
+
+# --------------------------------------------------------------------------- history
+
+
+def test_history_records_each_commit_with_its_metadata(where, victim, rows):
+    store = Store(where.data_dir)
     data = write_rows(rows)
-    load(store, victim, data, "september.csv")
-    log = store.upload_log()
-    entry = log.row(0, named=True)
-    import hashlib
+    load(store, victim, write_rows(rows[:11]), "august.csv", user="local:ann")
+    load(store, victim, data, "jo.bloggs@example.com september.csv", user="cli:bob")
+    history = store.history("victim")
+    assert [h["version"] for h in history] == [2, 1], "newest first"
+    newest = history[0]
+    assert set(newest) >= {"version", "time", "action", "file", "sha256", "rows_in_file", "new", "updated",
+                           "unchanged", "periods", "user"}  # fmt: skip
+    assert newest["action"] == "import" and newest["user"] == "cli:bob"
+    assert "jo.bloggs" not in newest["file"] and newest["file"].endswith("september.csv"), "file name masked"
+    assert newest["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (newest["rows_in_file"], newest["new"], newest["updated"], newest["unchanged"]) == (40, 30, 0, 10)
+    assert newest["periods"] == ["2019-09"]
+    assert newest["time"].endswith("Z") and newest["time"] >= history[1]["time"]
+    # the metadata is the Delta table's own commit log, readable by any Delta client
+    commit = next(h for h in DeltaTable(store.table_uri("victim")).history() if h["version"] == 2)
+    assert json.loads(commit["insight"])["sha256"] == newest["sha256"]
 
-    assert entry["file_name"] == "september.csv"
-    assert entry["sha256"] == hashlib.sha256(data).hexdigest()
-    assert (entry["dataset"], entry["rows_read"], entry["new"], entry["rejected"]) == ("victim", 40, 40, 0)
-    assert entry["periods"] == "2019-09"
+
+def test_history_and_undo_from_the_cli(where, exports):
+    export = str(exports / "victim_survey_example.csv")
+    assert cli("ingest", "victim", export, data_dir=where.data_dir).returncode == 0
+    report = cli("report", "victim", "--format", "json", data_dir=where.data_dir)
+    assert report.returncode == 0 and json.loads(report.stdout)["period"] == "2019-09"
+    out = cli("history", "victim", "--format", "json", data_dir=where.data_dir)
+    payload = json.loads(out.stdout)
+    assert payload["dataset"] == "victim" and len(payload["rows"]) == 1
+    row = payload["rows"][0]
+    assert (row["action"], row["file"], row["new"], row["periods"]) == ("import", "victim_survey_example.csv", 40,
+                                                                         ["2019-09"])  # fmt: skip
+    assert row["user"].startswith("cli:")
+    undo = cli("undo", "victim", data_dir=where.data_dir)
+    assert undo.returncode == 0, undo.stderr
+    assert "40 row(s) removed" in undo.stdout
+    gone = cli("report", "victim", data_dir=where.data_dir)
+    assert gone.returncode == 1 and "no victim data is held" in gone.stderr
+    again = cli("undo", "victim", data_dir=where.data_dir)
+    assert again.returncode == 1 and "Nothing to undo" in again.stderr and "Traceback" not in again.stderr
+    missing = cli("undo", "victim", "--version", "7", data_dir=where.data_dir)
+    assert missing.returncode == 1 and "Version 7 of the victim data does not exist" in missing.stderr
+    back = cli("undo", "victim", "--version", "1", data_dir=where.data_dir)
+    assert back.returncode == 0 and "40 row(s) restored" in back.stdout
+    table = cli("history", "victim", data_dir=where.data_dir).stdout
+    assert "undo, back to version 1" in table and "undo, back to version 0" in table
 
 
-def test_crash_mid_write_leaves_the_old_store(tmp_path, victim, rows, monkeypatch):
+# --------------------------------------------------------------------------- undo
+
+
+def test_undo_takes_back_the_newest_import_and_is_itself_recorded(where, victim, rows):
+    store = Store(where.data_dir)
+    load(store, victim, write_rows(rows[:21]), "first.csv")
+    after_first = store.read(victim)
+    fixed = [list(r) for r in rows]
+    fixed[1][12] = "Completely satisfied"  # one update, 20 new
+    load(store, victim, write_rows(fixed), "second.csv")
+    plan = store.undo_plan("victim")
+    assert (plan["undoes"], plan["removed"], plan["restored"]) == ([2], 20, 1)
+    done = store.undo("victim", user="local:ann")
+    assert (done.removed, done.restored, done.restored_to, done.undoes) == (20, 1, 1, [2])
+    assert_frame_equal(store.read(victim), after_first)
+    history = store.history("victim")
+    assert (history[0]["action"], history[0]["user"], history[0]["undoes"], history[0]["file"]) == (
+        "undo", "local:ann", [2], "second.csv")  # fmt: skip
+    # the next undo takes back the first import; then there is nothing left to undo
+    store.undo("victim", user="local:ann")
+    assert store.read(victim) is None
+    with pytest.raises(StoreError, match="Nothing to undo"):
+        store.undo("victim", user="local:ann")
+    # nothing is erased: return to the state right after version 2
+    store.undo("victim", version=2, user="local:ann")
+    assert store.read(victim).height == 40
+    assert [h["version"] for h in store.history("victim")] == [5, 4, 3, 2, 1]
+
+
+def test_undo_of_volumes_is_in_their_own_table(tmp_path, definitions):
+    from insight.volumes import read_volumes
+
     store = Store(tmp_path)
-    load(store, victim, write_rows(rows[:20]))
-    before = store.read(victim)
+    definition = definitions["caller_101"]
+    first = read_volumes(b"Month,Calls received,Survey invitations sent\nMay 2019,1,2\nJun 2019,3,4\n", "a", definition)
+    second = read_volumes(b"Month,Calls received,Survey invitations sent\nJun 2019,30,40\n", "b", definition)
+    store.import_volumes("caller_101", first, file_name="a.csv", sha256="x", user="cli:t")
+    record = store.import_volumes("caller_101", second, file_name="b.csv", sha256="y", user="cli:t")
+    assert (record.new, record.updated) == (0, 1)
+    assert store.read_volumes(definition).rows() == [("2019-05", 1, 2), ("2019-06", 30, 40)]
+    with pytest.raises(StoreError, match="Nothing to undo"):
+        store.undo("caller_101", user="cli:t")  # the responses table has no import
+    store.undo("caller_101", volumes=True, user="cli:t")
+    assert store.read_volumes(definition).rows() == [("2019-05", 1, 2), ("2019-06", 3, 4)]
+    assert [h["action"] for h in store.history("caller_101", volumes=True)] == ["undo", "import", "import"]
 
-    def boom(self, *args, **kwargs):
-        raise OSError("disk full")
 
-    monkeypatch.setattr(pl.DataFrame, "write_parquet", boom)
-    with pytest.raises(OSError):
-        load(store, victim, write_rows(rows))
-    monkeypatch.undo()
-    assert_frame_equal(store.read(victim), before)
-    assert not list(tmp_path.glob(".*.tmp")), "no temporary file is left behind"
+# --------------------------------------------------------------------------- two imports at once
 
 
-def _import_in_process(args: tuple[str, bytes, str]) -> int:
-    data_dir, data, name = args
+def _import_at_the_barrier(data_dir: str, data: bytes, name: str, barrier: str, env: dict, out: str) -> None:
+    """One of two processes: plan the MERGE, then wait until the other has planned too."""
+    os.environ.update(env)
     from insight.definition import load_definitions
 
-    victim = load_definitions()["victim"]
-    return load(Store(data_dir), victim, data, name).new
+    plans = []
+    original = Store._held_for
+
+    def held_then_wait(self, *args, **kwargs):
+        found = original(self, *args, **kwargs)
+        plans.append(1)
+        if len(plans) == 1:  # both plan on the same version, so both commits cannot simply succeed
+            Path(f"{barrier}.{name}").touch()
+            while len(list(Path(barrier).parent.glob(Path(barrier).name + ".*"))) < 2:
+                pass
+        return found
+
+    Store._held_for = held_then_wait
+    record = load(Store(data_dir), load_definitions()["victim"], data, name)
+    Path(out).write_text(json.dumps({"new": record.new, "unchanged": record.unchanged, "plans": len(plans)}))
 
 
-def test_two_imports_at_once_both_land(tmp_path, victim, rows):
-    halves = [write_rows([rows[0], *rows[1:21]]), write_rows([rows[0], *rows[21:]])]
+def test_two_imports_at_once_both_land(where, victim, rows, tmp_path):
+    store = Store(where.data_dir)
+    load(store, victim, write_rows(rows[:2]))  # the table exists; both imports are MERGEs onto version 1
+    halves = [write_rows([rows[0], *rows[1:26]]), write_rows([rows[0], *rows[16:]])]  # 10 IDs in both
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(2) as pool:
-        news = pool.map(_import_in_process, [(str(tmp_path), h, f"half{i}.csv") for i, h in enumerate(halves)])
-    assert sorted(news) == [20, 20]
-    assert Store(tmp_path).read(victim).height == 40
-    assert Store(tmp_path).upload_log().height == 2
+    barrier = str(tmp_path / "barrier")
+    outs = [str(tmp_path / f"out{i}.json") for i in range(2)]
+    procs = [
+        ctx.Process(
+            target=_import_at_the_barrier, args=(where.data_dir, h, f"half{i}.csv", barrier, where.env, outs[i])
+        )
+        for i, h in enumerate(halves)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+        assert p.exitcode == 0
+    results = [json.loads(Path(o).read_text()) for o in outs]
+    assert sum(r["plans"] for r in results) >= 3, "one import met the other's commit and planned again"
+    assert sorted(r["new"] for r in results) in ([14, 25], [15, 24]), results  # 39 new between them
+    held = store.read(victim)
+    assert held.height == 40 and held.get_column("id").n_unique() == 40
+    assert [h["action"] for h in store.history("victim")] == ["import"] * 3
 
 
-def test_no_pii_in_any_stored_file(tmp_path, victim, exports, rows):
-    from insight.cli import main
+# --------------------------------------------------------------------------- PII
 
+
+def test_no_pii_in_any_stored_byte(where, victim, exports, rows, tmp_path):
     bad = [list(r) for r in rows]
     bad[4][5] = "Arson"
     src = tmp_path / "bad.csv"
     src.write_bytes(write_rows(bad))
-    data_dir = tmp_path / "store"
-    assert main(["ingest", "victim", str(exports / "victim_survey_example.csv"), "--data-dir", str(data_dir)]) == 0
-    assert main(["ingest", "victim", str(src), "--data-dir", str(data_dir), "--skip-invalid"]) == 0
+    export = str(exports / "victim_survey_example.csv")
+    assert cli("ingest", "victim", export, data_dir=where.data_dir).returncode == 0
+    out = cli("ingest", "victim", str(src), "--skip-invalid", data_dir=where.data_dir)
+    assert out.returncode == 0, out.stderr
+    assert cli("undo", "victim", data_dir=where.data_dir).returncode == 0
+    stored = where.files()
+    assert any("rejected" in name for name in stored) and any(name.endswith(".parquet") for name in stored)
     emails = {r[4] for r in rows[1:]}
     refs = {r[3] for r in rows[1:]}
-    files = [p for p in Path(data_dir).rglob("*") if p.is_file()]
-    assert any(p.suffix == ".parquet" for p in files) and any("rejected" in p.parts for p in files)
-    for path in files:
-        blob = path.read_bytes()
+    for name, blob in stored.items():
         for value in emails | refs:
-            assert value.encode() not in blob, f"{value} found in {path}"
+            assert value.encode() not in blob, f"{value} found in {name}"
+
+
+# --------------------------------------------------------------------------- cloud faults
+
+
+def test_cloud_faults_are_one_sentence(azurite, monkeypatch, exports):
+    export = str(exports / "victim_survey_example.csv")
+    container = azurite.new_container()
+    wrong_key = {**azurite.env, "AZURE_STORAGE_ACCOUNT_KEY": "d3Jvbmcga2V5IGZvciB0aGUgdGVzdA=="}
+    out = cli("ingest", "victim", export, data_dir=f"az://{container}/x", env=wrong_key)
+    assert out.returncode == 1 and "refused the credentials" in out.stderr and "Traceback" not in out.stderr
+    out = cli("report", "victim", data_dir="az://no-such-container/x", env=azurite.env)
+    assert out.returncode == 1 and "container" in out.stderr and "does not exist" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    closed = {**azurite.env, "AZURE_STORAGE_ENDPOINT": f"http://127.0.0.1:{free_port()}/devstoreaccount1"}
+    out = cli("history", "victim", data_dir=f"az://{container}/x", env=closed)
+    assert out.returncode == 1 and "cannot be reached" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_same_file_again_is_not_even_read(tmp_path, exports, rows):
+    """The latest change imported this very file whole: importing it again cannot change anything."""
+    export = str(exports / "victim_survey_example.csv")
+    store = str(tmp_path / "store")
+    assert cli("ingest", "victim", export, data_dir=store).returncode == 0
+    again = cli("ingest", "victim", export, data_dir=store)
+    assert again.returncode == 0 and "already imported whole as version 1" in again.stdout
+    assert "40 already held" in again.stdout
+    other = tmp_path / "first-ten.csv"
+    other.write_bytes(write_rows(rows[:11]))
+    fixed = [list(r) for r in rows[:11]]
+    fixed[1][12] = "Completely satisfied"
+    other.write_bytes(write_rows(fixed))
+    assert cli("ingest", "victim", str(other), data_dir=store).returncode == 0  # version 2 changes one row
+    third = cli("ingest", "victim", export, data_dir=store)
+    assert "already imported whole" not in third.stdout, "another import came since: the file is read and merged"
+    assert "0 new, 1 updated, 39 already held" in third.stdout

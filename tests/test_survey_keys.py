@@ -334,7 +334,7 @@ def test_vendor_weights_are_stored_as_a_column_and_bad_ones_are_row_problems(tmp
         (4, "weight is not a positive number"), (5, "weight is not a positive number"), (6, "missing weight")
     ]  # fmt: skip
     store = Store(tmp_path / "store")
-    store.import_result(d, result)
+    store.import_result(d, result, user="cli:test")
     assert store.read(d)["weight"].to_list() == [0.75, 1250.5]
 
 
@@ -451,7 +451,7 @@ def test_the_app_opens_on_that_period_says_why_and_hints_with_the_datasets_own_d
     config, d, result = thin_latest_month(tmp_path)
     monkeypatch.setenv("INSIGHT_CONFIG_DIR", str(config))
     monkeypatch.setenv("INSIGHT_SAMPLES", "off")
-    Store(data_dir).import_result(d, result)
+    Store(data_dir).import_result(d, result, user="cli:test")
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     (at.switch_page("app_pages/satisfaction.py").run(),)
     at.query_params["dataset"] = "test_survey"

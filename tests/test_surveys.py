@@ -192,8 +192,8 @@ def test_volumes_reimport_replaces_a_month(definitions, tmp_path):
     definition = definitions["caller_101"]
     first = read_volumes(b"Month,Calls received,Survey invitations sent\nMay 2019,1,2\nJun 2019,3,4\n", "a", definition)
     second = read_volumes(b"Month,Calls received,Survey invitations sent\nJun 2019,30,40\n", "b", definition)
-    store.upsert_volumes("caller_101", first, file_name="a.csv", sha256="x")
-    store.upsert_volumes("caller_101", second, file_name="b.csv", sha256="y")
+    store.import_volumes("caller_101", first, file_name="a.csv", sha256="x", user="cli:test")
+    store.import_volumes("caller_101", second, file_name="b.csv", sha256="y", user="cli:test")
     assert store.read_volumes(definition).rows() == [("2019-05", 1, 2), ("2019-06", 30, 40)]
 
 

@@ -1,0 +1,155 @@
+"""Benchmark: the Delta Lake store. Whole CLI imports, a no-op re-import, an undo, a report's read.
+
+    python bench/bench_store.py                    # stores of 0, 1M and 3M rows
+    python bench/bench_store.py --sizes 0 200000   # quicker
+
+Each import is the whole command (``python -m insight ingest victim FILE``) in its own
+process onto a fresh copy of a store, so the ratios compare like with like in one run:
+- a month of 100,000 responses onto stores of 0, 1M and 3M rows (target: 3M within 1.3x of 0);
+- an unchanged re-import of a 1M-row file against its first import (target: at most 0.3x);
+- an undo of the month just imported, on the largest store;
+- a report's read: only the columns and rows a report needs, against reading everything.
+Figures go to stdout and bench/results/store.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_engine import generate  # noqa: E402
+
+from insight.definition import load_definitions  # noqa: E402
+from insight.ingest import ingest_file, tidy_columns  # noqa: E402
+from insight.store import Store  # noqa: E402
+
+
+def month_file(rows: int, path: Path) -> None:
+    """``rows`` responses all in November 2019 (after the base store's months), with fresh IDs."""
+    generate(rows, path, seed=11)
+    frame = pl.read_csv(path, infer_schema=False)
+    cols = frame.columns
+    frame.with_columns(
+        pl.col(cols[0]).str.replace("^VS", "NW"),
+        pl.lit("15/11/2019 12:00").alias(cols[1]),
+        pl.lit("04/10/2019").alias(cols[2]),
+    ).write_csv(path)
+
+
+def cli(*args: str) -> float:
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "insight", *args], cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - t
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{out.stderr}")
+    return seconds
+
+
+def build_store(frame: pl.DataFrame, folder: Path) -> None:
+    """A store holding ``frame`` (already validated) as one import."""
+    from insight.ingest import IngestResult, ValidationReport
+
+    victim = load_definitions()["victim"]
+    report = ValidationReport("victim", "base.csv", "0" * 64, frame.height, 1, "utf-8")
+    Store(folder).import_result(victim, IngestResult(frame, pl.DataFrame(), report), user="bench")
+
+
+def best(times: list[float]) -> float:
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 1_000_000, 3_000_000])
+    parser.add_argument("--month", type=int, default=100_000, help="responses in the imported month")
+    parser.add_argument("--reimport", type=int, default=1_000_000, help="rows of the re-imported file")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    victim = load_definitions()["victim"]
+    results: dict[str, object] = {"sizes": args.sizes, "month_rows": args.month}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        month = tmp / "month.csv"
+        month_file(args.month, month)
+        base_csv = tmp / "base.csv"
+        largest = max(max(args.sizes), args.reimport)
+        generate(largest, base_csv)
+        base = ingest_file(base_csv, victim).frame
+        print(f"generated: a month of {args.month:,} and a base of {largest:,} responses")
+
+        # 1. a month onto stores of each size
+        imports: dict[int, float] = {}
+        for size in args.sizes:
+            seed = tmp / f"store-{size}"
+            if size:
+                build_store(base.head(size), seed)
+            times = []
+            for _ in range(args.repeat):
+                work = tmp / "work"
+                shutil.rmtree(work, ignore_errors=True)
+                if size:
+                    shutil.copytree(seed, work)
+                times.append(cli("ingest", "victim", str(month), "--data-dir", str(work)))
+            imports[size] = best(times)
+            print(f"import {args.month:,} onto {size:>9,} rows: {imports[size]:.2f} s")
+        smallest = min(args.sizes)
+        results["import_seconds"] = {str(k): round(v, 3) for k, v in imports.items()}
+        results["import_ratio_largest_to_empty"] = round(imports[max(args.sizes)] / imports[smallest], 2)
+
+        # 2. undo the month just imported, on the largest store (``work`` holds it)
+        results["undo_seconds"] = round(cli("undo", "victim", "--data-dir", str(tmp / "work")), 3)
+        print(f"undo on {max(args.sizes):,} rows: {results['undo_seconds']:.2f} s")
+
+        # 3. a report's read on the largest store: the columns and periods it needs, against everything
+        store = Store(tmp / "work")
+        columns = [c for c in tidy_columns(victim) if c not in ("date", *victim.free_text)]
+        latest = store.held_periods(victim)[-2:]
+        reads = {}
+        for name, kwargs in (("everything", {}), ("report columns", {"columns": columns}),
+                             ("report columns, two periods", {"columns": columns, "periods": latest})):  # fmt: skip
+            times = []
+            for _ in range(3):
+                t = time.perf_counter()
+                store.read(victim, **kwargs)
+                times.append(time.perf_counter() - t)
+            reads[name] = round(best(times), 3)
+            print(f"read {name}: {reads[name]:.3f} s")
+        results["read_seconds"] = reads
+
+        # 4. an unchanged re-import against the first import of the same file
+        file = tmp / "reimport.csv"
+        base_csv_rows = base.height
+        if args.reimport == base_csv_rows:
+            shutil.copy(base_csv, file)
+        else:
+            pl.read_csv(base_csv, infer_schema=False).head(args.reimport).write_csv(file)
+        first, again = [], []
+        for _ in range(args.repeat):
+            work = tmp / "reimport-store"
+            shutil.rmtree(work, ignore_errors=True)
+            first.append(cli("ingest", "victim", str(file), "--data-dir", str(work)))
+            again.append(cli("ingest", "victim", str(file), "--data-dir", str(work)))
+        results["reimport"] = {"first_seconds": round(best(first), 3), "unchanged_seconds": round(best(again), 3),
+                               "ratio": round(best(again) / best(first), 2)}  # fmt: skip
+        print(f"re-import of {args.reimport:,} unchanged: {best(again):.2f} s against {best(first):.2f} s first")
+
+    out = REPO / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "store.json").write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
