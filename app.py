@@ -37,10 +37,23 @@ if not present:
 page = st.navigation(pages)
 
 version = ui.store().version()
-filters = ui.sidebar_filters(dataset_override="wmnow" if page.url_path == "wmnow" else None)
+# Each page is offered only the controls that act on it.
+CONTROLS = {
+    "": frozenset({"period"}),
+    "respondents": frozenset({"dataset", "period", "dims"}),
+    "comments": frozenset({"dataset", "period", "aspect", "dims"}),
+    "wmnow": frozenset({"period", "dims"}),
+    "upload": frozenset(),
+    "data": frozenset(),
+}
+filters = ui.sidebar_filters(
+    dataset_override="wmnow" if page.url_path == "wmnow" else None,
+    show=CONTROLS.get(page.url_path, ui.EVERY_CONTROL),
+    period_options=ui.overview_periods() if page.url_path == "" else None,
+)
 st.session_state["filters"] = filters
-if present:
-    ui.presenter_style()
+ui.style(present)
+ui.new_page()
 ui.share_link(page.url_path)
 ui.live_reload(version)
 page.run()

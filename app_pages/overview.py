@@ -1,4 +1,4 @@
-"""Overview: one tile per dataset with its latest headline and how it moved."""
+"""Overview: one tile per dataset with its headline for the period chosen, and how it moved."""
 
 from __future__ import annotations
 
@@ -6,13 +6,19 @@ import streamlit as st
 
 from app_pages import ui
 from insight import wording
-from insight.metrics import satisfaction
+from insight.metrics import periods, satisfaction
 from insight.periods import period_label
 from insight.representation import representation
 from insight.validity import validity
+from insight.views import matching_period
 
+filters: ui.Filters = st.session_state["filters"]
+chosen = filters.period
 st.title("Citizen satisfaction: overview")
-st.caption("The latest period of each survey, with its base, 95% interval and the change on the previous period.")
+st.caption(
+    f"Each survey's headline for {period_label(chosen) if chosen else 'its latest period'} (quarterly surveys: the "
+    "quarter containing it), with its base, 95% interval and the change on the previous period."
+)
 
 definitions = ui.definitions()
 columns = st.columns(3)
@@ -24,7 +30,7 @@ for i, definition in enumerate(definitions.values()):
             st.write("No data yet. Upload an export on the Upload page.")
             continue
         if loaded.is_sample:
-            st.caption(":material/science: sample data (synthetic)")
+            st.markdown(f"{ui.SAMPLE_MARK} synthetic records", unsafe_allow_html=True)
         frame = loaded.frame
         if definition.kind == "membership":
             rep = representation(frame, definition, ui.census(), by="age")
@@ -36,14 +42,21 @@ for i, definition in enumerate(definitions.values()):
             )
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
+        held = periods(frame)
+        period = matching_period(chosen, held)
+        if period is None:
+            st.write(
+                f"No responses for {period_label(chosen or '')}; its periods run from "
+                f"{period_label(held[0])} to {period_label(held[-1])}."
+            )
+            continue
         aspect = definition.headline or definition.aspects[0]
-        result = satisfaction(frame, definition, aspects=[aspect])
-        row = result.row(0, named=True)
-        st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(row['period'])}")
+        row = satisfaction(frame, definition, period=period, aspects=[aspect]).row(0, named=True)
+        st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(period)}")
         st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
         st.write(wording.figure(row))
         st.write(wording.sentence(wording.change(row)))
-        v = validity(frame, definition, loaded.volumes, period=row["period"])
+        v = validity(frame, definition, loaded.volumes, period=period)
         st.caption(wording.sentence(wording.validity(v)))
         note = wording.caution(row, definition.suppression)
         if note:
@@ -52,5 +65,5 @@ for i, definition in enumerate(definitions.values()):
             "app_pages/satisfaction.py",
             label="Every aspect",
             icon=":material/arrow_forward:",
-            query_params={"dataset": definition.dataset, "period": row["period"]},
+            query_params={"dataset": definition.dataset, "period": period},
         )

@@ -34,6 +34,10 @@ for row in result.iter_rows(named=True):
     st.write(f"**{definition.aspect_label(row['aspect'])}**: {wording.figure(row)}; {wording.change(row)}.")
     if note:
         st.caption(note)
+ui.about(
+    [wording.change_method(definition.aspect_label(r["aspect"]), r) for r in result.iter_rows(named=True)]
+    + ["95% intervals are Wilson score intervals."]
+)
 ui.table(satisfaction_table(result, definition), f"{definition.dataset}-aspects-{filters.period}")
 
 aspect = filters.aspect or definition.aspects[0]
@@ -54,4 +58,5 @@ ui.chart(
 note = wording.suppressed_groups(breakdown, definition.suppression)
 if note:
     st.caption(note)
+ui.about([wording.change_method(r["group"], r) for r in breakdown.iter_rows(named=True)])
 ui.table(satisfaction_table(breakdown, definition, by_label=by_label), f"{definition.dataset}-{aspect}-by-{filters.by}")

@@ -1,4 +1,4 @@
-"""Trends: each aspect over time with its interval, and whether it has varied significantly."""
+"""Trends: the chosen aspect over time (others on request), by the chosen breakdown, up to the chosen period."""
 
 from __future__ import annotations
 
@@ -6,27 +6,50 @@ import streamlit as st
 
 from app_pages import ui
 from insight import charts, wording
-from insight.metrics import satisfaction, variation_over_time
+from insight.periods import period_label
 from insight.tables import satisfaction_table
+from insight.views import trend_view
 
 filters, definition, loaded = ui.survey_page("trends")
 
-trend = satisfaction(loaded.frame, definition, all_periods=True, filters=filters.dims)
+aspect = filters.aspect or definition.aspects[0]
+every = st.toggle(
+    "Show every aspect",
+    key="trend_every",
+    disabled=filters.by is not None,
+    help="Draws each aspect as its own line (with a breakdown, one aspect at a time).",
+)
+aspects = definition.aspects if every and filters.by is None else [aspect]
+trend, tests = trend_view(
+    loaded.frame, definition, aspects=aspects, by=filters.by, up_to=filters.period, filters=filters.dims
+)
 if trend.height == 0:
     st.info("No responses match the filters chosen.")
     st.stop()
-n_periods = trend.get_column("period").n_unique()
-if n_periods < 2:
+until = f"up to {period_label(filters.period)}" if filters.period else "every period"
+series = "group" if filters.by else "aspect_label"
+what = definition.aspect_label(aspect) if len(aspects) == 1 else "Every aspect"
+by_words = f" by {definition.dimension_label(filters.by).lower()}" if filters.by else ""
+if trend.get_column("period").n_unique() < 2:
     st.info("Only one period is held so far: trends appear once a second period is uploaded.")
 
-st.header("Has satisfaction varied significantly over time?")
-tests = variation_over_time(trend)
+st.header(f"{what}{by_words}, {until}: has it varied significantly?")
 for test in tests.iter_rows(named=True):
-    st.write("- " + wording.variation(definition.aspect_label(test["aspect"]), test))
-st.caption(
-    "Chi-square test of whether the share positive is the same in every period shown (periods with fewer than "
-    f"{definition.suppression.min_base} answers are left out). Rings on the chart mark a significant change "
-    "on the previous period (two-proportion z-test, p < 0.05)."
+    name = test["group"] if filters.by else definition.aspect_label(test["aspect"])
+    st.write("- " + wording.variation(name, test))
+ui.chart(charts.trend_lines(trend, definition, title=f"{what}{by_words}: % positive", series=series), "trends")
+ui.about(
+    [
+        wording.variation_method(test["group"] if filters.by else definition.aspect_label(test["aspect"]), test)
+        for test in tests.iter_rows(named=True)
+    ]
+    + [
+        f"Periods with fewer than {definition.suppression.min_base} answers are left out of the test. Shaded bands "
+        "are 95% intervals (Wilson score); rings mark a significant change on the previous period "
+        "(two-sided two-proportion z-test, p < 0.05)."
+    ]
 )
-ui.chart(charts.trend_lines(trend, definition, title="% positive by period, with 95% intervals"), "trends")
-ui.table(satisfaction_table(trend, definition), f"{definition.dataset}-trends")
+ui.table(
+    satisfaction_table(trend, definition, by_label=definition.dimension_label(filters.by) if filters.by else None),
+    f"{definition.dataset}-trends-{aspect}{'-by-' + filters.by if filters.by else ''}-to-{filters.period}",
+)

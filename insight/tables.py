@@ -9,15 +9,27 @@ from __future__ import annotations
 import polars as pl
 
 from insight.definition import Definition
+from insight.periods import period_label
 from insight.representation import Representation
 
-STATUS_WORDS = {"ok": "ok", "low_base": "treat with caution", "suppressed": "suppressed"}
+STATUS_WORDS = {"ok": "", "low_base": "treat with caution", "suppressed": "suppressed"}
+# Shown in downloads but kept off the screen, where the method sits behind "about this figure".
+DETAIL_COLUMNS = ("p-value",)
+
+
+def _period(column: str) -> pl.Expr:
+    """``2019-09`` as ``September 2019``, the way managers write it."""
+    return pl.col(column).map_elements(period_label, return_dtype=pl.String)
+
+
+def _yes_no(column: str) -> pl.Expr:
+    return pl.when(pl.col(column)).then(pl.lit("yes")).when(pl.col(column).not_()).then(pl.lit("no"))
 
 
 def satisfaction_table(result: pl.DataFrame, definition: Definition, *, by_label: str | None = None) -> pl.DataFrame:
     labels = {k: q.label for k, q in definition.questions.items()}
     columns = [
-        pl.col("period").alias("Period"),
+        _period("period").alias("Period"),
         pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("Aspect"),
     ]
     if by_label:
@@ -28,11 +40,11 @@ def satisfaction_table(result: pl.DataFrame, definition: Definition, *, by_label
         pl.col("positive").alias("Positive"),
         pl.col("ci_low").round(1).alias("95% CI low"),
         pl.col("ci_high").round(1).alias("95% CI high"),
-        pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Status"),
-        pl.col("previous_period").alias("Previous period"),
+        pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Note"),
+        _period("previous_period").alias("Compared with"),
         pl.col("change_pp").round(1).alias("Change (points)"),
+        _yes_no("significant").alias("Significant change"),
         pl.col("p_value").round(4).alias("p-value"),
-        pl.col("significant").alias("Significant change"),
     ]
     return result.select(columns)
 
@@ -74,7 +86,7 @@ def upload_history(log: pl.DataFrame) -> pl.DataFrame:
     if log.height == 0:
         return log
     return log.sort("uploaded_at", descending=True).select(
-        pl.col("uploaded_at").alias("When (UTC)"),
+        _uk_time("uploaded_at").alias("When (UK time)"),
         pl.col("dataset").alias("Dataset"),
         pl.col("file_name").alias("File"),
         pl.col("rows_read").alias("Rows read"),
@@ -82,9 +94,28 @@ def upload_history(log: pl.DataFrame) -> pl.DataFrame:
         pl.col("updated").alias("Updated"),
         pl.col("unchanged").alias("Already held"),
         pl.col("rejected").alias("Rejected"),
-        pl.col("periods").alias("Periods"),
-        pl.col("sha256").str.slice(0, 12).alias("SHA-256 (start)"),
+        _period_list("periods").alias("Periods"),
+        pl.col("sha256").str.slice(0, 12).alias("File fingerprint"),
     )
+
+
+def _uk_time(column: str) -> pl.Expr:
+    """A stored UTC time as managers read it: UK local time (GMT or BST), ``25 Nov 2026 14:05``."""
+    as_time = pl.col(column).str.to_datetime("%Y-%m-%dT%H:%M:%S%z", strict=False).dt.convert_time_zone("UTC")
+    return as_time.dt.convert_time_zone("Europe/London").dt.strftime("%-d %b %Y %H:%M")
+
+
+def _period_list(column: str) -> pl.Expr:
+    """``2019-09, 2019-10`` as ``September 2019, October 2019`` (a ``volumes:`` prefix kept in words)."""
+
+    def words(text: str | None) -> str | None:
+        if text is None:
+            return None
+        prefix, _, listed = text.rpartition(": ")
+        named = ", ".join(period_label(p.strip()) for p in listed.split(",") if p.strip())
+        return f"contact volumes: {named}" if prefix else named
+
+    return pl.col(column).map_elements(words, return_dtype=pl.String)
 
 
 def theme_table(counts: pl.DataFrame) -> pl.DataFrame:
@@ -105,5 +136,5 @@ def comments_table(listed: pl.DataFrame, *, theme: str | None, search: str, answ
     if search.strip():
         shown = shown.filter(pl.col("comment").str.to_lowercase().str.contains(search.strip().lower(), literal=True))
     return shown.select(
-        pl.col("period").alias("Period"), pl.col("comment").alias("Comment"), pl.col("answer").alias(answer_label)
+        _period("period").alias("Period"), pl.col("comment").alias("Comment"), pl.col("answer").alias(answer_label)
     )

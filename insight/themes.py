@@ -50,17 +50,22 @@ def load_themes(path: Path | None = None) -> list[Theme]:
 
 
 def comments(
-    frame: pl.DataFrame, definition: Definition, themes: list[Theme], *, period: str | None = None
+    frame: pl.DataFrame,
+    definition: Definition,
+    themes: list[Theme],
+    *,
+    period: str | None = None,
+    aspect: str | None = None,
 ) -> pl.DataFrame:
-    """Every comment (masked) with a column per theme and the headline answer.
+    """Every comment (masked) with a column per theme and the answer to ``aspect`` (default: the headline).
 
-    Columns: id, period, column, comment, the headline aspect's answer (``answer``), ``positive``
+    Columns: id, period, column, comment, the aspect's answer (``answer``), ``positive``
     (None where the answer is out of the base), then one boolean per theme key.
     """
     if not definition.free_text:
         return pl.DataFrame()
     rows = frame if period is None else frame.filter(pl.col("period") == period)
-    headline = definition.headline or (definition.aspects[0] if definition.aspects else None)
+    headline = aspect or definition.headline or (definition.aspects[0] if definition.aspects else None)
     parts = []
     for key in definition.free_text:
         cols = [pl.col("id"), pl.col("period"), pl.lit(key).alias("column"), mask_pii(pl.col(key)).alias("comment")]
@@ -77,14 +82,19 @@ def comments(
 
 
 def theme_counts(
-    frame: pl.DataFrame, definition: Definition, themes: list[Theme], *, period: str | None = None
+    frame: pl.DataFrame,
+    definition: Definition,
+    themes: list[Theme],
+    *,
+    period: str | None = None,
+    aspect: str | None = None,
 ) -> pl.DataFrame:
     """Per theme: comments mentioning it, their share of all comments, and satisfaction with and without it.
 
     Columns: theme (name), key, comments, share, positive_with, base_with, positive_without, base_without,
     status_with, status_without. A positive share from a base below the threshold is not given.
     """
-    listed = comments(frame, definition, themes, period=period)
+    listed = comments(frame, definition, themes, period=period, aspect=aspect)
     total = listed.height
     sup = definition.suppression
     rows = []

@@ -190,7 +190,7 @@ def test_suppressed_groups_never_show_a_number(exports, data_dir, monkeypatch):
     assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
     at = app("app_pages/satisfaction.py", by="channel_group", aspect="initial_contact")
     table = at.dataframe[1].value
-    hidden = table[table["Status"] == "suppressed"]
+    hidden = table[table["Note"] == "suppressed"]
     assert len(hidden) >= 1
     assert hidden["% positive"].isna().all() and hidden["Positive"].isna().all() and hidden["95% CI low"].isna().all()
     assert "suppressed" in texts(at)

@@ -65,7 +65,7 @@ def test_rendered_page_hides_both(tmp_path, da_export, monkeypatch):
     assert not at.exception
     table = at.dataframe[1].value
     hidden = table[table["Neighbourhood policing unit"].isin(["Coventry", "Birmingham West"])]
-    assert list(hidden["Status"]) == ["suppressed", "suppressed"]
+    assert list(hidden["Note"]) == ["suppressed", "suppressed"]
     assert hidden["% positive"].isna().all() and hidden["Positive"].isna().all()
     assert any("cannot be worked out from the total" in c.value for c in at.caption)
 
