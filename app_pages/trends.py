@@ -50,6 +50,8 @@ ui.about(
     ]
 )
 ui.table(
-    satisfaction_table(trend, definition, by_label=definition.dimension_label(filters.by) if filters.by else None),
+    satisfaction_table(
+        trend, definition, by_label=definition.dimension_label(filters.by) if filters.by else None, over_time=True
+    ),
     f"{definition.dataset}-trends-{aspect}{'-by-' + filters.by if filters.by else ''}-to-{filters.period}",
 )

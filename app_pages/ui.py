@@ -129,7 +129,8 @@ MUTED = "#4a4a4a"  # captions: 8.9:1 on white (Streamlit's grey is 3.9:1, an axe
 FOCUS = "#1a5fb4"  # focus ring: 6.5:1 on white, 3px, never removed
 BASE_CSS = f"""
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] *,
-[data-testid="InputInstructions"], [data-testid="stWidgetLabel"] small {{ color: {MUTED} !important; }}
+[data-testid="InputInstructions"], [data-testid="stWidgetLabel"] small {{ color: {MUTED} !important;
+  opacity: 1 !important; }}
 :focus-visible, [data-baseweb="select"] input:focus-visible {{
   outline: 3px solid {FOCUS} !important; outline-offset: 2px !important; }}
 [data-baseweb="select"]:focus-within > div, [data-baseweb="input"]:focus-within,
@@ -142,12 +143,15 @@ BASE_CSS = f"""
 @media (max-width: 640px) {{
   [data-testid="stMainBlockContainer"] {{ padding-left: .75rem; padding-right: .75rem; }}
   [data-testid="stMetricValue"] {{ font-size: 2rem; }}
+  h1 {{ font-size: 1.9rem !important; }} h2 {{ font-size: 1.5rem !important; }}
 }}
 """
 PRESENTER_CSS = """
 html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
-[data-testid="stMainBlockContainer"] { padding-top: 1.25rem !important; padding-bottom: 1rem !important;
+[data-testid="stMainBlockContainer"] { padding-top: 3rem !important; padding-bottom: 1rem !important;
   max-width: 100% !important; }
+[data-testid="stHeader"] { height: 2.75rem !important; min-height: 2.75rem !important;
+  background: transparent !important; }
 h1 { font-size: 2.3rem !important; padding: 0 0 .4rem !important; }
 h2 { font-size: 1.9rem !important; padding: .5rem 0 .2rem !important; }
 h3 { font-size: 1.6rem !important; }
@@ -157,6 +161,7 @@ h3 { font-size: 1.6rem !important; }
 [data-testid="stAlertContainer"] { padding: .35rem .8rem !important; }
 [data-testid="stAlertContainer"] p { font-size: 1.15rem !important; }
 [data-testid="stTable"] table { width: 100% !important; table-layout: auto; }
+[data-testid="stTable"] > div { overflow: visible !important; }
 [data-testid="stTable"] th, [data-testid="stTable"] td { font-size: 1.35rem !important;
   padding: .35rem .6rem !important; white-space: normal !important; overflow-wrap: anywhere; }
 [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none; }
@@ -405,7 +410,9 @@ def table(frame: pl.DataFrame, name: str) -> None:
         # An HTML table: its type can be enlarged and it wraps to the screen (the grid's canvas cannot).
         st.table(frame.select(shown).head(60), hide_index=True)
         return
-    st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", column_order=shown)
+    # The first column says what a row is: pinned, so it stays in view when a phone scrolls sideways.
+    pinned = {shown[0]: st.column_config.Column(pinned=True)} if shown else None
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", column_order=shown, column_config=pinned)
     st.download_button(
         "Download table (CSV)",
         data=frame.write_csv(),

@@ -8,7 +8,7 @@ from app_pages import ui
 from insight import charts
 from insight.periods import period_label
 from insight.representation import representation, sign_up_gap_series
-from insight.tables import area_gaps, representation_table
+from insight.tables import area_gaps, gap_table, representation_table
 
 filters: ui.Filters = st.session_state["filters"]
 definition = ui.definitions()["wmnow"]
@@ -32,6 +32,12 @@ for key in ("age", "ethnicity"):
     dim = definition.dimensions[key]
     rep = representation(loaded.frame, definition, census, by=key, filters=filters.dims, latest_if_no_period=False)
     st.subheader(dim.label)
+    if rep.status == "suppressed":
+        st.warning(
+            f"Only {rep.stated} members {where} stated their {dim.label.lower()}: too few to show shares "
+            f"(at least {definition.suppression.min_base} are needed)."
+        )
+        continue
     ui.chart(
         charts.representation_bars(rep.rows, who="Members", title=f"{dim.label}: members and census"), f"members-{key}"
     )
@@ -52,7 +58,14 @@ if filters.period:
 
 st.header("Is the gap closing?")
 series = sign_up_gap_series(loaded.frame, definition, census, filters=filters.dims)
-ui.chart(charts.gap_lines(series, title="New sign-ups each month: gap to the census (points)"), "wmnow-gap-trend")
+if series.height == 0:
+    st.info(
+        f"No month has at least {definition.suppression.min_base} new members {where} stating their age or "
+        "ethnicity, so no gap can be shown yet."
+    )
+else:
+    ui.chart(charts.gap_lines(series, title="New sign-ups each month: gap to the census (points)"), "wmnow-gap-trend")
+    ui.table(gap_table(series), "wmnow-gap-trend")
 st.caption(
     "Below zero: under-represented among that month's new members. Ethnic minority groups are every group but White "
     "(census: all residents, all ages); 16-24 is against residents aged 16+."
@@ -66,3 +79,9 @@ reps = {
     for n in definition.dimensions["npu"].groups
 }
 ui.table(area_gaps(reps), f"wmnow-gaps-by-npu-{key}")
+few = [n for n, rep in reps.items() if rep.status == "suppressed"]
+if few:
+    st.caption(
+        f"Left blank: {', '.join(few)}, where fewer than {definition.suppression.min_base} members stated their "
+        f"{definition.dimensions[key].label.lower()} (too few to show)."
+    )

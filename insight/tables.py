@@ -26,26 +26,30 @@ def _yes_no(column: str) -> pl.Expr:
     return pl.when(pl.col(column)).then(pl.lit("yes")).when(pl.col(column).not_()).then(pl.lit("no"))
 
 
-def satisfaction_table(result: pl.DataFrame, definition: Definition, *, by_label: str | None = None) -> pl.DataFrame:
+def satisfaction_table(
+    result: pl.DataFrame, definition: Definition, *, by_label: str | None = None, over_time: bool = False
+) -> pl.DataFrame:
+    """Key columns first (what the row is, then its figure and base), so a phone shows them without scrolling."""
     labels = {k: q.label for k, q in definition.questions.items()}
-    columns = [
-        _period("period").alias("Period"),
-        pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("Aspect"),
-    ]
+    period = _period("period").alias("Period")
+    columns = [period] if over_time else []
+    columns.append(pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("Aspect"))
     if by_label:
-        columns.append(pl.col("group").alias(by_label))
+        columns.insert(0, pl.col("group").alias(by_label))
     columns += [
         pl.col("pct").round(1).alias("% positive"),
         pl.col("base").alias("Base"),
+        pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Note"),
+        pl.col("change_pp").round(1).alias("Change (points)"),
+        _yes_no("significant").alias("Significant change"),
+        _period("previous_period").alias("Compared with"),
         pl.col("positive").alias("Positive"),
         pl.col("ci_low").round(1).alias("95% CI low"),
         pl.col("ci_high").round(1).alias("95% CI high"),
-        pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Note"),
-        _period("previous_period").alias("Compared with"),
-        pl.col("change_pp").round(1).alias("Change (points)"),
-        _yes_no("significant").alias("Significant change"),
-        pl.col("p_value").round(4).alias("p-value"),
     ]
+    if not over_time:
+        columns.append(period)
+    columns.append(pl.col("p_value").round(4).alias("p-value"))
     return result.select(columns)
 
 
@@ -69,6 +73,18 @@ def area_gaps(reps: dict[str, Representation]) -> pl.DataFrame:
         )
         rows.append(row)
     return pl.DataFrame(rows)
+
+
+def gap_table(series: pl.DataFrame) -> pl.DataFrame:
+    """The WMNow sign-up gap chart as a table: one row per group and month."""
+    return series.sort("series", "period", maintain_order=True).select(
+        pl.col("series").alias("Group"),
+        _period("period").alias("Month joined"),
+        pl.col("gap_pp").round(1).alias("Gap (points)"),
+        pl.col("share").round(1).alias("% of new sign-ups"),
+        pl.col("census_share").round(1).alias("% census"),
+        pl.col("stated").alias("Sign-ups who stated"),
+    )
 
 
 def problems_table(problems: pl.DataFrame) -> pl.DataFrame:
