@@ -144,6 +144,8 @@ BASE_CSS = f"""
   [data-testid="stMainBlockContainer"] {{ padding-left: .75rem; padding-right: .75rem; }}
   [data-testid="stMetricValue"] {{ font-size: 2rem; }}
   h1 {{ font-size: 1.9rem !important; }} h2 {{ font-size: 1.5rem !important; }}
+  [data-testid="stExpandSidebarButton"]::after {{ content: "Expand sidebar"; margin-left: .3rem; color: {INK};
+    font-size: .95rem; }}
 }}
 """
 PRESENTER_CSS = """
@@ -170,8 +172,12 @@ h3 { font-size: 1.6rem !important; }
 
 
 def style(present: bool) -> None:
-    """The app's one CSS block: contrast, focus ring, mobile, and presenter mode when on."""
-    st.html(f"<style>{BASE_CSS}{PRESENTER_CSS if present else ''}</style>")
+    """The app's one CSS block: contrast, focus ring, mobile, and presenter mode when on.
+
+    Drawn as an element of the sidebar (the empty span makes it one): a style-only block goes to
+    Streamlit's event container instead, which a fragment's rerun (live_reload) can empty.
+    """
+    st.sidebar.html(f'<style>{BASE_CSS}{PRESENTER_CSS if present else ""}</style><span class="app-style"></span>')
 
 
 # --------------------------------------------------------------------------- shared filters
