@@ -406,6 +406,9 @@ def about(lines: list[str], label: str = "About this figure") -> None:
         st.markdown("\n".join(f"- {line}" for line in lines))
 
 
+PRESENTER_COLUMNS = 6
+
+
 def table(frame: pl.DataFrame, name: str) -> None:
     """A table to read (larger and wrapped in presenter mode) and, outside it, a CSV download.
 
@@ -414,7 +417,8 @@ def table(frame: pl.DataFrame, name: str) -> None:
     shown = [c for c in frame.columns if c not in DETAIL_COLUMNS]
     if st.session_state.get("present"):
         # An HTML table: its type can be enlarged and it wraps to the screen (the grid's canvas cannot).
-        st.table(frame.select(shown).head(60), hide_index=True)
+        # Only the key columns (what the row is, its figure, base and change), so it fits a projector.
+        st.table(frame.select(shown[:PRESENTER_COLUMNS]).head(60), hide_index=True)
         return
     # The first column says what a row is: pinned, so it stays in view when a phone scrolls sideways.
     pinned = {shown[0]: st.column_config.Column(pinned=True)} if shown else None
