@@ -159,7 +159,8 @@ def focus_ring(pg) -> tuple[str, str, str]:
         """() => { const e = document.activeElement;
         const box = e.closest('[data-baseweb="select"] > div') || e;
         const s = getComputedStyle(e), b = getComputedStyle(box);
-        return [s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor, b.boxShadow, e.outerHTML.slice(0, 80)]; }"""
+        const outline = s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor;
+        return [outline, b.boxShadow, e.outerHTML.slice(0, 80)]; }"""
     )
 
 
