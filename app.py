@@ -19,6 +19,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if present else "auto",
 )
+ui.require_config()  # a configuration mistake shows the list of mistakes, never a traceback
 
 overview = st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
 upload = st.Page("app_pages/upload.py", title="Upload", icon=":material/upload_file:", url_path="upload")

@@ -9,7 +9,7 @@ from insight import charts
 from insight.metrics import apply_filters
 from insight.periods import period_label
 from insight.tables import comments_table, theme_table
-from insight.themes import comments, load_themes, theme_counts
+from insight.themes import comments, theme_counts
 
 filters: ui.Filters = st.session_state["filters"]
 definition = ui.definitions()[filters.dataset]
@@ -24,7 +24,7 @@ if loaded is None:
     st.info(ui.NO_DATA)
     st.stop()
 ui.sample_banner(loaded, definition)
-themes = load_themes()
+themes = ui.config().themes
 aspect = filters.aspect or definition.headline or definition.aspects[0]
 frame = apply_filters(loaded.frame, filters.dims).collect()
 counts = theme_counts(frame, definition, themes, period=filters.period, aspect=aspect)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages import ui
 from insight import wording
+from insight.datasets import opening_period
 from insight.metrics import periods, satisfaction
 from insight.periods import period_label
 from insight.representation import representation
@@ -14,10 +15,12 @@ from insight.views import matching_period
 
 filters: ui.Filters = st.session_state["filters"]
 chosen = filters.period
+latest = next(iter(ui.overview_periods()), None)
 st.title("Citizen satisfaction: overview")
 st.caption(
     f"Each survey's headline for {period_label(chosen) if chosen else 'its latest period'} (quarterly surveys: the "
-    "quarter containing it), with its base, 95% interval and the change on the previous period."
+    "quarter containing it; at the latest, each survey's latest period with enough answers to show a figure), with "
+    "its base, 95% interval and the change on the previous period."
 )
 
 definitions = ui.definitions()
@@ -43,7 +46,11 @@ for i, definition in enumerate(definitions.values()):
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
         held = periods(frame)
-        period = matching_period(chosen, held)
+        passed: list[str] = []
+        if chosen is None or chosen == latest:  # the default: each survey's latest with enough answers to show
+            period, passed = opening_period(frame, definition)
+        else:
+            period = matching_period(chosen, held)
         if period is None:
             st.write(
                 f"No responses for {period_label(chosen or '')}; its periods run from "
@@ -53,6 +60,11 @@ for i, definition in enumerate(definitions.values()):
         aspect = definition.headline or definition.aspects[0]
         row = satisfaction(frame, definition, period=period, aspects=[aspect]).row(0, named=True)
         st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(period)}")
+        if passed:
+            st.caption(
+                f"Newer: {', '.join(period_label(p) for p in passed)}, with fewer than "
+                f"{definition.suppression.min_base} answers."
+            )
         st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
         st.write(wording.figure(row))
         st.write(wording.sentence(wording.change(row)))

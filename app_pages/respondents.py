@@ -23,8 +23,12 @@ when = period_label(filters.period) if filters.period else "all periods"
 where = f"{', '.join(npus)} (benchmarked against {' + '.join(census.areas_for(npus))})" if npus else "the force area"
 st.caption(
     f"{who}, {when}, in {where}: share of those who stated each value, against Census 2021. "
-    "Choose NPUs under *Filter respondents* to compare with their local authorities; other filters there "
-    "narrow the respondents too."
+    + (
+        "Choose NPUs under *Filter respondents* to compare with their local authorities; other filters there "
+        "narrow the respondents too."
+        if "npu" in definition.dimensions
+        else "Filters under *Filter respondents* narrow the respondents."
+    )
 )
 for key in benchmarked:
     dim = definition.dimensions[key]

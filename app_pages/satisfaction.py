@@ -42,7 +42,7 @@ ui.table(satisfaction_table(result, definition), f"{definition.dataset}-aspects-
 
 aspect = filters.aspect or definition.aspects[0]
 if filters.by is None:
-    st.info("Choose **Break down by** in the sidebar to see an aspect by channel, offence, area or demographic.")
+    st.info(ui.breakdown_hint(definition))
     st.stop()
 by_label = definition.dimension_label(filters.by)
 breakdown = satisfaction(

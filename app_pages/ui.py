@@ -14,11 +14,13 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from insight.census import Census, load_census
+from insight.census import Census
 from insight.charts import SAMPLE_MARK as SAMPLE_TEXT
 from insight.charts import to_png
-from insight.datasets import Loaded, load_dataset, samples_enabled
-from insight.definition import Definition, load_definitions
+from insight.config import Config, load_config
+from insight.configfile import ConfigError
+from insight.datasets import Loaded, load_dataset, opening_period, samples_enabled
+from insight.definition import Definition
 from insight.metrics import periods
 from insight.periods import period_label
 from insight.store import Store
@@ -40,14 +42,33 @@ class Filters:
 # --------------------------------------------------------------------------- data
 
 
-@st.cache_resource(show_spinner=False)
+def config() -> Config:
+    # load_config keeps the parsed files until one of them changes on disk.
+    return load_config()
+
+
+def require_config() -> None:
+    """Stop with the list of every configuration mistake (file, key path, what is wrong) instead of crashing."""
+    try:
+        config()
+    except ConfigError as exc:
+        st.title("The app's configuration needs correcting")
+        st.error(
+            f"{len(exc.mistakes)} mistake(s) were found in the configuration files (config/). Nothing is shown "
+            "until they are corrected: `python -m insight check-config` lists the same mistakes.",
+            icon=":material/error:",
+        )
+        st.write("Each line names the file, the key path and what is wrong:")
+        st.code("\n".join(str(m) for m in exc.mistakes), language=None, wrap_lines=True)  # plain text, never markdown
+        st.stop()
+
+
 def definitions() -> dict[str, Definition]:
-    return load_definitions()
+    return config().definitions
 
 
-@st.cache_resource(show_spinner=False)
 def census() -> Census:
-    return load_census()
+    return config().census
 
 
 def store() -> Store:
@@ -211,17 +232,27 @@ def sidebar_filters(
     else:
         dataset = st.session_state["dataset"]
     definition = defs[dataset]
+    own_periods = period_options is None
+    loaded = load(definition) if own_periods else None
     if period_options is None:
-        loaded = load(definition)
         period_options = list(reversed(periods(loaded.frame))) if loaded else []
     period = None
     if period_options:
-        _seed("period", period_options, period_options[0], from_url)
+        opening, passed = (None, [])
+        if own_periods and loaded is not None:
+            opening, passed = opening_period(loaded.frame, definition)
+        _seed("period", period_options, opening or period_options[0], from_url)
         label = "Month joined" if definition.kind == "membership" else "Period"
         if "period" in show:
             period = sb.selectbox(label, period_options, key="period", format_func=period_label)
         else:
             period = st.session_state["period"]
+        if passed and period == opening and "period" in show:
+            what = "members" if definition.kind == "membership" else "answers to the headline question"
+            sb.caption(
+                f"Opened on {period_label(period)}: the newer {', '.join(period_label(p) for p in passed)} "
+                f"hold{'s' if len(passed) == 1 else ''} fewer than {definition.suppression.min_base} {what}."
+            )
     by = aspect = None
     if definition.questions:
         by_options = [ALL, *definition.dimensions]
@@ -303,6 +334,15 @@ def survey_page(heading: str, *, needs_questions: bool = True) -> tuple[Filters,
         st.stop()
     sample_banner(loaded, definition)
     return filters, definition, loaded
+
+
+def breakdown_hint(definition: Definition) -> str:
+    """The hint under an unbroken-down page, naming this dataset's own dimensions."""
+    labels = [d.label.lower() for d in definition.dimensions.values()]
+    if not labels:
+        return f"{definition.title} records nothing to break the figures down by."
+    named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+    return f"Choose **Break down by** in the sidebar to see an aspect by {named}."
 
 
 def sample_banner(loaded: Loaded, definition: Definition) -> None:

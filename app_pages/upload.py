@@ -8,7 +8,8 @@ import streamlit as st
 
 from app_pages import ui
 from insight.datasets import samples_enabled
-from insight.ingest import ExportError, IngestResult, ingest_bytes, recognise
+from insight.definition import Definition
+from insight.ingest import ExportError, GivenValueError, IngestResult, given_values, ingest_bytes, recognise
 from insight.periods import period_label
 from insight.store import UpsertCounts
 from insight.tables import problems_table, upload_history
@@ -29,15 +30,41 @@ skip_invalid = st.checkbox(
 )
 
 
-def check(file_id: str, data: bytes, name: str, dataset: str) -> tuple[IngestResult, UpsertCounts] | str:
-    """Validate a file and compare it with the store; remembered for this upload, dataset and store version."""
+def ask_given(definition: Definition, file_id: str) -> dict[str, str] | None:
+    """What the file cannot say itself (`given_at_import`): asked here, as `--period`/`--set` in the CLI."""
+    needed = definition.given_at_import()
+    given: dict[str, str] = {}
+    for key in needed:
+        if key == "period":
+            example = "2024-08" if definition.period.granularity == "month" else "2024-Q3"
+            value = st.text_input(f"Period this file covers (e.g. {example})", key=f"given-period-{file_id}")
+        else:
+            dim = definition.dimensions[key]
+            label = f"{dim.label} of every response in this file"
+            value = st.selectbox(label, list(dim.groups), index=None, key=f"given-{key}-{file_id}")
+        if value:
+            given[key] = value
+    if len(given) < len(needed):
+        st.info("This survey's files do not say this themselves: fill in the box(es) above to check the file.")
+        return None
+    try:
+        return given_values(definition, given)
+    except GivenValueError as exc:
+        st.error(str(exc))
+        return None
+
+
+def check(
+    file_id: str, data: bytes, name: str, dataset: str, given: dict[str, str]
+) -> tuple[IngestResult, UpsertCounts] | str:
+    """Validate a file and compare it with the store; remembered for this upload, dataset, values and store version."""
     cache = st.session_state.setdefault("upload_checks", {})
-    key = (file_id, dataset, store.version())
+    key = (file_id, dataset, store.version(), tuple(sorted(given.items())))
     if key not in cache:
         try:
             with st.status(f"Checking {name}…", expanded=False) as status:
                 status.update(label=f"Reading and validating {name}…")
-                result = ingest_bytes(data, name, definitions[dataset])
+                result = ingest_bytes(data, name, definitions[dataset], given)
                 status.update(label=f"Comparing {name} with the data already held…")
                 counts = store.compare(definitions[dataset], result.frame)
                 status.update(label=f"Checked {name}", state="complete")
@@ -87,7 +114,10 @@ for uploaded in files or []:
             st.caption(f"Recognised from its header as {definitions[guess].title}.")
         elif dataset == guess:
             st.warning("The header does not fully match any survey definition: check the dataset chosen.")
-        checked = check(uploaded.file_id, data, uploaded.name, dataset)
+        given = ask_given(definitions[dataset], uploaded.file_id)
+        if given is None:
+            continue
+        checked = check(uploaded.file_id, data, uploaded.name, dataset, given)
         if isinstance(checked, str):
             st.error(checked)
             continue
@@ -106,8 +136,13 @@ for uploaded in files or []:
         cols[2].metric("Updated", f"{counts.updated:,}")
         cols[3].metric("Already held", f"{counts.unchanged:,}")
         cols[4].metric("Invalid rows", f"{report.invalid_rows:,}")
-        if report.periods:
-            st.write("Periods covered: " + ", ".join(period_label(p) for p in report.periods))
+        if report.period_counts:
+            st.write(
+                "Responses per period: "
+                + ", ".join(f"{period_label(p)}: {n:,}" for p, n in report.period_counts.items())
+            )
+        if report.left_out:
+            st.info(f"{report.left_out_text()} (the survey definition's include filter): they will not be imported.")
         if report.blank_rows:
             st.caption(f"{report.blank_rows} empty line(s) in the file were not responses and were ignored.")
         if report.ignored_columns:
@@ -131,6 +166,7 @@ for uploaded in files or []:
                 f"Imported {uploaded.name} into {definitions[dataset].title}: {record.new:,} new, "
                 f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
                 + (f" (kept in {record.rejected_file})" if record.rejected_file else "")
+                + (f"; {report.left_out_text()}" if report.left_out else "")
                 + "."
             )
             st.rerun()

@@ -11,10 +11,12 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from insight.definition import CONFIG_DIR, DefinitionError
+from insight.configfile import Reader, Skip, join
+from insight.definition import CONFIG_DIR
 
 FORCE_AREA = "West Midlands (met county)"
 AGE_BANDS = ["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
@@ -56,32 +58,57 @@ class Census:
         return list(dict.fromkeys(self.area_for(n) for n in npus)) or [self.force_area]
 
 
+CENSUS_KEYS = {"table", "title", "population", "source", "groups", "areas"}
+
+
+def parse_census_table(r: Reader, raw: Any, name: str) -> CensusTable:
+    """One census table file (``name`` is its file stem, which must be its table name)."""
+    raw = r.mapping(raw, "", required=True)
+    r.known_keys(raw, CENSUS_KEYS, "")
+    fields: dict[str, Any] = {}
+    for key in ("table", "title", "population", "source"):
+        with r.part():
+            fields[key] = r.text(raw, key, "")
+    if fields.get("table") not in (None, name):
+        r.note("table", f"{fields['table']!r} must match the file name {name!r}")
+    groups = r.labels(raw.get("groups"), "groups", required=True)
+    areas: dict[str, dict[str, int]] = {}
+    for area, counts in r.mapping(raw.get("areas"), "areas", required=True).items():
+        kp = f"areas.{area}"
+        with r.part():
+            counts = r.mapping(counts, kp, required=True)
+            if {str(g) for g in counts} != set(groups):
+                raise r.fail(kp, f"groups {sorted(map(str, counts))} differ from {list(groups)}")
+            row = {}
+            for g in counts:
+                with r.part():
+                    n = r.integer(counts, g, kp)
+                    if n < 0:
+                        raise r.fail(join(kp, g), f"a count cannot be negative ({n})")
+                    row[str(g)] = n
+            areas[str(area)] = row
+    if not r.clean:
+        raise Skip
+    return CensusTable(**fields, groups=groups, areas=areas)
+
+
+def parse_areas(r: Reader, raw: Any) -> tuple[str, dict[str, str]]:
+    """areas.yaml: the force area and NPU -> local authority."""
+    raw = r.mapping(raw, "", required=True)
+    r.known_keys(raw, {"force_area", "npu_areas"}, "")
+    force_area = r.text(raw, "force_area", "")
+    npu_areas = {}
+    for npu, area in r.mapping(raw.get("npu_areas"), "npu_areas", required=True).items():
+        with r.part():
+            npu_areas[r.as_text(npu, "npu_areas")] = r.as_text(area, f"npu_areas.{npu}")
+    return force_area, npu_areas
+
+
 def load_census(config_dir: Path | None = None) -> Census:
-    folder = (config_dir or CONFIG_DIR) / "census"
-    with (folder / "areas.yaml").open(encoding="utf-8") as fh:
-        areas = yaml.safe_load(fh)
-    tables = {}
-    for path in sorted(folder.glob("*.yaml")):
-        if path.name == "areas.yaml":
-            continue
-        with path.open(encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-        try:
-            table = CensusTable(
-                table=raw["table"],
-                title=raw["title"],
-                population=raw["population"],
-                source=raw["source"],
-                groups=tuple(raw["groups"]),
-                areas={a: {str(g): int(n) for g, n in c.items()} for a, c in raw["areas"].items()},
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DefinitionError(f"census/{path.name}: malformed table ({exc!r})") from exc
-        for area, counts in table.areas.items():
-            if set(counts) != set(table.groups):
-                raise DefinitionError(f"census/{path.name}: areas.{area}: groups differ from {list(table.groups)}")
-        tables[table.table] = table
-    return Census(tables, areas["force_area"], dict(areas["npu_areas"]))
+    """The census tables and areas (through the one loader, which checks every config file)."""
+    from insight.config import load_config
+
+    return load_config(config_dir).census
 
 
 # --------------------------------------------------------------------------- building

@@ -15,9 +15,11 @@ from pathlib import Path
 import polars as pl
 
 from insight import metrics
-from insight.census import load_census, write_tables
-from insight.definition import Definition, DefinitionError, load_definitions
-from insight.ingest import ExportError, IngestResult, ingest_file
+from insight.census import write_tables
+from insight.config import load_config
+from insight.configfile import ConfigError
+from insight.definition import Definition
+from insight.ingest import ExportError, GivenValueError, IngestResult, given_values, ingest_file
 from insight.periods import check_period
 from insight.representation import representation
 from insight.store import Store, StoreError
@@ -77,7 +79,7 @@ def _emit(rows: list[dict], fmt: str, payload: dict, out: object = None) -> None
 
 
 def _definition(name: str) -> Definition:
-    definitions = load_definitions()
+    definitions = load_config().definitions
     if name not in definitions:
         raise UsageError(f"unknown dataset {name!r}; choose from {', '.join(definitions)}")
     return definitions[name]
@@ -136,13 +138,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             except VolumesError as exc:
                 raise Rejected(str(exc) + "\nNothing was imported.") from exc
             print(f"{Path(path).name}: {n} month(s) of volumes held for {definition.dataset}")
+    given = _given_args(definition, args) if args.files else {}
     results: list[tuple[Path, IngestResult]] = []
     for name in args.files:
         path = Path(name)
         if not path.exists():
             raise Rejected(f"{name}: no such file")
         try:
-            result = ingest_file(path, definition)
+            result = ingest_file(path, definition, given)
         except ExportError as exc:
             raise Rejected(f"{path.name}: {exc}") from exc
         report = result.report
@@ -168,7 +171,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"{record.unchanged} already held, {record.rejected} rejected; periods {record.periods or '-'}"
             + (f" ({report.blank_rows} empty line(s) ignored)" if report.blank_rows else "")
         )
+        if report.left_out:
+            print(f"  {report.left_out_text()} (the definition's include: filter)")
+        if report.period_counts:
+            print(f"  responses per period: {report.period_counts_text()}")
     return 0
+
+
+def _given_args(definition: Definition, args: argparse.Namespace) -> dict[str, str]:
+    """--period and --set DIM=VALUE, for what a file cannot say itself (given_at_import); a usage error if wrong."""
+    given: dict[str, str] = {}
+    if args.period is not None:
+        given["period"] = args.period
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: write it as DIMENSION=VALUE")
+        given[key.strip()] = value.strip()
+    try:
+        return given_values(definition, given)
+    except GivenValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -192,7 +215,7 @@ def cmd_represent(args: argparse.Namespace) -> int:
     period_arg = _period_arg(definition, args.period)
     frame = _held(Store(args.data_dir), definition)
     period = _period(frame, definition, period_arg) if period_arg else None
-    rep = representation(frame, definition, load_census(), by=args.by, period=period, npu=args.npu)
+    rep = representation(frame, definition, load_config().census, by=args.by, period=period, npu=args.npu)
     rows = [
         {k: (round1(v) if k in ("share", "census_share", "gap_pp") else v) for k, v in r.items()}
         for r in rep.rows.iter_rows(named=True)
@@ -210,32 +233,16 @@ def cmd_represent(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    try:
-        definitions = load_definitions()
-        census = load_census()
-    except DefinitionError as exc:
-        raise Rejected(str(exc)) from exc
-    problems = []
-    for d in definitions.values():
-        for dim in d.dimensions.values():
-            if dim.census and dim.census not in census.tables:
-                problems.append(f"{d.dataset}.yaml: dimensions.{dim.key}.census: no census table {dim.census!r}")
-            if dim.census in census.tables:
-                extra = set(census.tables[dim.census].groups) - set(dim.groups)
-                if extra:
-                    problems.append(f"{d.dataset}.yaml: dimensions.{dim.key}: census groups {sorted(extra)} missing")
-            if dim.area:
-                unmapped = set(dim.groups) - set(census.npu_areas)
-                if unmapped:
-                    problems.append(f"{d.dataset}.yaml: dimensions.{dim.key}: no census area for {sorted(unmapped)}")
-    if problems:
-        raise Rejected("\n".join(problems))
-    for d in definitions.values():
+    # main() has already loaded (and so checked) every file; a mistake never gets this far.
+    config = load_config()
+    for d in config.definitions.values():
         print(
             f"{d.dataset}: {d.title} ({d.kind}, {d.period.granularity}ly): "
             f"{len(d.questions)} question(s), {len(d.dimensions)} dimension(s)"
         )
+    census = config.census
     print(f"census: {', '.join(f'{t.table} ({t.population})' for t in census.tables.values())}")
+    print(f"themes: {len(config.themes)}")
     print("config OK")
     return 0
 
@@ -269,7 +276,7 @@ def cmd_validity(args: argparse.Namespace) -> int:
 
 
 def cmd_themes(args: argparse.Namespace) -> int:
-    from insight.themes import load_themes, theme_counts
+    from insight.themes import theme_counts
 
     definition = _definition(args.dataset)
     if not definition.free_text:
@@ -277,7 +284,7 @@ def cmd_themes(args: argparse.Namespace) -> int:
     period_arg = _period_arg(definition, args.period)
     frame = _held(Store(args.data_dir), definition)
     period = _period(frame, definition, period_arg)
-    counts = theme_counts(frame, definition, load_themes(), period=period)
+    counts = theme_counts(frame, definition, load_config().themes, period=period)
     rows = [
         {"theme": r["theme"], "comments": r["comments"], "share": round1(r["share"])}
         for r in counts.iter_rows(named=True)
@@ -313,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE")
     p.add_argument("--skip-invalid", action="store_true", help="import valid rows; write rejected rows to a file")
     p.add_argument("--volumes", action="append", metavar="FILE", help="monthly contact volumes file")
+    p.add_argument("--period", help="the period the files cover, when the survey says `period: given_at_import`")
+    p.add_argument(
+        "--set", action="append", metavar="DIM=VALUE", help="a dimension given at import (`given_at_import: true`)"
+    )
     data_dir(p)
     p.set_defaults(func=cmd_ingest)
 
@@ -323,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     reading("validity", "responses, response rate and margin of error", cmd_validity)
     reading("themes", "free-text comments by theme", cmd_themes)
 
-    p = sub.add_parser("check-config", help="validate every survey definition and census table")
+    p = sub.add_parser("check-config", help="validate every configuration file; list every mistake at once")
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("build-census", help="rebuild config/census/*.yaml from the census CSVs")
@@ -342,10 +353,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ingest" and not args.files and not args.volumes:
         parser.error("ingest needs at least one FILE (or --volumes FILE)")
     try:
+        if args.command != "build-census":  # it rebuilds census files, so it must run when they are wrong
+            load_config()  # every command checks every configuration file first, as the app does
         return int(args.func(args))
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (Rejected, DefinitionError, StoreError) as exc:
+    except ConfigError as exc:
+        n = len(exc.mistakes)
+        print(f"rejected: {n} mistake(s) in the configuration files (config/):", file=sys.stderr)
+        for mistake in exc.mistakes:
+            print(f"  {mistake}", file=sys.stderr)
+        return 1
+    except (Rejected, StoreError) as exc:
         print(f"rejected: {exc}", file=sys.stderr)
         return 1

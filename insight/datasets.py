@@ -65,6 +65,27 @@ def _sample_key(definition: Definition, samples_dir: Path | None) -> tuple[objec
     return (definition.dataset, definition.path, *((str(p), p.stat().st_mtime_ns) for p in paths))
 
 
+def opening_period(frame: pl.DataFrame, definition: Definition) -> tuple[str | None, list[str]]:
+    """The period a page opens on, and the newer periods passed over.
+
+    The latest period whose headline question (for a membership list: whose members) has at
+    least the minimum base; newer periods with fewer are passed over, so the app never opens
+    on a month where every figure reads "too few". With no such period, the latest.
+    """
+    if frame.height == 0:
+        return None, []
+    headline = definition.headline or (definition.aspects[0] if definition.aspects else None)
+    rows = frame.lazy()
+    if headline:
+        rows = rows.filter(pl.col(headline).is_in(list(definition.questions[headline].scale.in_base)))
+    bases = dict(rows.group_by("period").len().collect().iter_rows())
+    held = sorted(frame.get_column("period").drop_nulls().unique().to_list(), reverse=True)
+    for i, period in enumerate(held):
+        if bases.get(period, 0) >= definition.suppression.min_base:
+            return period, held[:i]
+    return (held[0] if held else None), []
+
+
 def load_dataset(definition: Definition, store: Store, samples_dir: Path | None = None) -> Loaded | None:
     frame = store.read(definition)
     if frame is not None and frame.height:

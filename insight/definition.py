@@ -1,8 +1,8 @@
 """Survey definitions: what one export holds and how to read it.
 
 A definition is a YAML file in ``config/surveys/``. Adding a survey means adding a
-file there, not code. Definitions are validated when loaded: a mistake names the file,
-the key path and what is wrong, so a typo never becomes a silently wrong figure.
+file there, not code. Definitions are validated when loaded (through ``insight.config``): every mistake names
+the file, the key path and what is wrong, so a typo never becomes a silently wrong figure.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from insight.configfile import ConfigError, Reader, Skip, normalise_label
+from insight.periods import check_period
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 NOT_STATED = "Not stated"
@@ -20,14 +21,9 @@ GRANULARITIES = ("month", "quarter")
 KINDS = ("survey", "membership")
 
 
-class DefinitionError(ValueError):
-    """A survey definition (or a file it relies on) is wrong."""
-
-
-def normalise_label(text: str) -> str:
-    """The form two labels are compared in: case, spacing and apostrophes don't matter."""
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ")
-    return re.sub(r"\s+", " ", text).strip().casefold()
+# The name most code catches; every configuration mistake is a ConfigError listing all of them.
+DefinitionError = ConfigError
+__all__ = ["DefinitionError", "normalise_label"]
 
 
 @dataclass(frozen=True)
@@ -36,10 +32,17 @@ class Scale:
     answers: tuple[str, ...]
     positive: tuple[str, ...]
     excluded: tuple[str, ...]
+    codes: dict[str, str] = field(default_factory=dict)  # code in the file -> answer label (`codes:`)
 
     @property
     def in_base(self) -> tuple[str, ...]:
         return tuple(a for a in self.answers if a not in self.excluded)
+
+    def answer_map(self) -> dict[str, str]:
+        """Normalised cell (an answer label, or its code) -> answer label."""
+        mapping = {normalise_label(a): a for a in self.answers}
+        mapping.update({normalise_label(c): a for c, a in self.codes.items()})
+        return mapping
 
 
 @dataclass(frozen=True)
@@ -53,22 +56,27 @@ class Question:
 @dataclass(frozen=True)
 class Dimension:
     key: str
-    column: str
+    column: str | None  # None when the value is given at import (`given_at_import: true`)
     label: str
     groups: dict[str, tuple[str, ...]]  # output group -> export labels
     not_stated: tuple[str, ...] = ()
     census: str | None = None
     area: bool = False  # a geography that maps onto census local authorities
+    codes: dict[str, str] = field(default_factory=dict)  # code in the file -> export label (`codes:`)
+    separator: str | None = None  # a multi-select cell: parts split on this (`separator:`)
+    several: str | None = None  # the group for a cell whose parts fall in more than one group (`several:`)
+    given_at_import: bool = False  # one value for the whole file, typed at import (`--set KEY=VALUE`)
 
     @property
     def values(self) -> tuple[str, ...]:
-        """Output categories in display order, "Not stated" last."""
-        return (*self.groups, NOT_STATED)
+        """Output categories in display order, then the `several` group, "Not stated" last."""
+        return (*self.groups, *([self.several] if self.several else []), NOT_STATED)
 
     def label_map(self) -> dict[str, str]:
-        """Normalised export label -> output group (or "Not stated")."""
+        """Normalised export label (or its code) -> output group (or "Not stated")."""
         mapping = {normalise_label(lab): grp for grp, labs in self.groups.items() for lab in labs}
         mapping.update({normalise_label(lab): NOT_STATED for lab in self.not_stated})
+        mapping.update({normalise_label(c): mapping[normalise_label(lab)] for c, lab in self.codes.items()})
         return mapping
 
     def allowed_labels(self) -> list[str]:
@@ -77,9 +85,18 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Period:
-    column: str
-    formats: tuple[str, ...]
+    column: str | None  # None when the period is given at import (`given_at_import: true`)
+    formats: tuple[str, ...]  # date formats; each file's dates must all read one way
     granularity: str
+    waves: dict[str, str] = field(default_factory=dict)  # wave label -> period (`waves:`), instead of dates
+    given_at_import: bool = False  # the file has no period column: `ingest ... --period P`
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A vendor's weight per response (`weight: {column: W}`), stored as the `weight` column."""
+
+    column: str
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,9 @@ class Definition:
     headline: str | None = None
     population: dict[str, tuple[str, ...]] = field(default_factory=dict)
     volumes: Volumes | None = None
+    missing: tuple[str, ...] = ()  # cells that mean blank (`missing:`), e.g. NA, #N/A, -99
+    include: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> kept values (`include:`)
+    weight: Weight | None = None
     path: Path | None = None
 
     @property
@@ -123,11 +143,23 @@ class Definition:
 
     def required_columns(self) -> list[str]:
         """Every export column the definition reads (PII is read only to be dropped)."""
-        cols = [self.id_column, self.period.column]
-        cols += [d.column for d in self.dimensions.values()]
+        cols = [self.id_column, *([self.period.column] if self.period.column else [])]
+        cols += [d.column for d in self.dimensions.values() if d.column]
         cols += [q.column for q in self.questions.values()]
         cols += list(self.free_text.values())
+        cols += list(self.include)
+        cols += [self.weight.column] if self.weight else []
         return list(dict.fromkeys(cols))
+
+    @property
+    def weight_column(self) -> str | None:
+        """The tidy column holding a vendor's weights (`weight:`): weighting uses it instead of raking."""
+        return "weight" if self.weight else None
+
+    def given_at_import(self) -> list[str]:
+        """What a file of this survey cannot say itself: ``period`` and/or dimension keys, typed at import."""
+        given = ["period"] if self.period.given_at_import else []
+        return given + [k for k, d in self.dimensions.items() if d.given_at_import]
 
     def aspect_label(self, aspect: str) -> str:
         return self.questions[aspect].label
@@ -136,273 +168,387 @@ class Definition:
         return self.dimensions[dim].label
 
 
-# --------------------------------------------------------------------------- loading
+# --------------------------------------------------------------------------- reading
+#
+# One function per key, each reading its part and recording its own mistakes (Reader),
+# so a definition with five mistakes reports five. A new key is a new function here,
+# called from parse_definition, plus its field on the dataclass.
 
-
-class _Reader:
-    """Walks a parsed YAML mapping, naming the file and key path in every error."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, keypath: str, message: str) -> DefinitionError:
-        return DefinitionError(f"{self.path.name}: {keypath}: {message}")
-
-    def mapping(self, value: Any, keypath: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(keypath, f"expected a mapping, got {type(value).__name__}")
-        return value
-
-    def text(self, node: dict[str, Any], key: str, keypath: str, default: str | None = None) -> str:
-        value = node.get(key, default)
-        if value is None:
-            raise self.fail(f"{keypath}.{key}" if keypath else key, "is required")
-        if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise self.fail(f"{keypath}.{key}" if keypath else key, f"expected text, got {value!r}")
-        return str(value)
-
-    def labels(self, value: Any, keypath: str) -> tuple[str, ...]:
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-            raise self.fail(keypath, "expected a list of labels")
-        if any(isinstance(v, bool) for v in value):
-            raise self.fail(keypath, 'YAML read a label as true/false: quote it, e.g. "Yes", "No"')
-        out = tuple(str(v) for v in value)
-        seen: set[str] = set()
-        for label in out:
-            norm = normalise_label(label)
-            if norm in seen:
-                raise self.fail(keypath, f"label {label!r} is listed twice")
-            seen.add(norm)
-        return out
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        raise DefinitionError(f"{path.name}: not valid YAML: {exc}") from exc
-
-
-def load_scales(path: Path | None = None) -> dict[str, Scale]:
-    path = path or CONFIG_DIR / "scales.yaml"
-    r = _Reader(path)
-    raw = r.mapping(_read_yaml(path), "(top)")
-    scales: dict[str, Scale] = {}
-    for name, node in raw.items():
-        node = r.mapping(node, name)
-        unknown = set(node) - {"answers", "positive", "excluded"}
-        if unknown:
-            raise r.fail(name, f"unknown key(s) {sorted(unknown)}")
-        answers = r.labels(node.get("answers"), f"{name}.answers")
-        if not answers:
-            raise r.fail(f"{name}.answers", "is required")
-        norm = {normalise_label(a) for a in answers}
-        for part in ("positive", "excluded"):
-            for label in r.labels(node.get(part), f"{name}.{part}"):
-                if normalise_label(label) not in norm:
-                    raise r.fail(f"{name}.{part}", f"{label!r} is not on the scale {list(answers)}")
-        positive = r.labels(node.get("positive"), f"{name}.positive")
-        excluded = r.labels(node.get("excluded"), f"{name}.excluded")
-        if not positive:
-            raise r.fail(f"{name}.positive", "at least one answer must count as positive")
-        both = {normalise_label(p) for p in positive} & {normalise_label(e) for e in excluded}
-        if both:
-            raise r.fail(name, f"answers both positive and excluded: {sorted(both)}")
-        scales[name] = Scale(name, answers, positive, excluded)
-    return scales
-
-
-def load_dimension_templates(path: Path | None = None) -> dict[str, dict[str, Any]]:
-    path = path or CONFIG_DIR / "dimensions.yaml"
-    r = _Reader(path)
-    raw = r.mapping(_read_yaml(path), "(top)")
-    return {name: r.mapping(node, name) for name, node in raw.items()}
-
-
-_DIMENSION_KEYS = {"use", "column", "label", "values", "groups", "not_stated", "census", "area"}
-_TOP_KEYS = {
+SCALE_KEYS = {"answers", "positive", "excluded", "codes"}
+DIMENSION_KEYS = {
+    "use", "column", "label", "values", "groups", "not_stated", "census", "area",
+    "codes", "separator", "several", "given_at_import",
+}  # fmt: skip
+PERIOD_KEYS = {"column", "formats", "granularity", "waves", "given_at_import"}
+TOP_KEYS = {
     "dataset", "title", "kind", "id_column", "period", "pii_columns", "headline",
     "dimensions", "questions", "free_text", "suppression", "population", "volumes",
+    "missing", "include", "weight",
 }  # fmt: skip
 
 
-def _dimension(r: _Reader, key: str, node: Any, templates: dict[str, dict[str, Any]]) -> Dimension:
+def _codes(r: Reader, node: dict[str, Any], keypath: str, labels: tuple[str, ...]) -> dict[str, str]:
+    """`codes: {"5": Very satisfied, ...}`: each code once, each naming one of ``labels``."""
+    raw = r.mapping(node.get("codes"), f"{keypath}.codes")
+    known = {normalise_label(lab): lab for lab in labels}
+    codes: dict[str, str] = {}
+    for code, label in raw.items():
+        with r.part():
+            code_text = r.as_text(code, f"{keypath}.codes")
+            label_text = r.as_text(label, f"{keypath}.codes.{code_text}")
+            if normalise_label(label_text) not in known:
+                raise r.fail(f"{keypath}.codes.{code_text}", f"{label_text!r} is not one of {list(labels)}")
+            codes[code_text] = known[normalise_label(label_text)]
+    return codes
+
+
+def parse_scales(r: Reader, raw: Any) -> tuple[dict[str, Scale], set[str]]:
+    """The scales, and the names of those with mistakes (so a survey naming one is not told it is unknown)."""
+    scales: dict[str, Scale] = {}
+    broken: set[str] = set()
+    for name, node in r.mapping(raw, "", required=True).items():
+        name = str(name)
+        before = len(r.mistakes)
+        with r.part():
+            scale = _scale(r, name, node)
+            if len(r.mistakes) == before:
+                scales[name] = scale
+        if len(r.mistakes) != before:
+            broken.add(name)
+    return scales, broken
+
+
+def _scale(r: Reader, name: str, node: Any) -> Scale:
+    node = r.mapping(node, name, required=True)
+    r.known_keys(node, SCALE_KEYS, name)
+    answers = r.labels(node.get("answers"), f"{name}.answers", required=True)
+    on_scale = {normalise_label(a) for a in answers}
+    parts: dict[str, tuple[str, ...]] = {}
+    for part in ("positive", "excluded"):
+        with r.part():
+            parts[part] = r.labels(node.get(part), f"{name}.{part}")
+            for label in parts[part]:
+                if normalise_label(label) not in on_scale:
+                    r.note(f"{name}.{part}", f"{label!r} is not on the scale {list(answers)}")
+    positive, excluded = parts.get("positive", ()), parts.get("excluded", ())
+    if "positive" in parts and not positive:
+        r.note(f"{name}.positive", "at least one answer must count as positive")
+    both = {normalise_label(p) for p in positive} & {normalise_label(e) for e in excluded}
+    if both:
+        r.note(name, f"answers both positive and excluded: {sorted(both)}")
+    return Scale(name, answers, positive, excluded, codes=_codes(r, node, name, answers))
+
+
+def parse_templates(r: Reader, raw: Any) -> dict[str, dict[str, Any]]:
+    templates: dict[str, dict[str, Any]] = {}
+    for name, node in r.mapping(raw, "", required=True).items():
+        with r.part():
+            node = r.mapping(node, str(name), required=True)
+            r.known_keys(node, DIMENSION_KEYS - {"use"}, str(name))
+            templates[str(name)] = node
+    return templates
+
+
+def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, Any]] | None) -> Dimension:
     kp = f"dimensions.{key}"
-    node = r.mapping(node, kp)
-    unknown = set(node) - _DIMENSION_KEYS
-    if unknown:
-        raise r.fail(kp, f"unknown key(s) {sorted(unknown)}")
+    node = r.mapping(node, kp, required=True)
+    r.known_keys(node, DIMENSION_KEYS, kp)
     if "use" in node:
-        template = templates.get(str(node["use"]))
-        if template is None:
-            raise r.fail(f"{kp}.use", f"no dimension template {node['use']!r} in dimensions.yaml")
-        node = {**template, **{k: v for k, v in node.items() if k != "use"}}
-    column = r.text(node, "column", kp)
+        name = r.as_text(node["use"], f"{kp}.use")
+        if templates is None:  # dimensions.yaml itself has a mistake, reported there
+            raise r.depends_on_broken()
+        if name not in templates:
+            raise r.fail(f"{kp}.use", f"no dimension template {name!r} in dimensions.yaml; known: {sorted(templates)}")
+        node = {**templates[name], **{k: v for k, v in node.items() if k != "use"}}
+    given = r.boolean(node, "given_at_import", kp, default=False)
+    if given and "column" in node:
+        raise r.fail(kp, "a dimension given at import has no `column`: its value is typed at import (--set)")
+    column = None if given else r.text(node, "column", kp)
+    label = r.text(node, "label", kp, default=key)
     if ("values" in node) == ("groups" in node):
         raise r.fail(kp, "give either `values` (a list) or `groups` (group -> labels), not both")
     if "values" in node:
-        groups = {v: (v,) for v in r.labels(node["values"], f"{kp}.values")}
+        groups = {v: (v,) for v in r.labels(node["values"], f"{kp}.values", required=True)}
     else:
-        raw_groups = r.mapping(node["groups"], f"{kp}.groups")
-        groups = {str(g): r.labels(labs, f"{kp}.groups.{g}") for g, labs in raw_groups.items()}
-    if not groups:
-        raise r.fail(kp, "has no values")
+        raw_groups = r.mapping(node["groups"], f"{kp}.groups", required=True)
+        groups = {}
+        for g, labs in raw_groups.items():
+            with r.part():
+                groups[r.as_text(g, f"{kp}.groups")] = r.labels(labs, f"{kp}.groups.{g}", required=True)
+        if not groups:
+            raise r.fail(f"{kp}.groups", "is empty")
     not_stated = r.labels(node.get("not_stated"), f"{kp}.not_stated")
     seen: dict[str, str] = {}
+    if NOT_STATED in groups:
+        r.note(kp, f"{NOT_STATED!r} is reserved; list such labels under not_stated")
     for grp, labs in [*groups.items(), (NOT_STATED, not_stated)]:
-        if grp == NOT_STATED and grp in groups:
-            raise r.fail(kp, f"{NOT_STATED!r} is reserved; list such labels under not_stated")
         for lab in labs:
             norm = normalise_label(lab)
             if norm in seen and seen[norm] != grp:
-                raise r.fail(kp, f"label {lab!r} is in both {seen[norm]!r} and {grp!r}")
+                r.note(kp, f"label {lab!r} is in both {seen[norm]!r} and {grp!r}")
             seen[norm] = grp
-    census = node.get("census")
+    census = r.text(node, "census", kp, default=None)
+    separator = r.text(node, "separator", kp, default=None) if node.get("separator") != " " else " "
+    several = r.text(node, "several", kp, default=None)
+    if (separator is None) != (several is None):
+        raise r.fail(kp, "a multi-select dimension needs both `separator` and `several` (the group for a cell "
+                     "whose parts fall in more than one group)")  # fmt: skip
+    if several is not None and several in (*groups, NOT_STATED):
+        raise r.fail(f"{kp}.several", f"{several!r} is already a group: name a group of its own, e.g. Two or more")
+    if given and separator is not None:
+        raise r.fail(kp, "a dimension given at import has one value per file: it cannot have a `separator`")
+    labels = tuple(lab for labs in groups.values() for lab in labs) + not_stated
     return Dimension(
         key=key,
         column=column,
-        label=str(node.get("label", key)),
+        label=label,
         groups=groups,
         not_stated=not_stated,
-        census=str(census) if census else None,
-        area=bool(node.get("area", False)),
+        census=census,
+        area=r.boolean(node, "area", kp, default=False),
+        codes=_codes(r, node, kp, labels),
+        separator=separator,
+        several=several,
+        given_at_import=given,
     )
 
 
-def load_definition(
+def _period(r: Reader, raw: dict[str, Any]) -> Period:
+    """Dates in a column (`formats`), wave labels in a column (`waves`), or typed at import (`given_at_import`)."""
+    pnode = r.mapping(raw.get("period"), "period", required=True)
+    r.known_keys(pnode, PERIOD_KEYS, "period")
+    granularity = r.choice(pnode, "granularity", "period", GRANULARITIES)
+    given = r.boolean(pnode, "given_at_import", "period", default=False)
+    ways = [k for k in ("formats", "waves") if pnode.get(k) is not None] + (["given_at_import"] if given else [])
+    if len(ways) != 1:
+        raise r.fail(
+            "period",
+            "give exactly one of `formats` (dates in a column), `waves` (wave labels in a column) or "
+            f"`given_at_import: true` (the period is typed at import); found {ways or 'none'}",
+        )
+    if given:
+        if "column" in pnode:
+            raise r.fail("period.column", "a period given at import has no column")
+        return Period(None, (), granularity, given_at_import=True)
+    column = r.text(pnode, "column", "period")
+    if "waves" in pnode:
+        return Period(column, (), granularity, waves=_waves(r, pnode["waves"], granularity))
+    formats = r.labels(pnode.get("formats"), "period.formats")
+    if not formats:
+        raise r.fail("period.formats", "give at least one date format, e.g. '%d/%m/%Y'")
+    for i, fmt in enumerate(formats):
+        with r.part():
+            r.date_format(fmt, f"period.formats[{i}]")
+    return Period(column, formats, granularity)
+
+
+def _waves(r: Reader, raw: Any, granularity: str) -> dict[str, str]:
+    """`waves: {1QSEP2021: 2021-09, ...}`: each wave label to a period of the survey's granularity."""
+    waves: dict[str, str] = {}
+    for label, period in r.mapping(raw, "period.waves", required=True).items():
+        with r.part():
+            label_text = r.as_text(label, "period.waves")
+            kp = f"period.waves.{label_text}"
+            if not isinstance(period, str):  # YAML reads 2021-09-01 as a date and 2021 as a number
+                raise r.fail(kp, f'write the period in quotes, e.g. "2021-09" or "2021-Q3"; got {period!r}')
+            try:
+                waves[label_text] = check_period(period, granularity)
+            except ValueError as exc:
+                raise r.fail(kp, str(exc)) from None
+    if not waves and r.clean:
+        raise r.fail("period.waves", "is empty")
+    return waves
+
+
+def _missing(r: Reader, raw: dict[str, Any]) -> tuple[str, ...]:
+    return r.labels(raw.get("missing"), "missing")
+
+
+def _include(r: Reader, raw: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """`include: {RESIDENT: ["Yes"]}`: only rows whose column holds one of the values are kept."""
+    include: dict[str, tuple[str, ...]] = {}
+    for column, values in r.mapping(raw.get("include"), "include").items():
+        with r.part():
+            name = r.as_text(column, "include")
+            include[name] = r.labels(values, f"include.{name}", required=True)
+    return include
+
+
+def _weight(r: Reader, raw: dict[str, Any]) -> Weight | None:
+    if raw.get("weight") is None:
+        return None
+    node = r.mapping(raw["weight"], "weight", required=True)
+    r.known_keys(node, {"column"}, "weight")
+    return Weight(r.text(node, "column", "weight"))
+
+
+def _dimensions(r: Reader, raw: dict[str, Any], templates: dict[str, dict[str, Any]] | None) -> dict[str, Dimension]:
+    dimensions: dict[str, Dimension] = {}
+    for key, node in r.mapping(raw.get("dimensions"), "dimensions").items():
+        with r.part():
+            dimensions[str(key)] = _dimension(r, str(key), node, templates)
+    return dimensions
+
+
+def _questions(r: Reader, raw: dict[str, Any], scales: dict[str, Scale], broken: set[str]) -> dict[str, Question]:
+    questions: dict[str, Question] = {}
+    for key, node in r.mapping(raw.get("questions"), "questions").items():
+        kp = f"questions.{key}"
+        with r.part():
+            node = r.mapping(node, kp, required=True)
+            r.known_keys(node, {"column", "label", "scale"}, kp)
+            column = r.text(node, "column", kp)
+            label = r.text(node, "label", kp, default=str(key))
+            scale_name = r.text(node, "scale", kp)
+            if scale_name in broken:
+                raise r.depends_on_broken()  # the scale's own mistake is reported in scales.yaml
+            if scale_name not in scales:
+                raise r.fail(f"{kp}.scale", f"unknown scale {scale_name!r}; known: {sorted(scales)}")
+            questions[str(key)] = Question(str(key), column, label, scales[scale_name])
+    return questions
+
+
+def _free_text(r: Reader, raw: dict[str, Any]) -> dict[str, str]:
+    node = r.mapping(raw.get("free_text"), "free_text")
+    out = {}
+    for key, column in node.items():
+        with r.part():
+            out[str(key)] = r.as_text(column, f"free_text.{key}")
+    return out
+
+
+def _suppression(r: Reader, raw: dict[str, Any]) -> Suppression:
+    node = r.mapping(raw.get("suppression"), "suppression")
+    r.known_keys(node, {"min_base", "caution_base", "secondary"}, "suppression")
+    default = Suppression()
+    values: dict[str, Any] = {}
+    with r.part():
+        values["min_base"] = r.integer(node, "min_base", "suppression", default.min_base)
+    with r.part():
+        values["caution_base"] = r.integer(node, "caution_base", "suppression", default.caution_base)
+    values["secondary"] = r.boolean(node, "secondary", "suppression", default.secondary)
+    if len(values) < 3:
+        raise Skip
+    suppression = Suppression(**values)
+    if not 1 <= suppression.min_base <= suppression.caution_base:
+        raise r.fail("suppression", "need 1 <= min_base <= caution_base")
+    return suppression
+
+
+def _population(r: Reader, raw: dict[str, Any], dimensions: dict[str, Dimension]) -> dict[str, tuple[str, ...]]:
+    population: dict[str, tuple[str, ...]] = {}
+    for dim, values in r.mapping(raw.get("population"), "population").items():
+        kp = f"population.{dim}"
+        with r.part():
+            vals = r.labels(values, kp, required=True)
+            if dim not in dimensions:
+                raise r.fail(kp, "is not a dimension of this definition")
+            for v in vals:
+                if v not in dimensions[dim].groups:
+                    r.note(kp, f"{v!r} is not a value of {dim}")
+            population[str(dim)] = vals
+    return population
+
+
+def _volumes(r: Reader, raw: dict[str, Any]) -> Volumes | None:
+    if raw.get("volumes") is None:
+        return None
+    node = r.mapping(raw["volumes"], "volumes")
+    r.known_keys(node, {"period_column", "period_format", "contacts", "invitations", "contacts_label"}, "volumes")
+    period_format = r.text(node, "period_format", "volumes", default="%b %Y")
+    r.date_format(period_format, "volumes.period_format", prefix="%d ")
+    return Volumes(
+        period_column=r.text(node, "period_column", "volumes"),
+        period_format=period_format,
+        contacts=r.text(node, "contacts", "volumes", default=None),
+        invitations=r.text(node, "invitations", "volumes", default=None),
+        contacts_label=r.text(node, "contacts_label", "volumes", default="contacts"),
+    )
+
+
+def _cross_checks(r: Reader, d: dict[str, Any]) -> None:
+    """Checks between the parts of one definition."""
+    questions, dimensions, free_text = d["questions"], d["dimensions"], d["free_text"]
+    if d["kind"] == "survey" and not questions:
+        r.note("questions", "a survey needs at least one question")
+    if d["kind"] == "membership" and questions:
+        r.note("questions", "a membership list has no questions")
+    headline = d["headline"]
+    if headline is not None and headline not in questions:
+        r.note("headline", f"{headline!r} is not one of the questions {list(questions)}")
+    used = {normalise_label(c) for c in [d["id_column"], d["period"].column] if c}
+    used |= {normalise_label(x.column) for x in dimensions.values() if x.column}
+    used |= {normalise_label(q.column) for q in questions.values()}
+    used |= {normalise_label(c) for c in free_text.values()}
+    used |= {normalise_label(c) for c in d["include"]}
+    used |= {normalise_label(d["weight"].column)} if d["weight"] else set()
+    for col in d["pii_columns"]:
+        if normalise_label(col) in used:
+            r.note("pii_columns", f"{col!r} is PII but is also read as data")
+    keys = list(dimensions) + list(questions) + list(free_text)
+    dupes = {k for k in keys if keys.count(k) > 1}
+    if dupes:
+        r.note("(top)", f"names used twice across dimensions/questions/free_text: {sorted(dupes)}")
+    reserved = {"id", "period", "date", "weight"} & set(keys)
+    if reserved:
+        r.note("(top)", f"names reserved for the tidy frame: {sorted(reserved)}")
+
+
+def parse_definition(
+    r: Reader,
+    raw: Any,
     path: Path,
-    scales: dict[str, Scale] | None = None,
-    templates: dict[str, dict[str, Any]] | None = None,
-) -> Definition:
-    """Read and validate one survey definition."""
-    scales = scales if scales is not None else load_scales()
-    templates = templates if templates is not None else load_dimension_templates()
-    r = _Reader(path)
-    raw = r.mapping(_read_yaml(path), "(top)")
-    unknown = set(raw) - _TOP_KEYS
-    if unknown:
-        raise r.fail("(top)", f"unknown key(s) {sorted(unknown)}")
+    scales: dict[str, Scale],
+    broken_scales: set[str],
+    templates: dict[str, dict[str, Any]] | None,
+) -> Definition | None:
+    """One survey definition, or None when it has mistakes (all of them recorded in ``r``)."""
+    raw = r.mapping(raw, "", required=True)
+    r.known_keys(raw, TOP_KEYS, "")
+    d: dict[str, Any] = {}
+
+    def step(name: str, read: Any) -> None:
+        with r.part():
+            d[name] = read()
+
+    step("dataset", lambda: _dataset(r, raw, path))
+    step("title", lambda: r.text(raw, "title", "", default=path.stem))
+    step("kind", lambda: r.choice(raw, "kind", "", KINDS, default="survey"))
+    step("id_column", lambda: r.text(raw, "id_column", ""))
+    step("period", lambda: _period(r, raw))
+    step("pii_columns", lambda: r.labels(raw.get("pii_columns"), "pii_columns"))
+    step("headline", lambda: r.text(raw, "headline", "", default=None))
+    step("dimensions", lambda: _dimensions(r, raw, templates))
+    step("questions", lambda: _questions(r, raw, scales, broken_scales))
+    step("free_text", lambda: _free_text(r, raw))
+    step("suppression", lambda: _suppression(r, raw))
+    step("population", lambda: _population(r, raw, d.get("dimensions", {})))
+    step("volumes", lambda: _volumes(r, raw))
+    step("missing", lambda: _missing(r, raw))
+    step("include", lambda: _include(r, raw))
+    step("weight", lambda: _weight(r, raw))
+    if not r.clean or r.incomplete:
+        return None
+    _cross_checks(r, d)
+    if not r.clean:
+        return None
+    return Definition(**d, path=path)
+
+
+def _dataset(r: Reader, raw: dict[str, Any], path: Path) -> str:
     dataset = r.text(raw, "dataset", "")
     if not re.fullmatch(r"[a-z][a-z0-9_]*", dataset):
         raise r.fail("dataset", f"{dataset!r} must be lower-case letters, digits and _")
     if dataset != path.stem:
         raise r.fail("dataset", f"{dataset!r} must match the file name {path.stem!r}")
-    kind = r.text(raw, "kind", "", default="survey")
-    if kind not in KINDS:
-        raise r.fail("kind", f"{kind!r} is not one of {list(KINDS)}")
-
-    pnode = r.mapping(raw.get("period"), "period")
-    granularity = r.text(pnode, "granularity", "period")
-    if granularity not in GRANULARITIES:
-        raise r.fail("period.granularity", f"{granularity!r} is not one of {list(GRANULARITIES)}")
-    formats = r.labels(pnode.get("formats"), "period.formats")
-    if not formats:
-        raise r.fail("period.formats", "give at least one date format, e.g. '%d/%m/%Y'")
-    period = Period(r.text(pnode, "column", "period"), formats, granularity)
-
-    dims_raw = r.mapping(raw.get("dimensions", {}), "dimensions")
-    dimensions = {str(k): _dimension(r, str(k), v, templates) for k, v in dims_raw.items()}
-
-    questions: dict[str, Question] = {}
-    for key, node in r.mapping(raw.get("questions") or {}, "questions").items():
-        kp = f"questions.{key}"
-        node = r.mapping(node, kp)
-        scale_name = r.text(node, "scale", kp)
-        if scale_name not in scales:
-            raise r.fail(f"{kp}.scale", f"unknown scale {scale_name!r}; known: {sorted(scales)}")
-        questions[str(key)] = Question(
-            str(key), r.text(node, "column", kp), str(node.get("label", key)), scales[scale_name]
-        )
-    if kind == "survey" and not questions:
-        raise r.fail("questions", "a survey needs at least one question")
-    if kind == "membership" and questions:
-        raise r.fail("questions", "a membership list has no questions")
-
-    free_text = {str(k): str(v) for k, v in r.mapping(raw.get("free_text") or {}, "free_text").items()}
-
-    snode = r.mapping(raw.get("suppression") or {}, "suppression")
-    unknown = set(snode) - {"min_base", "caution_base", "secondary"}
-    if unknown:
-        raise r.fail("suppression", f"unknown key(s) {sorted(unknown)}")
-    suppression = Suppression(
-        int(snode.get("min_base", 10)), int(snode.get("caution_base", 50)), bool(snode.get("secondary", False))
-    )
-    if not 1 <= suppression.min_base <= suppression.caution_base:
-        raise r.fail("suppression", "need 1 <= min_base <= caution_base")
-
-    headline = raw.get("headline")
-    if headline is not None and headline not in questions:
-        raise r.fail("headline", f"{headline!r} is not one of the questions {list(questions)}")
-
-    population: dict[str, tuple[str, ...]] = {}
-    for dim, values in r.mapping(raw.get("population") or {}, "population").items():
-        if dim not in dimensions:
-            raise r.fail(f"population.{dim}", "is not a dimension of this definition")
-        vals = r.labels(values, f"population.{dim}")
-        for v in vals:
-            if v not in dimensions[dim].groups:
-                raise r.fail(f"population.{dim}", f"{v!r} is not a value of {dim}")
-        population[str(dim)] = vals
-
-    volumes = None
-    if raw.get("volumes") is not None:
-        vnode = r.mapping(raw["volumes"], "volumes")
-        volumes = Volumes(
-            period_column=r.text(vnode, "period_column", "volumes"),
-            period_format=r.text(vnode, "period_format", "volumes", default="%b %Y"),
-            contacts=str(vnode["contacts"]) if vnode.get("contacts") else None,
-            invitations=str(vnode["invitations"]) if vnode.get("invitations") else None,
-            contacts_label=str(vnode.get("contacts_label", "contacts")),
-        )
-
-    id_column = r.text(raw, "id_column", "")
-    pii = r.labels(raw.get("pii_columns"), "pii_columns")
-    used = {normalise_label(c) for c in [id_column, period.column]}
-    used |= {normalise_label(d.column) for d in dimensions.values()}
-    used |= {normalise_label(q.column) for q in questions.values()}
-    used |= {normalise_label(c) for c in free_text.values()}
-    for col in pii:
-        if normalise_label(col) in used:
-            raise r.fail("pii_columns", f"{col!r} is PII but is also read as data")
-    keys = list(dimensions) + list(questions) + list(free_text)
-    dupes = {k for k in keys if keys.count(k) > 1}
-    if dupes:
-        raise r.fail("(top)", f"names used twice across dimensions/questions/free_text: {sorted(dupes)}")
-    reserved = {"id", "period", "date"} & set(keys)
-    if reserved:
-        raise r.fail("(top)", f"names reserved for the tidy frame: {sorted(reserved)}")
-
-    return Definition(
-        dataset=dataset,
-        title=str(raw.get("title", dataset)),
-        kind=kind,
-        id_column=id_column,
-        period=period,
-        pii_columns=pii,
-        dimensions=dimensions,
-        questions=questions,
-        free_text=free_text,
-        suppression=suppression,
-        headline=str(headline) if headline else None,
-        population=population,
-        volumes=volumes,
-        path=path,
-    )
+    return dataset
 
 
 def load_definitions(config_dir: Path | None = None) -> dict[str, Definition]:
-    """Every definition in ``config/surveys/``, keyed by dataset name, in file order."""
-    config_dir = config_dir or CONFIG_DIR
-    scales = load_scales(config_dir / "scales.yaml")
-    templates = load_dimension_templates(config_dir / "dimensions.yaml")
-    defs: dict[str, Definition] = {}
-    for path in sorted((config_dir / "surveys").glob("*.yaml")):
-        d = load_definition(path, scales, templates)
-        defs[d.dataset] = d
-    return dict(sorted(defs.items(), key=lambda kv: DATASET_ORDER.get(kv[0], 99)))
+    """Every definition in ``config/surveys/``, keyed by dataset name (through the one loader)."""
+    from insight.config import load_config
+
+    return load_config(config_dir).definitions
 
 
 # The order the paper presents its sources in; datasets not listed follow.

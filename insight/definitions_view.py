@@ -15,7 +15,9 @@ def definition_summary(definitions: dict[str, Definition]) -> pl.DataFrame:
                 "Dataset": d.dataset,
                 "Title": d.title,
                 "Kind": d.kind,
-                "Periods": d.period.granularity + "ly",
+                "Periods": d.period.granularity
+                + "ly"
+                + (" (waves)" if d.period.waves else " (given at import)" if d.period.given_at_import else ""),
                 "Questions": len(d.questions),
                 "Dimensions": ", ".join(d.dimensions),
                 "Minimum base": d.suppression.min_base,
@@ -49,10 +51,11 @@ def dimensions_table(definition: Definition) -> pl.DataFrame:
             {
                 "Dimension": d.key,
                 "Label": d.label,
-                "Export column": d.column,
+                "Export column": d.column or "(given at import)",
                 "Groups": "; ".join(
                     g if labels == (g,) else f"{g} ({len(labels)} labels)" for g, labels in d.groups.items()
-                ),
+                )
+                + (f"; {d.several} (several, split on {d.separator!r})" if d.several else ""),
                 "Not stated": ", ".join(d.not_stated) or "(blank)",
                 "Census benchmark": d.census or "",
             }

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
-from insight.definition import NOT_STATED, Definition, normalise_label
-from insight.periods import period_expr
+from insight.definition import NOT_STATED, Definition, Dimension, normalise_label
+from insight.periods import check_period, period_expr
 from insight.redact import mask_pii
 
 # Formats tried after the definition's own: how Excel cells arrive once read as text.
@@ -30,6 +31,14 @@ PROBLEM_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "pro
 
 class ExportError(ValueError):
     """The file cannot be read as an export at all (not a CSV/XLSX, no header row...)."""
+
+
+class AmbiguousDates(ExportError):
+    """The file's dates read more than one way with the definition's formats, giving different months."""
+
+
+class GivenValueError(ExportError):
+    """A value the file cannot say itself (``given_at_import``) is missing or not allowed."""
 
 
 @dataclass
@@ -55,14 +64,27 @@ class ValidationReport:
     problems: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROBLEM_SCHEMA))
     periods: list[str] = field(default_factory=list)
     blank_rows: int = 0
+    period_counts: dict[str, int] = field(default_factory=dict)  # valid responses per period
+    left_out: list[tuple[str, int]] = field(default_factory=list)  # (reason, rows) from the `include:` filter
 
     @property
     def invalid_rows(self) -> int:
         return self.problems["row"].n_unique() if self.problems.height else 0
 
     @property
+    def left_out_rows(self) -> int:
+        return sum(n for _, n in self.left_out)
+
+    @property
     def valid_rows(self) -> int:
-        return 0 if self.missing_columns else self.rows_read - self.invalid_rows
+        return 0 if self.missing_columns else self.rows_read - self.invalid_rows - self.left_out_rows
+
+    def left_out_text(self) -> str:
+        """``7 rows left out: RESIDENT not Yes; 2 rows left out: Finished not TRUE`` (empty when none)."""
+        return "; ".join(f"{n:,} row(s) left out: {reason}" for reason, n in self.left_out if n)
+
+    def period_counts_text(self) -> str:
+        return ", ".join(f"{p}: {n:,}" for p, n in self.period_counts.items())
 
     @property
     def ok(self) -> bool:
@@ -293,8 +315,22 @@ def _label_lookup(raw: pl.DataFrame, file_col: str, mapping: dict[str, str]) -> 
     return lookup, unknown
 
 
+def _date_order(fmt: str) -> tuple[str, ...]:
+    """The order a format writes day, month and year in: formats differing only in time read one way."""
+    codes = re.findall(r"%[-_0^#]?([dmbByYeh])", fmt)
+    return tuple({"e": "d", "h": "b", "B": "b", "y": "Y"}.get(c, c) for c in codes)
+
+
+def _ways(formats: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The formats grouped by the order they write dates in, in the order first listed."""
+    ways: dict[tuple[str, ...], list[str]] = {}
+    for fmt in formats:
+        ways.setdefault(_date_order(fmt), []).append(fmt)
+    return [tuple(fmts) for fmts in ways.values()]
+
+
 def parse_dates(raw: pl.Series, formats: tuple[str, ...]) -> pl.Series:
-    """UK dates in the definition's formats, then the ISO forms Excel cells arrive in.
+    """Dates in one way's formats, then the ISO forms Excel cells arrive in.
 
     Each further format is tried only when some dates are still unread, so a clean
     column is parsed once.
@@ -308,14 +344,156 @@ def parse_dates(raw: pl.Series, formats: tuple[str, ...]) -> pl.Series:
     return out.dt.date().alias("date")
 
 
+def read_dates(raw: pl.Series, formats: tuple[str, ...]) -> tuple[pl.Series, tuple[str, ...]]:
+    """The file's dates read one way, and that way's formats.
+
+    A file's dates must all read one way (day-first or month-first, say). When several of
+    the listed ways read every date and they disagree about a month, the file is refused
+    as ambiguous (AmbiguousDates), naming the formats and an example value; otherwise the
+    way that reads the most dates is used and the rest are row problems.
+    """
+    ways = _ways(formats)
+    first = parse_dates(raw, ways[0])
+    if len(ways) == 1:
+        return first, ways[0]
+    present = raw.str.strip_chars().is_not_null()
+    parsed = [first, *(parse_dates(raw, way) for way in ways[1:])]
+    unread = [int((p.is_null() & present).sum()) for p in parsed]
+    full = [i for i, n in enumerate(unread) if n == 0]
+    if len(full) > 1:
+        a = full[0]
+        month = parsed[a].dt.strftime("%Y-%m")
+        for b in full[1:]:
+            differ = (month != parsed[b].dt.strftime("%Y-%m")).fill_null(False)
+            if differ.any():
+                i = int(differ.arg_max())  # type: ignore[arg-type]
+                example = mask_pii(pl.lit(raw[i])).alias("x")
+                value = pl.select(example).item()
+                raise AmbiguousDates(
+                    f"its dates read two ways: {value!r} is {parsed[a][i]:%d %B %Y} as {' or '.join(ways[a])} "
+                    f"but {parsed[b][i]:%d %B %Y} as {' or '.join(ways[b])}, and every date in the file fits "
+                    "both. Nothing was imported: export the dates unambiguously (e.g. 2024-08-14), or list only "
+                    "the format this file uses in the survey definition."
+                )
+        return parsed[a], ways[a]
+    best = min(range(len(ways)), key=lambda i: unread[i])
+    return parsed[best], ways[best]
+
+
 def _date_form(fmt: str) -> str:
     for code, form in (("%d", "dd"), ("%m", "mm"), ("%Y", "yyyy"), ("%H", "HH"), ("%M", "MM"), ("%S", "SS")):
         fmt = fmt.replace(code, form)
     return fmt
 
 
-def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) -> IngestResult:
-    """Validate a raw table against a definition and make the tidy frame."""
+def period_start(period: str) -> dt.date:
+    """The first day of a period: ``2021-09`` -> 1 Sep 2021, ``2022-Q1`` -> 1 Jan 2022."""
+    year, rest = period.split("-")
+    month = (int(rest[1]) - 1) * 3 + 1 if rest.startswith("Q") else int(rest)
+    return dt.date(int(year), month, 1)
+
+
+def given_values(definition: Definition, given: dict[str, str] | None) -> dict[str, str]:
+    """The values a file cannot say itself (period and/or dimensions), checked; raises GivenValueError."""
+    given = {k: v for k, v in (given or {}).items() if v is not None and str(v).strip()}
+    needed = definition.given_at_import()
+    extra = sorted(set(given) - set(needed))
+    if extra:
+        raise GivenValueError(
+            f"{', '.join(extra)} cannot be given at import for {definition.title}"
+            + (f"; only {', '.join(needed)} can" if needed else "")
+        )
+    out: dict[str, str] = {}
+    for key in needed:
+        if key not in given:
+            example = "--period 2019-09" if key == "period" else f"--set {key}=VALUE"
+            what = "the period" if key == "period" else f"its {definition.dimensions[key].label.lower()}"
+            raise GivenValueError(
+                f"{definition.title} files do not say {what}: give it at import ({example}; on the Upload page, "
+                "fill in the box above the preview)"
+            )
+        if key == "period":
+            try:
+                out[key] = check_period(given[key], definition.period.granularity)
+            except ValueError as exc:
+                raise GivenValueError(str(exc)) from None
+            continue
+        dim = definition.dimensions[key]
+        group = dim.label_map().get(normalise_label(given[key]))
+        if group is None:
+            raise GivenValueError(f"{given[key]!r} is not a {dim.label.lower()}; choose from {', '.join(dim.values)}")
+        out[key] = group
+    return out
+
+
+# --------------------------------------------------------------------------- normalisation steps
+
+
+def _blank_missing_markers(frame: pl.DataFrame, definition: Definition, columns: list[str]) -> pl.DataFrame:
+    """Cells holding a `missing:` marker (NA, #N/A, -99...) become blank."""
+    if not definition.missing:
+        return frame
+    markers = [m.strip().lower() for m in definition.missing]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.strip_chars().str.to_lowercase().is_in(markers)).then(None).otherwise(pl.col(c)).alias(c)
+        for c in columns
+    )
+
+
+def _include_rows(
+    frame: pl.DataFrame, definition: Definition, found: dict[str, str]
+) -> tuple[pl.DataFrame, list[tuple[str, int]]]:
+    """Keep the rows the `include:` filter keeps; count the rest under the first condition they fail."""
+    left_out: list[tuple[str, int]] = []
+    for column, values in definition.include.items():
+        wanted = [normalise_label(v) for v in values]
+        cell = pl.col(found[column]).str.strip_chars().str.to_lowercase()
+        keep = frame.select(cell.is_in(wanted).fill_null(False)).to_series()
+        n = frame.height - int(keep.sum())
+        if n:
+            left_out.append((f"{column} not {' or '.join(values)}", n))
+            frame = frame.filter(keep)
+    return frame, left_out
+
+
+def _multi_lookup(raw: pl.DataFrame, file_col: str, dim: Dimension) -> tuple[dict[str, str], list[str]]:
+    """A multi-select cell -> its one group, or the `several` group when its parts fall in more than one."""
+    mapping = dim.label_map()
+    lookup: dict[str, str] = {}
+    unknown: list[str] = []
+    assert dim.separator is not None and dim.several is not None
+    for value in raw.get_column(file_col).drop_nulls().unique().to_list():
+        parts = [normalise_label(p) for p in value.split(dim.separator)]
+        parts = [p for p in parts if p]
+        if any(p not in mapping for p in parts):
+            unknown.append(value)
+            continue
+        groups = {mapping[p] for p in parts} - {NOT_STATED}
+        lookup[value] = NOT_STATED if not groups else (groups.pop() if len(groups) == 1 else dim.several)
+    return lookup, unknown
+
+
+def _weight_checks(definition: Definition, found: dict[str, str]) -> tuple[list[pl.Expr], list[tuple]]:
+    """The vendor's weight as a number, and its checks (blank, or not a positive number, is a row problem)."""
+    if definition.weight is None:
+        return [], []
+    col = found[definition.weight.column]
+    weight = pl.col(col).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
+    ok = weight.is_finite() & (weight > 0)
+    checks = [
+        (pl.col(col).is_null(), col, "missing weight", None),
+        (pl.col(col).is_not_null() & ~ok.fill_null(False), col, "weight is not a positive number", None),
+    ]
+    return [pl.when(ok).then(weight).alias("weight")], checks
+
+
+def shape(
+    raw: RawTable, definition: Definition, file_name: str, sha256: str, given: dict[str, str] | None = None
+) -> IngestResult:
+    """Validate a raw table against a definition and make the tidy frame.
+
+    ``given`` holds what the file cannot say itself (``given_at_import``): ``period`` and dimension keys.
+    """
     frame = raw.frame
     found, missing, ignored = _column_map(frame, definition)
     report = ValidationReport(
@@ -331,41 +509,79 @@ def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) ->
     )
     if missing:
         return IngestResult(empty_frame(definition), pl.DataFrame(), report)
+    fixed = given_values(definition, given)
 
-    id_col, p_col = found[definition.id_column], found[definition.period.column]
+    # Normalisation steps: missing markers become blank, then the row filter.
+    frame = _blank_missing_markers(frame, definition, list(dict.fromkeys(found.values())))
+    frame, report.left_out = _include_rows(frame, definition, found)
+
+    id_col = found[definition.id_column]
     exprs: list[pl.Expr] = [pl.col(id_col).str.strip_chars().alias("id")]
     label_checks: list[tuple[str, list[str], str, str]] = []  # (file column, unknown values, problem, allowed)
     for key, dim in definition.dimensions.items():
-        lookup, unknown = _label_lookup(frame, found[dim.column], dim.label_map())
-        expr = pl.col(found[dim.column]).replace_strict(lookup, default=None, return_dtype=pl.Enum(dim.values))
+        if dim.column is None:  # one value for the whole file, given at import
+            exprs.append(pl.lit(fixed[key], dtype=pl.Enum(dim.values)).alias(key))
+            continue
+        file_col = found[dim.column]
+        if dim.separator:
+            lookup, unknown = _multi_lookup(frame, file_col, dim)
+        else:
+            lookup, unknown = _label_lookup(frame, file_col, dim.label_map())
+        expr = pl.col(file_col).replace_strict(lookup, default=None, return_dtype=pl.Enum(dim.values))
         exprs.append(expr.fill_null(NOT_STATED).alias(key))
         if unknown:
-            label_checks.append((found[dim.column], unknown, "unknown label", ", ".join(dim.allowed_labels())))
+            allowed = [*dim.allowed_labels(), *dim.codes]
+            label_checks.append((file_col, unknown, "unknown label", ", ".join(allowed)))
     for key, q in definition.questions.items():
-        mapping = {normalise_label(a): a for a in q.scale.answers}
-        lookup, unknown = _label_lookup(frame, found[q.column], mapping)
+        lookup, unknown = _label_lookup(frame, found[q.column], q.scale.answer_map())
         answers = pl.Enum(q.scale.answers)
         exprs.append(pl.col(found[q.column]).replace_strict(lookup, default=None, return_dtype=answers).alias(key))
         if unknown:
-            label_checks.append((found[q.column], unknown, "unknown answer", ", ".join(q.scale.answers)))
+            allowed = [*q.scale.answers, *(f"{c} ({a})" for c, a in q.scale.codes.items())]
+            label_checks.append((found[q.column], unknown, "unknown answer", ", ".join(allowed)))
     for key, column in definition.free_text.items():
         text = mask_pii(pl.col(found[column]).str.strip_chars())
         exprs.append(pl.when(text == "").then(None).otherwise(text).alias(key))
+    weight_exprs, weight_checks = _weight_checks(definition, found)
+    exprs += weight_exprs
 
-    # One pass builds every tidy column beside the raw ones the checks need.
-    work = frame.with_columns(*exprs, parse_dates(frame.get_column(p_col), definition.period.formats))
-
+    period = definition.period
     checks: list[tuple[pl.Expr, str, str, str | None]] = [
         (pl.col("id").is_null() | (pl.col("id") == ""), id_col, "missing ID", None),
-        (pl.col(p_col).is_null(), p_col, "missing date", None),
-        (
-            pl.col(p_col).is_not_null() & pl.col("date").is_null(),
-            p_col,
-            "unreadable date",
-            " or ".join(_date_form(f) for f in definition.period.formats),
-        ),
     ]
+    if period.given_at_import:
+        exprs += [pl.lit(fixed["period"]).alias("period"), pl.lit(period_start(fixed["period"])).alias("date")]
+    elif period.waves:
+        p_col = found[period.column]  # type: ignore[index]
+        waves = {normalise_label(w): p for w, p in period.waves.items()}
+        lookup, unknown = _label_lookup(frame, p_col, waves)
+        starts = {v: period_start(p) for v, p in lookup.items()}
+        exprs.append(pl.col(p_col).replace_strict(lookup, default=None, return_dtype=pl.String).alias("period"))
+        exprs.append(pl.col(p_col).replace_strict(starts, default=None, return_dtype=pl.Date).alias("date"))
+        checks.append((pl.col(p_col).is_null(), p_col, "missing wave", None))
+        if unknown:
+            label_checks.append((p_col, unknown, "unknown wave", ", ".join(period.waves)))
+    else:
+        p_col = found[period.column]  # type: ignore[index]
+        dates, way = read_dates(frame.get_column(p_col), period.formats)
+        exprs.append(pl.lit(dates).alias("date"))
+        checks += [
+            (pl.col(p_col).is_null(), p_col, "missing date", None),
+            (
+                pl.col(p_col).is_not_null() & pl.col("date").is_null(),
+                p_col,
+                "unreadable date",
+                " or ".join(_date_form(f) for f in way),
+            ),
+        ]
+
+    # One pass builds every tidy column beside the raw ones the checks need.
+    work = frame.with_columns(*exprs)
+    if "period" not in work.columns:
+        work = work.with_columns(period_expr(pl.col("date"), period.granularity).alias("period"))
+
     checks += [(pl.col(col).is_in(unknown), col, problem, allowed) for col, unknown, problem, allowed in label_checks]
+    checks += weight_checks
     # Count every kind of problem in one pass; only the kinds that occur are listed row by row.
     found_any = work.select([mask.sum().alias(str(i)) for i, (mask, *_) in enumerate(checks)]).row(0)
     problems = [_problems(work, *check) for check, n in zip(checks, found_any, strict=True) if n]
@@ -375,10 +591,12 @@ def shape(raw: RawTable, definition: Definition, file_name: str, sha256: str) ->
     all_problems = pl.concat([pl.DataFrame(schema=PROBLEM_SCHEMA), *[p.cast(PROBLEM_SCHEMA) for p in problems]])
     all_problems = all_problems.sort("row", "column")
     report.problems = all_problems
-    tidy = work.with_columns(period_expr(pl.col("date"), definition.period.granularity).alias("period"))
+    tidy = work
     if all_problems.height:
         tidy = tidy.filter(~pl.col("__row").is_in(all_problems.get_column("row").unique().implode()))
-    report.periods = sorted(tidy.get_column("period").unique().drop_nulls().to_list())
+    counts = tidy.group_by("period").len().drop_nulls("period").sort("period")
+    report.period_counts = dict(counts.iter_rows())
+    report.periods = list(report.period_counts)
     rejected = _rejected(frame, all_problems, found)
     return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
 
@@ -419,7 +637,8 @@ def _rejected(frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str]
 
 
 def tidy_columns(definition: Definition) -> list[str]:
-    return ["id", "period", "date", *definition.dimensions, *definition.questions, *definition.free_text]
+    weight = ["weight"] if definition.weight else []
+    return ["id", "period", "date", *definition.dimensions, *definition.questions, *definition.free_text, *weight]
 
 
 def tidy_schema(definition: Definition) -> dict[str, pl.DataType]:
@@ -427,6 +646,8 @@ def tidy_schema(definition: Definition) -> dict[str, pl.DataType]:
     schema.update({k: pl.Enum(d.values) for k, d in definition.dimensions.items()})
     schema.update({k: pl.Enum(q.scale.answers) for k, q in definition.questions.items()})
     schema.update({k: pl.String() for k in definition.free_text})
+    if definition.weight:
+        schema["weight"] = pl.Float64()  # the vendor's weight: weighting uses it instead of raking
     return schema
 
 
@@ -434,19 +655,21 @@ def empty_frame(definition: Definition) -> pl.DataFrame:
     return pl.DataFrame(schema=tidy_schema(definition))
 
 
-def ingest_bytes(data: bytes, file_name: str, definition: Definition) -> IngestResult:
-    """Read and validate one export against a definition."""
+def ingest_bytes(
+    data: bytes, file_name: str, definition: Definition, given: dict[str, str] | None = None
+) -> IngestResult:
+    """Read and validate one export against a definition (``given``: see ``shape``)."""
     # Hash on a second core while Polars parses: both release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
         expected = {normalise_label(c) for c in definition.required_columns()}
         raw = read_export(data, file_name, expected)
         sha256 = digest.result()
-    return shape(raw, definition, file_name, sha256)
+    return shape(raw, definition, file_name, sha256, given)
 
 
-def ingest_file(path: Path, definition: Definition) -> IngestResult:
-    return ingest_bytes(Path(path).read_bytes(), Path(path).name, definition)
+def ingest_file(path: Path, definition: Definition, given: dict[str, str] | None = None) -> IngestResult:
+    return ingest_bytes(Path(path).read_bytes(), Path(path).name, definition, given)
 
 
 def recognise(data: bytes, file_name: str, definitions: dict[str, Definition]) -> list[tuple[str, float]]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
-import yaml
 
-from insight.definition import CONFIG_DIR, Definition, DefinitionError
+from insight.configfile import ConfigError, Mistake, Reader, read_yaml
+from insight.definition import Definition
 from insight.metrics import SUPPRESSED, status_of
 from insight.redact import mask_pii
 
@@ -30,22 +31,43 @@ class Theme:
         return "(?i)(" + "|".join(f"(?:{p})" for p in self.patterns) + ")"
 
 
-def load_themes(path: Path | None = None) -> list[Theme]:
-    path = path or CONFIG_DIR / "themes.yaml"
-    with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
-    if not isinstance(raw, dict):
-        raise DefinitionError(f"{path.name}: expected a mapping of themes")
+THEME_KEYS = {"name", "description", "patterns"}
+
+
+def parse_themes(r: Reader, raw: Any) -> list[Theme]:
+    """themes.yaml: each theme's name, description and patterns; every pattern must compile."""
     themes = []
-    for key, node in raw.items():
-        if not isinstance(node, dict) or not node.get("name") or not node.get("patterns"):
-            raise DefinitionError(f"{path.name}: {key}: needs a name and a list of patterns")
-        theme = Theme(str(key), str(node["name"]), str(node.get("description", "")), tuple(map(str, node["patterns"])))
-        try:
-            pl.select(pl.lit("").str.contains(theme.regex))
-        except pl.exceptions.PolarsError as exc:
-            raise DefinitionError(f"{path.name}: {key}.patterns: not a valid pattern ({exc})") from exc
-        themes.append(theme)
+    for key, node in r.mapping(raw, "", required=True).items():
+        kp = str(key)
+        with r.part():
+            node = r.mapping(node, kp, required=True)
+            r.known_keys(node, THEME_KEYS, kp)
+            name = r.text(node, "name", kp)
+            description = r.text(node, "description", kp, default="")
+            patterns = r.labels(node.get("patterns"), f"{kp}.patterns", required=True)
+            for i, pattern in enumerate(patterns):
+                try:
+                    pl.select(pl.lit("").str.contains(f"(?i){pattern}"))
+                except pl.exceptions.PolarsError as exc:
+                    reasons = [ln[len("error: ") :] for ln in str(exc).splitlines() if ln.startswith("error: ")]
+                    reason = (reasons[0] if reasons else "regex parse error")[:200]
+                    r.note(f"{kp}.patterns[{i}]", f"{pattern!r} is not a valid pattern ({reason})")
+            themes.append(Theme(kp, name, description, patterns))
+    return themes
+
+
+def load_themes(path: Path | None = None) -> list[Theme]:
+    """The themes: from the config folder through the one loader, or from one file (tests, drafts)."""
+    if path is None:
+        from insight.config import load_config
+
+        return load_config().themes
+    mistakes: list[Mistake] = []
+    r = Reader(path.name, mistakes)
+    with r.part():
+        themes = parse_themes(r, read_yaml(path, path.name, mistakes))
+    if mistakes:
+        raise ConfigError(mistakes)
     return themes
 
 
