@@ -95,7 +95,7 @@ def share_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title
     x = alt.X("pct:Q", title="% positive", scale=alt.Scale(domain=[0, 100]), axis=_axis())
     base = alt.Chart(data).encode(y=y)
     # Caution is written in each bar's label ("caution"); the paler bar only repeats it.
-    bars = base.mark_bar(color=OKABE_ITO[0]).encode(
+    bars = base.mark_bar(color=OKABE_ITO[0], size=16, yOffset=8).encode(
         x=x,
         opacity=alt.Opacity(
             "status_text:N",
@@ -105,13 +105,12 @@ def share_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title
         tooltip=tooltip,
         description=alt.Description("label:N"),
     )
-    errors = base.mark_rule(color="#333333", strokeWidth=1.5, aria=False).encode(
+    errors = base.mark_rule(color="#333333", strokeWidth=1.5, aria=False, yOffset=8).encode(
         x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip
     )
-    labels = base.mark_text(align="left", dx=6, fontSize=FONT, color=INK, aria=False).encode(
-        x=alt.X("label_x:Q"), text="label:N", tooltip=tooltip
-    )
-    data_labels = labels.transform_calculate(label_x="datum.ci_high === null ? 0 : datum.ci_high")
+    # Each value sits above its bar, from the axis: never pushed past the chart's edge on a phone.
+    data_labels = base.mark_text(align="left", baseline="middle", dx=2, yOffset=-10, fontSize=FONT, color=INK,
+                                 aria=False).encode(x=alt.datum(0), text="label:N", tooltip=tooltip)  # fmt: skip
     finding = _listing(
         [
             f"{r['row_label']} {_pct(r['pct'])}" + (" (treat with caution)" if r["status"] == LOW_BASE else "")
@@ -119,7 +118,7 @@ def share_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title
         ]
     )
     return (bars + errors + data_labels).properties(
-        title=_title(title), height=alt.Step(40), description=f"{title}: {finding}."
+        title=_title(title), height=alt.Step(46), description=f"{title}: {finding}."
     )
 
 
