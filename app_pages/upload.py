@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -12,7 +13,7 @@ from insight.definition import Definition
 from insight.ingest import ExportError, GivenValueError, IngestResult, given_values, ingest_bytes, recognise
 from insight.periods import period_label
 from insight.store import UpsertCounts
-from insight.tables import problems_table, upload_history
+from insight.tables import problems_table, upload_history, volumes_table
 from insight.volumes import VolumesError, read_volumes, recognise_volumes
 
 st.title("Upload survey exports")
@@ -61,20 +62,34 @@ def check(
     cache = st.session_state.setdefault("upload_checks", {})
     key = (file_id, dataset, store.version(), tuple(sorted(given.items())))
     if key not in cache:
+        status = st.status(f"Reading and validating {name}…", expanded=False)
         try:
-            with st.status(f"Checking {name}…", expanded=False) as status:
-                status.update(label=f"Reading and validating {name}…")
-                result = ingest_bytes(data, name, definitions[dataset], given)
-                status.update(label=f"Comparing {name} with the data already held…")
-                counts = store.compare(definitions[dataset], result.frame)
-                status.update(label=f"Checked {name}", state="complete")
+            result = ingest_bytes(data, name, definitions[dataset], given)
+            status.update(label=f"Comparing {name} with the data already held…")
+            counts = store.compare(definitions[dataset], result.frame)
             cache[key] = (result, counts)
         except ExportError as exc:
             cache[key] = f"{name} cannot be read as an export: {exc}"
+        except Exception:  # whatever went wrong, the status must not keep spinning
+            cache[key] = f"{name} could not be checked: it does not look like a survey export. Nothing was changed."
+        # The status always ends: done or failed, never left on "Reading and validating…".
+        failed = isinstance(cache[key], str)
+        status.update(label=f"Could not check {name}" if failed else f"Checked {name}",
+                      state="error" if failed else "complete")  # fmt: skip
     return cache[key]
 
 
-def volumes_file(data: bytes, name: str, dataset: str) -> None:
+@dataclass
+class Pending:
+    """A checked file that can be imported."""
+
+    file_id: str
+    name: str
+    dataset: str
+    result: IngestResult
+
+
+def volumes_file(data: bytes, name: str, dataset: str, file_id: str) -> None:
     """A monthly contact volumes file (calls, chats, invitations): preview, then import."""
     definition = definitions[dataset]
     st.caption(f"Recognised as monthly contact volumes for {definition.title}.")
@@ -83,22 +98,46 @@ def volumes_file(data: bytes, name: str, dataset: str) -> None:
     except VolumesError as exc:
         st.error(f"This file cannot be imported: {exc}. Nothing was changed.")
         return
-    st.write("Months: " + ", ".join(period_label(p) for p in frame.get_column("period").to_list()))
+    ui.table(volumes_table(frame), f"volumes-{name}")
     if st.button("Import", key=f"import-volumes-{name}", type="primary"):
         store.upsert_volumes(dataset, frame, file_name=name, sha256=hashlib.sha256(data).hexdigest())
-        st.session_state.setdefault("import_messages", []).append(
-            f"Imported {name}: {frame.height} month(s) of contact volumes for {definition.title}."
-        )
+        done(file_id, f"Imported {name}: {frame.height} month(s) of contact volumes for {definition.title}.")
         st.rerun()
 
 
+def done(file_id: str, message: str) -> None:
+    """Mark a file imported: it shows as done, with no Import button, until it leaves the uploader."""
+    st.session_state.setdefault("imported_files", {})[file_id] = message
+    st.session_state.setdefault("import_messages", []).append(message)
+
+
+def import_checked(pending: Pending) -> None:
+    """Write one checked file through the store and mark it done."""
+    record = store.import_result(definitions[pending.dataset], pending.result)
+    report = pending.result.report
+    done(
+        pending.file_id,
+        f"Imported {pending.name} into {definitions[pending.dataset].title}: {record.new:,} new, "
+        f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
+        + (f" (kept in {record.rejected_file})" if record.rejected_file else "")
+        + (f"; {report.left_out_text()}" if report.left_out else "")
+        + ".",
+    )
+
+
+import_all = st.container()  # filled below, once it is known how many files are ready
+ready: list[Pending] = []
+imported_files: dict[str, str] = st.session_state.setdefault("imported_files", {})
 for uploaded in files or []:
     data = uploaded.getvalue()
     with st.container(border=True):
         st.subheader(uploaded.name)
+        if uploaded.file_id in imported_files:
+            st.success(f"Done. {imported_files[uploaded.file_id]}", icon=":material/check_circle:")
+            continue
         volumes_dataset = recognise_volumes(data, uploaded.name, definitions)
         if volumes_dataset:
-            volumes_file(data, uploaded.name, volumes_dataset)
+            volumes_file(data, uploaded.name, volumes_dataset, uploaded.file_id)
             continue
         guesses = recognise(data, uploaded.name, definitions)
         names = list(definitions)
@@ -157,25 +196,33 @@ for uploaded in files or []:
                 )
             )
             ui.table(problems_table(report.problems), f"problems-{uploaded.name}")
-        can_import = report.ok or (skip_invalid and report.valid_rows > 0)
+        nothing_new = counts.new == 0 and counts.updated == 0
+        if nothing_new:
+            st.info("Nothing new: every response in this file is already held, so there is nothing to import.")
+        can_import = (report.ok or (skip_invalid and report.valid_rows > 0)) and not nothing_new
+        pending = Pending(uploaded.file_id, uploaded.name, dataset, result)
+        if can_import:
+            ready.append(pending)
         if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
-            progress = st.progress(0.2, text="Writing to the store…")
-            record = store.import_result(definitions[dataset], result)
-            progress.progress(1.0, text="Done")
-            st.session_state.setdefault("import_messages", []).append(
-                f"Imported {uploaded.name} into {definitions[dataset].title}: {record.new:,} new, "
-                f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
-                + (f" (kept in {record.rejected_file})" if record.rejected_file else "")
-                + (f"; {report.left_out_text()}" if report.left_out else "")
-                + "."
-            )
+            with st.spinner(f"Writing {uploaded.name} to the store…"):
+                import_checked(pending)
             st.rerun()
+
+if len(ready) > 1 and import_all.button(
+    f"Import all {len(ready)} files ready to import", type="primary", icon=":material/upload:", key="import-all"
+):
+    with import_all, st.spinner(f"Writing {len(ready)} files to the store…"):
+        for pending in ready:
+            import_checked(pending)
+    st.rerun()
 
 # Forget the checks of files no longer in the uploader (they can hold large frames).
 current = {f.file_id for f in files or []}
 checks = st.session_state.get("upload_checks", {})
 for key in [k for k in checks if k[0] not in current]:
     del checks[key]
+for file_id in [f for f in imported_files if f not in current]:
+    del imported_files[file_id]
 
 for message in st.session_state.get("import_messages", []):
     st.success(message, icon=":material/check_circle:")

@@ -87,6 +87,15 @@ def gap_table(series: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def volumes_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """A contact volumes file's figures, month by month, as they will be imported."""
+    return frame.select(
+        _period("period").alias("Month"),
+        pl.col("contacts").alias("Contacts"),
+        pl.col("invitations").alias("Invitations to the survey"),
+    )
+
+
 def problems_table(problems: pl.DataFrame) -> pl.DataFrame:
     """Validation problems in plain words: where, what was found, what is allowed."""
     return problems.select(

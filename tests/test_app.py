@@ -137,6 +137,64 @@ def test_upload_flow_previews_then_imports(exports, data_dir):
     assert "49.4%" not in overview
 
 
+def test_imported_files_are_done_and_nothing_new_cannot_be_imported(exports, data_dir):
+    at = app("app_pages/upload.py")
+    data = (exports / "victim_survey_example.csv").read_bytes()
+    at.file_uploader(key="uploads").upload("victim_survey_example.csv", data, "text/csv").run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.button if b.label == "Import"], "the imported file has no Import button left"
+    assert any(s.value.startswith("Done. Imported victim_survey_example.csv") for s in at.success)
+    again = app("app_pages/upload.py")
+    again.file_uploader(key="uploads").upload("victim_survey_example.csv", data, "text/csv").run()
+    assert "Nothing new: every response in this file is already held" in texts(again)
+    assert next(b for b in again.button if b.label == "Import").disabled
+
+
+def statuses(at: AppTest) -> list[tuple[str, str]]:
+    """Every st.status on the page: (label, state name)."""
+    found = []
+
+    def walk(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            if type(child).__name__ == "Status":
+                found.append((child.label, type(child.proto).State.Name(child.proto.state)))
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
+def test_no_status_is_left_spinning(exports, data_dir):
+    at = app("app_pages/upload.py")
+    uploader = at.file_uploader(key="uploads")
+    uploader.upload("victim_survey_example.csv", (exports / "victim_survey_example.csv").read_bytes(), "text/csv")
+    uploader.upload("notes.csv", b"a,b\n1,2\n", "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    found = dict(statuses(at))
+    assert found["Checked victim_survey_example.csv"] == "COMPLETE"
+    assert all(state != "RUNNING" for state in found.values()), found
+    assert any("notes.csv" in e.value for e in at.error)
+
+
+def test_import_all_imports_every_ready_file(exports, data_dir):
+    at = app("app_pages/upload.py")
+    uploader = at.file_uploader(key="uploads")
+    for name in ("victim_survey_example.csv", "caller_101_example.csv"):
+        uploader.upload(name, (exports / name).read_bytes(), "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    everything = next(b for b in at.button if b.label.startswith("Import all"))
+    assert everything.label == "Import all 2 files ready to import"
+    everything.click().run()
+    assert not at.exception, at.exception
+    definitions = load_definitions()
+    assert Store(data_dir).read(definitions["victim"]).height == 40
+    assert Store(data_dir).has("caller_101")
+    assert not [b for b in at.button if b.label.startswith("Import")]
+
+
 def test_upload_of_a_bad_file_changes_nothing(exports, data_dir):
     rows = read_rows((exports / "victim_survey_example.csv").read_bytes())
     rows[3][5] = "Arson"
@@ -266,9 +324,12 @@ def test_upload_of_a_volumes_file(exports, data_dir):
     at.file_uploader(key="uploads").upload("volumes.csv", data, "text/csv").run()
     assert not at.exception
     assert "Recognised as monthly contact volumes for 101 caller survey." in texts(at)
-    assert "Months: April 2019, May 2019, June 2019" in texts(at)
+    preview = at.dataframe[0].value  # the figures, not only the months
+    assert list(preview["Month"]) == ["April 2019", "May 2019", "June 2019"]
+    assert list(preview["Contacts"])[-1] == 79359 and list(preview["Invitations to the survey"])[-1] == 50
     next(b for b in at.button if b.label == "Import").click().run()
     assert "3 month(s) of contact volumes" in texts(at)
+    assert not [b for b in at.button if b.label == "Import"], "an imported file is marked done, not importable again"
     held = Store(data_dir).read_volumes(load_definitions()["caller_101"])
     assert held.rows()[-1] == ("2019-06", 79359, 50)
 
