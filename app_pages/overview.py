@@ -6,8 +6,7 @@ import streamlit as st
 
 from app_pages import ui
 from insight import wording
-from insight.datasets import opening_period
-from insight.metrics import periods, satisfaction
+from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.representation import representation
 from insight.validity import validity
@@ -45,12 +44,11 @@ for i, definition in enumerate(definitions.values()):
             )
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
-        held = periods(frame)
-        passed: list[str] = []
+        held, opening, passed = ui.held_periods(loaded, definition)
         if chosen is None or chosen == latest:  # the default: each survey's latest with enough answers to show
-            period, passed = opening_period(frame, definition)
+            period = opening
         else:
-            period = matching_period(chosen, held)
+            period, passed = matching_period(chosen, held), []
         if period is None:
             st.write(
                 f"No responses for {period_label(chosen or '')}; its periods run from "
@@ -58,7 +56,7 @@ for i, definition in enumerate(definitions.values()):
             )
             continue
         aspect = definition.headline or definition.aspects[0]
-        row = satisfaction(frame, definition, period=period, aspects=[aspect]).row(0, named=True)
+        row = ui.compute(satisfaction, loaded, definition, period=period, aspects=[aspect]).row(0, named=True)
         st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(period)}")
         if passed:
             st.caption(
@@ -68,7 +66,7 @@ for i, definition in enumerate(definitions.values()):
         st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
         st.write(wording.figure(row))
         st.write(wording.sentence(wording.change(row)))
-        v = validity(frame, definition, loaded.volumes, period=period)
+        v = ui.compute(validity, loaded, definition, loaded.volumes, period=period)
         st.caption(wording.sentence(wording.validity(v)))
         note = wording.caution(row, definition.suppression)
         if note:

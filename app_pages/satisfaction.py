@@ -13,7 +13,7 @@ from insight.validity import validity
 
 filters, definition, loaded = ui.survey_page("satisfaction")
 
-result = satisfaction(loaded.frame, definition, period=filters.period, filters=filters.dims)
+result = ui.compute(satisfaction, loaded, definition, period=filters.period, filters=filters.dims)
 if result.height == 0:
     st.info(f"No responses in {period_label(filters.period or '')} match the filters chosen.")
     st.stop()
@@ -23,7 +23,7 @@ if filters.dims:
         "Filtered to " + "; ".join(f"{definition.dimension_label(k)}: {', '.join(v)}" for k, v in filters.dims.items())
     )
 
-v = validity(loaded.frame, definition, loaded.volumes, period=filters.period or result.item(0, "period"))
+v = ui.compute(validity, loaded, definition, loaded.volumes, period=filters.period or result.item(0, "period"))
 (st.success if v.valid_for_5pp else st.warning)(
     f"**Is the sample big enough?** {wording.sentence(wording.validity(v))}", icon=":material/straighten:"
 )
@@ -45,8 +45,8 @@ if filters.by is None:
     st.info(ui.breakdown_hint(definition))
     st.stop()
 by_label = definition.dimension_label(filters.by)
-breakdown = satisfaction(
-    loaded.frame, definition, period=filters.period, by=filters.by, aspects=[aspect], filters=filters.dims
+breakdown = ui.compute(
+    satisfaction, loaded, definition, period=filters.period, by=filters.by, aspects=[aspect], filters=filters.dims
 )
 st.header(f"{definition.aspect_label(aspect)} by {by_label.lower()}, {label}")
 ui.chart(

@@ -20,8 +20,8 @@ every = st.toggle(
     help="Draws each aspect as its own line (with a breakdown, one aspect at a time).",
 )
 aspects = definition.aspects if every and filters.by is None else [aspect]
-trend, tests = trend_view(
-    loaded.frame, definition, aspects=aspects, by=filters.by, up_to=filters.period, filters=filters.dims
+trend, tests = ui.compute(
+    trend_view, loaded, definition, aspects=aspects, by=filters.by, up_to=filters.period, filters=filters.dims
 )
 if trend.height == 0:
     st.info("No responses match the filters chosen.")

@@ -6,8 +6,10 @@ Not a page itself: app.py lists the pages. No figures are computed here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
+from typing import Any
 from urllib.parse import urlencode
 
 import altair as alt
@@ -16,7 +18,7 @@ import streamlit as st
 
 from insight.census import Census
 from insight.charts import SAMPLE_MARK as SAMPLE_TEXT
-from insight.charts import to_png
+from insight.charts import spec_of, to_png
 from insight.config import Config, load_config
 from insight.configfile import ConfigError
 from insight.datasets import Loaded, load_dataset, opening_period, samples_enabled
@@ -85,6 +87,41 @@ def _load(dataset: str, data_dir: str, version: str, samples_on: bool) -> Loaded
 def load(definition: Definition) -> Loaded | None:
     s = store()
     return _load(definition.dataset, str(s.data_dir), s.version(), samples_enabled())
+
+
+def _data_key() -> tuple[str, str, bool]:
+    s = store()
+    return str(s.data_dir), s.version(), samples_enabled()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _computed(
+    name: str, dataset: str, data_key: tuple, kwargs: dict, _fn: Callable, _frame: pl.DataFrame, _args: tuple
+) -> Any:
+    return _fn(_frame, definitions()[dataset], *_args, **kwargs)
+
+
+def compute(fn: Callable, loaded: Loaded, definition: Definition, *args: Any, **kwargs: Any) -> Any:
+    """``fn(loaded.frame, definition, *args, **kwargs)``, once per data version and filters.
+
+    A filter change or a page switch re-runs the whole script; figures already worked out for
+    the same data and the same choices are reused instead of re-scanning millions of rows.
+    Keyword arguments (the filters) are part of the key; positional extras must come from
+    ``loaded`` itself (its volumes), which the data version already covers.
+    """
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    return _computed(name, definition.dataset, _data_key(), kwargs, fn, loaded.frame, args)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _held(dataset: str, data_key: tuple, _frame: pl.DataFrame) -> tuple[list[str], str | None, list[str]]:
+    opening, passed = opening_period(_frame, definitions()[dataset])
+    return periods(_frame), opening, passed
+
+
+def held_periods(loaded: Loaded, definition: Definition) -> tuple[list[str], str | None, list[str]]:
+    """The periods held (oldest first), the one a page opens on, and the newer ones passed over."""
+    return _held(definition.dataset, _data_key(), loaded.frame)
 
 
 # --------------------------------------------------------------------------- the view in the URL
@@ -233,14 +270,14 @@ def sidebar_filters(
         dataset = st.session_state["dataset"]
     definition = defs[dataset]
     own_periods = period_options is None
-    loaded = load(definition) if own_periods else None
+    loaded = load(definition)
+    held, opening, passed = held_periods(loaded, definition) if loaded else ([], None, [])
     if period_options is None:
-        period_options = list(reversed(periods(loaded.frame))) if loaded else []
+        period_options = list(reversed(held))
     period = None
     if period_options:
-        opening, passed = (None, [])
-        if own_periods and loaded is not None:
-            opening, passed = opening_period(loaded.frame, definition)
+        if not own_periods:
+            opening, passed = None, []
         _seed("period", period_options, opening or period_options[0], from_url)
         label = "Month joined" if definition.kind == "membership" else "Period"
         if "period" in show:
@@ -291,7 +328,7 @@ def overview_periods() -> list[str]:
     for definition in definitions().values():
         loaded = load(definition) if definition.questions else None
         if loaded is not None:
-            held.update(periods(loaded.frame))
+            held.update(held_periods(loaded, definition)[0])
     months = sorted((p for p in held if "Q" not in p), reverse=True)
     return months or sorted(held, reverse=True)
 
@@ -396,13 +433,14 @@ def chart(spec: alt.TopLevelMixin, name: str) -> None:
     """A chart with its finding in words (its accessible name too) and, outside presenter mode, a PNG download.
 
     Charts from insight.charts carry a ``description`` stating what they show; it is the SVG's
-    accessible name and is printed under the chart, so nobody has to read the picture.
+    accessible name and is printed under the chart, so nobody has to read the picture. The spec
+    is serialised once per chart (charts.spec_of) and drawn as it is.
     """
     sample = bool(st.session_state.get("_sample_on_page"))
     present = bool(st.session_state.get("present"))
+    as_dict = dict(spec_of(spec))
     if sample:
-        spec = spec.properties(title=_with_subtitle(spec, SAMPLE_TEXT))
-    as_dict = spec.to_dict()
+        as_dict["title"] = _with_subtitle(as_dict.get("title"), SAMPLE_TEXT)
     height = as_dict.get("height")
     size = height + 140 if isinstance(height, int) else "content"
     title = as_dict.get("title")
@@ -411,9 +449,8 @@ def chart(spec: alt.TopLevelMixin, name: str) -> None:
     alt_text = None if description else (title_text if isinstance(title_text, str) else name)
     description = description or alt_text
     if present:  # readable from the back of a meeting room
-        st.vega_lite_chart(_enlarged(as_dict), width="stretch", height=size, alt=alt_text)
-    else:
-        st.altair_chart(spec, width="stretch", height=size, alt=alt_text)
+        as_dict = _enlarged(as_dict)  # type: ignore[assignment]
+    st.vega_lite_chart(as_dict, width="stretch", height=size, alt=alt_text)
     finding = description.split(": ", 1)[-1] if ": " in description else description
     st.markdown(f'<p class="chart-finding"><strong>The chart shows:</strong> {escape(finding)}</p>',
                 unsafe_allow_html=True)  # fmt: skip
@@ -430,11 +467,12 @@ def chart(spec: alt.TopLevelMixin, name: str) -> None:
         )
 
 
-def _with_subtitle(spec: alt.TopLevelMixin, text: str) -> alt.TitleParams:
-    title = spec.to_dict().get("title") or ""
+def _with_subtitle(title: object, text: str) -> dict:
+    """A Vega-Lite title with ``text`` as its subtitle, in dark red bold."""
+    marked = {"subtitle": text, "subtitleColor": "#8a1c00", "subtitleFontWeight": "bold"}
     if isinstance(title, dict):
-        return alt.TitleParams(**{**title, "subtitle": text, "subtitleColor": "#8a1c00", "subtitleFontWeight": "bold"})
-    return alt.TitleParams(title, subtitle=text, subtitleColor="#8a1c00", subtitleFontWeight="bold", anchor="start")
+        return {**title, **marked}
+    return {"text": title or "", "anchor": "start", **marked}
 
 
 def about(lines: list[str], label: str = "About this figure") -> None:

@@ -12,7 +12,11 @@ show one; they are drawn as a "suppressed" label instead.
 
 from __future__ import annotations
 
+import functools
 import io
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -26,6 +30,49 @@ STATUS_LABEL = {OK: "ok", LOW_BASE: "treat with caution (base < caution threshol
 FONT = 13
 INK = "#1f1f1f"  # axis labels, titles and legends: 16:1 on white (Vega's default grey is ~3.7:1)
 SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge", "stroke"]
+
+
+def once_per_result(builder: Callable[..., Any]) -> Callable[..., Any]:
+    """Build a chart once per result: Altair takes ~70 ms to build and ~70 ms to serialise a chart,
+    far more than computing its figures, so a rerun that shows the same result reuses both.
+
+    Keyed on the builder, its other arguments and the frame's contents (hash, then checked equal).
+    """
+    cache: OrderedDict[tuple, tuple[Any, ...]] = OrderedDict()
+
+    @functools.wraps(builder)
+    def build(frame: pl.DataFrame, *args: Any, **kwargs: Any) -> Any:
+        # Arguments that cannot be hashed (a Definition) count by identity; the entry keeps them alive.
+        others = tuple(_key_part(a) for a in args) + tuple((k, _key_part(v)) for k, v in sorted(kwargs.items()))
+        key = (tuple(frame.columns), frame.height, int(frame.hash_rows().sum()), others)
+        hit = cache.get(key)
+        if hit is not None and hit[0].equals(frame):
+            cache.move_to_end(key)
+            return hit[1]
+        chart = builder(frame, *args, **kwargs)
+        cache[key] = (frame, chart, args, kwargs)
+        while len(cache) > 64:
+            cache.popitem(last=False)
+        return chart
+
+    return build
+
+
+def _key_part(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return value
+
+
+def spec_of(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec, serialised once per chart object."""
+    spec = getattr(chart, "_insight_spec", None)
+    if spec is None:
+        spec = chart.to_dict(validate=False)
+        object.__setattr__(chart, "_insight_spec", spec)
+    return spec
 
 
 def _axis(**kwargs: object) -> alt.Axis:
@@ -76,6 +123,7 @@ def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl
     )
 
 
+@once_per_result
 def share_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title: str) -> alt.LayerChart:
     """Horizontal bars of positive share with 95% intervals, one bar per aspect or group.
 
@@ -133,6 +181,7 @@ def _end_labels(data: pl.DataFrame, series: str, value: str, text: str) -> pl.Da
     )
 
 
+@once_per_result
 def trend_lines(
     trend: pl.DataFrame, definition: Definition, *, title: str, series: str = "aspect_label"
 ) -> alt.LayerChart:
@@ -195,6 +244,7 @@ def trend_lines(
     )
 
 
+@once_per_result
 def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.LayerChart:
     """Share of respondents (or members) as bars; the census share as a black tick on each bar."""
     data = rows.select(
@@ -232,6 +282,7 @@ def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.Laye
     )
 
 
+@once_per_result
 def gap_lines(trend: pl.DataFrame, *, title: str) -> alt.LayerChart:
     """The gap to the census, in points, month by month, for one or more groups (column ``series``)."""
     data = trend.with_columns(
@@ -275,6 +326,7 @@ def gap_lines(trend: pl.DataFrame, *, title: str) -> alt.LayerChart:
     )
 
 
+@once_per_result
 def theme_bars(counts: pl.DataFrame, *, title: str) -> alt.Chart:
     """Share of comments mentioning each theme."""
     data = counts.with_columns(pl.col("share").round(1)).sort("share", descending=True, maintain_order=True)
