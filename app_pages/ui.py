@@ -471,6 +471,9 @@ def _with_subtitle(title: object, text: str) -> dict:
     """A Vega-Lite title with ``text`` as its subtitle, in dark red bold."""
     marked = {"subtitle": text, "subtitleColor": "#8a1c00", "subtitleFontWeight": "bold"}
     if isinstance(title, dict):
+        own = title.get("subtitle")
+        if own:  # keep the chart's own subtitle (its key), after the mark
+            marked["subtitle"] = [text, *(own if isinstance(own, list) else [own])]
         return {**title, **marked}
     return {"text": title or "", "anchor": "start", **marked}
 

@@ -170,15 +170,32 @@ def share_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title
     )
 
 
-def _end_labels(data: pl.DataFrame, series: str, value: str, text: str) -> pl.DataFrame:
-    """The last shown point of each series, to label the line where it ends (no legend to decode)."""
-    return (
+def _end_labels(data: pl.DataFrame, series: str, value: str, text: str, *, height: int = 380) -> pl.DataFrame:
+    """The last shown point of each series, to label the line where it ends (no legend to decode).
+
+    ``label_y`` spreads labels that would overlap: at least one line of text apart, on the chart's scale.
+    """
+    ends = (
         data.filter(pl.col(value).is_not_null())
         .sort("period")
         .group_by(series, maintain_order=True)
         .last()
         .with_columns(pl.format(text, pl.col(series), pl.col(value)).alias("end_label"))
+        .sort(value)
     )
+    if ends.height == 0:
+        return ends.with_columns(pl.lit(None, dtype=pl.Float64).alias("label_y"))
+    low = data.select(
+        pl.min_horizontal(pl.col(value).min(), *[pl.col(c).min() for c in ("ci_low",) if c in data.columns])
+    )
+    high = data.select(
+        pl.max_horizontal(pl.col(value).max(), *[pl.col(c).max() for c in ("ci_high",) if c in data.columns])
+    )
+    gap = (float(high.item() or 0) - float(low.item() or 0)) * 18 / height
+    placed: list[float] = []
+    for y in ends.get_column(value).to_list():
+        placed.append(y if not placed else max(y, placed[-1] + gap))
+    return ends.with_columns(pl.Series("label_y", placed, dtype=pl.Float64))
 
 
 @once_per_result
@@ -226,7 +243,7 @@ def trend_lines(
     end_text = (
         alt.Chart(ends)
         .mark_text(align="right", dy=-14, fontSize=FONT, fontWeight="bold", color=INK, aria=False)
-        .encode(x=x, y="pct:Q", text="end_label:N")
+        .encode(x=x, y="label_y:Q", text="end_label:N")
     )
     finding = []
     for name in names:
@@ -269,7 +286,7 @@ def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.Laye
         tooltip=tooltip,
         description=alt.Description("group:N"),
     )
-    census = base.mark_tick(color="#000000", thickness=3, size=36, aria=False).encode(
+    census = base.mark_tick(color="#000000", opacity=1, thickness=4, size=44, aria=False).encode(
         y="census_share:Q", tooltip=tooltip
     )
     finding = _listing(
@@ -311,11 +328,11 @@ def gap_lines(trend: pl.DataFrame, *, title: str) -> alt.LayerChart:
         tooltip=tooltip,
         description=alt.Description("series:N"),
     )
-    ends = _end_labels(data, "series", "gap_pp", "{} {} pts")
+    ends = _end_labels(data, "series", "gap_pp", "{} {} pts", height=320)
     end_text = (
         alt.Chart(ends)
         .mark_text(align="right", dy=-14, fontSize=FONT, fontWeight="bold", color=INK, aria=False)
-        .encode(x=x, y="gap_pp:Q", text="end_label:N")
+        .encode(x=x, y="label_y:Q", text="end_label:N")
     )
     zero = alt.Chart(pl.DataFrame({"y": [0]})).mark_rule(color="#666666", strokeDash=[4, 4], aria=False).encode(y="y:Q")
     finding = _listing(
