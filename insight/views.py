@@ -53,9 +53,15 @@ def trend_view(
     trend = satisfaction(frame, definition, all_periods=True, by=by, aspects=aspects, filters=filters)
     if up_to is not None:
         trend = trend.filter(pl.col("period") <= up_to)
-    tests = []
+    empty = variation_over_time(trend.clear()).with_columns(pl.lit(None, dtype=pl.String).alias("group"))
+    tests = [empty]
     for group in dict.fromkeys(trend.get_column("group").to_list()):
         part = trend.filter(pl.col("group").is_null() if group is None else pl.col("group") == group)
-        tests.append(variation_over_time(part).with_columns(pl.lit(group, dtype=pl.String).alias("group")))
-    empty = variation_over_time(trend.clear()).with_columns(pl.lit(None, dtype=pl.String).alias("group"))
-    return trend, pl.concat(tests) if tests else empty
+        tested = variation_over_time(part).with_columns(pl.lit(group, dtype=pl.String).alias("group"))
+        # A line whose every period is suppressed still gets its sentence ("too few ... to test").
+        untested = [a for a in dict.fromkeys(part.get_column("aspect").to_list()) if a not in tested["aspect"]]
+        blank = pl.DataFrame(
+            {"aspect": untested, "periods": [0] * len(untested)}, schema_overrides={"periods": pl.Int64}
+        )
+        tests += [tested, blank.with_columns(pl.lit(group, dtype=pl.String).alias("group"))]
+    return trend, pl.concat(tests, how="diagonal_relaxed").select(empty.columns)

@@ -338,3 +338,27 @@ def test_share_this_view_writes_every_filter_out():
     at = app("app_pages/satisfaction.py", by="offence", npu="Coventry")
     link = at.sidebar.code[0].value
     assert link.endswith("/satisfaction?dataset=victim&period=2019-09&by=offence&aspect=overall&npu=Coventry")
+
+
+def test_every_control_on_a_page_acts_on_it():
+    # Overview: only the period is offered, and it applies to every tile (quarterly: the quarter containing it)
+    at = app(period="2019-08")
+    assert not at.exception, at.exception
+    assert [s.label for s in at.sidebar.selectbox] == ["Period"]
+    body = texts(at)
+    assert "**Whole experience (overall)**, August 2019" in body
+    assert ", Jul-Sep 2019 (Q3)" in body
+    # Trends: the chosen aspect, by the chosen breakdown, up to the chosen period
+    at = app("app_pages/trends.py", by="channel_group", aspect="initial_contact", period="2019-06")
+    assert not at.exception, at.exception
+    assert "Initial contact by channel, up to June 2019: has it varied significantly?" in texts(at)
+    table = at.dataframe[0].value
+    assert set(table["Aspect"]) == {"Initial contact"} and "Channel" in table.columns
+    assert "July 2019" not in set(table["Period"]) and "June 2019" in set(table["Period"])
+    # Comments: satisfaction with and without a theme is on the chosen aspect
+    at = app("app_pages/comments.py", aspect="initial_contact")
+    assert not at.exception, at.exception
+    assert "% positive on *Initial contact* among people whose comment" in texts(at)
+    # Respondents: no breakdown or aspect control, as neither changes it
+    at = app("app_pages/respondents.py")
+    assert "Break down by" not in [s.label for s in at.sidebar.selectbox]
