@@ -362,3 +362,16 @@ def test_every_control_on_a_page_acts_on_it():
     # Respondents: no breakdown or aspect control, as neither changes it
     at = app("app_pages/respondents.py")
     assert "Break down by" not in [s.label for s in at.sidebar.selectbox]
+
+
+def test_wmnow_on_a_small_upload_says_why_instead_of_a_blank_chart(exports, data_dir, monkeypatch):
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    from insight.cli import main
+
+    assert main(["ingest", "wmnow", str(exports / "wmnow_members_example.csv")]) == 0
+    at = app("app_pages/wmnow.py")
+    assert not at.exception, at.exception
+    body = texts(at)
+    assert "so no gap can be shown yet" in body or "too few to show" in body
+    for element in at.get("vega_lite_chart") + at.get("arrow_vega_lite_chart"):
+        assert "0.000000" not in str(element.proto)
