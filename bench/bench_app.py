@@ -141,7 +141,7 @@ def measure(base: str) -> dict:
 
         navigation, baseline, filters = [], [], []
         for i in range(REPEATS + 1):
-            trends = timed(pg, go("Trends"), "Whole experience (overall)")
+            trends = timed(pg, go("Trends"), "Whole experience (overall) by channel: % positive")
             back = timed(pg, go("Satisfaction"), "% positive")
             data_page = timed(pg, go("Data and definitions"), "Census benchmarks", text=True)
             go("Satisfaction")()
