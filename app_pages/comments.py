@@ -31,7 +31,8 @@ counts = theme_counts(frame, definition, themes, period=filters.period, aspect=a
 listed = comments(frame, definition, themes, period=filters.period, aspect=aspect)
 label = period_label(filters.period) if filters.period else "all periods"
 st.caption(
-    f"{listed.height:,} comments in {label}. A comment can carry several themes. "
+    f"{listed.height:,} comments in {label}. A comment can carry several themes, "
+    'each with a tone: a complaint (negative phrasing such as "nobody called me back"), praise or neutral. '
     "Emails, phone numbers, postcodes and crime references are masked."
 )
 if listed.height == 0:

@@ -1,12 +1,19 @@
-"""Overview: one tile per dataset with its headline for the period chosen, and how it moved."""
+"""Overview: one tile per survey with its headline for the period chosen, and how it moved.
+
+A dataset that holds several surveys (public confidence: Public Voice and How are we Doing) gets a tile
+for each, never one merged figure. A quarterly survey shows the quarter containing the month chosen.
+"""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from app_pages import ui
 from insight import wording
-from insight.metrics import satisfaction
+from insight.datasets import opening_period
+from insight.definition import Definition
+from insight.metrics import periods, satisfaction
 from insight.periods import period_label
 from insight.representation import representation
 from insight.validity import validity
@@ -22,11 +29,17 @@ st.caption(
     "its base, 95% interval and the change on the previous period."
 )
 
+SURVEY_DIMENSION = "survey"  # a dimension naming separate surveys kept in one dataset
+
 definitions = ui.definitions()
+tiles: list[tuple[Definition, str | None]] = []
+for definition in definitions.values():
+    surveys = definition.dimensions.get(SURVEY_DIMENSION)
+    tiles += [(definition, s) for s in surveys.groups] if surveys else [(definition, None)]
 columns = st.columns(3)
-for i, definition in enumerate(definitions.values()):
+for i, (definition, survey) in enumerate(tiles):
     with columns[i % 3].container(border=True):
-        st.subheader(definition.title)
+        st.subheader(f"{definition.title}: {survey}" if survey else definition.title)
         loaded = ui.load(definition)
         if loaded is None:
             st.write("No data yet. Upload an export on the Upload page.")
@@ -44,11 +57,20 @@ for i, definition in enumerate(definitions.values()):
             )
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
-        held, opening, passed = ui.held_periods(loaded, definition)
-        if chosen is None or chosen == latest:  # the default: each survey's latest with enough answers to show
-            period = opening
+        # A survey's own tile: its responses are the whole of what it reports, never merged with another's.
+        own = frame.filter(pl.col(SURVEY_DIMENSION).cast(pl.String) == survey) if survey else frame
+        if own.height == 0:
+            st.write(f"No {survey} responses yet.")
+            continue
+        if survey:
+            held = periods(own)
+            opening, passed = opening_period(own, definition)
         else:
-            period, passed = matching_period(chosen, held), []
+            held, opening, passed = ui.held_periods(loaded, definition)
+        # At the latest (the default), each survey's latest period with enough answers to show a figure.
+        period = opening if chosen is None or chosen == latest else matching_period(chosen, held)
+        if period != opening:  # the newer thin periods are worth a word only beside the opening period
+            passed = []
         if period is None:
             st.write(
                 f"No responses for {period_label(chosen or '')}; its periods run from "
@@ -56,7 +78,10 @@ for i, definition in enumerate(definitions.values()):
             )
             continue
         aspect = definition.headline or definition.aspects[0]
-        row = ui.compute(satisfaction, loaded, definition, period=period, aspects=[aspect]).row(0, named=True)
+        if survey:
+            row = satisfaction(own, definition, period=period, aspects=[aspect]).row(0, named=True)
+        else:
+            row = ui.compute(satisfaction, loaded, definition, period=period, aspects=[aspect]).row(0, named=True)
         st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(period)}")
         if passed:
             st.caption(
@@ -66,7 +91,10 @@ for i, definition in enumerate(definitions.values()):
         st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
         st.write(wording.figure(row))
         st.write(wording.sentence(wording.change(row)))
-        v = ui.compute(validity, loaded, definition, loaded.volumes, period=period)
+        if survey:
+            v = validity(own, definition, None, period=period)
+        else:
+            v = ui.compute(validity, loaded, definition, loaded.volumes, period=period)
         st.caption(wording.sentence(wording.validity(v)))
         note = wording.caution(row, definition.suppression)
         if note:
@@ -75,5 +103,9 @@ for i, definition in enumerate(definitions.values()):
             "app_pages/satisfaction.py",
             label="Every aspect",
             icon=":material/arrow_forward:",
-            query_params={"dataset": definition.dataset, "period": period},
+            query_params={
+                "dataset": definition.dataset,
+                "period": period,
+                **({SURVEY_DIMENSION: survey} if survey else {}),
+            },
         )

@@ -1,11 +1,17 @@
-"""Satisfaction: every aspect for the chosen period, and any aspect by any dimension."""
+"""Satisfaction: every aspect for the chosen period or range, what people answered, what drives the
+headline, and any aspect by any dimension with the groups that differ significantly from the rest."""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from app_pages import ui
 from insight import charts, wording
+from insight.answers import answer_distribution
+from insight.compare import compare_groups
+from insight.definition import NOT_STATED
+from insight.drivers import TooFewRespondents, key_drivers
 from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.tables import satisfaction_table
@@ -17,13 +23,15 @@ result = ui.compute(satisfaction, loaded, definition, period=filters.period, fil
 if result.height == 0:
     st.info(f"No responses in {period_label(filters.period or '')} match the filters chosen.")
     st.stop()
-label = period_label(filters.period or result.item(0, "period"))
+period = filters.period or result.item(0, "period")
+label = period_label(period)
 if filters.dims:
     st.caption(
         "Filtered to " + "; ".join(f"{definition.dimension_label(k)}: {', '.join(v)}" for k, v in filters.dims.items())
     )
 
-v = ui.compute(validity, loaded, definition, loaded.volumes, period=filters.period or result.item(0, "period"))
+# The verdict follows every filter and the period range it sits beside.
+v = ui.compute(validity, loaded, definition, loaded.volumes, period=period, filters=filters.dims)
 (st.success if v.valid_for_5pp else st.warning)(
     f"**Is the sample big enough?** {wording.sentence(wording.validity(v))}", icon=":material/straighten:"
 )
@@ -38,22 +46,104 @@ ui.about(
     [wording.change_method(definition.aspect_label(r["aspect"]), r) for r in result.iter_rows(named=True)]
     + ["95% intervals are Wilson score intervals."]
 )
-ui.table(satisfaction_table(result, definition), f"{definition.dataset}-aspects-{filters.period}")
+ui.table(satisfaction_table(result, definition), f"{definition.dataset}-aspects-{period}")
 
 aspect = filters.aspect or definition.aspects[0]
+aspect_label = definition.aspect_label(aspect)
+scale = definition.questions[aspect].scale
+
+st.header(f"What people answered: {aspect_label}, {label}")
+answers = ui.compute(
+    answer_distribution, loaded, definition, aspect=aspect, period=period, by=filters.by, filters=filters.dims
+)
+overall = ui.compute(answer_distribution, loaded, definition, aspect=aspect, period=period, filters=filters.dims)
+if scale.negative:
+    for row in overall.dissatisfied:
+        st.write(wording.sentence(wording.dissatisfied(row, scale.negative)))
+chart_rows = answers.rows if filters.by else overall.rows
+if any(r["count"] for r in chart_rows):
+    ui.chart(
+        charts.diverging_answers(chart_rows, scale, title=f"{aspect_label}: every answer, {label}"),
+        f"{aspect}-answers",
+    )
+excluded = [a for a in scale.answers if a in scale.excluded]
+if excluded:
+    st.caption(f"{', '.join(excluded)} answers are left out of the base and of the bars; the table counts them.")
+ui.table(
+    pl.DataFrame(answers.to_json()["rows"], infer_schema_length=None).rename(
+        {
+            "group": definition.dimension_label(filters.by) if filters.by else "Group",
+            "answer": "Answer",
+            "count": "Count",
+            "share": "% of all answers",
+            "in_base": "In the base",
+        }
+    ),
+    f"{definition.dataset}-{aspect}-answers-{period}",
+)
+
+if len(definition.questions) > 1:
+    target = definition.headline or definition.aspects[0]
+    target_label = definition.aspect_label(target)
+    st.header(f"What matters most for {target_label.lower()}?")
+    try:
+        drivers = ui.compute(key_drivers, loaded, definition, target=target, period=period, filters=filters.dims)
+    except TooFewRespondents as exc:
+        st.info(f"Key drivers are not shown: {exc}.")
+    else:
+        labels = {a: definition.aspect_label(a) for a in definition.aspects}
+        st.write(wording.top_priority(drivers, labels, target_label))
+        modelled = pl.DataFrame(
+            [
+                {"label": labels[r.aspect], "pct": r.pct, "importance": r.importance}
+                for r in drivers.rows
+                if r.importance is not None
+            ],
+            schema={"label": pl.String, "pct": pl.Float64, "importance": pl.Float64},
+        )
+        if modelled.height:
+            ui.chart(
+                charts.priority_matrix(modelled, title="Priority matrix: importance against % positive"),
+                f"{definition.dataset}-priorities",
+            )
+        st.caption(
+            "Importance: Johnson's relative weights of each aspect's positive answer in a linear model of the "
+            f"{target_label.lower()} answer, as a share of what the model explains (R²), over the {drivers.n:,} "
+            "respondents who answered every aspect. Top left of the dashed lines (more important than average, "
+            "less positive than average) is where to act first."
+        )
+        ui.table(
+            pl.DataFrame(drivers.to_json()["rows"], infer_schema_length=None)
+            .with_columns(pl.col("aspect").replace_strict(labels))
+            .rename({"aspect": "Aspect", "pct": "% positive", "importance": "Importance (% of R²)"}),
+            f"{definition.dataset}-drivers-{period}",
+        )
+
 if filters.by is None:
     st.info(ui.breakdown_hint(definition))
     st.stop()
 by_label = definition.dimension_label(filters.by)
 breakdown = ui.compute(
-    satisfaction, loaded, definition, period=filters.period, by=filters.by, aspects=[aspect], filters=filters.dims
+    satisfaction, loaded, definition, period=period, by=filters.by, aspects=[aspect], filters=filters.dims
 )
-st.header(f"{definition.aspect_label(aspect)} by {by_label.lower()}, {label}")
+comparison = ui.compute(
+    compare_groups, loaded, definition, by=filters.by, aspect=aspect, period=period, filters=filters.dims
+)
+st.header(f"{aspect_label} by {by_label.lower()}, {label}")
+st.write(wording.comparison(comparison.rows, by_label))
+marks = {
+    r.group: ("▲ above the rest" if r.diff_pp > 0 else "▼ below the rest") for r in comparison.rows if r.significant
+}
+groups = [g for g in definition.dimensions[filters.by].values if g != NOT_STATED]
+ordered = all(g[:1].isdigit() for g in groups)  # age bands keep their order; other groups sort by value
+shown = breakdown if ordered else breakdown.sort("pct", descending=True, nulls_last=True, maintain_order=True)
 ui.chart(
-    charts.share_bars(
-        breakdown, definition, rows="group", title=f"{definition.aspect_label(aspect)} by {by_label.lower()}"
-    ),
+    charts.share_bars(shown, definition, rows="group", title=f"{aspect_label} by {by_label.lower()}", marks=marks),
     f"{aspect}-by-{filters.by}",
+)
+st.caption(
+    "▲ / ▼: significantly above / below everyone else in the base (two-proportion z-test, p-values adjusted for "
+    "the number of groups tested by Holm's method, p < 0.05)."
 )
 note = wording.suppressed_groups(breakdown, definition.suppression)
 if note:

@@ -1,4 +1,5 @@
-"""Trends: the chosen aspect over time (others on request), by the chosen breakdown, up to the chosen period."""
+"""Trends: the chosen aspect over time (others on request), by the chosen breakdown, up to the chosen period
+or within the chosen range; has it risen or fallen, and has it varied significantly?"""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import streamlit as st
 
 from app_pages import ui
 from insight import charts, wording
+from insight.metrics import as_range
 from insight.periods import period_label
 from insight.tables import satisfaction_table
+from insight.trend import trend_test
 from insight.views import trend_view
 
 filters, definition, loaded = ui.survey_page("trends")
@@ -26,7 +29,9 @@ trend, tests = ui.compute(
 if trend.height == 0:
     st.info("No responses match the filters chosen.")
     st.stop()
-until = f"up to {period_label(filters.period)}" if filters.period else "every period"
+span = as_range(filters.period, definition)
+span = None if span is None or span.is_single else span
+until = f"over {period_label(span.text)}" if span else f"up to {period_label(filters.period)}" if filters.period else ""
 series = "group" if filters.by else "aspect_label"
 what = definition.aspect_label(aspect) if len(aspects) == 1 else "Every aspect"
 by_words = f" by {definition.dimension_label(filters.by).lower()}" if filters.by else ""
@@ -38,6 +43,11 @@ for test in tests.iter_rows(named=True):
     name = test["group"] if filters.by else definition.aspect_label(test["aspect"])
     st.write("- " + wording.variation(name, test))
 ui.chart(charts.trend_lines(trend, definition, title=f"{what}{by_words}: % positive", series=series), "trends")
+
+st.header("Has it risen or fallen?")
+for shown in aspects:
+    result = trend_test(loaded.frame, definition, aspect=shown, period=span, filters=filters.dims)
+    st.write("- " + wording.trend(definition.aspect_label(shown), result))
 ui.about(
     [
         wording.variation_method(test["group"] if filters.by else definition.aspect_label(test["aspect"]), test)
@@ -46,7 +56,10 @@ ui.about(
     + [
         f"Periods with fewer than {definition.suppression.min_base} answers are left out of the test. Shaded bands "
         "are 95% intervals (Wilson score); rings mark a significant change on the previous period "
-        "(two-sided two-proportion z-test, p < 0.05)."
+        "(two-sided two-proportion z-test, p < 0.05).",
+        "Risen or fallen: Cochran-Armitage test for a linear trend in the share positive across the periods (each "
+        "period scored by its place in the calendar, so a gap keeps its place); the rate is the least-squares line "
+        "through each period's share, weighted by its base.",
     ]
 )
 ui.table(

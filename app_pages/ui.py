@@ -16,6 +16,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from insight import periods as periods_mod
 from insight.census import Census
 from insight.charts import SAMPLE_MARK as SAMPLE_TEXT
 from insight.charts import spec_of, to_png
@@ -278,11 +279,14 @@ def sidebar_filters(
     if period_options:
         if not own_periods:
             opening, passed = None, []
-        _seed("period", period_options, opening or period_options[0], from_url)
         label = "Month joined" if definition.kind == "membership" else "Period"
-        if "period" in show:
+        if "period" in show and own_periods:  # one period or a range (last 3, financial year, custom)
+            period = period_picker(definition, period_options, from_url, opening or period_options[0])
+        elif "period" in show:  # the Overview: one month, applied to every survey
+            _seed("period", period_options, period_options[0], from_url)
             period = sb.selectbox(label, period_options, key="period", format_func=period_label)
-        else:
+        else:  # not offered on this page: kept for the next
+            _seed("period", period_options, opening or period_options[0], from_url)
             period = st.session_state["period"]
         if passed and period == opening and "period" in show:
             what = "members" if definition.kind == "membership" else "answers to the headline question"
@@ -331,6 +335,82 @@ def overview_periods() -> list[str]:
             held.update(held_periods(loaded, definition)[0])
     months = sorted((p for p in held if "Q" not in p), reverse=True)
     return months or sorted(held, reverse=True)
+
+
+def period_picker(definition: Definition, held: list[str], from_url: bool, opening: str) -> str:
+    """One period, the last 3 or 12, the financial year to date, or a custom range; returns the resolved range.
+
+    The URL always holds the resolved range (``2019-07..2019-09``, never "last 3"), so a shared link
+    keeps its meaning when newer data arrives. A dataset with secondary suppression offers only one
+    period, a whole quarter or a whole financial year, so overlapping ranges cannot be subtracted.
+    ``opening`` is the single period shown when nothing else is chosen (the latest with enough answers).
+    """
+    sb = st.sidebar
+    granularity = definition.period.granularity
+    secondary = definition.suppression.secondary
+    choices = periods_mod.picker_choices(secondary)
+    quarters = [q.text for q in periods_mod.whole_quarters(held, granularity)]
+    years = [y.text for y in periods_mod.financial_years(held, granularity)]
+    if from_url or "period_choice" not in st.session_state:
+        _seed_period(definition, held, quarters, years, opening)
+    label = "Month joined" if definition.kind == "membership" else "Period"
+    if st.session_state.get("period_choice") not in choices:
+        st.session_state["period_choice"] = periods_mod.ONE
+    choice = sb.selectbox("Show", choices, key="period_choice", format_func=periods_mod.CHOICE_LABELS.get)
+    if choice == periods_mod.ONE:
+        _seed("period", held, opening, False)
+        return sb.selectbox(label, held, key="period", format_func=period_label)
+    if choice == periods_mod.WHOLE_QUARTER and quarters:
+        _seed("period_quarter", quarters, quarters[0], False)
+        return sb.selectbox("Quarter", quarters, key="period_quarter", format_func=period_label)
+    if choice == periods_mod.FINANCIAL_YEAR and years:
+        _seed("period_year", years, years[0], False)
+        return sb.selectbox("Financial year", years, key="period_year", format_func=period_label)
+    if choice == periods_mod.CUSTOM:
+        ascending = list(reversed(held))
+        _seed("period_from", ascending, ascending[max(0, len(ascending) - 3)], False)
+        _seed("period_to", ascending, ascending[-1], False)
+        cols = sb.columns(2)
+        first = cols[0].selectbox("From", ascending, key="period_from", format_func=period_label)
+        last = cols[1].selectbox("To", ascending, key="period_to", format_func=period_label)
+        if last < first:
+            first, last = last, first
+        return periods_mod.PeriodRange(first, last, granularity).text
+    if choice in (periods_mod.WHOLE_QUARTER, periods_mod.FINANCIAL_YEAR):
+        sb.caption("No complete quarter or financial year is held yet; showing the latest period.")
+        return held[0]
+    span = periods_mod.resolve_choice(choice, held[0], granularity)
+    sb.caption(period_label(span.text))
+    return span.text
+
+
+def _seed_period(definition: Definition, held: list[str], quarters: list[str], years: list[str], opening: str) -> None:
+    """Set the picker from the link's ``period`` (a period or a resolved range)."""
+    secondary = definition.suppression.secondary
+    try:
+        span = periods_mod.parse_range(st.query_params.get("period", ""), definition.period.granularity)
+    except ValueError:
+        span = None
+    if span is None or not set(span.periods) & set(held):
+        st.session_state["period_choice"] = periods_mod.ONE
+        st.session_state["period"] = opening
+        return
+    choice = periods_mod.choice_for(span, secondary)
+    if choice == periods_mod.ONE:
+        st.session_state["period"] = span.text
+    elif choice == periods_mod.WHOLE_QUARTER and span.text in quarters:
+        st.session_state["period_quarter"] = span.text
+    elif choice == periods_mod.FINANCIAL_YEAR and span.text in years:
+        st.session_state["period_year"] = span.text
+    elif choice == periods_mod.CUSTOM:
+        st.session_state["period_from"] = (
+            span.first if span.first in held else min(p for p in span.periods if p in held)
+        )
+        st.session_state["period_to"] = span.last if span.last in held else max(p for p in span.periods if p in held)
+    else:  # a range this dataset does not publish: the opening period instead
+        choice = periods_mod.ONE
+        st.session_state["period"] = opening
+    st.session_state["period_choice"] = choice
 
 
 def share_link(page_path: str) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
-from insight import charts
+from insight import charts, wording
+from insight.metrics import as_range
 from insight.periods import period_label
-from insight.representation import representation, sign_up_gap_series
-from insight.tables import area_gaps, gap_table, representation_table
+from insight.representation import representation
+from insight.sign_ups import joiners_by_month, sign_up_gaps
+from insight.tables import area_gaps, gap_table, joiners_table, representation_table
 
 filters: ui.Filters = st.session_state["filters"]
 definition = ui.definitions()["wmnow"]
@@ -16,7 +18,8 @@ census = ui.census()
 st.title("WMNow sign-ups against the census")
 st.caption(
     "Portfolio leads track whether the sign-up drive makes WMNow membership look more like the West Midlands. "
-    "Shares are of members who stated a value; unsubscribed members are left out."
+    "Shares are of members who stated a value. Active members leave out those who unsubscribed; a month's sign-ups "
+    "count everyone who joined that month, including those who have since left."
 )
 
 loaded = ui.load(definition)
@@ -57,19 +60,46 @@ if filters.period:
             ui.table(representation_table(rep, dim.label), f"wmnow-signups-{key}-{filters.period}")
 
 st.header("Is the gap closing?")
-series = sign_up_gap_series(loaded.frame, definition, census, filters=filters.dims)
+span = as_range(filters.period, definition)
+ranged = span is not None and not span.is_single
+series, changes = sign_up_gaps(
+    loaded.frame, definition, census, filters=filters.dims, first=span.first if ranged else None,
+    last=span.last if ranged else None,
+)  # fmt: skip
+for change in changes:
+    st.write("- " + wording.gap_change(change))
+census_share = {name: share for name, share in series.select("series", "census_share").unique().iter_rows()}
+targets = {k: v - census_share[k] for k, v in definition.targets.items() if k in census_share}
 if series.height == 0:
     st.info(
         f"No month has at least {definition.suppression.min_base} new members {where} stating their age or "
         "ethnicity, so no gap can be shown yet."
     )
 else:
-    ui.chart(charts.gap_lines(series, title="New sign-ups each month: gap to the census (points)"), "wmnow-gap-trend")
+    ui.chart(
+        charts.gap_lines(series, title="New sign-ups each month: gap to the census (points)", targets=targets),
+        "wmnow-gap-trend",
+    )
     ui.table(gap_table(series), "wmnow-gap-trend")
 st.caption(
-    "Below zero: under-represented among that month's new members. Ethnic minority groups are every group but White "
-    "(census: all residents, all ages); 16-24 is against residents aged 16+."
+    "Below zero: under-represented among that month's new members (everyone who joined, including those who have "
+    "since left). Ethnic minority groups are every group but White (census: all residents, all ages); 16-24 is "
+    "against residents aged 16+. Narrowed significantly: the group's share of sign-ups in the last month shown "
+    "differs from the first by a two-proportion z-test (p < 0.05) and is closer to the census."
+    + (
+        " Dashed lines: the targets in the WMNow definition ("
+        + ", ".join(f"{k} {v:g}% of sign-ups" for k, v in definition.targets.items())
+        + ")."
+        if targets
+        else ""
+    )
 )
+
+st.header("Joiners each month")
+joiners = joiners_by_month(loaded.frame, definition, filters=filters.dims)
+ui.table(joiners_table(joiners), "wmnow-joiners")
+st.caption(f"Since left: unsubscribed since joining. Months with fewer than {definition.suppression.min_base} "
+           "joiners show no split.")  # fmt: skip
 
 st.header("By neighbourhood policing unit (active members)")
 key = st.selectbox("Gap to the census (points) for", ["age", "ethnicity"], key="wmnow_area_dim",

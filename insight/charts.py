@@ -21,7 +21,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from insight.definition import Definition
+from insight.definition import Definition, Scale
 from insight.metrics import LOW_BASE, OK, SUPPRESSED
 from insight.periods import period_label
 
@@ -59,6 +59,10 @@ def once_per_result(builder: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _key_part(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _key_part(v)) for k, v in sorted(value.items())))
+    if isinstance(value, list):
+        return ("list", tuple(_key_part(v) for v in value))
     try:
         hash(value)
     except TypeError:
@@ -124,12 +128,24 @@ def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl
 
 
 @once_per_result
-def share_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title: str) -> alt.LayerChart:
-    """Horizontal bars of positive share with 95% intervals, one bar per aspect or group.
+def share_bars(
+    result: pl.DataFrame, definition: Definition, *, rows: str, title: str, marks: dict[str, str] | None = None
+) -> alt.LayerChart:
+    """Horizontal bars of positive share with 95% intervals, one bar per aspect or group, in the frame's order.
 
-    ``rows`` is ``"aspect_label"`` (every aspect) or ``"group"`` (one aspect by a dimension).
+    ``rows`` is ``"aspect_label"`` (every aspect) or ``"group"`` (one aspect by a dimension). ``marks`` adds
+    text after a row's label (e.g. "▲ above the rest"), so significance is not shown by colour alone.
     """
     data = _prepare(result, definition, rows)
+    if marks:
+        data = data.with_columns(
+            pl.concat_str(
+                [pl.col("label"), pl.col("row_label").replace_strict(marks, default="", return_dtype=pl.String)],
+                separator="  ",
+            )
+            .str.strip_chars_end()
+            .alias("label")
+        )
     order = data.get_column("row_label").to_list()
     y = alt.Y("row_label:N", sort=order, title=None, axis=_axis(labelLimit=320))
     tooltip = [
@@ -300,8 +316,12 @@ def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.Laye
 
 
 @once_per_result
-def gap_lines(trend: pl.DataFrame, *, title: str) -> alt.LayerChart:
-    """The gap to the census, in points, month by month, for one or more groups (column ``series``)."""
+def gap_lines(trend: pl.DataFrame, *, title: str, targets: dict[str, float] | None = None) -> alt.LayerChart:
+    """The gap to the census, in points, month by month, for one or more groups (column ``series``).
+
+    ``targets`` (series -> target gap in points) are dashed lines in the series' colour, each labelled
+    "target for ..." in words.
+    """
     data = trend.with_columns(
         pl.col("gap_pp").round(1),
         pl.col("share").round(1),
@@ -338,7 +358,28 @@ def gap_lines(trend: pl.DataFrame, *, title: str) -> alt.LayerChart:
     finding = _listing(
         [f"{r['series']} {r['gap_pp']:+.1f} points in {r['period_label']}" for r in ends.iter_rows(named=True)]
     )
-    return (zero + lines + points + end_text).properties(
+    layers = [zero, lines, points, end_text]
+    shown = {k: v for k, v in (targets or {}).items() if k in series}
+    if shown:
+        goal = pl.DataFrame({"series": list(shown), "target_gap": [round(v, 1) for v in shown.values()]})
+        goal = goal.with_columns(pl.format("target for {}", pl.col("series")).alias("what"))
+        target_lines = (
+            alt.Chart(goal)
+            .mark_rule(strokeDash=[8, 4], strokeWidth=2, aria=False)
+            .encode(
+                y="target_gap:Q",
+                color=alt.Color(
+                    "series:N", scale=alt.Scale(domain=series, range=OKABE_ITO[: len(series)]), legend=None
+                ),
+                tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("target_gap:Q", title="target gap (points)")],
+            )
+        )
+        target_text = target_lines.mark_text(align="left", dx=4, dy=-6, fontSize=FONT, color=INK, aria=False).encode(
+            text="what:N", x=alt.value(0)
+        )
+        layers += [target_lines, target_text]
+        finding += "; targets: " + ", ".join(f"{k} {v:+.1f} points" for k, v in shown.items())
+    return alt.layer(*layers).properties(
         title=_title(title), height=320, description=f"{title}: latest gap, {finding or 'no month to show'}."
     )
 
@@ -387,3 +428,107 @@ def to_png(chart: alt.TopLevelMixin, *, heading: str | None = None, sample: bool
     exported = for_export(chart, heading=heading, sample=sample) if heading else chart.properties(width=720)
     exported.save(buf, format="png", scale_factor=2)
     return buf.getvalue()
+
+
+NEGATIVE_COLOURS = ["#F4B183", "#E07B39", "#B3541E", "#7F2704"]  # mild to strong
+POSITIVE_COLOURS = ["#9ECAE1", "#4A98C9", "#1B6BA8", "#08306B"]
+NEUTRAL_COLOUR = "#BDBDBD"
+
+
+def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.LayerChart:
+    """A diverging stacked bar per group: negative answers left of zero, positive right, neutral split across it.
+
+    ``rows`` are ``answer_distribution`` rows; shares are recomputed over the base (answers left out of
+    the base are not drawn), so the left side adds up to % dissatisfied. Hidden groups are left out.
+    """
+    parts = []
+    groups = list(dict.fromkeys(r["group"] for r in rows))
+    neutral = [a for a in scale.in_base if a not in scale.positive and a not in scale.negative]
+    for g in groups:
+        mine = {r["answer"]: r["count"] for r in rows if r["group"] == g and r["in_base"]}
+        if any(v is None for v in mine.values()):
+            continue
+        base = sum(mine.values())
+        if not base:
+            continue
+        share = {a: n / base * 100 for a, n in mine.items()}
+        half = sum(share[a] for a in neutral) / 2
+        label = g or "All respondents"
+        left, right = -half, half
+        for a in neutral:  # centred on zero
+            parts.append((label, a, -share[a] / 2, share[a] / 2, share[a], NEUTRAL_COLOUR))
+        for i, a in enumerate(scale.negative):  # listed mildest first: the mildest sits next to the centre
+            parts.append((label, a, left - share[a], left, share[a], NEGATIVE_COLOURS[min(i, 3)]))
+            left -= share[a]
+        for i, a in enumerate(reversed(scale.positive)):  # listed strongest first
+            parts.append((label, a, right, right + share[a], share[a], POSITIVE_COLOURS[min(i, 3)]))
+            right += share[a]
+    data = pl.DataFrame(parts, schema=["group", "answer", "x", "x2", "share", "colour"], orient="row").with_columns(
+        pl.col("share").round(1)
+    )
+    order = [*reversed(scale.negative), *neutral, *reversed(scale.positive)]  # left to right
+    colours = dict(zip(data.get_column("answer").to_list(), data.get_column("colour").to_list(), strict=True))
+    domain = [a for a in order if a in colours]
+    y = alt.Y("group:N", sort=[g or "All respondents" for g in groups], title=None,
+              axis=_axis(labelLimit=320))  # fmt: skip
+    x = alt.X(
+        "x:Q",
+        title="% of the base (dissatisfied left, satisfied right)",
+        scale=alt.Scale(domain=[-100, 100]),
+        axis=_axis(labelExpr="abs(datum.value)"),
+    )
+    colour = alt.Color(
+        "answer:N",
+        sort=order,
+        title=None,
+        scale=alt.Scale(domain=domain, range=[colours[a] for a in domain]),
+        legend=_legend(orient="bottom", columns=4, labelLimit=320),
+    )
+    tooltip = [alt.Tooltip("group:N", title=""), alt.Tooltip("answer:N"),
+               alt.Tooltip("share:Q", title="% of base", format=".1f")]  # fmt: skip
+    bars = (
+        alt.Chart(data)
+        .mark_bar(stroke="#FFFFFF", strokeWidth=0.5)
+        .encode(y=y, x=x, x2="x2:Q", color=colour, tooltip=tooltip, description=alt.Description("answer:N"))
+    )
+    zero = alt.Chart(pl.DataFrame({"x": [0]})).mark_rule(color="#333333", aria=False).encode(x="x:Q")
+    negative = set(scale.negative)
+    finding = _listing(
+        [
+            f"{g}: {sum(p[4] for p in parts if p[0] == g and p[1] in negative):.1f}% dissatisfied"
+            for g in dict.fromkeys(p[0] for p in parts)
+        ]
+    )
+    return (bars + zero).properties(title=_title(title), height=alt.Step(34), description=f"{title}: {finding}.")
+
+
+def priority_matrix(rows: pl.DataFrame, *, title: str) -> alt.LayerChart:
+    """Importance (% of R²) against % positive, one point per aspect: top left is the priority.
+
+    ``rows``: label, pct, importance (modelled aspects only).
+    """
+    data = rows.with_columns(pl.col("pct").round(1), pl.col("importance").round(1))
+    mean_pct = float(data.get_column("pct").mean() or 0)
+    mean_importance = float(data.get_column("importance").mean() or 0)
+    x = alt.X("pct:Q", title="% positive", scale=alt.Scale(zero=False, padding=30), axis=_axis())
+    y = alt.Y("importance:Q", title="importance (% of what the model explains)", scale=alt.Scale(zero=True),
+              axis=_axis())  # fmt: skip
+    tooltip = [alt.Tooltip("label:N", title="aspect"), alt.Tooltip("pct:Q", title="% positive", format=".1f"),
+               alt.Tooltip("importance:Q", title="importance (%)", format=".1f")]  # fmt: skip
+    base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
+    points = base.mark_point(filled=True, size=140, color=OKABE_ITO[0], shape="diamond").encode(
+        description=alt.Description("label:N")
+    )
+    labels = base.mark_text(align="left", dx=9, fontSize=FONT, color=INK, aria=False).encode(text="label:N")
+    rules = alt.Chart(pl.DataFrame({"pct": [mean_pct], "importance": [mean_importance]}))
+    vertical = rules.mark_rule(color="#888888", strokeDash=[4, 4], aria=False).encode(x="pct:Q")
+    horizontal = rules.mark_rule(color="#888888", strokeDash=[4, 4], aria=False).encode(y="importance:Q")
+    finding = _listing(
+        [
+            f"{r['label']} {r['pct']:.1f}% positive, importance {r['importance']:.1f}%"
+            for r in data.sort("importance", descending=True).iter_rows(named=True)
+        ]
+    )
+    return (points + labels + vertical + horizontal).properties(
+        title=_title(title), height=340, description=f"{title}: {finding}."
+    )

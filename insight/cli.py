@@ -20,7 +20,7 @@ from insight.config import load_config
 from insight.configfile import ConfigError
 from insight.definition import Definition
 from insight.ingest import ExportError, GivenValueError, IngestResult, given_values, ingest_file
-from insight.periods import check_period
+from insight.periods import PeriodRange, parse_range
 from insight.representation import representation
 from insight.store import Store, StoreError
 
@@ -95,26 +95,54 @@ def _held(store: Store, definition: Definition) -> pl.DataFrame:
     return frame
 
 
-def _period_arg(definition: Definition, period: str | None) -> str | None:
-    """Check the form of a typed period before anything is read (a usage error)."""
+def _period_arg(definition: Definition, period: str | None) -> PeriodRange | None:
+    """Check the form of a typed period or range before anything is read (a usage error)."""
     if period is None:
         return None
     try:
-        return check_period(period, definition.period.granularity)
+        span = parse_range(period, definition.period.granularity)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if definition.suppression.secondary and not span.is_whole_quarters_or_year():
+        raise UsageError(
+            f"{definition.dataset} is published only for one {definition.period.granularity}, a whole quarter or a "
+            f"financial year (April to March), so overlapping ranges cannot be subtracted to reveal a smaller one; "
+            f"{span.text} is none of these"
+        )
+    return span
 
 
-def _period(frame: pl.DataFrame, definition: Definition, period: str | None) -> str:
-    """The period asked for, if held; the latest held without one."""
+def _period(frame: pl.DataFrame, definition: Definition, period: PeriodRange | None) -> PeriodRange:
+    """The period or range asked for, if any of it is held; the latest period held without one."""
     if period is None:
         latest = metrics.latest_period(frame)
         assert latest is not None
-        return latest
+        return parse_range(latest, definition.period.granularity)
     held = metrics.periods(frame)
-    if period not in held:
-        raise Rejected(f"no {definition.dataset} responses for {period}; periods held: {', '.join(held)}")
+    if not set(period.periods) & set(held):
+        raise Rejected(f"no {definition.dataset} responses in {period.text}; periods held: {', '.join(held)}")
+    if definition.suppression.secondary and period.last > held[-1]:
+        raise Rejected(
+            f"{period.text} is not complete yet (the latest period held is {held[-1]}): a partial quarter or year "
+            "could be subtracted from a later one to reveal a smaller range"
+        )
     return period
+
+
+def _aspect_arg(definition: Definition, aspect: str | None, option: str = "--aspect") -> str:
+    aspect = aspect or definition.headline or definition.aspects[0]
+    if aspect not in definition.questions:
+        raise UsageError(
+            f"{option}: {definition.dataset} has no aspect {aspect!r}; choose from {', '.join(definition.aspects)}"
+        )
+    return aspect
+
+
+def _survey(name: str) -> Definition:
+    definition = _definition(name)
+    if definition.kind != "survey":
+        raise UsageError(f"{definition.dataset} is a membership list with no questions; use `represent`")
+    return definition
 
 
 def _dimension_arg(definition: Definition, by: str | None) -> None:
@@ -195,16 +223,14 @@ def _given_args(definition: Definition, args: argparse.Namespace) -> dict[str, s
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    definition = _definition(args.dataset)
-    if definition.kind != "survey":
-        raise UsageError(f"{definition.dataset} is a membership list with no questions; use `represent`")
+    definition = _survey(args.dataset)
     _dimension_arg(definition, args.by)
     period_arg = _period_arg(definition, args.period)
     frame = _held(Store(args.data_dir), definition)
     period = _period(frame, definition, period_arg)
     result = metrics.satisfaction(frame, definition, period=period, by=args.by)
     rows = report_json_rows(result)
-    payload = {"dataset": definition.dataset, "period": period, "by": args.by, "rows": rows}
+    payload = {"dataset": definition.dataset, "period": period.text, "by": args.by, "rows": rows}
     _emit(rows, args.format, payload)
     return 0
 
@@ -286,11 +312,90 @@ def cmd_themes(args: argparse.Namespace) -> int:
     period = _period(frame, definition, period_arg)
     counts = theme_counts(frame, definition, load_config().themes, period=period)
     rows = [
-        {"theme": r["theme"], "comments": r["comments"], "share": round1(r["share"])}
+        {
+            "theme": r["theme"],
+            "comments": r["comments"],
+            "share": round1(r["share"]),
+            "complaint": r["complaint"],
+            "praise": r["praise"],
+            "neutral": r["neutral"],
+        }
         for r in counts.iter_rows(named=True)
     ]
-    payload = {"dataset": definition.dataset, "period": period, "rows": rows}
+    payload = {"dataset": definition.dataset, "period": period.text, "rows": rows}
     _emit(rows, args.format, payload)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from insight.compare import compare_groups
+
+    definition = _survey(args.dataset)
+    _dimension_arg(definition, args.by)
+    aspect = _aspect_arg(definition, args.aspect)
+    groups = [g.strip() for g in args.groups.split(",")] if args.groups else None
+    if groups is not None:
+        values = definition.dimensions[args.by].values
+        if len(groups) != 2 or groups[0] == groups[1]:
+            raise UsageError("--groups takes two different groups, e.g. --groups Phone,Online")
+        for g in groups:
+            if g not in values:
+                raise UsageError(f"--groups: {args.by} has no group {g!r}; choose from {', '.join(values)}")
+    period_arg = _period_arg(definition, args.period)
+    frame = _held(Store(args.data_dir), definition)
+    period = _period(frame, definition, period_arg)
+    try:
+        result = compare_groups(frame, definition, by=args.by, aspect=aspect, period=period, groups=groups)
+    except ValueError as exc:
+        raise Rejected(str(exc)) from exc
+    payload = result.to_json()
+    _emit(payload["rows"], args.format, payload)
+    return 0
+
+
+def cmd_trend(args: argparse.Namespace) -> int:
+    from insight.trend import trend_test
+
+    definition = _survey(args.dataset)
+    aspect = _aspect_arg(definition, args.aspect)
+    period_arg = _period_arg(definition, args.period)
+    frame = _held(Store(args.data_dir), definition)
+    if period_arg is not None:
+        _period(frame, definition, period_arg)
+    payload = trend_test(frame, definition, aspect=aspect, period=period_arg).to_json()
+    _emit([payload], args.format, payload)
+    return 0
+
+
+def cmd_answers(args: argparse.Namespace) -> int:
+    from insight.answers import answer_distribution
+
+    definition = _survey(args.dataset)
+    _dimension_arg(definition, args.by)
+    aspect = _aspect_arg(definition, args.aspect)
+    period_arg = _period_arg(definition, args.period)
+    frame = _held(Store(args.data_dir), definition)
+    period = _period(frame, definition, period_arg)
+    payload = answer_distribution(frame, definition, aspect=aspect, period=period, by=args.by).to_json()
+    _emit(payload["rows"], args.format, payload)
+    return 0
+
+
+def cmd_drivers(args: argparse.Namespace) -> int:
+    from insight.drivers import TooFewRespondents, key_drivers
+
+    definition = _survey(args.dataset)
+    target = _aspect_arg(definition, args.target, "--target")
+    if len(definition.questions) < 2:
+        raise UsageError(f"{definition.dataset} has only one question: nothing can drive it")
+    period_arg = _period_arg(definition, args.period)
+    frame = _held(Store(args.data_dir), definition)
+    period = _period(frame, definition, period_arg)
+    try:
+        payload = key_drivers(frame, definition, target=target, period=period).to_json()
+    except TooFewRespondents as exc:
+        raise Rejected(str(exc)) from exc
+    _emit(payload["rows"], args.format, payload)
     return 0
 
 
@@ -309,7 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
         """A command that reads one dataset for a period and prints table, JSON or CSV."""
         p = sub.add_parser(name, help=help_text)
         p.add_argument("dataset")
-        p.add_argument("--period", help="2019-09 (month) or 2019-Q3 (quarter); the latest without it")
+        p.add_argument(
+            "--period",
+            help="2019-09 (month), 2019-Q3 (quarter) or an inclusive range 2019-07..2019-09; the latest without it",
+        )
         p.add_argument("--format", choices=formats, default="table")
         data_dir(p)
         p.set_defaults(func=func)
@@ -333,6 +441,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")
     reading("validity", "responses, response rate and margin of error", cmd_validity)
     reading("themes", "free-text comments by theme", cmd_themes)
+    p = reading("compare", "is a group different from the rest (or from another group)?", cmd_compare)
+    p.add_argument("--by", required=True)
+    p.add_argument("--aspect", help="the question compared (the headline without it)")
+    p.add_argument("--groups", help="two groups to compare with each other, e.g. Phone,Online")
+    p = reading("trend", "has an aspect risen or fallen over the periods? (every period held by default)", cmd_trend)
+    p.add_argument("--aspect", help="the question tested (the headline without it)")
+    p = reading("answers", "every answer given to one question, and the share dissatisfied", cmd_answers)
+    p.add_argument("--aspect", required=True)
+    p.add_argument("--by")
+    p = reading("drivers", "which aspects matter most for the headline (Johnson's relative weights)", cmd_drivers)
+    p.add_argument("--target", help="the question explained (the headline without it)")
 
     p = sub.add_parser("check-config", help="validate every configuration file; list every mistake at once")
     p.set_defaults(func=cmd_check_config)

@@ -33,6 +33,7 @@ class Scale:
     positive: tuple[str, ...]
     excluded: tuple[str, ...]
     codes: dict[str, str] = field(default_factory=dict)  # code in the file -> answer label (`codes:`)
+    negative: tuple[str, ...] = ()  # answers that count as dissatisfied / disagreeing (`negative:`)
 
     @property
     def in_base(self) -> tuple[str, ...]:
@@ -135,6 +136,7 @@ class Definition:
     missing: tuple[str, ...] = ()  # cells that mean blank (`missing:`), e.g. NA, #N/A, -99
     include: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> kept values (`include:`)
     weight: Weight | None = None
+    targets: dict[str, float] = field(default_factory=dict)  # membership: target % of sign-ups per group
     path: Path | None = None
 
     @property
@@ -174,7 +176,7 @@ class Definition:
 # so a definition with five mistakes reports five. A new key is a new function here,
 # called from parse_definition, plus its field on the dataclass.
 
-SCALE_KEYS = {"answers", "positive", "excluded", "codes"}
+SCALE_KEYS = {"answers", "positive", "excluded", "codes", "negative"}
 DIMENSION_KEYS = {
     "use", "column", "label", "values", "groups", "not_stated", "census", "area",
     "codes", "separator", "several", "given_at_import",
@@ -183,8 +185,9 @@ PERIOD_KEYS = {"column", "formats", "granularity", "waves", "given_at_import"}
 TOP_KEYS = {
     "dataset", "title", "kind", "id_column", "period", "pii_columns", "headline",
     "dimensions", "questions", "free_text", "suppression", "population", "volumes",
-    "missing", "include", "weight",
+    "missing", "include", "weight", "targets",
 }  # fmt: skip
+TARGET_GROUPS = ("Aged 16-24", "Ethnic minority groups")  # the sign-up gaps portfolio leads track
 
 
 def _codes(r: Reader, node: dict[str, Any], keypath: str, labels: tuple[str, ...]) -> dict[str, str]:
@@ -224,19 +227,21 @@ def _scale(r: Reader, name: str, node: Any) -> Scale:
     answers = r.labels(node.get("answers"), f"{name}.answers", required=True)
     on_scale = {normalise_label(a) for a in answers}
     parts: dict[str, tuple[str, ...]] = {}
-    for part in ("positive", "excluded"):
+    for part in ("positive", "excluded", "negative"):
         with r.part():
             parts[part] = r.labels(node.get(part), f"{name}.{part}")
             for label in parts[part]:
                 if normalise_label(label) not in on_scale:
                     r.note(f"{name}.{part}", f"{label!r} is not on the scale {list(answers)}")
     positive, excluded = parts.get("positive", ()), parts.get("excluded", ())
+    negative = parts.get("negative", ())
     if "positive" in parts and not positive:
         r.note(f"{name}.positive", "at least one answer must count as positive")
-    both = {normalise_label(p) for p in positive} & {normalise_label(e) for e in excluded}
-    if both:
-        r.note(name, f"answers both positive and excluded: {sorted(both)}")
-    return Scale(name, answers, positive, excluded, codes=_codes(r, node, name, answers))
+    for a, b in (("positive", "excluded"), ("positive", "negative"), ("negative", "excluded")):
+        both = {normalise_label(x) for x in parts.get(a, ())} & {normalise_label(x) for x in parts.get(b, ())}
+        if both:
+            r.note(name, f"answers both {a} and {b}: {sorted(both)}")
+    return Scale(name, answers, positive, excluded, codes=_codes(r, node, name, answers), negative=negative)
 
 
 def parse_templates(r: Reader, raw: Any) -> dict[str, dict[str, Any]]:
@@ -466,6 +471,21 @@ def _volumes(r: Reader, raw: dict[str, Any]) -> Volumes | None:
     )
 
 
+def _targets(r: Reader, raw: dict[str, Any]) -> dict[str, float]:
+    """`targets: {Aged 16-24: 12}`: the share of sign-ups (%) the drive aims for, drawn on the WMNow page."""
+    targets: dict[str, float] = {}
+    node = r.mapping(raw.get("targets"), "targets")
+    for group in node:
+        with r.part():
+            if str(group) not in TARGET_GROUPS:
+                raise r.fail(f"targets.{group}", f"targets are set for {list(TARGET_GROUPS)}")
+            value = r.number(node, group, "targets")
+            if not 0 <= value <= 100:
+                raise r.fail(f"targets.{group}", f"expected a percentage from 0 to 100, got {value:g}")
+            targets[str(group)] = value
+    return targets
+
+
 def _cross_checks(r: Reader, d: dict[str, Any]) -> None:
     """Checks between the parts of one definition."""
     questions, dimensions, free_text = d["questions"], d["dimensions"], d["free_text"]
@@ -527,6 +547,7 @@ def parse_definition(
     step("missing", lambda: _missing(r, raw))
     step("include", lambda: _include(r, raw))
     step("weight", lambda: _weight(r, raw))
+    step("targets", lambda: _targets(r, raw))
     if not r.clean or r.incomplete:
         return None
     _cross_checks(r, d)

@@ -38,6 +38,7 @@ def questions_table(definition: Definition) -> pl.DataFrame:
                 "Label": q.label,
                 "Export column": q.column,
                 "Positive": ", ".join(q.scale.positive),
+                "Negative (% dissatisfied)": ", ".join(q.scale.negative),
                 "Left out of the base": ", ".join(["(blank)", *q.scale.excluded]),
             }
             for q in definition.questions.values()

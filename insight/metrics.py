@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from insight.definition import Definition, Suppression
+from insight.periods import PeriodRange, parse_range
 
 Z95 = 1.959963984540054
 OK, LOW_BASE, SUPPRESSED = "ok", "low_base", "suppressed"
@@ -150,7 +151,7 @@ def _finish(
             .alias("status")
         ).drop("__all")
     if sup.secondary and by:
-        frame = _secondary_suppression(frame)
+        frame = _secondary_suppression(frame, sup.min_base)
 
     # The previous period is the latest earlier one with any data for this dataset.
     periods = sorted(counts.get_column("period").unique().to_list())
@@ -191,29 +192,85 @@ def _finish(
     return frame.sort("period", "__a", "__g").select(list(RESULT_SCHEMA)).cast(RESULT_SCHEMA)  # type: ignore[arg-type]
 
 
-def _secondary_suppression(frame: pl.DataFrame) -> pl.DataFrame:
-    """Where exactly one group of a breakdown is suppressed, suppress the next smallest too.
+def complementary_hidden(bases: Sequence[int], hidden: Sequence[bool], min_base: int) -> list[bool]:
+    """Which groups of one breakdown to hide so that no hidden group, nor any sum of them, can be worked out.
 
-    Otherwise the hidden group's positive count could be recovered from the total.
-    Groups with no base at all reveal nothing and do not count.
+    Starting from the groups hidden for their own small base, while exactly one group is hidden or the
+    hidden groups together number fewer than ``min_base``, the next smallest shown group is hidden too.
+    Groups with no base at all reveal nothing and are never counted or chosen.
     """
-    primary = (pl.col("base") > 0) & (pl.col("status") == SUPPRESSED)
+    out = [bool(h) and b > 0 for h, b in zip(hidden, bases, strict=True)]
+    while any(out):
+        chosen = [i for i, h in enumerate(out) if h]
+        if len(chosen) > 1 and sum(bases[i] for i in chosen) >= min_base:
+            break
+        shown = sorted((bases[i], i) for i, h in enumerate(out) if not h and bases[i] > 0)
+        if not shown:
+            break
+        out[shown[0][1]] = True
+    return out
+
+
+def _secondary_suppression(frame: pl.DataFrame, min_base: int) -> pl.DataFrame:
+    """Complementary suppression within each period and aspect of a breakdown (``complementary_hidden``).
+
+    Otherwise a hidden group's figures could be recovered from the total less the groups shown.
+    """
     keys = ["period", "aspect"]
-    frame = frame.with_columns(primary.sum().over(keys).alias("__nsup"))
-    candidates = frame.filter((pl.col("__nsup") == 1) & (pl.col("status") != SUPPRESSED) & (pl.col("base") > 0))
-    victims = candidates.sort("base", "group", nulls_last=True).group_by(keys, maintain_order=True).first()
-    victims = victims.select(*keys, "group", pl.lit(True).alias("__secondary"))
-    frame = frame.join(victims, on=[*keys, "group"], how="left", nulls_equal=True)
-    return frame.with_columns(
-        pl.when(pl.col("__secondary")).then(pl.lit(SUPPRESSED)).otherwise(pl.col("status")).alias("status")
-    ).drop("__nsup", "__secondary")
+    frame = frame.with_row_index("__row").sort("group", nulls_last=True)
+    hide_rows: list[int] = []
+    for _, part in frame.group_by(keys, maintain_order=True):
+        rows = part.get_column("__row").to_list()
+        bases = part.get_column("base").to_list()
+        hidden = (part.get_column("status") == SUPPRESSED).to_list()
+        for row, hide in zip(rows, complementary_hidden(bases, hidden, min_base), strict=True):
+            if hide:
+                hide_rows.append(row)
+    return (
+        frame.with_columns(
+            pl.when(pl.col("__row").is_in(hide_rows))
+            .then(pl.lit(SUPPRESSED))
+            .otherwise(pl.col("status"))
+            .alias("status")
+        )
+        .sort("__row")
+        .drop("__row")
+    )
+
+
+def as_range(period: str | PeriodRange | None, definition: Definition) -> PeriodRange | None:
+    """A period or range as a ``PeriodRange`` (None stays None); raises ValueError for a badly written one."""
+    if period is None or isinstance(period, PeriodRange):
+        return period
+    return parse_range(period, definition.period.granularity)
+
+
+def pool(frame: pl.DataFrame, span: PeriodRange) -> pl.DataFrame:
+    """The responses in a range and in the same number of periods immediately before, each labelled as one period.
+
+    A range's figures count its responses together; its change compares with the range before
+    (``2019-04..2019-06`` for ``2019-07..2019-09``), which sorts before it as text.
+    """
+    before = span.before()
+    label = (
+        pl.when(pl.col("period").is_in(span.periods))
+        .then(pl.lit(span.text))
+        .when(pl.col("period").is_in(before.periods))
+        .then(pl.lit(before.text))
+    )
+    return frame.with_columns(label.alias("period")).filter(pl.col("period").is_not_null())
+
+
+def in_range(frame: pl.DataFrame, span: PeriodRange | None) -> pl.DataFrame:
+    """The responses in a range (all of them for None)."""
+    return frame if span is None else frame.filter(pl.col("period").is_in(span.periods))
 
 
 def satisfaction(
     frame: pl.DataFrame,
     definition: Definition,
     *,
-    period: str | None = None,
+    period: str | PeriodRange | None = None,
     by: str | None = None,
     aspects: Sequence[str] | None = None,
     filters: Mapping[str, Sequence[str]] | None = None,
@@ -221,12 +278,20 @@ def satisfaction(
 ) -> pl.DataFrame:
     """Positive share by aspect (and by one dimension), with interval, status and change.
 
-    ``period`` None means the latest period held; ``all_periods`` returns every period
+    ``period`` None means the latest period held; a range (``2019-07..2019-09``) counts its
+    responses together and compares with the same number of periods immediately before
+    (``period`` in the result is the range as written). ``all_periods`` returns every period
     (for trends). Rows are sorted by period, aspect (definition order), group.
     """
     aspects = list(aspects or definition.aspects)
     if by is not None and by not in definition.dimensions:
         raise ValueError(f"{definition.dataset} has no dimension {by!r}; choose from {list(definition.dimensions)}")
+    span = None if all_periods else as_range(period, definition)
+    if span is not None and not span.is_single:
+        frame = pool(frame, span)
+        period = span.text
+    elif span is not None:
+        period = span.text
     lf = apply_filters(frame, filters)
     counts = _counts(lf, definition, aspects, by).collect()
     if counts.height == 0:

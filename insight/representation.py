@@ -13,7 +13,17 @@ import polars as pl
 
 from insight.census import Census
 from insight.definition import NOT_STATED, Definition
-from insight.metrics import SUPPRESSED, apply_filters, latest_period, status_expr, status_of
+from insight.metrics import (
+    SUPPRESSED,
+    apply_filters,
+    as_range,
+    complementary_hidden,
+    in_range,
+    latest_period,
+    status_expr,
+    status_of,
+)
+from insight.periods import PeriodRange
 
 ROW_SCHEMA: dict[str, pl.DataType] = {
     "group": pl.String(),
@@ -45,7 +55,7 @@ def representation(
     census: Census,
     *,
     by: str,
-    period: str | None = None,
+    period: str | PeriodRange | None = None,
     npu: str | Sequence[str] | None = None,
     filters: Mapping[str, Sequence[str]] | None = None,
     latest_if_no_period: bool | None = None,
@@ -53,7 +63,9 @@ def representation(
     """Representation of respondents (or current members) by one dimension.
 
     Without ``period``, a survey uses its latest period and a membership list uses
-    every current member; pass ``latest_if_no_period`` to choose otherwise. ``npu``
+    every current member; pass ``latest_if_no_period`` to choose otherwise. With a period
+    (or range), a membership list counts everyone who joined then, whether still a member or
+    since unsubscribed: leaving out those who left would flatter the drive. ``npu``
     (one or several) narrows the data and benchmarks against their local authorities
     added together; ``filters`` narrow the respondents by other dimensions (a filter on
     ``by`` itself is ignored: it would decide the answer).
@@ -65,11 +77,10 @@ def representation(
         latest_if_no_period = definition.kind == "survey"
     if period is None and latest_if_no_period:
         period = latest_period(frame)
+    span = as_range(period, definition)
 
     npus = _npus(npu, filters)
-    lf = apply_filters(frame, _data_filters(definition, filters, npus, by))
-    if period:
-        lf = lf.filter(pl.col("period") == period)
+    lf = apply_filters(in_range(frame, span), _data_filters(definition, filters, npus, by, joiners=span is not None))
     counts = (
         lf.group_by(pl.col(by).cast(pl.String).alias("group")).agg(pl.len().cast(pl.Int64).alias("count")).collect()
     )
@@ -96,7 +107,7 @@ def representation(
     return Representation(
         dataset=definition.dataset,
         by=by,
-        period=period,
+        period=span.text if span else None,
         npu=", ".join(npus) or None,
         area=" + ".join(areas),
         population=table.population if table else None,
@@ -115,10 +126,16 @@ def _npus(npu: str | Sequence[str] | None, filters: Mapping[str, Sequence[str]] 
 
 
 def _data_filters(
-    definition: Definition, filters: Mapping[str, Sequence[str]] | None, npus: list[str], by: str
+    definition: Definition,
+    filters: Mapping[str, Sequence[str]] | None,
+    npus: list[str],
+    by: str,
+    *,
+    joiners: bool = False,
 ) -> dict[str, list[str]]:
-    """The population (e.g. active members), the user's filters except on ``by``, and the NPUs."""
-    combined: dict[str, list[str]] = {k: list(v) for k, v in definition.population.items()}
+    """The population (e.g. active members; not for joiners), the user's filters except on ``by``, and the NPUs."""
+    population = {} if joiners else definition.population
+    combined: dict[str, list[str]] = {k: list(v) for k, v in population.items()}
     combined.update({k: list(v) for k, v in (filters or {}).items() if v and k not in (by, "npu")})
     if npus:
         combined["npu"] = npus
@@ -126,14 +143,10 @@ def _data_filters(
 
 
 def _hide_small_counts(rows: pl.DataFrame, min_base: int) -> pl.DataFrame:
-    """For sensitive datasets: hide counts of 1..min_base-1, and the next smallest if only one is hidden."""
-    small = (pl.col("count") > 0) & (pl.col("count") < min_base)
-    hide = rows.select(small).to_series()
-    if hide.sum() == 1:
-        others = rows.with_row_index().filter(~hide & (pl.col("count") > 0)).sort("count")
-        if others.height:
-            idx = others.get_column("index")[0]
-            hide = hide | (pl.Series(range(rows.height)) == idx)
+    """Sensitive datasets: hide counts of 1..min_base-1, then complementary suppression (``complementary_hidden``)."""
+    counts = rows.get_column("count").to_list()
+    small = [0 < c < min_base for c in counts]
+    hide = pl.Series(complementary_hidden(counts, small, min_base), dtype=pl.Boolean)
     return rows.with_columns(
         [pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in ("count", "share", "gap_pp")]
     )
@@ -151,7 +164,7 @@ def gap_trend(
 ) -> pl.DataFrame:
     """Each period's new sign-ups (or respondents): share of the chosen groups against census.
 
-    Columns: period, stated, share, census_share, gap_pp, status. ``groups`` are summed,
+    Columns: period, stated, in_groups, share, census_share, gap_pp, status. ``groups`` are summed,
     e.g. every ethnic group but White for "ethnic minority groups".
     """
     dim = definition.dimensions[by]
@@ -163,7 +176,7 @@ def gap_trend(
     sup = definition.suppression
     value = pl.col(by).cast(pl.String)
     out = (
-        apply_filters(frame, _data_filters(definition, filters, npus, by))
+        apply_filters(frame, _data_filters(definition, filters, npus, by, joiners=True))
         .filter(value != NOT_STATED)
         .group_by("period")
         .agg(pl.len().cast(pl.Int64).alias("stated"), value.is_in(groups).sum().cast(pl.Int64).alias("in_groups"))
@@ -177,7 +190,7 @@ def gap_trend(
             status_expr(pl.col("stated"), sup).alias("status"),
         )
         .with_columns((pl.col("share") - pl.col("census_share")).alias("gap_pp"))
-        .drop("in_groups")
+        .with_columns(pl.when(pl.col("status") != SUPPRESSED).then(pl.col("in_groups")).alias("in_groups"))
     )
 
 

@@ -95,10 +95,22 @@ def assign_answers(
     excluded: Sequence[str],
     rng: random.Random,
     blank_share: float = 0.5,
+    follow: tuple[str, Sequence[str], float] | None = None,
 ) -> None:
-    """Give exactly ``plan.positive`` positive answers and ``plan.out_of_base`` blanks/excluded."""
+    """Give exactly ``plan.positive`` positive answers and ``plan.out_of_base`` blanks/excluded.
+
+    ``follow`` = (column, its positive answers, strength): respondents positive on that column are
+    more likely to be positive here too (the counts stay exact), so aspects relate as they do in
+    real surveys. Its noise comes from a stream of its own: the other answers do not change.
+    """
     order = list(range(len(rows)))
     rng.shuffle(order)
+    if follow:
+        column_followed, followed_positive, strength = follow
+        noise = random.Random(f"{column}|{len(rows)}|{plan}")
+        score = {i: noise.random() + (strength if rows[i].get(column_followed) in followed_positive else 0.0)
+                 for i in order[plan.out_of_base:]}  # fmt: skip
+        order = order[: plan.out_of_base] + sorted(order[plan.out_of_base :], key=lambda i: -score[i])
     base = len(rows) - plan.out_of_base
     if not 0 <= plan.positive <= base:
         raise ValueError(f"impossible plan for {column}: {plan} with {len(rows)} rows")
@@ -368,8 +380,11 @@ def victim_rows(year: int, month: int, plan: VictimMonth, rng: random.Random, id
     }
     for group, p in plan.initial_contact.items():
         assign_answers(by("Contact Method", groups)(group), VQ["initial_contact"], p, SAT7_POS, SAT7_NEG, dk, rng)
+    # How strongly each aspect goes with the whole experience: being kept informed most, as the paper finds.
+    strength = {"actions": 0.5, "feedback": 0.8, "treatment": 0.25}
     for key in ("actions", "feedback", "treatment"):
-        assign_answers(rows, VQ[key], getattr(plan, key), SAT7_POS, SAT7_NEG, dk, rng)
+        follow = (VQ["overall"], SAT7_POS, strength[key])
+        assign_answers(rows, VQ[key], getattr(plan, key), SAT7_POS, SAT7_NEG, dk, rng, follow=follow)
     return rows
 
 
@@ -377,6 +392,8 @@ def victim_exports(rng: random.Random) -> dict[str, bytes]:
     """Thirteen monthly exports, September 2018 to September 2019."""
     files: dict[str, bytes] = {}
     previous: list[dict] = []
+    sent: list[str] = []
+    rates = random.Random(2019_09)  # its own stream, so the responses do not change with the volumes
     span = months((2018, 9), (2019, 9))
     for index, (year, month) in enumerate(span):
         if (year, month) == (2019, 9):
@@ -386,6 +403,7 @@ def victim_exports(rng: random.Random) -> dict[str, bytes]:
         else:
             plan = typical_month(rng.randrange(900, 1100), 46 + rng.uniform(-1.5, 1.5), rng)
         rows = victim_rows(year, month, plan, rng, id_offset=0)
+        sent.append(f"{dt.date(year, month, 1):%b %Y},{round(len(rows) / rates.uniform(0.17, 0.23)):,}")
         # Consecutive exports overlap: each repeats the last 25 responses of the month before.
         rows_out = previous[-25:] + rows if index % 3 != 0 else rows
         previous = sorted(rows, key=lambda r: dt.datetime.strptime(r["Survey Completed"], "%d/%m/%Y %H:%M"))
@@ -403,6 +421,13 @@ def victim_exports(rng: random.Random) -> dict[str, bytes]:
             straight_apostrophe=index % 5 == 0,
         )
         files[f"{stem}.csv"] = render_csv(VICTIM_HEADER, rows_out, mess, what, rng, labels=VICTIM_HEADER[5:16])
+    title = SYNTHETIC_TITLE.format(what="victim surveys sent")
+    files["volumes_victim.csv"] = (
+        "\r\n".join(
+            [title, "", "Month,Surveys sent", *(f'{m},"{n}"' for m, n in (line.split(",", 1) for line in sent))]
+        ).encode()
+        + b"\r\n"
+    )
     return files
 
 

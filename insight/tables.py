@@ -148,6 +148,9 @@ def theme_table(counts: pl.DataFrame) -> pl.DataFrame:
         pl.col("theme").alias("Theme"),
         pl.col("comments").alias("Comments"),
         pl.col("share").round(1).alias("% of comments"),
+        pl.col("complaint").alias("Complaints"),
+        pl.col("praise").alias("Praise"),
+        pl.col("neutral").alias("Neutral"),
         pl.col("positive_with").round(1).alias("% positive, with theme"),
         pl.col("base_with").alias("Base, with"),
         pl.col("positive_without").round(1).alias("% positive, without"),
@@ -160,6 +163,20 @@ def comments_table(listed: pl.DataFrame, *, theme: str | None, search: str, answ
     shown = listed if theme is None else listed.filter(pl.col(theme))
     if search.strip():
         shown = shown.filter(pl.col("comment").str.to_lowercase().str.contains(search.strip().lower(), literal=True))
+    tone = [pl.col(f"{theme}__tone").alias("Tone")] if theme is not None else []
     return shown.select(
-        _period("period").alias("Period"), pl.col("comment").alias("Comment"), pl.col("answer").alias(answer_label)
+        _period("period").alias("Period"),
+        pl.col("comment").alias("Comment"),
+        *tone,
+        pl.col("answer").alias(answer_label),
+    )
+
+
+def joiners_table(joiners: pl.DataFrame) -> pl.DataFrame:
+    """WMNow sign-ups per month: everyone who joined, those since unsubscribed, those still members."""
+    return joiners.sort("period", descending=True).select(
+        _period("period").alias("Month joined"),
+        pl.col("joined").alias("Joined"),
+        pl.col("since_left").alias("Since left"),
+        pl.col("still_members").alias("Still members"),
     )

@@ -9,12 +9,14 @@ and the responses needed for a margin e are n0 / (1 + (n0 - 1) / N), n0 = 1.96²
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import polars as pl
 
 from insight.definition import Definition
-from insight.metrics import Z95
+from insight.metrics import Z95, apply_filters, as_range, in_range
+from insight.periods import PeriodRange
 from insight.volumes import volumes_for
 
 
@@ -31,6 +33,8 @@ class Validity:
     needed_for_3pp: int
     valid_for_5pp: bool
     contacts_label: str = "contacts"
+    invited_share: float | None = None  # % of contacts invited to the survey (101: 50 of 79,359 calls)
+    filtered: bool = False  # responses narrowed by filters: the volumes (force-wide) no longer apply
 
 
 def margin_of_error(responses: int, contacts: int | None = None) -> float | None:
@@ -50,13 +54,24 @@ def responses_needed(margin_pp: float, contacts: int | None = None) -> int:
     return math.ceil(n0 - 1e-9)
 
 
-def validity(frame: pl.DataFrame, definition: Definition, volumes: pl.DataFrame | None, *, period: str) -> Validity:
-    responses = frame.filter(pl.col("period") == period).height
-    contacts, invitations = volumes_for(volumes, definition, period)
+def validity(
+    frame: pl.DataFrame,
+    definition: Definition,
+    volumes: pl.DataFrame | None,
+    *,
+    period: str | PeriodRange,
+    filters: Mapping[str, Sequence[str]] | None = None,
+) -> Validity:
+    """Responses in the period or range that match the filters; with filters, the force-wide volumes are not used."""
+    span = as_range(period, definition)
+    assert span is not None
+    filtered = any((filters or {}).values())
+    responses = apply_filters(in_range(frame, span), filters).select(pl.len()).collect().item()
+    contacts, invitations = (None, None) if filtered else volumes_for(volumes, definition, span)
     margin = margin_of_error(responses, contacts)
     return Validity(
         dataset=definition.dataset,
-        period=period,
+        period=span.text,
         responses=responses,
         invitations=invitations,
         contacts=contacts,
@@ -66,6 +81,8 @@ def validity(frame: pl.DataFrame, definition: Definition, volumes: pl.DataFrame 
         needed_for_3pp=responses_needed(3, contacts),
         valid_for_5pp=margin is not None and margin <= 5.0,
         contacts_label=definition.volumes.contacts_label if definition.volumes else "contacts",
+        invited_share=invitations / contacts * 100 if invitations is not None and contacts else None,
+        filtered=filtered,
     )
 
 
@@ -73,6 +90,8 @@ def validity_json(v: Validity) -> dict:
     """The CLI's JSON object: rates and margins in points to one decimal; null where unknown."""
     out = asdict(v)
     out.pop("contacts_label")
+    out.pop("filtered")
     for key in ("response_rate", "margin_of_error_pp"):
         out[key] = None if out[key] is None else round(out[key], 1)
+    out["invited_share"] = None if v.invited_share is None else round(v.invited_share, 3)
     return out

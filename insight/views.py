@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from insight.definition import Definition
-from insight.metrics import satisfaction, variation_over_time
+from insight.metrics import as_range, in_range, satisfaction, variation_over_time
 from insight.periods import MONTH, QUARTER
 
 
@@ -45,14 +45,18 @@ def trend_view(
     up_to: str | None = None,
     filters: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every period up to ``up_to`` for the aspects (and the groups of ``by``) asked for.
+    """Every period up to ``up_to`` (or within it, when it is a range) for the aspects (and the groups of
+    ``by``) asked for.
 
     Returns the trend and, for each line drawn, whether it has varied significantly over time
     (columns ``aspect``, ``group`` and those of ``variation_over_time``).
     """
+    span = as_range(up_to, definition)
+    if span is not None and not span.is_single:  # a range chosen: the trend within it
+        frame = in_range(frame, span)
     trend = satisfaction(frame, definition, all_periods=True, by=by, aspects=aspects, filters=filters)
-    if up_to is not None:
-        trend = trend.filter(pl.col("period") <= up_to)
+    if span is not None and span.is_single:  # one period chosen: every period up to it
+        trend = trend.filter(pl.col("period") <= span.last)
     empty = variation_over_time(trend.clear()).with_columns(pl.lit(None, dtype=pl.String).alias("group"))
     tests = [empty]
     for group in dict.fromkeys(trend.get_column("group").to_list()):

@@ -12,6 +12,7 @@ import polars as pl
 
 from insight.definition import Definition, normalise_label
 from insight.ingest import ExportError, read_export
+from insight.periods import PeriodRange, parse_range
 from insight.store import Store
 
 VOLUME_SCHEMA = {"period": pl.String, "contacts": pl.Int64, "invitations": pl.Int64}
@@ -71,15 +72,14 @@ def ingest_volumes(path: Path, definition: Definition, store: Store) -> int:
     return frame.height
 
 
-def volumes_for(volumes: pl.DataFrame | None, definition: Definition, period: str) -> tuple[int | None, int | None]:
-    """Contacts and invitations in a period (a quarter adds up its months; a missing month means unknown)."""
+def volumes_for(
+    volumes: pl.DataFrame | None, definition: Definition, period: str | PeriodRange
+) -> tuple[int | None, int | None]:
+    """Contacts and invitations in a period or range (months added up; a missing month means unknown)."""
     if volumes is None or volumes.height == 0:
         return None, None
-    if definition.period.granularity == "month":
-        months = [period]
-    else:
-        year, q = period.split("-Q")
-        months = [f"{year}-{m:02d}" for m in range(3 * int(q) - 2, 3 * int(q) + 1)]
+    span = period if isinstance(period, PeriodRange) else parse_range(period, definition.period.granularity)
+    months = span.months()
     rows = volumes.filter(pl.col("period").is_in(months))
     if rows.height < len(months):
         return None, None
@@ -93,8 +93,16 @@ def volumes_for(volumes: pl.DataFrame | None, definition: Definition, period: st
 
 def recognise_volumes(data: bytes, file_name: str, definitions: dict[str, Definition]) -> str | None:
     """The dataset whose contact-volumes layout this file has, if any."""
+    # Every volumes column any definition names: a two-column file (Month, Surveys sent) has a header too.
+    known = {
+        normalise_label(c)
+        for d in definitions.values()
+        if d.volumes
+        for c in (d.volumes.period_column, d.volumes.contacts, d.volumes.invitations)
+        if c
+    }
     try:
-        header = {normalise_label(c) for c in read_export(data[:65536], file_name).frame.columns}
+        header = {normalise_label(c) for c in read_export(data[:65536], file_name, known).frame.columns}
     except ExportError:
         return None
     for name, d in definitions.items():

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from insight.definition import Suppression
 from insight.metrics import LOW_BASE, SUPPRESSED
 from insight.periods import period_label
 from insight.validity import Validity
+
+if TYPE_CHECKING:
+    from insight.compare import GroupComparison
+    from insight.drivers import Drivers
+    from insight.sign_ups import GapChange
+    from insight.trend import TrendTest
 
 
 def sentence(text: str) -> str:
@@ -110,15 +119,105 @@ def validity(v: Validity) -> str:
     """e.g. "12 responses from 50 invitations out of 79,359 calls: ±28 points, too few to support a
     conclusion; about 383 would give ±5"."""
     said = f"{v.responses:,} response" + ("" if v.responses == 1 else "s")
+    if v.filtered:
+        said += " matching the filters"
     if v.invitations is not None:
         said += f" from {v.invitations:,} invitations"
     if v.contacts is not None:
         said += f" out of {v.contacts:,} {v.contacts_label}"
+    notes = []
     if v.response_rate is not None:
-        said += f" ({v.response_rate:.1f}% responded)"
+        notes.append(f"{v.response_rate:.1f}% responded")
+    if v.invited_share is not None and v.invitations != v.contacts:
+        notes.append(f"{v.invited_share:.2g}% of {v.contacts_label} invited")
+    if notes:
+        said += f" ({'; '.join(notes)})"
     if v.margin_of_error_pp is None:
         return said + ": no responses, so no conclusion can be drawn"
     said += f": {margin(v.margin_of_error_pp)} points"
     if v.valid_for_5pp:
         return said + ", enough to support a conclusion at ±5 points"
     return said + f", too few to support a conclusion; about {v.needed_for_5pp:,} would give ±5"
+
+
+# --------------------------------------------------------------------------- the board's questions
+
+
+def comparison(rows: Sequence[GroupComparison], by_label: str) -> str:
+    """Which groups are significantly above or below everyone else (``compare_groups`` rows)."""
+    if not rows:
+        return f"Too few answers in any {by_label.lower()} to compare."
+    above = [r for r in rows if r.significant and r.diff_pp > 0]
+    below = [r for r in rows if r.significant and r.diff_pp < 0]
+
+    def listed(side: list[GroupComparison]) -> str:
+        return "; ".join(f"{r.group} ({pct(r.pct)}, {points(r.diff_pp)} {'above' if r.diff_pp > 0 else 'below'})"
+                         for r in side)  # fmt: skip
+
+    parts = []
+    if above:
+        parts.append(f"Significantly above the rest: {listed(above)}.")
+    if below:
+        parts.append(f"Significantly below the rest: {listed(below)}.")
+    others = len(rows) - len(above) - len(below)
+    if not parts:
+        parts.append(f"No {by_label.lower()} differs significantly from the rest.")
+    elif others:
+        parts.append(f"The other {others} group(s) do not differ significantly from the rest.")
+    return " ".join(parts)
+
+
+def trend(aspect_label: str, t: TrendTest) -> str:
+    """The board's question: has this aspect risen or fallen?"""
+    if t.p_value is None or t.first_period is None or t.last_period is None:
+        return f"{aspect_label}: too few periods with answers to test for a trend."
+    span = f"{period_label(t.first_period)} to {period_label(t.last_period)}"
+    ends = f" ({pct(t.first_pct)} then {pct(t.last_pct)})" if t.first_pct is not None and t.last_pct is not None else ""
+    rate = f"about {abs(t.slope_pp_per_period or 0):.1f} points a period"
+    if t.direction in ("rising", "falling"):
+        verb = "risen" if t.direction == "rising" else "fallen"
+        return f"{aspect_label} has {verb} from {span}{ends}, {rate} (p = {t.p_value:.3f})."
+    return f"{aspect_label} has neither risen nor fallen significantly from {span}{ends} (p = {t.p_value:.2f})."
+
+
+def dissatisfied(row: dict, negative: Sequence[str]) -> str:
+    """``23.4% dissatisfied (Fairly dissatisfied, ...), of 950 in the base``."""
+    who = f"{row['group']}: " if row.get("group") else ""
+    if row["pct"] is None:
+        return f"{who}not shown: too few answered"
+    return f"{who}{pct(row['pct'])} dissatisfied ({', '.join(negative)}), of {row['base']:,} in the base"
+
+
+WEAK_MODEL = 0.1  # R² below which the aspects explain too little to rank them as priorities
+
+
+def top_priority(drivers: Drivers, labels: dict[str, str], target_label: str) -> str:
+    """Name the top priority: high importance, low satisfaction."""
+    top = drivers.top_priority()
+    if top is None or top.importance is None:
+        return "No aspect could be modelled."
+    return (
+        f"Top priority: {labels[top.aspect]}. It carries {top.importance:.0f}% of what the other aspects explain of "
+        f"{target_label.lower()}, and only {pct(top.pct)} are positive about it. Together the aspects explain "
+        f"{drivers.r_squared * 100:.1f}% of the variation in {target_label.lower()} among these {drivers.n:,} "
+        "respondents" + (", too little to set priorities by." if drivers.r_squared < WEAK_MODEL else ".")
+    )
+
+
+def gap_change(c: GapChange) -> str:
+    """Did a sign-up gap narrow significantly between the first and last month shown?"""
+
+    def side(gap: float) -> str:
+        return f"{points(gap)} {'below' if gap < 0 else 'above'}"
+
+    gaps = (f"{side(c.first_gap_pp)} the census in {period_label(c.first_period)}, {side(c.last_gap_pp)} in "
+            f"{period_label(c.last_period)}")  # fmt: skip
+    p = "" if c.p_value is None else " (p < 0.001)" if c.p_value < 0.001 else f" (p = {c.p_value:.3f})"
+    verdict = (
+        "narrowed significantly"
+        if c.narrowed
+        else "widened significantly"
+        if c.widened
+        else "not narrowed significantly"
+    )
+    return f"{c.series}: the gap has {verdict}, {gaps}{p}."

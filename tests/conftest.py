@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from insight.definition import Definition, load_definitions
@@ -46,3 +47,44 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "store"
     monkeypatch.setenv("INSIGHT_DATA_DIR", str(folder))
     return folder
+
+
+def tidy(definition: Definition, rows: list[dict]) -> pl.DataFrame:
+    """A tidy frame in the definition's stored schema from a few columns per row (the rest left blank).
+
+    Each row needs ``period``; ``id`` is numbered when left out.
+    """
+    from insight.ingest import empty_frame
+
+    template = empty_frame(definition)
+    rows = [{"id": f"R{i}", **r} for i, r in enumerate(rows)]
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    return (
+        frame.with_columns(
+            [pl.lit(None).cast(t).alias(c) for c, t in template.schema.items() if c not in frame.columns]
+        )
+        .select(template.columns)
+        .cast(template.schema)
+    )
+
+
+def repeat(row: dict, n: int) -> list[dict]:
+    return [dict(row) for _ in range(n)]
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding every bundled survey sample (and its volumes), imported through the CLI once per run."""
+    import subprocess
+    import sys
+
+    from insight.samples import SAMPLES_DIR
+
+    store = tmp_path_factory.mktemp("sample-store")
+    for dataset in ("victim", "caller_101", "domestic_abuse", "public_confidence", "wmnow"):
+        files = sorted(str(p) for p in (SAMPLES_DIR / dataset).iterdir() if not p.name.startswith("volumes"))
+        volumes = [a for p in sorted((SAMPLES_DIR / dataset).glob("volumes*")) for a in ("--volumes", str(p))]
+        cmd = [sys.executable, "-m", "insight", "ingest", dataset, *files, *volumes, "--data-dir", str(store)]
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=300)
+        assert done.returncode == 0, done.stderr
+    return store

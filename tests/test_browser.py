@@ -189,7 +189,7 @@ def test_an_open_page_picks_up_a_new_upload(server, page):
     example = REPO.parent / "shared" / "exports" / "caller_101_example.csv"
     page.goto(f"{base}/satisfaction?dataset=caller_101")
     settle(page)
-    page.get_by_text("No data is held for this dataset yet").wait_for(timeout=30_000)  # wait: the page may still draw
+    page.get_by_text("No data is held for this dataset yet").wait_for(timeout=45_000)  # wait: the page may still draw
     subprocess.run(
         [sys.executable, "-m", "insight", "ingest", "caller_101", str(example), "--data-dir", str(data_dir)],
         cwd=REPO, check=True, capture_output=True,

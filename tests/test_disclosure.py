@@ -63,9 +63,14 @@ def test_rendered_page_hides_both(tmp_path, da_export, monkeypatch):
     at.query_params.update({"dataset": "domestic_abuse", "by": "npu", "aspect": "overall"})
     at.switch_page("app_pages/satisfaction.py").run()
     assert not at.exception
-    table = at.dataframe[1].value
+    table = at.dataframe[-1].value
     hidden = table[table["Neighbourhood policing unit"].isin(["Coventry", "Birmingham West"])]
     assert list(hidden["Note"]) == ["suppressed", "suppressed"]
+    answers = next(d.value for d in at.dataframe if "Answer" in d.value.columns)  # every answer: hidden there too
+    hidden_answers = answers[answers["Neighbourhood policing unit"].isin(["Coventry", "Birmingham West"])]
+    assert (
+        len(hidden_answers) and hidden_answers["Count"].isna().all() and hidden_answers["% of all answers"].isna().all()
+    )
     assert hidden["% positive"].isna().all() and hidden["Positive"].isna().all()
     assert any("cannot be worked out from the total" in c.value for c in at.caption)
 

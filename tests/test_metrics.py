@@ -134,17 +134,38 @@ def test_secondary_suppression_hides_the_next_smallest(victim):
     assert plain["Live Chat"]["status"] == LOW_BASE
 
 
-def test_two_suppressed_groups_need_no_secondary(victim):
+def test_two_suppressed_groups_whose_sum_is_small_hide_a_third(victim):
+    # 4 + 3 = 7 hidden responses: the total less the groups shown would reveal their sum, so the next
+    # smallest group is hidden too; two hidden groups of 6 and 5 (11 together) need nothing more.
     strict = dataclasses.replace(victim, suppression=dataclasses.replace(victim.suppression, secondary=True))
-    frame = responses(victim, [
-        ("2019-09", "Phone", "Very satisfied", 40), ("2019-09", "Online", "Very satisfied", 4),
-        ("2019-09", "Live Chat", "Very satisfied", 3), ("2019-09", "Front counter", "Very satisfied", 12),
-    ])  # fmt: skip
-    out = {
-        r["group"]: r["status"]
-        for r in satisfaction(frame, strict, aspects=["overall"], by="channel_group").iter_rows(named=True)
-    }
-    assert out == {"Phone": LOW_BASE, "Online": SUPPRESSED, "Live Chat": SUPPRESSED, "Front counter": LOW_BASE}
+
+    def statuses(counts: dict[str, int]) -> dict[str, str]:
+        frame = responses(victim, [("2019-09", g, "Very satisfied", n) for g, n in counts.items()])
+        return {
+            r["group"]: r["status"]
+            for r in satisfaction(frame, strict, aspects=["overall"], by="channel_group").iter_rows(named=True)
+        }
+
+    small = statuses({"Phone": 40, "Online": 4, "Live Chat": 3, "Front counter": 12})
+    assert small == {"Phone": LOW_BASE, "Online": SUPPRESSED, "Live Chat": SUPPRESSED, "Front counter": SUPPRESSED}
+    enough = statuses({"Phone": 40, "Online": 6, "Live Chat": 5, "Front counter": 12})
+    assert enough == {"Phone": LOW_BASE, "Online": SUPPRESSED, "Live Chat": SUPPRESSED, "Front counter": LOW_BASE}
+
+
+@pytest.mark.parametrize(
+    ("bases", "hidden", "expected"),
+    [
+        ([40, 4, 12, 30], [0, 1, 0, 0], [0, 1, 1, 0]),  # one hidden: the next smallest too
+        ([40, 2, 3, 4, 30], [0, 1, 1, 0, 0], [0, 1, 1, 1, 1]),  # 5, then 9: still below 10, then 39
+        ([40, 6, 5, 30], [0, 1, 1, 0], [0, 1, 1, 0]),  # 11 together: enough
+        ([40, 0, 30], [0, 1, 0], [0, 0, 0]),  # a group with no answers reveals nothing
+        ([5, 3], [1, 1], [1, 1]),  # nothing left to hide
+    ],
+)
+def test_complementary_suppression_by_hand(bases, hidden, expected):
+    from insight.metrics import complementary_hidden
+
+    assert complementary_hidden(bases, [bool(h) for h in hidden], 10) == [bool(e) for e in expected]
 
 
 def test_full_report_agrees_with_single_breakdowns(victim, exports):

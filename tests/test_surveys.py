@@ -126,8 +126,10 @@ def test_validity_of_101_june_2019_by_hand(store):
     out = run("validity", "caller_101", "--period", "2019-06", "--format", "json", data_dir=store)
     v = json.loads(out.stdout)
     assert list(v) == ["dataset", "period", "responses", "invitations", "contacts", "response_rate",
-                       "margin_of_error_pp", "needed_for_5pp", "needed_for_3pp", "valid_for_5pp"]  # fmt: skip
+                       "margin_of_error_pp", "needed_for_5pp", "needed_for_3pp", "valid_for_5pp",
+                       "invited_share"]  # fmt: skip
     assert (v["responses"], v["invitations"], v["contacts"]) == (12, 50, 79359)
+    assert v["invited_share"] == round(50 / 79359 * 100, 3) == 0.063  # the paper's point: 50 of 79,359 calls
     assert v["response_rate"] == 24.0
     hand = 1.959964 * math.sqrt(0.25 / 12) * math.sqrt((79359 - 12) / (79359 - 1)) * 100
     assert v["margin_of_error_pp"] == round(hand, 1) == 28.3
@@ -156,11 +158,13 @@ def test_validity_in_words():
     from insight import wording
     from insight.validity import Validity
 
-    v = Validity("caller_101", "2019-06", 12, 50, 79359, 24.0, 28.28, 383, 1053, False, "calls")
+    v = Validity("caller_101", "2019-06", 12, 50, 79359, 24.0, 28.28, 383, 1053, False, "calls", 50 / 79359 * 100)
     assert wording.validity(v) == (
-        "12 responses from 50 invitations out of 79,359 calls (24.0% responded): ±28 points, "
-        "too few to support a conclusion; about 383 would give ±5"
+        "12 responses from 50 invitations out of 79,359 calls (24.0% responded; 0.063% of calls invited): "
+        "±28 points, too few to support a conclusion; about 383 would give ±5"
     )
+    filtered = Validity("victim", "2019-09", 40, None, None, None, 15.5, 385, 1068, False, filtered=True)
+    assert wording.validity(filtered).startswith("40 responses matching the filters: ±16 points")
 
 
 def test_volumes_file_errors(definitions, tmp_path):
@@ -191,3 +195,22 @@ def test_volumes_reimport_replaces_a_month(definitions, tmp_path):
     store.upsert_volumes("caller_101", first, file_name="a.csv", sha256="x")
     store.upsert_volumes("caller_101", second, file_name="b.csv", sha256="y")
     assert store.read_volumes(definition).rows() == [("2019-05", 1, 2), ("2019-06", 30, 40)]
+
+
+def test_victim_response_rate_from_surveys_sent(sample_store):
+    from insight.samples import SAMPLES_DIR
+
+    lines = (SAMPLES_DIR / "victim" / "volumes_victim.csv").read_text().splitlines()
+    sent = {line.split(",", 1)[0]: int(line.split(",", 1)[1].strip('"').replace(",", "")) for line in lines[3:]}
+    v = json.loads(run("validity", "victim", "--period", "2019-09", "--format", "json", data_dir=sample_store).stdout)
+    assert v["invitations"] == sent["Sep 2019"] and v["contacts"] is None
+    assert v["response_rate"] == round(v["responses"] / sent["Sep 2019"] * 100, 1)
+
+
+def test_every_sample_volumes_file_is_recognised(definitions):
+    from insight.samples import SAMPLES_DIR
+    from insight.volumes import recognise_volumes
+
+    for dataset in ("victim", "caller_101", "live_chat"):
+        (path,) = (SAMPLES_DIR / dataset).glob("volumes*.csv")
+        assert recognise_volumes(path.read_bytes(), path.name, definitions) == dataset

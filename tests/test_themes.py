@@ -104,7 +104,7 @@ def test_themes_cli(tmp_path, exports):
     assert out.returncode == 0, out.stderr
     payload = json.loads(out.stdout)
     rows = {r["theme"]: r for r in payload["rows"]}
-    assert all(list(r) == ["theme", "comments", "share"] for r in payload["rows"])
+    assert all(list(r) == ["theme", "comments", "share", "complaint", "praise", "neutral"] for r in payload["rows"])
     import csv
 
     with (exports / "live_chat_example.csv").open(encoding="utf-8") as fh:
@@ -115,3 +115,46 @@ def test_themes_cli(tmp_path, exports):
     assert rows["The chatbot did not understand"]["share"] == round(bot / len(said) * 100, 1)
     no_text = run("themes", "domestic_abuse", data_dir=tmp_path)
     assert no_text.returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("comment", "theme", "tone"),
+    [
+        ("Nobody called me back.", "keeps_informed", "complaint"),  # negative phrasing wins over "called me back"
+        ("No one ever called me back", "keeps_informed", "complaint"),
+        ("Kept me informed throughout, thank you.", "keeps_informed", "praise"),
+        ("Still waiting for an update after 5 weeks.", "keeps_informed", "complaint"),
+        ("He called me back.", "keeps_informed", "neutral"),
+        ("Officer was kind and showed they cared.", "shows_we_care", "praise"),
+        ("Nobody seemed to care", "shows_we_care", "complaint"),
+        ("I was never told what happens next.", "explains_next", "complaint"),
+        ("Quick and easy.", "waiting", "praise"),
+        ("The bot did not understand me.", "chatbot", "complaint"),
+    ],
+)
+def test_theme_tone(comment, theme, tone):
+    themes = {t.key: t for t in load_themes()}
+    got = pl.select(themes[theme].tone_expr(pl.lit(comment))).item()
+    assert got == tone
+
+
+def test_tone_counts_by_hand(victim):
+    from tests.conftest import tidy
+
+    said = ["Nobody called me back.", "Nobody called me back.", "Kept me informed throughout, thank you.",
+            "He called me back.", "Waited a long time on 101."]  # fmt: skip
+    frame = tidy(victim, [{"period": "2019-09", "comments": c} for c in said])
+    counts = {r["key"]: r for r in theme_counts(frame, victim, load_themes()).iter_rows(named=True)}
+    informed = counts["keeps_informed"]
+    assert (informed["comments"], informed["complaint"], informed["praise"], informed["neutral"]) == (4, 2, 1, 1)
+    assert (counts["waiting"]["complaint"], counts["waiting"]["praise"]) == (1, 0)
+
+
+def test_a_bad_tone_is_named(tmp_path):
+    path = tmp_path / "themes.yaml"
+    path.write_text("t:\n  name: T\n  patterns: [x]\n  tone: angry\n")
+    with pytest.raises(DefinitionError, match=r"t\.tone: 'angry' is not one of"):
+        load_themes(path)
+    path.write_text("t:\n  name: T\n  patterns: [x]\n  complaint: ['(']\n")
+    with pytest.raises(DefinitionError, match=r"t\.complaint\[0\]: '\(' is not a valid pattern"):
+        load_themes(path)

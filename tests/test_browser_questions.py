@@ -1,0 +1,119 @@
+"""The board's questions in a real browser (Chromium via Playwright), on the bundled sample data.
+
+Picks "Last 3" and checks the address bar holds the resolved range, reads the group comparison
+and compares it with the CLI, picks a whole quarter for domestic abuse, and reads the trend and
+WMNow answers. Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import REPO
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, choose, settle, shot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def sample_server(tmp_path_factory) -> Iterator[str]:
+    """The app on an empty store with the bundled samples on, on a free port."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("/usr/bin/chromium is missing in CI: scripts/run-tests.sh should have installed it")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    port = _free_port()
+    env = {**os.environ, "INSIGHT_DATA_DIR": str(tmp_path_factory.mktemp("browser-samples")), "INSIGHT_SAMPLES": "on"}
+    log = (tmp_path_factory.mktemp("logs") / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the app did not start within 60 s")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(sample_server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 5200})  # tall: the whole page in a screenshot
+        yield pg
+        browser.close()
+
+
+def main_text(pg) -> str:
+    return pg.inner_text('[data-testid="stMain"]')
+
+
+def test_last_three_months_comparison_and_priorities(sample_server, page, sample_store):
+    page.goto(f"{sample_server}/satisfaction?dataset=victim&by=channel_group&aspect=initial_contact")
+    settle(page)
+    choose(page, "Show", "Last 3")
+    page.wait_for_url(re.compile(r".*period=2019-07\.\.2019-09.*"), timeout=30_000)  # the resolved range, not "last 3"
+    page.get_by_text("Every aspect, July to September 2019").wait_for(timeout=30_000)
+    cli = json.loads(subprocess.run(
+        [sys.executable, "-m", "insight", "compare", "victim", "--by", "channel_group", "--aspect", "initial_contact",
+         "--period", "2019-07..2019-09", "--format", "json", "--data-dir", str(sample_store)],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout)  # fmt: skip
+    above = [r for r in cli["rows"] if r["significant"] and r["diff_pp"] > 0]
+    assert above, cli
+    page.get_by_text(f"Significantly above the rest: {above[0]['group']} ({above[0]['pct']:.1f}%").wait_for(
+        timeout=30_000
+    )
+    body = main_text(page)
+    assert "dissatisfied" in body and "Top priority:" in body
+    shot(page, "satisfaction-range-compare")
+
+
+def test_domestic_abuse_whole_quarter(sample_server, page):
+    page.goto(f"{sample_server}/satisfaction?dataset=domestic_abuse")
+    settle(page)
+    page.get_by_role("combobox", name="Show").click()
+    options = [o.inner_text() for o in page.get_by_role("option").all()]
+    assert options == ["One period", "A whole quarter", "A whole financial year"]
+    page.get_by_role("option", name="A whole quarter", exact=True).click()
+    settle(page)
+    page.wait_for_url(re.compile(r".*period=2019-07\.\.2019-09.*"), timeout=30_000)
+    page.get_by_text("Every aspect, July to September 2019").wait_for(timeout=30_000)
+    shot(page, "domestic-abuse-quarter")
+
+
+def test_trend_and_wmnow_answers(sample_server, page):
+    page.goto(f"{sample_server}/trends?dataset=public_confidence")
+    settle(page)
+    page.get_by_text("Overall confidence has risen from").wait_for(timeout=30_000)
+    shot(page, "trends-risen-or-fallen")
+    page.goto(f"{sample_server}/wmnow")
+    settle(page)
+    page.get_by_text("Aged 16-24: the gap has narrowed significantly").wait_for(timeout=30_000)
+    assert "Joiners each month" in main_text(page)
+    shot(page, "wmnow-joiners")
