@@ -133,7 +133,7 @@ for uploaded in files or []:
     with st.container(border=True):
         st.subheader(uploaded.name)
         if uploaded.file_id in imported_files:
-            st.success(f"Done. {imported_files[uploaded.file_id]}", icon=":material/check_circle:")
+            st.success("Done: this file has been imported (see below).", icon=":material/check_circle:")
             continue
         volumes_dataset = recognise_volumes(data, uploaded.name, definitions)
         if volumes_dataset:

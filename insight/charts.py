@@ -482,7 +482,7 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
         sort=order,
         title=None,
         scale=alt.Scale(domain=domain, range=[colours[a] for a in domain]),
-        legend=_legend(orient="bottom", columns=4, labelLimit=320),
+        legend=_legend(orient="bottom", columns=1, labelLimit=320),  # one a line: whole on a phone
     )
     tooltip = [alt.Tooltip("group:N", title=""), alt.Tooltip("answer:N"),
                alt.Tooltip("share:Q", title="% of base", format=".1f")]  # fmt: skip
@@ -511,7 +511,7 @@ def priority_matrix(rows: pl.DataFrame, *, title: str) -> alt.LayerChart:
     mean_pct = float(data.get_column("pct").mean() or 0)
     mean_importance = float(data.get_column("importance").mean() or 0)
     x = alt.X("pct:Q", title="% positive", scale=alt.Scale(zero=False, padding=30), axis=_axis())
-    y = alt.Y("importance:Q", title="importance (% of what the model explains)", scale=alt.Scale(zero=True),
+    y = alt.Y("importance:Q", title="importance (% of R²)", scale=alt.Scale(zero=True),
               axis=_axis())  # fmt: skip
     tooltip = [alt.Tooltip("label:N", title="aspect"), alt.Tooltip("pct:Q", title="% positive", format=".1f"),
                alt.Tooltip("importance:Q", title="importance (%)", format=".1f")]  # fmt: skip

@@ -148,7 +148,11 @@ def test_imported_files_are_done_and_nothing_new_cannot_be_imported(exports, dat
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception, at.exception
     assert not [b for b in at.button if b.label == "Import"], "the imported file has no Import button left"
-    assert any(s.value.startswith("Done. Imported victim_survey_example.csv") for s in at.success)
+    assert any(s.value.startswith("Done: this file has been imported") for s in at.success)
+    assert [s.value for s in at.success].count(
+        "Imported victim_survey_example.csv into Victim satisfaction survey: 40 new, 0 updated, 0 already held, "
+        "0 set aside."
+    ) == 1
     again = app("app_pages/upload.py")
     again.file_uploader(key="uploads").upload("victim_survey_example.csv", data, "text/csv").run()
     assert "Nothing new: every response in this file is already held" in texts(again)
