@@ -519,6 +519,8 @@ def chart(spec: alt.TopLevelMixin, name: str) -> None:
     sample = bool(st.session_state.get("_sample_on_page"))
     present = bool(st.session_state.get("present"))
     as_dict = dict(spec_of(spec))
+    # Room at the edges: Vega places a rotated axis title a pixel or two outside the chart otherwise.
+    as_dict.setdefault("padding", {"left": 8, "right": 8, "top": 5, "bottom": 5})
     if sample:
         as_dict["title"] = _with_subtitle(as_dict.get("title"), SAMPLE_TEXT)
     height = as_dict.get("height")

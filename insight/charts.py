@@ -288,7 +288,8 @@ def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.Laye
         pl.col("gap_pp").round(1),
     )
     order = data.get_column("group").to_list()
-    x = alt.X("group:N", sort=order, title=None, axis=_axis(labelAngle=0, labelLimit=120))
+    # Labels slanted and ending at their tick: a long last label ("Non-binary or other") stays inside on a phone.
+    x = alt.X("group:N", sort=order, title=None, axis=_axis(labelAngle=-30, labelAlign="right", labelLimit=200))
     tooltip = [
         alt.Tooltip("group:N"),
         alt.Tooltip("share:Q", title=f"% of {who.lower()} who stated", format=".1f"),
@@ -530,5 +531,7 @@ def priority_matrix(rows: pl.DataFrame, *, title: str) -> alt.LayerChart:
         ]
     )
     return (points + labels + vertical + horizontal).properties(
-        title=_title(title), height=340, description=f"{title}: {finding}."
+        title=_title(title),
+        height=340,
+        description=f"{title}: {finding}.",
     )
