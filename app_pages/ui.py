@@ -22,6 +22,7 @@ from insight.charts import SAMPLE_MARK as SAMPLE_TEXT
 from insight.charts import spec_of, to_png
 from insight.config import Config, load_config
 from insight.configfile import ConfigError
+from insight.csv_safe import to_csv
 from insight.datasets import Loaded, load_dataset, opening_period, samples_enabled
 from insight.definition import Definition
 from insight.metrics import periods
@@ -588,7 +589,7 @@ def table(frame: pl.DataFrame, name: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", column_order=shown, column_config=pinned)
     st.download_button(
         "Download table (CSV)",
-        data=frame.write_csv(),
+        data=to_csv(frame),
         file_name=f"{name}.csv",
         mime="text/csv",
         on_click="ignore",

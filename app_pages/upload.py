@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 import streamlit as st
@@ -10,25 +11,48 @@ import streamlit as st
 from app_pages import ui
 from insight.datasets import samples_enabled
 from insight.definition import Definition
-from insight.ingest import ExportError, GivenValueError, IngestResult, given_values, ingest_bytes, recognise
+from insight.ingest import GivenValueError, IngestResult, every_column, given_values, ingest_raw, recognise
 from insight.periods import period_label
+from insight.plain_text import literal
+from insight.reading import MAX_UPLOAD_MB, ExportError, RawTable, read_export
+from insight.redact import safe_file_name
 from insight.store import UpsertCounts
 from insight.tables import problems_table, upload_history, volumes_table
-from insight.volumes import VolumesError, read_volumes, recognise_volumes
+from insight.volumes import VolumesError, recognise_volumes, volumes_from_raw
 
 st.title("Upload survey exports")
 st.write(
     "Drop this month's exports (CSV or Excel). Each file is checked first: nothing is written until you press "
     "**Import**. Personal data (emails, phone numbers, crime references) is removed as the file is read and "
-    "never stored. Responses already held are recognised by their ID and counted once."
+    "never stored. Responses already held are recognised by their ID and counted once. "
+    f"Files up to {MAX_UPLOAD_MB} MB each (about 1.8 million responses); split a larger export by month."
 )
 definitions = ui.definitions()
 store = ui.store()
-files = st.file_uploader("Exports", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads")
+# .xls is accepted here only to be told, in words, to save it as .xlsx or CSV.
+files = st.file_uploader("Exports", type=["csv", "xlsx", "xlsm", "xls"], accept_multiple_files=True, key="uploads")
 skip_invalid = st.checkbox(
     "Import the valid rows of a file that has problems (the invalid rows are kept aside, with their reasons)",
     key="skip_invalid",
 )
+
+
+def read(uploaded: object) -> tuple[RawTable, str] | str:
+    """Read an uploaded file once (whatever dataset is chosen later): the table and its SHA-256, or why not."""
+    cache = st.session_state.setdefault("upload_reads", {})
+    file_id = uploaded.file_id  # type: ignore[attr-defined]
+    if file_id not in cache:
+        name = safe_file_name(uploaded.name)  # type: ignore[attr-defined]
+        data = uploaded.getvalue()  # type: ignore[attr-defined]
+        try:
+            with st.spinner(f"Reading {literal(name)}…"):
+                cache[file_id] = (read_export(data, name, every_column(definitions)), hashlib.sha256(data).hexdigest())
+        except ExportError as exc:
+            cache[file_id] = f"{name} {exc}."
+        except Exception as exc:  # a fault of ours: this file's message, never a traceback; the page goes on
+            logging.getLogger(__name__).error("reading an upload failed: %s", type(exc).__name__)
+            cache[file_id] = f"{name} could not be read because of a fault in the app (nothing was changed)."
+    return cache[file_id]
 
 
 def ask_given(definition: Definition, file_id: str) -> dict[str, str] | None:
@@ -50,32 +74,32 @@ def ask_given(definition: Definition, file_id: str) -> dict[str, str] | None:
         return None
     try:
         return given_values(definition, given)
-    except GivenValueError as exc:
+    except GivenValueError as exc:  # about what the user typed, not the file's text
         st.error(str(exc))
         return None
 
 
 def check(
-    file_id: str, data: bytes, name: str, dataset: str, given: dict[str, str]
+    file_id: str, raw: RawTable, sha256: str, name: str, dataset: str, given: dict[str, str]
 ) -> tuple[IngestResult, UpsertCounts] | str:
     """Validate a file and compare it with the store; remembered for this upload, dataset, values and store version."""
     cache = st.session_state.setdefault("upload_checks", {})
     key = (file_id, dataset, store.version(), tuple(sorted(given.items())))
     if key not in cache:
-        status = st.status(f"Reading and validating {name}…", expanded=False)
-        try:
-            result = ingest_bytes(data, name, definitions[dataset], given)
-            status.update(label=f"Comparing {name} with the data already held…")
-            counts = store.compare(definitions[dataset], result.frame)
-            cache[key] = (result, counts)
-        except ExportError as exc:
-            cache[key] = f"{name} cannot be read as an export: {exc}"
-        except Exception:  # whatever went wrong, the status must not keep spinning
-            cache[key] = f"{name} could not be checked: it does not look like a survey export. Nothing was changed."
-        # The status always ends: done or failed, never left on "Reading and validating…".
-        failed = isinstance(cache[key], str)
-        status.update(label=f"Could not check {name}" if failed else f"Checked {name}",
-                      state="error" if failed else "complete")  # fmt: skip
+        with st.status(f"Checking {literal(name)}…", expanded=False) as status:
+            try:
+                result = ingest_raw(raw, name, sha256, definitions[dataset], given)
+                status.update(label=f"Comparing {literal(name)} with the data already held…")
+                counts = store.compare(definitions[dataset], result.frame)
+                status.update(label=f"Checked {literal(name)}", state="complete")
+                cache[key] = (result, counts)
+            except ExportError as exc:  # e.g. dates that read two ways: one sentence, quoting masked values only
+                status.update(label=f"Could not check {literal(name)}", state="error")
+                cache[key] = f"{name} {exc}"
+            except Exception as exc:  # a fault of ours: this file's message; other files and the history go on
+                logging.getLogger(__name__).error("checking an upload failed: %s", type(exc).__name__)
+                status.update(label=f"Could not check {literal(name)}", state="error")
+                cache[key] = f"{name} could not be checked because of a fault in the app (nothing was changed)."
     return cache[key]
 
 
@@ -87,22 +111,6 @@ class Pending:
     name: str
     dataset: str
     result: IngestResult
-
-
-def volumes_file(data: bytes, name: str, dataset: str, file_id: str) -> None:
-    """A monthly contact volumes file (calls, chats, invitations): preview, then import."""
-    definition = definitions[dataset]
-    st.caption(f"Recognised as monthly contact volumes for {definition.title}.")
-    try:
-        frame = read_volumes(data, name, definition)
-    except VolumesError as exc:
-        st.error(f"This file cannot be imported: {exc}. Nothing was changed.")
-        return
-    ui.table(volumes_table(frame), f"volumes-{name}")
-    if st.button("Import", key=f"import-volumes-{name}", type="primary"):
-        store.upsert_volumes(dataset, frame, file_name=name, sha256=hashlib.sha256(data).hexdigest())
-        done(file_id, f"Imported {name}: {frame.height} month(s) of contact volumes for {definition.title}.")
-        st.rerun()
 
 
 def done(file_id: str, message: str) -> None:
@@ -117,29 +125,54 @@ def import_checked(pending: Pending) -> None:
     report = pending.result.report
     done(
         pending.file_id,
-        f"Imported {pending.name} into {definitions[pending.dataset].title}: {record.new:,} new, "
+        f"Imported {literal(pending.name)} into {definitions[pending.dataset].title}: {record.new:,} new, "
         f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
-        + (f" (kept in {record.rejected_file})" if record.rejected_file else "")
+        + (f" (kept in {literal(str(record.rejected_file))})" if record.rejected_file else "")
         + (f"; {report.left_out_text()}" if report.left_out else "")
         + ".",
     )
+
+
+def volumes_file(raw: RawTable, sha256: str, name: str, dataset: str, file_id: str) -> None:
+    """A monthly contact volumes file (calls, chats, invitations): preview, then import."""
+    definition = definitions[dataset]
+    st.caption(f"Recognised as monthly contact volumes for {definition.title}.")
+    try:
+        frame = volumes_from_raw(raw, name, definition)
+    except VolumesError as exc:
+        st.error(f"This file cannot be imported: {literal(str(exc))}. Nothing was changed.")
+        return
+    except Exception as exc:  # a fault of ours: this file's message, never a traceback
+        logging.getLogger(__name__).error("reading a volumes upload failed: %s", type(exc).__name__)
+        st.error(f"{literal(name)} could not be checked because of a fault in the app (nothing was changed).")
+        return
+    ui.table(volumes_table(frame), f"volumes-{sha256[:12]}")  # the figures, not only the months
+    if st.button("Import", key=f"import-volumes-{sha256}", type="primary"):
+        store.upsert_volumes(dataset, frame, file_name=name, sha256=sha256)
+        done(file_id, f"Imported {literal(name)}: {frame.height} month(s) of contact volumes for {definition.title}.")
+        st.rerun()
 
 
 import_all = st.container()  # filled below, once it is known how many files are ready
 ready: list[Pending] = []
 imported_files: dict[str, str] = st.session_state.setdefault("imported_files", {})
 for uploaded in files or []:
-    data = uploaded.getvalue()
+    name = safe_file_name(uploaded.name)
     with st.container(border=True):
-        st.subheader(uploaded.name)
+        st.subheader(literal(name))
         if uploaded.file_id in imported_files:
             st.success("Done: this file has been imported (see below).", icon=":material/check_circle:")
             continue
-        volumes_dataset = recognise_volumes(data, uploaded.name, definitions)
-        if volumes_dataset:
-            volumes_file(data, uploaded.name, volumes_dataset, uploaded.file_id)
+        got = read(uploaded)
+        if isinstance(got, str):
+            st.error(literal(got), icon=":material/error:")
             continue
-        guesses = recognise(data, uploaded.name, definitions)
+        raw, sha256 = got
+        volumes_dataset = recognise_volumes(raw.columns, definitions)
+        if volumes_dataset:
+            volumes_file(raw, sha256, name, volumes_dataset, uploaded.file_id)
+            continue
+        guesses = recognise(raw.columns, definitions)
         names = list(definitions)
         guess = guesses[0][0] if guesses else names[0]
         dataset = st.selectbox(
@@ -156,16 +189,16 @@ for uploaded in files or []:
         given = ask_given(definitions[dataset], uploaded.file_id)
         if given is None:
             continue
-        checked = check(uploaded.file_id, data, uploaded.name, dataset, given)
+        checked = check(uploaded.file_id, raw, sha256, name, dataset, given)
         if isinstance(checked, str):
-            st.error(checked)
+            st.error(literal(checked), icon=":material/error:")
             continue
         result, counts = checked
         report = result.report
         if report.missing_columns:
             st.error(
                 "This file cannot be imported: it lacks the column(s) "
-                + ", ".join(f"**{c}**" for c in report.missing_columns)
+                + ", ".join(f"**{literal(c)}**" for c in report.missing_columns)
                 + f" that a {definitions[dataset].title} export has. Nothing was changed."
             )
             continue
@@ -182,10 +215,12 @@ for uploaded in files or []:
             )
         if report.left_out:
             st.info(f"{report.left_out_text()} (the survey definition's include filter): they will not be imported.")
+        for warning in report.warnings:
+            st.warning(literal(warning), icon=":material/warning:")
         if report.blank_rows:
             st.caption(f"{report.blank_rows} empty line(s) in the file were not responses and were ignored.")
         if report.ignored_columns:
-            st.caption("Columns not used: " + ", ".join(c.strip() for c in report.ignored_columns))
+            st.caption("Columns not used: " + literal(", ".join(c.strip() for c in report.ignored_columns)))
         if not report.ok:
             st.error(
                 f"{report.invalid_rows:,} row(s) have problems (below, with the row number as in the file). "
@@ -195,16 +230,16 @@ for uploaded in files or []:
                     else "Nothing will be imported unless you correct them or tick the box above."
                 )
             )
-            ui.table(problems_table(report.problems), f"problems-{uploaded.name}")
+            ui.table(problems_table(report.problems), f"problems-{sha256[:12]}")
         nothing_new = counts.new == 0 and counts.updated == 0
         if nothing_new:
             st.info("Nothing new: every response in this file is already held, so there is nothing to import.")
         can_import = (report.ok or (skip_invalid and report.valid_rows > 0)) and not nothing_new
-        pending = Pending(uploaded.file_id, uploaded.name, dataset, result)
+        pending = Pending(uploaded.file_id, name, dataset, result)
         if can_import:
             ready.append(pending)
         if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
-            with st.spinner(f"Writing {uploaded.name} to the store…"):
+            with st.spinner(f"Writing {literal(name)} to the store…"):
                 import_checked(pending)
             st.rerun()
 
@@ -221,6 +256,9 @@ current = {f.file_id for f in files or []}
 checks = st.session_state.get("upload_checks", {})
 for key in [k for k in checks if k[0] not in current]:
     del checks[key]
+reads = st.session_state.get("upload_reads", {})
+for key in [k for k in reads if k not in current]:
+    del reads[key]
 for file_id in [f for f in imported_files if f not in current]:
     del imported_files[file_id]
 

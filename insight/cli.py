@@ -18,9 +18,11 @@ from insight import metrics
 from insight.census import write_tables
 from insight.config import load_config
 from insight.configfile import ConfigError
+from insight.csv_safe import to_csv
 from insight.definition import Definition
 from insight.ingest import ExportError, GivenValueError, IngestResult, given_values, ingest_file
 from insight.periods import PeriodRange, parse_range
+from insight.redact import safe_file_name
 from insight.representation import representation
 from insight.store import Store, StoreError
 
@@ -66,7 +68,7 @@ def _emit(rows: list[dict], fmt: str, payload: dict, out: object = None) -> None
         return
     frame = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
     if fmt == "csv":
-        out.write(frame.write_csv())  # type: ignore[attr-defined]
+        out.write(to_csv(frame))  # type: ignore[attr-defined]
         return
     heading = "  ".join(f"{k}={v}" for k, v in payload.items() if k not in ("rows",) and v is not None)
     print(heading, file=out)  # type: ignore[arg-type]
@@ -152,6 +154,20 @@ def _dimension_arg(definition: Definition, by: str | None) -> None:
         )
 
 
+def _readable(path: Path) -> None:
+    """A file the command can read, or one sentence saying why not (never a traceback)."""
+    name = safe_file_name(str(path))
+    if not path.exists():
+        raise Rejected(f"{name}: no such file")
+    if not path.is_file():
+        raise Rejected(f"{name} is a folder or a device, not a file")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise Rejected(f"{name} cannot be opened ({exc.strerror or 'unreadable'})") from None
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     definition = _definition(args.dataset)
     store = Store(args.data_dir)
@@ -159,24 +175,28 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         from insight.volumes import VolumesError, ingest_volumes
 
         for path in args.volumes:
-            if not Path(path).exists():
-                raise Rejected(f"{path}: no such file")
+            _readable(Path(path))
             try:
                 n = ingest_volumes(Path(path), definition, store)
             except VolumesError as exc:
-                raise Rejected(str(exc) + "\nNothing was imported.") from exc
-            print(f"{Path(path).name}: {n} month(s) of volumes held for {definition.dataset}")
+                raise Rejected(str(exc) + "\nNothing was imported.") from None
+            print(f"{safe_file_name(path)}: {n} month(s) of volumes held for {definition.dataset}")
     given = _given_args(definition, args) if args.files else {}
     results: list[tuple[Path, IngestResult]] = []
     for name in args.files:
         path = Path(name)
-        if not path.exists():
-            raise Rejected(f"{name}: no such file")
+        _readable(path)
         try:
             result = ingest_file(path, definition, given)
         except ExportError as exc:
-            raise Rejected(f"{path.name}: {exc}") from exc
+            # One sentence naming the file; ours never quote the file's text (masked values at most).
+            message = str(exc).rstrip(".")
+            if "nothing was imported" not in message.lower():
+                message += "; nothing was imported"
+            raise Rejected(f"{safe_file_name(path.name)} {message}.") from None
         report = result.report
+        for warning in report.warnings:
+            print(f"warning: {report.file_name}: {warning}", file=sys.stderr)
         if report.missing_columns:
             raise Rejected(report.describe() + "\nNothing was imported.")
         if not report.ok and not args.skip_invalid:
@@ -185,7 +205,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 + "\nNothing was imported. Correct the file, or import the valid rows with --skip-invalid."
             )
         results.append((path, result))
-    for path, result in results:
+    for _path, result in results:
         report = result.report
         record = store.import_result(definition, result)
         if record.rejected_file:
@@ -195,7 +215,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         print(
-            f"{path.name}: {record.rows_read} rows read; {record.new} new, {record.updated} updated, "
+            f"{report.file_name}: {record.rows_read} rows read; {record.new} new, {record.updated} updated, "
             f"{record.unchanged} already held, {record.rejected} rejected; periods {record.periods or '-'}"
             + (f" ({report.blank_rows} empty line(s) ignored)" if report.blank_rows else "")
         )

@@ -7,6 +7,7 @@ the file, the key path and what is wrong, so a typo never becomes a silently wro
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,7 @@ class Period:
     granularity: str
     waves: dict[str, str] = field(default_factory=dict)  # wave label -> period (`waves:`), instead of dates
     given_at_import: bool = False  # the file has no period column: `ingest ... --period P`
+    earliest: dt.date = dt.date(2000, 1, 1)  # an earlier date is a row problem (a typo), never a period
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ DIMENSION_KEYS = {
     "use", "column", "label", "values", "groups", "not_stated", "census", "area",
     "codes", "separator", "several", "given_at_import",
 }  # fmt: skip
-PERIOD_KEYS = {"column", "formats", "granularity", "waves", "given_at_import"}
+PERIOD_KEYS = {"column", "formats", "granularity", "waves", "given_at_import", "earliest"}
 TOP_KEYS = {
     "dataset", "title", "kind", "id_column", "period", "pii_columns", "headline",
     "dimensions", "questions", "free_text", "suppression", "population", "volumes",
@@ -344,7 +346,20 @@ def _period(r: Reader, raw: dict[str, Any]) -> Period:
     for i, fmt in enumerate(formats):
         with r.part():
             r.date_format(fmt, f"period.formats[{i}]")
-    return Period(column, formats, granularity)
+    return Period(column, formats, granularity, earliest=_earliest(r, pnode))
+
+
+def _earliest(r: Reader, pnode: dict[str, Any]) -> dt.date:
+    """`period.earliest` (default 2000-01-01): a response dated before it is a row problem."""
+    value = pnode.get("earliest", dt.date(2000, 1, 1))
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            raise r.fail("period.earliest", f"{value!r} is not a date like 2000-01-01") from None
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise r.fail("period.earliest", f"{value!r} is not a date like 2000-01-01")
+    return value
 
 
 def _waves(r: Reader, raw: Any, granularity: str) -> dict[str, str]:

@@ -7,12 +7,9 @@ Nothing here prints or writes: the store decides what is kept.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import re
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,16 +18,14 @@ import polars as pl
 
 from insight.definition import NOT_STATED, Definition, Dimension, normalise_label
 from insight.periods import check_period, period_expr
-from insight.redact import mask_pii
+from insight.reading import ExportError, RawTable, check_size, read_export
+from insight.redact import ID_LOOKALIKES, mask_pii, safe_file_name, scrub
 
 # Formats tried after the definition's own: how Excel cells arrive once read as text.
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
-HEADER_SEARCH_ROWS = 20
+# A file spanning more than this many periods is probably not one month's export.
+SPAN_WARNING = {"month": 24, "quarter": 8}
 PROBLEM_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "problem": pl.String, "allowed": pl.String}
-
-
-class ExportError(ValueError):
-    """The file cannot be read as an export at all (not a CSV/XLSX, no header row...)."""
 
 
 class AmbiguousDates(ExportError):
@@ -39,16 +34,6 @@ class AmbiguousDates(ExportError):
 
 class GivenValueError(ExportError):
     """A value the file cannot say itself (``given_at_import``) is missing or not allowed."""
-
-
-@dataclass
-class RawTable:
-    """An export read as text: every column a string, header names as in the file."""
-
-    frame: pl.DataFrame
-    header_row: int  # 1-based row of the header in the file, as a spreadsheet numbers it
-    encoding: str
-    blank_rows: int = 0
 
 
 @dataclass
@@ -66,6 +51,7 @@ class ValidationReport:
     blank_rows: int = 0
     period_counts: dict[str, int] = field(default_factory=dict)  # valid responses per period
     left_out: list[tuple[str, int]] = field(default_factory=list)  # (reason, rows) from the `include:` filter
+    warnings: list[str] = field(default_factory=list)  # worth a look, but no row is wrong
 
     @property
     def invalid_rows(self) -> int:
@@ -116,164 +102,6 @@ class IngestResult:
     report: ValidationReport
 
 
-# --------------------------------------------------------------------------- reading
-
-
-def _strip_bom(data: bytes) -> tuple[bytes, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:], "utf-8-sig"
-    return data, "utf-8"
-
-
-def _from_cp1252(data: bytes) -> bytes:
-    return data.decode("cp1252", errors="replace").encode("utf-8")
-
-
-def _is_header(cells: list[str], expected: set[str] | None) -> bool:
-    names = {normalise_label(c) for c in cells if c and c.strip()}
-    if expected:
-        return len(names & expected) >= min(2, len(expected))
-    return len(names) >= 3
-
-
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value)
-    return text if text.strip() else None
-
-
-def _read_xlsx(data: bytes, expected: set[str] | None) -> RawTable:
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ExportError(f"not a readable Excel workbook ({exc})") from exc
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header: list[str] | None = None
-    header_row = 0
-    for i, row in enumerate(rows, start=1):
-        cells = [_cell_text(v) or "" for v in row]
-        if _is_header(cells, expected):
-            header, header_row = cells, i
-            break
-        if i >= HEADER_SEARCH_ROWS:
-            break
-    if header is None:
-        raise ExportError("no header row found in the first 20 rows of the first sheet")
-    width = len(header)
-    while width and not header[width - 1]:
-        width -= 1
-    header = header[:width]
-    columns: list[list[str | None]] = [[] for _ in header]
-    row_numbers: list[int] = []
-    blank = 0
-    for i, row in enumerate(rows, start=header_row + 1):
-        cells = [_cell_text(v) for v in row[:width]]
-        if all(c is None for c in cells):
-            blank += 1
-            continue
-        cells += [None] * (width - len(cells))
-        for col, cell in zip(columns, cells, strict=True):
-            col.append(cell)
-        row_numbers.append(i)
-    book.close()
-    names = _unique_names(header)
-    frame = pl.DataFrame({n: pl.Series(n, c, dtype=pl.String) for n, c in zip(names, columns, strict=True)})
-    frame = frame.with_columns(pl.Series("__row", row_numbers, dtype=pl.Int64))
-    return RawTable(frame, header_row, "xlsx", blank)
-
-
-def _unique_names(header: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in header:
-        name = name or "(unnamed)"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name} ({seen[name]})"
-        else:
-            seen[name] = 0
-        out.append(name)
-    return out
-
-
-def _parse_csv(data: bytes) -> pl.DataFrame:
-    return pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=False)
-
-
-def _ragged_row(data: bytes, header_row: int) -> str:
-    """Name the first row with more values than the header (only called when Polars found one)."""
-    text = io.StringIO(data.decode("utf-8", errors="replace"), newline="")
-    reader = csv.reader(text)
-    width = len(next(reader, []))
-    for i, row in enumerate(reader, start=header_row + 1):
-        if len(row) > width:
-            return f"row {i} has {len(row)} values but the header has {width} columns (a stray comma or quote?)"
-    return "a row has more values than the header has columns"
-
-
-def _read_csv(data: bytes, expected: set[str] | None) -> RawTable:
-    data, encoding = _strip_bom(data)
-    # Find the header among the first lines: the reporting tool may put a title line
-    # and a blank line above it. Title lines never hold quoted line breaks.
-    offset = 0
-    header_row = 0
-    for i in range(HEADER_SEARCH_ROWS):
-        end = data.find(b"\n", offset)
-        line = data[offset : end if end >= 0 else len(data)]
-        cells = next(csv.reader([line.decode("utf-8", errors="replace").rstrip("\r")]), [])
-        if _is_header(cells, expected):
-            header_row = i + 1
-            break
-        if end < 0:
-            break
-        offset = end + 1
-    if not header_row:
-        raise ExportError("no header row found in the first 20 lines")
-    try:
-        try:
-            frame = _parse_csv(data[offset:])
-        except pl.exceptions.ComputeError as exc:
-            if "more fields" in str(exc):
-                raise ExportError(_ragged_row(data[offset:], header_row)) from exc
-            if "utf-8" not in str(exc).lower() or encoding == "utf-8-sig":
-                raise
-            # Not UTF-8: a Windows-1252 export saved from Excel.
-            frame, encoding = _parse_csv(_from_cp1252(data[offset:])), "cp1252"
-    except pl.exceptions.PolarsError as exc:
-        raise ExportError(f"not a readable CSV file ({exc})") from exc
-    frame = frame.rename({c: n for c, n in zip(frame.columns, _unique_names(frame.columns), strict=True)})
-    # Rows in which every cell is empty are not responses; count them, don't keep them.
-    numbered = frame.with_row_index("__row", offset=header_row + 1).with_columns(pl.col("__row").cast(pl.Int64))
-    blank = 0
-    if frame.width:
-        is_blank = pl.all_horizontal([pl.col(c).is_null() for c in frame.columns])
-        numbered = numbered.with_columns(is_blank.alias("__blank"))
-        blank = int(numbered.get_column("__blank").sum())
-        if blank:
-            numbered = numbered.filter(~pl.col("__blank"))
-        numbered = numbered.drop("__blank")
-    return RawTable(numbered, header_row, encoding, blank)
-
-
-def read_export(data: bytes, file_name: str, expected: set[str] | None = None) -> RawTable:
-    """Read CSV or XLSX bytes as text columns; ``expected`` (normalised names) finds the header."""
-    if data[:4] == b"PK\x03\x04" or file_name.lower().endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(data, expected)
-    if not data[:4096].strip() and not data.strip():
-        raise ExportError("the file is empty")
-    return _read_csv(data, expected)
-
-
 # --------------------------------------------------------------------------- shaping
 
 
@@ -287,7 +115,8 @@ def _column_map(raw: pl.DataFrame, definition: Definition) -> tuple[dict[str, st
     found = {c: by_norm[normalise_label(c)] for c in wanted if normalise_label(c) in by_norm}
     missing = [c for c in wanted if c not in found]
     known = {normalise_label(c) for c in wanted} | {normalise_label(c) for c in definition.pii_columns}
-    ignored = [c for c in raw.columns if c != "__row" and normalise_label(c) not in known]
+    # Header names are file text too: shown only scrubbed.
+    ignored = [scrub(c, limit=200) for c in raw.columns if c != "__row" and normalise_label(c) not in known]
     return found, missing, ignored
 
 
@@ -370,7 +199,7 @@ def read_dates(raw: pl.Series, formats: tuple[str, ...]) -> tuple[pl.Series, tup
                 example = mask_pii(pl.lit(raw[i])).alias("x")
                 value = pl.select(example).item()
                 raise AmbiguousDates(
-                    f"its dates read two ways: {value!r} is {parsed[a][i]:%d %B %Y} as {' or '.join(ways[a])} "
+                    f"has dates that read two ways: {value!r} is {parsed[a][i]:%d %B %Y} as {' or '.join(ways[a])} "
                     f"but {parsed[b][i]:%d %B %Y} as {' or '.join(ways[b])}, and every date in the file fits "
                     "both. Nothing was imported: export the dates unambiguously (e.g. 2024-08-14), or list only "
                     "the format this file uses in the survey definition."
@@ -487,14 +316,46 @@ def _weight_checks(definition: Definition, found: dict[str, str]) -> tuple[list[
     return [pl.when(ok).then(weight).alias("weight")], checks
 
 
+def latest_plausible_date(today: dt.date) -> dt.date:
+    """The end of next month: a later date is a typo (a stray 2099 would become every page's latest period)."""
+    year, month = (today.year, today.month + 2) if today.month <= 10 else (today.year + 1, today.month - 10)
+    return dt.date(year, month, 1) - dt.timedelta(days=1)
+
+
+def _span_warning(periods: list[str], granularity: str) -> str | None:
+    """A file covering more than two years is rarely one month's export: say so in the preview."""
+    if len(periods) < 2:
+        return None
+    if granularity == "quarter":
+        (y0, q0), (y1, q1) = ((int(p[:4]), int(p[-1])) for p in (periods[0], periods[-1]))
+        span, unit = (y1 - y0) * 4 + q1 - q0 + 1, "quarters"
+    else:
+        (y0, m0), (y1, m1) = ((int(p[:4]), int(p[5:7])) for p in (periods[0], periods[-1]))
+        span, unit = (y1 - y0) * 12 + m1 - m0 + 1, "months"
+    if span <= SPAN_WARNING[granularity]:
+        return None
+    return (
+        f"This file covers {span} {unit} ({periods[0]} to {periods[-1]}), more than "
+        f"{SPAN_WARNING[granularity]}: check it is the export you meant (a mistyped year moves a response far away)."
+    )
+
+
 def shape(
-    raw: RawTable, definition: Definition, file_name: str, sha256: str, given: dict[str, str] | None = None
+    raw: RawTable,
+    definition: Definition,
+    file_name: str,
+    sha256: str,
+    given: dict[str, str] | None = None,
+    *,
+    today: dt.date | None = None,
 ) -> IngestResult:
     """Validate a raw table against a definition and make the tidy frame.
 
     ``given`` holds what the file cannot say itself (``given_at_import``): ``period`` and dimension keys.
+    ``today`` (tests) decides which dates are in the future.
     """
     frame = raw.frame
+    file_name = safe_file_name(file_name)
     found, missing, ignored = _column_map(frame, definition)
     report = ValidationReport(
         dataset=definition.dataset,
@@ -549,6 +410,11 @@ def shape(
     checks: list[tuple[pl.Expr, str, str, str | None]] = [
         (pl.col("id").is_null() | (pl.col("id") == ""), id_col, "missing ID", None),
     ]
+    # The ID is the one column kept as it is: it must not carry personal data into the store.
+    checks += [
+        (pl.col("id").str.contains(pattern), id_col, f"ID looks like {kind}; IDs must not hold personal data", None)
+        for kind, pattern in ID_LOOKALIKES.items()
+    ]
     if period.given_at_import:
         exprs += [pl.lit(fixed["period"]).alias("period"), pl.lit(period_start(fixed["period"])).alias("date")]
     elif period.waves:
@@ -563,6 +429,7 @@ def shape(
             label_checks.append((p_col, unknown, "unknown wave", ", ".join(period.waves)))
     else:
         p_col = found[period.column]  # type: ignore[index]
+        latest = latest_plausible_date(today or dt.date.today())
         dates, way = read_dates(frame.get_column(p_col), period.formats)
         exprs.append(pl.lit(dates).alias("date"))
         checks += [
@@ -573,6 +440,8 @@ def shape(
                 "unreadable date",
                 " or ".join(_date_form(f) for f in way),
             ),
+            (pl.col("date") > latest, p_col, "date in the future", f"up to {latest:%d/%m/%Y}"),
+            (pl.col("date") < period.earliest, p_col, "date too early", f"from {period.earliest:%d/%m/%Y}"),
         ]
 
     # One pass builds every tidy column beside the raw ones the checks need.
@@ -587,6 +456,10 @@ def shape(
     problems = [_problems(work, *check) for check, n in zip(checks, found_any, strict=True) if n]
     if work.get_column("id").drop_nulls().is_duplicated().any():
         problems.append(_duplicate_ids(work, id_col))
+    if raw.cell_problems.height:  # merged cells, formulas never calculated (workbooks)
+        cells = raw.cell_problems.filter(pl.col("row").is_in(frame.get_column("__row").implode()))
+        problems.append(cells.select("row", "column", pl.lit(None, pl.String).alias("value"), "problem",
+                                     pl.lit(None, pl.String).alias("allowed")))  # fmt: skip
 
     all_problems = pl.concat([pl.DataFrame(schema=PROBLEM_SCHEMA), *[p.cast(PROBLEM_SCHEMA) for p in problems]])
     all_problems = all_problems.sort("row", "column")
@@ -597,6 +470,8 @@ def shape(
     counts = tidy.group_by("period").len().drop_nulls("period").sort("period")
     report.period_counts = dict(counts.iter_rows())
     report.periods = list(report.period_counts)
+    span = _span_warning(report.periods, period.granularity)
+    report.warnings += [span] if span else []
     rejected = _rejected(frame, all_problems, found)
     return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
 
@@ -609,7 +484,7 @@ def _duplicate_ids(work: pl.DataFrame, id_col: str) -> pl.DataFrame:
     return repeats.select(
         pl.col("__row").alias("row"),
         pl.lit(id_col).alias("column"),
-        pl.col("id").alias("value"),
+        mask_pii(pl.col("id")).alias("value"),
         pl.format("duplicate ID (first on row {})", pl.col("__first")).alias("problem"),
         pl.lit(None, pl.String).alias("allowed"),
     )
@@ -655,34 +530,52 @@ def empty_frame(definition: Definition) -> pl.DataFrame:
     return pl.DataFrame(schema=tidy_schema(definition))
 
 
+def ingest_raw(
+    raw: RawTable, file_name: str, sha256: str, definition: Definition, given: dict[str, str] | None = None
+) -> IngestResult:
+    """Validate a file already read (the Upload page reads each file once, whatever the dataset chosen)."""
+    return shape(raw, definition, file_name, sha256, given)
+
+
 def ingest_bytes(
     data: bytes, file_name: str, definition: Definition, given: dict[str, str] | None = None
 ) -> IngestResult:
-    """Read and validate one export against a definition (``given``: see ``shape``)."""
+    """Read and validate one export (``given``: see ``shape``). Raises ExportError (one sentence) if unreadable."""
     # Hash on a second core while Polars parses: both release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
         expected = {normalise_label(c) for c in definition.required_columns()}
         raw = read_export(data, file_name, expected)
         sha256 = digest.result()
-    return shape(raw, definition, file_name, sha256, given)
+    return ingest_raw(raw, file_name, sha256, definition, given)
 
 
 def ingest_file(path: Path, definition: Definition, given: dict[str, str] | None = None) -> IngestResult:
+    check_size(Path(path).stat().st_size)  # before reading a huge file into memory
     return ingest_bytes(Path(path).read_bytes(), Path(path).name, definition, given)
 
 
-def recognise(data: bytes, file_name: str, definitions: dict[str, Definition]) -> list[tuple[str, float]]:
+def every_column(definitions: dict[str, Definition]) -> set[str]:
+    """The normalised columns of every definition (volumes too): finds the header of any export in one read."""
+    names: set[str] = set()
+    for d in definitions.values():
+        names.update(normalise_label(c) for c in d.required_columns())
+        if d.volumes:
+            spec = d.volumes
+            names.update(normalise_label(c) for c in (spec.period_column, spec.contacts, spec.invitations) if c)
+    return names
+
+
+def recognise(columns: list[str], definitions: dict[str, Definition]) -> list[tuple[str, float]]:
     """Which datasets a file's header fits, best first, with the share of columns found."""
-    try:
-        raw = read_export(data[:200_000] if not data.startswith(b"PK") else data, file_name)
-    except ExportError:
-        return []
-    header = {normalise_label(c) for c in raw.frame.columns}
+    header = {normalise_label(c) for c in columns}
     scores = []
     for name, d in definitions.items():
         wanted = [normalise_label(c) for c in d.required_columns()]
-        share = sum(c in header for c in wanted) / len(wanted)
+        share = sum(c in header for c in wanted) / len(wanted) if wanted else 0.0
         if share > 0:
             scores.append((name, share))
     return sorted(scores, key=lambda s: -s[1])
+
+
+__all__ = ["ExportError", "IngestResult", "RawTable", "ValidationReport", "ingest_bytes", "read_export", "shape"]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from insight.csv_safe import write_csv
 from insight.definition import Definition
 from insight.ingest import IngestResult, tidy_columns, tidy_schema
 
@@ -272,7 +273,7 @@ class Store:
         os.close(fd)
         try:
             if path.suffix == ".csv":
-                frame.write_csv(tmp)
+                write_csv(frame, tmp)  # formula-safe, like every CSV we write
             else:
                 frame.write_parquet(tmp)
             with open(tmp, "rb") as fh:

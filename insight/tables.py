@@ -10,6 +10,7 @@ import polars as pl
 
 from insight.definition import Definition
 from insight.periods import period_label
+from insight.redact import mask_pii
 from insight.representation import Representation
 
 STATUS_WORDS = {"ok": "", "low_base": "treat with caution", "suppressed": "suppressed"}
@@ -113,7 +114,7 @@ def upload_history(log: pl.DataFrame) -> pl.DataFrame:
     return log.sort("uploaded_at", descending=True).select(
         _uk_time("uploaded_at").alias("When (UK time)"),
         pl.col("dataset").alias("Dataset"),
-        pl.col("file_name").alias("File"),
+        mask_pii(pl.col("file_name")).alias("File"),  # masked when written too; old logs were not
         pl.col("rows_read").alias("Rows read"),
         pl.col("new").alias("New"),
         pl.col("updated").alias("Updated"),

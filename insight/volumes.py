@@ -11,8 +11,9 @@ from pathlib import Path
 import polars as pl
 
 from insight.definition import Definition, normalise_label
-from insight.ingest import ExportError, read_export
 from insight.periods import PeriodRange, parse_range
+from insight.reading import ExportError, RawTable, read_export
+from insight.redact import safe_file_name, scrub
 from insight.store import Store
 
 VOLUME_SCHEMA = {"period": pl.String, "contacts": pl.Int64, "invitations": pl.Int64}
@@ -29,16 +30,28 @@ def _count(col: str | None, found: dict[str, str]) -> pl.Expr:
     return text.cast(pl.Int64, strict=False)
 
 
-def read_volumes(data: bytes, file_name: str, definition: Definition) -> pl.DataFrame:
-    """One row per month: period (``2019-06``), contacts, invitations. Raises VolumesError."""
+def _wanted(definition: Definition) -> list[str]:
     spec = definition.volumes
     if spec is None:
         raise VolumesError(f"{definition.dataset} has no contact volumes in its definition")
-    wanted = [c for c in (spec.period_column, spec.contacts, spec.invitations) if c]
+    return [c for c in (spec.period_column, spec.contacts, spec.invitations) if c]
+
+
+def read_volumes(data: bytes, file_name: str, definition: Definition) -> pl.DataFrame:
+    """One row per month: period (``2019-06``), contacts, invitations. Raises VolumesError."""
     try:
-        raw = read_export(data, file_name, {normalise_label(c) for c in wanted})
+        raw = read_export(data, file_name, {normalise_label(c) for c in _wanted(definition)})
     except ExportError as exc:
-        raise VolumesError(f"{file_name}: {exc}") from exc
+        raise VolumesError(f"{safe_file_name(file_name)} {exc}") from None
+    return volumes_from_raw(raw, file_name, definition)
+
+
+def volumes_from_raw(raw: RawTable, file_name: str, definition: Definition) -> pl.DataFrame:
+    """The months of a volumes file already read (the Upload page reads each file once)."""
+    wanted = _wanted(definition)
+    spec = definition.volumes
+    assert spec is not None
+    file_name = safe_file_name(file_name)
     by_norm = {normalise_label(c): c for c in raw.frame.columns}
     missing = [c for c in wanted if normalise_label(c) not in by_norm]
     if missing:
@@ -58,7 +71,9 @@ def read_volumes(data: bytes, file_name: str, definition: Definition) -> pl.Data
         | (pl.lit(spec.invitations is not None) & pl.col("invitations").is_null())
     )
     if bad.height:
-        rows = ", ".join(f"row {r} ({m!r})" for r, m in bad.select("row", "raw_month").head(10).iter_rows())
+        rows = ", ".join(
+            f"row {r} ({scrub(m or '', 30)!r})" for r, m in bad.select("row", "raw_month").head(10).iter_rows()
+        )
         raise VolumesError(f"{file_name}: unreadable month or count on {rows}; months are written like 'Jun 2019'")
     if frame.get_column("period").is_duplicated().any():
         raise VolumesError(f"{file_name}: a month appears twice")
@@ -68,7 +83,9 @@ def read_volumes(data: bytes, file_name: str, definition: Definition) -> pl.Data
 def ingest_volumes(path: Path, definition: Definition, store: Store) -> int:
     data = Path(path).read_bytes()
     frame = read_volumes(data, Path(path).name, definition)
-    store.upsert_volumes(definition.dataset, frame, file_name=Path(path).name, sha256=hashlib.sha256(data).hexdigest())
+    store.upsert_volumes(
+        definition.dataset, frame, file_name=safe_file_name(Path(path).name), sha256=hashlib.sha256(data).hexdigest()
+    )
     return frame.height
 
 
@@ -91,20 +108,9 @@ def volumes_for(
     return total("contacts"), total("invitations")
 
 
-def recognise_volumes(data: bytes, file_name: str, definitions: dict[str, Definition]) -> str | None:
-    """The dataset whose contact-volumes layout this file has, if any."""
-    # Every volumes column any definition names: a two-column file (Month, Surveys sent) has a header too.
-    known = {
-        normalise_label(c)
-        for d in definitions.values()
-        if d.volumes
-        for c in (d.volumes.period_column, d.volumes.contacts, d.volumes.invitations)
-        if c
-    }
-    try:
-        header = {normalise_label(c) for c in read_export(data[:65536], file_name, known).frame.columns}
-    except ExportError:
-        return None
+def recognise_volumes(columns: list[str], definitions: dict[str, Definition]) -> str | None:
+    """The dataset whose contact-volumes layout a file's header has, if any."""
+    header = {normalise_label(c) for c in columns}
     for name, d in definitions.items():
         spec = d.volumes
         if spec and all(

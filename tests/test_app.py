@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -35,7 +37,10 @@ def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [h.value for h in at.header]
     parts += [e.value for e in at.info] + [e.value for e in at.warning] + [e.value for e in at.error]
     parts += [s.value for s in at.success] + [c.value for c in at.caption] + [m.value for m in at.metric]
-    return "\n".join(str(p) for p in parts)
+    parts += [s.value for s in at.subheader]
+    # Text from files is shown with its punctuation escaped (never as markdown): read it as shown.
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", "\n".join(str(p) for p in parts))
+    return text.replace("\u2060", "")  # the invisible word joiner that stops autolinks
 
 
 @pytest.fixture(autouse=True)
@@ -149,10 +154,8 @@ def test_imported_files_are_done_and_nothing_new_cannot_be_imported(exports, dat
     assert not at.exception, at.exception
     assert not [b for b in at.button if b.label == "Import"], "the imported file has no Import button left"
     assert any(s.value.startswith("Done: this file has been imported") for s in at.success)
-    assert [s.value for s in at.success].count(
-        "Imported victim_survey_example.csv into Victim satisfaction survey: 40 new, 0 updated, 0 already held, "
-        "0 set aside."
-    ) == 1
+    said = [s.value for s in at.success if s.value.startswith("Imported victim")]
+    assert len(said) == 1 and "40 new, 0 updated, 0 already held, 0 set aside." in said[0]  # said once
     again = app("app_pages/upload.py")
     again.file_uploader(key="uploads").upload("victim_survey_example.csv", data, "text/csv").run()
     assert "Nothing new: every response in this file is already held" in texts(again)
@@ -181,9 +184,9 @@ def test_no_status_is_left_spinning(exports, data_dir):
     at.run()
     assert not at.exception, at.exception
     found = dict(statuses(at))
-    assert found["Checked victim_survey_example.csv"] == "COMPLETE"
+    assert [state for label, state in found.items() if label.startswith("Checked victim")] == ["COMPLETE"]
     assert all(state != "RUNNING" for state in found.values()), found
-    assert any("notes.csv" in e.value for e in at.error)
+    assert any("notes" in e.value for e in at.error)  # the file that is no export gets its own message
 
 
 def test_import_all_imports_every_ready_file(exports, data_dir):

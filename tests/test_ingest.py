@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from insight.ingest import ExportError, ingest_bytes, recognise
+from insight.ingest import ExportError, ingest_bytes, read_export, recognise
 from tests.messy import read_rows, shuffle_and_pad, to_xlsx, vary_labels, write_rows
 
 PII_VALUES = ("@example.org", "20BE/")
@@ -150,11 +150,11 @@ def test_not_an_export(victim):
 def test_recognises_which_dataset_a_file_is(exports, definitions):
     for name, dataset in [("victim_survey_example.csv", "victim"), ("wmnow_members_example.csv", "wmnow")]:
         data = (exports / name).read_bytes()
-        assert recognise(data, name, definitions)[0] == (dataset, 1.0)
+        assert recognise(read_export(data, name).columns, definitions)[0] == (dataset, 1.0)
 
 
 def test_a_row_with_more_values_than_columns_is_named_not_truncated(victim_bytes, victim):
     rows = read_rows(victim_bytes)
     rows[6] = [*rows[6], "spilled over"]
-    with pytest.raises(ExportError, match=r"row 7 has 18 values but the header has 17 columns"):
+    with pytest.raises(ExportError, match=r"has 18 values on row 7 but its header has 17 columns"):
         ingest_bytes(write_rows(rows), "ragged.csv", victim)

@@ -1,0 +1,136 @@
+"""Masking as a table: what must be masked (in every form the force's data takes) and what must survive."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from insight.ingest import ingest_bytes
+from insight.plain_text import literal
+from insight.redact import mask_text, safe_file_name, scrub
+from tests.messy import read_rows, write_rows
+
+MASKED = [
+    # crime references, every form the force uses
+    ("ref 20/123456/19 please", "ref [crime ref] please"),
+    ("ref 20BE/123456R/19", "ref [crime ref]"),
+    ("ref 20/1234567/19.", "ref [crime ref]."),
+    ("20be/598646/19", "[crime ref]"),
+    # UK phone numbers however written
+    ("ring 07700 900123 please", "ring [phone] please"),
+    ("ring 07700900123", "ring [phone]"),
+    ("ring 07700.900.123", "ring [phone]"),
+    ("ring 07700-900-123", "ring [phone]"),
+    ("ring (0121) 626 5000", "ring [phone]"),
+    ("ring 0121 626 5000.", "ring [phone]."),
+    ("ring 0044 7700 900123", "ring [phone]"),
+    ("ring +44 7700 900123", "ring [phone]"),
+    ("ring +44 (0)121 626 5000", "ring [phone]"),
+    ("ring +447700900123", "ring [phone]"),
+    ("ring (+44) 7700 900123", "ring [phone]"),
+    # postcodes, any spacing or case
+    ("I live at B15 2TT", "I live at [postcode]"),
+    ("I live at b15 2tt", "I live at [postcode]"),
+    ("I live at B152TT", "I live at [postcode]"),
+    ("I live at B15  2TT", "I live at [postcode]"),
+    ("near SW1A 1AA and EC1A 1BB", "near [postcode] and [postcode]"),
+    ("WV1 1AA", "[postcode]"),
+    # National Insurance numbers
+    ("NI AB 12 34 56 C", "NI [NI number]"),
+    ("NI ab123456c", "NI [NI number]"),
+    # e-mails, non-ASCII too
+    ("me@home.net", "[email]"),
+    ("write to jo.bloggs+police@home-mail.co.uk.", "write to [email]."),
+    ("zoë.brontë@exämple.co.uk", "[email]"),
+    ("用户@例子.广告", "[email]"),
+    ("o'brien@mail.ie", "[email]"),
+]
+
+SURVIVES = [
+    "999",
+    "101",
+    "called 101 and 999 on 12/09/2019 at 14:05",
+    "it took 3 times",
+    "waited 2 hours",
+    "16 September 2019",
+    "2019-09-16 17:17",
+    "01/02/2019",
+    "I am 45",
+    "aged 25-34",
+    "75+",
+    "Q3 2019",
+    "the A45 3rd exit",
+    "1,000 people",
+    "£1,200.50",
+    "0.5 miles",
+    "VS190900000",
+    "LC201909000",
+    "PV19Q30000",
+    "B8",
+    "Birmingham West",
+]
+
+
+@pytest.mark.parametrize(("text", "masked"), MASKED)
+def test_personal_data_is_masked(text, masked):
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", SURVIVES)
+def test_ordinary_text_survives(text):
+    assert mask_text(text) == text
+
+
+def test_scrub_bounds_length_and_removes_control_characters():
+    text = "\x1b[31mred\x1b[0m " + "x" * 200 + " me@home.net"
+    out = scrub(text, limit=50)
+    assert "\x1b" not in out and len(out) == 50 and out.endswith("…")
+    assert scrub("a\u202eb") == "a b"  # right-to-left override: a file name could hide its real extension
+
+
+def test_file_names_lose_folders_and_personal_data():
+    assert safe_file_name("C:\\Users\\jo\\victim 20BE/123456/19.csv") == "19.csv"
+    assert safe_file_name("/home/jo/me@home.net export.csv") == "[email] export.csv"
+    assert safe_file_name("export for 07700 900123.csv") == "export for [phone].csv"
+    assert safe_file_name("") == "(unnamed file)"
+
+
+def test_markdown_literal_keeps_the_text_and_disarms_links():
+    escaped = "\\[Sign in again\\]\\(https\\:\u2060\\/\\/evil\\.example\\)"
+    assert literal("[Sign in again](https://evil.example)") == escaped
+    assert literal("www.evil.example jo@x.org") == "www\u2060\\.evil\\.example jo\\@\u2060x\\.org"
+    assert literal("a\nb") == "a b"
+    assert literal("plain words") == "plain words"
+
+
+@pytest.mark.parametrize(
+    ("identifier", "kind"),
+    [
+        ("jo@home.net", "an email address"),
+        ("07700 900123", "a phone number"),
+        ("+447700900123", "a phone number"),
+        ("20BE/123456R/19", "a crime reference"),
+    ],
+)
+def test_an_id_that_looks_like_personal_data_is_rejected_masked(exports, victim, identifier, kind):
+    rows = read_rows((exports / "victim_survey_example.csv").read_bytes())
+    rows[4][0] = identifier
+    result = ingest_bytes(write_rows(rows), "ids.csv", victim)
+    problems = result.report.problems
+    assert problems.select("row", "column").rows() == [(5, "Response ID")]
+    assert problems["problem"][0] == f"ID looks like {kind}; IDs must not hold personal data"
+    assert problems["value"][0].startswith("[") and identifier not in problems["value"][0]
+    everything = result.report.describe() + result.rejected.write_csv() + result.frame.write_csv()
+    assert identifier not in everything
+    assert identifier not in result.frame.get_column("id").to_list()
+
+
+def test_ordinary_ids_pass(exports, victim, definitions):
+    for name, dataset in [
+        ("victim_survey_example.csv", "victim"),
+        ("caller_101_example.csv", "caller_101"),
+        ("live_chat_example.csv", "live_chat"),
+        ("wmnow_members_example.csv", "wmnow"),
+    ]:
+        result = ingest_bytes((exports / name).read_bytes(), name, definitions[dataset])
+        assert not result.report.problems.filter(pl.col("problem").str.starts_with("ID looks")).height
