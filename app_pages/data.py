@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages import ui
 from insight.definitions_view import census_sources, definition_summary, dimensions_table, questions_table
+from insight.weighting import method_note
 
 st.title("Data and definitions")
 st.write(
@@ -33,6 +34,9 @@ for definition in ui.definitions().values():
         st.markdown("**Dimensions**")
         st.dataframe(dimensions_table(definition), hide_index=True, width="stretch")
         st.caption(f"Never stored: {', '.join(definition.pii_columns) or 'no PII columns'}.")
+
+st.header("Weighting to the census")
+st.markdown(method_note(ui.definitions()))
 
 st.header("Census benchmarks")
 st.dataframe(census_sources(ui.census()), hide_index=True, width="stretch")

@@ -18,6 +18,7 @@ from insight.periods import period_label
 from insight.representation import representation
 from insight.validity import validity
 from insight.views import matching_period
+from insight.weighting import can_weight, weighted_figure, weighted_report
 
 filters: ui.Filters = st.session_state["filters"]
 chosen = filters.period
@@ -32,6 +33,7 @@ st.caption(
 SURVEY_DIMENSION = "survey"  # a dimension naming separate surveys kept in one dataset
 
 definitions = ui.definitions()
+weighted = ui.weighted_toggle(list(definitions.values()))
 tiles: list[tuple[Definition, str | None]] = []
 for definition in definitions.values():
     surveys = definition.dimensions.get(SURVEY_DIMENSION)
@@ -78,7 +80,10 @@ for i, (definition, survey) in enumerate(tiles):
             )
             continue
         aspect = definition.headline or definition.aspects[0]
-        if survey:
+        if weighted and can_weight(definition):
+            both = weighted_report(own, definition, ui.census(), period=period, aspects=[aspect])
+            row = both.rows.row(0, named=True)
+        elif survey:
             row = satisfaction(own, definition, period=period, aspects=[aspect]).row(0, named=True)
         else:
             row = ui.compute(satisfaction, loaded, definition, period=period, aspects=[aspect]).row(0, named=True)
@@ -88,8 +93,13 @@ for i, (definition, survey) in enumerate(tiles):
                 f"Newer: {', '.join(period_label(p) for p in passed)}, with fewer than "
                 f"{definition.suppression.min_base} answers."
             )
-        st.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
+        unweighted, weighted_column = st.columns(2) if "weighted_pct" in row else (st.container(), None)
+        unweighted.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
+        if weighted_column is not None:
+            weighted_column.metric("% weighted", wording.pct(row["weighted_pct"]))
         st.write(wording.figure(row))
+        if weighted_figure(row):
+            st.write(wording.sentence(weighted_figure(row)))
         st.write(wording.sentence(wording.change(row)))
         if survey:
             v = validity(own, definition, None, period=period)

@@ -8,7 +8,8 @@ from app_pages import ui
 from insight import charts
 from insight.periods import period_label
 from insight.representation import representation
-from insight.tables import area_gaps, representation_table
+from insight.tables import area_gaps, representation_table, weighting_profile_table
+from insight.weighting import profile, weigh_period, weighting_in_words
 
 filters, definition, loaded = ui.survey_page("who responded", needs_questions=False)
 census = ui.census()
@@ -48,6 +49,35 @@ for key in benchmarked:
         f"{rep.not_stated:,} did not state (left out of the shares). Census 2021 (ONS); sources on the Data page."
     )
     ui.table(representation_table(rep, dim.label), f"{definition.dataset}-represent-{key}")
+
+if definition.weighting and filters.period:
+    st.header("Before and after weighting to the census")
+    respondents, raking = weigh_period(loaded.frame, definition, census, period=filters.period, filters=filters.dims)
+    if respondents.height < definition.suppression.min_base:
+        st.warning(f"Only {respondents.height} respondents match the filters chosen: too few to weight.")
+    else:
+        st.caption(
+            "Weighted figures (the *Weighted to the census* toggle on Overview, Satisfaction and Trends) count each "
+            "respondent so that, together, they match the census on these margins. " + weighting_in_words(raking)
+        )
+        for note in raking.notes():
+            st.warning(note, icon=":material/warning:")
+        shares = profile(respondents, raking)
+        for margin in raking.margins:
+            rows = shares.filter(shares["margin"] == margin.dimension)
+            ui.chart(
+                charts.weighting_profile_bars(rows, title=f"{margin.label}, before and after weighting"),
+                f"weighting-{margin.dimension}",
+            )
+            ui.table(
+                weighting_profile_table(rows, margin.label),
+                f"{definition.dataset}-weighting-{margin.dimension}",
+            )
+            st.caption(
+                f"Census population: {margin.population}. Respondents who did not state a value, or gave one the "
+                "census does not count, keep their share of the sample."
+                + (f" Left out by the filter: {', '.join(margin.filtered)}." if margin.filtered else "")
+            )
 
 if "npu" in definition.dimensions:
     st.header("By neighbourhood policing unit")

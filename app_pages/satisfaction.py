@@ -16,10 +16,29 @@ from insight.metrics import satisfaction
 from insight.periods import period_label
 from insight.tables import satisfaction_table
 from insight.validity import validity
+from insight.weighting import Raking, weighted_figure, weighted_satisfaction, weighting_in_words
 
 filters, definition, loaded = ui.survey_page("satisfaction")
+weighted = ui.weighted_toggle([definition])
 
-result = ui.compute(satisfaction, loaded, definition, period=filters.period, filters=filters.dims)
+
+def figures(**choice: object) -> tuple[pl.DataFrame, Raking | None]:
+    """Satisfaction for the period and filters shown; with the toggle on, weighted beside unweighted
+    and the period's weighting."""
+    if weighted:
+        both = weighted_satisfaction(
+            loaded.frame, definition, ui.census(), period=filters.period, filters=filters.dims, **choice
+        )
+        return both.rows, next(iter(both.rakings.values()), None)
+    # Unweighted figures once per data version and choice (ui.compute): a rerun does not rescan every row.
+    return ui.compute(satisfaction, loaded, definition, period=filters.period, filters=filters.dims, **choice), None
+
+
+def said(row: dict) -> str:
+    return wording.figure(row) + (f"; {weighted_figure(row)}" if weighted and weighted_figure(row) else "")
+
+
+result, raking = figures()
 if result.height == 0:
     st.info(f"No responses in {period_label(filters.period or '')} match the filters chosen.")
     st.stop()
@@ -35,11 +54,16 @@ v = ui.compute(validity, loaded, definition, loaded.volumes, period=period, filt
 (st.success if v.valid_for_5pp else st.warning)(
     f"**Is the sample big enough?** {wording.sentence(wording.validity(v))}", icon=":material/straighten:"
 )
+if raking is not None:
+    st.info(f"**Weighted to the census.** {weighting_in_words(raking)}", icon=":material/balance:")
+    for weighting_note in raking.notes():
+        st.warning(weighting_note, icon=":material/warning:")
+bars = charts.weighted_bars if weighted else charts.share_bars
 st.header(f"Every aspect, {label}")
-ui.chart(charts.share_bars(result, definition, rows="aspect_label", title=f"% positive, {label}"), "aspects")
+ui.chart(bars(result, definition, rows="aspect_label", title=f"% positive, {label}"), "aspects")
 for row in result.iter_rows(named=True):
     note = wording.caution(row, definition.suppression)
-    st.write(f"**{definition.aspect_label(row['aspect'])}**: {wording.figure(row)}; {wording.change(row)}.")
+    st.write(f"**{definition.aspect_label(row['aspect'])}**: {said(row)}; {wording.change(row)}.")
     if note:
         st.caption(note)
 ui.about(
@@ -123,9 +147,7 @@ if filters.by is None:
     st.info(ui.breakdown_hint(definition))
     st.stop()
 by_label = definition.dimension_label(filters.by)
-breakdown = ui.compute(
-    satisfaction, loaded, definition, period=period, by=filters.by, aspects=[aspect], filters=filters.dims
-)
+breakdown, _ = figures(by=filters.by, aspects=[aspect])
 comparison = ui.compute(
     compare_groups, loaded, definition, by=filters.by, aspect=aspect, period=period, filters=filters.dims
 )
@@ -137,8 +159,11 @@ marks = {
 groups = [g for g in definition.dimensions[filters.by].values if g != NOT_STATED]
 ordered = all(g[:1].isdigit() for g in groups)  # age bands keep their order; other groups sort by value
 shown = breakdown if ordered else breakdown.sort("pct", descending=True, nulls_last=True, maintain_order=True)
+title = f"{aspect_label} by {by_label.lower()}"
 ui.chart(
-    charts.share_bars(shown, definition, rows="group", title=f"{aspect_label} by {by_label.lower()}", marks=marks),
+    charts.weighted_bars(shown, definition, rows="group", title=title)
+    if weighted
+    else charts.share_bars(shown, definition, rows="group", title=title, marks=marks),
     f"{aspect}-by-{filters.by}",
 )
 st.caption(

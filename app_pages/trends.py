@@ -7,13 +7,15 @@ import streamlit as st
 
 from app_pages import ui
 from insight import charts, wording
-from insight.metrics import as_range
+from insight.metrics import as_range, in_range
 from insight.periods import period_label
 from insight.tables import satisfaction_table
 from insight.trend import trend_test
 from insight.views import trend_view
+from insight.weighting import weighted_satisfaction
 
 filters, definition, loaded = ui.survey_page("trends")
+weighted = ui.weighted_toggle([definition])
 
 aspect = filters.aspect or definition.aspects[0]
 every = st.toggle(
@@ -62,6 +64,29 @@ ui.about(
         "through each period's share, weighted by its base.",
     ]
 )
+if weighted:  # each period weighted on its own, beside the unweighted figures
+    span_w = as_range(filters.period, definition)
+    span_w = None if span_w is None or span_w.is_single else span_w
+    both = weighted_satisfaction(
+        in_range(loaded.frame, span_w), definition, ui.census(), all_periods=True, filters=filters.dims
+    )
+    rows = both.rows.filter(both.rows["aspect"] == aspect)
+    st.header(f"{definition.aspect_label(aspect)}: weighted and unweighted")
+    ui.chart(
+        charts.weighted_trend(rows, definition, title="% positive by period, each period weighted"),
+        f"trends-weighted-{aspect}",
+    )
+    efficiency = [r.efficiency_pct for r in both.rakings.values()]
+    st.caption(
+        f"Each period's respondents are weighted on their own; the weights' efficiency ranges from "
+        f"{min(efficiency):.0f}% to {max(efficiency):.0f}% (effective base ÷ respondents). Both tests use the "
+        "unweighted figures. Choose another aspect under **Aspect** in the sidebar."
+    )
+    if filters.by is None:  # the table then shows each figure weighted beside unweighted
+        trend = both.rows.filter(both.rows["aspect"].is_in(aspects))
+    for period, raking in both.rakings.items():
+        for note in raking.notes():
+            st.warning(f"{period}: {note}", icon=":material/warning:")
 ui.table(
     satisfaction_table(
         trend, definition, by_label=definition.dimension_label(filters.by) if filters.by else None, over_time=True

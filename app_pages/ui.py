@@ -29,6 +29,7 @@ from insight.metrics import periods
 from insight.periods import period_label
 from insight.store import Store
 from insight.tables import DETAIL_COLUMNS
+from insight.weighting import can_weight, explanation
 
 ALL = "all"  # the "no breakdown" choice of the `by` filter
 
@@ -41,6 +42,7 @@ class Filters:
     aspect: str | None
     dims: dict[str, list[str]] = field(default_factory=dict)
     present: bool = False
+    weighted: bool = False  # "Weighted to the census" (weighted=1 in the URL)
 
 
 # --------------------------------------------------------------------------- data
@@ -170,6 +172,8 @@ def write_url(filters: Filters, *, with_dataset: bool = True) -> None:
     params.update({key: ",".join(values) for key, values in filters.dims.items()})
     if filters.present:
         params["present"] = "1"
+    if filters.weighted:
+        params["weighted"] = "1"
     if _url_params() != {k: [v] for k, v in params.items()}:
         st.query_params.from_dict(params)
     st.session_state["_url_written"] = {k: [v] for k, v in params.items()}
@@ -322,7 +326,7 @@ def sidebar_filters(
                 st.multiselect(dim.label, list(dim.values), key=key, placeholder="all")
     dims = {k: list(st.session_state[k]) for k in definition.dimensions if st.session_state.get(k)}
     sb.toggle("Presenter mode", key="present", help="Larger type; no upload or downloads.")
-    filters = Filters(dataset, period, by, aspect, dims, bool(st.session_state.get("present")))
+    filters = Filters(dataset, period, by, aspect, dims, bool(st.session_state.get("present")), _weighted(from_url))
     write_url(filters, with_dataset=dataset_override is None)
     return filters
 
@@ -336,6 +340,32 @@ def overview_periods() -> list[str]:
             held.update(held_periods(loaded, definition)[0])
     months = sorted((p for p in held if "Q" not in p), reverse=True)
     return months or sorted(held, reverse=True)
+
+
+def _weighted(from_url: bool) -> bool:
+    """Whether figures are weighted to the census: the link's ``weighted=1``, else the pages' toggle.
+
+    The toggle lives on the pages that show weighted figures; its choice is kept in ``_weighted``
+    so it survives a visit to a page without the toggle.
+    """
+    if from_url or "_weighted" not in st.session_state:
+        st.session_state["_weighted"] = st.query_params.get("weighted", "") in ("1", "true")
+    elif "weighted" in st.session_state:
+        st.session_state["_weighted"] = bool(st.session_state["weighted"])
+    return bool(st.session_state["_weighted"])
+
+
+def weighted_toggle(definitions: list[Definition]) -> bool:
+    """The "Weighted to the census" toggle, for pages showing a survey whose definition weights;
+    with it on, weighted figures appear beside the unweighted ones."""
+    weighted = [d for d in definitions if can_weight(d)]
+    if not weighted:
+        return False
+    st.session_state["weighted"] = st.session_state.get("_weighted", False)
+    on = st.toggle("Weighted to the census", key="weighted", help="Also show each figure weighted to Census 2021.")
+    if on:
+        st.caption(explanation(weighted[0]) if len({explanation(d) for d in weighted}) == 1 else explanation())
+    return on
 
 
 def period_picker(definition: Definition, held: list[str], from_url: bool, opening: str) -> str:

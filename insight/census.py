@@ -19,6 +19,7 @@ from insight.configfile import Reader, Skip, join
 from insight.definition import CONFIG_DIR
 
 FORCE_AREA = "West Midlands (met county)"
+AREA_TABLE = "age"  # its area totals are each local authority's residents aged 16+ (weighting NPUs)
 AGE_BANDS = ["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
 ETHNIC_GROUPS = {"White": "n_white", "Mixed": "n_mixed", "Asian": "n_asian", "Black": "n_black", "Other": "n_other"}
 
@@ -54,8 +55,11 @@ class Census:
         return self.npu_areas[npu]
 
     def areas_for(self, npus: Sequence[str]) -> list[str]:
-        """The local authorities covering some NPUs (each once); the force area for none."""
-        return list(dict.fromkeys(self.area_for(n) for n in npus)) or [self.force_area]
+        """The local authorities covering some NPUs (each once); the force area for none.
+
+        A choice with no area of its own ("Not stated") adds none: alone, it is compared with the force area.
+        """
+        return list(dict.fromkeys(self.area_for(n) for n in npus if n in self.npu_areas)) or [self.force_area]
 
 
 CENSUS_KEYS = {"table", "title", "population", "source", "groups", "areas"}

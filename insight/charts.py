@@ -431,6 +431,128 @@ def to_png(chart: alt.TopLevelMixin, *, heading: str | None = None, sample: bool
     return buf.getvalue()
 
 
+UNWEIGHTED, WEIGHTED = "Unweighted", "Weighted to the census"
+
+
+def _weighted_long(result: pl.DataFrame, definition: Definition) -> pl.DataFrame:
+    """One row per figure and series (unweighted, weighted), for charts showing both side by side."""
+    labels = {k: q.label for k, q in definition.questions.items()}
+    common = [
+        "period",
+        pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("aspect_label"),
+        pl.col("group").fill_null("All respondents"),
+    ]
+    parts = [
+        result.select(*common, pl.lit(UNWEIGHTED).alias("series"), "pct", "ci_low", "ci_high",
+                      pl.col("base").cast(pl.Float64).alias("n"), pl.lit("n").alias("n_word")),
+        result.select(*common, pl.lit(WEIGHTED).alias("series"), pl.col("weighted_pct").alias("pct"),
+                      pl.col("weighted_ci_low").alias("ci_low"), pl.col("weighted_ci_high").alias("ci_high"),
+                      pl.col("effective_base").alias("n"), pl.lit("effective n").alias("n_word")),
+    ]  # fmt: skip
+    return (
+        pl.concat(parts)
+        .with_columns(pl.col("pct", "ci_low", "ci_high").round(1), pl.col("n").round(0))
+        .with_columns(
+            pl.when(pl.col("pct").is_null())
+            .then(pl.lit("suppressed"))
+            .otherwise(pl.format("{}% ({}={})", "pct", "n_word", pl.col("n").cast(pl.Int64)))
+            .alias("label"),
+            pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+        )
+    )
+
+
+def _series_colour() -> alt.Color:
+    return alt.Color(
+        "series:N",
+        title=None,
+        sort=[UNWEIGHTED, WEIGHTED],
+        scale=alt.Scale(domain=[UNWEIGHTED, WEIGHTED], range=[OKABE_ITO[0], OKABE_ITO[5]]),
+        legend=alt.Legend(orient="bottom", labelFontSize=FONT, labelLimit=300),
+    )
+
+
+_WEIGHTED_TOOLTIP = [
+    alt.Tooltip("series:N", title=""),
+    alt.Tooltip("pct:Q", title="% positive", format=".1f"),
+    alt.Tooltip("n:Q", title="base (effective, when weighted)", format=","),
+    alt.Tooltip("ci_low:Q", title="95% CI from", format=".1f"),
+    alt.Tooltip("ci_high:Q", title="95% CI to", format=".1f"),
+]
+
+
+def weighted_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title: str) -> alt.LayerChart:
+    """Unweighted and weighted positive share side by side, with 95% intervals, per aspect or group."""
+    data = _weighted_long(result, definition).with_columns(pl.col(rows).alias("row_label"))
+    order = list(dict.fromkeys(data.get_column("row_label").to_list()))
+    y = alt.Y("row_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelFontSize=FONT))
+    tooltip = [alt.Tooltip("row_label:N", title=""), *_WEIGHTED_TOOLTIP]
+    base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("series:N", sort=[UNWEIGHTED, WEIGHTED]))
+    bars = base.mark_bar().encode(
+        x=alt.X("pct:Q", title="% positive", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(labelFontSize=FONT)),
+        color=_series_colour(),
+        tooltip=tooltip,
+    )
+    errors = base.mark_rule(color="#333333", strokeWidth=1.5).encode(x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip)
+    labels = (
+        base.mark_text(align="left", dx=6, fontSize=FONT, color="#222222")
+        .encode(x=alt.X("label_x:Q"), text="label:N", tooltip=tooltip)
+        .transform_calculate(label_x="datum.ci_high === null ? 0 : datum.ci_high")
+    )
+    return (bars + errors + labels).properties(title=title, height=alt.Step(28))
+
+
+def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str) -> alt.LayerChart:
+    """One aspect over time, unweighted and weighted, each with its 95% band."""
+    data = _weighted_long(trend, definition)
+    x = alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=FONT))
+    y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=alt.Axis(labelFontSize=FONT))
+    tooltip = [alt.Tooltip("period_label:N", title="period"), *_WEIGHTED_TOOLTIP]
+    base = alt.Chart(data).encode(x=x, color=_series_colour())
+    band = base.mark_area(opacity=0.12).encode(y="ci_low:Q", y2="ci_high:Q")
+    line = base.mark_line(point=alt.OverlayMarkDef(size=50)).encode(y=y, tooltip=tooltip)
+    return (line + band).properties(title=title, height=380)
+
+
+def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
+    """One margin's respondents before and after weighting, beside the target from the census."""
+    series = ["Before weighting", "After weighting", "Target (census)"]
+    long = pl.concat(
+        [
+            profile.select("group", pl.col(column).round(1).alias("value"), pl.lit(name).alias("series"), "respondents")
+            for column, name in zip(("unweighted_pct", "weighted_pct", "target_pct"), series, strict=True)
+        ]
+    )
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "group:N",
+                sort=profile.get_column("group").to_list(),
+                title=None,
+                axis=alt.Axis(labelAngle=0, labelFontSize=FONT, labelLimit=160),
+            ),
+            xOffset=alt.XOffset("series:N", sort=series),
+            y=alt.Y("value:Q", title="% of respondents", axis=alt.Axis(labelFontSize=FONT)),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                sort=series,
+                scale=alt.Scale(domain=series, range=[OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[1]]),
+                legend=alt.Legend(orient="bottom", labelFontSize=FONT),
+            ),
+            tooltip=[
+                alt.Tooltip("group:N"),
+                alt.Tooltip("series:N", title=""),
+                alt.Tooltip("value:Q", title="% of respondents", format=".1f"),
+                alt.Tooltip("respondents:Q", title="respondents", format=","),
+            ],
+        )
+        .properties(title=title, height=260)
+    )
+
+
 NEGATIVE_COLOURS = ["#F4B183", "#E07B39", "#B3541E", "#7F2704"]  # mild to strong
 POSITIVE_COLOURS = ["#9ECAE1", "#4A98C9", "#1B6BA8", "#08306B"]
 NEUTRAL_COLOUR = "#BDBDBD"

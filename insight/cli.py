@@ -248,10 +248,50 @@ def cmd_report(args: argparse.Namespace) -> int:
     period_arg = _period_arg(definition, args.period)
     frame = _held(Store(args.data_dir), definition)
     period = _period(frame, definition, period_arg)
+    if args.weighted:
+        return _weighted_report(frame, definition, period, args)
     result = metrics.satisfaction(frame, definition, period=period, by=args.by)
     rows = report_json_rows(result)
     payload = {"dataset": definition.dataset, "period": period.text, "by": args.by, "rows": rows}
     _emit(rows, args.format, payload)
+    return 0
+
+
+def _weighted_report(frame: pl.DataFrame, definition: Definition, period: PeriodRange, args: argparse.Namespace) -> int:
+    """``report --weighted``: every row gains weighted_pct, its interval and the effective base."""
+    from insight.weighting import WeightingError, can_weight, weighted_report
+
+    if not can_weight(definition):
+        raise UsageError(
+            f"{definition.dataset} has no `weighting:` (or `weight:`) in its definition, so it cannot be weighted"
+        )
+    try:
+        result = weighted_report(frame, definition, load_config().census, period=period, by=args.by)
+    except WeightingError as exc:
+        raise Rejected(str(exc)) from exc
+    rows = [
+        {**row, **{k: None if r[k] is None else round(r[k], 1) for k in ("weighted_pct", "weighted_ci_low",
+                                                                        "weighted_ci_high", "effective_base")}}
+        for row, r in zip(report_json_rows(result.rows), result.rows.iter_rows(named=True), strict=True)
+    ]  # fmt: skip
+    weighting = result.weighting.summary()
+    payload = {"dataset": definition.dataset, "period": period.text, "by": args.by, "weighting": weighting,
+               "rows": rows}  # fmt: skip
+    if args.format == "table":
+        print(
+            (
+                f"weights supplied in column {weighting['supplied_weights']}"
+                if weighting["supplied_weights"]
+                else f"weighted to the census by {', '.join(weighting['margins'])}: {weighting['iterations']} passes, "
+                + ("converged" if weighting["converged"] else "NOT converged")
+            )
+            + f"; weights {weighting['min_weight']}-{weighting['max_weight']}"
+            + f"; efficiency {weighting['efficiency_pct']}%"
+        )
+        for note in weighting["notes"]:
+            print(note)
+    _emit(rows, args.format, {k: v for k, v in payload.items() if k != "weighting"} if args.format == "table"
+          else payload)  # fmt: skip
     return 0
 
 
@@ -285,6 +325,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(
             f"{d.dataset}: {d.title} ({d.kind}, {d.period.granularity}ly): "
             f"{len(d.questions)} question(s), {len(d.dimensions)} dimension(s)"
+            + (f"; weighted to the census by {', '.join(d.weighting.margins)}" if d.weighting else "")
         )
     census = config.census
     print(f"census: {', '.join(f'{t.table} ({t.population})' for t in census.tables.values())}")
@@ -455,7 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
     data_dir(p)
     p.set_defaults(func=cmd_ingest)
 
-    reading("report", "positive share by aspect (optionally by a dimension)", cmd_report).add_argument("--by")
+    p = reading("report", "positive share by aspect (optionally by a dimension)", cmd_report)
+    p.add_argument("--by")
+    p.add_argument("--weighted", action="store_true", help="add figures weighted to the census (see README)")
     p = reading("represent", "who responded against the census", cmd_represent)
     p.add_argument("--by", required=True)
     p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from insight.census import Census, CensusTable, parse_areas, parse_census_table
+from insight.census import AREA_TABLE, Census, CensusTable, parse_areas, parse_census_table
 from insight.configfile import ConfigError, Mistake, Reader, read_yaml
 from insight.definition import (
     CONFIG_DIR,
@@ -193,4 +193,8 @@ def cross_checks(definitions: dict[str, Definition], census: Census) -> list[Mis
                 unmapped = set(dim.groups) - set(census.npu_areas)
                 if unmapped:
                     out.append(Mistake(name, kp, f"no census area in census/areas.yaml for {sorted(unmapped)}"))
+        areas = [m for m in (d.weighting.margins if d.weighting else ()) if d.dimensions[m].area]
+        if areas and AREA_TABLE not in census.tables:
+            message = f"{areas[0]} is weighted by each area's 16+ population, from census table {AREA_TABLE!r}: missing"
+            out.append(Mistake(name, "weighting.margins", message))
     return out

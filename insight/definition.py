@@ -121,6 +121,14 @@ class Volumes:
 
 
 @dataclass(frozen=True)
+class Weighting:
+    """Raking to census margins (insight/weighting.py): which dimensions, and optional trimming."""
+
+    margins: tuple[str, ...]
+    trim: tuple[float, float] | None = None  # weights clipped to [lo, hi] x their mean after each pass
+
+
+@dataclass(frozen=True)
 class Definition:
     dataset: str
     title: str
@@ -139,6 +147,7 @@ class Definition:
     include: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> kept values (`include:`)
     weight: Weight | None = None
     targets: dict[str, float] = field(default_factory=dict)  # membership: target % of sign-ups per group
+    weighting: Weighting | None = None  # raking to the census (`weighting:`), insight/weighting.py
     path: Path | None = None
 
     @property
@@ -187,7 +196,7 @@ PERIOD_KEYS = {"column", "formats", "granularity", "waves", "given_at_import", "
 TOP_KEYS = {
     "dataset", "title", "kind", "id_column", "period", "pii_columns", "headline",
     "dimensions", "questions", "free_text", "suppression", "population", "volumes",
-    "missing", "include", "weight", "targets",
+    "missing", "include", "weight", "targets", "weighting",
 }  # fmt: skip
 TARGET_GROUPS = ("Aged 16-24", "Ethnic minority groups")  # the sign-up gaps portfolio leads track
 
@@ -563,6 +572,7 @@ def parse_definition(
     step("include", lambda: _include(r, raw))
     step("weight", lambda: _weight(r, raw))
     step("targets", lambda: _targets(r, raw))
+    step("weighting", lambda: _weighting(r, raw, d.get("dimensions", {})))
     if not r.clean or r.incomplete:
         return None
     _cross_checks(r, d)
@@ -578,6 +588,33 @@ def _dataset(r: Reader, raw: dict[str, Any], path: Path) -> str:
     if dataset != path.stem:
         raise r.fail("dataset", f"{dataset!r} must match the file name {path.stem!r}")
     return dataset
+
+
+def _weighting(r: Reader, raw: dict[str, Any], dimensions: dict[str, Dimension]) -> Weighting | None:
+    """`weighting: {margins: [age, gender, npu], trim: [0.3, 3.0]}`: each margin a dimension with a census
+    benchmark (`census:`) or the geography mapped to census areas (`area: true`)."""
+    if raw.get("weighting") is None:
+        return None
+    node = r.mapping(raw["weighting"], "weighting", required=True)
+    r.known_keys(node, {"margins", "trim"}, "weighting")
+    margins = r.labels(node.get("margins"), "weighting.margins", required=True)
+    written = raw["dimensions"] if isinstance(raw.get("dimensions"), dict) else {}
+    for m in margins:
+        if m in dimensions:
+            if not (dimensions[m].census or dimensions[m].area):
+                r.note("weighting.margins", f"{m!r} has no census benchmark (census:) and is not an area")
+        elif m in written:
+            raise r.depends_on_broken()  # the dimension has a mistake of its own, reported there
+        else:
+            r.note("weighting.margins", f"{m!r} is not a dimension of this definition")
+    trim = node.get("trim")
+    if trim is None:
+        return Weighting(margins)
+    numbers = isinstance(trim, list) and len(trim) == 2
+    numbers = numbers and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in trim)
+    if not numbers or not 0 < trim[0] <= 1 <= trim[1]:
+        raise r.fail("weighting.trim", f"expected [low, high] with 0 < low <= 1 <= high, got {trim!r}")
+    return Weighting(margins, (float(trim[0]), float(trim[1])))
 
 
 def load_definitions(config_dir: Path | None = None) -> dict[str, Definition]:

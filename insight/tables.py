@@ -40,6 +40,15 @@ def satisfaction_table(
     columns += [
         pl.col("pct").round(1).alias("% positive"),
         pl.col("base").alias("Base"),
+    ]
+    if "weighted_pct" in result.columns:  # weighted to the census, beside the unweighted figures
+        columns += [
+            pl.col("weighted_pct").round(1).alias("Weighted % positive"),
+            pl.col("effective_base").round(0).cast(pl.Int64).alias("Effective base"),
+            pl.col("weighted_ci_low").round(1).alias("Weighted 95% CI low"),
+            pl.col("weighted_ci_high").round(1).alias("Weighted 95% CI high"),
+        ]
+    columns += [
         pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Note"),
         pl.col("change_pp").round(1).alias("Change (points)"),
         _yes_no("significant").alias("Significant change"),
@@ -61,6 +70,18 @@ def representation_table(rep: Representation, group_label: str) -> pl.DataFrame:
         pl.col("share").round(1).alias("% of those who stated"),
         pl.col("census_share").round(1).alias("% census"),
         pl.col("gap_pp").round(1).alias("Gap (points)"),
+    )
+
+
+def weighting_profile_table(profile: pl.DataFrame, group_label: str) -> pl.DataFrame:
+    """One margin's respondents before and after weighting, against the targets from the census."""
+    return profile.select(
+        pl.col("group").alias(group_label),
+        pl.col("respondents").alias("Respondents"),
+        pl.col("unweighted_pct").round(1).alias("% before weighting"),
+        pl.col("weighted_pct").round(1).alias("% after weighting"),
+        pl.col("target_pct").round(1).alias("% target"),
+        pl.col("census_pct").round(1).alias("% census (of census groups)"),
     )
 
 

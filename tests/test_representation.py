@@ -97,3 +97,18 @@ def test_other_filters_narrow_but_a_filter_on_the_dimension_itself_is_ignored(ex
     everyone = representation(frame, wmnow, census, by="age")
     same = representation(frame, wmnow, census, by="age", filters={"age": ["16-24"]})
     assert same.rows.equals(everyone.rows)
+
+
+def test_npu_not_stated_is_compared_with_the_force_area(exports, wmnow):
+    """Members who did not say their NPU have no local authority: alone they face the force area, and beside
+    named NPUs they add none (no KeyError, as the Respondents page once raised)."""
+    frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
+    census = load_census()
+    alone = representation(frame, wmnow, census, by="age", npu="Not stated")
+    assert alone.area == census.force_area
+    assert (
+        alone.stated + alone.not_stated
+        == frame.filter((pl.col("status") == "Active") & (pl.col("npu") == "Not stated")).height
+    )
+    beside = representation(frame, wmnow, census, by="age", npu=["Coventry", "Not stated"])
+    assert beside.area == "Coventry"
