@@ -531,16 +531,16 @@ def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
                 "group:N",
                 sort=profile.get_column("group").to_list(),
                 title=None,
-                axis=alt.Axis(labelAngle=0, labelFontSize=FONT, labelLimit=160),
+                axis=_axis(labelAngle=-30, labelAlign="right", labelLimit=200),  # inside on a phone
             ),
             xOffset=alt.XOffset("series:N", sort=series),
-            y=alt.Y("value:Q", title="% of respondents", axis=alt.Axis(labelFontSize=FONT)),
+            y=alt.Y("value:Q", title="% of respondents", axis=_axis()),
             color=alt.Color(
                 "series:N",
                 title=None,
                 sort=series,
                 scale=alt.Scale(domain=series, range=[OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[1]]),
-                legend=alt.Legend(orient="bottom", labelFontSize=FONT),
+                legend=_legend(orient="bottom", columns=1),  # one a line: whole on a phone
             ),
             tooltip=[
                 alt.Tooltip("group:N"),
