@@ -46,7 +46,8 @@ def read(uploaded: object) -> tuple[RawTable, str] | str:
         data = uploaded.getvalue()  # type: ignore[attr-defined]
         try:
             with st.spinner(f"Reading {literal(name)}…"):
-                cache[file_id] = (read_export(data, name, every_column(definitions)), hashlib.sha256(data).hexdigest())
+                wanted = every_column(definitions)  # only these are kept: PII columns are never held
+                cache[file_id] = (read_export(data, name, wanted, keep=wanted), hashlib.sha256(data).hexdigest())
         except ExportError as exc:
             cache[file_id] = f"{name} {exc}."
         except Exception as exc:  # a fault of ours: this file's message, never a traceback; the page goes on

@@ -1,13 +1,22 @@
-"""Benchmark: ingest and a full report on N synthetic victim responses, against pandas.
+"""Benchmark: the whole CLI import against the floor (a bare Polars read), DuckDB and pandas, in one run.
 
-    python bench/bench_engine.py            # 1,000,000 responses
-    python bench/bench_engine.py --rows 200000
+    python bench/bench_engine.py                 # 1,000,000 responses, 3 rounds
+    python bench/bench_engine.py --rows 10000000 --rounds 1
 
-Each measurement runs in its own process so its peak memory (max RSS) is its own.
-The pandas baseline does the same work in a straightforward way: read the CSV, drop
-PII, normalise labels, parse UK dates, check IDs; then every aspect by every
-dimension for every period with base, positive share, Wilson interval and the change
-test on the previous period. Figures go to stdout and bench/results/latest.json.
+Every step is its own process, timed from start to exit (interpreter start included) with its
+own peak memory (max RSS, from wait4) and CPU time; the steps take turns, round after round,
+so a busy machine slows them alike; times are medians over the rounds (and the best of them),
+ratios the median of each round's own ratio. Steps:
+
+- ``cli_import``: ``python -m insight ingest victim FILE`` into an empty store (store write included);
+- ``bare_read``: ``pl.read_csv(path, infer_schema=False)``, nothing else (the floor);
+- ``duckdb_copy``: DuckDB copying the CSV to Parquet (a peer);
+- ``pandas_ingest``: a straightforward pandas version of the import (up to 1M rows: beyond, it may not fit);
+- ``xlsx_import``: ``python -m insight ingest`` of a 100,000-row workbook with title lines above the header;
+- ``report_call``: ``python -m insight report victim`` on the imported store;
+- ``full_report`` / ``pandas_report``: every aspect × dimension × period, in process (best of 3).
+
+Figures go to stdout and bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -16,7 +25,9 @@ import argparse
 import datetime as dt
 import json
 import math
-import resource
+import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,8 +43,17 @@ sys.path.insert(0, str(REPO))
 from insight.definition import load_definitions  # noqa: E402
 from insight.samples import ETHNIC_DETAIL, NPUS, OFFENCES, SAT7_NEG, SAT7_POS, VICTIM_HEADER  # noqa: E402
 
+COMMENTS = [
+    *[""] * 12,
+    "Nobody called me back.",
+    "Officer was kind.",
+    "Took 3 weeks to hear anything",  # a digit but no PII: through the masking patterns, unchanged
+    "Call me on 07700 900123 please",  # PII: masked
+    "my email is someone@example.org",
+]
 
-def generate(rows: int, path: Path, seed: int = 7) -> None:
+
+def generate(rows: int, path: Path, seed: int = 7) -> pl.DataFrame:
     """A victim survey export of ``rows`` responses over 13 months, in the real layout."""
     rng = np.random.default_rng(seed)
 
@@ -45,13 +65,16 @@ def generate(rows: int, path: Path, seed: int = 7) -> None:
     minutes = rng.integers(0, 395 * 24 * 60, rows)
     completed = pl.Series((start + minutes.astype("timedelta64[m]")).astype("datetime64[us]"))
     ethnicities = [e for group in ETHNIC_DETAIL.values() for e in group] + ["Prefer not to say"]
+    index = pl.int_range(0, rows, eager=True)
     frame = pl.DataFrame(
         {
-            VICTIM_HEADER[0]: pl.Series([f"VS{i:09d}" for i in range(rows)]),
+            VICTIM_HEADER[0]: pl.select(pl.format("VS{}", pl.lit(index).cast(pl.String).str.zfill(9))).to_series(),
             VICTIM_HEADER[1]: completed.dt.strftime("%d/%m/%Y %H:%M"),
             VICTIM_HEADER[2]: (completed - dt.timedelta(days=42)).dt.strftime("%d/%m/%Y"),
-            VICTIM_HEADER[3]: pl.Series([f"20BE/{i % 999999:06d}/19" for i in range(rows)]),
-            VICTIM_HEADER[4]: pl.Series([f"person{i}@example.org" for i in range(rows)]),
+            VICTIM_HEADER[3]: pl.select(
+                pl.format("20BE/{}/19", (pl.lit(index) % 999999).cast(pl.String).str.zfill(6))
+            ).to_series(),
+            VICTIM_HEADER[4]: pl.select(pl.format("person{}@example.org", pl.lit(index))).to_series(),
             VICTIM_HEADER[5]: pick(OFFENCES),
             VICTIM_HEADER[6]: pick(["999", "101", "Online", "Live Chat", "Front counter"]),
             VICTIM_HEADER[7]: pick(NPUS),
@@ -59,39 +82,39 @@ def generate(rows: int, path: Path, seed: int = 7) -> None:
             VICTIM_HEADER[13]: pick(["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+", "Prefer not to say"]),
             VICTIM_HEADER[14]: pick(ethnicities),
             VICTIM_HEADER[15]: pick(["Female", "Male", "Non-binary or other", "Prefer not to say"]),
-            VICTIM_HEADER[16]: pick(["", "", "", "Nobody called me back.", "Officer was kind."]),
+            VICTIM_HEADER[16]: pick(COMMENTS),
         }
     )
     frame.write_csv(path)
+    return frame
 
 
-# --------------------------------------------------------------------------- the work
+def write_xlsx(frame: pl.DataFrame, path: Path) -> None:
+    """The export as the reporting tool's workbook: a title line and a blank row above the header,
+    completion times as date cells."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Responses")
+    sheet.append(["Victim satisfaction survey: responses"])
+    sheet.append([])
+    sheet.append(frame.columns)
+    completed = frame.get_column(VICTIM_HEADER[1]).str.strptime(pl.Datetime, "%d/%m/%Y %H:%M")
+    frame = frame.with_columns(completed.alias(VICTIM_HEADER[1]))
+    for row in frame.iter_rows():
+        sheet.append([v if v != "" else None for v in row])
+    book.save(path)
 
 
-def polars_ingest(path: Path) -> dict:
-    from insight.ingest import ingest_file
-
-    victim = load_definitions()["victim"]
-    t = time.perf_counter()
-    result = ingest_file(path, victim)
-    seconds = time.perf_counter() - t
-    assert result.report.ok, result.report.describe()
-    result.frame.write_parquet(path.with_suffix(".parquet"))
-    return {"seconds": seconds, "rows": result.frame.height}
+# --------------------------------------------------------------------------- in-process children
 
 
-def polars_report(path: Path) -> dict:
-    from insight.metrics import full_report
-
-    victim = load_definitions()["victim"]
-    frame = pl.read_parquet(path.with_suffix(".parquet"))
-    full_report(frame, victim)  # warm-up: first-call costs are not what a page reload sees
-    best = math.inf
-    for _ in range(3):
-        t = time.perf_counter()
-        report = full_report(frame, victim)
-        best = min(best, time.perf_counter() - t)
-    return {"seconds": best, "rows_out": sum(r.height for r in report.values())}
+# The floor and the peer run as bare scripts: importing this file (numpy, insight) would slow them.
+BARE_READ = "import sys, polars as pl; pl.read_csv(sys.argv[1], infer_schema=False)"
+DUCKDB_COPY = (
+    "import sys, duckdb; "
+    "duckdb.sql(f\"COPY (SELECT * FROM read_csv('{sys.argv[1]}')) TO '{sys.argv[1]}.parquet' (FORMAT parquet)\")"
+)
 
 
 def _norm(series):  # pandas baseline helper
@@ -102,7 +125,6 @@ def pandas_ingest(path: Path) -> dict:
     import pandas as pd
 
     victim = load_definitions()["victim"]
-    t = time.perf_counter()
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     raw.columns = [c.strip() for c in raw.columns]
     raw = raw.drop(columns=list(victim.pii_columns))
@@ -123,15 +145,33 @@ def pandas_ingest(path: Path) -> dict:
         assert not (mapped.isna() & (col != "")).any()
         out[key] = mapped
     out["comments"] = raw["Any other comments?"]
-    seconds = time.perf_counter() - t
-    return {"seconds": seconds, "rows": len(out)}
+    out.to_parquet(path.with_name("pandas.parquet"))
+    return {"rows": len(out)}
 
 
-def pandas_report(path: Path) -> dict:
+def full_report(store: Path) -> dict:
+    """Every aspect by every dimension for every period, in process; the frame is saved for pandas."""
+    from insight.metrics import full_report as report
+    from insight.store import Store
+
+    victim = load_definitions()["victim"]
+    frame = Store(store).read(victim)
+    assert frame is not None
+    frame.write_parquet(store.parent / "held.parquet")
+    report(frame, victim)  # warm-up: first-call costs are not what a page reload sees
+    best = math.inf
+    for _ in range(3):
+        t = time.perf_counter()
+        result = report(frame, victim)
+        best = min(best, time.perf_counter() - t)
+    return {"seconds": best, "rows_out": sum(r.height for r in result.values())}
+
+
+def pandas_report(store: Path) -> dict:
     import pandas as pd
 
     victim = load_definitions()["victim"]
-    frame = pd.read_parquet(path.with_suffix(".parquet"))
+    frame = pd.read_parquet(store.parent / "held.parquet")
     for col in frame.columns:
         if str(frame[col].dtype) == "category":
             frame[col] = frame[col].astype(str)
@@ -178,53 +218,160 @@ def pandas_report(path: Path) -> dict:
     return {"seconds": best, "rows_out": len(result)}
 
 
-TASKS = {"polars_ingest": polars_ingest, "polars_report": polars_report,
-         "pandas_ingest": pandas_ingest, "pandas_report": pandas_report}  # fmt: skip
+CHILDREN = {f.__name__: f for f in (pandas_ingest, full_report, pandas_report)}
 
 
-def run_child(task: str, path: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", task, "--file", str(path)], capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+# --------------------------------------------------------------------------- measuring a process
+
+
+def run(argv: list[str], *, expect: str | None = None) -> dict:
+    """One process's wall time, CPU time and peak memory, through a wrapper that waits for it with wait4
+    (so the figures are the process's own); ``expect``: text its output must hold, thousands separators aside."""
+    out = subprocess.run([sys.executable, __file__, "--wrap", "--", *argv], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{out.stderr[-3000:]}")
+    figures = json.loads(out.stdout.strip().splitlines()[-1])["wrapped"]
+    if expect and expect not in figures["stdout"].replace(",", ""):
+        raise RuntimeError(f"{' '.join(argv)}: {expect!r} not in its output:\n{figures['stdout'][-2000:]}")
+    return {k: v for k, v in figures.items() if k != "stdout"}
+
+
+def wrap(argv: list[str]) -> None:
+    """Run argv, wait for it with wait4, print its figures as JSON (the wrapper's own start is not counted)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with tempfile.TemporaryFile() as errors:
+        t = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, env=env, cwd=REPO)
+        out = proc.stdout.read()  # type: ignore[union-attr]
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        errors.seek(0)
+        err = errors.read()
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped above: Popen must not wait again
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.stderr.write(err.decode()[-3000:])
+        raise SystemExit(f"{' '.join(argv)} failed")
+    text = out.decode()
+    figures = {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}
+    last = text.strip().splitlines()[-1] if text.strip() else ""
+    if last.startswith("{"):
+        figures.update(json.loads(last))
+    figures["stdout"] = text
+    print(json.dumps({"wrapped": figures}))
+
+
+def child(name: str, target: Path) -> list[str]:
+    return [sys.executable, __file__, "--child", name, "--file", str(target)]
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "insight", *args]
+
+
+# --------------------------------------------------------------------------- the run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument("--report-calls", type=int, default=5)
     parser.add_argument("--child")
     parser.add_argument("--file")
+    parser.add_argument("--wrap", action="store_true")
+    parser.add_argument("argv", nargs="*")
     args = parser.parse_args()
+    if args.wrap:
+        wrap(args.argv)
+        return
     if args.child:
-        result = TASKS[args.child](Path(args.file))
-        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(result))
+        print(json.dumps(CHILDREN[args.child](Path(args.file))))
         return
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "victim_bench.csv"
+    load = {"start": os.getloadavg()}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        path = tmp / "victim_bench.csv"
         t = time.perf_counter()
-        generate(args.rows, path)
-        print(
-            f"generated {args.rows:,} responses ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f}s"
-        )
-        results = {task: run_child(task, path) for task in TASKS}
+        frame = generate(args.rows, path)
+        xlsx = tmp / "victim_bench.xlsx"
+        write_xlsx(frame.head(args.xlsx_rows), xlsx) if args.xlsx_rows else None
+        del frame
+        size_mb = path.stat().st_size / 1e6
+        print(f"generated {args.rows:,} responses ({size_mb:.0f} MB) in {time.perf_counter() - t:.1f}s", flush=True)
+
+        steps: dict[str, list[dict]] = {}
+        store = tmp / "store"
+
+        def step(name: str, argv: list[str], expect: str | None = None) -> None:
+            figures = run(argv, expect=expect)
+            steps.setdefault(name, []).append(figures)
+            print(f"  {name}: {figures['wall_s']:.2f}s wall, {figures['cpu_s']:.2f}s CPU, "
+                  f"{figures['peak_mb']:.0f} MB", flush=True)  # fmt: skip
+
+        for r in range(args.rounds):
+            print(f"round {r + 1} (load {os.getloadavg()[0]:.1f})", flush=True)
+            shutil.rmtree(store, ignore_errors=True)
+            step("cli_import", cli("ingest", "victim", str(path), "--data-dir", str(store)), f"{args.rows} new")
+            step("bare_read", [sys.executable, "-c", BARE_READ, str(path)])
+            step("duckdb_copy", [sys.executable, "-c", DUCKDB_COPY, str(path)])
+            if args.rows <= 1_000_000:
+                step("pandas_ingest", child("pandas_ingest", path))
+            if args.xlsx_rows:
+                step(
+                    "xlsx_import",
+                    cli("ingest", "victim", str(xlsx), "--data-dir", str(tmp / f"xlsx{r}")),
+                    f"{args.xlsx_rows} new",
+                )
+            for _ in range(args.report_calls):
+                step("report_call", cli("report", "victim", "--data-dir", str(store), "--format", "json"), '"rows"')
+        full = run(child("full_report", store))
+        pandas_full = run(child("pandas_report", store)) if args.rows <= 1_000_000 else None
+    load["end"] = os.getloadavg()
+
+    def median(name: str, key: str = "wall_s") -> float | None:
+        values = [s[key] for s in steps.get(name, [])]
+        return statistics.median(values) if values else None
+
+    def ratio(a: str, b: str, key: str = "wall_s") -> float:
+        """Median over rounds of a / b within each round (the two ran minutes apart at most)."""
+        return round(statistics.median(x[key] / y[key] for x, y in zip(steps[a], steps[b], strict=True)), 2)
+
+    def best(name: str) -> float:
+        return round(min(s["wall_s"] for s in steps[name]), 2)
+
+    cli_s, bare_s = median("cli_import"), median("bare_read")
     figures = {
         "rows": args.rows,
-        "ingest_s": round(results["polars_ingest"]["seconds"], 2),
-        "ingest_peak_mb": round(results["polars_ingest"]["peak_mb"]),
-        "report_s": round(results["polars_report"]["seconds"], 3),
-        "report_peak_mb": round(results["polars_report"]["peak_mb"]),
-        "pandas_ingest_s": round(results["pandas_ingest"]["seconds"], 2),
-        "pandas_report_s": round(results["pandas_report"]["seconds"], 3),
-        "ingest_speedup": round(results["pandas_ingest"]["seconds"] / results["polars_ingest"]["seconds"], 1),
-        "report_speedup": round(results["pandas_report"]["seconds"] / results["polars_report"]["seconds"], 1),
-        "report_rows_out": results["polars_report"]["rows_out"],
+        "csv_mb": round(size_mb),
+        "rounds": args.rounds,
+        "load_average": {k: [round(x, 1) for x in v] for k, v in load.items()},
+        "cli_import_s": round(cli_s, 2),
+        "bare_read_s": round(bare_s, 2),
+        "duckdb_copy_s": round(median("duckdb_copy"), 2),
+        "pandas_ingest_s": round(median("pandas_ingest"), 2) if "pandas_ingest" in steps else None,
+        "best_of_rounds_s": {name: best(name) for name in steps},
+        "ratio_import_to_bare": ratio("cli_import", "bare_read"),
+        "ratio_import_to_bare_cpu": ratio("cli_import", "bare_read", "cpu_s"),
+        "ratio_import_to_duckdb": ratio("cli_import", "duckdb_copy"),
+        "cli_import_peak_mb": round(median("cli_import", "peak_mb")),
+        "bare_read_peak_mb": round(median("bare_read", "peak_mb")),
+        "duckdb_copy_peak_mb": round(median("duckdb_copy", "peak_mb")),
+        "pandas_ingest_peak_mb": round(median("pandas_ingest", "peak_mb")) if "pandas_ingest" in steps else None,
+        "xlsx_rows": args.xlsx_rows,
+        "xlsx_import_s": round(median("xlsx_import"), 2) if "xlsx_import" in steps else None,
+        "report_call_s": round(median("report_call"), 3),
+        "report_call_cpu_s": round(median("report_call", "cpu_s"), 3),
+        "report_call_peak_mb": round(median("report_call", "peak_mb")),
+        "full_report_s": round(full["seconds"], 3),
+        "pandas_report_s": round(pandas_full["seconds"], 3) if pandas_full else None,
+        "full_report_rows_out": full["rows_out"],
     }
     print(json.dumps(figures, indent=2))
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps({"figures": figures, "raw": results}, indent=2))
+    (out / "latest.json").write_text(json.dumps({"figures": figures, "steps": steps}, indent=2))
 
 
 if __name__ == "__main__":

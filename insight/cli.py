@@ -15,15 +15,12 @@ from pathlib import Path
 import polars as pl
 
 from insight import metrics
-from insight.census import write_tables
 from insight.config import load_config
 from insight.configfile import ConfigError
 from insight.csv_safe import to_csv
 from insight.definition import Definition
-from insight.ingest import ExportError, GivenValueError, IngestResult, given_values, ingest_file
 from insight.periods import PeriodRange, parse_range
 from insight.redact import safe_file_name
-from insight.representation import representation
 from insight.store import Store, StoreError
 
 
@@ -116,11 +113,13 @@ def _period_arg(definition: Definition, period: str | None) -> PeriodRange | Non
 
 def _period(frame: pl.DataFrame, definition: Definition, period: PeriodRange | None) -> PeriodRange:
     """The period or range asked for, if any of it is held; the latest period held without one."""
+    return _period_held(metrics.periods(frame), definition, period)
+
+
+def _period_held(held: list[str], definition: Definition, period: PeriodRange | None) -> PeriodRange:
+    """``_period`` from the list of periods held (sorted), without reading the data."""
     if period is None:
-        latest = metrics.latest_period(frame)
-        assert latest is not None
-        return parse_range(latest, definition.period.granularity)
-    held = metrics.periods(frame)
+        return parse_range(held[-1], definition.period.granularity)
     if not set(period.periods) & set(held):
         raise Rejected(f"no {definition.dataset} responses in {period.text}; periods held: {', '.join(held)}")
     if definition.suppression.secondary and period.last > held[-1]:
@@ -169,6 +168,8 @@ def _readable(path: Path) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from insight.ingest import ExportError, IngestResult, ingest_file
+
     definition = _definition(args.dataset)
     store = Store(args.data_dir)
     if args.volumes:
@@ -228,6 +229,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def _given_args(definition: Definition, args: argparse.Namespace) -> dict[str, str]:
     """--period and --set DIM=VALUE, for what a file cannot say itself (given_at_import); a usage error if wrong."""
+    from insight.ingest import GivenValueError, given_values
+
     given: dict[str, str] = {}
     if args.period is not None:
         given["period"] = args.period
@@ -246,10 +249,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     definition = _survey(args.dataset)
     _dimension_arg(definition, args.by)
     period_arg = _period_arg(definition, args.period)
-    frame = _held(Store(args.data_dir), definition)
-    period = _period(frame, definition, period_arg)
-    if args.weighted:
-        return _weighted_report(frame, definition, period, args)
+    if args.weighted:  # raking reads every column of what is held
+        frame = _held(Store(args.data_dir), definition)
+        return _weighted_report(frame, definition, _period(frame, definition, period_arg), args)
+    store = Store(args.data_dir)
+    # Read only what the figures need: the period(s) shown, those they are compared with, and their columns.
+    held = store.held_periods(definition)
+    if not held:
+        _held(store, definition)  # says nothing is held
+    period = _period_held(held, definition, period_arg)
+    if period.is_single:
+        at = held.index(period.first)
+        wanted = held[max(at - 1, 0) : at + 1]  # the change is on the latest earlier period held
+    else:
+        wanted = [*period.before().periods, *period.periods]
+    columns = ["period", *definition.questions, *([args.by] if args.by else [])]
+    frame = store.read(definition, columns=columns, periods=wanted)
+    assert frame is not None
     result = metrics.satisfaction(frame, definition, period=period, by=args.by)
     rows = report_json_rows(result)
     payload = {"dataset": definition.dataset, "period": period.text, "by": args.by, "rows": rows}
@@ -296,6 +312,8 @@ def _weighted_report(frame: pl.DataFrame, definition: Definition, period: Period
 
 
 def cmd_represent(args: argparse.Namespace) -> int:
+    from insight.representation import representation
+
     definition = _definition(args.dataset)
     _dimension_arg(definition, args.by)
     period_arg = _period_arg(definition, args.period)
@@ -335,6 +353,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_build_census(args: argparse.Namespace) -> int:
+    from insight.census import write_tables
+
     for path in write_tables(Path(args.source)):
         print(f"wrote {path}")
     return 0

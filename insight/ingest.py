@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,13 +17,14 @@ import polars as pl
 
 from insight.definition import NOT_STATED, Definition, Dimension, normalise_label
 from insight.periods import check_period, period_expr
-from insight.reading import ExportError, RawTable, check_size, read_export
-from insight.redact import ID_LOOKALIKES, mask_pii, safe_file_name, scrub
+from insight.reading import ExportError, RawTable, read_export
+from insight.redact import ID_LOOKALIKES, mask_pii, mask_pii_series, safe_file_name, scrub
 
 # Formats tried after the definition's own: how Excel cells arrive once read as text.
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 # A file spanning more than this many periods is probably not one month's export.
 SPAN_WARNING = {"month": 24, "quarter": 8}
+ANY_LOOKALIKE = "|".join(f"(?:{pattern})" for pattern in ID_LOOKALIKES.values())
 PROBLEM_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "problem": pl.String, "allowed": pl.String}
 
 
@@ -105,7 +105,7 @@ class IngestResult:
 # --------------------------------------------------------------------------- shaping
 
 
-def _column_map(raw: pl.DataFrame, definition: Definition) -> tuple[dict[str, str], list[str], list[str]]:
+def _column_map(raw: RawTable, definition: Definition) -> tuple[dict[str, str], list[str], list[str]]:
     """Definition column -> file column; missing and ignored columns."""
     by_norm: dict[str, str] = {}
     for col in raw.columns:
@@ -125,17 +125,46 @@ def _problems(work: pl.DataFrame, mask: pl.Expr, column: str, problem: str, allo
     return work.filter(mask).select(
         pl.col("__row").alias("row"),
         pl.lit(column, pl.String).alias("column"),
-        mask_pii(pl.col(column)).alias("value"),
+        mask_pii(pl.col(column).cast(pl.String)).alias("value"),
         pl.lit(problem, pl.String).alias("problem"),
         pl.lit(allowed, pl.String).alias("allowed"),
     )
 
 
-def _label_lookup(raw: pl.DataFrame, file_col: str, mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+def _distinct(frame: pl.DataFrame, columns: list[str]) -> dict[str, list[str]]:
+    """Every column's distinct values (nulls left out), found in one parallel pass."""
+    columns = list(dict.fromkeys(columns))
+    if not columns:
+        return {}
+    row = frame.select(pl.col(c).drop_nulls().unique().implode() for c in columns).row(0)
+    return dict(zip(columns, (list(v) for v in row), strict=True))
+
+
+def _relabel(values: pl.Series, lookup: dict[str, str], dtype: pl.Enum) -> pl.Series:
+    """Each value's label from ``lookup`` (null when it has none), typed ``dtype``.
+
+    A dictionary-coded (Categorical) column is relabelled through its codes: one small table
+    of labels by code, then one gather, instead of looking every row's text up.
+    """
+    if values.dtype == pl.Categorical:
+        codes = values.to_physical()
+        top = codes.max()
+        if top is None or int(top) < 1_000_000:  # type: ignore[arg-type]
+            size = 0 if top is None else int(top) + 1  # type: ignore[arg-type]
+            table: list[str | None] = [None] * size
+            keys = list(lookup)
+            for key, code in zip(keys, pl.Series(keys, dtype=pl.Categorical).to_physical().to_list(), strict=True):
+                if code < size:
+                    table[code] = lookup[key]
+            return pl.Series(values.name, table, dtype=dtype).gather(codes)
+    return values.replace_strict(lookup, default=None, return_dtype=dtype)
+
+
+def _label_lookup(values: list[str], mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """Raw value -> canonical label for every distinct value, and the values that are unknown."""
     lookup: dict[str, str] = {}
     unknown: list[str] = []
-    for value in raw.get_column(file_col).drop_nulls().unique().to_list():
+    for value in values:
         norm = normalise_label(value)
         if norm in mapping:
             lookup[value] = mapping[norm]
@@ -215,6 +244,13 @@ def _date_form(fmt: str) -> str:
     return fmt
 
 
+def periods_of(dates: pl.Series, granularity: str) -> pl.Series:
+    """The period of every date, written once per distinct date (a file spans a few hundred days)."""
+    days = dates.drop_nulls().unique()
+    labels = pl.select(period_expr(pl.lit(days), granularity)).to_series()
+    return dates.replace_strict(days, labels, default=None, return_dtype=pl.String).alias("period")
+
+
 def period_start(period: str) -> dt.date:
     """The first day of a period: ``2021-09`` -> 1 Sep 2021, ``2022-Q1`` -> 1 Jan 2022."""
     year, rest = period.split("-")
@@ -264,7 +300,10 @@ def _blank_missing_markers(frame: pl.DataFrame, definition: Definition, columns:
         return frame
     markers = [m.strip().lower() for m in definition.missing]
     return frame.with_columns(
-        pl.when(pl.col(c).str.strip_chars().str.to_lowercase().is_in(markers)).then(None).otherwise(pl.col(c)).alias(c)
+        pl.when(pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase().is_in(markers))
+        .then(None)
+        .otherwise(pl.col(c))
+        .alias(c)
         for c in columns
     )
 
@@ -276,7 +315,7 @@ def _include_rows(
     left_out: list[tuple[str, int]] = []
     for column, values in definition.include.items():
         wanted = [normalise_label(v) for v in values]
-        cell = pl.col(found[column]).str.strip_chars().str.to_lowercase()
+        cell = pl.col(found[column]).cast(pl.String).str.strip_chars().str.to_lowercase()
         keep = frame.select(cell.is_in(wanted).fill_null(False)).to_series()
         n = frame.height - int(keep.sum())
         if n:
@@ -285,13 +324,13 @@ def _include_rows(
     return frame, left_out
 
 
-def _multi_lookup(raw: pl.DataFrame, file_col: str, dim: Dimension) -> tuple[dict[str, str], list[str]]:
+def _multi_lookup(values: list[str], dim: Dimension) -> tuple[dict[str, str], list[str]]:
     """A multi-select cell -> its one group, or the `several` group when its parts fall in more than one."""
     mapping = dim.label_map()
     lookup: dict[str, str] = {}
     unknown: list[str] = []
     assert dim.separator is not None and dim.several is not None
-    for value in raw.get_column(file_col).drop_nulls().unique().to_list():
+    for value in values:
         parts = [normalise_label(p) for p in value.split(dim.separator)]
         parts = [p for p in parts if p]
         if any(p not in mapping for p in parts):
@@ -356,7 +395,7 @@ def shape(
     """
     frame = raw.frame
     file_name = safe_file_name(file_name)
-    found, missing, ignored = _column_map(frame, definition)
+    found, missing, ignored = _column_map(raw, definition)
     report = ValidationReport(
         dataset=definition.dataset,
         file_name=file_name,
@@ -376,7 +415,13 @@ def shape(
     frame = _blank_missing_markers(frame, definition, list(dict.fromkeys(found.values())))
     frame, report.left_out = _include_rows(frame, definition, found)
 
+    period = definition.period
     id_col = found[definition.id_column]
+    label_columns = [found[d.column] for d in definition.dimensions.values() if d.column is not None]
+    label_columns += [found[q.column] for q in definition.questions.values()]
+    if period.waves:
+        label_columns.append(found[period.column])  # type: ignore[index]
+    distinct = _distinct(frame, label_columns)
     exprs: list[pl.Expr] = [pl.col(id_col).str.strip_chars().alias("id")]
     label_checks: list[tuple[str, list[str], str, str]] = []  # (file column, unknown values, problem, allowed)
     for key, dim in definition.dimensions.items():
@@ -385,33 +430,34 @@ def shape(
             continue
         file_col = found[dim.column]
         if dim.separator:
-            lookup, unknown = _multi_lookup(frame, file_col, dim)
+            lookup, unknown = _multi_lookup(distinct[file_col], dim)
         else:
-            lookup, unknown = _label_lookup(frame, file_col, dim.label_map())
-        expr = pl.col(file_col).replace_strict(lookup, default=None, return_dtype=pl.Enum(dim.values))
-        exprs.append(expr.fill_null(NOT_STATED).alias(key))
+            lookup, unknown = _label_lookup(distinct[file_col], dim.label_map())
+        relabelled = _relabel(frame.get_column(file_col), lookup, pl.Enum(dim.values))
+        exprs.append(pl.lit(relabelled).fill_null(NOT_STATED).alias(key))
         if unknown:
             allowed = [*dim.allowed_labels(), *dim.codes]
             label_checks.append((file_col, unknown, "unknown label", ", ".join(allowed)))
     for key, q in definition.questions.items():
-        lookup, unknown = _label_lookup(frame, found[q.column], q.scale.answer_map())
+        lookup, unknown = _label_lookup(distinct[found[q.column]], q.scale.answer_map())
         answers = pl.Enum(q.scale.answers)
-        exprs.append(pl.col(found[q.column]).replace_strict(lookup, default=None, return_dtype=answers).alias(key))
+        exprs.append(pl.lit(_relabel(frame.get_column(found[q.column]), lookup, answers)).alias(key))
         if unknown:
             allowed = [*q.scale.answers, *(f"{c} ({a})" for c, a in q.scale.codes.items())]
             label_checks.append((found[q.column], unknown, "unknown answer", ", ".join(allowed)))
     for key, column in definition.free_text.items():
-        text = mask_pii(pl.col(found[column]).str.strip_chars())
-        exprs.append(pl.when(text == "").then(None).otherwise(text).alias(key))
+        # Blank after trimming is no comment; the rest masked once, and only where PII can be.
+        text = pl.col(found[column]).str.strip_chars()
+        trimmed = frame.select(pl.when(text != "").then(text)).to_series()
+        exprs.append(pl.lit(mask_pii_series(trimmed)).alias(key))
     weight_exprs, weight_checks = _weight_checks(definition, found)
     exprs += weight_exprs
 
-    period = definition.period
     checks: list[tuple[pl.Expr, str, str, str | None]] = [
         (pl.col("id").is_null() | (pl.col("id") == ""), id_col, "missing ID", None),
     ]
     # The ID is the one column kept as it is: it must not carry personal data into the store.
-    checks += [
+    lookalikes = [
         (pl.col("id").str.contains(pattern), id_col, f"ID looks like {kind}; IDs must not hold personal data", None)
         for kind, pattern in ID_LOOKALIKES.items()
     ]
@@ -420,7 +466,7 @@ def shape(
     elif period.waves:
         p_col = found[period.column]  # type: ignore[index]
         waves = {normalise_label(w): p for w, p in period.waves.items()}
-        lookup, unknown = _label_lookup(frame, p_col, waves)
+        lookup, unknown = _label_lookup(distinct[p_col], waves)
         starts = {v: period_start(p) for v, p in lookup.items()}
         exprs.append(pl.col(p_col).replace_strict(lookup, default=None, return_dtype=pl.String).alias("period"))
         exprs.append(pl.col(p_col).replace_strict(starts, default=None, return_dtype=pl.Date).alias("date"))
@@ -431,7 +477,7 @@ def shape(
         p_col = found[period.column]  # type: ignore[index]
         latest = latest_plausible_date(today or dt.date.today())
         dates, way = read_dates(frame.get_column(p_col), period.formats)
-        exprs.append(pl.lit(dates).alias("date"))
+        exprs += [pl.lit(dates).alias("date"), pl.lit(periods_of(dates, period.granularity)).alias("period")]
         checks += [
             (pl.col(p_col).is_null(), p_col, "missing date", None),
             (
@@ -446,15 +492,16 @@ def shape(
 
     # One pass builds every tidy column beside the raw ones the checks need.
     work = frame.with_columns(*exprs)
-    if "period" not in work.columns:
-        work = work.with_columns(period_expr(pl.col("date"), period.granularity).alias("period"))
+    # Every look-alike pattern at once first (one pass over the IDs); each on its own only if any matched.
+    if work.select(pl.col("id").str.contains(ANY_LOOKALIKE).any()).item():
+        checks[1:1] = lookalikes
 
     checks += [(pl.col(col).is_in(unknown), col, problem, allowed) for col, unknown, problem, allowed in label_checks]
     checks += weight_checks
     # Count every kind of problem in one pass; only the kinds that occur are listed row by row.
     found_any = work.select([mask.sum().alias(str(i)) for i, (mask, *_) in enumerate(checks)]).row(0)
     problems = [_problems(work, *check) for check, n in zip(checks, found_any, strict=True) if n]
-    if work.get_column("id").drop_nulls().is_duplicated().any():
+    if _has_repeats(work.get_column("id").drop_nulls()):
         problems.append(_duplicate_ids(work, id_col))
     if raw.cell_problems.height:  # merged cells, formulas never calculated (workbooks)
         cells = raw.cell_problems.filter(pl.col("row").is_in(frame.get_column("__row").implode()))
@@ -474,6 +521,12 @@ def shape(
     report.warnings += [span] if span else []
     rejected = _rejected(frame, all_problems, found)
     return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
+
+
+def _has_repeats(values: pl.Series) -> bool:
+    """Whether any value occurs twice: distinct hashes first (cheap), exact count only if they collide."""
+    n = values.len()
+    return values.hash().n_unique() < n and values.n_unique() < n
 
 
 def _duplicate_ids(work: pl.DataFrame, id_col: str) -> pl.DataFrame:
@@ -507,7 +560,8 @@ def _rejected(frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str]
         .alias("reasons")
     )
     cols = list(dict.fromkeys(found.values()))
-    rows = frame.select(pl.col("__row").alias("row"), *[mask_pii(pl.col(c)).alias(c) for c in cols])
+    rows = frame.filter(pl.col("__row").is_in(reasons.get_column("row").implode()))  # mask only these rows
+    rows = rows.select(pl.col("__row").alias("row"), *[mask_pii(pl.col(c).cast(pl.String)).alias(c) for c in cols])
     return reasons.join(rows, on="row", how="left").sort("row")
 
 
@@ -537,22 +591,50 @@ def ingest_raw(
     return shape(raw, definition, file_name, sha256, given)
 
 
-def ingest_bytes(
-    data: bytes, file_name: str, definition: Definition, given: dict[str, str] | None = None
-) -> IngestResult:
-    """Read and validate one export (``given``: see ``shape``). Raises ExportError (one sentence) if unreadable."""
-    # Hash on a second core while Polars parses: both release the GIL.
+def label_columns(definition: Definition) -> set[str]:
+    """The normalised names of the columns holding labels (dimensions, answers, waves) and nothing else."""
+    labels = {d.column for d in definition.dimensions.values() if d.column}
+    labels |= {q.column for q in definition.questions.values()}
+    if definition.period.waves and definition.period.column:
+        labels.add(definition.period.column)
+    other = {definition.id_column, *definition.free_text.values(), *definition.include}
+    other |= {definition.period.column} if definition.period.column and not definition.period.waves else set()
+    other |= {definition.weight.column} if definition.weight else set()
+    return {normalise_label(c) for c in labels - other}
+
+
+def _sha256(source: bytes | Path) -> str:
+    if isinstance(source, bytes):
+        return hashlib.sha256(source).hexdigest()
+    with source.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _ingest(source: bytes | Path, file_name: str, definition: Definition, given: dict[str, str] | None) -> IngestResult:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Hash on a second core while Polars parses the same bytes (a path: from the page cache): both release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
-        expected = {normalise_label(c) for c in definition.required_columns()}
-        raw = read_export(data, file_name, expected)
+        digest = pool.submit(_sha256, source)
+        wanted = {normalise_label(c) for c in definition.required_columns()}
+        raw = read_export(source, file_name, wanted, keep=wanted, labels=label_columns(definition))
         sha256 = digest.result()
     return ingest_raw(raw, file_name, sha256, definition, given)
 
 
+def ingest_bytes(
+    data: bytes, file_name: str, definition: Definition, given: dict[str, str] | None = None
+) -> IngestResult:
+    """Read and validate one export (an upload's bytes, read where they are; ``given``: see ``shape``).
+
+    Raises ExportError (one sentence) if unreadable.
+    """
+    return _ingest(data, file_name, definition, given)
+
+
 def ingest_file(path: Path, definition: Definition, given: dict[str, str] | None = None) -> IngestResult:
-    check_size(Path(path).stat().st_size)  # before reading a huge file into memory
-    return ingest_bytes(Path(path).read_bytes(), Path(path).name, definition, given)
+    """As ``ingest_bytes``, reading the file from its path: never copied into memory whole."""
+    return _ingest(Path(path), Path(path).name, definition, given)
 
 
 def every_column(definitions: dict[str, Definition]) -> set[str]:

@@ -14,14 +14,17 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
 from insight.definition import normalise_label
 
 HEADER_SEARCH_ROWS = 20
+# The start of a file read first: to sniff it and find its header (20 lines fit many times over).
+HEAD_BYTES = 2 * 1024 * 1024
 # The largest file read (the Upload page's limit too, in .streamlit/config.toml): checking a
-# file takes about four times its size in memory (a 280 MB CSV peaked at 1.1 GB).
+# file takes about twice its size in memory (a 280 MB CSV peaked at 0.5-0.6 GB, read from its path).
 MAX_UPLOAD_MB = 512
 MAX_FILE_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 CELL_PROBLEM_SCHEMA = {"row": pl.Int64, "column": pl.String, "problem": pl.String}
@@ -55,10 +58,12 @@ class RawTable:
     blank_rows: int = 0
     # Cells a workbook cannot give a value for (merged cells, formulas never calculated).
     cell_problems: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CELL_PROBLEM_SCHEMA))
+    header: list[str] = field(default_factory=list)  # every column of the file when only some were kept
 
     @property
     def columns(self) -> list[str]:
-        return [c for c in self.frame.columns if c != "__row"]
+        """Every column name in the header, read or not."""
+        return self.header or [c for c in self.frame.columns if c != "__row"]
 
 
 def size_words(n: int) -> str:
@@ -129,6 +134,17 @@ def _utf16(data: bytes) -> str | None:
     return None
 
 
+def _is_plain(head: bytes) -> bool:
+    """UTF-8 (or Windows-1252) text with ``\n`` line ends: read where it is, never converted."""
+    return _utf16(head) is None and not (b"\n" not in head and b"\r" in head)
+
+
+def _check_text(sample: bytes) -> None:
+    controls = sum(sample.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 32)))
+    if b"\x00" in sample or controls > len(sample) // 100:
+        raise ExportError("is not a CSV or Excel export: it holds binary data, not text")
+
+
 def _as_utf8_text(data: bytes) -> tuple[bytes, str]:
     """The bytes as UTF-8 with plain line ends, and the encoding they arrived in.
 
@@ -149,10 +165,7 @@ def _as_utf8_text(data: bytes) -> tuple[bytes, str]:
         encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     if b"\n" not in data and b"\r" in data:  # classic Mac line ends: \r alone is a valid CSV line end
         data = data.replace(b"\r", b"\n")
-    sample = data[:8192]
-    controls = sum(sample.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 32)))
-    if b"\x00" in sample or controls > len(sample) // 100:
-        raise ExportError("is not a CSV or Excel export: it holds binary data, not text")
+    _check_text(data[:8192])
     return data, encoding
 
 
@@ -185,8 +198,48 @@ def _header_offset(data: bytes, expected: set[str] | None) -> tuple[int, int]:
     )
 
 
-def _parse_csv(data: bytes) -> pl.DataFrame:
-    return pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=False)
+def _scan_csv(
+    source: bytes | Path, skip_lines: int, header_row: int, keep: set[str] | None, labels: set[str]
+) -> RawTable:
+    """The rows below the header as text, numbered as a spreadsheet numbers them, read in batches
+    straight from the path or the bytes (never copied first).
+
+    ``keep``: the normalised names of the columns wanted (None: all). Every column is parsed, so
+    Polars still refuses a row with more values than the header and a row is blank only when
+    every cell is; the others (PII among them) are never held whole. ``labels``: normalised names
+    of columns holding a few labels many times, kept dictionary-coded (Categorical: the same text
+    in a fraction of the memory).
+    """
+    lazy = pl.scan_csv(
+        source,
+        skip_lines=skip_lines,
+        infer_schema=False,
+        raise_if_empty=False,
+        row_index_name="__row",
+        row_index_offset=header_row + 1,
+    )
+    cells = lazy.collect_schema().names()[1:]
+    names = unique_names(cells)
+    kept = [(c, n) for c, n in zip(cells, names, strict=True) if keep is None or normalise_label(n) in keep]
+    columns = [
+        (pl.col(c).cast(pl.Categorical) if normalise_label(n) in labels else pl.col(c)).alias(n) for c, n in kept
+    ]
+    # Rows in which every cell is empty are not responses: count them, don't keep them.
+    blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.len_bytes() == 0) for c in cells])
+    frame = lazy.select(
+        pl.col("__row").cast(pl.Int64), *columns, (blank if cells else pl.lit(False)).alias("__blank")
+    ).collect(engine="streaming")
+    if not frame.get_column("__row").is_sorted():
+        frame = frame.sort("__row")
+    n_blank = int(frame.get_column("__blank").sum())
+    frame = (frame.filter(~pl.col("__blank")) if n_blank else frame).drop("__blank")
+    return RawTable(frame, header_row, "utf-8", n_blank, header=names if keep is not None else [])
+
+
+def _body(source: bytes | Path, offset: int) -> bytes:
+    """The text from the header line on (only when something is wrong: a path is read whole here)."""
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    return (data[3:] if data.startswith(b"\xef\xbb\xbf") else data)[offset:]
 
 
 def _first_bad_row(data: bytes, header_row: int) -> str:
@@ -209,25 +262,26 @@ def _first_bad_row(data: bytes, header_row: int) -> str:
     return "could not be read as CSV: a row is damaged (a stray quote or comma?)"
 
 
-def _read_csv(data: bytes, encoding: str, expected: set[str] | None) -> RawTable:
-    offset, header_row = _header_offset(data, expected)
-    body = data[offset:]
+def _read_csv(
+    source: bytes | Path, head: bytes, encoding: str, expected: set[str] | None, keep: set[str] | None, labels: set[str]
+) -> RawTable:
+    """``head``: the start of the text (without a BOM), where the header is found."""
+    offset, header_row = _header_offset(head, expected)
     try:
         try:
-            frame = _parse_csv(body)
+            raw = _scan_csv(source, header_row - 1, header_row, keep, labels)
         except pl.exceptions.ComputeError as exc:
             if "utf-8" not in str(exc).lower() or encoding != "utf-8":
                 raise
             # Not UTF-8: a Windows-1252 export saved from Excel.
-            body = body.decode("cp1252", errors="replace").encode("utf-8")
-            frame, encoding = _parse_csv(body), "cp1252"
+            source = _body(source, offset).decode("cp1252", errors="replace").encode("utf-8")
+            offset, encoding = 0, "cp1252"
+            raw = _scan_csv(source, 0, header_row, keep, labels)
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
         # Polars quotes the offending rows: never pass its message on (nor chain it).
-        raise ExportError(_first_bad_row(body, header_row)) from None
-    frame = frame.rename(dict(zip(frame.columns, unique_names(frame.columns), strict=True)))
-    numbered = frame.with_row_index("__row", offset=header_row + 1).with_columns(pl.col("__row").cast(pl.Int64))
-    numbered, blank = without_blank_rows(numbered)
-    return RawTable(numbered, header_row, encoding, blank)
+        raise ExportError(_first_bad_row(_body(source, offset), header_row)) from None
+    raw.encoding = encoding
+    return raw
 
 
 # --------------------------------------------------------------------------- any export
@@ -240,24 +294,48 @@ def check_size(n_bytes: int) -> None:
         )
 
 
-def read_export(data: bytes, file_name: str, expected: set[str] | None = None) -> RawTable:
-    """Read CSV or XLSX bytes as text columns; ``expected`` (normalised names) finds the header.
+def read_export(
+    data: bytes | Path,
+    file_name: str,
+    expected: set[str] | None = None,
+    keep: set[str] | None = None,
+    labels: set[str] | None = None,
+) -> RawTable:
+    """Read a CSV or XLSX file (its bytes, or its path) as text columns.
 
+    ``expected`` (normalised names) finds the header; ``keep`` (normalised names) are the columns
+    wanted, all when None (``RawTable.columns`` still names every one); ``labels`` those held
+    dictionary-coded. A plain CSV is read where it is (the path, the bytes), never copied.
     Raises ExportError with one sentence (without the file name; the caller adds it).
     """
-    check_size(len(data))
-    if not data[:4096].strip() and not data.strip():  # strip() copies: only for a file that starts blank
-        raise ExportError("is empty")
-    _sniff_binary(data)
-    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+    if isinstance(data, Path):
+        size = data.stat().st_size
+        check_size(size)  # before reading a huge file
+        with data.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        if len(head) == size or head[:4] in (b"PK\x03\x04", b"PK\x05\x06") or not _is_plain(head):
+            return read_export(data.read_bytes(), file_name, expected, keep, labels)
+        source: bytes | Path = data
+    else:
+        check_size(len(data))
+        head, source = data[:HEAD_BYTES], data
+    if not head[:4096].strip() and not (data if isinstance(data, bytes) else data.read_bytes()).strip():
+        raise ExportError("is empty")  # strip() copies: only for a file that starts blank
+    _sniff_binary(head)
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         from insight.xlsx import read_xlsx
 
-        raw = read_xlsx(data, expected)
+        raw = read_xlsx(data, expected)  # type: ignore[arg-type]  (a path was read whole above)
     elif file_name.lower().endswith((".xlsx", ".xlsm")):
         raise ExportError("is named as an Excel workbook but is not one (damaged, or renamed?): save it again")
+    elif _is_plain(head):
+        bom = head.startswith(b"\xef\xbb\xbf")
+        text_head = head[3:] if bom else head
+        _check_text(text_head[:8192])
+        raw = _read_csv(source, text_head, "utf-8-sig" if bom else "utf-8", expected, keep, labels or set())
     else:
-        text, encoding = _as_utf8_text(data)
-        raw = _read_csv(text, encoding, expected)
+        text, encoding = _as_utf8_text(data)  # type: ignore[arg-type]  (UTF-16, or \r line ends: converted)
+        raw = _read_csv(text, text[:HEAD_BYTES], encoding, expected, keep, labels or set())
     if raw.frame.height == 0:
         raise ExportError(
             "has a header row but no rows below it"

@@ -76,16 +76,34 @@ class Store:
     def has(self, dataset: str) -> bool:
         return self.path(dataset).exists()
 
-    def read(self, definition: Definition) -> pl.DataFrame | None:
-        """Everything held for a dataset, typed by the current definition; None if nothing."""
+    def read(
+        self, definition: Definition, *, columns: list[str] | None = None, periods: list[str] | None = None
+    ) -> pl.DataFrame | None:
+        """What is held for a dataset (only the columns and periods asked for), typed by the current
+        definition; None if nothing."""
         path = self.path(definition.dataset)
         if not path.exists():
             return None
-        return self._conform(pl.read_parquet(path), definition)
+        lazy = pl.scan_parquet(path)
+        if periods is not None:
+            lazy = lazy.filter(pl.col("period").is_in(periods))
+        if columns is not None:
+            lazy = lazy.select(c for c in columns if c in lazy.collect_schema())
+        return self._conform(lazy.collect(), definition, columns)
+
+    def held_periods(self, definition: Definition) -> list[str]:
+        """The periods held, reading only the period column."""
+        path = self.path(definition.dataset)
+        if not path.exists():
+            return []
+        held = pl.scan_parquet(path).select(pl.col("period").unique().drop_nulls()).collect().to_series()
+        return sorted(held.to_list())
 
     @staticmethod
-    def _conform(frame: pl.DataFrame, definition: Definition) -> pl.DataFrame:
+    def _conform(frame: pl.DataFrame, definition: Definition, columns: list[str] | None = None) -> pl.DataFrame:
         schema = tidy_schema(definition)
+        if columns is not None:
+            schema = {c: schema[c] for c in columns}
         missing = [c for c in schema if c not in frame.columns]
         if missing:
             raise StoreError(

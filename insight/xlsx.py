@@ -110,6 +110,9 @@ class _Scanner:
     def rows(self, part: bytes) -> None:
         """Walk the row starts (cheap); read cells only in the top rows and in rows holding a formula."""
         has_formula = self.tags.formula.search(part) is not None
+        if not has_formula and not self._is_top():
+            self._skip(part)
+            return
         starts = list(self.tags.row_start.finditer(part))
         for i, row in enumerate(starts):
             ref = _ATTR_R.search(row.group(1))
@@ -120,6 +123,17 @@ class _Scanner:
             top = self._is_top()
             if top or (has_formula and self.tags.formula.search(part, row.end(), end)):
                 self._cells(part[row.end() : end], top)
+
+    def _skip(self, part: bytes) -> None:
+        """Past the top rows, in a part without a formula: nothing to read, only the row number moves on
+        (to the last numbered row, plus any unnumbered rows after it)."""
+        starts = self.tags.row_start.findall(part)  # each row start's attributes, found in C
+        for after, attrs in enumerate(reversed(starts)):
+            ref = _ATTR_R.search(attrs)
+            if ref:
+                self.row = int(ref.group(2)) + after
+                return
+        self.row += len(starts)
 
     def _cells(self, inner: bytes, top: bool) -> None:
         col = -1

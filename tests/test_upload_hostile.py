@@ -74,13 +74,13 @@ def test_each_file_is_parsed_once(example, monkeypatch):
     import insight.reading
 
     calls = []
-    real = insight.reading._parse_csv
+    real = insight.reading._scan_csv
 
-    def counting(data: bytes):
-        calls.append(len(data))
-        return real(data)
+    def counting(*args):
+        calls.append(args[0])
+        return real(*args)
 
-    monkeypatch.setattr(insight.reading, "_parse_csv", counting)
+    monkeypatch.setattr(insight.reading, "_scan_csv", counting)
     at = upload_page()
     calls.clear()  # the bundled samples are read as the app starts
     at = upload(at, [("victim.csv", example)])
