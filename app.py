@@ -96,12 +96,25 @@ if identity.denied_dataset(page.url_path):
     st.stop()
 
 version = ui.store_version()
+# Each page is offered only the controls that act on it.
+CONTROLS = {
+    "": frozenset({"period"}),
+    "respondents": frozenset({"dataset", "period", "dims"}),
+    "comments": frozenset({"dataset", "period", "aspect", "dims"}),
+    "wmnow": frozenset({"period", "dims"}),
+    "upload": frozenset(),
+    "board-pack": frozenset(),  # the pack has its own month picker
+    "data": frozenset(),
+}
 filters = ui.sidebar_filters(
-    dataset_override="wmnow" if page.url_path == "wmnow" else None, allowed=[*identity.visible(ui.definitions())]
+    dataset_override="wmnow" if page.url_path == "wmnow" else None,
+    allowed=[*identity.visible(ui.definitions())],
+    show=CONTROLS.get(page.url_path, ui.EVERY_CONTROL),
+    period_options=ui.overview_periods() if page.url_path == "" else None,
 )
 st.session_state["filters"] = filters
-if present:
-    ui.presenter_style()
+ui.style(present)
+ui.new_page()
 ui.share_link(page.url_path)
 ui.live_reload(version)
 identity.log_view(user, page.url_path, filters)

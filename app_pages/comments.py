@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages import identity, ui
 from insight import charts
+from insight.metrics import apply_filters
 from insight.periods import period_label
 from insight.tables import comments_table, theme_table
 from insight.themes import comments, theme_counts
@@ -24,11 +25,13 @@ if loaded is None:
     st.stop()
 ui.sample_banner(loaded, definition)
 themes = ui.config().themes
-counts = theme_counts(loaded.frame, definition, themes, period=filters.period)
-listed = comments(loaded.frame, definition, themes, period=filters.period)
+aspect = filters.aspect or definition.headline or definition.aspects[0]
+frame = apply_filters(loaded.frame, filters.dims).collect()
+counts = theme_counts(frame, definition, themes, period=filters.period, aspect=aspect)
+listed = comments(frame, definition, themes, period=filters.period, aspect=aspect)
 label = period_label(filters.period) if filters.period else "all periods"
 st.caption(
-    f"{listed.height:,} comments in {label}. Themes are defined in `config/themes.yaml`; a comment can carry several, "
+    f"{listed.height:,} comments in {label}. A comment can carry several themes, "
     'each with a tone: a complaint (negative phrasing such as "nobody called me back"), praise or neutral. '
     "Emails, phone numbers, postcodes and crime references are masked."
 )
@@ -36,7 +39,7 @@ if listed.height == 0:
     st.info(f"No comments in {label}.")
     st.stop()
 
-headline = definition.aspect_label(definition.headline or definition.aspects[0])
+headline = definition.aspect_label(aspect)
 ui.chart(charts.theme_bars(counts, title=f"Share of comments by theme, {label}"), f"{definition.dataset}-themes")
 st.header("Themes and satisfaction")
 st.caption(f"% positive on *{headline}* among people whose comment mentions the theme, and among those whose does not.")

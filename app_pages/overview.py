@@ -1,7 +1,7 @@
-"""Overview: one tile per survey with its latest headline and how it moved.
+"""Overview: one tile per survey with its headline for the period chosen, and how it moved.
 
 A dataset that holds several surveys (public confidence: Public Voice and How are we Doing) gets a tile
-for each, never one merged figure.
+for each, never one merged figure. A quarterly survey shows the quarter containing the month chosen.
 """
 
 from __future__ import annotations
@@ -13,16 +13,21 @@ from app_pages import identity, ui
 from insight import wording
 from insight.datasets import opening_period
 from insight.definition import Definition
-from insight.metrics import satisfaction
+from insight.metrics import periods, satisfaction
 from insight.periods import period_label
 from insight.representation import representation
 from insight.validity import validity
+from insight.views import matching_period
 from insight.weighting import can_weight, weighted_figure, weighted_report
 
+filters: ui.Filters = st.session_state["filters"]
+chosen = filters.period
+latest = next(iter(ui.overview_periods()), None)
 st.title("Citizen satisfaction: overview")
 st.caption(
-    "The latest period of each survey with enough answers to show a figure, with its base, 95% interval and the "
-    "change on the previous period."
+    f"Each survey's headline for {period_label(chosen) if chosen else 'its latest period'} (quarterly surveys: the "
+    "quarter containing it; at the latest, each survey's latest period with enough answers to show a figure), with "
+    "its base, 95% interval and the change on the previous period."
 )
 
 SURVEY_DIMENSION = "survey"  # a dimension naming separate surveys kept in one dataset
@@ -43,7 +48,7 @@ for i, (definition, survey) in enumerate(tiles):
                 st.write("No data yet. Upload an export on the Upload page.")
             continue
         if loaded.is_sample:
-            st.caption(":material/science: sample data (synthetic)")
+            st.markdown(f"{ui.SAMPLE_MARK} synthetic records", unsafe_allow_html=True)
         frame = loaded.frame
         if definition.kind == "membership":
             rep = representation(frame, definition, ui.census(), by="age")
@@ -55,19 +60,35 @@ for i, (definition, survey) in enumerate(tiles):
             )
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
-        aspect = definition.headline or definition.aspects[0]
         # A survey's own tile: its responses are the whole of what it reports, never merged with another's.
         own = frame.filter(pl.col(SURVEY_DIMENSION).cast(pl.String) == survey) if survey else frame
         if own.height == 0:
             st.write(f"No {survey} responses yet.")
             continue
-        period, passed = opening_period(own, definition)  # the latest with enough answers to show a figure
+        if survey:
+            held = periods(own)
+            opening, passed = opening_period(own, definition)
+        else:
+            held, opening, passed = ui.held_periods(loaded, definition)
+        # At the latest (the default), each survey's latest period with enough answers to show a figure.
+        period = opening if chosen is None or chosen == latest else matching_period(chosen, held)
+        if period != opening:  # the newer thin periods are worth a word only beside the opening period
+            passed = []
+        if period is None:
+            st.write(
+                f"No responses for {period_label(chosen or '')}; its periods run from "
+                f"{period_label(held[0])} to {period_label(held[-1])}."
+            )
+            continue
+        aspect = definition.headline or definition.aspects[0]
         if weighted and can_weight(definition):
             both = weighted_report(own, definition, ui.census(), period=period, aspects=[aspect])
             row = both.rows.row(0, named=True)
-        else:
+        elif survey:
             row = satisfaction(own, definition, period=period, aspects=[aspect]).row(0, named=True)
-        st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(row['period'])}")
+        else:
+            row = ui.compute(satisfaction, loaded, definition, period=period, aspects=[aspect]).row(0, named=True)
+        st.markdown(f"**{definition.aspect_label(aspect)}**, {period_label(period)}")
         if passed:
             st.caption(
                 f"Newer: {', '.join(period_label(p) for p in passed)}, with fewer than "
@@ -81,7 +102,10 @@ for i, (definition, survey) in enumerate(tiles):
         if weighted_figure(row):
             st.write(wording.sentence(weighted_figure(row)))
         st.write(wording.sentence(wording.change(row)))
-        v = validity(own, definition, None if survey else loaded.volumes, period=row["period"])
+        if survey:
+            v = validity(own, definition, None, period=period)
+        else:
+            v = ui.compute(validity, loaded, definition, loaded.volumes, period=period)
         st.caption(wording.sentence(wording.validity(v)))
         note = wording.caution(row, definition.suppression)
         if note:
@@ -92,7 +116,7 @@ for i, (definition, survey) in enumerate(tiles):
             icon=":material/arrow_forward:",
             query_params={
                 "dataset": definition.dataset,
-                "period": row["period"],
+                "period": period,
                 **({SURVEY_DIMENSION: survey} if survey else {}),
             },
         )

@@ -46,7 +46,7 @@ for key in benchmarked:
     )
     st.caption(
         f"Census population: {rep.population}, {rep.area}. {rep.stated:,} stated; "
-        f"{rep.not_stated:,} did not state (left out of the shares). Source: {rep.source}."
+        f"{rep.not_stated:,} did not state (left out of the shares). Census 2021 (ONS); sources on the Data page."
     )
     ui.table(representation_table(rep, dim.label), f"{definition.dataset}-represent-{key}")
 

@@ -30,7 +30,8 @@ def figures(**choice: object) -> tuple[pl.DataFrame, Raking | None]:
             loaded.frame, definition, ui.census(), period=filters.period, filters=filters.dims, **choice
         )
         return both.rows, next(iter(both.rakings.values()), None)
-    return satisfaction(loaded.frame, definition, period=filters.period, filters=filters.dims, **choice), None
+    # Unweighted figures once per data version and choice (ui.compute): a rerun does not rescan every row.
+    return ui.compute(satisfaction, loaded, definition, period=filters.period, filters=filters.dims, **choice), None
 
 
 def said(row: dict) -> str:
@@ -49,7 +50,7 @@ if filters.dims:
     )
 
 # The verdict follows every filter and the period range it sits beside.
-v = validity(loaded.frame, definition, loaded.volumes, period=period, filters=filters.dims)
+v = ui.compute(validity, loaded, definition, loaded.volumes, period=period, filters=filters.dims)
 (st.success if v.valid_for_5pp else st.warning)(
     f"**Is the sample big enough?** {wording.sentence(wording.validity(v))}", icon=":material/straighten:"
 )
@@ -65,6 +66,10 @@ for row in result.iter_rows(named=True):
     st.write(f"**{definition.aspect_label(row['aspect'])}**: {said(row)}; {wording.change(row)}.")
     if note:
         st.caption(note)
+ui.about(
+    [wording.change_method(definition.aspect_label(r["aspect"]), r) for r in result.iter_rows(named=True)]
+    + ["95% intervals are Wilson score intervals."]
+)
 ui.table(satisfaction_table(result, definition), f"{definition.dataset}-aspects-{period}")
 
 aspect = filters.aspect or definition.aspects[0]
@@ -72,10 +77,10 @@ aspect_label = definition.aspect_label(aspect)
 scale = definition.questions[aspect].scale
 
 st.header(f"What people answered: {aspect_label}, {label}")
-answers = answer_distribution(
-    loaded.frame, definition, aspect=aspect, period=period, by=filters.by, filters=filters.dims
+answers = ui.compute(
+    answer_distribution, loaded, definition, aspect=aspect, period=period, by=filters.by, filters=filters.dims
 )
-overall = answer_distribution(loaded.frame, definition, aspect=aspect, period=period, filters=filters.dims)
+overall = ui.compute(answer_distribution, loaded, definition, aspect=aspect, period=period, filters=filters.dims)
 if scale.negative:
     for row in overall.dissatisfied:
         st.write(wording.sentence(wording.dissatisfied(row, scale.negative)))
@@ -106,7 +111,7 @@ if len(definition.questions) > 1:
     target_label = definition.aspect_label(target)
     st.header(f"What matters most for {target_label.lower()}?")
     try:
-        drivers = key_drivers(loaded.frame, definition, target=target, period=period, filters=filters.dims)
+        drivers = ui.compute(key_drivers, loaded, definition, target=target, period=period, filters=filters.dims)
     except TooFewRespondents as exc:
         st.info(f"Key drivers are not shown: {exc}.")
     else:
@@ -143,7 +148,9 @@ if filters.by is None:
     st.stop()
 by_label = definition.dimension_label(filters.by)
 breakdown, _ = figures(by=filters.by, aspects=[aspect])
-comparison = compare_groups(loaded.frame, definition, by=filters.by, aspect=aspect, period=period, filters=filters.dims)
+comparison = ui.compute(
+    compare_groups, loaded, definition, by=filters.by, aspect=aspect, period=period, filters=filters.dims
+)
 st.header(f"{aspect_label} by {by_label.lower()}, {label}")
 st.write(wording.comparison(comparison.rows, by_label))
 marks = {r.group: ("▲ above the rest" if r.above else "▼ below the rest") for r in comparison.rows if r.significant}
@@ -164,4 +171,5 @@ st.caption(
 note = wording.suppressed_groups(breakdown, definition.suppression)
 if note:
     st.caption(note)
+ui.about([wording.change_method(r["group"], r) for r in breakdown.iter_rows(named=True)])
 ui.table(satisfaction_table(breakdown, definition, by_label=by_label), f"{definition.dataset}-{aspect}-by-{filters.by}")

@@ -1,4 +1,5 @@
-"""Trends: each aspect over time with its interval; has it risen or fallen, and has it varied significantly?"""
+"""Trends: the chosen aspect over time (others on request), by the chosen breakdown, up to the chosen period
+or within the chosen range; has it risen or fallen, and has it varied significantly?"""
 
 from __future__ import annotations
 
@@ -6,71 +7,89 @@ import streamlit as st
 
 from app_pages import ui
 from insight import charts, wording
-from insight.metrics import as_range, in_range, satisfaction, variation_over_time
+from insight.metrics import as_range, in_range
 from insight.periods import period_label
 from insight.tables import satisfaction_table
 from insight.trend import trend_test
+from insight.views import trend_view
 from insight.weighting import weighted_satisfaction
 
 filters, definition, loaded = ui.survey_page("trends")
 weighted = ui.weighted_toggle([definition])
 
-# A range chosen in the sidebar narrows the trend to it; one period shows every period held.
-span = as_range(filters.period, definition)
-span = None if span is None or span.is_single else span
-held = in_range(loaded.frame, span)
-both = None
-if weighted:  # each period weighted on its own, beside the unweighted figures
-    both = weighted_satisfaction(held, definition, ui.census(), all_periods=True, filters=filters.dims)
-    trend = both.rows
-else:
-    trend = satisfaction(held, definition, all_periods=True, filters=filters.dims)
+aspect = filters.aspect or definition.aspects[0]
+every = st.toggle(
+    "Show every aspect",
+    key="trend_every",
+    disabled=filters.by is not None,
+    help="Draws each aspect as its own line (with a breakdown, one aspect at a time).",
+)
+aspects = definition.aspects if every and filters.by is None else [aspect]
+trend, tests = ui.compute(
+    trend_view, loaded, definition, aspects=aspects, by=filters.by, up_to=filters.period, filters=filters.dims
+)
 if trend.height == 0:
     st.info("No responses match the filters chosen.")
     st.stop()
-n_periods = trend.get_column("period").n_unique()
-if n_periods < 2:
+span = as_range(filters.period, definition)
+span = None if span is None or span.is_single else span
+until = f"over {period_label(span.text)}" if span else f"up to {period_label(filters.period)}" if filters.period else ""
+series = "group" if filters.by else "aspect_label"
+what = definition.aspect_label(aspect) if len(aspects) == 1 else "Every aspect"
+by_words = f" by {definition.dimension_label(filters.by).lower()}" if filters.by else ""
+if trend.get_column("period").n_unique() < 2:
     st.info("Only one period is held so far: trends appear once a second period is uploaded.")
 
-st.header("Has it risen or fallen?")
-if span is not None:
-    st.caption(f"Over {period_label(span.text)}, the range chosen in the sidebar.")
-for aspect in definition.aspects:
-    result = trend_test(loaded.frame, definition, aspect=aspect, period=span, filters=filters.dims)
-    st.write("- " + wording.trend(definition.aspect_label(aspect), result))
-st.caption(
-    "Cochran-Armitage test for a linear trend in the share positive across the periods (each period scored by its "
-    "place in the calendar, so a gap keeps its place); the rate is the least-squares line through each period's "
-    "share, weighted by its base."
-)
-
-st.header("Has satisfaction varied significantly over time?")
-tests = variation_over_time(trend)
+st.header(f"{what}{by_words}, {until}: has it varied significantly?")
 for test in tests.iter_rows(named=True):
-    st.write("- " + wording.variation(definition.aspect_label(test["aspect"]), test))
-st.caption(
-    "Chi-square test of whether the share positive is the same in every period shown (periods with fewer than "
-    f"{definition.suppression.min_base} answers are left out). Rings on the chart mark a significant change "
-    "on the previous period (two-proportion z-test, p < 0.05)."
-    + (" Both tests use the unweighted figures." if weighted else "")
+    name = test["group"] if filters.by else definition.aspect_label(test["aspect"])
+    st.write("- " + wording.variation(name, test))
+ui.chart(charts.trend_lines(trend, definition, title=f"{what}{by_words}: % positive", series=series), "trends")
+
+st.header("Has it risen or fallen?")
+for shown in aspects:
+    result = trend_test(loaded.frame, definition, aspect=shown, period=span, filters=filters.dims)
+    st.write("- " + wording.trend(definition.aspect_label(shown), result))
+ui.about(
+    [
+        wording.variation_method(test["group"] if filters.by else definition.aspect_label(test["aspect"]), test)
+        for test in tests.iter_rows(named=True)
+    ]
+    + [
+        f"Periods with fewer than {definition.suppression.min_base} answers are left out of the test. Shaded bands "
+        "are 95% intervals (Wilson score); rings mark a significant change on the previous period "
+        "(two-sided two-proportion z-test, p < 0.05).",
+        "Risen or fallen: Cochran-Armitage test for a linear trend in the share positive across the periods (each "
+        "period scored by its place in the calendar, so a gap keeps its place); the rate is the least-squares line "
+        "through each period's share, weighted by its base.",
+    ]
 )
-ui.chart(charts.trend_lines(trend, definition, title="% positive by period, with 95% intervals"), "trends")
-if both is not None:
-    aspect = filters.aspect or definition.aspects[0]
+if weighted:  # each period weighted on its own, beside the unweighted figures
+    span_w = as_range(filters.period, definition)
+    span_w = None if span_w is None or span_w.is_single else span_w
+    both = weighted_satisfaction(
+        in_range(loaded.frame, span_w), definition, ui.census(), all_periods=True, filters=filters.dims
+    )
+    rows = both.rows.filter(both.rows["aspect"] == aspect)
     st.header(f"{definition.aspect_label(aspect)}: weighted and unweighted")
     ui.chart(
-        charts.weighted_trend(
-            trend.filter(trend["aspect"] == aspect), definition, title="% positive by period, each period weighted"
-        ),
+        charts.weighted_trend(rows, definition, title="% positive by period, each period weighted"),
         f"trends-weighted-{aspect}",
     )
     efficiency = [r.efficiency_pct for r in both.rakings.values()]
     st.caption(
         f"Each period's respondents are weighted on their own; the weights' efficiency ranges from "
-        f"{min(efficiency):.0f}% to {max(efficiency):.0f}% (effective base ÷ respondents). Choose another aspect "
-        "under **Aspect** in the sidebar."
+        f"{min(efficiency):.0f}% to {max(efficiency):.0f}% (effective base ÷ respondents). Both tests use the "
+        "unweighted figures. Choose another aspect under **Aspect** in the sidebar."
     )
+    if filters.by is None:  # the table then shows each figure weighted beside unweighted
+        trend = both.rows.filter(both.rows["aspect"].is_in(aspects))
     for period, raking in both.rakings.items():
         for note in raking.notes():
             st.warning(f"{period}: {note}", icon=":material/warning:")
-ui.table(satisfaction_table(trend, definition), f"{definition.dataset}-trends")
+ui.table(
+    satisfaction_table(
+        trend, definition, by_label=definition.dimension_label(filters.by) if filters.by else None, over_time=True
+    ),
+    f"{definition.dataset}-trends-{aspect}{'-by-' + filters.by if filters.by else ''}-to-{filters.period}",
+)

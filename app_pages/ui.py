@@ -7,7 +7,10 @@ Not a page itself: app.py lists the pages. No figures are computed here.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import escape
+from typing import Any
 from urllib.parse import urlencode
 
 import altair as alt
@@ -16,7 +19,8 @@ import streamlit as st
 
 from insight import periods as periods_mod
 from insight.census import Census
-from insight.charts import to_png
+from insight.charts import SAMPLE_MARK as SAMPLE_TEXT
+from insight.charts import spec_of, to_png
 from insight.config import Config, load_config
 from insight.configfile import ConfigError
 from insight.csv_safe import to_csv
@@ -25,6 +29,7 @@ from insight.definition import Definition
 from insight.metrics import periods
 from insight.periods import period_label
 from insight.store import Store, StoreError
+from insight.tables import DETAIL_COLUMNS
 from insight.weighting import can_weight, explanation
 
 ALL = "all"  # the "no breakdown" choice of the `by` filter
@@ -121,6 +126,41 @@ def store_fault(definition: Definition) -> str | None:
     return st.session_state.get("_store_faults", {}).get(definition.dataset)
 
 
+def _data_key(dataset: str) -> tuple[str, str, bool]:
+    s = store()
+    return str(s.data_dir), s.version([dataset]), samples_enabled()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _computed(
+    name: str, dataset: str, data_key: tuple, kwargs: dict, _fn: Callable, _frame: pl.DataFrame, _args: tuple
+) -> Any:
+    return _fn(_frame, definitions()[dataset], *_args, **kwargs)
+
+
+def compute(fn: Callable, loaded: Loaded, definition: Definition, *args: Any, **kwargs: Any) -> Any:
+    """``fn(loaded.frame, definition, *args, **kwargs)``, once per data version and filters.
+
+    A filter change or a page switch re-runs the whole script; figures already worked out for
+    the same data and the same choices are reused instead of re-scanning millions of rows.
+    Keyword arguments (the filters) are part of the key; positional extras must come from
+    ``loaded`` itself (its volumes), which the data version already covers.
+    """
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    return _computed(name, definition.dataset, _data_key(definition.dataset), kwargs, fn, loaded.frame, args)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _held(dataset: str, data_key: tuple, _frame: pl.DataFrame) -> tuple[list[str], str | None, list[str]]:
+    opening, passed = opening_period(_frame, definitions()[dataset])
+    return periods(_frame), opening, passed
+
+
+def held_periods(loaded: Loaded, definition: Definition) -> tuple[list[str], str | None, list[str]]:
+    """The periods held (oldest first), the one a page opens on, and the newer ones passed over."""
+    return _held(definition.dataset, _data_key(definition.dataset), loaded.frame)
+
+
 # --------------------------------------------------------------------------- the view in the URL
 #
 # Every filter is written to the URL on every run, so the address bar always holds a link
@@ -179,47 +219,120 @@ def presenter_mode() -> bool:
     return bool(st.session_state["present"])
 
 
-def presenter_style() -> None:
-    st.markdown(
-        """<style>
-        html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
-        h1 { font-size: 2.8rem !important; } h2 { font-size: 2.1rem !important; } h3 { font-size: 1.7rem !important; }
-        [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none; }
-        </style>""",
-        unsafe_allow_html=True,
-    )
+# One style block for every page (WCAG 2.2 AA), plus the presenter's on top. New pages
+# inherit it: they need nothing of their own.
+INK = "#1f1f1f"
+MUTED = "#4a4a4a"  # captions: 8.9:1 on white (Streamlit's grey is 3.9:1, an axe failure)
+FOCUS = "#1a5fb4"  # focus ring: 6.5:1 on white, 3px, never removed
+BASE_CSS = f"""
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] *,
+[data-testid="InputInstructions"], [data-testid="stWidgetLabel"] small {{ color: {MUTED} !important;
+  opacity: 1 !important; }}
+:focus-visible, [data-baseweb="select"] input:focus-visible {{
+  outline: 3px solid {FOCUS} !important; outline-offset: 2px !important; }}
+[data-baseweb="select"]:focus-within > div, [data-baseweb="input"]:focus-within,
+[data-testid="stFileUploaderDropzone"]:focus-within {{ box-shadow: 0 0 0 3px {FOCUS} !important; }}
+[data-testid="stSidebarNav"] a:focus-visible {{ outline: 3px solid {FOCUS} !important;
+  outline-offset: -3px !important; }}
+.sample-mark {{ display: inline-block; background: #fff3cd; color: #5c3c00; border: 2px solid #5c3c00;
+  font-weight: 700; letter-spacing: .04em; padding: 0 .45em; border-radius: .25rem; font-size: .85rem; }}
+.chart-finding {{ color: {INK}; font-size: .95rem; margin: -.25rem 0 .5rem; }}
+@media (max-width: 640px) {{
+  [data-testid="stMainBlockContainer"] {{ padding-left: .75rem; padding-right: .75rem; }}
+  [data-testid="stMetricValue"] {{ font-size: 2rem; }}
+  h1 {{ font-size: 1.9rem !important; }} h2 {{ font-size: 1.5rem !important; }}
+  [data-testid="stExpandSidebarButton"]::after {{ content: "Expand sidebar"; margin-left: .3rem; color: {INK};
+    font-size: .95rem; }}
+}}
+"""
+PRESENTER_CSS = """
+html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 3rem !important; padding-bottom: 1rem !important;
+  max-width: 100% !important; }
+[data-testid="stHeader"] { height: 2.75rem !important; min-height: 2.75rem !important;
+  background: transparent !important; }
+h1 { font-size: 2.3rem !important; padding: 0 0 .4rem !important; }
+h2 { font-size: 1.9rem !important; padding: .5rem 0 .2rem !important; }
+h3 { font-size: 1.6rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 4.2rem !important;
+  line-height: 1.1 !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
+[data-testid="stAlertContainer"] { padding: .35rem .8rem !important; }
+[data-testid="stAlertContainer"] p { font-size: 1.15rem !important; }
+[data-testid="stTable"] table { width: 100% !important; table-layout: auto; }
+[data-testid="stTable"] > div { overflow: visible !important; }
+[data-testid="stTable"] th, [data-testid="stTable"] td { font-size: 1.35rem !important;
+  padding: .35rem .6rem !important; white-space: normal !important; overflow-wrap: anywhere; }
+[data-testid="stToolbar"], [data-testid="stDecoration"] { display: none; }
+[data-testid="stVerticalBlock"] { gap: .6rem; }
+"""
+
+
+def style(present: bool) -> None:
+    """The app's one CSS block: contrast, focus ring, mobile, and presenter mode when on.
+
+    Drawn as an element of the sidebar (the empty span makes it one): a style-only block goes to
+    Streamlit's event container instead, which a fragment's rerun (live_reload) can empty.
+    """
+    st.sidebar.html(f'<style>{BASE_CSS}{PRESENTER_CSS if present else ""}</style><span class="app-style"></span>')
 
 
 # --------------------------------------------------------------------------- shared filters
 
 
-def sidebar_filters(dataset_override: str | None = None, allowed: list[str] | None = None) -> Filters:
+EVERY_CONTROL = frozenset({"dataset", "period", "by", "aspect", "dims"})
+
+
+def sidebar_filters(
+    dataset_override: str | None = None,
+    allowed: list[str] | None = None,
+    *,
+    show: frozenset[str] = EVERY_CONTROL,
+    period_options: list[str] | None = None,
+) -> Filters:
     """The filters every page shares, in the sidebar; the URL always holds them (write_url).
 
+    Only the controls in ``show`` are drawn (a control that does nothing on a page is not
+    offered there); the others keep their values, so they come back on the next page.
+    ``period_options`` replaces the dataset's own periods (the Overview offers every survey's).
     ``allowed``: the datasets this user may view (all when None); no other is offered.
     """
     defs = definitions()
     names = [d for d in defs if allowed is None or d in allowed]
     from_url = _url_opened()
     sb = st.sidebar
+    _seed("dataset", names, "victim" if "victim" in names else names[0], from_url)
     if dataset_override:
         dataset = dataset_override
         sb.markdown(f"**Dataset:** {defs[dataset].title}")
-    else:
-        _seed("dataset", names, "victim" if "victim" in names else names[0], from_url)
+    elif "dataset" in show:
         dataset = sb.selectbox("Dataset", names, key="dataset", format_func=lambda d: defs[d].title)
+    else:
+        dataset = st.session_state["dataset"]
     definition = defs[dataset]
+    own_periods = period_options is None
     try:  # the page itself says when the store cannot be read
         s = store()
         loaded = _load(dataset, str(s.data_dir), s.version([dataset]), samples_enabled())
     except StoreError:
         loaded = None
-    held = list(reversed(periods(loaded.frame))) if loaded else []
+    held, opening, passed = held_periods(loaded, definition) if loaded else ([], None, [])
+    if period_options is None:
+        period_options = list(reversed(held))
     period = None
-    if held:
-        opening, passed = opening_period(loaded.frame, definition)  # type: ignore[union-attr]
-        period = period_picker(definition, held, from_url, opening or held[0])
-        if passed and period == opening:
+    if period_options:
+        if not own_periods:
+            opening, passed = None, []
+        label = "Month joined" if definition.kind == "membership" else "Period"
+        if "period" in show and own_periods:  # one period or a range (last 3, financial year, custom)
+            period = period_picker(definition, period_options, from_url, opening or period_options[0])
+        elif "period" in show:  # the Overview: one month, applied to every survey
+            _seed("period", period_options, period_options[0], from_url)
+            period = sb.selectbox(label, period_options, key="period", format_func=period_label)
+        else:  # not offered on this page: kept for the next
+            _seed("period", period_options, opening or period_options[0], from_url)
+            period = st.session_state["period"]
+        if passed and period == opening and "period" in show:
             what = "members" if definition.kind == "membership" else "answers to the headline question"
             sb.caption(
                 f"Opened on {period_label(period)}: the newer {', '.join(period_label(p) for p in passed)} "
@@ -229,28 +342,43 @@ def sidebar_filters(dataset_override: str | None = None, allowed: list[str] | No
     if definition.questions:
         by_options = [ALL, *definition.dimensions]
         _seed("by", by_options, ALL, from_url)
-        chosen = sb.selectbox(
-            "Break down by",
-            by_options,
-            key="by",
-            format_func=lambda d: "nothing (all respondents)" if d == ALL else definition.dimensions[d].label,
-        )
-        by = None if chosen == ALL else chosen
         aspects = definition.aspects
         _seed("aspect", aspects, definition.headline or aspects[0], from_url)
-        aspect = sb.selectbox("Aspect", aspects, key="aspect", format_func=definition.aspect_label)
+        if "by" in show:
+            sb.selectbox(
+                "Break down by",
+                by_options,
+                key="by",
+                format_func=lambda d: "nothing (all respondents)" if d == ALL else definition.dimensions[d].label,
+            )
+        if "aspect" in show:
+            sb.selectbox("Aspect", aspects, key="aspect", format_func=definition.aspect_label)
+        by = None if st.session_state["by"] == ALL else st.session_state["by"]
+        aspect = st.session_state["aspect"]
     dims: dict[str, list[str]] = {}
     for key, dim in definition.dimensions.items():
         _seed_list(key, list(dim.values), from_url)
-    with sb.expander("Filter respondents", expanded=any(st.session_state.get(k) for k in definition.dimensions)):
-        for key, dim in definition.dimensions.items():
-            chosen_values = st.multiselect(dim.label, list(dim.values), key=key, placeholder="all")
-            if chosen_values:
-                dims[key] = chosen_values
+    if "dims" in show and definition.dimensions:
+        chosen_any = any(st.session_state.get(k) for k in definition.dimensions)
+        with sb.expander("Filter respondents", expanded=chosen_any, icon=":material/filter_alt:"):
+            for key, dim in definition.dimensions.items():
+                st.multiselect(dim.label, list(dim.values), key=key, placeholder="all")
+    dims = {k: list(st.session_state[k]) for k in definition.dimensions if st.session_state.get(k)}
     sb.toggle("Presenter mode", key="present", help="Larger type; no upload or downloads.")
     filters = Filters(dataset, period, by, aspect, dims, bool(st.session_state.get("present")), _weighted(from_url))
     write_url(filters, with_dataset=dataset_override is None)
     return filters
+
+
+def overview_periods() -> list[str]:
+    """Every period any survey holds, latest first: the Overview's period applies to every tile."""
+    held: set[str] = set()
+    for definition in definitions().values():
+        loaded = load(definition) if definition.questions else None
+        if loaded is not None:
+            held.update(held_periods(loaded, definition)[0])
+    months = sorted((p for p in held if "Q" not in p), reverse=True)
+    return months or sorted(held, reverse=True)
 
 
 def _weighted(from_url: bool) -> bool:
@@ -410,20 +538,35 @@ def breakdown_hint(definition: Definition) -> str:
 
 
 def sample_banner(loaded: Loaded, definition: Definition) -> None:
-    if loaded.is_sample:
-        st.info(
-            f"**Sample data.** {definition.title}: synthetic records bundled with the app, in the layout of the "
-            "real export (the latest survey period reproduces the source paper's figures). "
-            "Upload a real export to replace them.",
-            icon=":material/science:",
-        )
+    """Say the page shows synthetic records; charts and exports on it are marked too."""
+    st.session_state["_sample_on_page"] = loaded.is_sample
+    if not loaded.is_sample:
+        return
+    if st.session_state.get("present"):  # one line on a projector
+        st.markdown(f"{SAMPLE_MARK} synthetic records in the layout of the real export.", unsafe_allow_html=True)
+        return
+    st.info(
+        f"**Sample data.** {definition.title}: synthetic records bundled with the app, in the layout of the "
+        "real export (the latest survey period reproduces the source paper's figures). "
+        "Upload a real export to replace them.",
+        icon=":material/science:",
+    )
+
+
+SAMPLE_MARK = '<span class="sample-mark">SAMPLE DATA</span>'
+
+
+def new_page() -> None:
+    """Called by app.py before a page runs: nothing on it is known to be sample data yet."""
+    st.session_state["_sample_on_page"] = False
 
 
 def _enlarged(spec: object, factor: float = 1.35) -> object:
     """The same Vega-Lite spec with every font size scaled up (presenter mode)."""
     if isinstance(spec, dict):
         return {
-            k: round(v * factor) if k in ("labelFontSize", "titleFontSize", "fontSize") and isinstance(v, int | float)
+            k: round(v * factor) if k in ("labelFontSize", "titleFontSize", "fontSize", "subtitleFontSize")
+            and isinstance(v, int | float)
             else _enlarged(v, factor)
             for k, v in spec.items()
         }  # fmt: skip
@@ -432,20 +575,47 @@ def _enlarged(spec: object, factor: float = 1.35) -> object:
     return spec
 
 
+def export_heading() -> str:
+    """What a downloaded chart is titled with: the survey and the period on screen."""
+    filters: Filters | None = st.session_state.get("filters")
+    if filters is None:
+        return "Citizen satisfaction insight"
+    title = definitions()[filters.dataset].title
+    return f"{title}, {period_label(filters.period)}" if filters.period else title
+
+
 def chart(spec: alt.TopLevelMixin, name: str) -> None:
-    # Streamlit squeezes a layered chart to its own default height unless told the chart's.
-    height = getattr(spec, "height", None)
-    title = getattr(spec, "title", None)
-    size = height + 120 if isinstance(height, int) else "content"
-    description = title if isinstance(title, str) else name
-    if st.session_state.get("present"):  # readable from the back of a meeting room
-        st.vega_lite_chart(_enlarged(spec.to_dict()), width="stretch", height=size)
-    else:
-        st.altair_chart(spec, width="stretch", height=size, alt=description)
-    if not st.session_state.get("present"):
+    """A chart with its finding in words (its accessible name too) and, outside presenter mode, a PNG download.
+
+    Charts from insight.charts carry a ``description`` stating what they show; it is the SVG's
+    accessible name and is printed under the chart, so nobody has to read the picture. The spec
+    is serialised once per chart (charts.spec_of) and drawn as it is.
+    """
+    sample = bool(st.session_state.get("_sample_on_page"))
+    present = bool(st.session_state.get("present"))
+    as_dict = dict(spec_of(spec))
+    # Room at the edges: Vega places a rotated axis title a pixel or two outside the chart otherwise.
+    as_dict.setdefault("padding", {"left": 8, "right": 8, "top": 5, "bottom": 5})
+    if sample:
+        as_dict["title"] = _with_subtitle(as_dict.get("title"), SAMPLE_TEXT)
+    height = as_dict.get("height")
+    size = height + 140 if isinstance(height, int) else "content"
+    title = as_dict.get("title")
+    title_text = title.get("text") if isinstance(title, dict) else title
+    description = as_dict.get("description")
+    alt_text = None if description else (title_text if isinstance(title_text, str) else name)
+    description = description or alt_text
+    if present:  # readable from the back of a meeting room
+        as_dict = _enlarged(as_dict)  # type: ignore[assignment]
+    st.vega_lite_chart(as_dict, width="stretch", height=size, alt=alt_text)
+    finding = description.split(": ", 1)[-1] if ": " in description else description
+    st.markdown(f'<p class="chart-finding"><strong>The chart shows:</strong> {escape(finding)}</p>',
+                unsafe_allow_html=True)  # fmt: skip
+    if not present:
+        heading = export_heading()
         st.download_button(
             "Download chart (PNG)",
-            data=lambda: to_png(spec),
+            data=lambda: to_png(spec, heading=heading, sample=sample),
             file_name=f"{name}.png",
             mime="image/png",
             on_click="ignore",
@@ -454,15 +624,49 @@ def chart(spec: alt.TopLevelMixin, name: str) -> None:
         )
 
 
+def _with_subtitle(title: object, text: str) -> dict:
+    """A Vega-Lite title with ``text`` as its subtitle, in dark red bold."""
+    marked = {"subtitle": text, "subtitleColor": "#8a1c00", "subtitleFontWeight": "bold"}
+    if isinstance(title, dict):
+        own = title.get("subtitle")
+        if own:  # keep the chart's own subtitle (its key), after the mark
+            marked["subtitle"] = [text, *(own if isinstance(own, list) else [own])]
+        return {**title, **marked}
+    return {"text": title or "", "anchor": "start", **marked}
+
+
+def about(lines: list[str], label: str = "About this figure") -> None:
+    """The method's name and its p-values, behind a detail: the verdict in words stays on the page."""
+    lines = [line for line in lines if line]
+    if not lines:
+        return
+    with st.expander(label, icon=":material/info:"):
+        st.markdown("\n".join(f"- {line}" for line in lines))
+
+
+PRESENTER_COLUMNS = 6
+
+
 def table(frame: pl.DataFrame, name: str) -> None:
-    st.dataframe(frame, hide_index=True, width="stretch", placeholder="–")
-    if not st.session_state.get("present"):
-        st.download_button(
-            "Download table (CSV)",
-            data=to_csv(frame),
-            file_name=f"{name}.csv",
-            mime="text/csv",
-            on_click="ignore",
-            key=f"csv-{name}",
-            icon=":material/download:",
-        )
+    """A table to read (larger and wrapped in presenter mode) and, outside it, a CSV download.
+
+    Columns in ``tables.DETAIL_COLUMNS`` (p-values) go in the download only.
+    """
+    shown = [c for c in frame.columns if c not in DETAIL_COLUMNS]
+    if st.session_state.get("present"):
+        # An HTML table: its type can be enlarged and it wraps to the screen (the grid's canvas cannot).
+        # Only the key columns (what the row is, its figure, base and change), so it fits a projector.
+        st.table(frame.select(shown[:PRESENTER_COLUMNS]).head(60), hide_index=True)
+        return
+    # The first column says what a row is: pinned, so it stays in view when a phone scrolls sideways.
+    pinned = {shown[0]: st.column_config.Column(pinned=True)} if shown else None
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", column_order=shown, column_config=pinned)
+    st.download_button(
+        "Download table (CSV)",
+        data=to_csv(frame),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key=f"csv-{name}",
+        icon=":material/download:",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -16,7 +17,7 @@ from insight.plain_text import literal
 from insight.reading import MAX_UPLOAD_MB, ExportError, RawTable, read_export
 from insight.redact import safe_file_name
 from insight.store import StoreError, UpsertCounts
-from insight.tables import problems_table, upload_history
+from insight.tables import problems_table, upload_history, volumes_table
 from insight.volumes import VolumesError, recognise_volumes, volumes_from_raw
 
 st.title("Upload survey exports")
@@ -108,7 +109,42 @@ def check(
     return cache[key]
 
 
-def volumes_file(raw: RawTable, sha256: str, name: str, dataset: str) -> None:
+@dataclass
+class Pending:
+    """A checked file that can be imported."""
+
+    file_id: str
+    name: str
+    dataset: str
+    result: IngestResult
+
+
+def done(file_id: str, message: str) -> None:
+    """Mark a file imported: it shows as done, with no Import button, until it leaves the uploader."""
+    st.session_state.setdefault("imported_files", {})[file_id] = message
+    st.session_state.setdefault("import_messages", []).append(message)
+
+
+def import_checked(pending: Pending) -> bool:
+    """Write one checked file through the store and mark it done; a store fault is said in one sentence."""
+    try:
+        record = store.import_result(definitions[pending.dataset], pending.result, user=user.email)
+    except StoreError as exc:
+        st.error(f"{literal(pending.name)} was not imported: {exc}")
+        return False
+    report = pending.result.report
+    done(
+        pending.file_id,
+        f"Imported {literal(pending.name)} into {definitions[pending.dataset].title}: {record.new:,} new, "
+        f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
+        + (f" (kept in {literal(str(record.rejected_file))})" if record.rejected_file else "")
+        + (f"; {report.left_out_text()}" if report.left_out else "")
+        + ".",
+    )
+    return True
+
+
+def volumes_file(raw: RawTable, sha256: str, name: str, dataset: str, file_id: str) -> None:
     """A monthly contact volumes file (calls, chats, invitations): preview, then import."""
     definition = definitions[dataset]
     st.caption(f"Recognised as monthly contact volumes for {definition.title}.")
@@ -121,24 +157,31 @@ def volumes_file(raw: RawTable, sha256: str, name: str, dataset: str) -> None:
         logging.getLogger(__name__).error("reading a volumes upload failed: %s", type(exc).__name__)
         st.error(f"{literal(name)} could not be checked because of a fault in the app (nothing was changed).")
         return
-    st.write("Months: " + ", ".join(period_label(p) for p in frame.get_column("period").to_list()))
+    ui.table(volumes_table(frame), f"volumes-{sha256[:12]}")  # the figures, not only the months
     if st.button("Import", key=f"import-volumes-{sha256}", type="primary"):
         try:
             record = store.import_volumes(dataset, frame, file_name=name, sha256=sha256, user=user.email)
         except StoreError as exc:
             st.error(str(exc))
             return
-        st.session_state.setdefault("import_messages", []).append(
+        done(
+            file_id,
             f"Imported {literal(name)}: {frame.height} month(s) of contact volumes for {definition.title} "
-            f"({record.new} new, {record.updated} updated, {record.unchanged} already held)."
+            f"({record.new} new, {record.updated} updated, {record.unchanged} already held).",
         )
         st.rerun()
 
 
+import_all = st.container()  # filled below, once it is known how many files are ready
+ready: list[Pending] = []
+imported_files: dict[str, str] = st.session_state.setdefault("imported_files", {})
 for uploaded in files or []:
     name = safe_file_name(uploaded.name)
     with st.container(border=True):
         st.subheader(literal(name))
+        if uploaded.file_id in imported_files:
+            st.success("Done: this file has been imported (see below).", icon=":material/check_circle:")
+            continue
         got = read(uploaded)
         if isinstance(got, str):
             st.error(literal(got), icon=":material/error:")
@@ -146,7 +189,7 @@ for uploaded in files or []:
         raw, sha256 = got
         volumes_dataset = recognise_volumes(raw.columns, definitions)
         if volumes_dataset:
-            volumes_file(raw, sha256, name, volumes_dataset)
+            volumes_file(raw, sha256, name, volumes_dataset, uploaded.file_id)
             continue
         guesses = recognise(raw.columns, definitions)
         names = list(definitions)
@@ -207,24 +250,26 @@ for uploaded in files or []:
                 )
             )
             ui.table(problems_table(report.problems), f"problems-{sha256[:12]}")
-        can_import = report.ok or (skip_invalid and report.valid_rows > 0)
+        nothing_new = counts.new == 0 and counts.updated == 0
+        if nothing_new:
+            st.info("Nothing new: every response in this file is already held, so there is nothing to import.")
+        can_import = (report.ok or (skip_invalid and report.valid_rows > 0)) and not nothing_new
+        pending = Pending(uploaded.file_id, name, dataset, result)
+        if can_import:
+            ready.append(pending)
         if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
-            progress = st.progress(0.2, text="Writing to the store…")
-            try:
-                record = store.import_result(definitions[dataset], result, user=user.email)
-            except StoreError as exc:
-                progress.empty()
-                st.error(str(exc))
-                continue
-            progress.progress(1.0, text="Done")
-            st.session_state.setdefault("import_messages", []).append(
-                f"Imported {literal(name)} into {definitions[dataset].title}: {record.new:,} new, "
-                f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
-                + (f" (kept in {literal(str(record.rejected_file))})" if record.rejected_file else "")
-                + (f"; {report.left_out_text()}" if report.left_out else "")
-                + "."
-            )
-            st.rerun()
+            with st.spinner(f"Writing {literal(name)} to the store…"):
+                imported = import_checked(pending)
+            if imported:
+                st.rerun()
+
+if len(ready) > 1 and import_all.button(
+    f"Import all {len(ready)} files ready to import", type="primary", icon=":material/upload:", key="import-all"
+):
+    with import_all, st.spinner(f"Writing {len(ready)} files to the store…"):
+        every_one = all(import_checked(pending) for pending in ready)  # stops at the first that fails
+    if every_one:
+        st.rerun()
 
 # Forget the checks of files no longer in the uploader (they can hold large frames).
 current = {f.file_id for f in files or []}
@@ -234,6 +279,8 @@ for key in [k for k in checks if k[0] not in current]:
 reads = st.session_state.get("upload_reads", {})
 for key in [k for k in reads if k not in current]:
     del reads[key]
+for file_id in [f for f in imported_files if f not in current]:
+    del imported_files[file_id]
 
 for message in st.session_state.get("import_messages", []):
     st.success(message, icon=":material/check_circle:")
@@ -302,13 +349,13 @@ def undo_section(choices: list[tuple[str, bool]]) -> None:
     if yes.button("Yes, undo it", key="undo-yes", type="primary"):
         st.session_state.pop("undo-confirm", None)
         try:
-            done = store.undo(dataset, volumes=volumes, user=user.email)
+            undone = store.undo(dataset, volumes=volumes, user=user.email)
         except StoreError as exc:
             st.error(str(exc))
             return
         st.session_state.setdefault("import_messages", []).append(
-            f"Undid {files} in {title}: {done.removed:,} {unit} removed, {done.restored:,} restored "
-            f"(version {done.version})."
+            f"Undid {files} in {title}: {undone.removed:,} {unit} removed, {undone.restored:,} restored "
+            f"(version {undone.version})."
         )
         st.rerun()
     if no.button("Cancel", key="undo-no"):

@@ -10,7 +10,7 @@ from insight.metrics import as_range
 from insight.periods import period_label
 from insight.representation import representation
 from insight.sign_ups import joiners_by_month, sign_up_gaps
-from insight.tables import area_gaps, joiners_table, representation_table
+from insight.tables import area_gaps, gap_table, joiners_table, representation_table
 
 filters: ui.Filters = st.session_state["filters"]
 definition = ui.definitions()["wmnow"]
@@ -35,6 +35,12 @@ for key in ("age", "ethnicity"):
     dim = definition.dimensions[key]
     rep = representation(loaded.frame, definition, census, by=key, filters=filters.dims, latest_if_no_period=False)
     st.subheader(dim.label)
+    if rep.status == "suppressed":
+        st.warning(
+            f"Only {rep.stated} members {where} stated their {dim.label.lower()}: too few to show shares "
+            f"(at least {definition.suppression.min_base} are needed)."
+        )
+        continue
     ui.chart(
         charts.representation_bars(rep.rows, who="Members", title=f"{dim.label}: members and census"), f"members-{key}"
     )
@@ -64,10 +70,17 @@ for change in changes:
     st.write("- " + wording.gap_change(change))
 census_share = {name: share for name, share in series.select("series", "census_share").unique().iter_rows()}
 targets = {k: v - census_share[k] for k, v in definition.targets.items() if k in census_share}
-ui.chart(
-    charts.gap_lines(series, title="New sign-ups each month: gap to the census (points)", targets=targets),
-    "wmnow-gap-trend",
-)
+if series.height == 0:
+    st.info(
+        f"No month has at least {definition.suppression.min_base} new members {where} stating their age or "
+        "ethnicity, so no gap can be shown yet."
+    )
+else:
+    ui.chart(
+        charts.gap_lines(series, title="New sign-ups each month: gap to the census (points)", targets=targets),
+        "wmnow-gap-trend",
+    )
+    ui.table(gap_table(series), "wmnow-gap-trend")
 st.caption(
     "Below zero: under-represented among that month's new members (everyone who joined, including those who have "
     "since left). Ethnic minority groups are every group but White (census: all residents, all ages); 16-24 is "
@@ -96,3 +109,9 @@ reps = {
     for n in definition.dimensions["npu"].groups
 }
 ui.table(area_gaps(reps), f"wmnow-gaps-by-npu-{key}")
+few = [n for n, rep in reps.items() if rep.status == "suppressed"]
+if few:
+    st.caption(
+        f"Left blank: {', '.join(few)}, where fewer than {definition.suppression.min_base} members stated their "
+        f"{definition.dimensions[key].label.lower()} (too few to show)."
+    )

@@ -1,13 +1,22 @@
 """Altair charts: pure functions from a metrics frame to a chart.
 
-Colours are the Okabe-Ito palette, safe for the common forms of colour blindness.
+Colours are the Okabe-Ito palette, safe for the common forms of colour blindness, and
+never the only carrier of meaning: series are labelled directly at their ends and drawn
+with different point shapes; "treat with caution" is written in the bar's label; the
+census is a black tick over the respondents' bar. Text is dark ink (WCAG AA contrast).
+Every chart carries a ``description`` stating its finding ("Phone 71.0%, Online 44.4%"):
+Vega-Lite makes it the SVG's accessible name and the pages show it as text.
 Suppressed rows carry no percentage in their data, so no mark, label or tooltip can
 show one; they are drawn as a "suppressed" label instead.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -19,6 +28,78 @@ from insight.periods import period_label
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 STATUS_LABEL = {OK: "ok", LOW_BASE: "treat with caution (base < caution threshold)", SUPPRESSED: "suppressed"}
 FONT = 13
+INK = "#1f1f1f"  # axis labels, titles and legends: 16:1 on white (Vega's default grey is ~3.7:1)
+SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge", "stroke"]
+
+
+def once_per_result(builder: Callable[..., Any]) -> Callable[..., Any]:
+    """Build a chart once per result: Altair takes ~70 ms to build and ~70 ms to serialise a chart,
+    far more than computing its figures, so a rerun that shows the same result reuses both.
+
+    Keyed on the builder, its other arguments and the frame's contents (hash, then checked equal).
+    """
+    cache: OrderedDict[tuple, tuple[Any, ...]] = OrderedDict()
+
+    @functools.wraps(builder)
+    def build(frame: pl.DataFrame, *args: Any, **kwargs: Any) -> Any:
+        # Arguments that cannot be hashed (a Definition) count by identity; the entry keeps them alive.
+        others = tuple(_key_part(a) for a in args) + tuple((k, _key_part(v)) for k, v in sorted(kwargs.items()))
+        key = (tuple(frame.columns), frame.height, int(frame.hash_rows().sum()), others)
+        hit = cache.get(key)
+        if hit is not None and hit[0].equals(frame):
+            cache.move_to_end(key)
+            return hit[1]
+        chart = builder(frame, *args, **kwargs)
+        cache[key] = (frame, chart, args, kwargs)
+        while len(cache) > 64:
+            cache.popitem(last=False)
+        return chart
+
+    return build
+
+
+def _key_part(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _key_part(v)) for k, v in sorted(value.items())))
+    if isinstance(value, list):
+        return ("list", tuple(_key_part(v) for v in value))
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return value
+
+
+def spec_of(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec, serialised once per chart object."""
+    spec = getattr(chart, "_insight_spec", None)
+    if spec is None:
+        spec = chart.to_dict(validate=False)
+        object.__setattr__(chart, "_insight_spec", spec)
+    return spec
+
+
+def _axis(**kwargs: object) -> alt.Axis:
+    return alt.Axis(labelFontSize=FONT, labelColor=INK, titleColor=INK, titleFontSize=FONT, **kwargs)
+
+
+def _legend(**kwargs: object) -> alt.Legend:
+    return alt.Legend(labelFontSize=FONT, labelColor=INK, titleColor=INK, **kwargs)
+
+
+def _title(text: str) -> alt.TitleParams:
+    return alt.TitleParams(text, color=INK, anchor="start")
+
+
+def _pct(value: float | None) -> str:
+    return "suppressed" if value is None else f"{value:.1f}%"
+
+
+def _listing(items: list[str], limit: int = 12) -> str:
+    """``a, b, c`` with a count of what was left out when there are many."""
+    shown = items[:limit]
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
 def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl.DataFrame:
@@ -37,6 +118,8 @@ def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl
         .with_columns(
             pl.when(pl.col("status") == SUPPRESSED)
             .then(pl.format("suppressed (n={})", pl.col("base_text")))
+            .when(pl.col("status") == LOW_BASE)
+            .then(pl.format("{}% (n={}, caution)", pl.col("pct").round(1), pl.col("base_text")))
             .otherwise(pl.format("{}% (n={})", pl.col("pct").round(1), pl.col("base_text")))
             .alias("label"),
         )
@@ -44,6 +127,7 @@ def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl
     )
 
 
+@once_per_result
 def share_bars(
     result: pl.DataFrame, definition: Definition, *, rows: str, title: str, marks: dict[str, str] | None = None
 ) -> alt.LayerChart:
@@ -63,7 +147,7 @@ def share_bars(
             .alias("label")
         )
     order = data.get_column("row_label").to_list()
-    y = alt.Y("row_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelFontSize=FONT))
+    y = alt.Y("row_label:N", sort=order, title=None, axis=_axis(labelLimit=320))
     tooltip = [
         alt.Tooltip("row_label:N", title=""),
         alt.Tooltip("pct:Q", title="% positive", format=".1f"),
@@ -72,42 +156,85 @@ def share_bars(
         alt.Tooltip("ci_high:Q", title="95% CI to", format=".1f"),
         alt.Tooltip("status_text:N", title="status"),
     ]
-    x = alt.X("pct:Q", title="% positive", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(labelFontSize=FONT))
+    x = alt.X("pct:Q", title="% positive", scale=alt.Scale(domain=[0, 100]), axis=_axis())
     base = alt.Chart(data).encode(y=y)
-    bars = base.mark_bar(color=OKABE_ITO[0]).encode(
+    # Caution is written in each bar's label ("caution"); the paler bar only repeats it.
+    bars = base.mark_bar(color=OKABE_ITO[0], size=16, yOffset=8).encode(
         x=x,
         opacity=alt.Opacity(
             "status_text:N",
             scale=alt.Scale(domain=[STATUS_LABEL[OK], STATUS_LABEL[LOW_BASE]], range=[1.0, 0.45]),
-            legend=alt.Legend(title="status", orient="bottom"),
+            legend=None,
         ),
         tooltip=tooltip,
+        description=alt.Description("label:N"),
     )
-    errors = base.mark_rule(color="#333333", strokeWidth=1.5).encode(x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip)
-    labels = base.mark_text(align="left", dx=6, fontSize=FONT, color="#222222").encode(
-        x=alt.X("label_x:Q"), text="label:N", tooltip=tooltip
+    errors = base.mark_rule(color="#333333", strokeWidth=1.5, aria=False, yOffset=8).encode(
+        x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip
     )
-    data_labels = labels.transform_calculate(label_x="datum.ci_high === null ? 0 : datum.ci_high")
-    return (bars + errors + data_labels).properties(title=title, height=alt.Step(40))
+    # Each value sits above its bar, from the axis: never pushed past the chart's edge on a phone.
+    data_labels = base.mark_text(align="left", baseline="middle", dx=2, yOffset=-10, fontSize=FONT, color=INK,
+                                 aria=False).encode(x=alt.datum(0), text="label:N", tooltip=tooltip)  # fmt: skip
+    finding = _listing(
+        [
+            f"{r['row_label']} {_pct(r['pct'])}" + (" (treat with caution)" if r["status"] == LOW_BASE else "")
+            for r in data.iter_rows(named=True)
+        ]
+    )
+    return (bars + errors + data_labels).properties(
+        title=_title(title), height=alt.Step(46), description=f"{title}: {finding}."
+    )
 
 
-def trend_lines(trend: pl.DataFrame, definition: Definition, *, title: str) -> alt.LayerChart:
-    """Each aspect over time with its 95% band; significant changes on the previous period ringed."""
+def _end_labels(data: pl.DataFrame, series: str, value: str, text: str, *, height: int = 380) -> pl.DataFrame:
+    """The last shown point of each series, to label the line where it ends (no legend to decode).
+
+    ``label_y`` spreads labels that would overlap: at least one line of text apart, on the chart's scale.
+    """
+    ends = (
+        data.filter(pl.col(value).is_not_null())
+        .sort("period")
+        .group_by(series, maintain_order=True)
+        .last()
+        .with_columns(pl.format(text, pl.col(series), pl.col(value)).alias("end_label"))
+        .sort(value)
+    )
+    if ends.height == 0:
+        return ends.with_columns(pl.lit(None, dtype=pl.Float64).alias("label_y"))
+    low = data.select(
+        pl.min_horizontal(pl.col(value).min(), *[pl.col(c).min() for c in ("ci_low",) if c in data.columns])
+    )
+    high = data.select(
+        pl.max_horizontal(pl.col(value).max(), *[pl.col(c).max() for c in ("ci_high",) if c in data.columns])
+    )
+    gap = (float(high.item() or 0) - float(low.item() or 0)) * 18 / height
+    placed: list[float] = []
+    for y in ends.get_column(value).to_list():
+        placed.append(y if not placed else max(y, placed[-1] + gap))
+    return ends.with_columns(pl.Series("label_y", placed, dtype=pl.Float64))
+
+
+@once_per_result
+def trend_lines(
+    trend: pl.DataFrame, definition: Definition, *, title: str, series: str = "aspect_label"
+) -> alt.LayerChart:
+    """Each aspect (or each group, ``series="group"``) over time with its 95% band.
+
+    Lines are labelled at their ends and drawn with different point shapes, so no line is
+    known by its colour alone; significant changes on the previous period are ringed.
+    """
     data = _prepare(trend, definition, "aspect_label").with_columns(
         pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
         pl.when(pl.col("significant")).then(pl.lit("significant change")).otherwise(pl.lit("")).alias("sig"),
     )
-    aspects = [definition.questions[a].label for a in dict.fromkeys(trend.get_column("aspect").to_list())]
-    colour = alt.Color(
-        "aspect_label:N",
-        title="aspect",
-        scale=alt.Scale(domain=aspects, range=OKABE_ITO[: len(aspects)]),
-        legend=alt.Legend(orient="bottom", columns=3, labelFontSize=FONT, labelLimit=300),
-    )
-    x = alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=FONT))
-    y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=alt.Axis(labelFontSize=FONT))
+    names = list(dict.fromkeys(data.get_column(series).to_list()))
+    domain = alt.Scale(domain=names, range=OKABE_ITO[: len(names)] if len(names) <= len(OKABE_ITO) else None)
+    colour = alt.Color(f"{series}:N", title=None, scale=domain, legend=None)
+    shape = alt.Shape(f"{series}:N", scale=alt.Scale(domain=names, range=SHAPES[: len(names)]), legend=None)
+    x = alt.X("period_label:O", title=None, sort=None, axis=_axis(labelAngle=-45))
+    y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=_axis())
     tooltip = [
-        alt.Tooltip("aspect_label:N", title="aspect"),
+        alt.Tooltip(f"{series}:N", title=""),
         alt.Tooltip("period_label:N", title="period"),
         alt.Tooltip("pct:Q", title="% positive", format=".1f"),
         alt.Tooltip("base:Q", title="base", format=","),
@@ -117,135 +244,191 @@ def trend_lines(trend: pl.DataFrame, definition: Definition, *, title: str) -> a
         alt.Tooltip("sig:N", title=""),
     ]
     base = alt.Chart(data).encode(x=x, color=colour)
-    band = base.mark_area(opacity=0.15).encode(y="ci_low:Q", y2="ci_high:Q")
-    line = base.mark_line(point=alt.OverlayMarkDef(size=50)).encode(y=y, tooltip=tooltip)
+    band = base.mark_area(opacity=0.15, aria=False).encode(y="ci_low:Q", y2="ci_high:Q")
+    line = base.mark_line(aria=False).encode(y=y, detail=f"{series}:N")
+    points = base.mark_point(filled=True, size=70).encode(
+        y="pct:Q", shape=shape, tooltip=tooltip, description=alt.Description("label:N")
+    )
     rings = (
         alt.Chart(data)
         .transform_filter("datum.significant === true")
-        .mark_point(size=260, strokeWidth=2.5, filled=False, color="#000000")
+        .mark_point(size=260, strokeWidth=2.5, filled=False, color="#000000", aria=False)
         .encode(x=x, y="pct:Q", tooltip=tooltip)
     )
-    # The line comes first so the legend shows its solid colours, not the faint bands.
-    return (line + band + rings).properties(title=title, height=380)
-
-
-def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.Chart:
-    """Share of respondents (or members) against the census share, group by group."""
-    long = pl.concat(
-        [
-            rows.select(
-                "group", pl.col("share").round(1).alias("value"), pl.lit(who).alias("series"), "count", "gap_pp"
-            ),
-            rows.select(
-                "group",
-                pl.col("census_share").round(1).alias("value"),
-                pl.lit("Census 2021").alias("series"),
-                "count",
-                "gap_pp",
-            ),
-        ]
-    ).with_columns(pl.col("gap_pp").round(1))
-    order = rows.get_column("group").to_list()
-    return (
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            x=alt.X("group:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelFontSize=FONT)),
-            xOffset=alt.XOffset("series:N", sort=[who, "Census 2021"]),
-            y=alt.Y("value:Q", title="% of those who stated", axis=alt.Axis(labelFontSize=FONT)),
-            color=alt.Color(
-                "series:N",
-                title=None,
-                sort=[who, "Census 2021"],
-                scale=alt.Scale(domain=[who, "Census 2021"], range=[OKABE_ITO[0], OKABE_ITO[1]]),
-                legend=alt.Legend(orient="bottom", labelFontSize=FONT),
-            ),
-            tooltip=[
-                alt.Tooltip("group:N"),
-                alt.Tooltip("series:N", title=""),
-                alt.Tooltip("value:Q", title="% of those who stated", format=".1f"),
-                alt.Tooltip("count:Q", title=f"{who} (count)", format=","),
-                alt.Tooltip("gap_pp:Q", title="gap (points)", format="+.1f"),
-            ],
+    ends = _end_labels(data, series, "pct", "{} {}%")
+    end_text = (
+        alt.Chart(ends)
+        .mark_text(align="right", dy=-14, fontSize=FONT, fontWeight="bold", color=INK, aria=False)
+        .encode(x=x, y="label_y:Q", text="end_label:N")
+    )
+    finding = []
+    for name in names:
+        shown = data.filter((pl.col(series) == name) & pl.col("pct").is_not_null()).sort("period")
+        if shown.height == 0:
+            finding.append(f"{name}: suppressed in every period")
+            continue
+        first, last = shown.row(0, named=True), shown.row(-1, named=True)
+        finding.append(
+            f"{name} {last['pct']:.1f}% in {last['period_label']}"
+            + ("" if shown.height == 1 else f" (from {first['pct']:.1f}% in {first['period_label']})")
         )
-        .properties(title=title, height=300)
+    return (band + line + points + rings + end_text).properties(
+        title=_title(title), height=380, description=f"{title}: {_listing(finding)}."
     )
 
 
+@once_per_result
+def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.LayerChart:
+    """Share of respondents (or members) as bars; the census share as a black tick on each bar."""
+    data = rows.select(
+        "group",
+        pl.col("share").round(1),
+        pl.col("census_share").round(1),
+        "count",
+        pl.col("gap_pp").round(1),
+    )
+    order = data.get_column("group").to_list()
+    # Labels slanted and ending at their tick: a long last label ("Non-binary or other") stays inside on a phone.
+    x = alt.X("group:N", sort=order, title=None, axis=_axis(labelAngle=-30, labelAlign="right", labelLimit=200))
+    tooltip = [
+        alt.Tooltip("group:N"),
+        alt.Tooltip("share:Q", title=f"% of {who.lower()} who stated", format=".1f"),
+        alt.Tooltip("census_share:Q", title="% Census 2021", format=".1f"),
+        alt.Tooltip("count:Q", title=f"{who} (count)", format=","),
+        alt.Tooltip("gap_pp:Q", title="gap (points)", format="+.1f"),
+    ]
+    base = alt.Chart(data).encode(x=x)
+    bars = base.mark_bar(color=OKABE_ITO[0]).encode(
+        y=alt.Y("share:Q", title="% of those who stated", axis=_axis()),
+        tooltip=tooltip,
+        description=alt.Description("group:N"),
+    )
+    census = base.mark_tick(color="#000000", opacity=1, thickness=4, size=44, aria=False).encode(
+        y="census_share:Q", tooltip=tooltip
+    )
+    finding = _listing(
+        [f"{r['group']} {_pct(r['share'])} against {_pct(r['census_share'])}" for r in data.iter_rows(named=True)]
+    )
+    heading = alt.TitleParams(title, subtitle=f"Bars: {who.lower()}; black line: Census 2021", color=INK,
+                              subtitleColor=INK, anchor="start")  # fmt: skip
+    return (bars + census).properties(
+        title=heading, height=300, description=f"{title} ({who.lower()} against Census 2021): {finding}."
+    )
+
+
+@once_per_result
 def gap_lines(trend: pl.DataFrame, *, title: str, targets: dict[str, float] | None = None) -> alt.LayerChart:
     """The gap to the census, in points, month by month, for one or more groups (column ``series``).
 
-    ``targets`` (series -> target gap in points) are drawn as dashed lines in the series' colour.
+    ``targets`` (series -> target gap in points) are dashed lines in the series' colour, each labelled
+    "target for ..." in words.
     """
-    data = trend.with_columns(pl.col("gap_pp").round(1), pl.col("share").round(1), pl.col("census_share").round(1))
+    data = trend.with_columns(
+        pl.col("gap_pp").round(1),
+        pl.col("share").round(1),
+        pl.col("census_share").round(1),
+        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+    )
     series = list(dict.fromkeys(data.get_column("series").to_list()))
-    lines = (
-        alt.Chart(data)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=FONT)),
-            y=alt.Y("gap_pp:Q", title="gap to census (points)", axis=alt.Axis(labelFontSize=FONT)),
-            color=alt.Color(
-                "series:N",
-                title=None,
-                scale=alt.Scale(domain=series, range=OKABE_ITO[: len(series)]),
-                legend=alt.Legend(orient="bottom", labelFontSize=FONT, labelLimit=300),
-            ),
-            tooltip=[
-                alt.Tooltip("series:N", title=""),
-                alt.Tooltip("period:O"),
-                alt.Tooltip("share:Q", title="% of new sign-ups", format=".1f"),
-                alt.Tooltip("census_share:Q", title="% census", format=".1f"),
-                alt.Tooltip("gap_pp:Q", title="gap (points)", format="+.1f"),
-                alt.Tooltip("stated:Q", title="sign-ups who stated", format=","),
-            ],
-        )
+    x = alt.X("period_label:O", title=None, sort=None, axis=_axis(labelAngle=-45))
+    tooltip = [
+        alt.Tooltip("series:N", title=""),
+        alt.Tooltip("period_label:N", title="month joined"),
+        alt.Tooltip("share:Q", title="% of new sign-ups", format=".1f"),
+        alt.Tooltip("census_share:Q", title="% census", format=".1f"),
+        alt.Tooltip("gap_pp:Q", title="gap (points)", format="+.1f"),
+        alt.Tooltip("stated:Q", title="sign-ups who stated", format=","),
+    ]
+    base = alt.Chart(data).encode(
+        x=x, color=alt.Color("series:N", scale=alt.Scale(domain=series, range=OKABE_ITO[: len(series)]), legend=None)
     )
-    zero = alt.Chart(pl.DataFrame({"y": [0]})).mark_rule(color="#666666", strokeDash=[4, 4]).encode(y="y:Q")
+    lines = base.mark_line(aria=False).encode(y=alt.Y("gap_pp:Q", title="gap to census (points)", axis=_axis()))
+    points = base.mark_point(filled=True, size=60).encode(
+        y="gap_pp:Q",
+        shape=alt.Shape("series:N", scale=alt.Scale(domain=series, range=SHAPES[: len(series)]), legend=None),
+        tooltip=tooltip,
+        description=alt.Description("series:N"),
+    )
+    ends = _end_labels(data, "series", "gap_pp", "{} {} pts", height=320)
+    end_text = (
+        alt.Chart(ends)
+        .mark_text(align="right", dy=-14, fontSize=FONT, fontWeight="bold", color=INK, aria=False)
+        .encode(x=x, y="label_y:Q", text="end_label:N")
+    )
+    zero = alt.Chart(pl.DataFrame({"y": [0]})).mark_rule(color="#666666", strokeDash=[4, 4], aria=False).encode(y="y:Q")
+    finding = _listing(
+        [f"{r['series']} {r['gap_pp']:+.1f} points in {r['period_label']}" for r in ends.iter_rows(named=True)]
+    )
+    layers = [zero, lines, points, end_text]
     shown = {k: v for k, v in (targets or {}).items() if k in series}
-    if not shown:
-        return (zero + lines).properties(title=title, height=320)
-    goal = pl.DataFrame({"series": list(shown), "target_gap": [round(v, 1) for v in shown.values()]}).with_columns(
-        pl.format("target for {}", pl.col("series")).alias("what")
-    )
-    target_lines = (
-        alt.Chart(goal)
-        .mark_rule(strokeDash=[8, 4], strokeWidth=2)
-        .encode(
-            y="target_gap:Q",
-            color=alt.Color("series:N", scale=alt.Scale(domain=series, range=OKABE_ITO[: len(series)]), legend=None),
-            tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("target_gap:Q", title="target gap (points)")],
+    if shown:
+        goal = pl.DataFrame({"series": list(shown), "target_gap": [round(v, 1) for v in shown.values()]})
+        goal = goal.with_columns(pl.format("target for {}", pl.col("series")).alias("what"))
+        target_lines = (
+            alt.Chart(goal)
+            .mark_rule(strokeDash=[8, 4], strokeWidth=2, aria=False)
+            .encode(
+                y="target_gap:Q",
+                color=alt.Color(
+                    "series:N", scale=alt.Scale(domain=series, range=OKABE_ITO[: len(series)]), legend=None
+                ),
+                tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("target_gap:Q", title="target gap (points)")],
+            )
         )
+        target_text = target_lines.mark_text(align="left", dx=4, dy=-6, fontSize=FONT, color=INK, aria=False).encode(
+            text="what:N", x=alt.value(0)
+        )
+        layers += [target_lines, target_text]
+        finding += "; targets: " + ", ".join(f"{k} {v:+.1f} points" for k, v in shown.items())
+    return alt.layer(*layers).properties(
+        title=_title(title), height=320, description=f"{title}: latest gap, {finding or 'no month to show'}."
     )
-    labels = target_lines.mark_text(align="left", dx=4, dy=-6, fontSize=FONT).encode(text="what:N", x=alt.value(0))
-    return (zero + lines + target_lines + labels).properties(title=title, height=320)
 
 
-def to_png(chart: alt.TopLevelMixin) -> bytes:
-    """The chart as a PNG, rendered offline through vl-convert."""
-    buf = io.BytesIO()
-    # In the app a chart takes the page's width; on its own it needs one for a slide.
-    chart.properties(width=720).save(buf, format="png", scale_factor=2)
-    return buf.getvalue()
-
-
+@once_per_result
 def theme_bars(counts: pl.DataFrame, *, title: str) -> alt.Chart:
     """Share of comments mentioning each theme."""
-    data = counts.with_columns(pl.col("share").round(1))
+    data = counts.with_columns(pl.col("share").round(1)).sort("share", descending=True, maintain_order=True)
+    finding = _listing([f"{r['theme']} {_pct(r['share'])}" for r in data.iter_rows(named=True)])
     return (
         alt.Chart(data)
         .mark_bar(color=OKABE_ITO[2])
         .encode(
-            x=alt.X("share:Q", title="% of comments", axis=alt.Axis(labelFontSize=FONT)),
-            y=alt.Y("theme:N", sort="-x", title=None, axis=alt.Axis(labelLimit=360, labelFontSize=FONT)),
+            x=alt.X("share:Q", title="% of comments", axis=_axis()),
+            y=alt.Y("theme:N", sort="-x", title=None, axis=_axis(labelLimit=360)),
             tooltip=[
                 alt.Tooltip("theme:N"),
                 alt.Tooltip("comments:Q", title="comments", format=","),
                 alt.Tooltip("share:Q", title="% of comments", format=".1f"),
             ],
+            description=alt.Description("theme:N"),
         )
-        .properties(title=title, height=alt.Step(34))
+        .properties(title=_title(title), height=alt.Step(34), description=f"{title}: {finding}.")
     )
+
+
+def for_export(chart: alt.TopLevelMixin, *, heading: str, sample: bool) -> alt.TopLevelMixin:
+    """The chart as it goes on a slide: titled with the survey and period, marked when synthetic."""
+    spec_title = chart.to_dict().get("title")
+    own = spec_title.get("text") if isinstance(spec_title, dict) else spec_title
+    subtitle = [str(own)] if own else []
+    if sample:
+        subtitle.insert(0, SAMPLE_MARK)
+    title = alt.TitleParams(heading, subtitle=subtitle, color=INK, subtitleColor=INK, subtitleFontSize=14,
+                            fontSize=16, anchor="start")  # fmt: skip
+    # In the app a chart takes the page's width; on its own it needs one for a slide.
+    return chart.properties(width=720, title=title)
+
+
+SAMPLE_MARK = "SAMPLE DATA: synthetic records, not real responses"
+
+
+def to_png(chart: alt.TopLevelMixin, *, heading: str | None = None, sample: bool = False) -> bytes:
+    """The chart as a PNG, rendered offline through vl-convert: titled with ``heading`` when given."""
+    buf = io.BytesIO()
+    exported = for_export(chart, heading=heading, sample=sample) if heading else chart.properties(width=720)
+    exported.save(buf, format="png", scale_factor=2)
+    return buf.getvalue()
 
 
 UNWEIGHTED, WEIGHTED = "Unweighted", "Weighted to the census"
@@ -348,16 +531,16 @@ def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
                 "group:N",
                 sort=profile.get_column("group").to_list(),
                 title=None,
-                axis=alt.Axis(labelAngle=0, labelFontSize=FONT, labelLimit=160),
+                axis=_axis(labelAngle=-30, labelAlign="right", labelLimit=200),  # inside on a phone
             ),
             xOffset=alt.XOffset("series:N", sort=series),
-            y=alt.Y("value:Q", title="% of respondents", axis=alt.Axis(labelFontSize=FONT)),
+            y=alt.Y("value:Q", title="% of respondents", axis=_axis()),
             color=alt.Color(
                 "series:N",
                 title=None,
                 sort=series,
                 scale=alt.Scale(domain=series, range=[OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[1]]),
-                legend=alt.Legend(orient="bottom", labelFontSize=FONT),
+                legend=_legend(orient="bottom", columns=1),  # one a line: whole on a phone
             ),
             tooltip=[
                 alt.Tooltip("group:N"),
@@ -410,29 +593,36 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
     colours = dict(zip(data.get_column("answer").to_list(), data.get_column("colour").to_list(), strict=True))
     domain = [a for a in order if a in colours]
     y = alt.Y("group:N", sort=[g or "All respondents" for g in groups], title=None,
-              axis=alt.Axis(labelLimit=320, labelFontSize=FONT))  # fmt: skip
+              axis=_axis(labelLimit=320))  # fmt: skip
     x = alt.X(
         "x:Q",
         title="% of the base (dissatisfied left, satisfied right)",
         scale=alt.Scale(domain=[-100, 100]),
-        axis=alt.Axis(labelFontSize=FONT, labelExpr="abs(datum.value)"),
+        axis=_axis(labelExpr="abs(datum.value)"),
     )
     colour = alt.Color(
         "answer:N",
         sort=order,
         title=None,
         scale=alt.Scale(domain=domain, range=[colours[a] for a in domain]),
-        legend=alt.Legend(orient="bottom", columns=4, labelLimit=320, labelFontSize=FONT),
+        legend=_legend(orient="bottom", columns=1, labelLimit=320),  # one a line: whole on a phone
     )
     tooltip = [alt.Tooltip("group:N", title=""), alt.Tooltip("answer:N"),
                alt.Tooltip("share:Q", title="% of base", format=".1f")]  # fmt: skip
     bars = (
         alt.Chart(data)
         .mark_bar(stroke="#FFFFFF", strokeWidth=0.5)
-        .encode(y=y, x=x, x2="x2:Q", color=colour, tooltip=tooltip)
+        .encode(y=y, x=x, x2="x2:Q", color=colour, tooltip=tooltip, description=alt.Description("answer:N"))
     )
-    zero = alt.Chart(pl.DataFrame({"x": [0]})).mark_rule(color="#333333").encode(x="x:Q")
-    return (bars + zero).properties(title=title, height=alt.Step(34))
+    zero = alt.Chart(pl.DataFrame({"x": [0]})).mark_rule(color="#333333", aria=False).encode(x="x:Q")
+    negative = set(scale.negative)
+    finding = _listing(
+        [
+            f"{g}: {sum(p[4] for p in parts if p[0] == g and p[1] in negative):.1f}% dissatisfied"
+            for g in dict.fromkeys(p[0] for p in parts)
+        ]
+    )
+    return (bars + zero).properties(title=_title(title), height=alt.Step(34), description=f"{title}: {finding}.")
 
 
 def priority_matrix(rows: pl.DataFrame, *, title: str) -> alt.LayerChart:
@@ -443,15 +633,27 @@ def priority_matrix(rows: pl.DataFrame, *, title: str) -> alt.LayerChart:
     data = rows.with_columns(pl.col("pct").round(1), pl.col("importance").round(1))
     mean_pct = float(data.get_column("pct").mean() or 0)
     mean_importance = float(data.get_column("importance").mean() or 0)
-    x = alt.X("pct:Q", title="% positive", scale=alt.Scale(zero=False, padding=30), axis=alt.Axis(labelFontSize=FONT))
-    y = alt.Y("importance:Q", title="importance (% of what the model explains)", scale=alt.Scale(zero=True),
-              axis=alt.Axis(labelFontSize=FONT))  # fmt: skip
+    x = alt.X("pct:Q", title="% positive", scale=alt.Scale(zero=False, padding=30), axis=_axis())
+    y = alt.Y("importance:Q", title="importance (% of R²)", scale=alt.Scale(zero=True),
+              axis=_axis())  # fmt: skip
     tooltip = [alt.Tooltip("label:N", title="aspect"), alt.Tooltip("pct:Q", title="% positive", format=".1f"),
                alt.Tooltip("importance:Q", title="importance (%)", format=".1f")]  # fmt: skip
     base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
-    points = base.mark_point(filled=True, size=140, color=OKABE_ITO[0], shape="diamond")
-    labels = base.mark_text(align="left", dx=9, fontSize=FONT, color="#222222").encode(text="label:N")
+    points = base.mark_point(filled=True, size=140, color=OKABE_ITO[0], shape="diamond").encode(
+        description=alt.Description("label:N")
+    )
+    labels = base.mark_text(align="left", dx=9, fontSize=FONT, color=INK, aria=False).encode(text="label:N")
     rules = alt.Chart(pl.DataFrame({"pct": [mean_pct], "importance": [mean_importance]}))
-    vertical = rules.mark_rule(color="#888888", strokeDash=[4, 4]).encode(x="pct:Q")
-    horizontal = rules.mark_rule(color="#888888", strokeDash=[4, 4]).encode(y="importance:Q")
-    return (points + labels + vertical + horizontal).properties(title=title, height=340)
+    vertical = rules.mark_rule(color="#888888", strokeDash=[4, 4], aria=False).encode(x="pct:Q")
+    horizontal = rules.mark_rule(color="#888888", strokeDash=[4, 4], aria=False).encode(y="importance:Q")
+    finding = _listing(
+        [
+            f"{r['label']} {r['pct']:.1f}% positive, importance {r['importance']:.1f}%"
+            for r in data.sort("importance", descending=True).iter_rows(named=True)
+        ]
+    )
+    return (points + labels + vertical + horizontal).properties(
+        title=_title(title),
+        height=340,
+        description=f"{title}: {finding}.",
+    )

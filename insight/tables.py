@@ -9,19 +9,33 @@ from __future__ import annotations
 import polars as pl
 
 from insight.definition import Definition
+from insight.periods import period_label
 from insight.representation import Representation
 
-STATUS_WORDS = {"ok": "ok", "low_base": "treat with caution", "suppressed": "suppressed"}
+STATUS_WORDS = {"ok": "", "low_base": "treat with caution", "suppressed": "suppressed"}
+# Shown in downloads but kept off the screen, where the method sits behind "about this figure".
+DETAIL_COLUMNS = ("p-value",)
 
 
-def satisfaction_table(result: pl.DataFrame, definition: Definition, *, by_label: str | None = None) -> pl.DataFrame:
+def _period(column: str) -> pl.Expr:
+    """``2019-09`` as ``September 2019``, the way managers write it."""
+    return pl.col(column).map_elements(period_label, return_dtype=pl.String)
+
+
+def _yes_no(column: str) -> pl.Expr:
+    return pl.when(pl.col(column)).then(pl.lit("yes")).when(pl.col(column).not_()).then(pl.lit("no"))
+
+
+def satisfaction_table(
+    result: pl.DataFrame, definition: Definition, *, by_label: str | None = None, over_time: bool = False
+) -> pl.DataFrame:
+    """Key columns first (what the row is, then its figure and base), so a phone shows them without scrolling."""
     labels = {k: q.label for k, q in definition.questions.items()}
-    columns = [
-        pl.col("period").alias("Period"),
-        pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("Aspect"),
-    ]
+    period = _period("period").alias("Period")
+    columns = [period] if over_time else []
+    columns.append(pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("Aspect"))
     if by_label:
-        columns.append(pl.col("group").alias(by_label))
+        columns.insert(0, pl.col("group").alias(by_label))
     columns += [
         pl.col("pct").round(1).alias("% positive"),
         pl.col("base").alias("Base"),
@@ -34,15 +48,17 @@ def satisfaction_table(result: pl.DataFrame, definition: Definition, *, by_label
             pl.col("weighted_ci_high").round(1).alias("Weighted 95% CI high"),
         ]
     columns += [
+        pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Note"),
+        pl.col("change_pp").round(1).alias("Change (points)"),
+        _yes_no("significant").alias("Significant change"),
+        _period("previous_period").alias("Compared with"),
         pl.col("positive").alias("Positive"),
         pl.col("ci_low").round(1).alias("95% CI low"),
         pl.col("ci_high").round(1).alias("95% CI high"),
-        pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Status"),
-        pl.col("previous_period").alias("Previous period"),
-        pl.col("change_pp").round(1).alias("Change (points)"),
-        pl.col("p_value").round(4).alias("p-value"),
-        pl.col("significant").alias("Significant change"),
     ]
+    if not over_time:
+        columns.append(period)
+    columns.append(pl.col("p_value").round(4).alias("p-value"))
     return result.select(columns)
 
 
@@ -78,6 +94,27 @@ def area_gaps(reps: dict[str, Representation]) -> pl.DataFrame:
         )
         rows.append(row)
     return pl.DataFrame(rows)
+
+
+def gap_table(series: pl.DataFrame) -> pl.DataFrame:
+    """The WMNow sign-up gap chart as a table: one row per group and month."""
+    return series.sort("series", "period", maintain_order=True).select(
+        pl.col("series").alias("Group"),
+        _period("period").alias("Month joined"),
+        pl.col("gap_pp").round(1).alias("Gap (points)"),
+        pl.col("share").round(1).alias("% of new sign-ups"),
+        pl.col("census_share").round(1).alias("% census"),
+        pl.col("stated").alias("Sign-ups who stated"),
+    )
+
+
+def volumes_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """A contact volumes file's figures, month by month, as they will be imported."""
+    return frame.select(
+        _period("period").alias("Month"),
+        pl.col("contacts").alias("Contacts"),
+        pl.col("invitations").alias("Invitations to the survey"),
+    )
 
 
 def problems_table(problems: pl.DataFrame) -> pl.DataFrame:
@@ -125,7 +162,7 @@ def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
     )
     when = pl.col("time").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC").dt.convert_time_zone("Europe/London")
     return frame.sort("time", descending=True).select(
-        when.dt.strftime("%d %b %Y %H:%M").alias("When (UK time)"),
+        when.dt.strftime("%-d %b %Y %H:%M").alias("When (UK time)"),
         pl.col("dataset").alias("Dataset"),
         pl.col("version").alias("Version"),
         pl.col("action").alias("What"),
@@ -136,10 +173,29 @@ def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
         pl.col("unchanged").alias("Already held"),
         pl.col("removed").alias("Removed"),
         pl.col("restored").alias("Restored"),
-        pl.col("periods").alias("Periods"),
+        _period_list("periods").alias("Periods"),
         pl.col("user").alias("By"),
-        pl.col("sha256").alias("SHA-256 (start)"),
+        pl.col("sha256").alias("File fingerprint"),
     )
+
+
+def _uk_time(column: str) -> pl.Expr:
+    """A stored UTC time as managers read it: UK local time (GMT or BST), ``25 Nov 2026 14:05``."""
+    as_time = pl.col(column).str.to_datetime("%Y-%m-%dT%H:%M:%S%z", strict=False).dt.convert_time_zone("UTC")
+    return as_time.dt.convert_time_zone("Europe/London").dt.strftime("%-d %b %Y %H:%M")
+
+
+def _period_list(column: str) -> pl.Expr:
+    """``2019-09, 2019-10`` as ``September 2019, October 2019`` (a ``volumes:`` prefix kept in words)."""
+
+    def words(text: str | None) -> str | None:
+        if text is None:
+            return None
+        prefix, _, listed = text.rpartition(": ")
+        named = ", ".join(period_label(p.strip()) for p in listed.split(",") if p.strip())
+        return f"contact volumes: {named}" if prefix else named
+
+    return pl.col(column).map_elements(words, return_dtype=pl.String)
 
 
 def theme_table(counts: pl.DataFrame) -> pl.DataFrame:
@@ -164,7 +220,7 @@ def comments_table(listed: pl.DataFrame, *, theme: str | None, search: str, answ
         shown = shown.filter(pl.col("comment").str.to_lowercase().str.contains(search.strip().lower(), literal=True))
     tone = [pl.col(f"{theme}__tone").alias("Tone")] if theme is not None else []
     return shown.select(
-        pl.col("period").alias("Period"),
+        _period("period").alias("Period"),
         pl.col("comment").alias("Comment"),
         *tone,
         pl.col("answer").alias(answer_label),
@@ -174,7 +230,7 @@ def comments_table(listed: pl.DataFrame, *, theme: str | None, search: str, answ
 def joiners_table(joiners: pl.DataFrame) -> pl.DataFrame:
     """WMNow sign-ups per month: everyone who joined, those since unsubscribed, those still members."""
     return joiners.sort("period", descending=True).select(
-        pl.col("period").alias("Month joined"),
+        _period("period").alias("Month joined"),
         pl.col("joined").alias("Joined"),
         pl.col("since_left").alias("Since left"),
         pl.col("still_members").alias("Still members"),

@@ -95,18 +95,23 @@ def load_themes(path: Path | None = None) -> list[Theme]:
 
 
 def comments(
-    frame: pl.DataFrame, definition: Definition, themes: list[Theme], *, period: str | PeriodRange | None = None
+    frame: pl.DataFrame,
+    definition: Definition,
+    themes: list[Theme],
+    *,
+    period: str | PeriodRange | None = None,
+    aspect: str | None = None,
 ) -> pl.DataFrame:
-    """Every comment (masked) with a column per theme and the headline answer.
+    """Every comment (masked) with a column per theme and the answer to ``aspect`` (default: the headline).
 
-    Columns: id, period, column, comment, the headline aspect's answer (``answer``), ``positive``
+    Columns: id, period, column, comment, the aspect's answer (``answer``), ``positive``
     (None where the answer is out of the base), then one boolean per theme key and its tone (``KEY__tone``:
     complaint, praise or neutral; None when the comment does not carry the theme).
     """
     if not definition.free_text:
         return pl.DataFrame()
     rows = in_range(frame, as_range(period, definition))
-    headline = definition.headline or (definition.aspects[0] if definition.aspects else None)
+    headline = aspect or definition.headline or (definition.aspects[0] if definition.aspects else None)
     parts = []
     for key in definition.free_text:
         cols = [pl.col("id"), pl.col("period"), pl.lit(key).alias("column"), mask_pii(pl.col(key)).alias("comment")]
@@ -126,7 +131,12 @@ def comments(
 
 
 def theme_counts(
-    frame: pl.DataFrame, definition: Definition, themes: list[Theme], *, period: str | PeriodRange | None = None
+    frame: pl.DataFrame,
+    definition: Definition,
+    themes: list[Theme],
+    *,
+    period: str | PeriodRange | None = None,
+    aspect: str | None = None,
 ) -> pl.DataFrame:
     """Per theme: comments mentioning it, their share of all comments, and satisfaction with and without it.
 
@@ -134,7 +144,7 @@ def theme_counts(
     base_with, positive_without, base_without, status_with, status_without. A positive share from a base below the
     threshold is not given.
     """
-    listed = comments(frame, definition, themes, period=period)
+    listed = comments(frame, definition, themes, period=period, aspect=aspect)
     total = listed.height
     sup = definition.suppression
     rows = []

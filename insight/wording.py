@@ -71,8 +71,33 @@ def variation(aspect_label: str, test: dict) -> str:
         return f"{aspect_label}: too few periods with enough responses to test."
     span = f"{test['periods']} periods"
     if test["significant"]:
-        return f"{aspect_label} has varied significantly over the {span} (p = {test['p_value']:.3f})."
-    return f"{aspect_label} has not varied significantly over the {span} (p = {test['p_value']:.2f})."
+        return f"{aspect_label} has varied significantly over the {span}."
+    return f"{aspect_label} has not varied significantly over the {span}."
+
+
+def p_value(p: float | None) -> str:
+    """A p-value for the "about this figure" detail: ``p = 0.41``, ``p < 0.001``."""
+    if p is None:
+        return "not tested"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def variation_method(aspect_label: str, test: dict) -> str:
+    """The method behind ``variation``, for the "about this figure" detail."""
+    if test.get("p_value") is None:
+        return f"{aspect_label}: not tested (fewer than two periods with enough answers)."
+    periods = test["periods"]
+    return f"{aspect_label}: chi-square test of homogeneity across {periods} periods, {p_value(test['p_value'])}."
+
+
+def change_method(label: str, row: dict) -> str | None:
+    """The method behind ``change``, for the "about this figure" detail; None when nothing was tested."""
+    if row.get("p_value") is None or not row.get("previous_period"):
+        return None
+    return (
+        f"{label}: two-sided two-proportion z-test against {period_label(row['previous_period'])}, "
+        f"{p_value(row['p_value'])} (significant when p < 0.05)."
+    )
 
 
 def suppressed_groups(result: pl.DataFrame, suppression: Suppression) -> str | None:

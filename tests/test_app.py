@@ -146,6 +146,66 @@ def test_upload_flow_previews_then_imports(exports, data_dir):
     assert "49.4%" not in overview
 
 
+def test_imported_files_are_done_and_nothing_new_cannot_be_imported(exports, data_dir):
+    at = app("app_pages/upload.py")
+    data = (exports / "victim_survey_example.csv").read_bytes()
+    at.file_uploader(key="uploads").upload("victim_survey_example.csv", data, "text/csv").run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.button if b.label == "Import"], "the imported file has no Import button left"
+    assert any(s.value.startswith("Done: this file has been imported") for s in at.success)
+    said = [s.value for s in at.success if s.value.startswith("Imported victim")]
+    assert len(said) == 1 and "40 new, 0 updated, 0 already held, 0 set aside." in said[0]  # said once
+    again = app("app_pages/upload.py")
+    again.file_uploader(key="uploads").upload("victim_survey_example.csv", data, "text/csv").run()
+    assert "Nothing new: every response in this file is already held" in texts(again)
+    assert next(b for b in again.button if b.label == "Import").disabled
+
+
+def statuses(at: AppTest) -> list[tuple[str, str]]:
+    """Every st.status on the page: (label, state name)."""
+    found = []
+
+    def walk(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            if type(child).__name__ == "Status":
+                found.append((child.label, type(child.proto).State.Name(child.proto.state)))
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
+def test_no_status_is_left_spinning(exports, data_dir):
+    at = app("app_pages/upload.py")
+    uploader = at.file_uploader(key="uploads")
+    uploader.upload("victim_survey_example.csv", (exports / "victim_survey_example.csv").read_bytes(), "text/csv")
+    uploader.upload("notes.csv", b"a,b\n1,2\n", "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    found = dict(statuses(at))
+    assert [state for label, state in found.items() if label.startswith("Checked victim")] == ["COMPLETE"]
+    assert all(state != "RUNNING" for state in found.values()), found
+    assert any("notes" in e.value for e in at.error)  # the file that is no export gets its own message
+
+
+def test_import_all_imports_every_ready_file(exports, data_dir):
+    at = app("app_pages/upload.py")
+    uploader = at.file_uploader(key="uploads")
+    for name in ("victim_survey_example.csv", "caller_101_example.csv"):
+        uploader.upload(name, (exports / name).read_bytes(), "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    everything = next(b for b in at.button if b.label.startswith("Import all"))
+    assert everything.label == "Import all 2 files ready to import"
+    everything.click().run()
+    assert not at.exception, at.exception
+    definitions = load_definitions()
+    assert Store(data_dir).read(definitions["victim"]).height == 40
+    assert Store(data_dir).has("caller_101")
+    assert not [b for b in at.button if b.label.startswith("Import")]
+
+
 def test_upload_of_a_bad_file_changes_nothing(exports, data_dir):
     rows = read_rows((exports / "victim_survey_example.csv").read_bytes())
     rows[3][5] = "Arson"
@@ -199,7 +259,7 @@ def test_suppressed_groups_never_show_a_number(exports, data_dir, monkeypatch):
     assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
     at = app("app_pages/satisfaction.py", by="channel_group", aspect="initial_contact")
     table = at.dataframe[-1].value
-    hidden = table[table["Status"] == "suppressed"]
+    hidden = table[table["Note"] == "suppressed"]
     assert len(hidden) >= 1
     assert hidden["% positive"].isna().all() and hidden["Positive"].isna().all() and hidden["95% CI low"].isna().all()
     assert "suppressed" in texts(at)
@@ -275,9 +335,12 @@ def test_upload_of_a_volumes_file(exports, data_dir):
     at.file_uploader(key="uploads").upload("volumes.csv", data, "text/csv").run()
     assert not at.exception
     assert "Recognised as monthly contact volumes for 101 caller survey." in texts(at)
-    assert "Months: April 2019, May 2019, June 2019" in texts(at)
+    preview = at.dataframe[0].value  # the figures, not only the months
+    assert list(preview["Month"]) == ["April 2019", "May 2019", "June 2019"]
+    assert list(preview["Contacts"])[-1] == 79359 and list(preview["Invitations to the survey"])[-1] == 50
     next(b for b in at.button if b.label == "Import").click().run()
     assert "3 month(s) of contact volumes" in texts(at)
+    assert not [b for b in at.button if b.label == "Import"], "an imported file is marked done, not importable again"
     held = Store(data_dir).read_volumes(load_definitions()["caller_101"])
     assert held.rows()[-1] == ("2019-06", 79359, 50)
 
@@ -331,3 +394,40 @@ def test_an_import_reloads_only_its_own_dataset(exports, data_dir, monkeypatch):
     app("app_pages/satisfaction.py", dataset="victim")
     held = [k for k in ui._HELD if k[1] == str(data_dir)]
     assert sorted(k[0] for k in held) == ["live_chat", "victim"], "one copy per dataset, old versions dropped"
+
+
+def test_every_control_on_a_page_acts_on_it():
+    # Overview: only the period is offered, and it applies to every tile (quarterly: the quarter containing it)
+    at = app(period="2019-08")
+    assert not at.exception, at.exception
+    assert [s.label for s in at.sidebar.selectbox] == ["Period"]
+    body = texts(at)
+    assert "**Whole experience (overall)**, August 2019" in body
+    assert ", Jul-Sep 2019 (Q3)" in body
+    # Trends: the chosen aspect, by the chosen breakdown, up to the chosen period
+    at = app("app_pages/trends.py", by="channel_group", aspect="initial_contact", period="2019-06")
+    assert not at.exception, at.exception
+    assert "Initial contact by channel, up to June 2019: has it varied significantly?" in texts(at)
+    table = at.dataframe[0].value
+    assert set(table["Aspect"]) == {"Initial contact"} and "Channel" in table.columns
+    assert "July 2019" not in set(table["Period"]) and "June 2019" in set(table["Period"])
+    # Comments: satisfaction with and without a theme is on the chosen aspect
+    at = app("app_pages/comments.py", aspect="initial_contact")
+    assert not at.exception, at.exception
+    assert "% positive on *Initial contact* among people whose comment" in texts(at)
+    # Respondents: no breakdown or aspect control, as neither changes it
+    at = app("app_pages/respondents.py")
+    assert "Break down by" not in [s.label for s in at.sidebar.selectbox]
+
+
+def test_wmnow_on_a_small_upload_says_why_instead_of_a_blank_chart(exports, data_dir, monkeypatch):
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    from insight.cli import main
+
+    assert main(["ingest", "wmnow", str(exports / "wmnow_members_example.csv")]) == 0
+    at = app("app_pages/wmnow.py")
+    assert not at.exception, at.exception
+    body = texts(at)
+    assert "so no gap can be shown yet" in body or "too few to show" in body
+    for element in at.get("vega_lite_chart") + at.get("arrow_vega_lite_chart"):
+        assert "0.000000" not in str(element.proto)

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,16 +42,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+@contextmanager
+def running_app(data_dir: Path, log_dir: Path, *, samples: str = "off") -> Iterator[str]:
+    """The app on a free port over ``data_dir``; yields its base URL."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("/usr/bin/chromium is missing in CI: scripts/run-tests.sh should have installed it")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    data_dir = tmp_path_factory.mktemp("browser-store")
     port = _free_port()
-    env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir), "INSIGHT_SAMPLES": "off"}
-    log = (tmp_path_factory.mktemp("logs") / "streamlit.log").open("w")
+    env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir), "INSIGHT_SAMPLES": samples}
+    log = (log_dir / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
@@ -68,10 +69,19 @@ def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     else:
         proc.kill()
         pytest.fail("the app did not start within 60 s")
-    yield base, data_dir
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    data_dir = tmp_path_factory.mktemp("browser-store")
+    with running_app(data_dir, tmp_path_factory.mktemp("logs")) as base:
+        yield base, data_dir
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +97,15 @@ def page(server):
 
 
 def settle(pg) -> None:
-    """Wait until Streamlit has finished running the script."""
+    """Wait until Streamlit has finished running the script and nothing faded from a past run is left."""
     pg.wait_for_selector('[data-testid="stMain"]', timeout=60_000)
     pg.wait_for_timeout(500)
-    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    pg.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+            && document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
+            && !document.querySelector('[data-stale="true"]')""",
+        timeout=60_000,
+    )
     pg.wait_for_timeout(500)
 
 

@@ -65,7 +65,7 @@ def test_rendered_page_hides_both(tmp_path, da_export, monkeypatch):
     assert not at.exception
     table = at.dataframe[-1].value
     hidden = table[table["Neighbourhood policing unit"].isin(["Coventry", "Birmingham West"])]
-    assert list(hidden["Status"]) == ["suppressed", "suppressed"]
+    assert list(hidden["Note"]) == ["suppressed", "suppressed"]
     answers = next(d.value for d in at.dataframe if "Answer" in d.value.columns)  # every answer: hidden there too
     hidden_answers = answers[answers["Neighbourhood policing unit"].isin(["Coventry", "Birmingham West"])]
     assert (

@@ -37,6 +37,10 @@ def test_caution_and_sentence():
 
 def test_variation():
     assert wording.variation("Treatment", {"periods": 13, "p_value": 0.41, "significant": False}) == (
-        "Treatment has not varied significantly over the 13 periods (p = 0.41)."
+        "Treatment has not varied significantly over the 13 periods."
     )
+    # the method and its p-value go behind "about this figure"
+    method = wording.variation_method("Treatment", {"periods": 13, "p_value": 0.41, "significant": False})
+    assert method == "Treatment: chi-square test of homogeneity across 13 periods, p = 0.41."
+    assert wording.p_value(0.0004) == "p < 0.001" and wording.p_value(0.0042) == "p = 0.004"
     assert "has varied significantly" in wording.variation("X", {"periods": 3, "p_value": 0.001, "significant": True})

@@ -1,0 +1,199 @@
+"""Benchmark: the app as felt in Chromium, on sample data and on 1M and 10M victim responses.
+
+    python bench/bench_app.py                 # sample data, 1,000,000 and 10,000,000 responses
+    python bench/bench_app.py --sizes 1000000 # only some sizes ("sample" is always run)
+
+For each store the app is started on a free port and driven by Debian's Chromium:
+
+- navigation: from an open page, a click in the navigation until the new page's first chart is
+  drawn (Satisfaction and Trends in turn, so each click really changes the page);
+- filter change: on Satisfaction, choosing another *Break down by* until the chart for it is drawn;
+- baseline, in the same run: navigation to the Data page, which computes no figure (the floor
+  Streamlit itself sets on this machine).
+
+Each is the median of 3 (after one warm-up, as a manager's second visit). The 10M store is the
+1M ingest repeated with new IDs, imported through the store like any upload. Targets (issue 13):
+navigation ≤ 1.5 s on sample data and at 1M rows; filter change ≤ 300 ms at 1M and at 10M.
+Figures go to stdout and bench/results/app.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import polars as pl
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.bench_engine import generate  # noqa: E402
+from insight.definition import load_definitions  # noqa: E402
+from insight.ingest import ingest_file  # noqa: E402
+from insight.store import Store  # noqa: E402
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]  # fmt: skip
+REPEATS = 3
+
+
+def build_store(rows: int, folder: Path) -> None:
+    """A store holding ``rows`` victim responses (multiples of 1M repeat the 1M ingest with new IDs)."""
+    victim = load_definitions()["victim"]
+    unit = min(rows, 1_000_000)
+    csv = folder / "victim.csv"
+    generate(unit, csv)
+    result = ingest_file(csv, victim)
+    csv.unlink()
+    copies = [result.frame] + [
+        result.frame.with_columns(pl.concat_str(pl.col("id"), pl.lit(f"-{i}")).alias("id"))
+        for i in range(1, rows // unit)
+    ]
+    result = dataclasses.replace(result, frame=pl.concat(copies))
+    store = Store(folder / "store")
+    extra = {"user": "bench"} if "user" in inspect.signature(store.import_result).parameters else {}
+    store.import_result(victim, result, **extra)
+
+
+def start_app(data_dir: Path, samples: str) -> tuple[subprocess.Popen, str]:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir), "INSIGHT_SAMPLES": samples}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
+                return proc, base
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("the app did not start")
+
+
+CHART = """(start) => { const c = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+    .find(e => (e.ariaLabel || '').startsWith(start) && !e.closest('[data-stale="true"]'));
+    return c && c.querySelector('svg .mark-rect, svg .mark-symbol, svg .mark-line'); }"""
+# Time is taken in the page, from the user's press (pointerdown) to the chart drawn, so the
+# driver's own overhead (Playwright's checks before a click) is not counted.
+ARM = """() => { window.__pressed = null;
+    document.addEventListener('pointerdown', () => { window.__pressed = performance.now(); },
+                              {capture: true, once: true}); }"""
+SINCE_PRESS = "(start) => window.__pressed !== null && (CHART)(start) && performance.now() - window.__pressed"
+TEXT_SINCE_PRESS = """(text) => window.__pressed !== null && document.querySelector('[data-testid="stMain"]')
+    .innerText.includes(text) && performance.now() - window.__pressed"""
+
+
+def settle(pg) -> None:
+    pg.wait_for_function(
+        """() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
+            && !document.querySelector('[data-stale="true"]')""",
+        timeout=120_000,
+    )
+
+
+def timed(pg, action, chart_start: str, *, text: bool = False) -> float:
+    """Seconds from the press that ``action`` makes to the chart (or text) it brings being drawn."""
+    pg.evaluate(ARM)
+    action()
+    check = TEXT_SINCE_PRESS if text else SINCE_PRESS.replace("(CHART)", f"({CHART})")
+    elapsed = pg.wait_for_function(check, arg=chart_start, timeout=120_000, polling="raf").json_value()
+    settle(pg)
+    return elapsed / 1000
+
+
+def measure(base: str) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1366, "height": 900})
+        pg.goto(f"{base}/satisfaction?dataset=victim&by=channel_group")
+        pg.wait_for_function(CHART, arg="% positive", timeout=180_000)
+        settle(pg)
+        nav = pg.locator('[data-testid="stSidebarNav"]')
+
+        def go(title: str):
+            return lambda: nav.get_by_text(title, exact=True).click()
+
+        def choose(option: str):
+            def act() -> None:
+                pg.get_by_role("option", name=option, exact=True).click()
+
+            return act
+
+        navigation, baseline, filters = [], [], []
+        for i in range(REPEATS + 1):
+            trends = timed(pg, go("Trends"), "Whole experience (overall) by channel: % positive")
+            back = timed(pg, go("Satisfaction"), "% positive")
+            data_page = timed(pg, go("Data and definitions"), "Census benchmarks", text=True)
+            go("Satisfaction")()
+            pg.wait_for_function(CHART, arg="% positive", timeout=120_000)
+            settle(pg)
+            times = []
+            for option, label in (
+                ("Offence group", "Whole experience (overall) by offence"),
+                ("Channel", "Whole experience (overall) by ch"),
+            ):
+                pg.get_by_role("combobox", name="Break down by").click()
+                times.append(timed(pg, choose(option), label))
+            if i:  # the first round warms the caches, as a manager's first look does
+                navigation += [trends, back]
+                baseline.append(data_page)
+                filters += times
+        browser.close()
+    return {
+        "navigation_s": statistics.median(navigation),
+        "filter_change_s": statistics.median(filters),
+        "baseline_data_page_s": statistics.median(baseline),
+        "samples": {"navigation": navigation, "filter_change": filters, "baseline": baseline},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in ["sample", *args.sizes]:
+            folder = Path(tmp) / str(size)
+            folder.mkdir()
+            if size != "sample":
+                t = time.perf_counter()
+                build_store(size, folder)
+                print(f"built a store of {size:,} responses in {time.perf_counter() - t:.0f} s", flush=True)
+            proc, base = start_app(folder / "store", "on" if size == "sample" else "off")
+            try:
+                results[str(size)] = measure(base)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+            r = results[str(size)]
+            filter_ms = r["filter_change_s"] * 1000
+            print(f"{size!s:>10}: navigation {r['navigation_s']:.2f} s, filter change {filter_ms:.0f} ms "
+                  f"(baseline: Data page {r['baseline_data_page_s']:.2f} s)", flush=True)  # fmt: skip
+    out = REPO / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "app.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
