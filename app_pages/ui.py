@@ -374,7 +374,8 @@ def overview_periods() -> list[str]:
     """Every period any survey holds, latest first: the Overview's period applies to every tile."""
     held: set[str] = set()
     for definition in definitions().values():
-        loaded = load(definition) if definition.questions else None
+        # stop=False: a damaged dataset's tile says so, and the other surveys' periods are still offered
+        loaded = load(definition, stop=False) if definition.questions else None
         if loaded is not None:
             held.update(held_periods(loaded, definition)[0])
     months = sorted((p for p in held if "Q" not in p), reverse=True)
