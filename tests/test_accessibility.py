@@ -52,8 +52,7 @@ def sample_app(tmp_path_factory) -> Iterator[str]:
         yield b
 
 
-@pytest.fixture(scope="module")
-def uploaded_app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+def _uploaded_app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     exports = need_shared()
     data_dir = tmp_path_factory.mktemp("a11y-uploaded")
     for dataset, name in [("victim", "victim_survey_example.csv"), ("wmnow", "wmnow_members_example.csv")]:
@@ -62,6 +61,17 @@ def uploaded_app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
                             str(data_dir)], cwd=REPO, check=True, capture_output=True)  # fmt: skip
     with running_app(data_dir, tmp_path_factory.mktemp("a11y-logs2"), samples="off") as base:
         yield base, data_dir
+
+
+@pytest.fixture(scope="module")
+def uploaded_app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    yield from _uploaded_app(tmp_path_factory)
+
+
+@pytest.fixture
+def keyboard_app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """Uploaded data on an app of its own: the keyboard user's file chooser must not meet another test's upload."""
+    yield from _uploaded_app(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -183,8 +193,8 @@ def tab_to(pg, locator, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached {locator}")
 
 
-def test_keyboard_only(uploaded_app, browser):
-    base, data_dir = uploaded_app
+def test_keyboard_only(keyboard_app, browser):
+    base, data_dir = keyboard_app
     pg = open_page(browser, f"{base}/satisfaction?dataset=victim")
     # the navigation shows where the focus is
     tab_to(pg, pg.locator('[data-testid="stSidebarNav"] a').first)
