@@ -43,14 +43,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_app(data_dir: Path, log_dir: Path, *, samples: str = "off") -> Iterator[str]:
-    """The app on a free port over ``data_dir``; yields its base URL."""
+def running_app(
+    data_dir: Path, log_dir: Path, *, samples: str = "off", env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The app on a free port over ``data_dir`` (``env``: more variables); yields its base URL."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("/usr/bin/chromium is missing in CI: scripts/run-tests.sh should have installed it")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     port = _free_port()
-    env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir), "INSIGHT_SAMPLES": samples}
+    env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir), "INSIGHT_SAMPLES": samples, **(env or {})}
     log = (log_dir / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),

@@ -5,11 +5,6 @@ Each case starts the app on its own configuration folder ($INSIGHT_CONFIG_DIR) a
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from insight.store import Store
-from tests.conftest import REPO
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, settle, shot
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, running_app, settle, shot
 from tests.test_survey_keys import Q_HEADER, QUALTRICS, config_with, csv_bytes, q_row
 
 pytestmark = pytest.mark.browser
@@ -26,34 +20,9 @@ pytestmark = pytest.mark.browser
 
 @contextmanager
 def app_on(config: Path, data_dir: Path, log_path: Path) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("/usr/bin/chromium is missing in CI: scripts/run-tests.sh should have installed it")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    port = _free_port()
-    env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir), "INSIGHT_SAMPLES": "off", "INSIGHT_CONFIG_DIR": str(config)}
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-             str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    time.sleep(0.5)
-            else:
-                pytest.fail("the app did not start within 60 s")
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+    """The app over ``config`` (INSIGHT_CONFIG_DIR) and ``data_dir``, samples off; its log beside ``log_path``."""
+    with running_app(data_dir, log_path.parent, env={"INSIGHT_CONFIG_DIR": str(config)}) as base:
+        yield base
 
 
 @contextmanager

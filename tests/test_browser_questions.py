@@ -8,18 +8,15 @@ WMNow answers. Screenshots go to tests/artifacts/.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import REPO
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, choose, settle, shot
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, choose, running_app, settle, shot
 
 pytestmark = pytest.mark.browser
 
@@ -27,34 +24,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def sample_server(tmp_path_factory) -> Iterator[str]:
     """The app on an empty store with the bundled samples on, on a free port."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("/usr/bin/chromium is missing in CI: scripts/run-tests.sh should have installed it")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    port = _free_port()
-    env = {**os.environ, "INSIGHT_DATA_DIR": str(tmp_path_factory.mktemp("browser-samples")), "INSIGHT_SAMPLES": "on"}
-    log = (tmp_path_factory.mktemp("logs") / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the app did not start within 60 s")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    data_dir, logs = tmp_path_factory.mktemp("browser-samples"), tmp_path_factory.mktemp("logs")
+    with running_app(data_dir, logs, samples="on") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
