@@ -542,6 +542,7 @@ class Store:
         except (CommitFailedError, DeltaError, OSError):
             pass  # tidying is best effort; the next write tries again
         if isinstance(self.data_dir, Path):
+            _remove_stale_staging(Path(uri))
             self._match_permissions(Path(uri))
 
     def _match_permissions(self, folder: Path) -> None:
@@ -795,3 +796,15 @@ def _classify(held: pl.DataFrame, incoming: pl.DataFrame, key: str) -> UpsertCou
     counts = joined.select((~is_held).sum().alias("new"), (is_held & same).sum().alias("unchanged")).row(0, named=True)
     new, unchanged = int(counts["new"]), int(counts["unchanged"])
     return UpsertCounts(new, incoming.height - new - unchanged, unchanged)
+
+
+def _remove_stale_staging(folder: Path) -> None:
+    """A local write is staged as ``NAME#N`` and renamed when complete; a killed import leaves the stage
+    behind, which no version references and vacuum does not list. Removed once past the grace period."""
+    cutoff = time.time() - ORPHAN_GRACE_HOURS * 3600
+    for path in folder.rglob("*#*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            continue
