@@ -268,13 +268,15 @@ h3 { font-size: 1.6rem !important; }
 """
 
 
-def style(present: bool) -> None:
+def style(present: bool, *, in_sidebar: bool = True) -> None:
     """The app's one CSS block: contrast, focus ring, mobile, and presenter mode when on.
 
     Drawn as an element of the sidebar (the empty span makes it one): a style-only block goes to
-    Streamlit's event container instead, which a fragment's rerun (live_reload) can empty.
+    Streamlit's event container instead, which a fragment's rerun (live_reload) can empty. Pages
+    shown before sign-in have no sidebar (nor fragment): there it goes in the page (``in_sidebar=False``).
     """
-    st.sidebar.html(f'<style>{BASE_CSS}{PRESENTER_CSS if present else ""}</style><span class="app-style"></span>')
+    where = st.sidebar if in_sidebar else st
+    where.html(f'<style>{BASE_CSS}{PRESENTER_CSS if present else ""}</style><span class="app-style"></span>')
 
 
 # --------------------------------------------------------------------------- shared filters

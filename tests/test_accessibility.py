@@ -101,10 +101,12 @@ def fresh(pg) -> None:
     )
 
 
-def axe_violations(pg) -> list[str]:
+def axe_violations(pg, *, styled: bool = True) -> list[str]:
+    """Every WCAG 2.2 AA violation axe-core finds on the page; ``styled``: wait for the app's style first."""
     from axe_playwright_python.sync_playwright import Axe
 
-    fresh(pg)
+    if styled:
+        fresh(pg)
     result = Axe().run(pg, options={"runOnly": {"type": "tag", "values": WCAG}})
     return [
         f"{v['id']}: {v['help']} at {node['target']} ({node['html'][:120]})"
