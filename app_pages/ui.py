@@ -82,6 +82,27 @@ def store() -> Store:
     return Store()
 
 
+def begin_run() -> None:
+    """Called by app.py as each run starts: from here on the store's versions are read once per run.
+
+    Every cached figure is keyed on its dataset's version; reading it opens the dataset's Delta
+    tables, which a rerun did a dozen times over before. An import or undo ends its run with
+    ``st.rerun()``, so the next run reads the new version.
+    """
+    st.session_state["_versions"] = {}
+    st.session_state["_full_run"] = True  # live_reload's first pass, inside this run, has nothing to check
+
+
+def data_version(dataset: str) -> str:
+    """The dataset's table versions, read once per run (every time outside app.py, e.g. a fragment's rerun)."""
+    held = st.session_state.get("_versions")
+    if held is None:
+        return store().version([dataset])
+    if dataset not in held:
+        held[dataset] = store().version([dataset])
+    return held[dataset]
+
+
 # One loaded copy per dataset, kept with its table versions: an import into one dataset reloads
 # that dataset only, and its old copy is replaced rather than kept beside the new one.
 _HELD: dict[tuple[str, str, bool], tuple[str, Loaded | None]] = {}
@@ -110,7 +131,7 @@ def load(definition: Definition, *, stop: bool = True) -> Loaded | None:
     s = store()
     faults = st.session_state.setdefault("_store_faults", {})
     try:
-        loaded = _load(definition.dataset, str(s.data_dir), s.version([definition.dataset]), samples_enabled())
+        loaded = _load(definition.dataset, str(s.data_dir), data_version(definition.dataset), samples_enabled())
         faults.pop(definition.dataset, None)
         return loaded
     except StoreError as exc:
@@ -127,8 +148,7 @@ def store_fault(definition: Definition) -> str | None:
 
 
 def _data_key(dataset: str) -> tuple[str, str, bool]:
-    s = store()
-    return str(s.data_dir), s.version([dataset]), samples_enabled()
+    return str(store().data_dir), data_version(dataset), samples_enabled()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -315,7 +335,7 @@ def sidebar_filters(
     own_periods = period_options is None
     try:  # the page itself says when the store cannot be read
         s = store()
-        loaded = _load(dataset, str(s.data_dir), s.version([dataset]), samples_enabled())
+        loaded = _load(dataset, str(s.data_dir), data_version(dataset), samples_enabled())
     except StoreError:
         loaded = None
     held, opening, passed = held_periods(loaded, definition) if loaded else ([], None, [])
@@ -498,15 +518,23 @@ def share_link(page_path: str) -> None:
         st.code(link, language=None, wrap_lines=True)
 
 
-def store_version() -> str:
-    """Every dataset's table versions: changes with any import or undo."""
-    return store().version(definitions())
+def store_version(*, fresh: bool = False) -> str:
+    """Every dataset's table versions: changes with any import or undo. Read once per run unless ``fresh``."""
+    if fresh:
+        return store().version(definitions())
+    return "|".join(data_version(dataset) for dataset in definitions())  # Store.version's own form
 
 
 @st.fragment(run_every=10)
 def live_reload(version: str) -> None:
-    """Re-run the page when the store changes, so an open screen shows a new upload."""
-    if store_version() != version:
+    """Re-run the page when the store changes, so an open screen shows a new upload.
+
+    Its first pass belongs to the run that read ``version`` a moment ago; each later pass, every
+    10 s on its own, reads the store afresh (the run's copy would never change).
+    """
+    if st.session_state.pop("_full_run", False):
+        return
+    if store_version(fresh=True) != version:
         st.rerun(scope="app")
 
 
