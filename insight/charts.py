@@ -649,6 +649,13 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
     Not by colour alone: each segment wide enough is labelled with its answer and share (or the share),
     in ink chosen to read on its fill; the legend lists the answers in their left-to-right order.
     """
+    # Built once per result (the rows as a frame are the key), as the other charts are.
+    return _diverging(pl.DataFrame(rows, infer_schema_length=None), scale, title=title)
+
+
+@once_per_result
+def _diverging(frame: pl.DataFrame, scale: Scale, *, title: str) -> alt.LayerChart:
+    rows = frame.to_dicts()
     parts = []
     groups = list(dict.fromkeys(r["group"] for r in rows))
     neutral = [a for a in scale.in_base if a not in scale.positive and a not in scale.negative]
@@ -659,7 +666,7 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
         base = sum(mine.values())
         if not base:
             continue
-        share = {a: n / base * 100 for a, n in mine.items()}
+        share = {a: mine.get(a, 0) / base * 100 for a in scale.in_base}  # an answer nobody gave is 0%
         half = sum(share[a] for a in neutral) / 2
         label = g or "All respondents"
         left, right = -half, half
@@ -671,7 +678,9 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
         for i, a in enumerate(reversed(scale.positive)):  # listed strongest first
             parts.append((label, a, right, right + share[a], share[a], POSITIVE_COLOURS[min(i, 3)]))
             right += share[a]
-    data = pl.DataFrame(parts, schema=["group", "answer", "x", "x2", "share", "colour"], orient="row").with_columns(
+    schema = {"group": pl.String, "answer": pl.String, "x": pl.Float64, "x2": pl.Float64, "share": pl.Float64,
+              "colour": pl.String}  # fmt: skip
+    data = pl.DataFrame(parts, schema=schema, orient="row").with_columns(
         pl.col("share").round(1),
         ((pl.col("x") + pl.col("x2")) / 2).alias("middle"),
         pl.format("{}%", pl.col("share").round(0).cast(pl.Int64)).alias("share_text"),
@@ -716,10 +725,11 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
         dissatisfied = f"{sum(p[4] for p in mine if p[1] in negative):.1f}% dissatisfied, " if negative else ""
         findings.append(f"{g}: {dissatisfied}{sum(p[4] for p in mine if p[1] in positive):.1f}% positive ({every})")
     return (zero + bars + labels).properties(  # the zero line under the bars: it never crosses a label
-        title=_title(title), height=alt.Step(34), description=f"{title}: {_listing(findings)}."
+        title=_title(title), height=alt.Step(34), description=f"{title}: {_listing(findings) or 'no answers to show'}."
     )
 
 
+@once_per_result
 def priority_matrix(rows: pl.DataFrame, *, title: str) -> alt.LayerChart:
     """Importance (% of R²) against % positive, one point per aspect: top left is the priority.
 
