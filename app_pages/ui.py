@@ -389,7 +389,33 @@ def sidebar_filters(
     sb.toggle("Presenter mode", key="present", help="Larger type; no upload or downloads.")
     filters = Filters(dataset, period, by, aspect, dims, bool(st.session_state.get("present")), _weighted(from_url))
     write_url(filters, with_dataset=dataset_override is None)
+    _close_sidebar_on_a_phone(filters)
     return filters
+
+
+# On a phone the sidebar lies over the page: once a choice is made, it is closed so the page shows.
+# Only after a one-value choice (dataset, period, breakdown, aspect): after picking "Custom range" or one
+# group of several the user is still choosing. Streamlit's own breakpoint for the overlaid sidebar is 768 px.
+CLOSE_SIDEBAR = """<script>/* {n} */ (() => {{
+  if (!window.matchMedia('(max-width: 767.98px)').matches) return;
+  const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  const sidebar = document.querySelector('[data-testid="stSidebar"]');
+  if (close && sidebar && sidebar.getBoundingClientRect().right > 0) close.click();
+}})();</script>"""
+ONE_VALUE_CHOICES = ("dataset", "period", "by", "aspect")
+
+
+def _close_sidebar_on_a_phone(filters: Filters) -> None:
+    before: Filters | None = st.session_state.get("_filters_before")
+    choice_before = st.session_state.get("_period_choice_before")
+    st.session_state["_filters_before"] = filters
+    st.session_state["_period_choice_before"] = st.session_state.get("period_choice")
+    if before is None or choice_before != st.session_state.get("period_choice"):
+        return
+    if any(getattr(before, k) != getattr(filters, k) for k in ONE_VALUE_CHOICES):
+        # numbered: Streamlit redraws (and so runs) the script only when it differs from the last one
+        n = st.session_state["_sidebar_closes"] = st.session_state.get("_sidebar_closes", 0) + 1
+        st.sidebar.html(CLOSE_SIDEBAR.format(n=n), unsafe_allow_javascript=True)
 
 
 def overview_periods() -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -632,13 +633,16 @@ def contrast(fg: str, bg: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-# A segment's label, chosen by its drawn width (Vega's ``width`` signal: the chart follows the page, phone or
-# projector): the answer and its share when both fit, the share alone when that fits, else nothing (the legend,
-# the finding under the chart and the table still give it). ~7 px a character at 13 px, with room to spare.
-SEGMENT_LABEL = (
-    "datum.share * width / 200 >= length(datum.long_text) * 7 + 10 ? datum.long_text"
-    " : datum.share * width / 200 >= length(datum.share_text) * 7 + 8 ? datum.share_text : ''"
-)
+def segment_label(span: float) -> str:
+    """A segment's label, chosen by its drawn width on an axis ``span`` points wide (Vega's ``width`` signal: the
+    chart follows the page, phone or projector): the answer and its share when both fit, the share alone when that
+    fits, else nothing (the legend, the finding under the chart and the table still give it). ~7 px a character
+    at 13 px, with room to spare."""
+    drawn = f"datum.share * width / {span:g}"
+    return (
+        f"{drawn} >= length(datum.long_text) * 7 + 10 ? datum.long_text"
+        f" : {drawn} >= length(datum.share_text) * 7 + 8 ? datum.share_text : ''"
+    )
 
 
 def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.LayerChart:
@@ -688,6 +692,8 @@ def _diverging(frame: pl.DataFrame, scale: Scale, *, title: str) -> alt.LayerCha
         pl.col("colour").replace_strict({c: ink_on(c) for c in {p[5] for p in parts}}, default=INK).alias("ink"),
     )
     order = [*reversed(scale.negative), *neutral, *reversed(scale.positive)]  # left to right
+    # Centred on zero and only as wide as the longest side needs (to the next 10%): wider segments, more labels.
+    reach = min(100, max(20, math.ceil(max((abs(p[k]) for p in parts for k in (2, 3)), default=100) / 10) * 10))
     colours = dict(zip(data.get_column("answer").to_list(), data.get_column("colour").to_list(), strict=True))
     domain = [a for a in order if a in colours]
     y = alt.Y("group:N", sort=[g or "All respondents" for g in groups], title=None,
@@ -695,7 +701,7 @@ def _diverging(frame: pl.DataFrame, scale: Scale, *, title: str) -> alt.LayerCha
     x = alt.X(
         "x:Q",
         title="% of the base (dissatisfied left, satisfied right)",
-        scale=alt.Scale(domain=[-100, 100]),
+        scale=alt.Scale(domain=[-reach, reach]),
         axis=_axis(labelExpr="abs(datum.value)"),
     )
     colour = alt.Color(
@@ -712,9 +718,9 @@ def _diverging(frame: pl.DataFrame, scale: Scale, *, title: str) -> alt.LayerCha
         x=x, x2="x2:Q", color=colour, description=alt.Description("long_text:N")
     )
     zero = alt.Chart(pl.DataFrame({"x": [0]})).mark_rule(color="#333333", aria=False).encode(x="x:Q")
-    labels = base.mark_text(fontSize=FONT, baseline="middle", aria=False, text=alt.ExprRef(SEGMENT_LABEL)).encode(
-        x="middle:Q", color=alt.Color("ink:N", scale=None)
-    )
+    labels = base.mark_text(
+        fontSize=FONT, baseline="middle", aria=False, text=alt.ExprRef(segment_label(2 * reach))
+    ).encode(x="middle:Q", color=alt.Color("ink:N", scale=None))
     negative, positive = set(scale.negative), set(scale.positive)
     findings = []
     for g in dict.fromkeys(p[0] for p in parts):

@@ -121,12 +121,15 @@ def test_every_answer_segment_is_labelled_in_ink_that_reads_on_its_fill(victim):
         assert abs(int(row["share_text"].rstrip("%")) - row["share"]) <= 0.55  # whole percent, of the 1-dp share
         assert row["long_text"] == f"{row['answer']} {row['share_text']}"
     assert {row["ink"] for row in segments} == {INK, "#FFFFFF"}  # dark ink on light fills, white on the darkest
-    legend = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "bar")["encoding"]["color"]
+    bars_layer = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "bar")
+    legend = bars_layer["encoding"]["color"]
     assert legend["title"] == "Answers, left to right"
     # drawn: every segment wide enough carries its share in text, whatever its colour
+    span = bars_layer["encoding"]["x"]["scale"]["domain"]
+    assert span[0] == -span[1] and max(abs(r["x"]) for r in segments) <= span[1]  # centred, every segment within
     svg = vlc.vegalite_to_svg(chart.properties(width=700).to_dict())
     drawn = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
-    wide = [r for r in segments if r["share"] * 700 / 200 >= len(r["share_text"]) * 7 + 8]
+    wide = [r for r in segments if r["share"] * 700 / (2 * span[1]) >= len(r["share_text"]) * 7 + 8]
     assert wide and all(r["share_text"] in drawn or r["long_text"] in drawn for r in wide)
     assert not [t for t in drawn if t.endswith("%") and t not in {r["share_text"] for r in segments}
                 and t not in {r["long_text"] for r in segments}]  # fmt: skip
