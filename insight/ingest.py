@@ -603,20 +603,30 @@ def label_columns(definition: Definition) -> set[str]:
     return {normalise_label(c) for c in labels - other}
 
 
-def _sha256(source: bytes | Path) -> str:
+def sha256_of(source: bytes | Path) -> str:
+    """The SHA-256 of an upload's bytes or of a file, read in chunks (never held whole)."""
     if isinstance(source, bytes):
         return hashlib.sha256(source).hexdigest()
     with source.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _ingest(source: bytes | Path, file_name: str, definition: Definition, given: dict[str, str] | None) -> IngestResult:
+def _ingest(
+    source: bytes | Path,
+    file_name: str,
+    definition: Definition,
+    given: dict[str, str] | None,
+    sha256: str | None = None,
+) -> IngestResult:
     from concurrent.futures import ThreadPoolExecutor
 
+    wanted = {normalise_label(c) for c in definition.required_columns()}
+    if sha256 is not None:
+        raw = read_export(source, file_name, wanted, keep=wanted, labels=label_columns(definition))
+        return ingest_raw(raw, file_name, sha256, definition, given)
     # Hash on a second core while Polars parses the same bytes (a path: from the page cache): both release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(_sha256, source)
-        wanted = {normalise_label(c) for c in definition.required_columns()}
+        digest = pool.submit(sha256_of, source)
         raw = read_export(source, file_name, wanted, keep=wanted, labels=label_columns(definition))
         sha256 = digest.result()
     return ingest_raw(raw, file_name, sha256, definition, given)
@@ -632,9 +642,12 @@ def ingest_bytes(
     return _ingest(data, file_name, definition, given)
 
 
-def ingest_file(path: Path, definition: Definition, given: dict[str, str] | None = None) -> IngestResult:
-    """As ``ingest_bytes``, reading the file from its path: never copied into memory whole."""
-    return _ingest(Path(path), Path(path).name, definition, given)
+def ingest_file(
+    path: Path, definition: Definition, given: dict[str, str] | None = None, *, sha256: str | None = None
+) -> IngestResult:
+    """As ``ingest_bytes``, reading the file from its path: never copied into memory whole.
+    ``sha256``: the file's, when the caller has it already (it is not computed again)."""
+    return _ingest(Path(path), Path(path).name, definition, given, sha256)
 
 
 def every_column(definitions: dict[str, Definition]) -> set[str]:

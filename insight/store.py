@@ -54,6 +54,7 @@ TABLE_CONFIG = {
     "delta.deletedFileRetentionDuration": "interval 36500 days",
     "delta.enableExpiredLogCleanup": "false",
 }
+BOUNDED = ("id", "date")  # the columns whose least and greatest values each data file records
 VOLUME_SCHEMA: dict[str, pl.DataType] = {"period": pl.String(), "contacts": pl.Int64(), "invitations": pl.Int64()}
 
 
@@ -393,10 +394,12 @@ class Store:
         the MERGE must see the whole table).
         """
         try:
+            periods = sorted(incoming.get_column("period").unique().to_list()) if partitioned else []
+            if not table.file_uris():  # nothing held (a new table, or every import undone)
+                return incoming.clear(), periods if partitioned else None
             keys = incoming.select(key)
             if not partitioned:
                 return _query(table).join(keys, on=key, how="semi"), None
-            periods = sorted(incoming.get_column("period").unique().to_list())
             # Only files whose ID range meets the file's (Delta keeps each file's min and max).
             low, high = incoming.get_column(key).min(), incoming.get_column(key).max()
             span = f'"{key}" BETWEEN {_sql_list([str(low)])} AND {_sql_list([str(high)])}'
@@ -821,6 +824,8 @@ def _append_new(table: DeltaTable, uri: str, incoming: pl.DataFrame, meta: dict)
     from deltalake.transaction import AddAction
 
     read_version = table.version()
+    labels = [name for name, dtype in incoming.schema.items() if isinstance(dtype, pl.Enum | pl.Categorical)]
+    bounded = [name for name in BOUNDED if name in incoming.columns]
     parts = incoming.partition_by("period", as_dict=True, include_key=False)
     written: list[Path] = []
 
@@ -830,7 +835,9 @@ def _append_new(table: DeltaTable, uri: str, incoming: pl.DataFrame, meta: dict)
         path = Path(uri) / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         written.append(path)
-        pq.write_table(part.to_arrow(compat_level=pl.CompatLevel.oldest()), path, store_schema=False)
+        arrow = part.to_arrow(compat_level=pl.CompatLevel.oldest())
+        # Labels dictionary-coded; Parquet statistics only where readers prune by them (the ID and date).
+        pq.write_table(arrow, path, store_schema=False, use_dictionary=labels, write_statistics=bounded)
         return AddAction(relative, path.stat().st_size, {"period": str(period)}, int(time.time() * 1000), True,
                          _file_stats(part))  # fmt: skip
 
@@ -854,7 +861,7 @@ def _append_new(table: DeltaTable, uri: str, incoming: pl.DataFrame, meta: dict)
 def _file_stats(part: pl.DataFrame) -> str:
     """A data file's Delta statistics: row count, nulls per column, and the exact least and greatest
     ID and date (what readers skip files by: the import's ID check reads only files whose range meets)."""
-    bounded = [c for c in ("id", "date") if c in part.columns]
+    bounded = [c for c in BOUNDED if c in part.columns]
     row = part.select(
         *[pl.col(c).min().alias(f"min {c}") for c in bounded],
         *[pl.col(c).max().alias(f"max {c}") for c in bounded],
