@@ -464,13 +464,13 @@ def shape(
     if period.waves:
         label_columns.append(found[period.column])  # type: ignore[index]
     dated = not (period.given_at_import or period.waves)
-    # The slowest columns (free text, dates, the duplicate-ID check) are made on a second core while
-    # the labels are looked up: Polars releases the GIL, so the two run side by side.
-    with ThreadPoolExecutor(max_workers=1) as second_core:
-        texts = {key: second_core.submit(_comments, frame, found[col]) for key, col in definition.free_text.items()}
+    # The slowest columns (free text, dates, the duplicate-ID check) are made in two more threads while
+    # the labels are looked up: Polars releases the GIL, so they run side by side.
+    with ThreadPoolExecutor(max_workers=2) as beside:
+        texts = {key: beside.submit(_comments, frame, found[col]) for key, col in definition.free_text.items()}
         date_col = found[period.column] if dated else ""  # type: ignore[index]
-        read = second_core.submit(read_dates, frame.get_column(date_col), period.formats) if dated else None
-        repeats = second_core.submit(_ids_repeat, frame, id_col)
+        read = beside.submit(read_dates, frame.get_column(date_col), period.formats) if dated else None
+        repeats = beside.submit(_ids_repeat, frame, id_col)
         distinct = _distinct(frame, label_columns)
         exprs, label_checks = _labels(frame, definition, found, fixed, distinct)
         exprs += [pl.lit(job.result()).alias(key) for key, job in texts.items()]
