@@ -495,7 +495,7 @@ class Store:
                 if table is None:
                     if isinstance(self.data_dir, Path):
                         Path(uri).parent.mkdir(parents=True, exist_ok=True)
-                    self._create(uri, incoming.clear(), partitioned=partitioned)
+                    self._create(uri, _storage_form(incoming.clear()), partitioned=partitioned)
                     table = self._open(dataset, volumes=volumes)
                     assert table is not None
                 held, scope = self._held_for(table, incoming, key, partitioned=partitioned, dataset=dataset)

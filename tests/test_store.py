@@ -313,6 +313,7 @@ def test_new_rows_are_stored_as_plain_delta_any_reader_can_read(tmp_path, victim
     ours = store.read(victim).sort("id")
     assert by_polars.schema["overall"] == pl.String and by_polars.height == 40
     assert_frame_equal(by_polars.select(ours.columns), ours.with_columns(pl.col(pl.Enum).cast(pl.String)))
+    assert "_PL_" not in DeltaTable(uri).schema().to_json(), "no Polars type metadata in the table's schema"
     for add in pl.DataFrame(DeltaTable(uri).get_add_actions(flatten=True)).to_dicts():
         assert add["num_records"] > 0 and add["min.id"] <= add["max.id"]
     moved = [list(r) for r in rows[:2]]
