@@ -25,7 +25,8 @@ HEADER_SEARCH_ROWS = 20
 HEAD_BYTES = 2 * 1024 * 1024
 # The largest file read (the Upload page's limit too, in .streamlit/config.toml): checking a
 # file takes about twice its size in memory (a 280 MB CSV peaked at 0.5-0.6 GB, read from its path).
-MAX_UPLOAD_MB = 512
+# 500, not 512: the uploader writes any limit above 500 MB as "1GB per file".
+MAX_UPLOAD_MB = 500
 MAX_FILE_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 # A plain CSV the CLI reads from its path is parsed in batches where it lies, never held whole:
 # bulk loads may be bigger (10 million responses, 2.8 GB, peaked under 6 GB). Workbooks, text that
