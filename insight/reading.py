@@ -322,7 +322,6 @@ def read_export(
         whole = head[:4] in (b"PK\x03\x04", b"PK\x05\x06") or not _is_plain(head)
         if whole:
             check_size(size)  # a workbook, or text to convert, is read whole: the upload limit
-        if whole:
             return read_export(data.read_bytes(), file_name, expected, keep, labels)
         source: bytes | Path = data
     else:
