@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import sys
 from collections.abc import Sequence
@@ -176,7 +175,7 @@ def _readable(path: Path) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from insight.ingest import ExportError, IngestResult, ingest_file
+    from insight.ingest import ExportError, IngestResult, ingest_file, sha256_of
 
     definition = _definition(args.dataset)
     store = Store(args.data_dir)
@@ -198,7 +197,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for name in args.files:
         path = Path(name)
         _readable(path)
-        if not given and (held := store.already_held(definition, hashlib.sha256(path.read_bytes()).hexdigest())):
+        # Only a store already holding this dataset can hold this very file: only then hash it first.
+        sha256 = sha256_of(path) if not given and store.table_version(definition.dataset) is not None else None
+        if sha256 and (held := store.already_held(definition, sha256)):
             count = held["new"] + held["updated"] + held["unchanged"]
             print(
                 f"{safe_file_name(str(path))}: already imported whole as version {held['version']} and nothing has "
@@ -207,7 +208,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             )
             continue
         try:
-            result = ingest_file(path, definition, given)
+            result = ingest_file(path, definition, given, sha256=sha256)
         except ExportError as exc:
             # One sentence naming the file; ours never quote the file's text (masked values at most).
             message = str(exc).rstrip(".")

@@ -11,6 +11,7 @@ naming the file, the key path and what is wrong, so one run reports them all.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -269,18 +270,24 @@ class Reader:
 
     def date_format(self, value: Any, keypath: str, *, prefix: str = "") -> str:
         """A strftime format that reads back the sample date's year and month (``prefix`` is added to both)."""
-        import polars as pl
-
         fmt = self.as_text(value, keypath)
-        written = SAMPLE_DATE.strftime(prefix + fmt)
-        try:
-            read = pl.Series([written]).str.strptime(pl.Datetime("us"), prefix + fmt, strict=False).item()
-        except Exception:
-            read = None
-        if read is None or (read.year, read.month) != (SAMPLE_DATE.year, SAMPLE_DATE.month):
+        if _month_read_back(prefix + fmt) != (SAMPLE_DATE.year, SAMPLE_DATE.month):
             raise self.fail(
                 keypath,
                 f"{fmt!r} is not a date format that can be read back: 23 September 2019 written this way is "
                 f"{SAMPLE_DATE.strftime(fmt)!r}, which it does not read as that month (use codes such as %d/%m/%Y)",
             )
         return fmt
+
+
+@functools.lru_cache(maxsize=256)
+def _month_read_back(fmt: str) -> tuple[int, int] | None:
+    """The year and month Polars reads from the sample date written in ``fmt`` (None: unreadable).
+    Definitions share a few formats: each is tried once per process."""
+    import polars as pl
+
+    try:
+        read = pl.Series([SAMPLE_DATE.strftime(fmt)]).str.strptime(pl.Datetime("us"), fmt, strict=False).item()
+    except Exception:
+        return None
+    return None if read is None else (read.year, read.month)

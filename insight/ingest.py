@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -379,6 +380,47 @@ def _span_warning(periods: list[str], granularity: str) -> str | None:
     )
 
 
+def _labels(
+    frame: pl.DataFrame,
+    definition: Definition,
+    found: dict[str, str],
+    fixed: dict[str, str],
+    distinct: dict[str, list[str]],
+) -> tuple[list[pl.Expr], list[tuple[str, list[str], str, str]]]:
+    """The ID, every dimension and every answer as tidy columns; and each column's unknown labels
+    as (file column, unknown values, problem, allowed)."""
+    exprs: list[pl.Expr] = [pl.col(found[definition.id_column]).str.strip_chars().alias("id")]
+    label_checks: list[tuple[str, list[str], str, str]] = []
+    for key, dim in definition.dimensions.items():
+        if dim.column is None:  # one value for the whole file, given at import
+            exprs.append(pl.lit(fixed[key], dtype=pl.Enum(dim.values)).alias(key))
+            continue
+        file_col = found[dim.column]
+        if dim.separator:
+            lookup, unknown = _multi_lookup(distinct[file_col], dim)
+        else:
+            lookup, unknown = _label_lookup(distinct[file_col], dim.label_map())
+        relabelled = _relabel(frame.get_column(file_col), lookup, pl.Enum(dim.values))
+        exprs.append(pl.lit(relabelled).fill_null(NOT_STATED).alias(key))
+        if unknown:
+            allowed = [*dim.allowed_labels(), *dim.codes]
+            label_checks.append((file_col, unknown, "unknown label", ", ".join(allowed)))
+    for key, q in definition.questions.items():
+        lookup, unknown = _label_lookup(distinct[found[q.column]], q.scale.answer_map())
+        answers = pl.Enum(q.scale.answers)
+        exprs.append(pl.lit(_relabel(frame.get_column(found[q.column]), lookup, answers)).alias(key))
+        if unknown:
+            allowed = [*q.scale.answers, *(f"{c} ({a})" for c, a in q.scale.codes.items())]
+            label_checks.append((found[q.column], unknown, "unknown answer", ", ".join(allowed)))
+    return exprs, label_checks
+
+
+def _comments(frame: pl.DataFrame, column: str) -> pl.Series:
+    """Free text trimmed (blank is no comment), masked once, and only where PII can be."""
+    text = pl.col(column).str.strip_chars()
+    return mask_pii_series(frame.select(pl.when(text != "").then(text)).to_series())
+
+
 def shape(
     raw: RawTable,
     definition: Definition,
@@ -421,35 +463,19 @@ def shape(
     label_columns += [found[q.column] for q in definition.questions.values()]
     if period.waves:
         label_columns.append(found[period.column])  # type: ignore[index]
-    distinct = _distinct(frame, label_columns)
-    exprs: list[pl.Expr] = [pl.col(id_col).str.strip_chars().alias("id")]
-    label_checks: list[tuple[str, list[str], str, str]] = []  # (file column, unknown values, problem, allowed)
-    for key, dim in definition.dimensions.items():
-        if dim.column is None:  # one value for the whole file, given at import
-            exprs.append(pl.lit(fixed[key], dtype=pl.Enum(dim.values)).alias(key))
-            continue
-        file_col = found[dim.column]
-        if dim.separator:
-            lookup, unknown = _multi_lookup(distinct[file_col], dim)
-        else:
-            lookup, unknown = _label_lookup(distinct[file_col], dim.label_map())
-        relabelled = _relabel(frame.get_column(file_col), lookup, pl.Enum(dim.values))
-        exprs.append(pl.lit(relabelled).fill_null(NOT_STATED).alias(key))
-        if unknown:
-            allowed = [*dim.allowed_labels(), *dim.codes]
-            label_checks.append((file_col, unknown, "unknown label", ", ".join(allowed)))
-    for key, q in definition.questions.items():
-        lookup, unknown = _label_lookup(distinct[found[q.column]], q.scale.answer_map())
-        answers = pl.Enum(q.scale.answers)
-        exprs.append(pl.lit(_relabel(frame.get_column(found[q.column]), lookup, answers)).alias(key))
-        if unknown:
-            allowed = [*q.scale.answers, *(f"{c} ({a})" for c, a in q.scale.codes.items())]
-            label_checks.append((found[q.column], unknown, "unknown answer", ", ".join(allowed)))
-    for key, column in definition.free_text.items():
-        # Blank after trimming is no comment; the rest masked once, and only where PII can be.
-        text = pl.col(found[column]).str.strip_chars()
-        trimmed = frame.select(pl.when(text != "").then(text)).to_series()
-        exprs.append(pl.lit(mask_pii_series(trimmed)).alias(key))
+    dated = not (period.given_at_import or period.waves)
+    # The slowest columns (free text, dates, the duplicate-ID check) are made in two more threads while
+    # the labels are looked up: Polars releases the GIL, so they run side by side.
+    with ThreadPoolExecutor(max_workers=2) as beside:
+        texts = {key: beside.submit(_comments, frame, found[col]) for key, col in definition.free_text.items()}
+        date_col = found[period.column] if dated else ""  # type: ignore[index]
+        read = beside.submit(read_dates, frame.get_column(date_col), period.formats) if dated else None
+        repeats = beside.submit(_ids_repeat, frame, id_col)
+        distinct = _distinct(frame, label_columns)
+        exprs, label_checks = _labels(frame, definition, found, fixed, distinct)
+        exprs += [pl.lit(job.result()).alias(key) for key, job in texts.items()]
+        dates, way = read.result() if read else (None, ())
+        has_repeats = repeats.result()
     weight_exprs, weight_checks = _weight_checks(definition, found)
     exprs += weight_exprs
 
@@ -474,9 +500,9 @@ def shape(
         if unknown:
             label_checks.append((p_col, unknown, "unknown wave", ", ".join(period.waves)))
     else:
+        assert dates is not None
         p_col = found[period.column]  # type: ignore[index]
         latest = latest_plausible_date(today or dt.date.today())
-        dates, way = read_dates(frame.get_column(p_col), period.formats)
         exprs += [pl.lit(dates).alias("date"), pl.lit(periods_of(dates, period.granularity)).alias("period")]
         checks += [
             (pl.col(p_col).is_null(), p_col, "missing date", None),
@@ -501,7 +527,7 @@ def shape(
     # Count every kind of problem in one pass; only the kinds that occur are listed row by row.
     found_any = work.select([mask.sum().alias(str(i)) for i, (mask, *_) in enumerate(checks)]).row(0)
     problems = [_problems(work, *check) for check, n in zip(checks, found_any, strict=True) if n]
-    if _has_repeats(work.get_column("id").drop_nulls()):
+    if has_repeats:
         problems.append(_duplicate_ids(work, id_col))
     if raw.cell_problems.height:  # merged cells, formulas never calculated (workbooks)
         cells = raw.cell_problems.filter(pl.col("row").is_in(frame.get_column("__row").implode()))
@@ -521,6 +547,11 @@ def shape(
     report.warnings += [span] if span else []
     rejected = _rejected(frame, all_problems, found)
     return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
+
+
+def _ids_repeat(frame: pl.DataFrame, id_col: str) -> bool:
+    """Whether any ID (trimmed, as stored) occurs twice."""
+    return _has_repeats(frame.get_column(id_col).str.strip_chars().drop_nulls())
 
 
 def _has_repeats(values: pl.Series) -> bool:
@@ -603,20 +634,28 @@ def label_columns(definition: Definition) -> set[str]:
     return {normalise_label(c) for c in labels - other}
 
 
-def _sha256(source: bytes | Path) -> str:
+def sha256_of(source: bytes | Path) -> str:
+    """The SHA-256 of an upload's bytes or of a file, read in chunks (never held whole)."""
     if isinstance(source, bytes):
         return hashlib.sha256(source).hexdigest()
     with source.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _ingest(source: bytes | Path, file_name: str, definition: Definition, given: dict[str, str] | None) -> IngestResult:
-    from concurrent.futures import ThreadPoolExecutor
-
+def _ingest(
+    source: bytes | Path,
+    file_name: str,
+    definition: Definition,
+    given: dict[str, str] | None,
+    sha256: str | None = None,
+) -> IngestResult:
+    wanted = {normalise_label(c) for c in definition.required_columns()}
+    if sha256 is not None:
+        raw = read_export(source, file_name, wanted, keep=wanted, labels=label_columns(definition))
+        return ingest_raw(raw, file_name, sha256, definition, given)
     # Hash on a second core while Polars parses the same bytes (a path: from the page cache): both release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(_sha256, source)
-        wanted = {normalise_label(c) for c in definition.required_columns()}
+        digest = pool.submit(sha256_of, source)
         raw = read_export(source, file_name, wanted, keep=wanted, labels=label_columns(definition))
         sha256 = digest.result()
     return ingest_raw(raw, file_name, sha256, definition, given)
@@ -632,9 +671,12 @@ def ingest_bytes(
     return _ingest(data, file_name, definition, given)
 
 
-def ingest_file(path: Path, definition: Definition, given: dict[str, str] | None = None) -> IngestResult:
-    """As ``ingest_bytes``, reading the file from its path: never copied into memory whole."""
-    return _ingest(Path(path), Path(path).name, definition, given)
+def ingest_file(
+    path: Path, definition: Definition, given: dict[str, str] | None = None, *, sha256: str | None = None
+) -> IngestResult:
+    """As ``ingest_bytes``, reading the file from its path: never copied into memory whole.
+    ``sha256``: the file's, when the caller has it already (it is not computed again)."""
+    return _ingest(Path(path), Path(path).name, definition, given, sha256)
 
 
 def every_column(definitions: dict[str, Definition]) -> set[str]:

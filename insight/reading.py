@@ -25,8 +25,14 @@ HEADER_SEARCH_ROWS = 20
 HEAD_BYTES = 2 * 1024 * 1024
 # The largest file read (the Upload page's limit too, in .streamlit/config.toml): checking a
 # file takes about twice its size in memory (a 280 MB CSV peaked at 0.5-0.6 GB, read from its path).
-MAX_UPLOAD_MB = 512
+# 500, not 512: the uploader writes any limit above 500 MB as "1GB per file".
+MAX_UPLOAD_MB = 500
 MAX_FILE_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+# A plain CSV the CLI reads from its path is parsed in batches where it lies, never held whole:
+# bulk loads may be bigger (10 million responses, 2.8 GB, peaked under 6 GB). Workbooks, text that
+# must be converted first (UTF-16, \r line ends) and uploads keep the limit above.
+MAX_CSV_PATH_MB = 4096
+MAX_CSV_PATH_BYTES = MAX_CSV_PATH_MB * 1024 * 1024
 CELL_PROBLEM_SCHEMA = {"row": pl.Int64, "column": pl.String, "problem": pl.String}
 
 # Files people upload by mistake, recognised by their first bytes.
@@ -287,11 +293,11 @@ def _read_csv(
 # --------------------------------------------------------------------------- any export
 
 
-def check_size(n_bytes: int) -> None:
-    if n_bytes > MAX_FILE_BYTES:
-        raise ExportError(
-            f"is {size_words(n_bytes)}; files up to {MAX_UPLOAD_MB} MB are accepted: split the export by month"
-        )
+def check_size(n_bytes: int, *, streamed: bool = False) -> None:
+    """``streamed``: a plain CSV read from its path in batches (the CLI), allowed to be bigger."""
+    limit, mb = (MAX_CSV_PATH_BYTES, MAX_CSV_PATH_MB) if streamed else (MAX_FILE_BYTES, MAX_UPLOAD_MB)
+    if n_bytes > limit:
+        raise ExportError(f"is {size_words(n_bytes)}; files up to {mb} MB are accepted: split the export by month")
 
 
 def read_export(
@@ -310,10 +316,12 @@ def read_export(
     """
     if isinstance(data, Path):
         size = data.stat().st_size
-        check_size(size)  # before reading a huge file
+        check_size(size, streamed=True)  # before reading a huge file
         with data.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
-        if len(head) == size or head[:4] in (b"PK\x03\x04", b"PK\x05\x06") or not _is_plain(head):
+        whole = head[:4] in (b"PK\x03\x04", b"PK\x05\x06") or not _is_plain(head)
+        if whole:
+            check_size(size)  # a workbook, or text to convert, is read whole: the upload limit
             return read_export(data.read_bytes(), file_name, expected, keep, labels)
         source: bytes | Path = data
     else:

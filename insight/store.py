@@ -29,7 +29,9 @@ import os
 import random
 import stat
 import time
+import uuid
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,7 @@ TABLE_CONFIG = {
     "delta.deletedFileRetentionDuration": "interval 36500 days",
     "delta.enableExpiredLogCleanup": "false",
 }
+BOUNDED = ("id", "date")  # the columns whose least and greatest values each data file records
 VOLUME_SCHEMA: dict[str, pl.DataType] = {"period": pl.String(), "contacts": pl.Int64(), "invitations": pl.Int64()}
 
 
@@ -376,7 +379,7 @@ class Store:
     def compare(self, definition: Definition, frame: pl.DataFrame) -> UpsertCounts:
         """How many of these rows are new, would update a held row, or are held already."""
         table = self._open(definition.dataset)
-        incoming = _storage_form(frame.select(tidy_columns(definition)))
+        incoming = frame.select(tidy_columns(definition))
         if table is None:
             return UpsertCounts(incoming.height, 0, 0)
         held, _ = self._held_for(table, incoming, "id", partitioned=True, dataset=definition.dataset)
@@ -391,10 +394,12 @@ class Store:
         the MERGE must see the whole table).
         """
         try:
+            periods = sorted(incoming.get_column("period").unique().to_list()) if partitioned else []
+            if not table.file_uris():  # nothing held (a new table, or every import undone)
+                return incoming.clear(), periods if partitioned else None
             keys = incoming.select(key)
             if not partitioned:
                 return _query(table).join(keys, on=key, how="semi"), None
-            periods = sorted(incoming.get_column("period").unique().to_list())
             # Only files whose ID range meets the file's (Delta keeps each file's min and max).
             low, high = incoming.get_column(key).min(), incoming.get_column(key).max()
             span = f'"{key}" BETWEEN {_sql_list([str(low)])} AND {_sql_list([str(high)])}'
@@ -418,7 +423,7 @@ class Store:
         rejected_file = None
         if result.rejected.height:
             rejected_file = self.write_rejected(definition.dataset, result.rejected, report.file_name)
-        incoming = _storage_form(result.frame.select(tidy_columns(definition)))
+        incoming = result.frame.select(tidy_columns(definition))  # labels stay dictionary-coded until needed
         periods = sorted(incoming.get_column("period").unique().to_list())
         meta = {
             "action": "import",
@@ -490,7 +495,7 @@ class Store:
                 if table is None:
                     if isinstance(self.data_dir, Path):
                         Path(uri).parent.mkdir(parents=True, exist_ok=True)
-                    self._create(uri, incoming.clear(), partitioned=partitioned)
+                    self._create(uri, _storage_form(incoming.clear()), partitioned=partitioned)
                     table = self._open(dataset, volumes=volumes)
                     assert table is not None
                 held, scope = self._held_for(table, incoming, key, partitioned=partitioned, dataset=dataset)
@@ -500,6 +505,13 @@ class Store:
                 meta = {**meta, "new": counts.new, "updated": counts.updated, "unchanged": counts.unchanged}
                 if partitioned:  # the periods this commit changes: the file's, and those its moved IDs leave
                     meta["touched"] = sorted(set(meta["periods"]) | set(held.get_column("period").to_list()))
+                if held.height == 0 and partitioned and isinstance(self.data_dir, Path):
+                    # No row is held yet: the MERGE would only insert. Written as Parquet files and
+                    # committed only onto the version read (a conflict plans again, as a MERGE's would).
+                    version = _append_new(table, uri, incoming, meta)
+                    self._tidy(table, uri)
+                    return counts, version
+                incoming = _storage_form(incoming)
                 predicate = f"s.{_quoted(key)} = t.{_quoted(key)}"
                 if scope:
                     predicate += f" AND t.`period` IN ({_sql_list(scope)})"
@@ -788,6 +800,7 @@ def masked_file_name(file_name: str) -> str:
 def _classify(held: pl.DataFrame, incoming: pl.DataFrame, key: str) -> UpsertCounts:
     if held.height == 0:
         return UpsertCounts(incoming.height, 0, 0)
+    incoming = _storage_form(incoming)  # held labels are text
     cols = [c for c in incoming.columns if c != key]
     old = held.select(key, *[pl.col(c).alias(f"__old_{c}") for c in cols]).with_columns(pl.lit(True).alias("__held"))
     joined = incoming.join(old, on=key, how="left")
@@ -796,6 +809,75 @@ def _classify(held: pl.DataFrame, incoming: pl.DataFrame, key: str) -> UpsertCou
     counts = joined.select((~is_held).sum().alias("new"), (is_held & same).sum().alias("unchanged")).row(0, named=True)
     new, unchanged = int(counts["new"]), int(counts["unchanged"])
     return UpsertCounts(new, incoming.height - new - unchanged, unchanged)
+
+
+def _append_new(table: DeltaTable, uri: str, incoming: pl.DataFrame, meta: dict) -> int:
+    """Rows none of which the table holds: one Parquet file per period, committed as one version.
+
+    The commit is made only onto the version the rows were checked against (no retry inside
+    delta-rs): if another import committed first, CommitFailedError, and the caller checks again
+    (the rows may be held by then). Labels are written dictionary-coded, as text to any reader
+    (no Arrow schema in the files). Files a failed commit leaves are removed; a killed process's,
+    which no version references, by the next write's tidy.
+    """
+    import pyarrow.parquet as pq
+    from deltalake.transaction import AddAction
+
+    read_version = table.version()
+    labels = [name for name, dtype in incoming.schema.items() if isinstance(dtype, pl.Enum | pl.Categorical)]
+    bounded = [name for name in BOUNDED if name in incoming.columns]
+    parts = incoming.partition_by("period", as_dict=True, include_key=False)
+    written: list[Path] = []
+
+    def write(item: tuple[tuple[object, ...], pl.DataFrame]) -> AddAction:
+        (period,), part = item
+        relative = f"period={period}/part-00000-{uuid.uuid4()}-c000.snappy.parquet"
+        path = Path(uri) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written.append(path)
+        arrow = part.to_arrow(compat_level=pl.CompatLevel.oldest())
+        # Labels dictionary-coded; Parquet statistics only where readers prune by them (the ID and date).
+        pq.write_table(arrow, path, store_schema=False, use_dictionary=labels, write_statistics=bounded)
+        return AddAction(relative, path.stat().st_size, {"period": str(period)}, int(time.time() * 1000), True,
+                         _file_stats(part))  # fmt: skip
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            actions = list(pool.map(write, parts.items()))
+        table.create_write_transaction(
+            actions,  # type: ignore[arg-type]
+            mode="append",
+            schema=table.schema(),
+            partition_by=["period"],
+            commit_properties=CommitProperties(custom_metadata={META_KEY: json.dumps(meta)}, max_commit_retries=0),
+        )
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return read_version + 1  # without retries, the commit can only be the version after the one read
+
+
+def _file_stats(part: pl.DataFrame) -> str:
+    """A data file's Delta statistics: row count, nulls per column, and the exact least and greatest
+    ID and date (what readers skip files by: the import's ID check reads only files whose range meets)."""
+    bounded = [c for c in BOUNDED if c in part.columns]
+    row = part.select(
+        *[pl.col(c).min().alias(f"min {c}") for c in bounded],
+        *[pl.col(c).max().alias(f"max {c}") for c in bounded],
+        *[pl.col(c).null_count().alias(f"nulls {c}") for c in part.columns],
+    ).row(0, named=True)
+
+    def value(v: object) -> object:
+        return v.isoformat() if isinstance(v, dt.date) else v
+
+    stats = {
+        "numRecords": part.height,
+        "minValues": {c: value(row[f"min {c}"]) for c in bounded if row[f"min {c}"] is not None},
+        "maxValues": {c: value(row[f"max {c}"]) for c in bounded if row[f"max {c}"] is not None},
+        "nullCount": {c: row[f"nulls {c}"] for c in part.columns},
+    }
+    return json.dumps(stats)
 
 
 def _remove_stale_staging(folder: Path) -> None:

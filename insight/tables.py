@@ -180,12 +180,6 @@ def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
     )
 
 
-def _uk_time(column: str) -> pl.Expr:
-    """A stored UTC time as managers read it: UK local time (GMT or BST), ``25 Nov 2026 14:05``."""
-    as_time = pl.col(column).str.to_datetime("%Y-%m-%dT%H:%M:%S%z", strict=False).dt.convert_time_zone("UTC")
-    return as_time.dt.convert_time_zone("Europe/London").dt.strftime("%-d %b %Y %H:%M")
-
-
 def _period_list(column: str) -> pl.Expr:
     """``2019-09, 2019-10`` as ``September 2019, October 2019`` (a ``volumes:`` prefix kept in words)."""
 

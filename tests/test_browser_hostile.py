@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from insight.reading import MAX_UPLOAD_MB
 from tests.conftest import need_shared
 from tests.hostile import png_named_csv
 from tests.messy import read_rows, write_rows
@@ -19,6 +20,9 @@ def test_file_text_is_never_a_link_and_a_bad_file_stands_alone(server, page):  #
     rows = [[*row, EVIL if i == 0 else "x"] for i, row in enumerate(read_rows(example))]
     page.goto(f"{base}/upload")
     settle(page)
+    # The uploader states the limit it enforces (above 500 MB Streamlit rounds it up to "1GB").
+    limit = page.get_by_test_id("stFileUploaderDropzoneInstructions").inner_text()
+    assert f"{MAX_UPLOAD_MB}MB per file" in limit, limit
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         [
             {"name": "[Sign in again](http:evil.example).csv", "mimeType": "text/csv", "buffer": write_rows(rows)},

@@ -156,10 +156,21 @@ def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(tmp_path, vic
     from insight.ingest import ingest_file
 
     monkeypatch.setattr(insight.reading, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(insight.reading, "MAX_CSV_PATH_BYTES", 3000)
     big = tmp_path / "big.csv"
     big.write_bytes(b"x" * 2000)
     with pytest.raises(ExportError, match=f"files up to {MAX_UPLOAD_MB} MB are accepted"):
+        ingest_bytes(big.read_bytes(), "big.csv", victim)  # an upload
+    # The CLI streams a plain CSV from its path: the bigger limit, still checked before reading.
+    with pytest.raises(ExportError, match="has no header row"):
         ingest_file(big, victim)
+    big.write_bytes(b"x" * 4000)
+    with pytest.raises(ExportError, match=f"files up to {insight.reading.MAX_CSV_PATH_MB} MB are accepted"):
+        ingest_file(big, victim)
+    book = tmp_path / "big.xlsx"  # a workbook is read whole: the upload limit
+    book.write_bytes(b"PK\x03\x04" + b"x" * 1996)
+    with pytest.raises(ExportError, match=f"files up to {MAX_UPLOAD_MB} MB are accepted"):
+        ingest_file(book, victim)
 
 
 def test_the_upload_limit_is_the_one_streamlit_enforces():

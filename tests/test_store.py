@@ -252,13 +252,19 @@ def _import_at_the_barrier(data_dir: str, data: bytes, name: str, barrier: str, 
 
     Store._held_for = held_then_wait
     record = load(Store(data_dir), load_definitions()["victim"], data, name)
-    Path(out).write_text(json.dumps({"new": record.new, "unchanged": record.unchanged, "plans": len(plans)}))
+    Path(out).write_text(
+        json.dumps({"new": record.new, "unchanged": record.unchanged, "plans": len(plans), "version": record.version})
+    )
 
 
-def test_two_imports_at_once_both_land(where, victim, rows, tmp_path):
+@pytest.mark.parametrize("first", [1, 2], ids=["one-holds-a-held-row", "both-all-new"])
+def test_two_imports_at_once_both_land(where, victim, rows, tmp_path, first):
+    """Both plan on version 1; one commits, the other meets it and plans again. With ``first=2``
+    neither file holds a row already held, so on a local store both take the all-new path (Parquet
+    files committed only onto the version read): the later must still not add its 10 shared IDs twice."""
     store = Store(where.data_dir)
-    load(store, victim, write_rows(rows[:2]))  # the table exists; both imports are MERGEs onto version 1
-    halves = [write_rows([rows[0], *rows[1:26]]), write_rows([rows[0], *rows[16:]])]  # 10 IDs in both
+    load(store, victim, write_rows(rows[:2]))  # the table holds row 1: both imports plan onto version 1
+    halves = [write_rows([rows[0], *rows[first:26]]), write_rows([rows[0], *rows[16:]])]  # 10 IDs in both
     ctx = multiprocessing.get_context("spawn")
     barrier = str(tmp_path / "barrier")
     outs = [str(tmp_path / f"out{i}.json") for i in range(2)]
@@ -279,6 +285,56 @@ def test_two_imports_at_once_both_land(where, victim, rows, tmp_path):
     held = store.read(victim)
     assert held.height == 40 and held.get_column("id").n_unique() == 40
     assert [h["action"] for h in store.history("victim")] == ["import"] * 3
+    assert sorted(r["version"] for r in results) == [2, 3]
+
+
+# --------------------------------------------------------------------------- the all-new path
+
+
+def test_each_import_reports_the_version_it_made(where, victim, rows):
+    store = Store(where.data_dir)
+    first = load(store, victim, write_rows(rows[:11]))  # all new
+    fixed = [list(r) for r in rows]
+    fixed[1][12] = "Completely satisfied"
+    second = load(store, victim, write_rows(fixed))  # 30 new, 1 updated: a MERGE
+    third = load(store, victim, write_rows([rows[0], *rows[1:]]))  # row 1 back as it was
+    assert [first.version, second.version, third.version] == [1, 2, 3]
+    assert [h["version"] for h in store.history("victim")] == [3, 2, 1]
+    assert store.table_version("victim") == 3
+
+
+def test_new_rows_are_stored_as_plain_delta_any_reader_can_read(tmp_path, victim, rows):
+    """The all-new path writes its own Parquet files: any Delta reader sees text labels and the same rows,
+    and the files' statistics let the next import find a held ID by its range."""
+    store = Store(tmp_path / "store")
+    load(store, victim, write_rows(rows))
+    uri = store.table_uri("victim")
+    by_polars = pl.read_delta(uri).sort("id")
+    ours = store.read(victim).sort("id")
+    assert by_polars.schema["overall"] == pl.String and by_polars.height == 40
+    assert_frame_equal(by_polars.select(ours.columns), ours.with_columns(pl.col(pl.Enum).cast(pl.String)))
+    assert "_PL_" not in DeltaTable(uri).schema().to_json(), "no Polars type metadata in the table's schema"
+    for add in pl.DataFrame(DeltaTable(uri).get_add_actions(flatten=True)).to_dicts():
+        assert add["num_records"] > 0 and add["min.id"] <= add["max.id"]
+    moved = [list(r) for r in rows[:2]]
+    moved[1][1] = moved[1][1].replace("/09/", "/08/")
+    again = load(store, victim, write_rows(moved))
+    assert (again.new, again.updated) == (0, 1), "the held ID was found through the files' ID ranges"
+
+
+def test_a_commit_that_fails_leaves_no_files(tmp_path, victim, rows, monkeypatch):
+    store = Store(tmp_path / "store")
+    load(store, victim, write_rows(rows[:2]))
+    before = {p for p in Path(store.table_uri("victim")).rglob("*.parquet")}
+
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(DeltaTable, "create_write_transaction", full)
+    with pytest.raises(StoreError, match=r"disk .* is full"):
+        load(store, victim, write_rows([rows[0], *rows[2:]]))
+    assert {p for p in Path(store.table_uri("victim")).rglob("*.parquet")} == before
+    assert store.read(victim).height == 1
 
 
 # --------------------------------------------------------------------------- PII
