@@ -257,6 +257,8 @@ BASE_CSS = f"""
 .sample-mark {{ display: inline-block; background: #fff3cd; color: #5c3c00; border: 2px solid #5c3c00;
   font-weight: 700; letter-spacing: .04em; padding: 0 .45em; border-radius: .25rem; font-size: .85rem; }}
 .chart-finding {{ color: {INK}; font-size: .95rem; margin: -.25rem 0 .5rem; }}
+[data-testid="stElementContainer"]:has(.app-style), [data-testid="stElementContainer"]:has(.sidebar-closer) {{
+  display: none; }}
 @media (max-width: 640px) {{
   [data-testid="stMainBlockContainer"] {{ padding-left: .75rem; padding-right: .75rem; }}
   [data-testid="stMetricValue"] {{ font-size: 2rem; }}
@@ -396,7 +398,7 @@ def sidebar_filters(
 # On a phone the sidebar lies over the page: once a choice is made, it is closed so the page shows.
 # Only after a one-value choice (dataset, period, breakdown, aspect): after picking "Custom range" or one
 # group of several the user is still choosing. Streamlit's own breakpoint for the overlaid sidebar is 768 px.
-CLOSE_SIDEBAR = """<script>/* {n} */ (() => {{
+CLOSE_SIDEBAR = """<span class="sidebar-closer"></span><script>/* {n} */ (() => {{
   if (!window.matchMedia('(max-width: 767.98px)').matches) return;
   const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
   const sidebar = document.querySelector('[data-testid="stSidebar"]');
