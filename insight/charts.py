@@ -29,6 +29,7 @@ from insight.periods import period_label
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 STATUS_LABEL = {OK: "ok", LOW_BASE: "treat with caution (base < caution threshold)", SUPPRESSED: "suppressed"}
 FONT = 13
+WHITE = "#FFFFFF"
 INK = "#1f1f1f"  # axis labels, titles and legends: 16:1 on white (Vega's default grey is ~3.7:1)
 SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge", "stroke"]
 
@@ -571,8 +572,13 @@ def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str) -
     )
 
 
+@once_per_result
 def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
-    """One margin's respondents before and after weighting, beside the target from the census."""
+    """One margin's respondents before and after weighting, beside the target from the census.
+
+    Told apart without colour: before is a solid bar, after a bar with a dashed outline, the target an
+    empty (white) bar outlined in black; the finding states all three for every group.
+    """
     series = ["Before weighting", "After weighting", "Target (census)"]
     long = pl.concat(
         [
@@ -580,9 +586,18 @@ def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
             for column, name in zip(("unweighted_pct", "weighted_pct", "target_pct"), series, strict=True)
         ]
     )
+    finding = _listing(
+        [
+            f"{r['group']} {_pct(r['unweighted_pct'])} before, {_pct(r['weighted_pct'])} after, "
+            f"target {_pct(r['target_pct'])}"
+            for r in profile.with_columns(pl.col("unweighted_pct", "weighted_pct", "target_pct").round(1)).iter_rows(
+                named=True
+            )
+        ]
+    )
     return (
         alt.Chart(long)
-        .mark_bar()
+        .mark_bar(stroke=INK, strokeWidth=1.5)
         .encode(
             x=alt.X(
                 "group:N",
@@ -596,8 +611,11 @@ def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
                 "series:N",
                 title=None,
                 sort=series,
-                scale=alt.Scale(domain=series, range=[OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[1]]),
+                scale=alt.Scale(domain=series, range=[OKABE_ITO[0], OKABE_ITO[5], WHITE]),
                 legend=_legend(orient="bottom", columns=1),  # one a line: whole on a phone
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N", scale=alt.Scale(domain=series, range=[[1, 0], [6, 3], [1, 0]]), legend=None
             ),
             tooltip=[
                 alt.Tooltip("group:N"),
@@ -605,15 +623,15 @@ def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
                 alt.Tooltip("value:Q", title="% of respondents", format=".1f"),
                 alt.Tooltip("respondents:Q", title="respondents", format=","),
             ],
+            description=alt.Description("series:N"),
         )
-        .properties(title=title, height=260)
+        .properties(title=_title(title), height=260, description=f"{title}: {finding}.")
     )
 
 
 NEGATIVE_COLOURS = ["#F4B183", "#E07B39", "#B3541E", "#7F2704"]  # mild to strong
 POSITIVE_COLOURS = ["#9ECAE1", "#4A98C9", "#1B6BA8", "#08306B"]
 NEUTRAL_COLOUR = "#BDBDBD"
-WHITE = "#FFFFFF"
 
 
 def ink_on(fill: str) -> str:

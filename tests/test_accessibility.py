@@ -153,7 +153,7 @@ CHART_TEXT = """els => els.filter(e => e.textContent.trim()).map(e => {
 
 
 @pytest.mark.parametrize("path", ["satisfaction?by=channel_group", "satisfaction?weighted=1&by=channel_group",
-                                  "trends?weighted=1"])  # fmt: skip
+                                  "trends?weighted=1", "respondents"])  # fmt: skip
 def test_chart_text_is_dark_enough_to_read(sample_app, browser, path):
     """axe does not look inside SVG charts: every axis label, title and value label is checked here,
     against the white page or the bar it is written on."""

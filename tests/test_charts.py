@@ -192,3 +192,24 @@ def test_weighted_charts_state_their_finding_and_differ_without_colour(victim):
         f"{WEIGHTED} {last['weighted_pct']:.1f}%",
     }  # labelled where each line ends
     assert f'"labelColor": "{INK}"' in json.dumps(trend)
+
+
+def test_weighting_profile_tells_before_after_and_target_apart_without_colour(victim):
+    from insight.census import load_census
+    from insight.charts import weighting_profile_bars
+    from insight.datasets import load_sample
+    from insight.weighting import profile, weigh_period
+
+    respondents, raking = weigh_period(load_sample(victim), victim, load_census(), period="2019-09")
+    shares = profile(respondents, raking)
+    rows = shares.filter(shares["margin"] == raking.margins[0].dimension)
+    spec = weighting_profile_bars(rows, title="Age group").to_dict()
+    encoding = spec["encoding"]
+    dashes = encoding["strokeDash"]["scale"]["range"]
+    fills = encoding["color"]["scale"]["range"]
+    assert spec["mark"]["stroke"] == INK  # every bar outlined in dark ink
+    assert dashes[0] != dashes[1] and fills[2] == "#FFFFFF"  # after: dashed outline; target: an empty bar
+    for r in rows.iter_rows(named=True):
+        before, after, target = (round(r[c], 1) for c in ("unweighted_pct", "weighted_pct", "target_pct"))
+        said = f"{r['group']} {before:.1f}% before, {after:.1f}% after, target {target:.1f}%"
+        assert said in spec["description"]
