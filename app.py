@@ -23,6 +23,7 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if present else "auto",
 )
 ui.require_config()  # a configuration mistake shows the list of mistakes, never a traceback
+ui.begin_run()  # the store's versions, read once in this run
 
 
 # Every page's address, so a link to any of them still lands on the sign-in (or no access)

@@ -14,7 +14,7 @@ from insight.definition import NOT_STATED
 from insight.drivers import TooFewRespondents, key_drivers
 from insight.metrics import satisfaction
 from insight.periods import period_label
-from insight.tables import satisfaction_table
+from insight.tables import answers_table, satisfaction_table
 from insight.validity import validity
 from insight.weighting import Raking, weighted_figure, weighted_satisfaction, weighting_in_words
 
@@ -94,15 +94,7 @@ excluded = [a for a in scale.answers if a in scale.excluded]
 if excluded:
     st.caption(f"{', '.join(excluded)} answers are left out of the base and of the bars; the table counts them.")
 ui.table(
-    pl.DataFrame(answers.to_json()["rows"], infer_schema_length=None).rename(
-        {
-            "group": definition.dimension_label(filters.by) if filters.by else "Group",
-            "answer": "Answer",
-            "count": "Count",
-            "share": "% of all answers",
-            "in_base": "In the base",
-        }
-    ),
+    answers_table(answers, group_label=definition.dimension_label(filters.by) if filters.by else "Group"),
     f"{definition.dataset}-{aspect}-answers-{period}",
 )
 

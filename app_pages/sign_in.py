@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import ui
+
+ui.style(False, in_sidebar=False)  # the app's contrast and focus ring, before anyone has signed in
 st.title("Citizen satisfaction insight")
 st.write("Sign in with your work account to see the survey results you have access to.")
 st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:", key="sign_in")

@@ -82,6 +82,27 @@ def store() -> Store:
     return Store()
 
 
+def begin_run() -> None:
+    """Called by app.py as each run starts: from here on the store's versions are read once per run.
+
+    Every cached figure is keyed on its dataset's version; reading it opens the dataset's Delta
+    tables, which a rerun did a dozen times over before. An import or undo ends its run with
+    ``st.rerun()``, so the next run reads the new version.
+    """
+    st.session_state["_versions"] = {}
+    st.session_state["_full_run"] = True  # live_reload's first pass, inside this run, has nothing to check
+
+
+def data_version(dataset: str) -> str:
+    """The dataset's table versions, read once per run (every time outside app.py, e.g. a fragment's rerun)."""
+    held = st.session_state.get("_versions")
+    if held is None:
+        return store().version([dataset])
+    if dataset not in held:
+        held[dataset] = store().version([dataset])
+    return held[dataset]
+
+
 # One loaded copy per dataset, kept with its table versions: an import into one dataset reloads
 # that dataset only, and its old copy is replaced rather than kept beside the new one.
 _HELD: dict[tuple[str, str, bool], tuple[str, Loaded | None]] = {}
@@ -110,7 +131,7 @@ def load(definition: Definition, *, stop: bool = True) -> Loaded | None:
     s = store()
     faults = st.session_state.setdefault("_store_faults", {})
     try:
-        loaded = _load(definition.dataset, str(s.data_dir), s.version([definition.dataset]), samples_enabled())
+        loaded = _load(definition.dataset, str(s.data_dir), data_version(definition.dataset), samples_enabled())
         faults.pop(definition.dataset, None)
         return loaded
     except StoreError as exc:
@@ -127,8 +148,7 @@ def store_fault(definition: Definition) -> str | None:
 
 
 def _data_key(dataset: str) -> tuple[str, str, bool]:
-    s = store()
-    return str(s.data_dir), s.version([dataset]), samples_enabled()
+    return str(store().data_dir), data_version(dataset), samples_enabled()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -237,6 +257,8 @@ BASE_CSS = f"""
 .sample-mark {{ display: inline-block; background: #fff3cd; color: #5c3c00; border: 2px solid #5c3c00;
   font-weight: 700; letter-spacing: .04em; padding: 0 .45em; border-radius: .25rem; font-size: .85rem; }}
 .chart-finding {{ color: {INK}; font-size: .95rem; margin: -.25rem 0 .5rem; }}
+[data-testid="stElementContainer"]:has(.app-style), [data-testid="stElementContainer"]:has(.sidebar-closer) {{
+  display: none; }}
 @media (max-width: 640px) {{
   [data-testid="stMainBlockContainer"] {{ padding-left: .75rem; padding-right: .75rem; }}
   [data-testid="stMetricValue"] {{ font-size: 2rem; }}
@@ -268,13 +290,15 @@ h3 { font-size: 1.6rem !important; }
 """
 
 
-def style(present: bool) -> None:
+def style(present: bool, *, in_sidebar: bool = True) -> None:
     """The app's one CSS block: contrast, focus ring, mobile, and presenter mode when on.
 
     Drawn as an element of the sidebar (the empty span makes it one): a style-only block goes to
-    Streamlit's event container instead, which a fragment's rerun (live_reload) can empty.
+    Streamlit's event container instead, which a fragment's rerun (live_reload) can empty. Pages
+    shown before sign-in have no sidebar (nor fragment): there it goes in the page (``in_sidebar=False``).
     """
-    st.sidebar.html(f'<style>{BASE_CSS}{PRESENTER_CSS if present else ""}</style><span class="app-style"></span>')
+    where = st.sidebar if in_sidebar else st
+    where.html(f'<style>{BASE_CSS}{PRESENTER_CSS if present else ""}</style><span class="app-style"></span>')
 
 
 # --------------------------------------------------------------------------- shared filters
@@ -313,7 +337,7 @@ def sidebar_filters(
     own_periods = period_options is None
     try:  # the page itself says when the store cannot be read
         s = store()
-        loaded = _load(dataset, str(s.data_dir), s.version([dataset]), samples_enabled())
+        loaded = _load(dataset, str(s.data_dir), data_version(dataset), samples_enabled())
     except StoreError:
         loaded = None
     held, opening, passed = held_periods(loaded, definition) if loaded else ([], None, [])
@@ -367,7 +391,33 @@ def sidebar_filters(
     sb.toggle("Presenter mode", key="present", help="Larger type; no upload or downloads.")
     filters = Filters(dataset, period, by, aspect, dims, bool(st.session_state.get("present")), _weighted(from_url))
     write_url(filters, with_dataset=dataset_override is None)
+    _close_sidebar_on_a_phone(filters)
     return filters
+
+
+# On a phone the sidebar lies over the page: once a choice is made, it is closed so the page shows.
+# Only after a one-value choice (dataset, period, breakdown, aspect): after picking "Custom range" or one
+# group of several the user is still choosing. Streamlit's own breakpoint for the overlaid sidebar is 768 px.
+CLOSE_SIDEBAR = """<span class="sidebar-closer"></span><script>/* {n} */ (() => {{
+  if (!window.matchMedia('(max-width: 767.98px)').matches) return;
+  const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  const sidebar = document.querySelector('[data-testid="stSidebar"]');
+  if (close && sidebar && sidebar.getBoundingClientRect().right > 0) close.click();
+}})();</script>"""
+ONE_VALUE_CHOICES = ("dataset", "period", "by", "aspect")
+
+
+def _close_sidebar_on_a_phone(filters: Filters) -> None:
+    before: Filters | None = st.session_state.get("_filters_before")
+    choice_before = st.session_state.get("_period_choice_before")
+    st.session_state["_filters_before"] = filters
+    st.session_state["_period_choice_before"] = st.session_state.get("period_choice")
+    if before is None or choice_before != st.session_state.get("period_choice"):
+        return
+    if any(getattr(before, k) != getattr(filters, k) for k in ONE_VALUE_CHOICES):
+        # numbered: Streamlit redraws (and so runs) the script only when it differs from the last one
+        n = st.session_state["_sidebar_closes"] = st.session_state.get("_sidebar_closes", 0) + 1
+        st.sidebar.html(CLOSE_SIDEBAR.format(n=n), unsafe_allow_javascript=True)
 
 
 def overview_periods() -> list[str]:
@@ -496,15 +546,23 @@ def share_link(page_path: str) -> None:
         st.code(link, language=None, wrap_lines=True)
 
 
-def store_version() -> str:
-    """Every dataset's table versions: changes with any import or undo."""
-    return store().version(definitions())
+def store_version(*, fresh: bool = False) -> str:
+    """Every dataset's table versions: changes with any import or undo. Read once per run unless ``fresh``."""
+    if fresh:
+        return store().version(definitions())
+    return "|".join(data_version(dataset) for dataset in definitions())  # Store.version's own form
 
 
 @st.fragment(run_every=10)
 def live_reload(version: str) -> None:
-    """Re-run the page when the store changes, so an open screen shows a new upload."""
-    if store_version() != version:
+    """Re-run the page when the store changes, so an open screen shows a new upload.
+
+    Its first pass belongs to the run that read ``version`` a moment ago; each later pass, every
+    10 s on its own, reads the store afresh (the run's copy would never change).
+    """
+    if st.session_state.pop("_full_run", False):
+        return
+    if store_version(fresh=True) != version:
         st.rerun(scope="app")
 
 

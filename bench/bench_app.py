@@ -169,11 +169,11 @@ def measure(base: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1_000_000, 10_000_000], help="0: sample data only")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for size in ["sample", *args.sizes]:
+        for size in ["sample", *(s for s in args.sizes if s > 0)]:
             folder = Path(tmp) / str(size)
             folder.mkdir()
             if size != "sample":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,7 @@ from insight.periods import period_label
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 STATUS_LABEL = {OK: "ok", LOW_BASE: "treat with caution (base < caution threshold)", SUPPRESSED: "suppressed"}
 FONT = 13
+WHITE = "#FFFFFF"
 INK = "#1f1f1f"  # axis labels, titles and legends: 16:1 on white (Vega's default grey is ~3.7:1)
 SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge", "stroke"]
 
@@ -462,13 +464,20 @@ def _weighted_long(result: pl.DataFrame, definition: Definition) -> pl.DataFrame
     )
 
 
-def _series_colour() -> alt.Color:
+def _series_colour(*, legend: bool = True) -> alt.Color:
     return alt.Color(
         "series:N",
         title=None,
         sort=[UNWEIGHTED, WEIGHTED],
         scale=alt.Scale(domain=[UNWEIGHTED, WEIGHTED], range=[OKABE_ITO[0], OKABE_ITO[5]]),
-        legend=alt.Legend(orient="bottom", labelFontSize=FONT, labelLimit=300),
+        legend=_legend(orient="bottom", labelLimit=300) if legend else None,
+    )
+
+
+def _series_dash() -> alt.StrokeDash:
+    """Weighted figures dashed, unweighted solid: the two are told apart without their colours."""
+    return alt.StrokeDash(
+        "series:N", scale=alt.Scale(domain=[UNWEIGHTED, WEIGHTED], range=[[1, 0], [6, 3]]), legend=None
     )
 
 
@@ -481,41 +490,95 @@ _WEIGHTED_TOOLTIP = [
 ]
 
 
+def _both(data: pl.DataFrame, key: str, name: str) -> str:
+    """``Overall 71.0% unweighted, 72.3% weighted``: one row's two figures in words."""
+    said = {r["series"]: _pct(r["pct"]) for r in data.filter(pl.col(key) == name).iter_rows(named=True)}
+    return f"{name} {said.get(UNWEIGHTED, 'suppressed')} unweighted, {said.get(WEIGHTED, 'suppressed')} weighted"
+
+
+@once_per_result
 def weighted_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title: str) -> alt.LayerChart:
-    """Unweighted and weighted positive share side by side, with 95% intervals, per aspect or group."""
-    data = _weighted_long(result, definition).with_columns(pl.col(rows).alias("row_label"))
+    """Unweighted and weighted positive share side by side, with 95% intervals, per aspect or group.
+
+    Each bar's label starts with "unweighted" or "weighted", and weighted bars have a dashed outline,
+    so the two are not told apart by colour alone.
+    """
+    data = (
+        _weighted_long(result, definition)
+        .with_columns(pl.col(rows).alias("row_label"))
+        .with_columns(pl.format("{} {}", pl.col("series").str.split(" ").list.first().str.to_lowercase(),
+                                pl.col("label")).alias("label"))
+    )  # fmt: skip
     order = list(dict.fromkeys(data.get_column("row_label").to_list()))
-    y = alt.Y("row_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelFontSize=FONT))
+    y = alt.Y("row_label:N", sort=order, title=None, axis=_axis(labelLimit=320))
     tooltip = [alt.Tooltip("row_label:N", title=""), *_WEIGHTED_TOOLTIP]
     base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("series:N", sort=[UNWEIGHTED, WEIGHTED]))
-    bars = base.mark_bar().encode(
-        x=alt.X("pct:Q", title="% positive", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(labelFontSize=FONT)),
+    bars = base.mark_bar(stroke=INK, strokeWidth=1.5).encode(
+        x=alt.X("pct:Q", title="% positive", scale=alt.Scale(domain=[0, 100]), axis=_axis()),
         color=_series_colour(),
+        strokeDash=_series_dash(),
         tooltip=tooltip,
+        description=alt.Description("label:N"),
     )
-    errors = base.mark_rule(color="#333333", strokeWidth=1.5).encode(x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip)
+    errors = base.mark_rule(color="#333333", strokeWidth=1.5, aria=False).encode(
+        x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip
+    )
     labels = (
-        base.mark_text(align="left", dx=6, fontSize=FONT, color="#222222")
+        base.mark_text(align="left", dx=6, fontSize=FONT, color=INK, aria=False)
         .encode(x=alt.X("label_x:Q"), text="label:N", tooltip=tooltip)
         .transform_calculate(label_x="datum.ci_high === null ? 0 : datum.ci_high")
     )
-    return (bars + errors + labels).properties(title=title, height=alt.Step(28))
+    finding = _listing([_both(data, "row_label", name) for name in order])
+    return (bars + errors + labels).properties(
+        title=_title(title), height=alt.Step(28), description=f"{title}: {finding}."
+    )
 
 
+@once_per_result
 def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str) -> alt.LayerChart:
-    """One aspect over time, unweighted and weighted, each with its 95% band."""
-    data = _weighted_long(trend, definition)
-    x = alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=FONT))
-    y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=alt.Axis(labelFontSize=FONT))
+    """One aspect over time, unweighted (solid line, circles) and weighted (dashed line, squares), each with its
+    95% band and labelled where it ends."""
+    data = _weighted_long(trend, definition).sort("period", "series")
+    months = list(dict.fromkeys(data.get_column("period_label").to_list()))
+    x = alt.X("period_label:O", title=None, sort=months, axis=_axis(labelAngle=-45))
+    y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=_axis())
     tooltip = [alt.Tooltip("period_label:N", title="period"), *_WEIGHTED_TOOLTIP]
-    base = alt.Chart(data).encode(x=x, color=_series_colour())
-    band = base.mark_area(opacity=0.12).encode(y="ci_low:Q", y2="ci_high:Q")
-    line = base.mark_line(point=alt.OverlayMarkDef(size=50)).encode(y=y, tooltip=tooltip)
-    return (line + band).properties(title=title, height=380)
+    shape = alt.Shape("series:N", scale=alt.Scale(domain=[UNWEIGHTED, WEIGHTED], range=SHAPES[:2]), legend=None)
+    base = alt.Chart(data).encode(x=x, color=_series_colour(legend=False))  # each line is labelled where it ends
+    band = base.mark_area(opacity=0.12, aria=False).encode(y="ci_low:Q", y2="ci_high:Q", detail="series:N")
+    line = base.mark_line(strokeWidth=2.5, aria=False).encode(y=y, strokeDash=_series_dash(), detail="series:N")
+    points = base.mark_point(filled=True, size=70).encode(
+        y="pct:Q", shape=shape, tooltip=tooltip, description=alt.Description("label:N")
+    )
+    ends = _end_labels(data, "series", "pct", "{} {}%")
+    end_text = (
+        alt.Chart(ends)
+        .mark_text(align="right", dy=-14, fontSize=FONT, fontWeight="bold", color=INK, aria=False)
+        .encode(x=x, y="label_y:Q", text="end_label:N")
+    )
+    finding = []
+    for name in (UNWEIGHTED, WEIGHTED):
+        shown = data.filter((pl.col("series") == name) & pl.col("pct").is_not_null())
+        if shown.height == 0:
+            finding.append(f"{name}: suppressed in every period")
+            continue
+        first, last = shown.row(0, named=True), shown.row(-1, named=True)
+        finding.append(
+            f"{name} {last['pct']:.1f}% in {last['period_label']}"
+            + ("" if shown.height == 1 else f" (from {first['pct']:.1f}% in {first['period_label']})")
+        )
+    return (band + line + points + end_text).properties(
+        title=_title(title), height=380, description=f"{title}: {'; '.join(finding)}."
+    )
 
 
+@once_per_result
 def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
-    """One margin's respondents before and after weighting, beside the target from the census."""
+    """One margin's respondents before and after weighting, beside the target from the census.
+
+    Told apart without colour: before is a solid bar, after a bar with a dashed outline, the target an
+    empty (white) bar outlined in black; the finding states all three for every group.
+    """
     series = ["Before weighting", "After weighting", "Target (census)"]
     long = pl.concat(
         [
@@ -523,9 +586,18 @@ def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
             for column, name in zip(("unweighted_pct", "weighted_pct", "target_pct"), series, strict=True)
         ]
     )
+    finding = _listing(
+        [
+            f"{r['group']} {_pct(r['unweighted_pct'])} before, {_pct(r['weighted_pct'])} after, "
+            f"target {_pct(r['target_pct'])}"
+            for r in profile.with_columns(pl.col("unweighted_pct", "weighted_pct", "target_pct").round(1)).iter_rows(
+                named=True
+            )
+        ]
+    )
     return (
         alt.Chart(long)
-        .mark_bar()
+        .mark_bar(stroke=INK, strokeWidth=1.5)
         .encode(
             x=alt.X(
                 "group:N",
@@ -539,8 +611,11 @@ def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
                 "series:N",
                 title=None,
                 sort=series,
-                scale=alt.Scale(domain=series, range=[OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[1]]),
+                scale=alt.Scale(domain=series, range=[OKABE_ITO[0], OKABE_ITO[5], WHITE]),
                 legend=_legend(orient="bottom", columns=1),  # one a line: whole on a phone
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N", scale=alt.Scale(domain=series, range=[[1, 0], [6, 3], [1, 0]]), legend=None
             ),
             tooltip=[
                 alt.Tooltip("group:N"),
@@ -548,8 +623,9 @@ def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
                 alt.Tooltip("value:Q", title="% of respondents", format=".1f"),
                 alt.Tooltip("respondents:Q", title="respondents", format=","),
             ],
+            description=alt.Description("series:N"),
         )
-        .properties(title=title, height=260)
+        .properties(title=_title(title), height=260, description=f"{title}: {finding}.")
     )
 
 
@@ -558,12 +634,50 @@ POSITIVE_COLOURS = ["#9ECAE1", "#4A98C9", "#1B6BA8", "#08306B"]
 NEUTRAL_COLOUR = "#BDBDBD"
 
 
+def ink_on(fill: str) -> str:
+    """The text colour for a label drawn on ``fill``: dark ink, or white on the darker fills (both >= 4.5:1)."""
+    return INK if contrast(INK, fill) >= contrast(WHITE, fill) else WHITE
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def segment_label(span: float) -> str:
+    """A segment's label, chosen by its drawn width on an axis ``span`` points wide (Vega's ``width`` signal: the
+    chart follows the page, phone or projector): the answer and its share when both fit, the share alone when that
+    fits, else nothing (the legend, the finding under the chart and the table still give it). ~7 px a character
+    at 13 px, with room to spare."""
+    drawn = f"datum.share * width / {span:g}"
+    return (
+        f"{drawn} >= length(datum.long_text) * 7 + 10 ? datum.long_text"
+        f" : {drawn} >= length(datum.share_text) * 7 + 8 ? datum.share_text : ''"
+    )
+
+
 def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.LayerChart:
     """A diverging stacked bar per group: negative answers left of zero, positive right, neutral split across it.
 
     ``rows`` are ``answer_distribution`` rows; shares are recomputed over the base (answers left out of
     the base are not drawn), so the left side adds up to % dissatisfied. Hidden groups are left out.
+    Not by colour alone: each segment wide enough is labelled with its answer and share (or the share),
+    in ink chosen to read on its fill; the legend lists the answers in their left-to-right order.
     """
+    # Built once per result (the rows as a frame are the key), as the other charts are.
+    return _diverging(pl.DataFrame(rows, infer_schema_length=None), scale, title=title)
+
+
+@once_per_result
+def _diverging(frame: pl.DataFrame, scale: Scale, *, title: str) -> alt.LayerChart:
+    rows = frame.to_dicts()
     parts = []
     groups = list(dict.fromkeys(r["group"] for r in rows))
     neutral = [a for a in scale.in_base if a not in scale.positive and a not in scale.negative]
@@ -574,7 +688,7 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
         base = sum(mine.values())
         if not base:
             continue
-        share = {a: n / base * 100 for a, n in mine.items()}
+        share = {a: mine.get(a, 0) / base * 100 for a in scale.in_base}  # an answer nobody gave is 0%
         half = sum(share[a] for a in neutral) / 2
         label = g or "All respondents"
         left, right = -half, half
@@ -586,10 +700,18 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
         for i, a in enumerate(reversed(scale.positive)):  # listed strongest first
             parts.append((label, a, right, right + share[a], share[a], POSITIVE_COLOURS[min(i, 3)]))
             right += share[a]
-    data = pl.DataFrame(parts, schema=["group", "answer", "x", "x2", "share", "colour"], orient="row").with_columns(
-        pl.col("share").round(1)
+    schema = {"group": pl.String, "answer": pl.String, "x": pl.Float64, "x2": pl.Float64, "share": pl.Float64,
+              "colour": pl.String}  # fmt: skip
+    data = pl.DataFrame(parts, schema=schema, orient="row").with_columns(
+        pl.col("share").round(1),
+        ((pl.col("x") + pl.col("x2")) / 2).alias("middle"),
+        pl.format("{}%", pl.col("share").round(0).cast(pl.Int64)).alias("share_text"),
+        pl.format("{} {}%", "answer", pl.col("share").round(0).cast(pl.Int64)).alias("long_text"),
+        pl.col("colour").replace_strict({c: ink_on(c) for c in {p[5] for p in parts}}, default=INK).alias("ink"),
     )
     order = [*reversed(scale.negative), *neutral, *reversed(scale.positive)]  # left to right
+    # Centred on zero and only as wide as the longest side needs (to the next 10%): wider segments, more labels.
+    reach = min(100, max(20, math.ceil(max((abs(p[k]) for p in parts for k in (2, 3)), default=100) / 10) * 10))
     colours = dict(zip(data.get_column("answer").to_list(), data.get_column("colour").to_list(), strict=True))
     domain = [a for a in order if a in colours]
     y = alt.Y("group:N", sort=[g or "All respondents" for g in groups], title=None,
@@ -597,34 +719,41 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
     x = alt.X(
         "x:Q",
         title="% of the base (dissatisfied left, satisfied right)",
-        scale=alt.Scale(domain=[-100, 100]),
+        scale=alt.Scale(domain=[-reach, reach]),
         axis=_axis(labelExpr="abs(datum.value)"),
     )
     colour = alt.Color(
         "answer:N",
         sort=order,
-        title=None,
+        title="Answers, left to right",
         scale=alt.Scale(domain=domain, range=[colours[a] for a in domain]),
-        legend=_legend(orient="bottom", columns=1, labelLimit=320),  # one a line: whole on a phone
+        legend=_legend(orient="bottom", columns=1, labelLimit=320, symbolType="square"),  # one a line: whole on a phone
     )
     tooltip = [alt.Tooltip("group:N", title=""), alt.Tooltip("answer:N"),
                alt.Tooltip("share:Q", title="% of base", format=".1f")]  # fmt: skip
-    bars = (
-        alt.Chart(data)
-        .mark_bar(stroke="#FFFFFF", strokeWidth=0.5)
-        .encode(y=y, x=x, x2="x2:Q", color=colour, tooltip=tooltip, description=alt.Description("answer:N"))
+    base = alt.Chart(data).encode(y=y, tooltip=tooltip)
+    bars = base.mark_bar(stroke=WHITE, strokeWidth=1.5).encode(
+        x=x, x2="x2:Q", color=colour, description=alt.Description("long_text:N")
     )
     zero = alt.Chart(pl.DataFrame({"x": [0]})).mark_rule(color="#333333", aria=False).encode(x="x:Q")
-    negative = set(scale.negative)
-    finding = _listing(
-        [
-            f"{g}: {sum(p[4] for p in parts if p[0] == g and p[1] in negative):.1f}% dissatisfied"
-            for g in dict.fromkeys(p[0] for p in parts)
-        ]
+    labels = base.mark_text(
+        fontSize=FONT, baseline="middle", aria=False, text=alt.ExprRef(segment_label(2 * reach))
+    ).encode(x="middle:Q", color=alt.Color("ink:N", scale=None))
+    negative, positive = set(scale.negative), set(scale.positive)
+    findings = []
+    for g in dict.fromkeys(p[0] for p in parts):
+        mine = [p for p in parts if p[0] == g]
+        every = ", ".join(
+            f"{a} {next(p[4] for p in mine if p[1] == a):.1f}%" for a in order if any(p[1] == a for p in mine)
+        )
+        dissatisfied = f"{sum(p[4] for p in mine if p[1] in negative):.1f}% dissatisfied, " if negative else ""
+        findings.append(f"{g}: {dissatisfied}{sum(p[4] for p in mine if p[1] in positive):.1f}% positive ({every})")
+    return (zero + bars + labels).properties(  # the zero line under the bars: it never crosses a label
+        title=_title(title), height=alt.Step(34), description=f"{title}: {_listing(findings) or 'no answers to show'}."
     )
-    return (bars + zero).properties(title=_title(title), height=alt.Step(34), description=f"{title}: {finding}.")
 
 
+@once_per_result
 def priority_matrix(rows: pl.DataFrame, *, title: str) -> alt.LayerChart:
     """Importance (% of R²) against % positive, one point per aspect: top left is the priority.
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from insight.answers import Answers
 from insight.definition import Definition
 from insight.periods import period_label
 from insight.representation import Representation
@@ -228,4 +229,24 @@ def joiners_table(joiners: pl.DataFrame) -> pl.DataFrame:
         pl.col("joined").alias("Joined"),
         pl.col("since_left").alias("Since left"),
         pl.col("still_members").alias("Still members"),
+    )
+
+
+def answers_table(answers: Answers, *, group_label: str = "Group") -> pl.DataFrame:
+    """Every answer's count, its share of all answers and, for answers in the base, its share of the base:
+    the figures the diverging bar draws, so the table is the chart's text equivalent."""
+    rows = pl.DataFrame(answers.to_json()["rows"], infer_schema_length=None)
+    if rows.height == 0:
+        return rows
+    base = pl.when(pl.col("in_base")).then(pl.col("count")).sum().over("group")
+    return rows.select(
+        pl.col("group").fill_null("All respondents").alias(group_label),
+        pl.col("answer").alias("Answer"),
+        pl.col("count").alias("Count"),
+        pl.when(pl.col("in_base") & (base > 0))
+        .then(pl.col("count") / base * 100)
+        .round(1)
+        .alias("% of the base (as charted)"),
+        pl.col("share").alias("% of all answers"),
+        pl.col("in_base").alias("In the base"),
     )

@@ -431,3 +431,31 @@ def test_wmnow_on_a_small_upload_says_why_instead_of_a_blank_chart(exports, data
     assert "so no gap can be shown yet" in body or "too few to show" in body
     for element in at.get("vega_lite_chart") + at.get("arrow_vega_lite_chart"):
         assert "0.000000" not in str(element.proto)
+
+
+def test_each_run_reads_the_store_version_once_per_dataset(exports, data_dir, monkeypatch):
+    """Every cached figure is keyed on its dataset's version: read once per run, and afresh in the next."""
+    from insight.cli import main
+    from insight.store import Store
+
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
+    calls: list[tuple[str, ...]] = []
+    version = Store.version
+
+    def counted(self, datasets=None):
+        calls.append(tuple(datasets or ()))
+        return version(self, datasets)
+
+    monkeypatch.setattr(Store, "version", counted)
+    at = app("app_pages/satisfaction.py", dataset="victim", by="channel_group")
+    assert not at.exception and "Every aspect, September 2019" in texts(at)
+    read = [name for datasets in calls for name in datasets]
+    assert read.count("victim") == 1, [
+        c for c in calls if "victim" in c
+    ]  # the page computes a dozen cached figures, all on one reading
+    calls.clear()
+    assert main(["undo", "victim"]) == 0  # the next run reads the store again and sees the change
+    at.run()
+    assert [name for datasets in calls for name in datasets].count("victim") == 1
+    assert "No data is held" in texts(at)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 
@@ -94,3 +95,121 @@ def test_exported_charts_carry_survey_period_and_sample_mark(exports, victim):
     real = for_export(chart, heading="Victim satisfaction survey, September 2019", sample=False).to_dict()["title"]
     assert SAMPLE_MARK not in real["subtitle"]
     assert to_png(chart, heading="x", sample=True) != to_png(chart, heading="x", sample=False)
+
+
+def _layer_rows(spec: dict, layer: dict) -> list[dict]:
+    return spec["datasets"][layer["data"]["name"]] if "data" in layer else spec["datasets"][spec["data"]["name"]]
+
+
+def test_every_answer_segment_is_labelled_in_ink_that_reads_on_its_fill(victim):
+    import vl_convert as vlc
+
+    from insight.answers import answer_distribution
+    from insight.charts import diverging_answers
+    from insight.datasets import load_sample
+
+    sample = load_sample(victim)
+    answers = answer_distribution(sample, victim, aspect="overall", period="2019-09", by="channel_group")
+    scale = victim.questions["overall"].scale
+    chart = diverging_answers(answers.rows, scale, title="Overall: every answer")
+    spec = chart.to_dict()
+    text_layer = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "text")
+    segments = _layer_rows(spec, text_layer)
+    assert text_layer["encoding"]["color"] == {"field": "ink", "type": "nominal", "scale": None}
+    for row in segments:  # each label's ink is chosen for the fill it sits on (WCAG AA, 4.5:1)
+        assert contrast(row["ink"], row["colour"]) >= 4.5, row
+        assert abs(int(row["share_text"].rstrip("%")) - row["share"]) <= 0.55  # whole percent, of the 1-dp share
+        assert row["long_text"] == f"{row['answer']} {row['share_text']}"
+    assert {row["ink"] for row in segments} == {INK, "#FFFFFF"}  # dark ink on light fills, white on the darkest
+    bars_layer = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "bar")
+    legend = bars_layer["encoding"]["color"]
+    assert legend["title"] == "Answers, left to right"
+    # drawn: every segment wide enough carries its share in text, whatever its colour
+    span = bars_layer["encoding"]["x"]["scale"]["domain"]
+    assert span[0] == -span[1] and max(abs(r["x"]) for r in segments) <= span[1]  # centred, every segment within
+    svg = vlc.vegalite_to_svg(chart.properties(width=700).to_dict())
+    drawn = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    wide = [r for r in segments if r["share"] * 700 / (2 * span[1]) >= len(r["share_text"]) * 7 + 8]
+    assert wide and all(r["share_text"] in drawn or r["long_text"] in drawn for r in wide)
+    assert not [t for t in drawn if t.endswith("%") and t not in {r["share_text"] for r in segments}
+                and t not in {r["long_text"] for r in segments}]  # fmt: skip
+    narrow = re.findall(r"<text[^>]*>([^<]*%)</text>", vlc.vegalite_to_svg(chart.properties(width=120).to_dict()))
+    assert len(narrow) < len(wide)  # a narrow chart leaves out the labels that would not fit
+    # the finding states every group's every answer, in words
+    description = spec["description"]
+    for row in answers.dissatisfied:
+        assert f"{row['group']}: {row['pct']:.1f}% dissatisfied" in description
+    phone = [r for r in segments if r["group"] == "Phone"]
+    assert all(f"{r['answer']} {r['share']:.1f}%" in description for r in phone)
+    # and the table under it gives the same shares of the base (its text equivalent)
+    from insight.tables import answers_table
+
+    table = answers_table(answers, group_label="Channel")
+    charted = {(r["group"], r["answer"]): r["share"] for r in segments}
+    tabled = {(g, a): v for g, a, v in table.select("Channel", "Answer", "% of the base (as charted)").iter_rows()}
+    assert charted and all(tabled[key] == share for key, share in charted.items())
+    assert tabled[("Phone", "Don't know")] is None  # left out of the base, as of the bars
+
+
+def test_weighted_charts_state_their_finding_and_differ_without_colour(victim):
+    from insight.census import load_census
+    from insight.charts import UNWEIGHTED, WEIGHTED, weighted_bars, weighted_trend
+    from insight.datasets import load_sample
+    from insight.weighting import weighted_satisfaction
+
+    sample = load_sample(victim).filter(pl.col("period") >= "2019-07")
+    census = load_census()
+    rows = weighted_satisfaction(sample, victim, census, period="2019-09").rows
+    spec = weighted_bars(rows, victim, rows="aspect_label", title="% positive").to_dict()
+    for row in rows.iter_rows(named=True):
+        said = f"{victim.aspect_label(row['aspect'])} {row['pct']:.1f}% unweighted, {row['weighted_pct']:.1f}% weighted"
+        assert said in spec["description"]
+    bars = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "bar")
+    dashes = bars["encoding"]["strokeDash"]["scale"]["range"]
+    assert bars["mark"]["stroke"] == INK and dashes[0] != dashes[1]  # weighted bars outlined dashed
+    text = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "text")
+    assert text["mark"]["color"] == INK
+    labels = [r["label"] for r in _layer_rows(spec, text)]
+    assert sum(x.startswith("unweighted ") for x in labels) == sum(x.startswith("weighted ") for x in labels) == 5
+    assert f'"labelColor": "{INK}"' in json.dumps(spec)
+
+    over_time = weighted_satisfaction(sample, victim, census, all_periods=True).rows.filter(
+        pl.col("aspect") == "overall"
+    )
+    trend = weighted_trend(over_time, victim, title="t").to_dict()
+    last = over_time.filter(pl.col("period") == "2019-09").row(0, named=True)
+    assert f"{UNWEIGHTED} {last['pct']:.1f}% in September 2019" in trend["description"]
+    assert f"{WEIGHTED} {last['weighted_pct']:.1f}% in September 2019" in trend["description"]
+    encodings = [layer.get("encoding", {}) for layer in trend["layer"]]
+    dash = next(e["strokeDash"]["scale"]["range"] for e in encodings if "strokeDash" in e)
+    shapes = next(e["shape"]["scale"]["range"] for e in encodings if "shape" in e)
+    assert dash[0] != dash[1] and shapes[0] != shapes[1]  # a dashed line and other points, not only a colour
+    ends = next(
+        _layer_rows(trend, layer) for layer in trend["layer"] if layer.get("encoding", {}).get("text", {}).get("field")
+    )
+    assert {r["end_label"] for r in ends} == {
+        f"{UNWEIGHTED} {last['pct']:.1f}%",
+        f"{WEIGHTED} {last['weighted_pct']:.1f}%",
+    }  # labelled where each line ends
+    assert f'"labelColor": "{INK}"' in json.dumps(trend)
+
+
+def test_weighting_profile_tells_before_after_and_target_apart_without_colour(victim):
+    from insight.census import load_census
+    from insight.charts import weighting_profile_bars
+    from insight.datasets import load_sample
+    from insight.weighting import profile, weigh_period
+
+    respondents, raking = weigh_period(load_sample(victim), victim, load_census(), period="2019-09")
+    shares = profile(respondents, raking)
+    rows = shares.filter(shares["margin"] == raking.margins[0].dimension)
+    spec = weighting_profile_bars(rows, title="Age group").to_dict()
+    encoding = spec["encoding"]
+    dashes = encoding["strokeDash"]["scale"]["range"]
+    fills = encoding["color"]["scale"]["range"]
+    assert spec["mark"]["stroke"] == INK  # every bar outlined in dark ink
+    assert dashes[0] != dashes[1] and fills[2] == "#FFFFFF"  # after: dashed outline; target: an empty bar
+    for r in rows.iter_rows(named=True):
+        before, after, target = (round(r[c], 1) for c in ("unweighted_pct", "weighted_pct", "target_pct"))
+        said = f"{r['group']} {before:.1f}% before, {after:.1f}% after, target {target:.1f}%"
+        assert said in spec["description"]

@@ -31,6 +31,7 @@ USERS = {
     "vera": {"email": "Vera@Force.Example", "name": "Vera Viewer", "groups": ["insight-viewers"]},
     "max": {"email": "max@force.example", "name": "Max Manager", "groups": ["insight-managers"]},
     "ada": {"email": "ada@force.example", "name": "Ada Admin", "groups": ["insight-admins"]},
+    "nora": {"email": "nora@force.example", "name": "Nora Nobody", "groups": []},  # in no group: no access
 }
 
 
@@ -151,7 +152,7 @@ def sign_in(pg, base: str, sub: str) -> None:
     pg.get_by_role("button", name="Sign in").click()
     pg.locator("input[name=sub]").fill(sub)
     pg.get_by_role("button", name="Authorize").click()
-    pg.get_by_text("Signed in as").wait_for(timeout=60_000)
+    pg.get_by_text("Signed in as").first.wait_for(timeout=60_000)
     ready(pg)
 
 
@@ -296,3 +297,26 @@ def test_an_unconfigured_app_is_in_local_mode_on_localhost(tmp_path, browser, ch
         finally:
             os.killpg(proc.pid, 15)
             proc.wait(timeout=20)
+
+
+def test_sign_in_and_no_access_pages_pass_axe(app_server, page):
+    """axe-core (WCAG 2.2 AA) on the two pages shown before any survey: zero violations."""
+    from tests.test_accessibility import axe_violations, tab_to
+
+    base, _ = app_server
+    page.goto(base)
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    ready(page)
+    found = {}
+    if violations := axe_violations(page):  # after the app's style is on the page
+        found["sign in"] = violations
+    tab_to(page, page.get_by_role("button", name="Sign in"))  # reached by keyboard, its focus ring visible
+    page.screenshot(path=str(ARTIFACTS / "signin-page.png"), full_page=True)
+    sign_in(page, base, "nora")
+    page.get_by_text("you have not been given access to any survey").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+    tab_to(page, page.get_by_role("button", name="Sign out"))
+    if violations := axe_violations(page):
+        found["no access"] = violations
+    page.screenshot(path=str(ARTIFACTS / "signin-no-access.png"), full_page=True)
+    assert not found, found
