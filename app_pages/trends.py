@@ -47,14 +47,17 @@ for test in tests.iter_rows(named=True):
 ui.chart(charts.trend_lines(trend, definition, title=f"{what}{by_words}: % positive", series=series), "trends")
 
 st.header("Has it risen or fallen?")
+trend_methods = []
 for shown in aspects:
     result = trend_test(loaded.frame, definition, aspect=shown, period=span, filters=filters.dims)
     st.write("- " + wording.trend(definition.aspect_label(shown), result))
+    trend_methods.append(wording.trend_method(definition.aspect_label(shown), result))
 ui.about(
     [
         wording.variation_method(test["group"] if filters.by else definition.aspect_label(test["aspect"]), test)
         for test in tests.iter_rows(named=True)
     ]
+    + [m for m in trend_methods if m]
     + [
         f"Periods with fewer than {definition.suppression.min_base} answers are left out of the test. Shaded bands "
         "are 95% intervals (Wilson score); rings mark a significant change on the previous period "

@@ -20,7 +20,7 @@ import streamlit as st
 from insight import periods as periods_mod
 from insight.census import Census
 from insight.charts import SAMPLE_MARK as SAMPLE_TEXT
-from insight.charts import spec_of, to_png
+from insight.charts import spec_of, title_text, to_png
 from insight.config import Config, load_config
 from insight.configfile import ConfigError
 from insight.csv_safe import to_csv
@@ -659,10 +659,8 @@ def chart(spec: alt.TopLevelMixin, name: str) -> None:
         as_dict["title"] = _with_subtitle(as_dict.get("title"), SAMPLE_TEXT)
     height = as_dict.get("height")
     size = height + 140 if isinstance(height, int) else "content"
-    title = as_dict.get("title")
-    title_text = title.get("text") if isinstance(title, dict) else title
     description = as_dict.get("description")
-    alt_text = None if description else (title_text if isinstance(title_text, str) else name)
+    alt_text = None if description else (title_text(as_dict.get("title")) or name)
     description = description or alt_text
     if present:  # readable from the back of a meeting room
         as_dict = _enlarged(as_dict)  # type: ignore[assignment]

@@ -68,6 +68,7 @@ series, changes = sign_up_gaps(
 )  # fmt: skip
 for change in changes:
     st.write("- " + wording.gap_change(change))
+ui.about([m for m in (wording.gap_change_method(c) for c in changes) if m])
 census_share = {name: share for name, share in series.select("series", "census_share").unique().iter_rows()}
 targets = {k: v - census_share[k] for k, v in definition.targets.items() if k in census_share}
 if series.height == 0:

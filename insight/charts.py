@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import textwrap
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -89,8 +90,27 @@ def _legend(**kwargs: object) -> alt.Legend:
     return alt.Legend(labelFontSize=FONT, labelColor=INK, titleColor=INK, **kwargs)
 
 
+TITLE_LINE = 38  # characters a title line may hold: on a 390 px phone Vega cuts a longer line short with "…"
+
+
+def title_lines(text: str) -> list[str]:
+    """A chart title in lines that fit a phone: after its colon first, then at spaces."""
+    if len(text) <= TITLE_LINE:
+        return [text]
+    head, sep, rest = text.partition(": ")
+    parts = [head + sep.rstrip(), rest] if sep else [text]
+    return [line for part in parts for line in textwrap.wrap(part, TITLE_LINE, break_long_words=False) or [part]]
+
+
+def title_text(title: object) -> str:
+    """A spec's title (text, lines, or a title object holding either) as one line of words."""
+    text = title.get("text") if isinstance(title, dict) else title
+    return " ".join(text) if isinstance(text, list) else str(text or "")
+
+
 def _title(text: str) -> alt.TitleParams:
-    return alt.TitleParams(text, color=INK, anchor="start")
+    lines = title_lines(text)
+    return alt.TitleParams(lines if len(lines) > 1 else text, color=INK, anchor="start")
 
 
 def _pct(value: float | None) -> str:
@@ -411,9 +431,8 @@ def theme_bars(counts: pl.DataFrame, *, title: str) -> alt.Chart:
 
 def for_export(chart: alt.TopLevelMixin, *, heading: str, sample: bool) -> alt.TopLevelMixin:
     """The chart as it goes on a slide: titled with the survey and period, marked when synthetic."""
-    spec_title = chart.to_dict().get("title")
-    own = spec_title.get("text") if isinstance(spec_title, dict) else spec_title
-    subtitle = [str(own)] if own else []
+    own = title_text(chart.to_dict().get("title"))
+    subtitle = [own] if own else []
     if sample:
         subtitle.insert(0, SAMPLE_MARK)
     title = alt.TitleParams(heading, subtitle=subtitle, color=INK, subtitleColor=INK, subtitleFontSize=14,

@@ -183,8 +183,15 @@ def trend(aspect_label: str, t: TrendTest) -> str:
     rate = f"about {abs(t.slope_pp_per_period or 0):.1f} points a period"
     if t.direction in ("rising", "falling"):
         verb = "risen" if t.direction == "rising" else "fallen"
-        return f"{aspect_label} has {verb} from {span}{ends}, {rate} (p = {t.p_value:.3f})."
-    return f"{aspect_label} has neither risen nor fallen significantly from {span}{ends} (p = {t.p_value:.2f})."
+        return f"{aspect_label} has {verb} from {span}{ends}, {rate}."
+    return f"{aspect_label} has neither risen nor fallen significantly from {span}{ends}."
+
+
+def trend_method(aspect_label: str, t: TrendTest) -> str | None:
+    """The method behind ``trend``, for the "about this figure" detail; None when nothing was tested."""
+    if t.p_value is None:
+        return None
+    return f"{aspect_label}: Cochran-Armitage test for a linear trend, {p_value(t.p_value)} (a trend when p < 0.05)."
 
 
 def dissatisfied(row: dict, negative: Sequence[str]) -> str:
@@ -219,7 +226,6 @@ def gap_change(c: GapChange) -> str:
 
     gaps = (f"{side(c.first_gap_pp)} the census in {period_label(c.first_period)}, {side(c.last_gap_pp)} in "
             f"{period_label(c.last_period)}")  # fmt: skip
-    p = "" if c.p_value is None else " (p < 0.001)" if c.p_value < 0.001 else f" (p = {c.p_value:.3f})"
     verdict = (
         "narrowed significantly"
         if c.narrowed
@@ -227,4 +233,14 @@ def gap_change(c: GapChange) -> str:
         if c.widened
         else "not narrowed significantly"
     )
-    return f"{c.series}: the gap has {verdict}, {gaps}{p}."
+    return f"{c.series}: the gap has {verdict}, {gaps}."
+
+
+def gap_change_method(c: GapChange) -> str | None:
+    """The method behind ``gap_change``, for the "about this figure" detail; None when nothing was tested."""
+    if c.p_value is None:
+        return None
+    return (
+        f"{c.series}: two-sided two-proportion z-test of {period_label(c.first_period)}'s share against "
+        f"{period_label(c.last_period)}'s, {p_value(c.p_value)} (significant when p < 0.05)."
+    )

@@ -9,9 +9,12 @@ from insight.charts import (
     INK,
     OKABE_ITO,
     SAMPLE_MARK,
+    TITLE_LINE,
     for_export,
     representation_bars,
     share_bars,
+    title_lines,
+    title_text,
     to_png,
     trend_lines,
 )
@@ -213,3 +216,19 @@ def test_weighting_profile_tells_before_after_and_target_apart_without_colour(vi
         before, after, target = (round(r[c], 1) for c in ("unweighted_pct", "weighted_pct", "target_pct"))
         said = f"{r['group']} {before:.1f}% before, {after:.1f}% after, target {target:.1f}%"
         assert said in spec["description"]
+
+
+def test_long_titles_are_set_in_lines_a_phone_can_show(exports, victim):
+    """Vega cuts a title line longer than the chart with "…": a 390 px phone shows about 38 characters."""
+    assert title_lines("% positive, September 2019") == ["% positive, September 2019"]
+    lines = title_lines("Whole experience (overall): every answer, September 2019")
+    assert lines == ["Whole experience (overall):", "every answer, September 2019"]
+    long = "Victim satisfaction survey, Birmingham East, Birmingham West and Coventry: % positive by age group"
+    assert all(len(line) <= TITLE_LINE for line in title_lines(long))
+    assert " ".join(title_lines(long)) == long, "no word lost or changed"
+    frame = ingest_file(exports / "victim_survey_example.csv", victim).frame
+    chart = share_bars(satisfaction(frame, victim), victim, rows="aspect_label", title=long).to_dict()
+    assert isinstance(chart["title"]["text"], list) and title_text(chart["title"]) == long
+    bars = share_bars(satisfaction(frame, victim), victim, rows="aspect_label", title=long)
+    exported = for_export(bars, heading="Victim satisfaction survey, September 2019", sample=False).to_dict()["title"]
+    assert exported["subtitle"] == [long], "the PNG's subtitle keeps the chart's own title as one line"

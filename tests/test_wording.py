@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from insight import wording
 from insight.definition import Suppression
 
@@ -44,3 +46,29 @@ def test_variation():
     assert method == "Treatment: chi-square test of homogeneity across 13 periods, p = 0.41."
     assert wording.p_value(0.0004) == "p < 0.001" and wording.p_value(0.0042) == "p = 0.004"
     assert "has varied significantly" in wording.variation("X", {"periods": 3, "p_value": 0.001, "significant": True})
+
+
+def test_trend_and_gap_verdicts_leave_their_p_values_to_the_detail():
+    from insight.sign_ups import GapChange
+    from insight.trend import TrendTest
+
+    rising = TrendTest("victim", "overall", 13, 40.0, 52.5, 1.04, 0.0031, True, "rising", "2018-09", "2019-09")
+    assert wording.trend("Overall", rising) == (
+        "Overall has risen from September 2018 to September 2019 (40.0% then 52.5%), about 1.0 points a period."
+    )
+    assert wording.trend_method("Overall", rising) == (
+        "Overall: Cochran-Armitage test for a linear trend, p = 0.003 (a trend when p < 0.05)."
+    )
+    flat = TrendTest("victim", "overall", 3, 29.2, 49.4, 10.1, 0.14, False, "none", "2019-07", "2019-09")
+    said = wording.trend("Overall", flat)
+    assert not re.search(r"\bp [=<]", said) and "neither risen nor fallen" in said
+    untested = TrendTest("victim", "overall", 1, None, None, None, None, None, "none")
+    assert wording.trend_method("Overall", untested) is None
+
+    gap = GapChange("Aged 16-24", "2019-01", "2019-09", 5.0, 9.0, 12.0, -7.0, -3.0, 0.0004, True, False)
+    said = wording.gap_change(gap)
+    assert said.startswith("Aged 16-24: the gap has narrowed significantly") and not re.search(r"\bp [=<]", said)
+    assert wording.gap_change_method(gap) == (
+        "Aged 16-24: two-sided two-proportion z-test of January 2019's share against September 2019's, "
+        "p < 0.001 (significant when p < 0.05)."
+    )
