@@ -49,6 +49,7 @@ class _Tags:
 
     def __init__(self, prefix: bytes) -> None:
         p = re.escape(prefix)
+        self.row_open = b"<" + prefix + b"row"
         self.row_start = re.compile(rb"<" + p + rb"row\b([^>]*)>")
         self.row_end = b"</" + prefix + b"row>"
         self.cell = re.compile(rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
@@ -104,8 +105,10 @@ class _Scanner:
         kind = _ATTR_T.search(attrs)
         return bool(kind and kind.group(1) in (b"inlineStr", b"str", b"s") and self.tags.text_value.search(inner))
 
-    def _is_top(self) -> bool:
-        return self.scan.first_row is None or self.row < self.scan.first_row + HEADER_SEARCH_ROWS + 1
+    def _is_top(self, row: int | None = None) -> bool:
+        """Whether ``row`` (the current row when None) is among the top rows, where the header is looked for."""
+        row = self.row if row is None else row
+        return self.scan.first_row is None or row < self.scan.first_row + HEADER_SEARCH_ROWS + 1
 
     def rows(self, part: bytes) -> None:
         """Walk the row starts (cheap); read cells only in the top rows and in rows holding a formula."""
@@ -116,7 +119,11 @@ class _Scanner:
         starts = list(self.tags.row_start.finditer(part))
         for i, row in enumerate(starts):
             ref = _ATTR_R.search(row.group(1))
-            self.row = int(ref.group(2)) if ref else self.row + 1
+            number = int(ref.group(2)) if ref else self.row + 1
+            if not has_formula and not self._is_top(number):  # past the top rows: nothing more to read here
+                self._skip(part[row.start() :])  # counts this row too
+                return
+            self.row = number
             if row.group(1).endswith(b"/"):
                 continue  # <row .../>: no cells
             end = starts[i + 1].start() if i + 1 < len(starts) else len(part)
@@ -126,14 +133,20 @@ class _Scanner:
 
     def _skip(self, part: bytes) -> None:
         """Past the top rows, in a part without a formula: nothing to read, only the row number moves on
-        (to the last numbered row, plus any unnumbered rows after it)."""
-        starts = self.tags.row_start.findall(part)  # each row start's attributes, found in C
-        for after, attrs in enumerate(reversed(starts)):
-            ref = _ATTR_R.search(attrs)
+        (to the last numbered row, plus any unnumbered rows after it), found from the part's end."""
+        after = 0
+        end = len(part)
+        while (at := part.rfind(self.tags.row_open, 0, end)) >= 0:
+            end = at
+            row = self.tags.row_start.match(part, at)
+            if row is None:
+                continue  # another element whose name starts "row" (rowBreaks)
+            ref = _ATTR_R.search(row.group(1))
             if ref:
                 self.row = int(ref.group(2)) + after
                 return
-        self.row += len(starts)
+            after += 1
+        self.row += after
 
     def _cells(self, inner: bytes, top: bool) -> None:
         col = -1
