@@ -3,15 +3,19 @@
 One Delta Lake table per dataset, and one per dataset's monthly contact volumes, under the
 data directory: a local folder (``data/store/`` by default) or an object-store URI
 (``az://``, ``abfss://``, ``s3://``) with credentials from the environment variables
-delta-rs reads. An import is a MERGE by response ID limited to the file's periods (the
-table is partitioned by period); a re-import that changes nothing writes no new version.
+delta-rs reads. An import upserts by response ID (the table is partitioned by period): in a
+local store new rows are added and a period holding a changed row is written anew (Parquet by
+pyarrow, committed through delta-rs only onto the version read); in a cloud store it is
+delta-rs's MERGE limited to the file's periods. A re-import that changes nothing writes no
+new version.
 Each commit carries its own metadata (action, masked file name, SHA-256, counts, periods,
 user), so the history, undo and audit trail are the table's own log, and data and its log
 entry commit together or not at all.
 
 Rules kept here:
-- Enum columns are stored as text (deltalake 1.6 panics on Enum/Categorical) and re-typed
-  by the current definition on read.
+- Enum columns are stored as text (deltalake 1.6 panics on Enum/Categorical; our own files
+  hold them dictionary-coded, with no Arrow schema, so any reader sees text) and re-typed by
+  the current definition on read.
 - Concurrent writers that collide get a commit error: the write is planned again on the
   new version and retried.
 - Nothing an older version needs is ever deleted, so undo always works; only files that no
@@ -505,10 +509,8 @@ class Store:
                 meta = {**meta, "new": counts.new, "updated": counts.updated, "unchanged": counts.unchanged}
                 if partitioned:  # the periods this commit changes: the file's, and those its moved IDs leave
                     meta["touched"] = sorted(set(meta["periods"]) | set(held.get_column("period").to_list()))
-                if held.height == 0 and partitioned and isinstance(self.data_dir, Path):
-                    # No row is held yet: the MERGE would only insert. Written as Parquet files and
-                    # committed only onto the version read (a conflict plans again, as a MERGE's would).
-                    version = _append_new(table, uri, incoming, meta)
+                if partitioned and isinstance(self.data_dir, Path):
+                    version = self._write_periods(table, uri, incoming, held, meta, dataset)
                     self._tidy(table, uri)
                     return counts, version
                 incoming = _storage_form(incoming)
@@ -540,6 +542,28 @@ class Store:
             except READ_ERRORS as exc:
                 raise self._fault(exc, dataset, writing=True) from exc
         raise StoreError(f"The {dataset} data is being changed by others: nothing was imported; try again in a minute.")
+
+    def _write_periods(
+        self, table: DeltaTable, uri: str, incoming: pl.DataFrame, held: pl.DataFrame, meta: dict, dataset: str
+    ) -> int:
+        """A local store's import, without delta-rs's MERGE (which scans far more than the file's periods).
+
+        No incoming ID held: the rows are added as they are. Otherwise each period the import touches
+        is written anew, with its held rows whose IDs the file does not hold and every row of the file,
+        replacing that period's files: the same table a MERGE by ID leaves. Either way the commit is
+        made only onto the version the rows were checked against (a conflict plans again).
+        """
+        if held.height == 0:
+            return _commit_rows(table, uri, incoming, meta, replace=None)
+        touched = meta["touched"]
+        try:
+            current = _query(table, None, touched)
+        except Exception as exc:
+            raise self._fault(exc, dataset) from exc
+        rows = _storage_form(incoming)
+        kept = current.join(rows.select("id"), on="id", how="anti").select(rows.columns).cast(rows.schema)  # type: ignore[arg-type]
+        labels = [name for name, dtype in incoming.schema.items() if isinstance(dtype, pl.Enum | pl.Categorical)]
+        return _commit_rows(table, uri, pl.concat([kept, rows]), meta, replace=touched, labels=labels)
 
     def _tidy(self, table: DeltaTable, uri: str) -> None:
         """After a write: remove files no version references (a killed import's), and match permissions."""
@@ -811,22 +835,32 @@ def _classify(held: pl.DataFrame, incoming: pl.DataFrame, key: str) -> UpsertCou
     return UpsertCounts(new, incoming.height - new - unchanged, unchanged)
 
 
-def _append_new(table: DeltaTable, uri: str, incoming: pl.DataFrame, meta: dict) -> int:
-    """Rows none of which the table holds: one Parquet file per period, committed as one version.
+def _commit_rows(
+    table: DeltaTable,
+    uri: str,
+    rows: pl.DataFrame,
+    meta: dict,
+    *,
+    replace: list[str] | None,
+    labels: list[str] | None = None,
+) -> int:
+    """Rows written as one Parquet file per period and committed as one version: added to the table,
+    or (``replace``) in place of everything those periods held.
 
-    The commit is made only onto the version the rows were checked against (no retry inside
-    delta-rs): if another import committed first, CommitFailedError, and the caller checks again
-    (the rows may be held by then). Labels are written dictionary-coded, as text to any reader
-    (no Arrow schema in the files). Files a failed commit leaves are removed; a killed process's,
-    which no version references, by the next write's tidy.
+    The commit is made only onto the version the rows were planned on (no retry inside delta-rs):
+    if another import committed first, CommitFailedError, and the caller plans again. Labels
+    (``labels``, or the Enum columns) are written dictionary-coded, as text to any reader (no Arrow
+    schema in the files). Files a failed commit leaves are removed; a killed process's, which no
+    version references, by the next write's tidy.
     """
     import pyarrow.parquet as pq
     from deltalake.transaction import AddAction
 
     read_version = table.version()
-    labels = [name for name, dtype in incoming.schema.items() if isinstance(dtype, pl.Enum | pl.Categorical)]
-    bounded = [name for name in BOUNDED if name in incoming.columns]
-    parts = incoming.partition_by("period", as_dict=True, include_key=False)
+    if labels is None:
+        labels = [name for name, dtype in rows.schema.items() if isinstance(dtype, pl.Enum | pl.Categorical)]
+    bounded = [name for name in BOUNDED if name in rows.columns]
+    parts = rows.partition_by("period", as_dict=True, include_key=False) if rows.height else {}
     written: list[Path] = []
 
     def write(item: tuple[tuple[object, ...], pl.DataFrame]) -> AddAction:
@@ -846,9 +880,10 @@ def _append_new(table: DeltaTable, uri: str, incoming: pl.DataFrame, meta: dict)
             actions = list(pool.map(write, parts.items()))
         table.create_write_transaction(
             actions,  # type: ignore[arg-type]
-            mode="append",
+            mode="overwrite" if replace else "append",
             schema=table.schema(),
             partition_by=["period"],
+            partition_filters=[("period", "in", replace)] if replace else None,
             commit_properties=CommitProperties(custom_metadata={META_KEY: json.dumps(meta)}, max_commit_retries=0),
         )
     except BaseException:

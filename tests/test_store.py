@@ -118,6 +118,23 @@ def test_corrected_row_replaces_only_that_row(where, victim, rows):
     assert overall == "Completely satisfied"
 
 
+def test_a_correction_keeps_the_rest_of_its_period_as_it_was(where, victim, rows):
+    """On a local store a correction rewrites its period: the period's other rows come through unchanged."""
+    store = Store(where.data_dir)
+    load(store, victim, write_rows(rows))
+    before = store.read(victim)
+    fixed = [list(r) for r in rows[:11]]
+    fixed[3][12] = "Completely satisfied"
+    record = load(store, victim, write_rows(fixed))
+    assert (record.new, record.updated, record.unchanged) == (0, 1, 9)
+    after = store.read(victim)
+    changed = rows[3][0]
+    assert_frame_equal(after.filter(pl.col("id") != changed), before.filter(pl.col("id") != changed))
+    assert after.filter(pl.col("id") == changed).get_column("overall").cast(pl.String).item() == "Completely satisfied"
+    store.undo("victim", user="cli:tester")
+    assert_frame_equal(store.read(victim), before)
+
+
 def test_a_response_that_moves_period_is_moved_not_copied(tmp_path, victim, rows):
     """The partition-limited MERGE is only used when no incoming ID is held in another period."""
     store = Store(tmp_path)
@@ -257,14 +274,17 @@ def _import_at_the_barrier(data_dir: str, data: bytes, name: str, barrier: str, 
     )
 
 
-@pytest.mark.parametrize("first", [1, 2], ids=["one-holds-a-held-row", "both-all-new"])
-def test_two_imports_at_once_both_land(where, victim, rows, tmp_path, first):
-    """Both plan on version 1; one commits, the other meets it and plans again. With ``first=2``
-    neither file holds a row already held, so on a local store both take the all-new path (Parquet
-    files committed only onto the version read): the later must still not add its 10 shared IDs twice."""
+@pytest.mark.parametrize(
+    ("first", "second"), [(1, 16), (2, 16), (1, 1)], ids=["one-holds-a-held-row", "both-all-new", "both-hold-it"]
+)
+def test_two_imports_at_once_both_land(where, victim, rows, tmp_path, first, second):
+    """Both plan on version 1; one commits, the other meets it and plans again. On a local store a
+    file holding no held row is added as it is, one holding some rewrites its period; either is
+    committed only onto the version read, so the later must not add its 10 shared IDs twice."""
     store = Store(where.data_dir)
     load(store, victim, write_rows(rows[:2]))  # the table holds row 1: both imports plan onto version 1
-    halves = [write_rows([rows[0], *rows[first:26]]), write_rows([rows[0], *rows[16:]])]  # 10 IDs in both
+    shared = [rows[1]] if second == 1 else []
+    halves = [write_rows([rows[0], *rows[first:26]]), write_rows([rows[0], *shared, *rows[16:]])]  # 10 IDs in both
     ctx = multiprocessing.get_context("spawn")
     barrier = str(tmp_path / "barrier")
     outs = [str(tmp_path / f"out{i}.json") for i in range(2)]
