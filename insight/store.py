@@ -439,7 +439,7 @@ class Store:
             "user": user,
             "definition": definition_fingerprint(definition),
         }
-        counts, version = self._merge(definition.dataset, incoming, "id", meta, partitioned=True)
+        counts, version = self._upsert(definition.dataset, incoming, "id", meta, partitioned=True)
         return UploadRecord(
             dataset=definition.dataset,
             file_name=meta["file"],
@@ -470,7 +470,7 @@ class Store:
             "periods": months,
             "user": user,
         }
-        counts, version = self._merge(dataset, incoming, "period", meta, partitioned=False, volumes=True)
+        counts, version = self._upsert(dataset, incoming, "period", meta, partitioned=False, volumes=True)
         return UploadRecord(
             dataset, meta["file"], sha256, incoming.height, counts.new, counts.updated, counts.unchanged, 0, None,
             ", ".join(months), version,
@@ -489,9 +489,11 @@ class Store:
         except CommitFailedError:
             pass  # another writer created it at the same moment
 
-    def _merge(
+    def _upsert(
         self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False
     ) -> tuple[UpsertCounts, int | None]:
+        """Add the incoming rows by ``key``, replacing held rows with the same key, in one version (none
+        when nothing differs). A local response table is written by ``_write_periods``; the rest MERGE."""
         uri = self.table_uri(dataset, volumes=volumes)
         for attempt in range(RETRIES):
             try:
