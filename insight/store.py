@@ -392,10 +392,10 @@ class Store:
     def _held_for(
         self, table: DeltaTable, incoming: pl.DataFrame, key: str, *, partitioned: bool, dataset: str
     ) -> tuple[pl.DataFrame, list[str] | None]:
-        """The held rows with the incoming keys, and the periods a MERGE may be limited to.
+        """The held rows with the incoming keys, and the periods an upsert may be limited to.
 
         The periods are None when some incoming ID is held in another period (it moves, so
-        the MERGE must see the whole table).
+        the upsert must see the whole table).
         """
         try:
             periods = sorted(incoming.get_column("period").unique().to_list()) if partitioned else []
@@ -477,7 +477,7 @@ class Store:
         )  # fmt: skip
 
     def _create(self, uri: str, empty: pl.DataFrame, *, partitioned: bool) -> None:
-        """An empty table (version 0), so every import is a MERGE and every import can be undone."""
+        """An empty table (version 0), so every import is a change to a table and every import can be undone."""
         options = {"configuration": TABLE_CONFIG}
         if partitioned:
             options["partition_by"] = ["period"]
