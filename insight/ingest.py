@@ -252,6 +252,12 @@ def periods_of(dates: pl.Series, granularity: str) -> pl.Series:
     return dates.replace_strict(days, labels, default=None, return_dtype=pl.String).alias("period")
 
 
+def _dated(raw: pl.Series, formats: tuple[str, ...], granularity: str) -> tuple[pl.Series, pl.Series, tuple[str, ...]]:
+    """``read_dates`` and each date's period, in one go (made in a thread of its own)."""
+    dates, way = read_dates(raw, formats)
+    return dates, periods_of(dates, granularity), way
+
+
 def period_start(period: str) -> dt.date:
     """The first day of a period: ``2021-09`` -> 1 Sep 2021, ``2022-Q1`` -> 1 Jan 2022."""
     year, rest = period.split("-")
@@ -469,12 +475,12 @@ def shape(
     with ThreadPoolExecutor(max_workers=2) as beside:
         texts = {key: beside.submit(_comments, frame, found[col]) for key, col in definition.free_text.items()}
         date_col = found[period.column] if dated else ""  # type: ignore[index]
-        read = beside.submit(read_dates, frame.get_column(date_col), period.formats) if dated else None
+        read = beside.submit(_dated, frame.get_column(date_col), period.formats, period.granularity) if dated else None
         repeats = beside.submit(_ids_repeat, frame, id_col)
         distinct = _distinct(frame, label_columns)
         exprs, label_checks = _labels(frame, definition, found, fixed, distinct)
         exprs += [pl.lit(job.result()).alias(key) for key, job in texts.items()]
-        dates, way = read.result() if read else (None, ())
+        dates, periods, way = read.result() if read else (None, None, ())
         has_repeats = repeats.result()
     weight_exprs, weight_checks = _weight_checks(definition, found)
     exprs += weight_exprs
@@ -503,7 +509,7 @@ def shape(
         assert dates is not None
         p_col = found[period.column]  # type: ignore[index]
         latest = latest_plausible_date(today or dt.date.today())
-        exprs += [pl.lit(dates).alias("date"), pl.lit(periods_of(dates, period.granularity)).alias("period")]
+        exprs += [pl.lit(dates).alias("date"), pl.lit(periods).alias("period")]
         checks += [
             (pl.col(p_col).is_null(), p_col, "missing date", None),
             (
