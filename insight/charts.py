@@ -283,19 +283,20 @@ def trend_lines(
         .mark_text(align="right", dy=-14, fontSize=FONT, fontWeight="bold", color=INK, aria=False)
         .encode(x=x, y="label_y:Q", text="end_label:N")
     )
-    finding = []
-    for name in names:
-        shown = data.filter((pl.col(series) == name) & pl.col("pct").is_not_null()).sort("period")
-        if shown.height == 0:
-            finding.append(f"{name}: suppressed in every period")
-            continue
-        first, last = shown.row(0, named=True), shown.row(-1, named=True)
-        finding.append(
-            f"{name} {last['pct']:.1f}% in {last['period_label']}"
-            + ("" if shown.height == 1 else f" (from {first['pct']:.1f}% in {first['period_label']})")
-        )
+    finding = [_latest_and_first(data, series, name) for name in names]
     return (band + line + points + rings + end_text).properties(
         title=_title(title), height=380, description=f"{title}: {_listing(finding)}."
+    )
+
+
+def _latest_and_first(data: pl.DataFrame, series: str, name: str) -> str:
+    """A line's finding: ``Phone 71.0% in September 2019 (from 64.2% in July 2019)``."""
+    shown = data.filter((pl.col(series) == name) & pl.col("pct").is_not_null()).sort("period")
+    if shown.height == 0:
+        return f"{name}: suppressed in every period"
+    first, last = shown.row(0, named=True), shown.row(-1, named=True)
+    return f"{name} {last['pct']:.1f}% in {last['period_label']}" + (
+        "" if shown.height == 1 else f" (from {first['pct']:.1f}% in {first['period_label']})"
     )
 
 
@@ -575,17 +576,7 @@ def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str) -
         .mark_text(align="right", dy=-14, fontSize=FONT, fontWeight="bold", color=INK, aria=False)
         .encode(x=x, y="label_y:Q", text="end_label:N")
     )
-    finding = []
-    for name in (UNWEIGHTED, WEIGHTED):
-        shown = data.filter((pl.col("series") == name) & pl.col("pct").is_not_null())
-        if shown.height == 0:
-            finding.append(f"{name}: suppressed in every period")
-            continue
-        first, last = shown.row(0, named=True), shown.row(-1, named=True)
-        finding.append(
-            f"{name} {last['pct']:.1f}% in {last['period_label']}"
-            + ("" if shown.height == 1 else f" (from {first['pct']:.1f}% in {first['period_label']})")
-        )
+    finding = [_latest_and_first(data, "series", name) for name in (UNWEIGHTED, WEIGHTED)]
     return (band + line + points + end_text).properties(
         title=_title(title), height=380, description=f"{title}: {'; '.join(finding)}."
     )
