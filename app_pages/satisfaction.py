@@ -156,12 +156,15 @@ ui.chart(
     else charts.share_bars(shown, definition, rows="group", title=title, marks=marks),
     f"{aspect}-by-{filters.by}",
 )
-st.caption(
-    "▲ / ▼: significantly above / below everyone else in the base (two-proportion z-test, p-values adjusted for "
-    "the number of groups tested by Holm's method, p < 0.05)."
-)
+st.caption("▲ / ▼: significantly above / below everyone else in the base.")
 note = wording.suppressed_groups(breakdown, definition.suppression)
 if note:
     st.caption(note)
-ui.about([wording.change_method(r["group"], r) for r in breakdown.iter_rows(named=True)])
+ui.about(
+    [
+        "▲ / ▼: each group against everyone else in the base by a two-proportion z-test, the p-values adjusted "
+        "for the number of groups tested by Holm's method (significant when p < 0.05).",
+        *(wording.change_method(r["group"], r) for r in breakdown.iter_rows(named=True)),
+    ]
+)
 ui.table(satisfaction_table(breakdown, definition, by_label=by_label), f"{definition.dataset}-{aspect}-by-{filters.by}")

@@ -86,7 +86,7 @@ st.caption(
     "Below zero: under-represented among that month's new members (everyone who joined, including those who have "
     "since left). Ethnic minority groups are every group but White (census: all residents, all ages); 16-24 is "
     "against residents aged 16+. Narrowed significantly: the group's share of sign-ups in the last month shown "
-    "differs from the first by a two-proportion z-test (p < 0.05) and is closer to the census."
+    "differs significantly from the first (the test is under About this figure) and is closer to the census."
     + (
         " Dashed lines: the targets in the WMNow definition ("
         + ", ".join(f"{k} {v:g}% of sign-ups" for k, v in definition.targets.items())

@@ -459,3 +459,27 @@ def test_each_run_reads_the_store_version_once_per_dataset(exports, data_dir, mo
     at.run()
     assert [name for datasets in calls for name in datasets].count("victim") == 1
     assert "No data is held" in texts(at)
+
+
+METHOD_WORDS = re.compile(r"\bp [=<] ?\d|p-value|z-test|chi-square|Cochran|Holm")
+
+
+@pytest.mark.parametrize(
+    ("page", "params"),
+    [
+        ("app_pages/satisfaction.py", {"by": "channel_group"}),
+        ("app_pages/satisfaction.py", {"dataset": "victim", "period": "2019-07..2019-09", "by": "channel_group"}),
+        ("app_pages/trends.py", {"dataset": "public_confidence"}),
+        ("app_pages/trends.py", {}),
+        ("app_pages/wmnow.py", {}),
+    ],
+)
+def test_method_names_and_p_values_stay_behind_about_this_figure(page, params):
+    """Plain words on the page; a test's name and its p-value only in the "About this figure" detail."""
+    at = app(page, **params)
+    assert not at.exception, at.exception
+    inside = [m.value for e in at.expander for m in e.markdown] + [c.value for e in at.expander for c in e.caption]
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    outside = [t for t in shown if t not in inside]
+    assert not [t for t in outside if METHOD_WORDS.search(t)]
+    assert any(METHOD_WORDS.search(t) for t in inside), "the detail names the method"
