@@ -386,6 +386,7 @@ class Store:
         incoming = frame.select(tidy_columns(definition))
         if table is None:
             return UpsertCounts(incoming.height, 0, 0)
+        self._check_columns(table, incoming, definition.dataset)
         held, _ = self._held_for(table, incoming, "id", partitioned=True, dataset=definition.dataset)
         return _classify(held, incoming, "id")
 
@@ -504,6 +505,7 @@ class Store:
                     self._create(uri, _storage_form(incoming.clear()), partitioned=partitioned)
                     table = self._open(dataset, volumes=volumes)
                     assert table is not None
+                self._check_columns(table, incoming, dataset)
                 held, scope = self._held_for(table, incoming, key, partitioned=partitioned, dataset=dataset)
                 counts = _classify(held, incoming, key)
                 if not (counts.new or counts.updated):
@@ -544,6 +546,24 @@ class Store:
             except READ_ERRORS as exc:
                 raise self._fault(exc, dataset, writing=True) from exc
         raise StoreError(f"The {dataset} data is being changed by others: nothing was imported; try again in a minute.")
+
+    @staticmethod
+    def _check_columns(table: DeltaTable, incoming: pl.DataFrame, dataset: str) -> None:
+        """The file's columns must be the table's: a file written with others would hold data no reader sees
+        (a column the table lacks) or lose a column, and a MERGE would fail on it with a misleading error."""
+        stored = {field.name for field in table.schema().fields}
+        given = set(incoming.columns)
+        if stored == given:
+            return
+        parts = []
+        if given - stored:
+            parts.append(f"it now has {sorted(given - stored)}")
+        if stored - given:
+            parts.append(f"it no longer has {sorted(stored - given)}")
+        raise StoreError(
+            f"The {dataset} definition has changed since the stored data was imported ({'; '.join(parts)}): "
+            "nothing was imported; put the definition back, or import every export again into a fresh data directory."
+        )
 
     def _write_periods(
         self, table: DeltaTable, uri: str, incoming: pl.DataFrame, held: pl.DataFrame, meta: dict, dataset: str
