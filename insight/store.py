@@ -549,21 +549,17 @@ class Store:
 
     @staticmethod
     def _check_columns(table: DeltaTable, incoming: pl.DataFrame, dataset: str) -> None:
-        """The file's columns must be the table's: a file written with others would hold data no reader sees
-        (a column the table lacks) or lose a column, and a MERGE would fail on it with a misleading error."""
+        """A file with a column the table lacks (its definition has gained one) is refused: written as it is,
+        that column would be in no reader's schema. One the table has and the file lacks (a column taken out
+        of the definition) is kept as a MERGE keeps it: held rows keep their values, new rows have none."""
         stored = {field.name for field in table.schema().fields}
-        given = set(incoming.columns)
-        if stored == given:
-            return
-        parts = []
-        if given - stored:
-            parts.append(f"it now has {sorted(given - stored)}")
-        if stored - given:
-            parts.append(f"it no longer has {sorted(stored - given)}")
-        raise StoreError(
-            f"The {dataset} definition has changed since the stored data was imported ({'; '.join(parts)}): "
-            "nothing was imported; put the definition back, or import every export again into a fresh data directory."
-        )
+        extra = sorted(set(incoming.columns) - stored)
+        if extra:
+            raise StoreError(
+                f"The {dataset} definition has changed since the stored data was imported (it now has {extra}): "
+                "nothing was imported; put the definition back, or import every export again into a fresh data "
+                "directory."
+            )
 
     def _write_periods(
         self, table: DeltaTable, uri: str, incoming: pl.DataFrame, held: pl.DataFrame, meta: dict, dataset: str
@@ -572,20 +568,27 @@ class Store:
 
         No incoming ID held: the rows are added as they are. Otherwise each period the import touches
         is written anew, with its held rows whose IDs the file does not hold and every row of the file,
-        replacing that period's files: the same table a MERGE by ID leaves. Either way the commit is
-        made only onto the version the rows were checked against (a conflict plans again).
+        replacing that period's files: the same table a MERGE by ID leaves. A column the table has and
+        the file lacks keeps a held row's value (a new row has none), as a MERGE's update leaves it.
+        Either way the commit is made only onto the version the rows were checked against (a conflict
+        plans again).
         """
-        if held.height == 0:
+        missing = [field.name for field in table.schema().fields if field.name not in incoming.columns]
+        if held.height == 0 and not missing:
             return _commit_rows(table, uri, incoming, meta, replace=None)
-        touched = meta["touched"]
         try:
-            current = _query(table, None, touched)
+            current = _query(table, None, meta["touched"] if held.height else [])  # no periods: only the schema
         except Exception as exc:
             raise self._fault(exc, dataset) from exc
+        if held.height == 0:
+            blank = [pl.lit(None, current.schema[name]).alias(name) for name in missing]
+            return _commit_rows(table, uri, incoming.with_columns(blank), meta, replace=None)
         rows = _storage_form(incoming)
+        if missing:
+            rows = rows.join(held.select("id", *missing), on="id", how="left")
         kept = current.join(rows.select("id"), on="id", how="anti").select(rows.columns).cast(rows.schema)  # type: ignore[arg-type]
         labels = [name for name, dtype in incoming.schema.items() if isinstance(dtype, pl.Enum | pl.Categorical)]
-        return _commit_rows(table, uri, pl.concat([kept, rows]), meta, replace=touched, labels=labels)
+        return _commit_rows(table, uri, pl.concat([kept, rows]), meta, replace=meta["touched"], labels=labels)
 
     def _tidy(self, table: DeltaTable, uri: str) -> None:
         """After a write: remove files no version references (a killed import's), and match permissions."""

@@ -172,26 +172,32 @@ def test_local_imports_and_undos_match_the_merge(dataset, plan):
             assert_frame_equal(check_table(local, definition), states[-1])
 
 
-def test_a_changed_definition_is_refused_not_written_under_the_old_columns(tmp_path):
-    """A file whose definition has columns the table lacks (or lacks some it has) is refused in one
-    sentence, on either path: written as it is, its extra column would be in no reader's schema."""
+def test_a_definition_with_a_column_more_is_refused_and_one_fewer_keeps_it_as_a_merge_does(tmp_path):
+    """A column the table lacks is refused in one sentence on either path (written as it is, it would be in
+    no reader's schema); a column the table has and the file lacks keeps its held values, as a MERGE keeps
+    them (a rewrite must not blank the comments of rows the file does not even mention)."""
     plain = DEFINITIONS["victim"]
-    store = Store(tmp_path / "store")
-    row = {"id": "A", "period": "2019-07", "day": 3, "overall": "Very satisfied"}
-    store.import_result(plain, result(plain, frame_of(plain, [dict(row)]), "a.csv"), user="t")
-    for definition, rows in (
-        (VICTIM, [{**row, "id": "B", "weight": 2.0}]),  # all new, one column more
-        (VICTIM, [{**row, "weight": 2.0}]),  # a correction, one column more
-        (dataclasses.replace(plain, free_text={}), [{**row, "id": "B"}]),  # one column fewer
-    ):
-        frame = frame_of(definition, [dict(r) for r in rows])
-        with pytest.raises(StoreError, match=r"definition has changed since"):
-            store.compare(definition, frame)  # the Upload page's check says so before any import
-        with pytest.raises(StoreError, match=r"definition has changed since .* nothing was imported") as raised:
-            store.import_result(definition, result(definition, frame, "b.csv"), user="t")
-        assert "weight" in str(raised.value) or "comments" in str(raised.value)
-    assert store.table_version("victim") == 1
-    assert store.read(plain).get_column("id").to_list() == ["A"]
+    fewer = dataclasses.replace(plain, free_text={})
+    row = {"id": "A", "period": "2019-07", "day": 3, "overall": "Very satisfied", "comments": "kept"}
+    local, merge = Store(tmp_path / "local"), merging(tmp_path / "merge")
+    for store in (local, merge):
+        store.import_result(plain, result(plain, frame_of(plain, [dict(row), {**row, "id": "C"}]), "a.csv"), user="t")
+        for rows in ([{**row, "id": "B", "weight": 2.0}], [{**row, "weight": 2.0}]):  # all new; a correction
+            frame = frame_of(VICTIM, rows)
+            with pytest.raises(StoreError, match=r"definition has changed since .*\['weight'\].* nothing was imported"):
+                store.compare(VICTIM, frame)  # the Upload page's check says so before any import
+            with pytest.raises(StoreError, match=r"definition has changed since .*\['weight'\].* nothing was imported"):
+                store.import_result(VICTIM, result(VICTIM, frame, "b.csv"), user="t")
+        assert store.table_version("victim") == 1
+        for rows in ([{**row, "id": "B"}], [{**row, "overall": "Very dissatisfied"}]):
+            store.import_result(fewer, result(fewer, frame_of(fewer, rows), "c.csv"), user="t")
+    held = check_table(local, plain)
+    assert_frame_equal(held, merge.read(plain))
+    assert held.select("id", "overall", "comments").rows() == [
+        ("A", "Very dissatisfied", "kept"),
+        ("B", "Very satisfied", None),
+        ("C", "Very satisfied", "kept"),
+    ]
 
 
 def _rows(definition, *rows: dict) -> pl.DataFrame:
