@@ -26,6 +26,7 @@ Rules kept here:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -495,6 +496,19 @@ class Store:
     ) -> tuple[UpsertCounts, int | None]:
         """Add the incoming rows by ``key``, replacing held rows with the same key, in one version (none
         when nothing differs). A local response table is written by ``_write_periods``; the rest MERGE."""
+        try:
+            return self._upsert_planned(dataset, incoming, key, meta, partitioned=partitioned, volumes=volumes)
+        except BaseException:
+            # A failed import's new folders (the table's, a period's) would keep the writer's umask, and
+            # another user's import could not write into them: they take the data directory's bits too.
+            if isinstance(self.data_dir, Path):
+                with contextlib.suppress(OSError):
+                    self._match_permissions(Path(self.table_uri(dataset, volumes=volumes)))
+            raise
+
+    def _upsert_planned(
+        self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False
+    ) -> tuple[UpsertCounts, int | None]:
         uri = self.table_uri(dataset, volumes=volumes)
         for attempt in range(RETRIES):
             try:

@@ -349,3 +349,64 @@ def test_values_given_at_import_and_vendor_weights_rewrite_as_a_merge_would(tmp_
     weights = Store(tmp_path / "local-q").read(qualtrics).select("id", "mode", "weight").rows()
     assert weights == [("R_0", "Web", 1.5), ("R_1", "Mail", 0.75), ("R_2", "Web", 1.5), ("R_3", "Web", 1.5),
                        ("R_9", "Mail", 1.5)]  # fmt: skip
+
+
+def test_an_import_between_an_undos_plan_and_its_commit_makes_the_undo_plan_again(tmp_path, monkeypatch):
+    """The other way round: the undo, planned on the version before the import, must not land on top of it
+    (the table would hold the import's rows while the history says it went back to a version without them)."""
+    definition = VICTIM
+    store = Store(tmp_path / "store")
+    store.import_result(definition, result(definition, _rows(definition, {"id": "A"}), "a"), user="t")
+    store.import_result(definition, result(definition, _rows(definition, {"id": "B"}), "b"), user="t")
+    plans = []
+    original = Store.undo_plan
+
+    def import_once_planned(self, *args, **kwargs):
+        found = original(self, *args, **kwargs)
+        plans.append(found["target"])
+        if len(plans) == 1:
+            late = _rows(definition, {"id": "C", "period": "2019-09"})
+            Store(tmp_path / "store").import_result(definition, result(definition, late, "c"), user="other")
+        return found
+
+    monkeypatch.setattr(Store, "undo_plan", import_once_planned)
+    done = store.undo("victim", user="t")
+    assert plans == [1, 2], "planned again on the import, and took back the newest import"
+    assert (done.version, done.restored_to, done.undoes, done.removed) == (4, 2, [3], 1)
+    assert store.read(definition).get_column("id").to_list() == ["A", "B"]
+
+
+def test_an_import_that_fails_leaves_no_folder_another_user_cannot_write(tmp_path, monkeypatch):
+    """A failed import's new folders (a table's, a period's) take the data directory's bits too: left with
+    the writer's umask, another user's later import into that period would be refused."""
+    folder = tmp_path / "store"
+    folder.mkdir()
+    folder.chmod(0o770)
+
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    def bits_match() -> None:
+        for path in folder.rglob("*"):
+            mode = stat.S_IMODE(path.stat().st_mode)
+            assert mode == (0o770 if path.is_dir() else 0o660), f"{path}: {oct(mode)}"
+
+    store = Store(folder)
+    definition = VICTIM
+    old = os.umask(0o077)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(DeltaTable, "create_write_transaction", full)
+            with pytest.raises(StoreError, match=r"disk .* is full"):  # a new table
+                store.import_result(definition, result(definition, _rows(definition, {"id": "A"}), "a"), user="t")
+        bits_match()
+        store.import_result(definition, result(definition, _rows(definition, {"id": "A"}), "a"), user="t")
+        with monkeypatch.context() as patch:
+            patch.setattr(DeltaTable, "create_write_transaction", full)
+            fix = _rows(definition, {"id": "A", "overall": "Very dissatisfied"}, {"id": "B", "period": "2019-10"})
+            with pytest.raises(StoreError, match=r"disk .* is full"):  # a correction and a new period
+                store.import_result(definition, result(definition, fix, "fix"), user="t")
+        bits_match()
+    finally:
+        os.umask(old)
+    assert store.read(definition).get_column("id").to_list() == ["A"]
