@@ -925,11 +925,28 @@ def _commit_rows(
             partition_filters=[("period", "in", replace)] if replace else None,
             commit_properties=CommitProperties(custom_metadata={META_KEY: json.dumps(meta)}, max_commit_retries=0),
         )
-    except BaseException:
+    except BaseException as exc:
+        if _landed(uri, read_version + 1, written):
+            # The commit is in the log and delta-rs failed after it (its checkpoint, say, on a full disk):
+            # the import is done, and its files are the table's now (an interrupt still stops the program).
+            if not isinstance(exc, Exception):
+                raise
+            return read_version + 1
         for path in written:
             path.unlink(missing_ok=True)
         raise
     return read_version + 1  # without retries, the commit can only be the version after the one read
+
+
+def _landed(uri: str, version: int, written: list[Path]) -> bool:
+    """Whether this version of the table's log is the commit adding these files (their names are unique)."""
+    if not written:
+        return False
+    try:
+        entry = (Path(uri) / "_delta_log" / f"{version:020d}.json").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return all(path.name in entry for path in written)
 
 
 def _file_stats(part: pl.DataFrame) -> str:

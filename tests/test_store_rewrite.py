@@ -410,3 +410,36 @@ def test_an_import_that_fails_leaves_no_folder_another_user_cannot_write(tmp_pat
     finally:
         os.umask(old)
     assert store.read(definition).get_column("id").to_list() == ["A"]
+
+
+def test_an_error_after_the_commit_landed_keeps_its_files(tmp_path, monkeypatch):
+    """delta-rs may fail after writing the commit (its checkpoint, every so many versions, on a full disk):
+    the version is in the log, so its files must stay (removing them damaged the table) and the import
+    is reported as done."""
+    definition = VICTIM
+    store = Store(tmp_path / "store")
+    store.import_result(definition, result(definition, _rows(definition, {"id": "A"}), "a"), user="t")
+    uri = store.table_uri("victim")
+    DeltaTable(uri).alter.set_table_properties({"delta.checkpointInterval": "3"})  # version 2; checkpoint at 5
+    log = Path(uri) / "_delta_log"
+    (log / f"{5:020d}.checkpoint.parquet").mkdir()  # the checkpoint cannot be written
+    for n, rows in enumerate(([{"id": "B"}], [{"id": "C"}], [{"id": "A", "overall": "Very dissatisfied"}])):
+        record = store.import_result(definition, result(definition, _rows(definition, *rows), f"f{n}"), user="t")
+        assert record.version == 3 + n
+    (log / f"{5:020d}.checkpoint.parquet").rmdir()
+    original = DeltaTable.create_write_transaction
+
+    def commit_then_fail(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(DeltaTable, "create_write_transaction", commit_then_fail)
+    fix = _rows(definition, {"id": "B", "overall": "Very dissatisfied"}, {"id": "D", "period": "2019-09"})
+    assert store.import_result(definition, result(definition, fix, "fix"), user="t").version == 6
+    held = check_table(store, definition)
+    assert held.select("id", "overall").rows() == [
+        ("A", "Very dissatisfied"),
+        ("B", "Very dissatisfied"),
+        ("C", None),
+        ("D", None),
+    ]
