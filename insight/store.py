@@ -809,7 +809,10 @@ class Store:
             try:
                 table = DeltaTable(uri, version=plan["current"])
                 table.restore(
-                    plan["target"], commit_properties=CommitProperties(custom_metadata={META_KEY: json.dumps(meta)})
+                    plan["target"],
+                    commit_properties=CommitProperties(
+                        custom_metadata={META_KEY: json.dumps(meta)}, max_commit_retries=0
+                    ),
                 )
                 new_version = table.version()
                 self._tidy(table, uri)
@@ -819,8 +822,23 @@ class Store:
             except CommitFailedError:
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
             except READ_ERRORS as exc:
-                raise self._fault(exc, dataset, writing=True) from exc
+                # delta-rs may fail after the commit landed (its checkpoint on a full disk): then the undo is
+                # done, and saying otherwise would have the user undo again, taking back one import more.
+                if not self._committed(dataset, volumes, plan["current"] + 1, meta):
+                    raise self._fault(exc, dataset, writing=True) from exc
+                self._tidy(table, uri)
+                return UndoRecord(
+                    dataset, plan["current"] + 1, plan["target"], plan["undoes"], plan["removed"], plan["restored"]
+                )
         raise StoreError(f"The {dataset} data is being changed by others: nothing was undone; try again in a minute.")
+
+    def _committed(self, dataset: str, volumes: bool, version: int, meta: dict) -> bool:
+        """Whether this version of the log is the commit that carried this metadata."""
+        try:
+            _, log = self._log(dataset, volumes=volumes)
+        except StoreError:
+            return False
+        return any(entry["version"] == version and self._meta(entry) == meta for entry in log)
 
     # ------------------------------------------------------------------ rejected rows
 

@@ -443,3 +443,27 @@ def test_an_error_after_the_commit_landed_keeps_its_files(tmp_path, monkeypatch)
         ("C", None),
         ("D", None),
     ]
+
+
+def test_an_undo_whose_commit_landed_before_an_error_is_reported_done(tmp_path, monkeypatch):
+    """Told the undo failed when it had landed, the user would undo again and take back one import more."""
+    definition = VICTIM
+    store = Store(tmp_path / "store")
+    for name in ("A", "B"):
+        store.import_result(definition, result(definition, _rows(definition, {"id": name}), name), user="t")
+    original = DeltaTable.restore
+
+    def restore_then_fail(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(DeltaTable, "restore", restore_then_fail)
+    done = store.undo("victim", user="t")
+    assert (done.version, done.restored_to, done.undoes, done.removed) == (3, 1, [2], 1)
+    assert store.read(definition).get_column("id").to_list() == ["A"]
+    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(DeltaTable, "restore", lambda self, *a, **k: (_ for _ in ()).throw(OSError(28, "No space")))
+        with pytest.raises(StoreError, match=r"disk .* is full"):  # an error before any commit is still one
+            store.undo("victim", user="t")
+    assert store.read(definition).get_column("id").to_list() == ["A"]
