@@ -529,6 +529,23 @@ def cmd_undo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from insight.definition import load_definitions
+    from insight.legacy import migrate
+
+    store = Store(args.data_dir)
+    moved = migrate(store, load_definitions(), user=cli_user())
+    if not moved:
+        print(f"Nothing to migrate: no file of the earlier store in {store.data_dir}.")
+    for m in moved:
+        what = "month(s) of contact volumes" if m.volumes else "response(s)"
+        version = f"version {m.version}" if m.version is not None else "no new version (all held already)"
+        history = f"; {m.earlier_uploads} earlier upload(s) listed in upload_log.jsonl" if m.earlier_uploads else ""
+        print(f"{m.dataset}: {m.rows:,} {what} moved into the store ({version}); the file is kept as {m.kept_as}"
+              f"{history}")  # fmt: skip
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from insight.compare import compare_groups
 
@@ -685,6 +702,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--volumes", action="store_true", help="undo in the dataset's contact volumes table")
     data_dir(p)
     p.set_defaults(func=cmd_undo)
+
+    p = sub.add_parser("migrate", help="move the first version's store (one Parquet file per dataset) into the tables")
+    data_dir(p)
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("check-config", help="validate every configuration file; list every mistake at once")
     p.set_defaults(func=cmd_check_config)

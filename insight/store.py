@@ -262,6 +262,12 @@ class Store:
         """The table, or None when nothing has been imported; StoreError when it cannot be read."""
         self._check_folder(writing=False)
         uri = self.table_uri(dataset, volumes=volumes)
+        if isinstance(self.data_dir, Path) and (earlier := earlier_file(self.data_dir, dataset, volumes=volumes)):
+            raise StoreError(
+                f"The {dataset} {'contact volumes' if volumes else 'data'} are still in the earlier store's file "
+                f"{earlier}: run `python -m insight migrate --data-dir {self.data_dir}` to move them into the "
+                "new store (nothing is lost)."
+            )
         if isinstance(self.data_dir, Path) and not (Path(uri) / "_delta_log").exists():
             if Path(uri).exists() and not os.access(uri, os.R_OK | os.X_OK):
                 raise self._fault(PermissionError("permission denied"), dataset)
@@ -866,6 +872,12 @@ class Store:
             raise
         self._match_permissions(folder)
         return str(path)
+
+
+def earlier_file(data_dir: Path, dataset: str, *, volumes: bool = False) -> Path | None:
+    """The first version's single Parquet file for a dataset (or its volumes), if still there (see insight.legacy)."""
+    path = data_dir / "volumes" / f"{dataset}.parquet" if volumes else data_dir / f"{dataset}.parquet"
+    return path if path.is_file() else None
 
 
 def definition_fingerprint(definition: Definition) -> str:
