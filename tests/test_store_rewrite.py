@@ -28,7 +28,7 @@ from tests.conftest import tidy
 
 DEFINITIONS = load_definitions()
 VICTIM = dataclasses.replace(DEFINITIONS["victim"], weight=Weight("W"))  # a Float64 column too
-IDS = ["VS1", "VS2", "VS10", "Ünïcode-ß", "zz-" + "x" * 300, "VS1 ", "a'quote", "é"]
+IDS = ["VS1", "VS2", "VS10", "Ünïcode-ß", "zz-" + "x" * 300, "zz-" + "x" * 5000 + "ÿ", "VS1 ", "a'quote", "é"]
 MONTHS = ["2019-07", "2019-08", "2019-09"]
 ANSWERS = [None, "Very satisfied", "Very dissatisfied"]
 
@@ -117,7 +117,7 @@ def check_table(store: Store, definition) -> pl.DataFrame | None:
     return held
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(DATASETS)), steps)
 def test_local_imports_and_undos_match_the_merge(dataset, plan):
     definition = DATASETS[dataset]
