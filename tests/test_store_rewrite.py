@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 from hypothesis import HealthCheck, given, settings
@@ -114,6 +116,10 @@ def check_table(store: Store, definition) -> pl.DataFrame | None:
             if column != "period":
                 assert files[f"null_count.{column}"].sum() == part[column].null_count()
         assert files["min.date"].min() == part["date"].min() and files["max.date"].max() == part["date"].max()
+    # every file's columns are the Delta schema's, typed as it says (blank columns included)
+    expected = {f.name: pa.field(f).type for f in table.schema().to_arrow() if f.name != "period"}
+    for uri in table.file_uris():
+        assert {f.name: f.type for f in pq.read_schema(uri.removeprefix("file://"))} == expected
     return held
 
 
