@@ -516,7 +516,9 @@ class Store:
         self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False
     ) -> tuple[UpsertCounts, int | None]:
         uri = self.table_uri(dataset, volumes=volumes)
+        merging: tuple[int, dict, UpsertCounts] | None = None
         for attempt in range(RETRIES):
+            merging = None
             try:
                 table = self._open(dataset, volumes=volumes)
                 if table is None:
@@ -538,6 +540,7 @@ class Store:
                     self._tidy(table, uri)
                     return counts, version
                 incoming = _storage_form(incoming)
+                merging = (table.version(), meta, counts)  # to recognise this MERGE's commit if an error follows it
                 predicate = f"s.{_quoted(key)} = t.{_quoted(key)}"
                 if scope:
                     predicate += f" AND t.`period` IN ({_sql_list(scope)})"
@@ -564,7 +567,12 @@ class Store:
             except StoreError:
                 raise
             except READ_ERRORS as exc:
-                raise self._fault(exc, dataset, writing=True) from exc
+                # delta-rs may fail after the MERGE's commit landed (its checkpoint on a full disk): then it is done.
+                landed = self._committed(dataset, volumes, merging[0], merging[1]) if merging else None
+                if landed is None:
+                    raise self._fault(exc, dataset, writing=True) from exc
+                self._tidy(table, uri)
+                return merging[2], landed
         raise StoreError(f"The {dataset} data is being changed by others: nothing was imported; try again in a minute.")
 
     @staticmethod
@@ -830,21 +838,20 @@ class Store:
             except READ_ERRORS as exc:
                 # delta-rs may fail after the commit landed (its checkpoint on a full disk): then the undo is
                 # done, and saying otherwise would have the user undo again, taking back one import more.
-                if not self._committed(dataset, volumes, plan["current"] + 1, meta):
+                landed = self._committed(dataset, volumes, plan["current"], meta)
+                if landed is None:
                     raise self._fault(exc, dataset, writing=True) from exc
                 self._tidy(table, uri)
-                return UndoRecord(
-                    dataset, plan["current"] + 1, plan["target"], plan["undoes"], plan["removed"], plan["restored"]
-                )
+                return UndoRecord(dataset, landed, plan["target"], plan["undoes"], plan["removed"], plan["restored"])
         raise StoreError(f"The {dataset} data is being changed by others: nothing was undone; try again in a minute.")
 
-    def _committed(self, dataset: str, volumes: bool, version: int, meta: dict) -> bool:
-        """Whether this version of the log is the commit that carried this metadata."""
+    def _committed(self, dataset: str, volumes: bool, after: int, meta: dict) -> int | None:
+        """The version after ``after`` whose commit carried this very metadata, if one did."""
         try:
             _, log = self._log(dataset, volumes=volumes)
         except StoreError:
-            return False
-        return any(entry["version"] == version and self._meta(entry) == meta for entry in log)
+            return None
+        return next((e["version"] for e in log if e["version"] > after and self._meta(e) == meta), None)
 
     # ------------------------------------------------------------------ rejected rows
 

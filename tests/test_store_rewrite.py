@@ -473,3 +473,27 @@ def test_an_undo_whose_commit_landed_before_an_error_is_reported_done(tmp_path, 
         with pytest.raises(StoreError, match=r"disk .* is full"):  # an error before any commit is still one
             store.undo("victim", user="t")
     assert store.read(definition).get_column("id").to_list() == ["A"]
+
+
+def test_a_merge_whose_commit_landed_before_an_error_is_reported_done(tmp_path, monkeypatch):
+    """A cloud store's MERGE (and every store's volumes): told 'damaged table' when the import had landed,
+    a manager might move the table aside."""
+    from deltalake.table import TableMerger
+
+    definition = VICTIM
+    store = merging(tmp_path / "store")
+    store.import_result(definition, result(definition, _rows(definition, {"id": "A"}), "a"), user="t")
+    original = TableMerger.execute
+
+    def merge_then_fail(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(TableMerger, "execute", merge_then_fail)
+    fix = _rows(definition, {"id": "A", "overall": "Very dissatisfied"}, {"id": "B"})
+    record = store.import_result(definition, result(definition, fix, "fix"), user="t")
+    assert (record.new, record.updated, record.version) == (1, 1, 2)
+    assert store.read(definition).select("id", "overall").rows() == [("A", "Very dissatisfied"), ("B", None)]
+    monkeypatch.setattr(TableMerger, "execute", lambda self, *a, **k: (_ for _ in ()).throw(OSError(28, "No space")))
+    with pytest.raises(StoreError, match=r"disk .* is full"):  # an error before any commit is still one
+        store.import_result(definition, result(definition, _rows(definition, {"id": "C"}), "c"), user="t")
