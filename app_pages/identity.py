@@ -61,11 +61,35 @@ def visible(datasets: dict) -> dict:
     return {k: v for k, v in datasets.items() if u.may_view(k)}
 
 
+# A link opened before signing in is remembered in the tab (the identity provider's round trip ends
+# on the app's front page) and opened again once signed in. Only this app's own paths ("/…", never
+# "//host"), the sign-in's own callback never.
+REMEMBER_LINK = """<span class="after-sign-in"></span><script>(() => {
+  const here = location.pathname + location.search;
+  if (location.pathname.includes('oauth2callback')) return;
+  if (here !== '/') sessionStorage.setItem('insight-link', here); else sessionStorage.removeItem('insight-link');
+})();</script>"""
+OPEN_REMEMBERED_LINK = """<span class="after-sign-in"></span><script>(() => {
+  const link = sessionStorage.getItem('insight-link');
+  sessionStorage.removeItem('insight-link');
+  if (!link || link[0] !== '/' || link[1] === '/' || link.charCodeAt(1) === 92) return;  // 92: a backslash
+  if (link !== location.pathname + location.search) location.replace(link);
+})();</script>"""
+
+
+def remember_link() -> None:
+    """On the sign-in page: keep the link the visitor opened, to open it once they have signed in."""
+    st.html(REMEMBER_LINK, unsafe_allow_javascript=True)
+
+
 def sidebar(u: User, *, present: bool) -> None:
     """Who is signed in, their role and a sign-out button; in local mode, the banner (sidebar in presenter mode)."""
     if u.local:
         (st.sidebar if present else st).warning(LOCAL_BANNER, icon=":material/lock_open:")
         return
+    if not st.session_state.get("_link_reopened"):  # the first run after signing in: open the link they came with
+        st.session_state["_link_reopened"] = True
+        st.sidebar.html(OPEN_REMEMBERED_LINK, unsafe_allow_javascript=True)
     role = u.role or "no access"
     st.sidebar.markdown(f"Signed in as **{literal(u.name)}** ({literal(u.email)}) · {role}")
     st.sidebar.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")

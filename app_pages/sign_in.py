@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import identity, ui
 
 ui.style(False, in_sidebar=False)  # the app's contrast and focus ring, before anyone has signed in
+identity.remember_link()  # a shared link opens again once signed in
 st.title("Citizen satisfaction insight")
 st.write("Sign in with your work account to see the survey results you have access to.")
 st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:", key="sign_in")

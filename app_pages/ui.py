@@ -257,7 +257,8 @@ BASE_CSS = f"""
 .sample-mark {{ display: inline-block; background: #fff3cd; color: #5c3c00; border: 2px solid #5c3c00;
   font-weight: 700; letter-spacing: .04em; padding: 0 .45em; border-radius: .25rem; font-size: .85rem; }}
 .chart-finding {{ color: {INK}; font-size: .95rem; margin: -.25rem 0 .5rem; }}
-[data-testid="stElementContainer"]:has(.app-style), [data-testid="stElementContainer"]:has(.sidebar-closer) {{
+[data-testid="stElementContainer"]:has(.app-style), [data-testid="stElementContainer"]:has(.sidebar-closer),
+[data-testid="stElementContainer"]:has(.after-sign-in) {{
   display: none; }}
 @media (max-width: 640px) {{
   [data-testid="stMainBlockContainer"] {{ padding-left: .75rem; padding-right: .75rem; }}

@@ -249,6 +249,37 @@ def test_an_admin_sees_everything_and_signs_out(app_server, page):
     page.screenshot(path=str(ARTIFACTS / "signin-signed-out-link.png"), full_page=True)
 
 
+def test_a_shared_link_opens_once_signed_in(app_server, page):
+    """A presenter's link opened by someone not yet signed in: after the provider's round trip, which
+    ends on the front page, the app opens that very view."""
+    base, _ = app_server
+    page.goto(f"{base}/satisfaction?dataset=victim&period=2019-09&by=channel_group")
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("input[name=sub]").fill("vera")
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url("**/satisfaction?**", timeout=60_000)
+    page.get_by_text("Signed in as").first.wait_for(timeout=60_000)
+    ready(page)
+    assert "dataset=victim" in page.url and "by=channel_group" in page.url and "period=2019-09" in page.url
+    assert "Victim satisfaction survey: satisfaction" in main_text(page)
+    assert "by channel" in main_text(page).lower()
+
+
+def test_a_remembered_link_never_leaves_the_app(app_server, page):
+    """What the tab remembers is only ever a path of this app: another site's address is ignored."""
+    base, _ = app_server
+    page.goto(base)
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    page.evaluate("sessionStorage.setItem('insight-link', '//example.org/phish')")
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("input[name=sub]").fill("vera")
+    page.get_by_role("button", name="Authorize").click()
+    page.get_by_text("Signed in as").first.wait_for(timeout=60_000)
+    ready(page)
+    assert page.url.startswith(base) and "example.org" not in page.url
+    assert page.evaluate("sessionStorage.getItem('insight-link')") is None
+
+
 def listening_addresses(port: int) -> set[str]:
     """The local addresses a socket listens on for this port (Linux /proc/net/tcp and tcp6)."""
     found = set()
