@@ -26,6 +26,7 @@ Rules kept here:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -392,6 +393,7 @@ class Store:
         incoming = frame.select(tidy_columns(definition))
         if table is None:
             return UpsertCounts(incoming.height, 0, 0)
+        self._check_columns(table, incoming, definition.dataset)
         held, _ = self._held_for(table, incoming, "id", partitioned=True, dataset=definition.dataset)
         return _classify(held, incoming, "id")
 
@@ -500,8 +502,23 @@ class Store:
     ) -> tuple[UpsertCounts, int | None]:
         """Add the incoming rows by ``key``, replacing held rows with the same key, in one version (none
         when nothing differs). A local response table is written by ``_write_periods``; the rest MERGE."""
+        try:
+            return self._upsert_planned(dataset, incoming, key, meta, partitioned=partitioned, volumes=volumes)
+        except BaseException:
+            # A failed import's new folders (the table's, a period's) would keep the writer's umask, and
+            # another user's import could not write into them: they take the data directory's bits too.
+            if isinstance(self.data_dir, Path):
+                with contextlib.suppress(OSError):
+                    self._match_permissions(Path(self.table_uri(dataset, volumes=volumes)))
+            raise
+
+    def _upsert_planned(
+        self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False
+    ) -> tuple[UpsertCounts, int | None]:
         uri = self.table_uri(dataset, volumes=volumes)
+        merging: tuple[int, dict, UpsertCounts] | None = None
         for attempt in range(RETRIES):
+            merging = None
             try:
                 table = self._open(dataset, volumes=volumes)
                 if table is None:
@@ -510,6 +527,7 @@ class Store:
                     self._create(uri, _storage_form(incoming.clear()), partitioned=partitioned)
                     table = self._open(dataset, volumes=volumes)
                     assert table is not None
+                self._check_columns(table, incoming, dataset)
                 held, scope = self._held_for(table, incoming, key, partitioned=partitioned, dataset=dataset)
                 counts = _classify(held, incoming, key)
                 if not (counts.new or counts.updated):
@@ -522,6 +540,7 @@ class Store:
                     self._tidy(table, uri)
                     return counts, version
                 incoming = _storage_form(incoming)
+                merging = (table.version(), meta, counts)  # to recognise this MERGE's commit if an error follows it
                 predicate = f"s.{_quoted(key)} = t.{_quoted(key)}"
                 if scope:
                     predicate += f" AND t.`period` IN ({_sql_list(scope)})"
@@ -548,8 +567,27 @@ class Store:
             except StoreError:
                 raise
             except READ_ERRORS as exc:
-                raise self._fault(exc, dataset, writing=True) from exc
+                # delta-rs may fail after the MERGE's commit landed (its checkpoint on a full disk): then it is done.
+                landed = self._committed(dataset, volumes, merging[0], merging[1]) if merging else None
+                if landed is None:
+                    raise self._fault(exc, dataset, writing=True) from exc
+                self._tidy(table, uri)
+                return merging[2], landed
         raise StoreError(f"The {dataset} data is being changed by others: nothing was imported; try again in a minute.")
+
+    @staticmethod
+    def _check_columns(table: DeltaTable, incoming: pl.DataFrame, dataset: str) -> None:
+        """A file with a column the table lacks (its definition has gained one) is refused: written as it is,
+        that column would be in no reader's schema. One the table has and the file lacks (a column taken out
+        of the definition) is kept as a MERGE keeps it: held rows keep their values, new rows have none."""
+        stored = {field.name for field in table.schema().fields}
+        extra = sorted(set(incoming.columns) - stored)
+        if extra:
+            raise StoreError(
+                f"The {dataset} definition has changed since the stored data was imported (it now has {extra}): "
+                "nothing was imported; put the definition back, or import every export again into a fresh data "
+                "directory."
+            )
 
     def _write_periods(
         self, table: DeltaTable, uri: str, incoming: pl.DataFrame, held: pl.DataFrame, meta: dict, dataset: str
@@ -558,20 +596,27 @@ class Store:
 
         No incoming ID held: the rows are added as they are. Otherwise each period the import touches
         is written anew, with its held rows whose IDs the file does not hold and every row of the file,
-        replacing that period's files: the same table a MERGE by ID leaves. Either way the commit is
-        made only onto the version the rows were checked against (a conflict plans again).
+        replacing that period's files: the same table a MERGE by ID leaves. A column the table has and
+        the file lacks keeps a held row's value (a new row has none), as a MERGE's update leaves it.
+        Either way the commit is made only onto the version the rows were checked against (a conflict
+        plans again).
         """
-        if held.height == 0:
+        missing = [field.name for field in table.schema().fields if field.name not in incoming.columns]
+        if held.height == 0 and not missing:
             return _commit_rows(table, uri, incoming, meta, replace=None)
-        touched = meta["touched"]
         try:
-            current = _query(table, None, touched)
+            current = _query(table, None, meta["touched"] if held.height else [])  # no periods: only the schema
         except Exception as exc:
             raise self._fault(exc, dataset) from exc
+        if held.height == 0:
+            blank = [pl.lit(None, current.schema[name]).alias(name) for name in missing]
+            return _commit_rows(table, uri, incoming.with_columns(blank), meta, replace=None)
         rows = _storage_form(incoming)
+        if missing:
+            rows = rows.join(held.select("id", *missing), on="id", how="left")
         kept = current.join(rows.select("id"), on="id", how="anti").select(rows.columns).cast(rows.schema)  # type: ignore[arg-type]
         labels = [name for name, dtype in incoming.schema.items() if isinstance(dtype, pl.Enum | pl.Categorical)]
-        return _commit_rows(table, uri, pl.concat([kept, rows]), meta, replace=touched, labels=labels)
+        return _commit_rows(table, uri, pl.concat([kept, rows]), meta, replace=meta["touched"], labels=labels)
 
     def _tidy(self, table: DeltaTable, uri: str) -> None:
         """After a write: remove files no version references (a killed import's), and match permissions."""
@@ -778,7 +823,10 @@ class Store:
             try:
                 table = DeltaTable(uri, version=plan["current"])
                 table.restore(
-                    plan["target"], commit_properties=CommitProperties(custom_metadata={META_KEY: json.dumps(meta)})
+                    plan["target"],
+                    commit_properties=CommitProperties(
+                        custom_metadata={META_KEY: json.dumps(meta)}, max_commit_retries=0
+                    ),
                 )
                 new_version = table.version()
                 self._tidy(table, uri)
@@ -788,8 +836,22 @@ class Store:
             except CommitFailedError:
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
             except READ_ERRORS as exc:
-                raise self._fault(exc, dataset, writing=True) from exc
+                # delta-rs may fail after the commit landed (its checkpoint on a full disk): then the undo is
+                # done, and saying otherwise would have the user undo again, taking back one import more.
+                landed = self._committed(dataset, volumes, plan["current"], meta)
+                if landed is None:
+                    raise self._fault(exc, dataset, writing=True) from exc
+                self._tidy(table, uri)
+                return UndoRecord(dataset, landed, plan["target"], plan["undoes"], plan["removed"], plan["restored"])
         raise StoreError(f"The {dataset} data is being changed by others: nothing was undone; try again in a minute.")
+
+    def _committed(self, dataset: str, volumes: bool, after: int, meta: dict) -> int | None:
+        """The version after ``after`` whose commit carried this very metadata, if one did."""
+        try:
+            _, log = self._log(dataset, volumes=volumes)
+        except StoreError:
+            return None
+        return next((e["version"] for e in log if e["version"] > after and self._meta(e) == meta), None)
 
     # ------------------------------------------------------------------ rejected rows
 
@@ -900,11 +962,28 @@ def _commit_rows(
             partition_filters=[("period", "in", replace)] if replace else None,
             commit_properties=CommitProperties(custom_metadata={META_KEY: json.dumps(meta)}, max_commit_retries=0),
         )
-    except BaseException:
+    except BaseException as exc:
+        if _landed(uri, read_version + 1, written):
+            # The commit is in the log and delta-rs failed after it (its checkpoint, say, on a full disk):
+            # the import is done, and its files are the table's now (an interrupt still stops the program).
+            if not isinstance(exc, Exception):
+                raise
+            return read_version + 1
         for path in written:
             path.unlink(missing_ok=True)
         raise
     return read_version + 1  # without retries, the commit can only be the version after the one read
+
+
+def _landed(uri: str, version: int, written: list[Path]) -> bool:
+    """Whether this version of the table's log is the commit adding these files (their names are unique)."""
+    if not written:
+        return False
+    try:
+        entry = (Path(uri) / "_delta_log" / f"{version:020d}.json").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return all(path.name in entry for path in written)
 
 
 def _file_stats(part: pl.DataFrame) -> str:
