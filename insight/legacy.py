@@ -49,7 +49,8 @@ def _earlier_uploads(data_dir: Path, dataset: str) -> int:
 
 
 def migrate(store: Store, definitions: dict[str, Definition], *, user: str) -> list[Moved]:
-    """Move every earlier file into its (empty) table; StoreError, naming the file, if one cannot be."""
+    """Move every earlier file into its table (rows it holds already are newer, and kept); StoreError,
+    naming the file, if one cannot be moved (the file is then left as it was)."""
     if not isinstance(store.data_dir, Path):
         return []
     moved = []
