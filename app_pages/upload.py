@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -11,7 +10,15 @@ import streamlit as st
 from app_pages import identity, ui
 from insight.datasets import samples_enabled
 from insight.definition import Definition
-from insight.ingest import GivenValueError, IngestResult, every_column, given_values, ingest_raw, recognise
+from insight.ingest import (
+    GivenValueError,
+    IngestResult,
+    every_column,
+    given_values,
+    ingest_raw,
+    recognise,
+    sha256_of,
+)
 from insight.periods import period_label
 from insight.plain_text import literal
 from insight.reading import MAX_UPLOAD_MB, ExportError, RawTable, read_export
@@ -49,7 +56,7 @@ def read(uploaded: object) -> tuple[RawTable, str] | str:
         try:
             with st.spinner(f"Reading {literal(name)}…"):
                 wanted = every_column(definitions)  # only these are kept: PII columns are never held
-                cache[file_id] = (read_export(data, name, wanted, keep=wanted), hashlib.sha256(data).hexdigest())
+                cache[file_id] = (read_export(data, name, wanted, keep=wanted), sha256_of(data))
         except ExportError as exc:
             cache[file_id] = f"{name} {exc}."
         except Exception as exc:  # a fault of ours: this file's message, never a traceback; the page goes on

@@ -556,14 +556,11 @@ def shape(
 
 
 def _ids_repeat(frame: pl.DataFrame, id_col: str) -> bool:
-    """Whether any ID (trimmed, as stored) occurs twice."""
-    return _has_repeats(frame.get_column(id_col).str.strip_chars().drop_nulls())
-
-
-def _has_repeats(values: pl.Series) -> bool:
-    """Whether any value occurs twice: distinct hashes first (cheap), exact count only if they collide."""
-    n = values.len()
-    return values.hash().n_unique() < n and values.n_unique() < n
+    """Whether any ID (trimmed, as stored) occurs twice: distinct hashes first (cheap), exact count only
+    if they collide."""
+    ids = frame.get_column(id_col).str.strip_chars().drop_nulls()
+    n = ids.len()
+    return ids.hash().n_unique() < n and ids.n_unique() < n
 
 
 def _duplicate_ids(work: pl.DataFrame, id_col: str) -> pl.DataFrame:

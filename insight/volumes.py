@@ -5,12 +5,12 @@ They turn a count of responses into a response rate and a margin of error.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import polars as pl
 
 from insight.definition import Definition, normalise_label
+from insight.ingest import sha256_of
 from insight.periods import PeriodRange, parse_range
 from insight.reading import ExportError, RawTable, read_export
 from insight.redact import safe_file_name, scrub
@@ -86,7 +86,7 @@ def ingest_volumes(path: Path, definition: Definition, store: Store, *, user: st
         definition.dataset,
         frame,
         file_name=safe_file_name(Path(path).name),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256_of(data),
         user=user,
     )
 
