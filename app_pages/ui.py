@@ -705,6 +705,13 @@ def about(lines: list[str], label: str = "About this figure") -> None:
 PRESENTER_COLUMNS = 6
 
 
+def _one_decimal(frame: pl.DataFrame) -> pl.DataFrame:
+    """Figures as every other table shows them, one decimal and a dash for none (st.table prints 5.8000)."""
+    return frame.with_columns(
+        pl.col(name).round(1).cast(pl.String).fill_null("–") for name, dtype in frame.schema.items() if dtype.is_float()
+    )
+
+
 def table(frame: pl.DataFrame, name: str) -> None:
     """A table to read (larger and wrapped in presenter mode) and, outside it, a CSV download.
 
@@ -714,7 +721,7 @@ def table(frame: pl.DataFrame, name: str) -> None:
     if st.session_state.get("present"):
         # An HTML table: its type can be enlarged and it wraps to the screen (the grid's canvas cannot).
         # Only the key columns (what the row is, its figure, base and change), so it fits a projector.
-        st.table(frame.select(shown[:PRESENTER_COLUMNS]).head(60), hide_index=True)
+        st.table(_one_decimal(frame.select(shown[:PRESENTER_COLUMNS]).head(60)), hide_index=True)
         return
     # The first column says what a row is: pinned, so it stays in view when a phone scrolls sideways.
     pinned = {shown[0]: st.column_config.Column(pinned=True)} if shown else None

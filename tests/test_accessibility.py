@@ -299,10 +299,14 @@ def test_presenter_mode_fits_a_projector(sample_app, browser, size):
             pg.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=30_000)
         if path.startswith("satisfaction"):
             pg.locator('[data-testid="stTable"] td').first.wait_for(timeout=30_000)
+        settle(pg)  # measured once no run is under way (a rerun's faded elements would push the chart down)
         b = boxes(pg)
         assert b["scrollWidth"] <= width and not b["past"], (path, b["past"])  # nothing past the right edge
         if path != "?present=1":
             assert b["chartTop"] is not None and b["chartTop"] < height - 150, (path, b["chartTop"])  # above the fold
+        if path.startswith("satisfaction") or path.startswith("wmnow"):
+            cells = pg.locator('[data-testid="stTable"] td').all_inner_texts()
+            assert cells and not [c for c in cells if re.search(r"\d\.\d\d", c)], cells  # one decimal, as elsewhere
         if path.startswith("satisfaction"):
             assert min(b["table"]) >= 20, b["table"]  # tables enlarged
             pg.screenshot(path=str(ARTIFACTS / f"presenter-{width}x{height}.png"))
