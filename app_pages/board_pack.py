@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import identity, ui
-from insight.boardpack import FORMATS, SAMPLE_MARK, BoardPack, build_pack, file_name, render
+from insight.board.pack import FORMATS, SAMPLE_MARK, BoardPack, build_pack, file_name, render
 from insight.datasets import samples_enabled
-from insight.metrics import periods
+from insight.figures.metrics import periods
 from insight.periods import period_label
 
 LATEST = "latest"

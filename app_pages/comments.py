@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import identity, ui
-from insight import charts
-from insight.metrics import apply_filters
+from insight.display import charts
+from insight.display.tables import comments_table, theme_table
+from insight.figures.comments import comments, theme_counts
+from insight.figures.metrics import apply_filters
 from insight.periods import period_label
-from insight.tables import comments_table, theme_table
-from insight.themes import comments, theme_counts
 
 filters: ui.Filters = st.session_state["filters"]
 definition = ui.definitions()[filters.dataset]

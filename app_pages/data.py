@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import identity, ui
-from insight.definitions_view import census_sources, definition_summary, dimensions_table, questions_table
-from insight.weighting import method_note
+from insight.display.definitions import census_sources, definition_summary, dimensions_table, questions_table
+from insight.figures.weighting import method_note
 
 st.title("Data and definitions")
 st.write(

@@ -3,7 +3,7 @@
 Not a page itself. With no ``[auth]`` section in Streamlit's secrets the app is in local
 mode (one person, everything visible, a banner saying so). With one, every visitor signs
 in with the identity provider and their rights come from ``config/access.yaml``
-(``insight.access``). ``app.py`` asks here before it draws any page; pages ask ``user()``.
+(``insight.config.access``). ``app.py`` asks here before it draws any page; pages ask ``user()``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
-from insight.access import LOCAL_BANNER, AccessPolicy, User, local_user
-from insight.access_log import record_view
-from insight.plain_text import literal
+from insight.config.access import LOCAL_BANNER, AccessPolicy, User, local_user
+from insight.intake.plain_text import literal
+from insight.store.access_log import record_view
 
 # Pages that show one dataset's figures (the one in the filters), and those showing several.
 DATASET_PAGES = ("satisfaction", "trends", "respondents", "comments", "wmnow")

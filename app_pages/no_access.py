@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import identity, ui
-from insight.plain_text import literal
+from insight.intake.plain_text import literal
 
 ui.style(False)  # the app's contrast and focus ring (the sidebar holds who is signed in)
 st.title("No access")

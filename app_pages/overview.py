@@ -10,15 +10,15 @@ import polars as pl
 import streamlit as st
 
 from app_pages import identity, ui
-from insight import wording
+from insight.config.definition import Definition
 from insight.datasets import opening_period
-from insight.definition import Definition
-from insight.metrics import periods, satisfaction
+from insight.display import wording
+from insight.display.views import matching_period
+from insight.figures.metrics import periods, satisfaction
+from insight.figures.representation import representation
+from insight.figures.validity import validity
+from insight.figures.weighting import can_weight, weighted_figure, weighted_report
 from insight.periods import period_label
-from insight.representation import representation
-from insight.validity import validity
-from insight.views import matching_period
-from insight.weighting import can_weight, weighted_figure, weighted_report
 
 filters: ui.Filters = st.session_state["filters"]
 chosen = filters.period
@@ -30,13 +30,12 @@ st.caption(
     "its base, 95% interval and the change on the previous period."
 )
 
-SURVEY_DIMENSION = "survey"  # a dimension naming separate surveys kept in one dataset
-
 definitions = identity.visible(ui.definitions())  # only the surveys this user may see
 weighted = ui.weighted_toggle(list(definitions.values()))
 tiles: list[tuple[Definition, str | None]] = []
 for definition in definitions.values():
-    surveys = definition.dimensions.get(SURVEY_DIMENSION)
+    # A dataset holding separate surveys (its definition's `split_by:`) gets a tile for each.
+    surveys = definition.dimensions[definition.split_by] if definition.split_by else None
     tiles += [(definition, s) for s in surveys.groups] if surveys else [(definition, None)]
 columns = st.columns(3)
 for i, (definition, survey) in enumerate(tiles):
@@ -61,7 +60,7 @@ for i, (definition, survey) in enumerate(tiles):
             st.page_link("app_pages/wmnow.py", label="WMNow diversity", icon=":material/arrow_forward:")
             continue
         # A survey's own tile: its responses are the whole of what it reports, never merged with another's.
-        own = frame.filter(pl.col(SURVEY_DIMENSION).cast(pl.String) == survey) if survey else frame
+        own = frame.filter(pl.col(definition.split_by).cast(pl.String) == survey) if survey else frame
         if own.height == 0:
             st.write(f"No {survey} responses yet.")
             continue
@@ -117,6 +116,6 @@ for i, (definition, survey) in enumerate(tiles):
             query_params={
                 "dataset": definition.dataset,
                 "period": period,
-                **({SURVEY_DIMENSION: survey} if survey else {}),
+                **({definition.split_by: survey} if definition.split_by and survey else {}),
             },
         )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
-from insight import charts
+from insight.display import charts
+from insight.display.tables import area_gaps, representation_table, weighting_profile_table
+from insight.figures.representation import representation
+from insight.figures.weighting import profile, weigh_period, weighting_in_words
 from insight.periods import period_label
-from insight.representation import representation
-from insight.tables import area_gaps, representation_table, weighting_profile_table
-from insight.weighting import profile, weigh_period, weighting_in_words
 
 filters, definition, loaded = ui.survey_page("who responded", needs_questions=False)
 census = ui.census()

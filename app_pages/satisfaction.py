@@ -7,16 +7,16 @@ import polars as pl
 import streamlit as st
 
 from app_pages import ui
-from insight import charts, wording
-from insight.answers import answer_distribution
-from insight.compare import compare_groups
-from insight.definition import NOT_STATED
-from insight.drivers import TooFewRespondents, key_drivers
-from insight.metrics import satisfaction
+from insight.config.definition import NOT_STATED
+from insight.display import charts, wording
+from insight.display.tables import answers_table, satisfaction_table
+from insight.figures.answers import answer_distribution
+from insight.figures.compare import compare_groups
+from insight.figures.drivers import TooFewRespondents, key_drivers
+from insight.figures.metrics import satisfaction
+from insight.figures.validity import validity
+from insight.figures.weighting import Raking, weighted_figure, weighted_satisfaction, weighting_in_words
 from insight.periods import period_label
-from insight.tables import answers_table, satisfaction_table
-from insight.validity import validity
-from insight.weighting import Raking, weighted_figure, weighted_satisfaction, weighting_in_words
 
 filters, definition, loaded = ui.survey_page("satisfaction")
 weighted = ui.weighted_toggle([definition])

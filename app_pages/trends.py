@@ -6,13 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
-from insight import charts, wording
-from insight.metrics import as_range, in_range
+from insight.display import charts, wording
+from insight.display.tables import satisfaction_table
+from insight.display.views import trend_view
+from insight.figures.metrics import as_range, in_range
+from insight.figures.trend import trend_test
+from insight.figures.weighting import weighted_satisfaction
 from insight.periods import period_label
-from insight.tables import satisfaction_table
-from insight.trend import trend_test
-from insight.views import trend_view
-from insight.weighting import weighted_satisfaction
 
 filters, definition, loaded = ui.survey_page("trends")
 weighted = ui.weighted_toggle([definition])

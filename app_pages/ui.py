@@ -18,19 +18,19 @@ import polars as pl
 import streamlit as st
 
 from insight import periods as periods_mod
-from insight.census import Census
-from insight.charts import SAMPLE_MARK as SAMPLE_TEXT
-from insight.charts import spec_of, title_text, to_png
-from insight.config import Config, load_config
-from insight.configfile import ConfigError
-from insight.csv_safe import to_csv
+from insight.config.census import Census
+from insight.config.definition import Definition
+from insight.config.files import ConfigError
+from insight.config.loader import Config, load_config
 from insight.datasets import Loaded, load_dataset, opening_period, samples_enabled
-from insight.definition import Definition
-from insight.metrics import periods
+from insight.display.charts import SAMPLE_MARK as SAMPLE_TEXT
+from insight.display.charts import spec_of, title_text, to_png
+from insight.display.tables import DETAIL_COLUMNS
+from insight.figures.metrics import periods
+from insight.figures.weighting import can_weight, explanation
+from insight.intake.safe_csv import to_csv
 from insight.periods import period_label
 from insight.store import Store, StoreError
-from insight.tables import DETAIL_COLUMNS
-from insight.weighting import can_weight, explanation
 
 ALL = "all"  # the "no breakdown" choice of the `by` filter
 
@@ -647,7 +647,7 @@ def export_heading() -> str:
 def chart(spec: alt.TopLevelMixin, name: str) -> None:
     """A chart with its finding in words (its accessible name too) and, outside presenter mode, a PNG download.
 
-    Charts from insight.charts carry a ``description`` stating what they show; it is the SVG's
+    Charts from insight.display.charts carry a ``description`` stating what they show; it is the SVG's
     accessible name and is printed under the chart, so nobody has to read the picture. The spec
     is serialised once per chart (charts.spec_of) and drawn as it is.
     """

@@ -8,9 +8,14 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages import identity, ui
+from insight.config.definition import Definition
 from insight.datasets import samples_enabled
-from insight.definition import Definition
-from insight.ingest import (
+from insight.display.tables import problems_table, upload_history, volumes_table
+from insight.intake.masking import safe_file_name
+from insight.intake.plain_text import literal
+from insight.intake.raw_table import ExportError, RawTable
+from insight.intake.reading import MAX_UPLOAD_MB, read_export
+from insight.intake.tidy import (
     GivenValueError,
     IngestResult,
     every_column,
@@ -19,13 +24,9 @@ from insight.ingest import (
     recognise,
     sha256_of,
 )
+from insight.intake.volumes import VolumesError, recognise_volumes, volumes_from_raw
 from insight.periods import period_label
-from insight.plain_text import literal
-from insight.reading import MAX_UPLOAD_MB, ExportError, RawTable, read_export
-from insight.redact import safe_file_name
 from insight.store import StoreError, UpsertCounts
-from insight.tables import problems_table, upload_history, volumes_table
-from insight.volumes import VolumesError, recognise_volumes, volumes_from_raw
 
 st.title("Upload survey exports")
 st.write(

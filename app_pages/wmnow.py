@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
-from insight import charts, wording
-from insight.metrics import as_range
+from insight.display import charts, wording
+from insight.display.tables import area_gaps, gap_table, joiners_table, representation_table
+from insight.figures.metrics import as_range
+from insight.figures.representation import representation
+from insight.figures.sign_ups import joiners_by_month, sign_up_gaps
 from insight.periods import period_label
-from insight.representation import representation
-from insight.sign_ups import joiners_by_month, sign_up_gaps
-from insight.tables import area_gaps, gap_table, joiners_table, representation_table
 
 filters: ui.Filters = st.session_state["filters"]
 definition = ui.definitions()["wmnow"]

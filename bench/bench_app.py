@@ -38,8 +38,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.bench_engine import generate  # noqa: E402
-from insight.definition import load_definitions  # noqa: E402
-from insight.ingest import ingest_file  # noqa: E402
+from insight.config.loader import load_config  # noqa: E402
+from insight.intake.tidy import ingest_file  # noqa: E402
 from insight.store import Store  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -49,7 +49,7 @@ REPEATS = 3
 
 def build_store(rows: int, folder: Path) -> None:
     """A store holding ``rows`` victim responses (multiples of 1M repeat the 1M ingest with new IDs)."""
-    victim = load_definitions()["victim"]
+    victim = load_config().definitions["victim"]
     unit = min(rows, 1_000_000)
     csv = folder / "victim.csv"
     generate(unit, csv)

@@ -40,7 +40,7 @@ import polars as pl
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from insight.definition import load_definitions  # noqa: E402
+from insight.config.loader import load_config  # noqa: E402
 from insight.samples import ETHNIC_DETAIL, NPUS, OFFENCES, SAT7_NEG, SAT7_POS, VICTIM_HEADER  # noqa: E402
 
 COMMENTS = [
@@ -124,7 +124,7 @@ def _norm(series):  # pandas baseline helper
 def pandas_ingest(path: Path) -> dict:
     import pandas as pd
 
-    victim = load_definitions()["victim"]
+    victim = load_config().definitions["victim"]
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     raw.columns = [c.strip() for c in raw.columns]
     raw = raw.drop(columns=list(victim.pii_columns))
@@ -151,10 +151,10 @@ def pandas_ingest(path: Path) -> dict:
 
 def full_report(store: Path) -> dict:
     """Every aspect by every dimension for every period, in process; the frame is saved for pandas."""
-    from insight.metrics import full_report as report
+    from insight.figures.metrics import full_report as report
     from insight.store import Store
 
-    victim = load_definitions()["victim"]
+    victim = load_config().definitions["victim"]
     frame = Store(store).read(victim)
     assert frame is not None
     frame.write_parquet(store.parent / "held.parquet")
@@ -170,7 +170,7 @@ def full_report(store: Path) -> dict:
 def pandas_report(store: Path) -> dict:
     import pandas as pd
 
-    victim = load_definitions()["victim"]
+    victim = load_config().definitions["victim"]
     frame = pd.read_parquet(store.parent / "held.parquet")
     for col in frame.columns:
         if str(frame[col].dtype) == "category":

@@ -32,8 +32,9 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_engine import generate  # noqa: E402
 
-from insight.definition import load_definitions  # noqa: E402
-from insight.ingest import ingest_file, tidy_columns  # noqa: E402
+from insight.config.layout import tidy_columns  # noqa: E402
+from insight.config.loader import load_config  # noqa: E402
+from insight.intake.tidy import ingest_file  # noqa: E402
 from insight.store import Store  # noqa: E402
 
 
@@ -60,9 +61,9 @@ def cli(*args: str) -> float:
 
 def build_store(frame: pl.DataFrame, folder: Path) -> None:
     """A store holding ``frame`` (already validated) as one import."""
-    from insight.ingest import IngestResult, ValidationReport
+    from insight.intake.tidy import IngestResult, ValidationReport
 
-    victim = load_definitions()["victim"]
+    victim = load_config().definitions["victim"]
     report = ValidationReport("victim", "base.csv", "0" * 64, frame.height, 1, "utf-8")
     Store(folder).import_result(victim, IngestResult(frame, pl.DataFrame(), report), user="bench")
 
@@ -78,7 +79,7 @@ def main() -> None:
     parser.add_argument("--reimport", type=int, default=1_000_000, help="rows of the re-imported file")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
-    victim = load_definitions()["victim"]
+    victim = load_config().definitions["victim"]
     results: dict[str, object] = {"sizes": args.sizes, "month_rows": args.month}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

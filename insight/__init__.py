@@ -1,9 +1,9 @@
 """Citizen satisfaction insight: survey definitions, ingest, store and metrics.
 
 Where things are computed:
-- satisfaction (positive share, interval, change, suppression): ``insight.metrics``
-- who responded against the census: ``insight.representation``
-- response rates and margins of error: ``insight.validity``
-- free-text themes: ``insight.themes``
-- reading and validating exports: ``insight.ingest``; keeping them: ``insight.store``
+- satisfaction (positive share, interval, change, suppression): ``insight.figures.metrics``
+- who responded against the census: ``insight.figures.representation``
+- response rates and margins of error: ``insight.figures.validity``
+- free-text themes: ``insight.config.themes``
+- reading and validating exports: ``insight.intake.tidy``; keeping them: ``insight.store.delta``
 """

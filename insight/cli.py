@@ -15,14 +15,14 @@ from pathlib import Path
 
 import polars as pl
 
-from insight import metrics
-from insight.access import os_user
-from insight.config import load_config
-from insight.configfile import ConfigError
-from insight.csv_safe import to_csv
-from insight.definition import Definition
+from insight.config.access import os_user
+from insight.config.definition import Definition
+from insight.config.files import ConfigError
+from insight.config.loader import load_config
+from insight.figures import metrics
+from insight.intake.masking import safe_file_name
+from insight.intake.safe_csv import to_csv
 from insight.periods import PeriodRange, parse_range
-from insight.redact import safe_file_name
 from insight.store import Store, StoreError
 
 
@@ -175,17 +175,25 @@ def _readable(path: Path) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from insight.ingest import ExportError, IngestResult, ingest_file, sha256_of
+    from insight.intake.tidy import ExportError, IngestResult, ingest_file, sha256_of
 
     definition = _definition(args.dataset)
     store = Store(args.data_dir)
     if args.volumes:
-        from insight.volumes import VolumesError, ingest_volumes
+        from insight.intake.volumes import VolumesError, read_volumes
 
         for path in args.volumes:
             _readable(Path(path))
             try:
-                volumes = ingest_volumes(Path(path), definition, store, user=cli_user())
+                data = Path(path).read_bytes()
+                months = read_volumes(data, Path(path).name, definition)
+                volumes = store.import_volumes(
+                    definition.dataset,
+                    months,
+                    file_name=safe_file_name(Path(path).name),
+                    sha256=sha256_of(data),
+                    user=cli_user(),
+                )
             except VolumesError as exc:
                 raise Rejected(str(exc) + "\nNothing was imported.") from None
             print(
@@ -250,7 +258,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def _given_args(definition: Definition, args: argparse.Namespace) -> dict[str, str]:
     """--period and --set DIM=VALUE, for what a file cannot say itself (given_at_import); a usage error if wrong."""
-    from insight.ingest import GivenValueError, given_values
+    from insight.intake.tidy import GivenValueError, given_values
 
     given: dict[str, str] = {}
     if args.period is not None:
@@ -296,7 +304,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _weighted_report(frame: pl.DataFrame, definition: Definition, period: PeriodRange, args: argparse.Namespace) -> int:
     """``report --weighted``: every row gains weighted_pct, its interval and the effective base."""
-    from insight.weighting import WeightingError, can_weight, weighted_report
+    from insight.figures.weighting import WeightingError, can_weight, weighted_report
 
     if not can_weight(definition):
         raise UsageError(
@@ -333,7 +341,7 @@ def _weighted_report(frame: pl.DataFrame, definition: Definition, period: Period
 
 
 def cmd_represent(args: argparse.Namespace) -> int:
-    from insight.representation import representation
+    from insight.figures.representation import representation
 
     definition = _definition(args.dataset)
     _dimension_arg(definition, args.by)
@@ -376,7 +384,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_build_census(args: argparse.Namespace) -> int:
-    from insight.census import write_tables
+    from insight.config.census import write_tables
 
     for path in write_tables(Path(args.source)):
         print(f"wrote {path}")
@@ -392,7 +400,7 @@ def cmd_make_samples(args: argparse.Namespace) -> int:
 
 
 def cmd_validity(args: argparse.Namespace) -> int:
-    from insight.validity import validity, validity_json
+    from insight.figures.validity import validity, validity_json
 
     definition = _definition(args.dataset)
     period_arg = _period_arg(definition, args.period)
@@ -406,7 +414,7 @@ def cmd_validity(args: argparse.Namespace) -> int:
 
 
 def cmd_themes(args: argparse.Namespace) -> int:
-    from insight.themes import theme_counts
+    from insight.figures.comments import theme_counts
 
     definition = _definition(args.dataset)
     if not definition.free_text:
@@ -432,7 +440,7 @@ def cmd_themes(args: argparse.Namespace) -> int:
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
-    from insight.boardpack import FORMATS, build_pack, check_month, file_name, render
+    from insight.board.pack import FORMATS, build_pack, check_month, file_name, render
 
     fmt = args.format
     suffix = Path(args.out).suffix.lower().lstrip(".") if args.out else ""
@@ -461,7 +469,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from insight.audit import audit_rows
+    from insight.store.audit import audit_rows
 
     since = None
     if args.since:
@@ -530,11 +538,10 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from insight.definition import load_definitions
-    from insight.legacy import migrate
+    from insight.store.legacy import migrate
 
     store = Store(args.data_dir)
-    moved = migrate(store, load_definitions(), user=cli_user())
+    moved = migrate(store, load_config().definitions, user=cli_user())
     if not moved:
         print(f"Nothing to migrate: no file of the earlier store in {store.data_dir}.")
     for m in moved:
@@ -547,7 +554,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from insight.compare import compare_groups
+    from insight.figures.compare import compare_groups
 
     definition = _survey(args.dataset)
     _dimension_arg(definition, args.by)
@@ -573,7 +580,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
-    from insight.trend import trend_test
+    from insight.figures.trend import trend_test
 
     definition = _survey(args.dataset)
     aspect = _aspect_arg(definition, args.aspect)
@@ -587,7 +594,7 @@ def cmd_trend(args: argparse.Namespace) -> int:
 
 
 def cmd_answers(args: argparse.Namespace) -> int:
-    from insight.answers import answer_distribution
+    from insight.figures.answers import answer_distribution
 
     definition = _survey(args.dataset)
     _dimension_arg(definition, args.by)
@@ -601,7 +608,7 @@ def cmd_answers(args: argparse.Namespace) -> int:
 
 
 def cmd_drivers(args: argparse.Namespace) -> int:
-    from insight.drivers import TooFewRespondents, key_drivers
+    from insight.figures.drivers import TooFewRespondents, key_drivers
 
     definition = _survey(args.dataset)
     target = _aspect_arg(definition, args.target, "--target")

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import polars as pl
 
-from insight.definition import Definition
-from insight.ingest import ingest_file
-from insight.samples import sample_paths, sample_volume_paths
+from insight.config.definition import Definition
+from insight.intake.tidy import ingest_file
+from insight.intake.volumes import read_volumes
 from insight.store import Store
-from insight.volumes import read_volumes
+
+# The bundled sample exports, one folder per dataset (written by ``python -m insight make-samples``).
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,19 @@ class Loaded:
     frame: pl.DataFrame
     is_sample: bool
     volumes: pl.DataFrame | None = None  # monthly contacts and invitations, where known
+
+
+def sample_paths(dataset: str, samples_dir: Path | None = None) -> list[Path]:
+    """The sample exports (and volumes files) bundled for a dataset, in import order."""
+    folder = (samples_dir or SAMPLES_DIR) / dataset
+    if not folder.exists():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".csv", ".xlsx") and not p.name.startswith("volumes"))
+
+
+def sample_volume_paths(dataset: str, samples_dir: Path | None = None) -> list[Path]:
+    folder = (samples_dir or SAMPLES_DIR) / dataset
+    return sorted(folder.glob("volumes*.csv")) if folder.exists() else []
 
 
 def samples_enabled() -> bool:

@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
+from insight.datasets import SAMPLES_DIR
+
 SYNTHETIC_TITLE = "SYNTHETIC SAMPLE DATA - not real responses - {what}"
 
 SAT7_POS = ["Completely satisfied", "Very satisfied", "Fairly satisfied"]
@@ -744,16 +745,3 @@ def write_samples(out_dir: Path | None = None) -> list[Path]:
             path.write_bytes(data)
             written.append(path)
     return written
-
-
-def sample_paths(dataset: str, samples_dir: Path | None = None) -> list[Path]:
-    """The sample exports (and volumes files) bundled for a dataset, in import order."""
-    folder = (samples_dir or SAMPLES_DIR) / dataset
-    if not folder.exists():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".csv", ".xlsx") and not p.name.startswith("volumes"))
-
-
-def sample_volume_paths(dataset: str, samples_dir: Path | None = None) -> list[Path]:
-    folder = (samples_dir or SAMPLES_DIR) / dataset
-    return sorted(folder.glob("volumes*.csv")) if folder.exists() else []

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from insight.definition import Definition, load_definitions
+from insight.config.definition import Definition
+from insight.config.files import CONFIG_DIR
+from insight.config.loader import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 EXPORTS = SHARED / "exports"
+
+
+def copy_config(tmp_path: Path) -> Path:
+    """A copy of the bundled config/ a test may edit (load_config(copy), or $INSIGHT_CONFIG_DIR)."""
+    target = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, target)
+    return target
 
 
 def need_shared() -> Path:
@@ -24,7 +34,7 @@ def need_shared() -> Path:
 
 @pytest.fixture(scope="session")
 def definitions() -> dict[str, Definition]:
-    return load_definitions()
+    return load_config().definitions
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +64,7 @@ def tidy(definition: Definition, rows: list[dict]) -> pl.DataFrame:
 
     Each row needs ``period``; ``id`` is numbered when left out.
     """
-    from insight.ingest import empty_frame
+    from insight.config.layout import empty_frame
 
     template = empty_frame(definition)
     rows = [{"id": f"R{i}", **r} for i, r in enumerate(rows)]
@@ -78,7 +88,7 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import subprocess
     import sys
 
-    from insight.samples import SAMPLES_DIR
+    from insight.datasets import SAMPLES_DIR
 
     store = tmp_path_factory.mktemp("sample-store")
     for dataset in ("victim", "caller_101", "domestic_abuse", "public_confidence", "wmnow"):

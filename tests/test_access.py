@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from insight.access import listen_address, load_access, secrets_files, sign_in_configured
-from insight.access_log import read_views, record_view
-from insight.audit import audit_rows
 from insight.cli import main
-from insight.config import load_config
-from insight.configfile import ConfigError
+from insight.config.access import listen_address, load_access, secrets_files, sign_in_configured
+from insight.config.files import ConfigError
+from insight.config.loader import load_config
 from insight.store import Store
+from insight.store.access_log import read_views, record_view
+from insight.store.audit import audit_rows
 from tests.conftest import REPO
 
 DATASETS = ["victim", "caller_101", "live_chat", "domestic_abuse", "public_confidence", "wmnow"]
@@ -144,7 +144,7 @@ def test_local_mode_listens_on_localhost_and_sign_in_on_every_interface(tmp_path
 
 def test_audit_lists_imports_and_restricted_views_newest_first(exports, data_dir, capsys, monkeypatch):
     assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
-    monkeypatch.setattr("insight.access_log.utc_now", lambda: "2999-01-02T03:04:05Z")  # surely after the import
+    monkeypatch.setattr("insight.store.access_log.utc_now", lambda: "2999-01-02T03:04:05Z")  # surely after the import
     record_view(data_dir, user="d@force.example", page="satisfaction", dataset="domestic_abuse",
                 filters={"period": "2019-09", "by": "age", "aspect": None, "npu": ["Coventry"]})  # fmt: skip
     capsys.readouterr()

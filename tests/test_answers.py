@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from insight.answers import answer_distribution
-from insight.definition import DefinitionError, load_definitions
+from insight.config.definition import DefinitionError
+from insight.config.loader import load_config
+from insight.figures.answers import answer_distribution
 from tests.conftest import repeat, tidy
 
 
@@ -62,7 +63,7 @@ def test_negative_answers_are_checked(tmp_path: Path, negative: str, message: st
     old = "negative: [Fairly dissatisfied, Very dissatisfied, Completely dissatisfied]"
     path.write_text(path.read_text().replace(old, negative, 1))
     with pytest.raises(DefinitionError, match=message):
-        load_definitions(config)
+        load_config(config)
 
 
 def test_bundled_scales_name_their_negative_answers(victim):

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from insight.definition import load_definitions
+from insight.config.loader import load_config
 from insight.store import Store
 from tests.conftest import REPO
 from tests.messy import read_rows, write_rows
@@ -71,9 +71,10 @@ def test_every_page_on_an_empty_store_without_samples(page, monkeypatch):
     if page == "app_pages/overview.py":
         # one tile per survey: public confidence holds two (Public Voice, How are we Doing)
         tiles = sum(
-            len(d.dimensions["survey"].groups) if "survey" in d.dimensions else 1 for d in load_definitions().values()
+            len(d.dimensions["survey"].groups) if "survey" in d.dimensions else 1
+            for d in load_config().definitions.values()
         )
-        assert body.count("No data yet") == tiles == len(load_definitions()) + 1
+        assert body.count("No data yet") == tiles == len(load_config().definitions) + 1
     if page == "app_pages/wmnow.py":
         assert "No WMNow membership list is held yet" in body
 
@@ -137,7 +138,7 @@ def test_upload_flow_previews_then_imports(exports, data_dir):
     import_button.click().run()
     assert not at.exception, at.exception
     assert "Imported victim_survey_example.csv into Victim satisfaction survey: 40 new" in texts(at)
-    held = Store(data_dir).read(load_definitions()["victim"])
+    held = Store(data_dir).read(load_config().definitions["victim"])
     assert held is not None and held.height == 40
     history = at.dataframe[-1].value
     assert history.iloc[0]["File"] == "victim_survey_example.csv" and history.iloc[0]["New"] == 40
@@ -200,7 +201,7 @@ def test_import_all_imports_every_ready_file(exports, data_dir):
     assert everything.label == "Import all 2 files ready to import"
     everything.click().run()
     assert not at.exception, at.exception
-    definitions = load_definitions()
+    definitions = load_config().definitions
     assert Store(data_dir).read(definitions["victim"]).height == 40
     assert Store(data_dir).has("caller_101")
     assert not [b for b in at.button if b.label.startswith("Import")]
@@ -225,7 +226,7 @@ def test_upload_of_a_bad_file_changes_nothing(exports, data_dir):
     assert not import_button.disabled
     import_button.click().run()
     assert "39 new, 0 updated, 0 already held, 1 set aside (kept in" in texts(at)
-    assert Store(data_dir).read(load_definitions()["victim"]).height == 39
+    assert Store(data_dir).read(load_config().definitions["victim"]).height == 39
     kept = list((data_dir / "rejected").glob("*.csv"))
     assert len(kept) == 1 and "Arson" in kept[0].read_text()
 
@@ -341,7 +342,7 @@ def test_upload_of_a_volumes_file(exports, data_dir):
     next(b for b in at.button if b.label == "Import").click().run()
     assert "3 month(s) of contact volumes" in texts(at)
     assert not [b for b in at.button if b.label == "Import"], "an imported file is marked done, not importable again"
-    held = Store(data_dir).read_volumes(load_definitions()["caller_101"])
+    held = Store(data_dir).read_volumes(load_config().definitions["caller_101"])
     assert held.rows()[-1] == ("2019-06", 79359, 50)
 
 

@@ -9,10 +9,10 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from insight.access import LOCAL_BANNER
-from insight.access_log import read_views
-from insight.definition import load_definitions
+from insight.config.access import LOCAL_BANNER
+from insight.config.loader import load_config
 from insight.store import Store
+from insight.store.access_log import read_views
 from tests.conftest import REPO
 from tests.test_app import PAGES, texts
 
@@ -113,7 +113,7 @@ def test_a_viewer_never_sees_domestic_abuse_on_any_page(page):
     else:
         assert PAGES[page] in body
     if page == "app_pages/overview.py":
-        assert tiles(at) == {d.title for k, d in load_definitions().items() if k != "domestic_abuse"}
+        assert tiles(at) == {d.title for k, d in load_config().definitions.items() if k != "domestic_abuse"}
 
 
 @pytest.mark.parametrize("page", [*DATASET_PAGES, "app_pages/overview.py", "app_pages/data.py"])
@@ -179,7 +179,7 @@ def test_upload_history_shows_only_the_datasets_a_manager_manages(exports, data_
 
 def test_an_admin_sees_everything_and_may_upload():
     at = app(ADMIN)
-    assert tiles(at) == {d.title for d in load_definitions().values()}
+    assert tiles(at) == {d.title for d in load_config().definitions.values()}
     assert "· admin" in everything(at)
     upload = app(ADMIN, "app_pages/upload.py")
     assert upload.get("file_uploader") and "Only managers" not in texts(upload)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from insight.board_model import SAMPLE_MARK
+from insight.board.model import SAMPLE_MARK
 from tests.conftest import REPO
 
 PAGE = "app_pages/board_pack.py"
@@ -68,8 +68,8 @@ def test_empty_store_without_samples(monkeypatch):
 def test_a_viewer_gets_a_pack_without_the_surveys_they_may_not_view():
     """Sign-in narrows the pack to the reader's rights: a viewer's paper has no domestic abuse section,
     and an analyst's paper has it (and nothing else of theirs is logged beyond their own restricted view)."""
-    from insight.access_log import read_views
     from insight.store import Store
+    from insight.store.access_log import read_views
     from tests.test_app_access import ANALYST, AUTH, DA_TITLE, VIEWER
 
     def as_user(user: dict) -> AppTest:

@@ -6,10 +6,10 @@ import polars as pl
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from insight.board_sections import period_for, same_period_a_year_earlier
-from insight.board_wording import Comparison, TrendTest, change_sentence, gap_sentence, share, trend_sentence
-from insight.definition import Suppression
-from insight.sign_ups import gap_changes
+from insight.board.sections import period_for, same_period_a_year_earlier
+from insight.board.wording import Comparison, TrendTest, change_sentence, gap_sentence, share, trend_sentence
+from insight.config.definition import Suppression
+from insight.figures.sign_ups import gap_changes
 
 
 def comparison(x1: int, n1: int, x2: int, n2: int, **extra) -> Comparison:

@@ -23,13 +23,12 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
 from insight import cli
-from insight.board_model import MAX_POINTS, SAMPLE_MARK
-from insight.boardpack import build_pack, render
-from insight.charts import title_text
-from insight.datasets import load_dataset
-from insight.definition import load_definitions
+from insight.board.model import MAX_POINTS, SAMPLE_MARK
+from insight.board.pack import build_pack, render
+from insight.config.loader import load_config
+from insight.datasets import load_dataset, sample_paths, sample_volume_paths
+from insight.display.charts import title_text
 from insight.periods import period_label
-from insight.samples import sample_paths, sample_volume_paths
 from insight.store import Store
 
 PERIOD = "2019-09"
@@ -166,7 +165,7 @@ def test_victim_headline_and_changes_match_report(fmt, texts, cli_store):
 
 def test_every_victim_aspect_matches_report_in_the_paper(texts, cli_store):
     text = texts["docx"]
-    labels = {k: q.label for k, q in load_definitions()["victim"].questions.items()}
+    labels = {k: q.label for k, q in load_config().definitions["victim"].questions.items()}
     for row in report(cli_store, "victim", PERIOD):
         mine = sentences_about(text, f"{labels[row['aspect']]} in {period_label(PERIOD)}")
         assert mine, row["aspect"]
@@ -218,7 +217,7 @@ def test_a_survey_without_data_for_the_month_says_so_in_one_line(texts):
 
 def test_groups_that_differ_match_a_statsmodels_oracle(texts, cli_store):
     """Each channel and offence group against the rest (z-test), Holm across the groups of a breakdown."""
-    labels = {k: q.label for k, q in load_definitions()["victim"].questions.items()}
+    labels = {k: q.label for k, q in load_config().definitions["victim"].questions.items()}
     totals = {r["aspect"]: r for r in report(cli_store, "victim", PERIOD)}
     expected = set()
     for by in ("channel_group", "offence"):
@@ -271,7 +270,7 @@ def test_significant_only_where_p_is_below_0_05(fmt, texts):
 
 def test_suppressed_domestic_abuse_figures_appear_nowhere(pack, documents, empty_store):
     """Work out every hidden figure from the raw responses, then look for it in every format."""
-    definition = load_definitions()["domestic_abuse"]
+    definition = load_config().definitions["domestic_abuse"]
     frame = load_dataset(definition, empty_store).frame.filter(pl.col("period") == PERIOD)
     section = next(s for s in pack.sections if s.key == "domestic_abuse")
     assert section.table is not None
@@ -367,7 +366,7 @@ def test_structure_follows_the_source_paper(pack):
 
 
 def test_points_for_the_board_are_facts_from_report_and_themes(pack, cli_store):
-    labels = {k: q.label for k, q in load_definitions()["victim"].questions.items()}
+    labels = {k: q.label for k, q in load_config().definitions["victim"].questions.items()}
     now = min(report(cli_store, "victim", PERIOD), key=lambda r: r["pct"])
     before = min(report(cli_store, "victim", now["previous_period"]), key=lambda r: r["pct"])
     verb = "remains" if before["aspect"] == now["aspect"] else "is"
@@ -444,7 +443,7 @@ def test_pack_command_bad_input_gets_one_clear_sentence(args, code, message, tmp
 
 def test_wmnow_gaps_closing_only_when_a_z_test_on_the_raw_sign_ups_says_so(pack, empty_store):
     """Every sign-up in the first and last month (members since left included), counted by hand."""
-    definition = load_definitions()["wmnow"]
+    definition = load_config().definitions["wmnow"]
     frame = load_dataset(definition, empty_store).frame
     section = next(s for s in pack.sections if s.key == "wmnow")
     minority = [g for g in definition.dimensions["ethnicity"].groups if g != "White"]
@@ -465,13 +464,12 @@ def test_wmnow_gaps_closing_only_when_a_z_test_on_the_raw_sign_ups_says_so(pack,
 def test_wmnow_with_no_sign_ups_in_the_12_months_says_so(empty_store):
     import dataclasses
 
-    from insight import board_sections
-    from insight.census import load_census
+    from insight.board import sections as board_sections
 
-    definition = load_definitions()["wmnow"]
+    definition = load_config().definitions["wmnow"]
     loaded = load_dataset(definition, empty_store)
     old = dataclasses.replace(loaded, frame=loaded.frame.filter(pl.col("period") < "2017-06"))
-    section = board_sections._wmnow(board_sections.Survey(definition, old, PERIOD), load_census())
+    section = board_sections._wmnow(board_sections.Survey(definition, old, PERIOD), load_config().census)
     assert section.paragraphs == [
         "Too few new members stated their age or ethnic group in the 12 months to September 2019."
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from insight.reading import MAX_UPLOAD_MB
+from insight.intake.reading import MAX_UPLOAD_MB
 from tests.conftest import need_shared
 from tests.hostile import png_named_csv
 from tests.messy import read_rows, write_rows

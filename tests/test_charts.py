@@ -5,7 +5,8 @@ import re
 
 import polars as pl
 
-from insight.charts import (
+from insight.config.loader import load_config
+from insight.display.charts import (
     INK,
     OKABE_ITO,
     SAMPLE_MARK,
@@ -18,8 +19,8 @@ from insight.charts import (
     to_png,
     trend_lines,
 )
-from insight.ingest import ingest_file
-from insight.metrics import LOW_BASE, satisfaction
+from insight.figures.metrics import LOW_BASE, satisfaction
+from insight.intake.tidy import ingest_file
 
 
 def contrast(fg: str, bg: str = "#ffffff") -> float:
@@ -107,9 +108,9 @@ def _layer_rows(spec: dict, layer: dict) -> list[dict]:
 def test_every_answer_segment_is_labelled_in_ink_that_reads_on_its_fill(victim):
     import vl_convert as vlc
 
-    from insight.answers import answer_distribution
-    from insight.charts import diverging_answers
     from insight.datasets import load_sample
+    from insight.display.charts import diverging_answers
+    from insight.figures.answers import answer_distribution
 
     sample = load_sample(victim)
     answers = answer_distribution(sample, victim, aspect="overall", period="2019-09", by="channel_group")
@@ -145,7 +146,7 @@ def test_every_answer_segment_is_labelled_in_ink_that_reads_on_its_fill(victim):
     phone = [r for r in segments if r["group"] == "Phone"]
     assert all(f"{r['answer']} {r['share']:.1f}%" in description for r in phone)
     # and the table under it gives the same shares of the base (its text equivalent)
-    from insight.tables import answers_table
+    from insight.display.tables import answers_table
 
     table = answers_table(answers, group_label="Channel")
     charted = {(r["group"], r["answer"]): r["share"] for r in segments}
@@ -155,13 +156,12 @@ def test_every_answer_segment_is_labelled_in_ink_that_reads_on_its_fill(victim):
 
 
 def test_weighted_charts_state_their_finding_and_differ_without_colour(victim):
-    from insight.census import load_census
-    from insight.charts import UNWEIGHTED, WEIGHTED, weighted_bars, weighted_trend
     from insight.datasets import load_sample
-    from insight.weighting import weighted_satisfaction
+    from insight.display.charts import UNWEIGHTED, WEIGHTED, weighted_bars, weighted_trend
+    from insight.figures.weighting import weighted_satisfaction
 
     sample = load_sample(victim).filter(pl.col("period") >= "2019-07")
-    census = load_census()
+    census = load_config().census
     rows = weighted_satisfaction(sample, victim, census, period="2019-09").rows
     spec = weighted_bars(rows, victim, rows="aspect_label", title="% positive").to_dict()
     for row in rows.iter_rows(named=True):
@@ -198,12 +198,11 @@ def test_weighted_charts_state_their_finding_and_differ_without_colour(victim):
 
 
 def test_weighting_profile_tells_before_after_and_target_apart_without_colour(victim):
-    from insight.census import load_census
-    from insight.charts import weighting_profile_bars
     from insight.datasets import load_sample
-    from insight.weighting import profile, weigh_period
+    from insight.display.charts import weighting_profile_bars
+    from insight.figures.weighting import profile, weigh_period
 
-    respondents, raking = weigh_period(load_sample(victim), victim, load_census(), period="2019-09")
+    respondents, raking = weigh_period(load_sample(victim), victim, load_config().census, period="2019-09")
     shares = profile(respondents, raking)
     rows = shares.filter(shares["margin"] == raking.margins[0].dimension)
     spec = weighting_profile_bars(rows, title="Age group").to_dict()

@@ -9,7 +9,7 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
-from insight.compare import compare_groups, holm
+from insight.figures.compare import compare_groups, holm
 from tests.conftest import repeat, tidy
 
 CHANNEL = {"Phone": "999", "Online": "Online", "Live Chat": "Live Chat", "Front counter": "Front counter"}

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from insight.config import load_config
-from insight.configfile import MAX_CONFIG_BYTES, ConfigError
-from insight.definition import CONFIG_DIR
-from tests.conftest import REPO
+from insight.config.files import MAX_CONFIG_BYTES, ConfigError
+from insight.config.loader import load_config
+from tests.conftest import REPO, copy_config
 from tests.test_cli import run
 
 # The classic "billion laughs" in a few hundred bytes: nine levels of ten aliases each, 10^9 strings if expanded.
@@ -26,12 +24,6 @@ g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
 h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 """
-
-
-def copy_config(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, target)
-    return target
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -195,7 +187,7 @@ def test_the_app_lists_the_mistakes_instead_of_crashing(tmp_path, monkeypatch, d
 
 def test_a_further_file_joins_the_one_list_of_mistakes(tmp_path, monkeypatch):
     """The hook for files such as access.yaml: parsed safely, mistakes listed with every other."""
-    from insight import config as config_module
+    from insight.config import loader as config_module
 
     def parse_access(reader, raw, datasets):
         roles = reader.mapping(raw, "", required=True)

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from insight.cli import _emit, main
-from insight.csv_safe import to_csv
+from insight.intake.safe_csv import to_csv
 from insight.store import Store
 from tests.conftest import REPO
 from tests.messy import read_rows, write_rows
@@ -74,12 +74,12 @@ def test_the_rejects_file_is_formula_safe(exports, data_dir, victim):
 
 
 def test_no_other_code_writes_csv():
-    """One writer: nothing in the app or the CLI calls Polars' write_csv except insight/csv_safe.py."""
+    """One writer: nothing in the app or the CLI calls Polars' write_csv except insight/intake/safe_csv.py."""
     offenders = []
     for folder in ("insight", "app_pages"):
         for path in (REPO / folder).rglob("*.py"):
             # samples.py writes synthetic *exports* (input in the source system's layout), not output for users
-            if path.name in ("csv_safe.py", "samples.py"):
+            if path.name in ("safe_csv.py", "samples.py"):
                 continue
             if re.search(r"\.write_csv\(|csv\.writer\(", path.read_text()):
                 offenders.append(str(path.relative_to(REPO)))

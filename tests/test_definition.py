@@ -1,17 +1,10 @@
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from insight.definition import CONFIG_DIR, NOT_STATED, DefinitionError, load_definitions, normalise_label
-
-
-def copy_config(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, target)
-    return target
+from insight.config.definition import NOT_STATED, DefinitionError, normalise_label
+from insight.config.loader import load_config
+from tests.conftest import copy_config
 
 
 def test_every_bundled_definition_loads(definitions):
@@ -47,7 +40,7 @@ def test_scale_mistake_names_file_and_key_path(tmp_path, edit, message):
     assert edit[0] in text
     path.write_text(text.replace(edit[0], edit[1], 1))
     with pytest.raises(DefinitionError, match=message):
-        load_definitions(config)
+        load_config(config)
 
 
 @pytest.mark.parametrize(
@@ -74,7 +67,7 @@ def test_definition_mistake_names_file_and_key_path(tmp_path, old, new, message)
     assert old in text
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(DefinitionError, match=message):
-        load_definitions(config)
+        load_config(config)
 
 
 def test_unquoted_yes_is_caught(tmp_path):
@@ -82,7 +75,7 @@ def test_unquoted_yes_is_caught(tmp_path):
     path = config / "scales.yaml"
     path.write_text(path.read_text().replace('answers: ["Yes", "No", Not sure]', "answers: [Yes, No, Not sure]"))
     with pytest.raises(DefinitionError, match="quote it"):
-        load_definitions(config)
+        load_config(config)
 
 
 def test_yaml_is_loaded_safely(tmp_path):
@@ -90,7 +83,7 @@ def test_yaml_is_loaded_safely(tmp_path):
     marker = tmp_path / "pwned"
     (config / "surveys" / "evil.yaml").write_text(f"dataset: !!python/object/apply:os.system ['touch {marker}']\n")
     with pytest.raises(DefinitionError, match=r"evil\.yaml"):
-        load_definitions(config)
+        load_config(config)
     assert not marker.exists()
 
 
@@ -108,6 +101,6 @@ questions:
   overall: {column: "How satisfied were you?", label: Overall, scale: satisfied_5}
 """
     )
-    defs = load_definitions(config)
+    defs = load_config(config).definitions
     assert defs["front_counter"].period.granularity == "quarter"
     assert defs["front_counter"].questions["overall"].scale.positive == ("Very satisfied", "Fairly satisfied")

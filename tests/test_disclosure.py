@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from insight.census import load_census
-from insight.ingest import empty_frame
-from insight.representation import representation
+from insight.config.layout import empty_frame
+from insight.config.loader import load_config
+from insight.figures.representation import representation
 from tests.conftest import REPO
 from tests.test_cli import run
 
@@ -76,9 +76,9 @@ def test_rendered_page_hides_both(tmp_path, da_export, monkeypatch):
 
 
 def test_chart_data_and_tooltips_carry_no_hidden_figure(tmp_path, da_export, definitions):
-    from insight.charts import share_bars
-    from insight.ingest import ingest_file
-    from insight.metrics import satisfaction
+    from insight.display.charts import share_bars
+    from insight.figures.metrics import satisfaction
+    from insight.intake.tidy import ingest_file
 
     definition = definitions["domestic_abuse"]
     frame = ingest_file(da_export, definition).frame
@@ -104,7 +104,7 @@ def test_representation_hides_small_counts_for_sensitive_data(definitions):
         .select(template.columns)
         .cast(template.schema)
     )
-    rep = representation(frame, definition, load_census(), by="age")
+    rep = representation(frame, definition, load_config().census, by="age")
     rows = {r["group"]: r for r in rep.rows.iter_rows(named=True)}
     assert rows["16-24"]["count"] is None and rows["16-24"]["share"] is None  # 3: primary
     assert rows["45-54"]["count"] is None and rows["45-54"]["share"] is None  # 12: next smallest
@@ -113,8 +113,8 @@ def test_representation_hides_small_counts_for_sensitive_data(definitions):
 
 def test_a_filter_cannot_reveal_a_small_group_by_difference(da_export, definitions):
     """All NPUs but Coventry (4 people) against the total would give Coventry away."""
-    from insight.ingest import ingest_file
-    from insight.metrics import satisfaction
+    from insight.figures.metrics import satisfaction
+    from insight.intake.tidy import ingest_file
 
     definition = definitions["domestic_abuse"]
     frame = ingest_file(da_export, definition).frame

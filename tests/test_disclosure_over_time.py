@@ -15,8 +15,8 @@ import json
 import numpy as np
 import pytest
 
-from insight.ingest import ingest_file
-from insight.metrics import satisfaction
+from insight.figures.metrics import satisfaction
+from insight.intake.tidy import ingest_file
 from insight.periods import PeriodRange
 from tests.test_cli import run
 

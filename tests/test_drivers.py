@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from insight.drivers import TooFewRespondents, key_drivers, relative_weights
+from insight.figures.drivers import TooFewRespondents, key_drivers, relative_weights
 from tests.conftest import tidy
 
 SAT, DIS = "Very satisfied", "Very dissatisfied"
@@ -101,7 +101,7 @@ def test_cli_drivers(sample_store):
 
 
 def test_top_priority_is_the_least_positive_of_the_important():
-    from insight.drivers import Driver, Drivers
+    from insight.figures.drivers import Driver, Drivers
 
     def top(rows: list[tuple[str, float, float]]) -> str:
         drivers = Drivers("victim", "2019-09", "overall", 100, 0.4, [Driver(a, pct, imp) for a, pct, imp in rows])

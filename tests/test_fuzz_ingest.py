@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from insight.definition import load_definitions
-from insight.ingest import ExportError, IngestResult, ingest_bytes
+from insight.config.loader import load_config
+from insight.intake.tidy import ExportError, IngestResult, ingest_bytes
 from tests.conftest import EXPORTS, need_shared
 from tests.messy import read_rows, to_xlsx
 
@@ -71,7 +71,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes, str]:
 
 def ingest_or_refuse(data: bytes, name: str, dataset: str) -> None:
     try:
-        result = ingest_bytes(data, name, load_definitions()[dataset])
+        result = ingest_bytes(data, name, load_config().definitions[dataset])
     except ExportError as exc:
         assert str(exc) and "\n" not in str(exc)
         return

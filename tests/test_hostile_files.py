@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from insight.ingest import ExportError, ingest_bytes, shape
-from insight.reading import MAX_UPLOAD_MB, read_export
+from insight.intake.reading import MAX_UPLOAD_MB, read_export
+from insight.intake.tidy import ExportError, ingest_bytes, shape
 from tests.conftest import REPO
 from tests.hostile import (
     PII,
@@ -129,12 +129,12 @@ def test_a_workbook_with_title_lines_reads_like_the_csv(example, victim, clean):
 
 
 def test_a_workbook_that_expands_too_far_is_refused_before_parsing(example, victim, monkeypatch):
-    import insight.xlsx
+    import insight.intake.workbook
 
     def never(data: bytes) -> pl.DataFrame:
         raise AssertionError("the parser must not be reached")
 
-    monkeypatch.setattr(insight.xlsx, "_load", never)
+    monkeypatch.setattr(insight.intake.workbook, "_load", never)
     with pytest.raises(ExportError, match="more than 100 times its size"):
         ingest_bytes(UNREADABLE["bomb.xlsx"][0](example), "bomb.xlsx", victim)
 
@@ -152,11 +152,11 @@ def test_a_workbook_whose_sizes_lie_is_caught_by_its_checksum(example, victim):
 
 
 def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(tmp_path, victim, monkeypatch):
-    import insight.reading
-    from insight.ingest import ingest_file
+    import insight.intake.reading
+    from insight.intake.tidy import ingest_file
 
-    monkeypatch.setattr(insight.reading, "MAX_FILE_BYTES", 1000)
-    monkeypatch.setattr(insight.reading, "MAX_CSV_PATH_BYTES", 3000)
+    monkeypatch.setattr(insight.intake.reading, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(insight.intake.reading, "MAX_CSV_PATH_BYTES", 3000)
     big = tmp_path / "big.csv"
     big.write_bytes(b"x" * 2000)
     with pytest.raises(ExportError, match=f"files up to {MAX_UPLOAD_MB} MB are accepted"):
@@ -165,7 +165,7 @@ def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(tmp_path, vic
     with pytest.raises(ExportError, match="has no header row"):
         ingest_file(big, victim)
     big.write_bytes(b"x" * 4000)
-    with pytest.raises(ExportError, match=f"files up to {insight.reading.MAX_CSV_PATH_MB} MB are accepted"):
+    with pytest.raises(ExportError, match=f"files up to {insight.intake.reading.MAX_CSV_PATH_MB} MB are accepted"):
         ingest_file(big, victim)
     book = tmp_path / "big.xlsx"  # a workbook is read whole: the upload limit
     book.write_bytes(b"PK\x03\x04" + b"x" * 1996)
@@ -199,7 +199,7 @@ def test_dates_after_next_month_or_before_the_earliest_are_row_problems(example,
 
 
 def test_end_of_next_month_across_a_year_end():
-    from insight.ingest import latest_plausible_date
+    from insight.intake.tidy import latest_plausible_date
 
     assert latest_plausible_date(dt.date(2026, 12, 15)) == dt.date(2027, 1, 31)
     assert latest_plausible_date(dt.date(2026, 11, 30)) == dt.date(2026, 12, 31)
@@ -256,7 +256,7 @@ def test_a_workbook_with_a_corrupt_member_is_refused_in_one_sentence(example, vi
 
 
 def test_period_earliest_is_read_from_the_definition_and_checked(tmp_path):
-    from insight.configfile import ConfigError
+    from insight.config.files import ConfigError
     from tests.test_survey_keys import BASE, definition
 
     period = '{column: Date, formats: ["%d/%m/%Y"], granularity: month, earliest: "2015-04-01"}'

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from insight.ingest import ExportError, ingest_bytes, read_export, recognise
+from insight.intake.tidy import ExportError, ingest_bytes, read_export, recognise
 from tests.messy import read_rows, shuffle_and_pad, to_xlsx, vary_labels, write_rows
 
 PII_VALUES = ("@example.org", "20BE/")

@@ -18,11 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal, assert_series_equal
 
-from insight import configfile, metrics
 from insight.cli import main, report_json_rows
-from insight.config import CONFIG_DIR
-from insight.ingest import ingest_bytes, ingest_file
-from insight.redact import mask_pii, mask_pii_series
+from insight.config import files as configfile
+from insight.config.files import CONFIG_DIR
+from insight.figures import metrics
+from insight.intake.masking import mask_pii, mask_pii_series
+from insight.intake.tidy import ingest_bytes, ingest_file
 from insight.store import Store
 from tests.messy import read_rows, write_rows
 
@@ -156,7 +157,7 @@ def test_libyaml_never_decides_a_mistake(text, message):
 
 
 def test_relabelling_by_codes_equals_looking_up_the_text():
-    from insight.ingest import _relabel
+    from insight.intake.tidy import _relabel
 
     values = pl.Series("c", ["b", None, "a", "zz", "a", "c "], dtype=pl.String)
     pl.Series(["unrelated", "other"], dtype=pl.Categorical)  # codes taken by other columns first
@@ -170,7 +171,7 @@ def test_relabelling_by_codes_equals_looking_up_the_text():
 
 def test_label_columns_read_dictionary_coded_give_what_text_columns_give(exports, victim):
     """The whole import, label columns read as Categorical (the fast path) or as text: the same."""
-    from insight.ingest import label_columns, normalise_label, read_export, shape
+    from insight.intake.tidy import label_columns, normalise_label, read_export, shape
 
     rows = read_rows((exports / "victim_survey_example.csv").read_bytes())
     rows[4][5] = "Not an offence group"  # an unknown label: a problem row
@@ -194,7 +195,7 @@ def test_sheet_scan_skipping_formula_free_parts_finds_the_same_rows(exports, vic
     are those a full walk names, whatever the parts' size."""
     import re
 
-    from insight import xlsx
+    from insight.intake import workbook as xlsx
     from tests.hostile import _edit_sheet, _replace_cell
     from tests.messy import to_xlsx
 
@@ -224,8 +225,8 @@ def test_sheet_scan_skipping_formula_free_parts_finds_the_same_rows(exports, vic
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(PII_ALPHABET + "ABCDEFGHIJKLMNOPQRSTUVWXYZ/", max_size=24), min_size=1, max_size=10))
 def test_one_pass_with_every_id_pattern_finds_what_each_pattern_finds(ids):
-    from insight.ingest import ANY_LOOKALIKE
-    from insight.redact import ID_LOOKALIKES
+    from insight.intake.masking import ID_LOOKALIKES
+    from insight.intake.tidy import ANY_LOOKALIKE
 
     series = pl.Series(ids, dtype=pl.String)
     each = pl.select([pl.lit(series).str.contains(p).alias(k) for k, p in ID_LOOKALIKES.items()])

@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from insight.ingest import ingest_file, tidy_columns
+from insight.config.layout import tidy_columns
+from insight.intake.tidy import ingest_file
 from insight.store import Store, StoreError
 from tests.conftest import REPO
 from tests.messy import read_rows, write_rows

@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from insight.ingest import empty_frame
-from insight.metrics import (
+from insight.config.layout import empty_frame
+from insight.figures.metrics import (
     LOW_BASE,
     OK,
     SUPPRESSED,
@@ -163,13 +163,13 @@ def test_two_suppressed_groups_whose_sum_is_small_hide_a_third(victim):
     ],
 )
 def test_complementary_suppression_by_hand(bases, hidden, expected):
-    from insight.metrics import complementary_hidden
+    from insight.figures.metrics import complementary_hidden
 
     assert complementary_hidden(bases, [bool(h) for h in hidden], 10) == [bool(e) for e in expected]
 
 
 def test_full_report_agrees_with_single_breakdowns(victim, exports):
-    from insight.ingest import ingest_file
+    from insight.intake.tidy import ingest_file
 
     frame = ingest_file(exports / "victim_survey_example.csv", victim).frame
     report = full_report(frame, victim)
@@ -188,7 +188,7 @@ def test_full_report_agrees_with_single_breakdowns(victim, exports):
 def test_chi_square_tail_matches_scipy(x, df):
     from scipy.stats import chi2
 
-    from insight.metrics import chi_square_sf
+    from insight.figures.metrics import chi_square_sf
 
     assert chi_square_sf(x, df) == pytest.approx(chi2.sf(x, df), rel=1e-9)
 
@@ -196,7 +196,7 @@ def test_chi_square_tail_matches_scipy(x, df):
 def test_variation_over_time_matches_a_contingency_test(victim):
     from scipy.stats import chi2_contingency
 
-    from insight.metrics import variation_over_time
+    from insight.figures.metrics import variation_over_time
 
     spec = [(p, n_pos, n_neg) for p, n_pos, n_neg in [("2019-07", 60, 40), ("2019-08", 45, 55), ("2019-09", 52, 48)]]
     frame = responses(

@@ -7,7 +7,7 @@ import json
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from insight.metrics import satisfaction
+from insight.figures.metrics import satisfaction
 from insight.periods import financial_year_start, last_n, parse_range, period_label
 from tests.conftest import repeat, tidy
 from tests.test_cli import run

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from insight.ingest import ingest_bytes
-from insight.plain_text import literal
-from insight.redact import mask_text, safe_file_name, scrub
+from insight.intake.masking import mask_text, safe_file_name, scrub
+from insight.intake.plain_text import literal
+from insight.intake.tidy import ingest_bytes
 from tests.messy import read_rows, write_rows
 
 MASKED = [

@@ -5,16 +5,17 @@ import csv
 import polars as pl
 import pytest
 
-from insight.census import build_tables, load_census
-from insight.ingest import ingest_file
-from insight.representation import gap_trend, representation
+from insight.config.census import build_tables
+from insight.config.loader import load_config
+from insight.figures.representation import gap_trend, representation
+from insight.intake.tidy import ingest_file
 from tests.conftest import SHARED, need_shared
 
 
 def test_census_yaml_matches_the_shared_csvs():
     need_shared()
     built = build_tables(SHARED / "census")
-    census = load_census()
+    census = load_config().census
     for name, doc in built.items():
         assert census.tables[name].areas == doc["areas"], f"rebuild with: python -m insight build-census ({name})"
     with (SHARED / "census" / "age_2021_by_local_authority.csv").open(encoding="utf-8") as fh:
@@ -26,14 +27,14 @@ def test_census_yaml_matches_the_shared_csvs():
 
 
 def test_each_benchmark_says_which_population_it_covers():
-    census = load_census()
+    census = load_config().census
     assert census.tables["age"].population == "usual residents aged 16 and over"
     assert "all ages" in census.tables["ethnicity"].population
 
 
 def test_wmnow_representation_by_hand(exports, wmnow):
     frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
-    census = load_census()
+    census = load_config().census
     rep = representation(frame, wmnow, census, by="age", npu="Sandwell")
     active = frame.filter((pl.col("status") == "Active") & (pl.col("npu") == "Sandwell"))
     stated = active.filter(pl.col("age") != "Not stated")
@@ -49,20 +50,20 @@ def test_wmnow_representation_by_hand(exports, wmnow):
 
 def test_birmingham_npus_use_birmingham(exports, wmnow):
     frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
-    rep = representation(frame, wmnow, load_census(), by="ethnicity", npu="Birmingham East")
+    rep = representation(frame, wmnow, load_config().census, by="ethnicity", npu="Birmingham East")
     assert rep.area == "Birmingham"
 
 
 def test_small_bases_show_no_shares(exports, wmnow):
     frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
-    rep = representation(frame, wmnow, load_census(), by="age", period="2019-10")
+    rep = representation(frame, wmnow, load_config().census, by="age", period="2019-10")
     assert rep.stated < 10 and rep.status == "suppressed"
     assert rep.rows.get_column("share").null_count() == rep.rows.height
 
 
 def test_gap_trend_by_hand(exports, wmnow):
     frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
-    trend = gap_trend(frame, wmnow, load_census(), by="age", groups=["16-24"])
+    trend = gap_trend(frame, wmnow, load_config().census, by="age", groups=["16-24"])
     assert trend.get_column("period").to_list() == sorted(trend.get_column("period").to_list())
     # a month's sign-ups are everyone who joined then, still a member or since unsubscribed
     total = trend.get_column("stated").sum()
@@ -73,7 +74,7 @@ def test_gap_trend_by_hand(exports, wmnow):
 
 def test_several_npus_add_their_local_authorities(exports, wmnow):
     frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
-    census = load_census()
+    census = load_config().census
     rep = representation(
         frame, wmnow, census, by="age", npu=["Coventry", "Dudley", "Birmingham East", "Birmingham West"]
     )
@@ -90,7 +91,7 @@ def test_several_npus_add_their_local_authorities(exports, wmnow):
 
 def test_other_filters_narrow_but_a_filter_on_the_dimension_itself_is_ignored(exports, wmnow):
     frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
-    census = load_census()
+    census = load_config().census
     women = representation(frame, wmnow, census, by="age", filters={"gender": ["Female"]})
     expected = frame.filter((pl.col("status") == "Active") & (pl.col("gender") == "Female")).height
     assert women.stated + women.not_stated == expected
@@ -103,7 +104,7 @@ def test_npu_not_stated_is_compared_with_the_force_area(exports, wmnow):
     """Members who did not say their NPU have no local authority: alone they face the force area, and beside
     named NPUs they add none (no KeyError, as the Respondents page once raised)."""
     frame = ingest_file(exports / "wmnow_members_example.csv", wmnow).frame
-    census = load_census()
+    census = load_config().census
     alone = representation(frame, wmnow, census, by="age", npu="Not stated")
     assert alone.area == census.force_area
     assert (

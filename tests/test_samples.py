@@ -8,7 +8,8 @@ import json
 import openpyxl
 import pytest
 
-from insight.samples import SAMPLES_DIR, sample_files
+from insight.datasets import SAMPLES_DIR
+from insight.samples import sample_files
 from tests.test_cli import run
 
 

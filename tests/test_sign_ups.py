@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from insight.census import load_census
-from insight.definition import DefinitionError, load_definitions
-from insight.sign_ups import joiners_by_month, sign_up_gaps
+from insight.config.definition import DefinitionError
+from insight.config.loader import load_config
+from insight.figures.sign_ups import joiners_by_month, sign_up_gaps
 from tests.conftest import repeat, tidy
 
 
@@ -39,7 +39,7 @@ def test_gap_narrowing_matches_a_two_proportion_z_test(wmnow):
         ("2019-05", "Active", "16-24", "White", 20), ("2019-05", "Unsubscribed", "16-24", "Asian", 10),
         ("2019-05", "Active", "45-54", "White", 170),
     ])  # fmt: skip
-    _, changes = sign_up_gaps(frame, wmnow, load_census())
+    _, changes = sign_up_gaps(frame, wmnow, load_config().census)
     young = next(c for c in changes if c.series == "Aged 16-24")
     # unsubscribed joiners count: 30 of 200 in May, against 10 of 200 in January
     assert (young.first_share, young.last_share) == (pytest.approx(5.0), pytest.approx(15.0))
@@ -47,7 +47,7 @@ def test_gap_narrowing_matches_a_two_proportion_z_test(wmnow):
     assert young.narrowed and not young.widened  # the census is 15.8% of residents aged 16+
     minority = next(c for c in changes if c.series == "Ethnic minority groups")
     assert minority.p_value == pytest.approx(proportions_ztest([0, 10], [200, 200])[1], rel=1e-9)
-    only_may = sign_up_gaps(frame, wmnow, load_census(), first="2019-05")[1]
+    only_may = sign_up_gaps(frame, wmnow, load_config().census, first="2019-05")[1]
     assert only_may == []  # one month shown: nothing to compare
 
 
@@ -63,4 +63,4 @@ def test_targets_are_checked(tmp_path: Path, wmnow):
         path = config / "surveys" / "wmnow.yaml"
         path.write_text(path.read_text().replace(old, new, 1))
         with pytest.raises(DefinitionError, match=message):
-            load_definitions(config)
+            load_config(config)

@@ -20,7 +20,8 @@ import pytest
 from deltalake import DeltaTable
 from polars.testing import assert_frame_equal
 
-from insight.ingest import ingest_bytes
+from insight.config.loader import load_config
+from insight.intake.tidy import ingest_bytes
 from insight.store import Store, StoreError
 from tests.azurite import free_port, start_azurite
 from tests.conftest import REPO
@@ -230,7 +231,7 @@ def test_undo_takes_back_the_newest_import_and_is_itself_recorded(where, victim,
 
 
 def test_undo_of_volumes_is_in_their_own_table(tmp_path, definitions):
-    from insight.volumes import read_volumes
+    from insight.intake.volumes import read_volumes
 
     store = Store(tmp_path)
     definition = definitions["caller_101"]
@@ -253,7 +254,6 @@ def test_undo_of_volumes_is_in_their_own_table(tmp_path, definitions):
 def _import_at_the_barrier(data_dir: str, data: bytes, name: str, barrier: str, env: dict, out: str) -> None:
     """One of two processes: plan the MERGE, then wait until the other has planned too."""
     os.environ.update(env)
-    from insight.definition import load_definitions
 
     plans = []
     original = Store._held_for
@@ -268,7 +268,7 @@ def _import_at_the_barrier(data_dir: str, data: bytes, name: str, barrier: str, 
         return found
 
     Store._held_for = held_then_wait
-    record = load(Store(data_dir), load_definitions()["victim"], data, name)
+    record = load(Store(data_dir), load_config().definitions["victim"], data, name)
     Path(out).write_text(
         json.dumps({"new": record.new, "unchanged": record.unchanged, "plans": len(plans), "version": record.version})
     )

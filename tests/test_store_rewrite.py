@@ -23,12 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from insight.definition import Weight, load_definitions
-from insight.ingest import IngestResult, ValidationReport, tidy_schema
+from insight.config.definition import Weight
+from insight.config.layout import tidy_schema
+from insight.config.loader import load_config
+from insight.intake.tidy import IngestResult, ValidationReport
 from insight.store import Store, StoreError
 from tests.conftest import tidy
 
-DEFINITIONS = load_definitions()
+DEFINITIONS = load_config().definitions
 VICTIM = dataclasses.replace(DEFINITIONS["victim"], weight=Weight("W"))  # a Float64 column too
 IDS = ["VS1", "VS2", "VS10", "Ünïcode-ß", "zz-" + "x" * 300, "zz-" + "x" * 5000 + "ÿ", "VS1 ", "a'quote", "é"]
 MONTHS = ["2019-07", "2019-08", "2019-09"]
@@ -291,7 +293,7 @@ def test_a_period_whose_rows_all_move_out_is_no_longer_held(tmp_path):
 def test_files_a_rewrite_replaced_survive_the_tidy_so_undo_still_works(tmp_path, monkeypatch):
     """The tidy after each write removes files no version references; a rewritten period's old files are
     still referenced by older versions and must stay, however old (here every file counts as old)."""
-    monkeypatch.setattr("insight.store.ORPHAN_GRACE_HOURS", 0)
+    monkeypatch.setattr("insight.store.commit.ORPHAN_GRACE_HOURS", 0)
     definition = VICTIM
     store = Store(tmp_path / "store")
     states = []

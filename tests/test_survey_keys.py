@@ -12,11 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from insight import metrics
-from insight.config import load_config
-from insight.configfile import ConfigError
-from insight.definition import CONFIG_DIR, NOT_STATED, Definition
-from insight.ingest import AmbiguousDates, GivenValueError, IngestResult, ingest_bytes
+from insight.config.definition import NOT_STATED, Definition
+from insight.config.files import CONFIG_DIR, ConfigError
+from insight.config.loader import load_config
+from insight.figures import metrics
+from insight.intake.tidy import AmbiguousDates, GivenValueError, IngestResult, ingest_bytes
 from insight.store import Store
 from tests.test_cli import run
 

@@ -9,11 +9,11 @@ import math
 import pytest
 from polars.testing import assert_frame_equal
 
-from insight.ingest import ingest_bytes
+from insight.datasets import SAMPLES_DIR
+from insight.figures.validity import margin_of_error, responses_needed
+from insight.intake.tidy import ingest_bytes
+from insight.intake.volumes import VolumesError, read_volumes
 from insight.periods import check_period
-from insight.samples import SAMPLES_DIR
-from insight.validity import margin_of_error, responses_needed
-from insight.volumes import VolumesError, read_volumes
 from tests.messy import read_rows, shuffle_and_pad, vary_labels, write_rows
 from tests.test_cli import run
 
@@ -72,7 +72,7 @@ def test_live_chat_handled_by_and_free_text(exports, definitions):
 
 
 def test_domestic_abuse_children_not_applicable_leaves_the_base(exports, definitions):
-    from insight.metrics import satisfaction
+    from insight.figures.metrics import satisfaction
 
     definition = definitions["domestic_abuse"]
     rows = read_rows((exports / EXAMPLES["domestic_abuse"]).read_bytes())
@@ -155,8 +155,8 @@ def test_margin_and_needed_without_correction():
 
 
 def test_validity_in_words():
-    from insight import wording
-    from insight.validity import Validity
+    from insight.display import wording
+    from insight.figures.validity import Validity
 
     v = Validity("caller_101", "2019-06", 12, 50, 79359, 24.0, 28.28, 383, 1053, False, "calls", 50 / 79359 * 100)
     assert wording.validity(v) == (
@@ -198,7 +198,7 @@ def test_volumes_reimport_replaces_a_month(definitions, tmp_path):
 
 
 def test_victim_response_rate_from_surveys_sent(sample_store):
-    from insight.samples import SAMPLES_DIR
+    from insight.datasets import SAMPLES_DIR
 
     lines = (SAMPLES_DIR / "victim" / "volumes_victim.csv").read_text().splitlines()
     sent = {line.split(",", 1)[0]: int(line.split(",", 1)[1].strip('"').replace(",", "")) for line in lines[3:]}
@@ -208,10 +208,10 @@ def test_victim_response_rate_from_surveys_sent(sample_store):
 
 
 def test_every_sample_volumes_file_is_recognised(definitions):
-    from insight.ingest import every_column
-    from insight.reading import read_export
-    from insight.samples import SAMPLES_DIR
-    from insight.volumes import recognise_volumes
+    from insight.datasets import SAMPLES_DIR
+    from insight.intake.reading import read_export
+    from insight.intake.tidy import every_column
+    from insight.intake.volumes import recognise_volumes
 
     for dataset in ("victim", "caller_101", "live_chat"):
         (path,) = (SAMPLES_DIR / dataset).glob("volumes*.csv")

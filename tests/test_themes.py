@@ -5,9 +5,11 @@ import json
 import polars as pl
 import pytest
 
-from insight.definition import DefinitionError
-from insight.ingest import empty_frame
-from insight.themes import comments, load_themes, theme_counts
+from insight.config.definition import DefinitionError
+from insight.config.layout import empty_frame
+from insight.config.loader import load_config
+from insight.figures.comments import comments, theme_counts
+from tests.conftest import copy_config
 from tests.test_cli import run
 
 COMMENTS = [
@@ -45,7 +47,9 @@ def chats(definitions) -> pl.DataFrame:
 
 
 def test_themes_counted_on_known_comments(chats, definitions):
-    counts = {r["key"]: r for r in theme_counts(chats, definitions["live_chat"], load_themes()).iter_rows(named=True)}
+    counts = {
+        r["key"]: r for r in theme_counts(chats, definitions["live_chat"], load_config().themes).iter_rows(named=True)
+    }
     # 6 comments (blank and missing ones are not comments)
     assert counts["waiting"]["comments"] == 3  # waited, waited ages, quick
     assert counts["waiting"]["share"] == pytest.approx(50.0)
@@ -79,23 +83,24 @@ def test_theme_relation_to_satisfaction_by_hand(definitions):
         .select(template.columns)
         .cast(template.schema)
     )
-    row = theme_counts(frame, loose, load_themes()).filter(pl.col("key") == "waiting").row(0, named=True)
+    row = theme_counts(frame, loose, load_config().themes).filter(pl.col("key") == "waiting").row(0, named=True)
     assert (row["base_with"], row["positive_with"]) == (4, 25.0)
     assert (row["base_without"], row["positive_without"]) == (4, 100.0)
 
 
 def test_comments_are_masked(chats, definitions):
-    listed = comments(chats, definitions["live_chat"], load_themes())
+    listed = comments(chats, definitions["live_chat"], load_config().themes)
     text = "\n".join(listed.get_column("comment").to_list())
     assert "someone@example.org" not in text and "07700 900123" not in text
     assert "Email me on [email] or [phone]" in text
 
 
 def test_a_bad_pattern_is_reported(tmp_path):
-    path = tmp_path / "themes.yaml"
+    config = copy_config(tmp_path)
+    path = config / "themes.yaml"
     path.write_text("broken:\n  name: Broken\n  patterns: ['(unclosed']\n")
     with pytest.raises(DefinitionError, match=r"themes\.yaml: broken\.patterns"):
-        load_themes(path)
+        load_config(config)
 
 
 def test_themes_cli(tmp_path, exports):
@@ -133,7 +138,7 @@ def test_themes_cli(tmp_path, exports):
     ],
 )
 def test_theme_tone(comment, theme, tone):
-    themes = {t.key: t for t in load_themes()}
+    themes = {t.key: t for t in load_config().themes}
     got = pl.select(themes[theme].tone_expr(pl.lit(comment))).item()
     assert got == tone
 
@@ -144,17 +149,18 @@ def test_tone_counts_by_hand(victim):
     said = ["Nobody called me back.", "Nobody called me back.", "Kept me informed throughout, thank you.",
             "He called me back.", "Waited a long time on 101."]  # fmt: skip
     frame = tidy(victim, [{"period": "2019-09", "comments": c} for c in said])
-    counts = {r["key"]: r for r in theme_counts(frame, victim, load_themes()).iter_rows(named=True)}
+    counts = {r["key"]: r for r in theme_counts(frame, victim, load_config().themes).iter_rows(named=True)}
     informed = counts["keeps_informed"]
     assert (informed["comments"], informed["complaint"], informed["praise"], informed["neutral"]) == (4, 2, 1, 1)
     assert (counts["waiting"]["complaint"], counts["waiting"]["praise"]) == (1, 0)
 
 
 def test_a_bad_tone_is_named(tmp_path):
-    path = tmp_path / "themes.yaml"
+    config = copy_config(tmp_path)
+    path = config / "themes.yaml"
     path.write_text("t:\n  name: T\n  patterns: [x]\n  tone: angry\n")
     with pytest.raises(DefinitionError, match=r"t\.tone: 'angry' is not one of"):
-        load_themes(path)
+        load_config(config)
     path.write_text("t:\n  name: T\n  patterns: [x]\n  complaint: ['(']\n")
     with pytest.raises(DefinitionError, match=r"t\.complaint\[0\]: '\(' is not a valid pattern"):
-        load_themes(path)
+        load_config(config)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.contingency_tables import Table
 
-from insight.trend import FALLING, NO_CLEAR_TREND, RISING, trend_test
+from insight.figures.trend import FALLING, NO_CLEAR_TREND, RISING, trend_test
 from tests.conftest import repeat, tidy
 
 

@@ -71,16 +71,16 @@ def test_bad_files_beside_a_good_one_each_get_their_sentence(example, data_dir):
 
 
 def test_each_file_is_parsed_once(example, monkeypatch):
-    import insight.reading
+    import insight.intake.reading
 
     calls = []
-    real = insight.reading._scan_csv
+    real = insight.intake.reading._scan_csv
 
     def counting(*args):
         calls.append(args[0])
         return real(*args)
 
-    monkeypatch.setattr(insight.reading, "_scan_csv", counting)
+    monkeypatch.setattr(insight.intake.reading, "_scan_csv", counting)
     at = upload_page()
     calls.clear()  # the bundled samples are read as the app starts
     at = upload(at, [("victim.csv", example)])
@@ -130,16 +130,16 @@ def test_personal_data_in_a_file_name_never_reaches_the_history(example, data_di
 
 
 def test_a_fault_of_ours_stays_in_its_files_box_and_quotes_nothing(example, monkeypatch):
-    import insight.ingest
+    import insight.intake.tidy
 
-    real = insight.ingest.ingest_raw
+    real = insight.intake.tidy.ingest_raw
 
     def faulty(raw, name, sha256, definition, given=None):
         if name == "faulty.csv":
             raise RuntimeError(f"boom at {PII['email']}")  # an exception message may hold file text
         return real(raw, name, sha256, definition, given)
 
-    monkeypatch.setattr(insight.ingest, "ingest_raw", faulty)
+    monkeypatch.setattr(insight.intake.tidy, "ingest_raw", faulty)
     at = upload(upload_page(), [("faulty.csv", example), ("good.csv", example)])
     assert not at.exception, at.exception
     text = as_read(at)

@@ -3,9 +3,9 @@ from __future__ import annotations
 import polars as pl
 from scipy.stats import chi2_contingency
 
-from insight.ingest import ingest_file
-from insight.metrics import satisfaction
-from insight.views import matching_period, trend_view
+from insight.display.views import matching_period, trend_view
+from insight.figures.metrics import satisfaction
+from insight.intake.tidy import ingest_file
 
 
 def test_a_chosen_period_means_the_matching_period_of_each_survey():

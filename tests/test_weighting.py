@@ -14,11 +14,12 @@ import pytest
 import weightipy
 from statsmodels.stats.proportion import proportion_confint
 
-from insight import metrics
-from insight.census import load_census
+from insight.config.definition import DefinitionError, Weight, Weighting
+from insight.config.files import CONFIG_DIR
+from insight.config.loader import load_config
 from insight.datasets import load_sample
-from insight.definition import CONFIG_DIR, DefinitionError, Weight, Weighting, load_definitions
-from insight.weighting import (
+from insight.figures import metrics
+from insight.figures.weighting import (
     OTHER,
     WEIGHTED_COLUMNS,
     WeightingError,
@@ -40,7 +41,7 @@ CENSUS_DIR = REPO / "config" / "census"
 
 @pytest.fixture(scope="module")
 def census():
-    return load_census()
+    return load_config().census
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +306,7 @@ def test_weighting_key_mistakes_name_the_key(tmp_path, weighting, message):
     text = path.read_text(encoding="utf-8")
     path.write_text(text.split("\nweighting:")[0] + f"\nweighting: {weighting}\n", encoding="utf-8")
     with pytest.raises(DefinitionError) as err:
-        load_definitions(config)
+        load_config(config)
     assert f"victim.yaml: {message}" in str(err.value)
 
 
@@ -314,7 +315,7 @@ def test_a_weighted_geography_needs_the_census_16_plus_table(tmp_path):
     shutil.copytree(CONFIG_DIR, config)
     (config / "census" / "age.yaml").unlink()
     with pytest.raises(DefinitionError, match=r"weighting\.margins: npu is weighted by each area's 16\+ population"):
-        load_definitions(config)
+        load_config(config)
 
 
 def test_victim_definition_weights_by_age_sex_and_npu(victim):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from insight import wording
-from insight.census import load_census
+from insight.config.loader import load_config
 from insight.datasets import load_sample
-from insight.weighting import weigh_period, weighted_figure, weighted_report
+from insight.display import wording
+from insight.figures.weighting import weigh_period, weighted_figure, weighted_report
 from tests.test_app import app, texts
 
 
@@ -20,7 +20,7 @@ def fresh_store(data_dir):
 @pytest.fixture(scope="module")
 def september_overall(victim):
     frame = load_sample(victim)
-    return weighted_report(frame, victim, load_census(), period="2019-09").rows
+    return weighted_report(frame, victim, load_config().census, period="2019-09").rows
 
 
 def _row(rows: pl.DataFrame, aspect: str) -> dict:
@@ -68,7 +68,7 @@ def test_the_toggle_writes_the_url_and_survives_a_page_without_it():
 def test_weighted_breakdown_uses_the_periods_weights(victim):
     at = app("app_pages/satisfaction.py", dataset="victim", period="2019-09", by="age", weighted="1")
     assert not at.exception, at.exception
-    expected = weighted_report(load_sample(victim), victim, load_census(), period="2019-09", by="age",
+    expected = weighted_report(load_sample(victim), victim, load_config().census, period="2019-09", by="age",
                                aspects=["overall"]).rows  # fmt: skip
     table = next(d.value for d in at.dataframe if {"Age group", "Weighted % positive"} <= set(d.value.columns))
     young = table[table["Age group"] == "16-24"].iloc[0]
@@ -108,7 +108,7 @@ def test_respondents_before_and_after_weighting(victim):
     assert "Before and after weighting to the census" in texts(at)
     ages = next(d.value for d in at.dataframe if "% before weighting" in d.value.columns and "Age group" in
                 d.value.columns)  # fmt: skip
-    respondents, raking = weigh_period(load_sample(victim), victim, load_census(), period="2019-09")
+    respondents, raking = weigh_period(load_sample(victim), victim, load_config().census, period="2019-09")
     assert raking.converged
     young = ages[ages["Age group"] == "16-24"].iloc[0]
     assert young["Respondents"] == respondents.filter(pl.col("age") == "16-24").height
@@ -122,7 +122,7 @@ def test_respondents_weighting_for_one_npu_uses_its_census_and_says_when_it_does
     at = app("app_pages/respondents.py", dataset="victim", period="2019-09", npu="Coventry")
     assert not at.exception, at.exception
     body = texts(at)
-    _, raking = weigh_period(load_sample(victim), victim, load_census(), period="2019-09",
+    _, raking = weigh_period(load_sample(victim), victim, load_config().census, period="2019-09",
                              filters={"npu": ["Coventry"]})  # fmt: skip
     assert not raking.converged  # Coventry's 16-24s would need weights beyond 3 x the mean
     assert "did not converge" in body and "did NOT converge" in body
@@ -155,7 +155,7 @@ def test_the_page_says_when_a_census_group_has_no_respondents(victim):
 def test_weighted_over_a_pooled_range(victim):
     at = app("app_pages/satisfaction.py", dataset="victim", period="2019-07..2019-09", weighted="1")
     assert not at.exception, at.exception
-    expected = weighted_report(load_sample(victim), victim, load_census(), period="2019-07..2019-09").rows
+    expected = weighted_report(load_sample(victim), victim, load_config().census, period="2019-07..2019-09").rows
     assert weighted_figure(_row(expected, "overall")) in texts(at)
     trends = app("app_pages/trends.py", dataset="victim", period="2019-07..2019-09", weighted="1")
     assert not trends.exception, trends.exception

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import re
 
-from insight import wording
-from insight.definition import Suppression
+from insight.config.definition import Suppression
+from insight.display import wording
 
 
 def row(**kw):
@@ -49,8 +49,8 @@ def test_variation():
 
 
 def test_trend_and_gap_verdicts_leave_their_p_values_to_the_detail():
-    from insight.sign_ups import GapChange
-    from insight.trend import TrendTest
+    from insight.figures.sign_ups import GapChange
+    from insight.figures.trend import TrendTest
 
     rising = TrendTest("victim", "overall", 13, 40.0, 52.5, 1.04, 0.0031, True, "rising", "2018-09", "2019-09")
     assert wording.trend("Overall", rising) == (

@@ -1,0 +1,33 @@
+"""The tidy frames a definition implies: one row per response, and one per month of contact volumes.
+
+Intake builds them, the store keeps them, the figures read them: their columns and types
+are stated here once, beside the definitions they follow from.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from insight.config.definition import Definition
+
+# A month of contact volumes: calls or chats received, survey invitations sent.
+VOLUME_SCHEMA: dict[str, pl.DataType] = {"period": pl.String(), "contacts": pl.Int64(), "invitations": pl.Int64()}
+
+
+def tidy_columns(definition: Definition) -> list[str]:
+    weight = ["weight"] if definition.weight else []
+    return ["id", "period", "date", *definition.dimensions, *definition.questions, *definition.free_text, *weight]
+
+
+def tidy_schema(definition: Definition) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = {"id": pl.String(), "period": pl.String(), "date": pl.Date()}
+    schema.update({k: pl.Enum(d.values) for k, d in definition.dimensions.items()})
+    schema.update({k: pl.Enum(q.scale.answers) for k, q in definition.questions.items()})
+    schema.update({k: pl.String() for k in definition.free_text})
+    if definition.weight:
+        schema["weight"] = pl.Float64()  # the vendor's weight: weighting uses it instead of raking
+    return schema
+
+
+def empty_frame(definition: Definition) -> pl.DataFrame:
+    return pl.DataFrame(schema=tidy_schema(definition))

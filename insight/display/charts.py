@@ -1,0 +1,798 @@
+"""Altair charts: pure functions from a metrics frame to a chart.
+
+Colours are the Okabe-Ito palette, safe for the common forms of colour blindness, and
+never the only carrier of meaning: series are labelled directly at their ends and drawn
+with different point shapes; "treat with caution" is written in the bar's label; the
+census is a black tick over the respondents' bar. Text is dark ink (WCAG AA contrast).
+Every chart carries a ``description`` stating its finding ("Phone 71.0%, Online 44.4%"):
+Vega-Lite makes it the SVG's accessible name and the pages show it as text.
+Suppressed rows carry no percentage in their data, so no mark, label or tooltip can
+show one; they are drawn as a "suppressed" label instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import textwrap
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from insight.config.definition import Definition, Scale
+from insight.figures.metrics import LOW_BASE, OK, SUPPRESSED
+from insight.periods import period_label
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+STATUS_LABEL = {OK: "ok", LOW_BASE: "treat with caution (base < caution threshold)", SUPPRESSED: "suppressed"}
+FONT = 13
+WHITE = "#FFFFFF"
+INK = "#1f1f1f"  # axis labels, titles and legends: 16:1 on white (Vega's default grey is ~3.7:1)
+SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge", "stroke"]
+
+
+def once_per_result(builder: Callable[..., Any]) -> Callable[..., Any]:
+    """Build a chart once per result: Altair takes ~70 ms to build and ~70 ms to serialise a chart,
+    far more than computing its figures, so a rerun that shows the same result reuses both.
+
+    Keyed on the builder, its other arguments and the frame's contents (hash, then checked equal).
+    """
+    cache: OrderedDict[tuple, tuple[Any, ...]] = OrderedDict()
+
+    @functools.wraps(builder)
+    def build(frame: pl.DataFrame, *args: Any, **kwargs: Any) -> Any:
+        # Arguments that cannot be hashed (a Definition) count by identity; the entry keeps them alive.
+        others = tuple(_key_part(a) for a in args) + tuple((k, _key_part(v)) for k, v in sorted(kwargs.items()))
+        key = (tuple(frame.columns), frame.height, int(frame.hash_rows().sum()), others)
+        hit = cache.get(key)
+        if hit is not None and hit[0].equals(frame):
+            cache.move_to_end(key)
+            return hit[1]
+        chart = builder(frame, *args, **kwargs)
+        cache[key] = (frame, chart, args, kwargs)
+        while len(cache) > 64:
+            cache.popitem(last=False)
+        return chart
+
+    return build
+
+
+def _key_part(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _key_part(v)) for k, v in sorted(value.items())))
+    if isinstance(value, list):
+        return ("list", tuple(_key_part(v) for v in value))
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return value
+
+
+def spec_of(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec, serialised once per chart object."""
+    spec = getattr(chart, "_insight_spec", None)
+    if spec is None:
+        spec = chart.to_dict(validate=False)
+        object.__setattr__(chart, "_insight_spec", spec)
+    return spec
+
+
+def _axis(**kwargs: object) -> alt.Axis:
+    return alt.Axis(labelFontSize=FONT, labelColor=INK, titleColor=INK, titleFontSize=FONT, **kwargs)
+
+
+def _legend(**kwargs: object) -> alt.Legend:
+    return alt.Legend(labelFontSize=FONT, labelColor=INK, titleColor=INK, **kwargs)
+
+
+TITLE_LINE = 38  # characters a title line may hold: on a 390 px phone Vega cuts a longer line short with "…"
+
+
+def title_lines(text: str) -> list[str]:
+    """A chart title in lines that fit a phone: after its colon first, then at spaces."""
+    if len(text) <= TITLE_LINE:
+        return [text]
+    head, sep, rest = text.partition(": ")
+    parts = [head + sep.rstrip(), rest] if sep else [text]
+    return [line for part in parts for line in textwrap.wrap(part, TITLE_LINE, break_long_words=False) or [part]]
+
+
+def title_text(title: object) -> str:
+    """A spec's title (text, lines, or a title object holding either) as one line of words."""
+    text = title.get("text") if isinstance(title, dict) else title
+    return " ".join(text) if isinstance(text, list) else str(text or "")
+
+
+def _title(text: str) -> alt.TitleParams:
+    lines = title_lines(text)
+    return alt.TitleParams(lines if len(lines) > 1 else text, color=INK, anchor="start")
+
+
+def _pct(value: float | None) -> str:
+    return "suppressed" if value is None else f"{value:.1f}%"
+
+
+def _listing(items: list[str], limit: int = 12) -> str:
+    """``a, b, c`` with a count of what was left out when there are many."""
+    shown = items[:limit]
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
+def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl.DataFrame:
+    labels = {k: q.label for k, q in definition.questions.items()}
+    return (
+        result.with_columns(
+            pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("aspect_label"),
+            pl.col("group").fill_null("All respondents"),
+            pl.col("pct").round(1),
+            pl.col("ci_low").round(1),
+            pl.col("ci_high").round(1),
+            pl.col("change_pp").round(1) if "change_pp" in result.columns else pl.lit(None).alias("change_pp"),
+            pl.col("status").replace_strict(STATUS_LABEL, default=pl.col("status")).alias("status_text"),
+            pl.col("base").map_elements(lambda b: f"{b:,}", return_dtype=pl.String).alias("base_text"),
+        )
+        .with_columns(
+            pl.when(pl.col("status") == SUPPRESSED)
+            .then(pl.format("suppressed (n={})", pl.col("base_text")))
+            .when(pl.col("status") == LOW_BASE)
+            .then(pl.format("{}% (n={}, caution)", pl.col("pct").round(1), pl.col("base_text")))
+            .otherwise(pl.format("{}% (n={})", pl.col("pct").round(1), pl.col("base_text")))
+            .alias("label"),
+        )
+        .with_columns(pl.col(label_col).alias("row_label"))
+    )
+
+
+@once_per_result
+def share_bars(
+    result: pl.DataFrame, definition: Definition, *, rows: str, title: str, marks: dict[str, str] | None = None
+) -> alt.LayerChart:
+    """Horizontal bars of positive share with 95% intervals, one bar per aspect or group, in the frame's order.
+
+    ``rows`` is ``"aspect_label"`` (every aspect) or ``"group"`` (one aspect by a dimension). ``marks`` adds
+    text after a row's label (e.g. "▲ above the rest"), so significance is not shown by colour alone.
+    """
+    data = _prepare(result, definition, rows)
+    if marks:
+        data = data.with_columns(
+            pl.concat_str(
+                [pl.col("label"), pl.col("row_label").replace_strict(marks, default="", return_dtype=pl.String)],
+                separator="  ",
+            )
+            .str.strip_chars_end()
+            .alias("label")
+        )
+    order = data.get_column("row_label").to_list()
+    y = alt.Y("row_label:N", sort=order, title=None, axis=_axis(labelLimit=320))
+    tooltip = [
+        alt.Tooltip("row_label:N", title=""),
+        alt.Tooltip("pct:Q", title="% positive", format=".1f"),
+        alt.Tooltip("base:Q", title="base (answered)", format=","),
+        alt.Tooltip("ci_low:Q", title="95% CI from", format=".1f"),
+        alt.Tooltip("ci_high:Q", title="95% CI to", format=".1f"),
+        alt.Tooltip("status_text:N", title="status"),
+    ]
+    x = alt.X("pct:Q", title="% positive", scale=alt.Scale(domain=[0, 100]), axis=_axis())
+    base = alt.Chart(data).encode(y=y)
+    # Caution is written in each bar's label ("caution"); the paler bar only repeats it.
+    bars = base.mark_bar(color=OKABE_ITO[0], size=16, yOffset=8).encode(
+        x=x,
+        opacity=alt.Opacity(
+            "status_text:N",
+            scale=alt.Scale(domain=[STATUS_LABEL[OK], STATUS_LABEL[LOW_BASE]], range=[1.0, 0.45]),
+            legend=None,
+        ),
+        tooltip=tooltip,
+        description=alt.Description("label:N"),
+    )
+    errors = base.mark_rule(color="#333333", strokeWidth=1.5, aria=False, yOffset=8).encode(
+        x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip
+    )
+    # Each value sits above its bar, from the axis: never pushed past the chart's edge on a phone.
+    data_labels = base.mark_text(align="left", baseline="middle", dx=2, yOffset=-10, fontSize=FONT, color=INK,
+                                 aria=False).encode(x=alt.datum(0), text="label:N", tooltip=tooltip)  # fmt: skip
+    finding = _listing(
+        [
+            f"{r['row_label']} {_pct(r['pct'])}" + (" (treat with caution)" if r["status"] == LOW_BASE else "")
+            for r in data.iter_rows(named=True)
+        ]
+    )
+    return (bars + errors + data_labels).properties(
+        title=_title(title), height=alt.Step(46), description=f"{title}: {finding}."
+    )
+
+
+def _end_labels(data: pl.DataFrame, series: str, value: str, text: str, *, height: int = 380) -> pl.DataFrame:
+    """The last shown point of each series, to label the line where it ends (no legend to decode).
+
+    ``label_y`` spreads labels that would overlap: at least one line of text apart, on the chart's scale.
+    """
+    ends = (
+        data.filter(pl.col(value).is_not_null())
+        .sort("period")
+        .group_by(series, maintain_order=True)
+        .last()
+        .with_columns(pl.format(text, pl.col(series), pl.col(value)).alias("end_label"))
+        .sort(value)
+    )
+    if ends.height == 0:
+        return ends.with_columns(pl.lit(None, dtype=pl.Float64).alias("label_y"))
+    low = data.select(
+        pl.min_horizontal(pl.col(value).min(), *[pl.col(c).min() for c in ("ci_low",) if c in data.columns])
+    )
+    high = data.select(
+        pl.max_horizontal(pl.col(value).max(), *[pl.col(c).max() for c in ("ci_high",) if c in data.columns])
+    )
+    gap = (float(high.item() or 0) - float(low.item() or 0)) * 18 / height
+    placed: list[float] = []
+    for y in ends.get_column(value).to_list():
+        placed.append(y if not placed else max(y, placed[-1] + gap))
+    return ends.with_columns(pl.Series("label_y", placed, dtype=pl.Float64))
+
+
+@once_per_result
+def trend_lines(
+    trend: pl.DataFrame, definition: Definition, *, title: str, series: str = "aspect_label"
+) -> alt.LayerChart:
+    """Each aspect (or each group, ``series="group"``) over time with its 95% band.
+
+    Lines are labelled at their ends and drawn with different point shapes, so no line is
+    known by its colour alone; significant changes on the previous period are ringed.
+    """
+    data = _prepare(trend, definition, "aspect_label").with_columns(
+        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+        pl.when(pl.col("significant")).then(pl.lit("significant change")).otherwise(pl.lit("")).alias("sig"),
+    )
+    names = list(dict.fromkeys(data.get_column(series).to_list()))
+    domain = alt.Scale(domain=names, range=OKABE_ITO[: len(names)] if len(names) <= len(OKABE_ITO) else None)
+    colour = alt.Color(f"{series}:N", title=None, scale=domain, legend=None)
+    shape = alt.Shape(f"{series}:N", scale=alt.Scale(domain=names, range=SHAPES[: len(names)]), legend=None)
+    x = alt.X("period_label:O", title=None, sort=None, axis=_axis(labelAngle=-45))
+    y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=_axis())
+    tooltip = [
+        alt.Tooltip(f"{series}:N", title=""),
+        alt.Tooltip("period_label:N", title="period"),
+        alt.Tooltip("pct:Q", title="% positive", format=".1f"),
+        alt.Tooltip("base:Q", title="base", format=","),
+        alt.Tooltip("ci_low:Q", title="95% CI from", format=".1f"),
+        alt.Tooltip("ci_high:Q", title="95% CI to", format=".1f"),
+        alt.Tooltip("change_pp:Q", title="change (points)", format="+.1f"),
+        alt.Tooltip("sig:N", title=""),
+    ]
+    base = alt.Chart(data).encode(x=x, color=colour)
+    band = base.mark_area(opacity=0.15, aria=False).encode(y="ci_low:Q", y2="ci_high:Q")
+    line = base.mark_line(aria=False).encode(y=y, detail=f"{series}:N")
+    points = base.mark_point(filled=True, size=70).encode(
+        y="pct:Q", shape=shape, tooltip=tooltip, description=alt.Description("label:N")
+    )
+    rings = (
+        alt.Chart(data)
+        .transform_filter("datum.significant === true")
+        .mark_point(size=260, strokeWidth=2.5, filled=False, color="#000000", aria=False)
+        .encode(x=x, y="pct:Q", tooltip=tooltip)
+    )
+    ends = _end_labels(data, series, "pct", "{} {}%")
+    end_text = (
+        alt.Chart(ends)
+        .mark_text(align="right", dy=-14, fontSize=FONT, fontWeight="bold", color=INK, aria=False)
+        .encode(x=x, y="label_y:Q", text="end_label:N")
+    )
+    finding = [_latest_and_first(data, series, name) for name in names]
+    return (band + line + points + rings + end_text).properties(
+        title=_title(title), height=380, description=f"{title}: {_listing(finding)}."
+    )
+
+
+def _latest_and_first(data: pl.DataFrame, series: str, name: str) -> str:
+    """A line's finding: ``Phone 71.0% in September 2019 (from 64.2% in July 2019)``."""
+    shown = data.filter((pl.col(series) == name) & pl.col("pct").is_not_null()).sort("period")
+    if shown.height == 0:
+        return f"{name}: suppressed in every period"
+    first, last = shown.row(0, named=True), shown.row(-1, named=True)
+    return f"{name} {last['pct']:.1f}% in {last['period_label']}" + (
+        "" if shown.height == 1 else f" (from {first['pct']:.1f}% in {first['period_label']})"
+    )
+
+
+@once_per_result
+def representation_bars(rows: pl.DataFrame, *, who: str, title: str) -> alt.LayerChart:
+    """Share of respondents (or members) as bars; the census share as a black tick on each bar."""
+    data = rows.select(
+        "group",
+        pl.col("share").round(1),
+        pl.col("census_share").round(1),
+        "count",
+        pl.col("gap_pp").round(1),
+    )
+    order = data.get_column("group").to_list()
+    # Labels slanted and ending at their tick: a long last label ("Non-binary or other") stays inside on a phone.
+    x = alt.X("group:N", sort=order, title=None, axis=_axis(labelAngle=-30, labelAlign="right", labelLimit=200))
+    tooltip = [
+        alt.Tooltip("group:N"),
+        alt.Tooltip("share:Q", title=f"% of {who.lower()} who stated", format=".1f"),
+        alt.Tooltip("census_share:Q", title="% Census 2021", format=".1f"),
+        alt.Tooltip("count:Q", title=f"{who} (count)", format=","),
+        alt.Tooltip("gap_pp:Q", title="gap (points)", format="+.1f"),
+    ]
+    base = alt.Chart(data).encode(x=x)
+    bars = base.mark_bar(color=OKABE_ITO[0]).encode(
+        y=alt.Y("share:Q", title="% of those who stated", axis=_axis()),
+        tooltip=tooltip,
+        description=alt.Description("group:N"),
+    )
+    census = base.mark_tick(color="#000000", opacity=1, thickness=4, size=44, aria=False).encode(
+        y="census_share:Q", tooltip=tooltip
+    )
+    finding = _listing(
+        [f"{r['group']} {_pct(r['share'])} against {_pct(r['census_share'])}" for r in data.iter_rows(named=True)]
+    )
+    heading = alt.TitleParams(title, subtitle=f"Bars: {who.lower()}; black line: Census 2021", color=INK,
+                              subtitleColor=INK, anchor="start")  # fmt: skip
+    return (bars + census).properties(
+        title=heading, height=300, description=f"{title} ({who.lower()} against Census 2021): {finding}."
+    )
+
+
+@once_per_result
+def gap_lines(trend: pl.DataFrame, *, title: str, targets: dict[str, float] | None = None) -> alt.LayerChart:
+    """The gap to the census, in points, month by month, for one or more groups (column ``series``).
+
+    ``targets`` (series -> target gap in points) are dashed lines in the series' colour, each labelled
+    "target for ..." in words.
+    """
+    data = trend.with_columns(
+        pl.col("gap_pp").round(1),
+        pl.col("share").round(1),
+        pl.col("census_share").round(1),
+        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+    )
+    series = list(dict.fromkeys(data.get_column("series").to_list()))
+    x = alt.X("period_label:O", title=None, sort=None, axis=_axis(labelAngle=-45))
+    tooltip = [
+        alt.Tooltip("series:N", title=""),
+        alt.Tooltip("period_label:N", title="month joined"),
+        alt.Tooltip("share:Q", title="% of new sign-ups", format=".1f"),
+        alt.Tooltip("census_share:Q", title="% census", format=".1f"),
+        alt.Tooltip("gap_pp:Q", title="gap (points)", format="+.1f"),
+        alt.Tooltip("stated:Q", title="sign-ups who stated", format=","),
+    ]
+    base = alt.Chart(data).encode(
+        x=x, color=alt.Color("series:N", scale=alt.Scale(domain=series, range=OKABE_ITO[: len(series)]), legend=None)
+    )
+    lines = base.mark_line(aria=False).encode(y=alt.Y("gap_pp:Q", title="gap to census (points)", axis=_axis()))
+    points = base.mark_point(filled=True, size=60).encode(
+        y="gap_pp:Q",
+        shape=alt.Shape("series:N", scale=alt.Scale(domain=series, range=SHAPES[: len(series)]), legend=None),
+        tooltip=tooltip,
+        description=alt.Description("series:N"),
+    )
+    ends = _end_labels(data, "series", "gap_pp", "{} {} pts", height=320)
+    end_text = (
+        alt.Chart(ends)
+        .mark_text(align="right", dy=-14, fontSize=FONT, fontWeight="bold", color=INK, aria=False)
+        .encode(x=x, y="label_y:Q", text="end_label:N")
+    )
+    zero = alt.Chart(pl.DataFrame({"y": [0]})).mark_rule(color="#666666", strokeDash=[4, 4], aria=False).encode(y="y:Q")
+    finding = _listing(
+        [f"{r['series']} {r['gap_pp']:+.1f} points in {r['period_label']}" for r in ends.iter_rows(named=True)]
+    )
+    layers = [zero, lines, points, end_text]
+    shown = {k: v for k, v in (targets or {}).items() if k in series}
+    if shown:
+        goal = pl.DataFrame({"series": list(shown), "target_gap": [round(v, 1) for v in shown.values()]})
+        goal = goal.with_columns(pl.format("target for {}", pl.col("series")).alias("what"))
+        target_lines = (
+            alt.Chart(goal)
+            .mark_rule(strokeDash=[8, 4], strokeWidth=2, aria=False)
+            .encode(
+                y="target_gap:Q",
+                color=alt.Color(
+                    "series:N", scale=alt.Scale(domain=series, range=OKABE_ITO[: len(series)]), legend=None
+                ),
+                tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("target_gap:Q", title="target gap (points)")],
+            )
+        )
+        target_text = target_lines.mark_text(align="left", dx=4, dy=-6, fontSize=FONT, color=INK, aria=False).encode(
+            text="what:N", x=alt.value(0)
+        )
+        layers += [target_lines, target_text]
+        finding += "; targets: " + ", ".join(f"{k} {v:+.1f} points" for k, v in shown.items())
+    return alt.layer(*layers).properties(
+        title=_title(title), height=320, description=f"{title}: latest gap, {finding or 'no month to show'}."
+    )
+
+
+@once_per_result
+def theme_bars(counts: pl.DataFrame, *, title: str) -> alt.Chart:
+    """Share of comments mentioning each theme."""
+    data = counts.with_columns(pl.col("share").round(1)).sort("share", descending=True, maintain_order=True)
+    finding = _listing([f"{r['theme']} {_pct(r['share'])}" for r in data.iter_rows(named=True)])
+    return (
+        alt.Chart(data)
+        .mark_bar(color=OKABE_ITO[2])
+        .encode(
+            x=alt.X("share:Q", title="% of comments", axis=_axis()),
+            y=alt.Y("theme:N", sort="-x", title=None, axis=_axis(labelLimit=360)),
+            tooltip=[
+                alt.Tooltip("theme:N"),
+                alt.Tooltip("comments:Q", title="comments", format=","),
+                alt.Tooltip("share:Q", title="% of comments", format=".1f"),
+            ],
+            description=alt.Description("theme:N"),
+        )
+        .properties(title=_title(title), height=alt.Step(34), description=f"{title}: {finding}.")
+    )
+
+
+def for_export(chart: alt.TopLevelMixin, *, heading: str, sample: bool) -> alt.TopLevelMixin:
+    """The chart as it goes on a slide: titled with the survey and period, marked when synthetic."""
+    own = title_text(chart.to_dict().get("title"))
+    subtitle = [own] if own else []
+    if sample:
+        subtitle.insert(0, SAMPLE_MARK)
+    title = alt.TitleParams(heading, subtitle=subtitle, color=INK, subtitleColor=INK, subtitleFontSize=14,
+                            fontSize=16, anchor="start")  # fmt: skip
+    # In the app a chart takes the page's width; on its own it needs one for a slide.
+    return chart.properties(width=720, title=title)
+
+
+SAMPLE_MARK = "SAMPLE DATA: synthetic records, not real responses"
+
+
+def to_png(chart: alt.TopLevelMixin, *, heading: str | None = None, sample: bool = False) -> bytes:
+    """The chart as a PNG, rendered offline through vl-convert: titled with ``heading`` when given."""
+    buf = io.BytesIO()
+    exported = for_export(chart, heading=heading, sample=sample) if heading else chart.properties(width=720)
+    exported.save(buf, format="png", scale_factor=2)
+    return buf.getvalue()
+
+
+UNWEIGHTED, WEIGHTED = "Unweighted", "Weighted to the census"
+
+
+def _weighted_long(result: pl.DataFrame, definition: Definition) -> pl.DataFrame:
+    """One row per figure and series (unweighted, weighted), for charts showing both side by side."""
+    labels = {k: q.label for k, q in definition.questions.items()}
+    common = [
+        "period",
+        pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("aspect_label"),
+        pl.col("group").fill_null("All respondents"),
+    ]
+    parts = [
+        result.select(*common, pl.lit(UNWEIGHTED).alias("series"), "pct", "ci_low", "ci_high",
+                      pl.col("base").cast(pl.Float64).alias("n"), pl.lit("n").alias("n_word")),
+        result.select(*common, pl.lit(WEIGHTED).alias("series"), pl.col("weighted_pct").alias("pct"),
+                      pl.col("weighted_ci_low").alias("ci_low"), pl.col("weighted_ci_high").alias("ci_high"),
+                      pl.col("effective_base").alias("n"), pl.lit("effective n").alias("n_word")),
+    ]  # fmt: skip
+    return (
+        pl.concat(parts)
+        .with_columns(pl.col("pct", "ci_low", "ci_high").round(1), pl.col("n").round(0))
+        .with_columns(
+            pl.when(pl.col("pct").is_null())
+            .then(pl.lit("suppressed"))
+            .otherwise(pl.format("{}% ({}={})", "pct", "n_word", pl.col("n").cast(pl.Int64)))
+            .alias("label"),
+            pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+        )
+    )
+
+
+def _series_colour(*, legend: bool = True) -> alt.Color:
+    return alt.Color(
+        "series:N",
+        title=None,
+        sort=[UNWEIGHTED, WEIGHTED],
+        scale=alt.Scale(domain=[UNWEIGHTED, WEIGHTED], range=[OKABE_ITO[0], OKABE_ITO[5]]),
+        legend=_legend(orient="bottom", labelLimit=300) if legend else None,
+    )
+
+
+def _series_dash() -> alt.StrokeDash:
+    """Weighted figures dashed, unweighted solid: the two are told apart without their colours."""
+    return alt.StrokeDash(
+        "series:N", scale=alt.Scale(domain=[UNWEIGHTED, WEIGHTED], range=[[1, 0], [6, 3]]), legend=None
+    )
+
+
+_WEIGHTED_TOOLTIP = [
+    alt.Tooltip("series:N", title=""),
+    alt.Tooltip("pct:Q", title="% positive", format=".1f"),
+    alt.Tooltip("n:Q", title="base (effective, when weighted)", format=","),
+    alt.Tooltip("ci_low:Q", title="95% CI from", format=".1f"),
+    alt.Tooltip("ci_high:Q", title="95% CI to", format=".1f"),
+]
+
+
+def _both(data: pl.DataFrame, key: str, name: str) -> str:
+    """``Overall 71.0% unweighted, 72.3% weighted``: one row's two figures in words."""
+    said = {r["series"]: _pct(r["pct"]) for r in data.filter(pl.col(key) == name).iter_rows(named=True)}
+    return f"{name} {said.get(UNWEIGHTED, 'suppressed')} unweighted, {said.get(WEIGHTED, 'suppressed')} weighted"
+
+
+@once_per_result
+def weighted_bars(result: pl.DataFrame, definition: Definition, *, rows: str, title: str) -> alt.LayerChart:
+    """Unweighted and weighted positive share side by side, with 95% intervals, per aspect or group.
+
+    Each bar's label starts with "unweighted" or "weighted", and weighted bars have a dashed outline,
+    so the two are not told apart by colour alone.
+    """
+    data = (
+        _weighted_long(result, definition)
+        .with_columns(pl.col(rows).alias("row_label"))
+        .with_columns(pl.format("{} {}", pl.col("series").str.split(" ").list.first().str.to_lowercase(),
+                                pl.col("label")).alias("label"))
+    )  # fmt: skip
+    order = list(dict.fromkeys(data.get_column("row_label").to_list()))
+    y = alt.Y("row_label:N", sort=order, title=None, axis=_axis(labelLimit=320))
+    tooltip = [alt.Tooltip("row_label:N", title=""), *_WEIGHTED_TOOLTIP]
+    base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("series:N", sort=[UNWEIGHTED, WEIGHTED]))
+    bars = base.mark_bar(stroke=INK, strokeWidth=1.5).encode(
+        x=alt.X("pct:Q", title="% positive", scale=alt.Scale(domain=[0, 100]), axis=_axis()),
+        color=_series_colour(),
+        strokeDash=_series_dash(),
+        tooltip=tooltip,
+        description=alt.Description("label:N"),
+    )
+    errors = base.mark_rule(color="#333333", strokeWidth=1.5, aria=False).encode(
+        x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip
+    )
+    labels = (
+        base.mark_text(align="left", dx=6, fontSize=FONT, color=INK, aria=False)
+        .encode(x=alt.X("label_x:Q"), text="label:N", tooltip=tooltip)
+        .transform_calculate(label_x="datum.ci_high === null ? 0 : datum.ci_high")
+    )
+    finding = _listing([_both(data, "row_label", name) for name in order])
+    return (bars + errors + labels).properties(
+        title=_title(title), height=alt.Step(28), description=f"{title}: {finding}."
+    )
+
+
+@once_per_result
+def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str) -> alt.LayerChart:
+    """One aspect over time, unweighted (solid line, circles) and weighted (dashed line, squares), each with its
+    95% band and labelled where it ends."""
+    data = _weighted_long(trend, definition).sort("period", "series")
+    months = list(dict.fromkeys(data.get_column("period_label").to_list()))
+    x = alt.X("period_label:O", title=None, sort=months, axis=_axis(labelAngle=-45))
+    y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=_axis())
+    tooltip = [alt.Tooltip("period_label:N", title="period"), *_WEIGHTED_TOOLTIP]
+    shape = alt.Shape("series:N", scale=alt.Scale(domain=[UNWEIGHTED, WEIGHTED], range=SHAPES[:2]), legend=None)
+    base = alt.Chart(data).encode(x=x, color=_series_colour(legend=False))  # each line is labelled where it ends
+    band = base.mark_area(opacity=0.12, aria=False).encode(y="ci_low:Q", y2="ci_high:Q", detail="series:N")
+    line = base.mark_line(strokeWidth=2.5, aria=False).encode(y=y, strokeDash=_series_dash(), detail="series:N")
+    points = base.mark_point(filled=True, size=70).encode(
+        y="pct:Q", shape=shape, tooltip=tooltip, description=alt.Description("label:N")
+    )
+    ends = _end_labels(data, "series", "pct", "{} {}%")
+    end_text = (
+        alt.Chart(ends)
+        .mark_text(align="right", dy=-14, fontSize=FONT, fontWeight="bold", color=INK, aria=False)
+        .encode(x=x, y="label_y:Q", text="end_label:N")
+    )
+    finding = [_latest_and_first(data, "series", name) for name in (UNWEIGHTED, WEIGHTED)]
+    return (band + line + points + end_text).properties(
+        title=_title(title), height=380, description=f"{title}: {'; '.join(finding)}."
+    )
+
+
+@once_per_result
+def weighting_profile_bars(profile: pl.DataFrame, *, title: str) -> alt.Chart:
+    """One margin's respondents before and after weighting, beside the target from the census.
+
+    Told apart without colour: before is a solid bar, after a bar with a dashed outline, the target an
+    empty (white) bar outlined in black; the finding states all three for every group.
+    """
+    series = ["Before weighting", "After weighting", "Target (census)"]
+    long = pl.concat(
+        [
+            profile.select("group", pl.col(column).round(1).alias("value"), pl.lit(name).alias("series"), "respondents")
+            for column, name in zip(("unweighted_pct", "weighted_pct", "target_pct"), series, strict=True)
+        ]
+    )
+    finding = _listing(
+        [
+            f"{r['group']} {_pct(r['unweighted_pct'])} before, {_pct(r['weighted_pct'])} after, "
+            f"target {_pct(r['target_pct'])}"
+            for r in profile.with_columns(pl.col("unweighted_pct", "weighted_pct", "target_pct").round(1)).iter_rows(
+                named=True
+            )
+        ]
+    )
+    return (
+        alt.Chart(long)
+        .mark_bar(stroke=INK, strokeWidth=1.5)
+        .encode(
+            x=alt.X(
+                "group:N",
+                sort=profile.get_column("group").to_list(),
+                title=None,
+                axis=_axis(labelAngle=-30, labelAlign="right", labelLimit=200),  # inside on a phone
+            ),
+            xOffset=alt.XOffset("series:N", sort=series),
+            y=alt.Y("value:Q", title="% of respondents", axis=_axis()),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                sort=series,
+                scale=alt.Scale(domain=series, range=[OKABE_ITO[0], OKABE_ITO[5], WHITE]),
+                legend=_legend(orient="bottom", columns=1),  # one a line: whole on a phone
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N", scale=alt.Scale(domain=series, range=[[1, 0], [6, 3], [1, 0]]), legend=None
+            ),
+            tooltip=[
+                alt.Tooltip("group:N"),
+                alt.Tooltip("series:N", title=""),
+                alt.Tooltip("value:Q", title="% of respondents", format=".1f"),
+                alt.Tooltip("respondents:Q", title="respondents", format=","),
+            ],
+            description=alt.Description("series:N"),
+        )
+        .properties(title=_title(title), height=260, description=f"{title}: {finding}.")
+    )
+
+
+NEGATIVE_COLOURS = ["#F4B183", "#E07B39", "#B3541E", "#7F2704"]  # mild to strong
+POSITIVE_COLOURS = ["#9ECAE1", "#4A98C9", "#1B6BA8", "#08306B"]
+NEUTRAL_COLOUR = "#BDBDBD"
+
+
+def ink_on(fill: str) -> str:
+    """The text colour for a label drawn on ``fill``: dark ink, or white on the darker fills (both >= 4.5:1)."""
+    return INK if contrast(INK, fill) >= contrast(WHITE, fill) else WHITE
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def segment_label(span: float) -> str:
+    """A segment's label, chosen by its drawn width on an axis ``span`` points wide (Vega's ``width`` signal: the
+    chart follows the page, phone or projector): the answer and its share when both fit, the share alone when that
+    fits, else nothing (the legend, the finding under the chart and the table still give it). ~7 px a character
+    at 13 px, with room to spare."""
+    drawn = f"datum.share * width / {span:g}"
+    return (
+        f"{drawn} >= length(datum.long_text) * 7 + 10 ? datum.long_text"
+        f" : {drawn} >= length(datum.share_text) * 7 + 8 ? datum.share_text : ''"
+    )
+
+
+def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.LayerChart:
+    """A diverging stacked bar per group: negative answers left of zero, positive right, neutral split across it.
+
+    ``rows`` are ``answer_distribution`` rows; shares are recomputed over the base (answers left out of
+    the base are not drawn), so the left side adds up to % dissatisfied. Hidden groups are left out.
+    Not by colour alone: each segment wide enough is labelled with its answer and share (or the share),
+    in ink chosen to read on its fill; the legend lists the answers in their left-to-right order.
+    """
+    # Built once per result (the rows as a frame are the key), as the other charts are.
+    return _diverging(pl.DataFrame(rows, infer_schema_length=None), scale, title=title)
+
+
+@once_per_result
+def _diverging(frame: pl.DataFrame, scale: Scale, *, title: str) -> alt.LayerChart:
+    rows = frame.to_dicts()
+    parts = []
+    groups = list(dict.fromkeys(r["group"] for r in rows))
+    neutral = [a for a in scale.in_base if a not in scale.positive and a not in scale.negative]
+    for g in groups:
+        mine = {r["answer"]: r["count"] for r in rows if r["group"] == g and r["in_base"]}
+        if any(v is None for v in mine.values()):
+            continue
+        base = sum(mine.values())
+        if not base:
+            continue
+        share = {a: mine.get(a, 0) / base * 100 for a in scale.in_base}  # an answer nobody gave is 0%
+        half = sum(share[a] for a in neutral) / 2
+        label = g or "All respondents"
+        left, right = -half, half
+        for a in neutral:  # centred on zero
+            parts.append((label, a, -share[a] / 2, share[a] / 2, share[a], NEUTRAL_COLOUR))
+        for i, a in enumerate(scale.negative):  # listed mildest first: the mildest sits next to the centre
+            parts.append((label, a, left - share[a], left, share[a], NEGATIVE_COLOURS[min(i, 3)]))
+            left -= share[a]
+        for i, a in enumerate(reversed(scale.positive)):  # listed strongest first
+            parts.append((label, a, right, right + share[a], share[a], POSITIVE_COLOURS[min(i, 3)]))
+            right += share[a]
+    schema = {"group": pl.String, "answer": pl.String, "x": pl.Float64, "x2": pl.Float64, "share": pl.Float64,
+              "colour": pl.String}  # fmt: skip
+    data = pl.DataFrame(parts, schema=schema, orient="row").with_columns(
+        pl.col("share").round(1),
+        ((pl.col("x") + pl.col("x2")) / 2).alias("middle"),
+        pl.format("{}%", pl.col("share").round(0).cast(pl.Int64)).alias("share_text"),
+        pl.format("{} {}%", "answer", pl.col("share").round(0).cast(pl.Int64)).alias("long_text"),
+        pl.col("colour").replace_strict({c: ink_on(c) for c in {p[5] for p in parts}}, default=INK).alias("ink"),
+    )
+    order = [*reversed(scale.negative), *neutral, *reversed(scale.positive)]  # left to right
+    # Centred on zero and only as wide as the longest side needs (to the next 10%): wider segments, more labels.
+    reach = min(100, max(20, math.ceil(max((abs(p[k]) for p in parts for k in (2, 3)), default=100) / 10) * 10))
+    colours = dict(zip(data.get_column("answer").to_list(), data.get_column("colour").to_list(), strict=True))
+    domain = [a for a in order if a in colours]
+    y = alt.Y("group:N", sort=[g or "All respondents" for g in groups], title=None,
+              axis=_axis(labelLimit=320))  # fmt: skip
+    x = alt.X(
+        "x:Q",
+        title="% of the base (dissatisfied left, satisfied right)",
+        scale=alt.Scale(domain=[-reach, reach]),
+        axis=_axis(labelExpr="abs(datum.value)"),
+    )
+    colour = alt.Color(
+        "answer:N",
+        sort=order,
+        title="Answers, left to right",
+        scale=alt.Scale(domain=domain, range=[colours[a] for a in domain]),
+        legend=_legend(orient="bottom", columns=1, labelLimit=320, symbolType="square"),  # one a line: whole on a phone
+    )
+    tooltip = [alt.Tooltip("group:N", title=""), alt.Tooltip("answer:N"),
+               alt.Tooltip("share:Q", title="% of base", format=".1f")]  # fmt: skip
+    base = alt.Chart(data).encode(y=y, tooltip=tooltip)
+    bars = base.mark_bar(stroke=WHITE, strokeWidth=1.5).encode(
+        x=x, x2="x2:Q", color=colour, description=alt.Description("long_text:N")
+    )
+    zero = alt.Chart(pl.DataFrame({"x": [0]})).mark_rule(color="#333333", aria=False).encode(x="x:Q")
+    labels = base.mark_text(
+        fontSize=FONT, baseline="middle", aria=False, text=alt.ExprRef(segment_label(2 * reach))
+    ).encode(x="middle:Q", color=alt.Color("ink:N", scale=None))
+    negative, positive = set(scale.negative), set(scale.positive)
+    findings = []
+    for g in dict.fromkeys(p[0] for p in parts):
+        mine = [p for p in parts if p[0] == g]
+        every = ", ".join(
+            f"{a} {next(p[4] for p in mine if p[1] == a):.1f}%" for a in order if any(p[1] == a for p in mine)
+        )
+        dissatisfied = f"{sum(p[4] for p in mine if p[1] in negative):.1f}% dissatisfied, " if negative else ""
+        findings.append(f"{g}: {dissatisfied}{sum(p[4] for p in mine if p[1] in positive):.1f}% positive ({every})")
+    return (zero + bars + labels).properties(  # the zero line under the bars: it never crosses a label
+        title=_title(title), height=alt.Step(34), description=f"{title}: {_listing(findings) or 'no answers to show'}."
+    )
+
+
+@once_per_result
+def priority_matrix(rows: pl.DataFrame, *, title: str) -> alt.LayerChart:
+    """Importance (% of R²) against % positive, one point per aspect: top left is the priority.
+
+    ``rows``: label, pct, importance (modelled aspects only).
+    """
+    data = rows.with_columns(pl.col("pct").round(1), pl.col("importance").round(1))
+    mean_pct = float(data.get_column("pct").mean() or 0)
+    mean_importance = float(data.get_column("importance").mean() or 0)
+    x = alt.X("pct:Q", title="% positive", scale=alt.Scale(zero=False, padding=30), axis=_axis())
+    y = alt.Y("importance:Q", title="importance (% of R²)", scale=alt.Scale(zero=True),
+              axis=_axis())  # fmt: skip
+    tooltip = [alt.Tooltip("label:N", title="aspect"), alt.Tooltip("pct:Q", title="% positive", format=".1f"),
+               alt.Tooltip("importance:Q", title="importance (%)", format=".1f")]  # fmt: skip
+    base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
+    points = base.mark_point(filled=True, size=140, color=OKABE_ITO[0], shape="diamond").encode(
+        description=alt.Description("label:N")
+    )
+    labels = base.mark_text(align="left", dx=9, fontSize=FONT, color=INK, aria=False).encode(text="label:N")
+    rules = alt.Chart(pl.DataFrame({"pct": [mean_pct], "importance": [mean_importance]}))
+    vertical = rules.mark_rule(color="#888888", strokeDash=[4, 4], aria=False).encode(x="pct:Q")
+    horizontal = rules.mark_rule(color="#888888", strokeDash=[4, 4], aria=False).encode(y="importance:Q")
+    finding = _listing(
+        [
+            f"{r['label']} {r['pct']:.1f}% positive, importance {r['importance']:.1f}%"
+            for r in data.sort("importance", descending=True).iter_rows(named=True)
+        ]
+    )
+    return (points + labels + vertical + horizontal).properties(
+        title=_title(title),
+        height=340,
+        description=f"{title}: {finding}.",
+    )

@@ -1,0 +1,252 @@
+"""Metrics frames shaped as the tables users read and download.
+
+Column names are the users' words. Suppressed rows keep their base but carry no
+percentage, interval, positive count or change, here as everywhere.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from insight.config.definition import Definition
+from insight.figures.answers import Answers
+from insight.figures.representation import Representation
+from insight.periods import period_label
+
+STATUS_WORDS = {"ok": "", "low_base": "treat with caution", "suppressed": "suppressed"}
+# Shown in downloads but kept off the screen, where the method sits behind "about this figure".
+DETAIL_COLUMNS = ("p-value",)
+
+
+def _period(column: str) -> pl.Expr:
+    """``2019-09`` as ``September 2019``, the way managers write it."""
+    return pl.col(column).map_elements(period_label, return_dtype=pl.String)
+
+
+def _yes_no(column: str) -> pl.Expr:
+    return pl.when(pl.col(column)).then(pl.lit("yes")).when(pl.col(column).not_()).then(pl.lit("no"))
+
+
+def satisfaction_table(
+    result: pl.DataFrame, definition: Definition, *, by_label: str | None = None, over_time: bool = False
+) -> pl.DataFrame:
+    """Key columns first (what the row is, then its figure and base), so a phone shows them without scrolling."""
+    labels = {k: q.label for k, q in definition.questions.items()}
+    period = _period("period").alias("Period")
+    columns = [period] if over_time else []
+    columns.append(pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("Aspect"))
+    if by_label:
+        columns.insert(0, pl.col("group").alias(by_label))
+    columns += [
+        pl.col("pct").round(1).alias("% positive"),
+        pl.col("base").alias("Base"),
+    ]
+    if "weighted_pct" in result.columns:  # weighted to the census, beside the unweighted figures
+        columns += [
+            pl.col("weighted_pct").round(1).alias("Weighted % positive"),
+            pl.col("effective_base").round(0).cast(pl.Int64).alias("Effective base"),
+            pl.col("weighted_ci_low").round(1).alias("Weighted 95% CI low"),
+            pl.col("weighted_ci_high").round(1).alias("Weighted 95% CI high"),
+        ]
+    columns += [
+        pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Note"),
+        pl.col("change_pp").round(1).alias("Change (points)"),
+        _yes_no("significant").alias("Significant change"),
+        _period("previous_period").alias("Compared with"),
+        pl.col("positive").alias("Positive"),
+        pl.col("ci_low").round(1).alias("95% CI low"),
+        pl.col("ci_high").round(1).alias("95% CI high"),
+    ]
+    if not over_time:
+        columns.append(period)
+    columns.append(pl.col("p_value").round(4).alias("p-value"))
+    return result.select(columns)
+
+
+def representation_table(rep: Representation, group_label: str) -> pl.DataFrame:
+    return rep.rows.select(
+        pl.col("group").alias(group_label),
+        pl.col("count").alias("Count"),
+        pl.col("share").round(1).alias("% of those who stated"),
+        pl.col("census_share").round(1).alias("% census"),
+        pl.col("gap_pp").round(1).alias("Gap (points)"),
+    )
+
+
+def weighting_profile_table(profile: pl.DataFrame, group_label: str) -> pl.DataFrame:
+    """One margin's respondents before and after weighting, against the targets from the census."""
+    return profile.select(
+        pl.col("group").alias(group_label),
+        pl.col("respondents").alias("Respondents"),
+        pl.col("unweighted_pct").round(1).alias("% before weighting"),
+        pl.col("weighted_pct").round(1).alias("% after weighting"),
+        pl.col("target_pct").round(1).alias("% target"),
+        pl.col("census_pct").round(1).alias("% census (of census groups)"),
+    )
+
+
+def area_gaps(reps: dict[str, Representation]) -> pl.DataFrame:
+    """Gap to the census in points, one row per NPU, one column per group."""
+    rows = []
+    for npu, rep in reps.items():
+        row: dict[str, object] = {"NPU": npu, "Census area": rep.area, "Stated": rep.stated}
+        row.update(
+            {g: (None if gap is None else round(gap, 1)) for g, gap in rep.rows.select("group", "gap_pp").iter_rows()}
+        )
+        rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def gap_table(series: pl.DataFrame) -> pl.DataFrame:
+    """The WMNow sign-up gap chart as a table: one row per group and month."""
+    return series.sort("series", "period", maintain_order=True).select(
+        pl.col("series").alias("Group"),
+        _period("period").alias("Month joined"),
+        pl.col("gap_pp").round(1).alias("Gap (points)"),
+        pl.col("share").round(1).alias("% of new sign-ups"),
+        pl.col("census_share").round(1).alias("% census"),
+        pl.col("stated").alias("Sign-ups who stated"),
+    )
+
+
+def volumes_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """A contact volumes file's figures, month by month, as they will be imported."""
+    return frame.select(
+        _period("period").alias("Month"),
+        pl.col("contacts").alias("Contacts"),
+        pl.col("invitations").alias("Invitations to the survey"),
+    )
+
+
+def problems_table(problems: pl.DataFrame) -> pl.DataFrame:
+    """Validation problems in plain words: where, what was found, what is allowed."""
+    return problems.select(
+        pl.col("row").alias("Row"),
+        pl.col("column").alias("Column"),
+        pl.col("value").alias("Value found"),
+        pl.col("problem").alias("Problem"),
+        pl.col("allowed").alias("Allowed values"),
+    )
+
+
+def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
+    """Every import and undo across datasets, newest first, times in UK local time.
+
+    ``rows`` are ``Store.history`` rows with a ``dataset`` and a ``table`` ("responses" or
+    "contact volumes") added; ``titles`` name each dataset as users know it.
+    """
+    if not rows:
+        return pl.DataFrame()
+    frame = pl.DataFrame(
+        [
+            {
+                "time": r["time"],
+                "dataset": titles.get(r["dataset"], r["dataset"]) + ("" if r["table"] == "responses" else " (volumes)"),
+                "version": r["version"],
+                "action": "Import"
+                if r["action"] == "import"
+                else f"Undo of version {', '.join(map(str, r['undoes'] or []))}",
+                "file": r["file"],
+                "rows": r["rows_in_file"],
+                "new": r["new"] if r["action"] == "import" else None,
+                "updated": r["updated"] if r["action"] == "import" else None,
+                "unchanged": r["unchanged"] if r["action"] == "import" else None,
+                "removed": r.get("removed"),
+                "restored": r.get("restored"),
+                "periods": ", ".join(r["periods"] or []),
+                "user": r["user"],
+                "sha256": (r["sha256"] or "")[:12],
+            }
+            for r in rows
+        ],
+        infer_schema_length=None,
+    )
+    when = pl.col("time").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC").dt.convert_time_zone("Europe/London")
+    return frame.sort("time", descending=True).select(
+        when.dt.strftime("%-d %b %Y %H:%M").alias("When (UK time)"),
+        pl.col("dataset").alias("Dataset"),
+        pl.col("version").alias("Version"),
+        pl.col("action").alias("What"),
+        pl.col("file").alias("File"),
+        pl.col("rows").alias("Rows in file"),
+        pl.col("new").alias("New"),
+        pl.col("updated").alias("Updated"),
+        pl.col("unchanged").alias("Already held"),
+        pl.col("removed").alias("Removed"),
+        pl.col("restored").alias("Restored"),
+        _period_list("periods").alias("Periods"),
+        pl.col("user").alias("By"),
+        pl.col("sha256").alias("File fingerprint"),
+    )
+
+
+def _period_list(column: str) -> pl.Expr:
+    """``2019-09, 2019-10`` as ``September 2019, October 2019`` (a ``volumes:`` prefix kept in words)."""
+
+    def words(text: str | None) -> str | None:
+        if text is None:
+            return None
+        prefix, _, listed = text.rpartition(": ")
+        named = ", ".join(period_label(p.strip()) for p in listed.split(",") if p.strip())
+        return f"contact volumes: {named}" if prefix else named
+
+    return pl.col(column).map_elements(words, return_dtype=pl.String)
+
+
+def theme_table(counts: pl.DataFrame) -> pl.DataFrame:
+    return counts.select(
+        pl.col("theme").alias("Theme"),
+        pl.col("comments").alias("Comments"),
+        pl.col("share").round(1).alias("% of comments"),
+        pl.col("complaint").alias("Complaints"),
+        pl.col("praise").alias("Praise"),
+        pl.col("neutral").alias("Neutral"),
+        pl.col("positive_with").round(1).alias("% positive, with theme"),
+        pl.col("base_with").alias("Base, with"),
+        pl.col("positive_without").round(1).alias("% positive, without"),
+        pl.col("base_without").alias("Base, without"),
+    )
+
+
+def comments_table(listed: pl.DataFrame, *, theme: str | None, search: str, answer_label: str) -> pl.DataFrame:
+    """Comments carrying a theme (any, if None) and containing the search words (any case)."""
+    shown = listed if theme is None else listed.filter(pl.col(theme))
+    if search.strip():
+        shown = shown.filter(pl.col("comment").str.to_lowercase().str.contains(search.strip().lower(), literal=True))
+    tone = [pl.col(f"{theme}__tone").alias("Tone")] if theme is not None else []
+    return shown.select(
+        _period("period").alias("Period"),
+        pl.col("comment").alias("Comment"),
+        *tone,
+        pl.col("answer").alias(answer_label),
+    )
+
+
+def joiners_table(joiners: pl.DataFrame) -> pl.DataFrame:
+    """WMNow sign-ups per month: everyone who joined, those since unsubscribed, those still members."""
+    return joiners.sort("period", descending=True).select(
+        _period("period").alias("Month joined"),
+        pl.col("joined").alias("Joined"),
+        pl.col("since_left").alias("Since left"),
+        pl.col("still_members").alias("Still members"),
+    )
+
+
+def answers_table(answers: Answers, *, group_label: str = "Group") -> pl.DataFrame:
+    """Every answer's count, its share of all answers and, for answers in the base, its share of the base:
+    the figures the diverging bar draws, so the table is the chart's text equivalent."""
+    rows = pl.DataFrame(answers.to_json()["rows"], infer_schema_length=None)
+    if rows.height == 0:
+        return rows
+    base = pl.when(pl.col("in_base")).then(pl.col("count")).sum().over("group")
+    return rows.select(
+        pl.col("group").fill_null("All respondents").alias(group_label),
+        pl.col("answer").alias("Answer"),
+        pl.col("count").alias("Count"),
+        pl.when(pl.col("in_base") & (base > 0))
+        .then(pl.col("count") / base * 100)
+        .round(1)
+        .alias("% of the base (as charted)"),
+        pl.col("share").alias("% of all answers"),
+        pl.col("in_base").alias("In the base"),
+    )

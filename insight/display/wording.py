@@ -1,0 +1,246 @@
+"""Figures in words a board member understands, following the paper's own phrasing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from insight.config.definition import Suppression
+from insight.figures.metrics import LOW_BASE, SUPPRESSED
+from insight.figures.validity import Validity
+from insight.periods import period_label
+
+if TYPE_CHECKING:
+    from insight.figures.compare import GroupComparison
+    from insight.figures.drivers import Drivers
+    from insight.figures.sign_ups import GapChange
+    from insight.figures.trend import TrendTest
+
+
+def sentence(text: str) -> str:
+    """Capitalise the first letter only (``str.capitalize`` would lower-case month names)."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
+
+def points(value: float) -> str:
+    return f"{abs(value):.1f} point" + ("" if round(abs(value), 1) == 1.0 else "s")
+
+
+def figure(row: dict) -> str:
+    """``49.4% (base 950; 95% CI 46.2–52.5%)`` or why no figure is shown."""
+    if row["status"] == SUPPRESSED:
+        return f"not shown: only {row['base']} answered (too few to report)"
+    return f"{pct(row['pct'])} (base {row['base']:,}; 95% CI {row['ci_low']:.1f}–{row['ci_high']:.1f}%)"
+
+
+def change(row: dict) -> str:
+    """The change on the previous period in words that respect the significance test."""
+    previous = row.get("previous_period")
+    if row["status"] == SUPPRESSED:
+        return "no comparison: too few responses this period"
+    if not previous:
+        return "no previous period to compare with"
+    if row.get("change_pp") is None:
+        return f"no comparison: too few responses in {period_label(previous)}"
+    delta = row["change_pp"]
+    if round(delta, 1) == 0:
+        movement = f"unchanged on {period_label(previous)}"
+    else:
+        movement = f"{'up' if delta > 0 else 'down'} {points(delta)} on {period_label(previous)}"
+    verdict = "a significant change" if row.get("significant") else "not a significant change"
+    return f"{movement}, {verdict}"
+
+
+def caution(row: dict, suppression: Suppression) -> str | None:
+    if row["status"] == SUPPRESSED:
+        return f"Suppressed: fewer than {suppression.min_base} answered, so no percentage is shown."
+    if row["status"] == LOW_BASE:
+        return f"Treat with caution: fewer than {suppression.caution_base} answered."
+    return None
+
+
+def variation(aspect_label: str, test: dict) -> str:
+    """The paper's question: has this aspect varied significantly over time?"""
+    if test.get("p_value") is None:
+        return f"{aspect_label}: too few periods with enough responses to test."
+    span = f"{test['periods']} periods"
+    if test["significant"]:
+        return f"{aspect_label} has varied significantly over the {span}."
+    return f"{aspect_label} has not varied significantly over the {span}."
+
+
+def p_value(p: float | None) -> str:
+    """A p-value for the "about this figure" detail: ``p = 0.41``, ``p < 0.001``."""
+    if p is None:
+        return "not tested"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def variation_method(aspect_label: str, test: dict) -> str:
+    """The method behind ``variation``, for the "about this figure" detail."""
+    if test.get("p_value") is None:
+        return f"{aspect_label}: not tested (fewer than two periods with enough answers)."
+    periods = test["periods"]
+    return f"{aspect_label}: chi-square test of homogeneity across {periods} periods, {p_value(test['p_value'])}."
+
+
+def change_method(label: str, row: dict) -> str | None:
+    """The method behind ``change``, for the "about this figure" detail; None when nothing was tested."""
+    if row.get("p_value") is None or not row.get("previous_period"):
+        return None
+    return (
+        f"{label}: two-sided two-proportion z-test against {period_label(row['previous_period'])}, "
+        f"{p_value(row['p_value'])} (significant when p < 0.05)."
+    )
+
+
+def suppressed_groups(result: pl.DataFrame, suppression: Suppression) -> str | None:
+    """Why some groups of a breakdown show no figure."""
+    hidden = result.get_column("status").to_list().count(SUPPRESSED)
+    if not hidden:
+        return None
+    why = f"fewer than {suppression.min_base} answered"
+    if suppression.secondary:
+        why += ", or the group was hidden too so that a suppressed group cannot be worked out from the total"
+    return f"{hidden} group(s) suppressed: {why}."
+
+
+def margin(value: float) -> str:
+    return f"±{value:.0f}" if value >= 9.95 else f"±{value:.1f}"
+
+
+def validity(v: Validity) -> str:
+    """e.g. "12 responses from 50 invitations out of 79,359 calls: ±28 points, too few to support a
+    conclusion; about 383 would give ±5"."""
+    said = f"{v.responses:,} response" + ("" if v.responses == 1 else "s")
+    if v.filtered:
+        said += " matching the filters"
+    if v.invitations is not None:
+        said += f" from {v.invitations:,} invitations"
+    if v.contacts is not None:
+        said += f" out of {v.contacts:,} {v.contacts_label}"
+    notes = []
+    if v.response_rate is not None:
+        notes.append(f"{v.response_rate:.1f}% responded")
+    if v.invited_share is not None and v.invitations != v.contacts:
+        notes.append(f"{v.invited_share:.2g}% of {v.contacts_label} invited")
+    if notes:
+        said += f" ({'; '.join(notes)})"
+    if v.margin_of_error_pp is None:
+        return said + ": no responses, so no conclusion can be drawn"
+    said += f": {margin(v.margin_of_error_pp)} points"
+    if v.valid_for_5pp:
+        return said + ", enough to support a conclusion at ±5 points"
+    return said + f", too few to support a conclusion; about {v.needed_for_5pp:,} would give ±5"
+
+
+# --------------------------------------------------------------------------- the board's questions
+
+
+def comparison(rows: Sequence[GroupComparison], by_label: str) -> str:
+    """Which groups are significantly above or below everyone else (``compare_groups`` rows)."""
+    if not rows:
+        return f"Too few answers in any {by_label.lower()} to compare."
+    above = [r for r in rows if r.significant and r.above]
+    below = [r for r in rows if r.significant and not r.above]
+
+    def said(r: GroupComparison) -> str:
+        side = "above" if r.above else "below"
+        return (
+            f"{r.group} ({pct(r.pct)}, {side})"
+            if r.diff_pp is None
+            else f"{r.group} ({pct(r.pct)}, {points(r.diff_pp)} {side})"
+        )
+
+    def listed(side: list[GroupComparison]) -> str:
+        return "; ".join(said(r) for r in side)
+
+    parts = []
+    if above:
+        parts.append(f"Significantly above the rest: {listed(above)}.")
+    if below:
+        parts.append(f"Significantly below the rest: {listed(below)}.")
+    others = len(rows) - len(above) - len(below)
+    if not parts:
+        parts.append(f"No {by_label.lower()} differs significantly from the rest.")
+    elif others:
+        parts.append(f"The other {others} group(s) do not differ significantly from the rest.")
+    return " ".join(parts)
+
+
+def trend(aspect_label: str, t: TrendTest) -> str:
+    """The board's question: has this aspect risen or fallen?"""
+    if t.p_value is None or t.first_period is None or t.last_period is None:
+        return f"{aspect_label}: too few periods with answers to test for a trend."
+    span = f"{period_label(t.first_period)} to {period_label(t.last_period)}"
+    ends = f" ({pct(t.first_pct)} then {pct(t.last_pct)})" if t.first_pct is not None and t.last_pct is not None else ""
+    rate = f"about {abs(t.slope_pp_per_period or 0):.1f} points a period"
+    if t.direction in ("rising", "falling"):
+        verb = "risen" if t.direction == "rising" else "fallen"
+        return f"{aspect_label} has {verb} from {span}{ends}, {rate}."
+    return f"{aspect_label} has neither risen nor fallen significantly from {span}{ends}."
+
+
+def trend_method(aspect_label: str, t: TrendTest) -> str | None:
+    """The method behind ``trend``, for the "about this figure" detail; None when nothing was tested."""
+    if t.p_value is None:
+        return None
+    return f"{aspect_label}: Cochran-Armitage test for a linear trend, {p_value(t.p_value)} (a trend when p < 0.05)."
+
+
+def dissatisfied(row: dict, negative: Sequence[str]) -> str:
+    """``23.4% dissatisfied (Fairly dissatisfied, ...), of 950 in the base``."""
+    who = f"{row['group']}: " if row.get("group") else ""
+    if row["pct"] is None:
+        return f"{who}not shown: too few answered"
+    return f"{who}{pct(row['pct'])} dissatisfied ({', '.join(negative)}), of {row['base']:,} in the base"
+
+
+WEAK_MODEL = 0.1  # R² below which the aspects explain too little to rank them as priorities
+
+
+def top_priority(drivers: Drivers, labels: dict[str, str], target_label: str) -> str:
+    """Name the top priority: high importance, low satisfaction."""
+    top = drivers.top_priority()
+    if top is None or top.importance is None:
+        return "No aspect could be modelled."
+    return (
+        f"Top priority: {labels[top.aspect]}. It carries {top.importance:.0f}% of what the other aspects explain of "
+        f"{target_label.lower()}, and only {pct(top.pct)} are positive about it. Together the aspects explain "
+        f"{drivers.r_squared * 100:.1f}% of the variation in {target_label.lower()} among these {drivers.n:,} "
+        "respondents" + (", too little to set priorities by." if drivers.r_squared < WEAK_MODEL else ".")
+    )
+
+
+def gap_change(c: GapChange) -> str:
+    """Did a sign-up gap narrow significantly between the first and last month shown?"""
+
+    def side(gap: float) -> str:
+        return f"{points(gap)} {'below' if gap < 0 else 'above'}"
+
+    gaps = (f"{side(c.first_gap_pp)} the census in {period_label(c.first_period)}, {side(c.last_gap_pp)} in "
+            f"{period_label(c.last_period)}")  # fmt: skip
+    verdict = (
+        "narrowed significantly"
+        if c.narrowed
+        else "widened significantly"
+        if c.widened
+        else "not narrowed significantly"
+    )
+    return f"{c.series}: the gap has {verdict}, {gaps}."
+
+
+def gap_change_method(c: GapChange) -> str | None:
+    """The method behind ``gap_change``, for the "about this figure" detail; None when nothing was tested."""
+    if c.p_value is None:
+        return None
+    return (
+        f"{c.series}: two-sided two-proportion z-test of {period_label(c.first_period)}'s share against "
+        f"{period_label(c.last_period)}'s, {p_value(c.p_value)} (significant when p < 0.05)."
+    )

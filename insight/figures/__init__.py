@@ -1,0 +1,1 @@
+"""Figures: pure statistics, frames in and frames out (satisfaction, changes, trends, weighting...)."""

@@ -1,0 +1,1 @@
+"""Intake: an uploaded file's bytes -> a table of text -> one tidy frame and a validation report."""

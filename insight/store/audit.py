@@ -1,0 +1,87 @@
+"""The audit trail: imports, undos and views of restricted datasets, newest first.
+
+Imports and undos come from each dataset's history in the store (``Store.history``, the
+Delta tables' own commit log); views from the access log (``insight.store.access_log``). Every
+row has the same five fields, with times in ISO 8601 UTC (``2019-09-30T14:05:00Z``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from insight.store import Store
+from insight.store.access_log import read_views
+
+UNRECORDED = "(not recorded)"
+
+
+def utc_time(text: str) -> str:
+    """Any ISO 8601 time as UTC with a Z (a time without a zone is taken as UTC)."""
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return str(text)  # shown as written rather than dropped from the trail
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def changes(store: Store, datasets: Iterable[str]) -> list[dict]:
+    """Imports and undos as audit rows, oldest first, from each dataset's history in the store."""
+    rows = []
+    for dataset in datasets:
+        for volumes in (False, True):
+            for h in reversed(store.history(dataset, volumes=volumes)):  # oldest first
+                rows.append(
+                    {
+                        "time": utc_time(h["time"]),
+                        "user": h["user"] or UNRECORDED,
+                        "action": h["action"],
+                        "dataset": dataset,
+                        "detail": _change_detail(h, volumes),
+                    }
+                )
+    return sorted(rows, key=lambda r: r["time"])
+
+
+def _change_detail(h: dict, volumes: bool) -> str:
+    table = "contact volumes, " if volumes else ""
+    if h["action"] == "undo":
+        taken = ", ".join(map(str, h.get("undoes") or [])) or "none"
+        return (
+            f"{table}version {h['version']}: back to version {h.get('restored_to')} (imports taken back: {taken}"
+            + (f"; {h['file']}" if h.get("file") else "")
+            + f"); {h.get('removed')} removed, {h.get('restored')} restored"
+        )
+    return (
+        f"{table}version {h['version']}: {h['file']} (sha256 {(h['sha256'] or '')[:12]}): {h['new']} new, "
+        f"{h['updated']} updated, {h['unchanged']} already held; periods {', '.join(h['periods'] or []) or '-'}"
+    )
+
+
+def views(store: Store) -> list[dict]:
+    rows = []
+    for v in read_views(store.data_dir):
+        filters = v.get("filters") or {}
+        shown = "; ".join(f"{k}={','.join(x) if isinstance(x, list) else x}" for k, x in filters.items() if x)
+        rows.append(
+            {
+                "time": utc_time(v["time"]),
+                "user": v.get("user") or UNRECORDED,
+                "action": "view",
+                "dataset": v.get("dataset", ""),
+                "detail": f"page {v.get('page') or 'overview'}" + (f"; {shown}" if shown else ""),
+            }
+        )
+    return rows
+
+
+def audit_rows(store: Store, datasets: Iterable[str], since: dt.date | None = None) -> list[dict]:
+    """Imports, undos and restricted views, newest first; from ``since`` (a UTC date) if given."""
+    # Each list is oldest first: reversed, a stable sort keeps the later of two same-second rows first.
+    rows = changes(store, datasets)[::-1] + views(store)[::-1]
+    if since is not None:
+        start = since.isoformat()
+        rows = [r for r in rows if r["time"] >= start]
+    return sorted(rows, key=lambda r: r["time"], reverse=True)
