@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-ADDRESS=$(.venv/bin/python -m insight.config.access listen-address "$@")
+ADDRESS=$(.venv/bin/python -m app_pages.serving listen-address "$@")
 exec .venv/bin/streamlit run app.py --server.headless true --server.address "$ADDRESS" "$@"

@@ -19,4 +19,5 @@ fi
 bash scripts/install-azurite.sh  # the Azure Storage emulator the store tests run against
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-logo --no-cache  # the layers of insight/: no circle, no upward import, no Streamlit
 exec .venv/bin/python -m pytest "$@"

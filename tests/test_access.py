@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from app_pages.serving import listen_address, secrets_files, sign_in_configured
 from insight.cli import main
-from insight.config.access import listen_address, load_access, secrets_files, sign_in_configured
+from insight.config.access import load_access
 from insight.config.files import ConfigError
 from insight.config.loader import load_config
 from insight.store import Store
