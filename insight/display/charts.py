@@ -18,7 +18,7 @@ import math
 import textwrap
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import polars as pl
@@ -82,11 +82,11 @@ def spec_of(chart: alt.TopLevelMixin) -> dict:
     return spec
 
 
-def _axis(**kwargs: object) -> alt.Axis:
+def _axis(**kwargs: Any) -> alt.Axis:
     return alt.Axis(labelFontSize=FONT, labelColor=INK, titleColor=INK, titleFontSize=FONT, **kwargs)
 
 
-def _legend(**kwargs: object) -> alt.Legend:
+def _legend(**kwargs: Any) -> alt.Legend:
     return alt.Legend(labelFontSize=FONT, labelColor=INK, titleColor=INK, **kwargs)
 
 
@@ -403,7 +403,8 @@ def gap_lines(trend: pl.DataFrame, *, title: str, targets: dict[str, float] | No
         )
         layers += [target_lines, target_text]
         finding += "; targets: " + ", ".join(f"{k} {v:+.1f} points" for k, v in shown.items())
-    return alt.layer(*layers).properties(
+    # alt.layer would hoist shared facet encodings into a FacetChart; these layers have none.
+    return alt.LayerChart(layer=layers).properties(
         title=_title(title), height=320, description=f"{title}: latest gap, {finding or 'no month to show'}."
     )
 
@@ -459,7 +460,7 @@ UNWEIGHTED, WEIGHTED = "Unweighted", "Weighted to the census"
 def _weighted_long(result: pl.DataFrame, definition: Definition) -> pl.DataFrame:
     """One row per figure and series (unweighted, weighted), for charts showing both side by side."""
     labels = {k: q.label for k, q in definition.questions.items()}
-    common = [
+    common: list[str | pl.Expr] = [
         "period",
         pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("aspect_label"),
         pl.col("group").fill_null("All respondents"),
@@ -688,7 +689,7 @@ def diverging_answers(rows: list[dict], scale: Scale, *, title: str) -> alt.Laye
 @once_per_result
 def _diverging(frame: pl.DataFrame, scale: Scale, *, title: str) -> alt.LayerChart:
     rows = frame.to_dicts()
-    parts = []
+    parts: list[tuple[str, str, float, float, float, str]] = []  # group, answer, x, x2, share, colour
     groups = list(dict.fromkeys(r["group"] for r in rows))
     neutral = [a for a in scale.in_base if a not in scale.positive and a not in scale.negative]
     for g in groups:
@@ -721,7 +722,7 @@ def _diverging(frame: pl.DataFrame, scale: Scale, *, title: str) -> alt.LayerCha
     )
     order = [*reversed(scale.negative), *neutral, *reversed(scale.positive)]  # left to right
     # Centred on zero and only as wide as the longest side needs (to the next 10%): wider segments, more labels.
-    reach = min(100, max(20, math.ceil(max((abs(p[k]) for p in parts for k in (2, 3)), default=100) / 10) * 10))
+    reach = min(100, max(20, math.ceil(max((abs(x) for p in parts for x in (p[2], p[3])), default=100) / 10) * 10))
     colours = dict(zip(data.get_column("answer").to_list(), data.get_column("colour").to_list(), strict=True))
     domain = [a for a in order if a in colours]
     y = alt.Y("group:N", sort=[g or "All respondents" for g in groups], title=None,
@@ -752,12 +753,12 @@ def _diverging(frame: pl.DataFrame, scale: Scale, *, title: str) -> alt.LayerCha
     negative, positive = set(scale.negative), set(scale.positive)
     findings = []
     for g in dict.fromkeys(p[0] for p in parts):
-        mine = [p for p in parts if p[0] == g]
+        segments = [p for p in parts if p[0] == g]
         every = ", ".join(
-            f"{a} {next(p[4] for p in mine if p[1] == a):.1f}%" for a in order if any(p[1] == a for p in mine)
+            f"{a} {next(p[4] for p in segments if p[1] == a):.1f}%" for a in order if any(p[1] == a for p in segments)
         )
-        dissatisfied = f"{sum(p[4] for p in mine if p[1] in negative):.1f}% dissatisfied, " if negative else ""
-        findings.append(f"{g}: {dissatisfied}{sum(p[4] for p in mine if p[1] in positive):.1f}% positive ({every})")
+        dissatisfied = f"{sum(p[4] for p in segments if p[1] in negative):.1f}% dissatisfied, " if negative else ""
+        findings.append(f"{g}: {dissatisfied}{sum(p[4] for p in segments if p[1] in positive):.1f}% positive ({every})")
     return (zero + bars + labels).properties(  # the zero line under the bars: it never crosses a label
         title=_title(title), height=alt.Step(34), description=f"{title}: {_listing(findings) or 'no answers to show'}."
     )
@@ -770,8 +771,9 @@ def priority_matrix(rows: pl.DataFrame, *, title: str) -> alt.LayerChart:
     ``rows``: label, pct, importance (modelled aspects only).
     """
     data = rows.with_columns(pl.col("pct").round(1), pl.col("importance").round(1))
-    mean_pct = float(data.get_column("pct").mean() or 0)
-    mean_importance = float(data.get_column("importance").mean() or 0)
+    # Both columns are Float64; polars types a column's mean as any Python value.
+    mean_pct = float(cast("float | None", data.get_column("pct").mean()) or 0)
+    mean_importance = float(cast("float | None", data.get_column("importance").mean()) or 0)
     x = alt.X("pct:Q", title="% positive", scale=alt.Scale(zero=False, padding=30), axis=_axis())
     y = alt.Y("importance:Q", title="importance (% of R²)", scale=alt.Scale(zero=True),
               axis=_axis())  # fmt: skip
