@@ -90,6 +90,16 @@ def test_lines_are_told_apart_without_colour(exports, victim):
     assert "A 50.0% against 40.0%" in rep["description"]
 
 
+def test_more_lines_than_palette_colours_still_draw(exports, victim):
+    # The NPU breakdown has nine groups, one more than the palette: Vega's own colours then, not a crash.
+    frame = ingest_file(exports / "victim_survey_example.csv", victim).frame
+    one = satisfaction(frame, victim, all_periods=True, aspects=["overall"])
+    nine = pl.concat([one.with_columns(pl.lit(f"NPU {i}").alias("group")) for i in range(len(OKABE_ITO) + 1)])
+    spec = trend_lines(nine, victim, title="t", series="group").to_dict()
+    scales = [layer["encoding"]["color"]["scale"] for layer in spec["layer"] if "color" in layer.get("encoding", {})]
+    assert scales and all(len(s["domain"]) == len(OKABE_ITO) + 1 and "range" not in s for s in scales)
+
+
 def test_exported_charts_carry_survey_period_and_sample_mark(exports, victim):
     frame = ingest_file(exports / "victim_survey_example.csv", victim).frame
     chart = share_bars(satisfaction(frame, victim), victim, rows="aspect_label", title="% positive")

@@ -250,7 +250,9 @@ def trend_lines(
         pl.when(pl.col("significant")).then(pl.lit("significant change")).otherwise(pl.lit("")).alias("sig"),
     )
     names = list(dict.fromkeys(data.get_column(series).to_list()))
-    domain = alt.Scale(domain=names, range=OKABE_ITO[: len(names)] if len(names) <= len(OKABE_ITO) else None)
+    # More lines than the palette has colours (nine NPUs): Vega's own category colours; a range of None is invalid.
+    palette = OKABE_ITO[: len(names)] if len(names) <= len(OKABE_ITO) else alt.Undefined
+    domain = alt.Scale(domain=names, range=palette)
     colour = alt.Color(f"{series}:N", title=None, scale=domain, legend=None)
     shape = alt.Shape(f"{series}:N", scale=alt.Scale(domain=names, range=SHAPES[: len(names)]), legend=None)
     x = alt.X("period_label:O", title=None, sort=None, axis=_axis(labelAngle=-45))
