@@ -11,7 +11,8 @@ import polars as pl
 from insight.config.definition import Definition
 
 # A month of contact volumes: calls or chats received, survey invitations sent.
-VOLUME_SCHEMA: dict[str, pl.DataType] = {"period": pl.String(), "contacts": pl.Int64(), "invitations": pl.Int64()}
+# A pl.Schema, which DataFrame.cast is typed to take (a dict[str, DataType] is not: Mapping keys are invariant).
+VOLUME_SCHEMA = pl.Schema({"period": pl.String(), "contacts": pl.Int64(), "invitations": pl.Int64()})
 
 
 def tidy_columns(definition: Definition) -> list[str]:

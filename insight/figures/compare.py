@@ -22,6 +22,7 @@ from insight.figures.metrics import (
     apply_filters,
     as_range,
     in_range,
+    latest_period,
     satisfaction,
     status_of,
     two_proportion_p_value,
@@ -121,7 +122,7 @@ def compare_groups(
         for g in groups:
             if g not in values:
                 raise ValueError(f"{by} has no group {g!r}; choose from {', '.join(values)}")
-    span = as_range(period, definition) or as_range(frame.get_column("period").max(), definition)
+    span = as_range(period, definition) or as_range(latest_period(frame), definition)
     assert span is not None
     shown = satisfaction(frame, definition, period=span, by=by, aspects=[aspect], filters=filters)
     status = dict(shown.select("group", "status").iter_rows())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -57,12 +58,12 @@ class Drivers:
 
     def top_priority(self) -> Driver | None:
         """High importance, low satisfaction: of the aspects at least averagely important, the least positive."""
-        modelled = [r for r in self.rows if r.importance is not None and r.pct is not None]
+        modelled = [(r, r.importance, r.pct) for r in self.rows if r.importance is not None and r.pct is not None]
         if not modelled:
             return None
         average = 100 / len(modelled)
-        important = [r for r in modelled if r.importance >= average]  # type: ignore[operator]
-        return min(important or modelled, key=lambda r: r.pct)  # type: ignore[arg-type,return-value]
+        important = [m for m in modelled if m[1] >= average]
+        return min(important or modelled, key=lambda m: m[2])[0]
 
 
 def relative_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -130,7 +131,8 @@ def key_drivers(
         importance = {
             a: float(w / r_squared * 100) if r_squared > 0 else 0.0 for a, w in zip(used, weights, strict=True)
         }
-    out = [Driver(a, float(values.get_column(a).mean()) * 100, importance[a]) for a in used]
+    # Each column is the aspect's 0/1 indicator; polars types a column's mean as any Python value.
+    out = [Driver(a, float(cast("float", values.get_column(a).mean())) * 100, importance[a]) for a in used]
     out.sort(key=lambda r: -(r.importance or 0))
     out += [Driver(a, left_out[a], None) for a in others if a in left_out]
     return Drivers(definition.dataset, span.text, target, model.height, r_squared, out)

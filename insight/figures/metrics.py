@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
+from typing import cast
 
 import polars as pl
 
@@ -27,21 +28,24 @@ from insight.periods import PeriodRange, parse_range
 Z95 = 1.959963984540054
 OK, LOW_BASE, SUPPRESSED = "ok", "low_base", "suppressed"
 
-RESULT_SCHEMA: dict[str, pl.DataType] = {
-    "period": pl.String(),
-    "aspect": pl.String(),
-    "group": pl.String(),
-    "base": pl.Int64(),
-    "positive": pl.Int64(),
-    "pct": pl.Float64(),
-    "ci_low": pl.Float64(),
-    "ci_high": pl.Float64(),
-    "status": pl.String(),
-    "previous_period": pl.String(),
-    "change_pp": pl.Float64(),
-    "p_value": pl.Float64(),
-    "significant": pl.Boolean(),
-}
+# A pl.Schema, which DataFrame.cast is typed to take (a dict[str, DataType] is not: Mapping keys are invariant).
+RESULT_SCHEMA = pl.Schema(
+    {
+        "period": pl.String(),
+        "aspect": pl.String(),
+        "group": pl.String(),
+        "base": pl.Int64(),
+        "positive": pl.Int64(),
+        "pct": pl.Float64(),
+        "ci_low": pl.Float64(),
+        "ci_high": pl.Float64(),
+        "status": pl.String(),
+        "previous_period": pl.String(),
+        "change_pp": pl.Float64(),
+        "p_value": pl.Float64(),
+        "significant": pl.Boolean(),
+    }
+)
 
 
 def status_of(base: int, suppression: Suppression) -> str:
@@ -204,7 +208,7 @@ def _finish(
         pl.col("aspect").replace_strict(aspect_order, return_dtype=pl.Int32).alias("__a"),
         pl.col("group").replace_strict(group_order, default=999, return_dtype=pl.Int32).alias("__g"),
     )
-    return frame.sort("period", "__a", "__g").select(list(RESULT_SCHEMA)).cast(RESULT_SCHEMA)  # type: ignore[arg-type]
+    return frame.sort("period", "__a", "__g").select(list(RESULT_SCHEMA)).cast(RESULT_SCHEMA)
 
 
 def complementary_hidden(bases: Sequence[int], hidden: Sequence[bool], min_base: int) -> list[bool]:
@@ -381,7 +385,7 @@ def full_report(frame: pl.DataFrame, definition: Definition) -> dict[str | None,
 def latest_period(frame: pl.DataFrame) -> str | None:
     if frame.height == 0:
         return None
-    return frame.get_column("period").max()  # type: ignore[return-value]
+    return cast("str", frame.get_column("period").max())  # a String column; polars types its max as any Python value
 
 
 def periods(frame: pl.DataFrame) -> list[str]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -79,7 +80,7 @@ class Margin:
 class Raking:
     """Weights for one set of respondents (a period, or a pooled range), and how they were found."""
 
-    weights: pl.Series  # one per respondent, in the frame's row order, summing to n
+    weights: pl.Series  # Float64, one per respondent, in the frame's row order, summing to n
     margins: tuple[Margin, ...]
     iterations: int
     converged: bool
@@ -98,13 +99,14 @@ class Raking:
     def efficiency_pct(self) -> float:
         return self.effective_n / self.n * 100 if self.n else 0.0
 
+    # The weights are Float64; polars types a column's min and max as any Python value.
     @property
     def min_weight(self) -> float:
-        return float(self.weights.min()) if self.n else 0.0  # type: ignore[arg-type]
+        return float(cast("float", self.weights.min())) if self.n else 0.0
 
     @property
     def max_weight(self) -> float:
-        return float(self.weights.max()) if self.n else 0.0  # type: ignore[arg-type]
+        return float(cast("float", self.weights.max())) if self.n else 0.0
 
     def notes(self) -> list[str]:
         out = [note for m in self.margins if (note := m.note())]
@@ -225,9 +227,7 @@ def _census_counts(
     """Census population of each of the dimension's census categories, and a description of it."""
     if dim.area:
         table = census.tables[AREA_TABLE]
-        respondents = dict(
-            split_from.group_by(pl.col(dim.key).cast(pl.String)).len().iter_rows()  # type: ignore[arg-type]
-        )
+        respondents = dict(split_from.group_by(pl.col(dim.key).cast(pl.String)).len().iter_rows())
         by_area: dict[str, list[str]] = {}
         for npu in dim.groups:
             by_area.setdefault(census.area_for(npu), []).append(npu)
@@ -267,7 +267,7 @@ def margin_targets(
     census_counts, population = _census_counts(
         dim, definition, census, filters, respondents if split_from is None else split_from
     )
-    present = dict(respondents.group_by(pl.col(dimension).cast(pl.String)).len().iter_rows())  # type: ignore[arg-type]
+    present = dict(respondents.group_by(pl.col(dimension).cast(pl.String)).len().iter_rows())
     chosen = _chosen(filters, dimension)
     filtered = tuple(g for g in census_counts if chosen and g not in chosen)
     dropped = tuple(g for g in census_counts if g not in filtered and not present.get(g))

@@ -28,7 +28,9 @@ ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 # A file spanning more than this many periods is probably not one month's export.
 SPAN_WARNING = {"month": 24, "quarter": 8}
 ANY_LOOKALIKE = "|".join(f"(?:{pattern})" for pattern in ID_LOOKALIKES.values())
-PROBLEM_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "problem": pl.String, "allowed": pl.String}
+PROBLEM_SCHEMA = pl.Schema(
+    {"row": pl.Int64, "column": pl.String, "value": pl.String, "problem": pl.String, "allowed": pl.String}
+)
 
 
 class AmbiguousDates(ExportError):

@@ -73,7 +73,7 @@ def volumes_from_raw(raw: RawTable, file_name: str, definition: Definition) -> p
         raise VolumesError(f"{file_name}: unreadable month or count on {rows}; months are written like 'Jun 2019'")
     if frame.get_column("period").is_duplicated().any():
         raise VolumesError(f"{file_name}: a month appears twice")
-    return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period")  # type: ignore[arg-type]
+    return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period")
 
 
 def recognise_volumes(columns: list[str], definitions: dict[str, Definition]) -> str | None:

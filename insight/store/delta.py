@@ -322,7 +322,7 @@ class Store:
             frame = _query(table)
         except Exception as exc:
             raise self._fault(exc, definition.dataset) from exc
-        return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period") if frame.height else None  # type: ignore[arg-type]
+        return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period") if frame.height else None
 
     # ------------------------------------------------------------------ comparing
 
@@ -406,7 +406,7 @@ class Store:
     ) -> UploadRecord:
         """Monthly volumes by month: a month given again replaces the old figures."""
         self._check_folder(writing=True)
-        incoming = frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA)  # type: ignore[arg-type]
+        incoming = frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA)
         months = sorted(incoming.get_column("period").to_list())
         meta = {
             "action": "import",
@@ -553,7 +553,7 @@ class Store:
         rows = storage_form(incoming)
         if missing:
             rows = rows.join(held.select("id", *missing), on="id", how="left")
-        kept = current.join(rows.select("id"), on="id", how="anti").select(rows.columns).cast(rows.schema)  # type: ignore[arg-type]
+        kept = current.join(rows.select("id"), on="id", how="anti").select(rows.columns).cast(rows.schema)
         labels = [name for name, dtype in incoming.schema.items() if isinstance(dtype, pl.Enum | pl.Categorical)]
         return commit_rows(table, uri, pl.concat([kept, rows]), meta, replace=meta["touched"], labels=labels)
 
