@@ -13,6 +13,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
@@ -153,9 +154,9 @@ def _relabel(values: pl.Series, lookup: dict[str, str], dtype: pl.Enum) -> pl.Se
     """
     if values.dtype == pl.Categorical:
         codes = values.to_physical()
-        top = codes.max()
-        if top is None or int(top) < 1_000_000:  # type: ignore[arg-type]
-            size = 0 if top is None else int(top) + 1  # type: ignore[arg-type]
+        top = cast("int | None", codes.max())  # the codes are UInt32; polars types a max as any Python value
+        if top is None or int(top) < 1_000_000:
+            size = 0 if top is None else int(top) + 1
             table: list[str | None] = [None] * size
             keys = list(lookup)
             for key, code in zip(keys, pl.Series(keys, dtype=pl.Categorical).to_physical().to_list(), strict=True):
@@ -229,7 +230,8 @@ def read_dates(raw: pl.Series, formats: tuple[str, ...]) -> tuple[pl.Series, tup
         for b in full[1:]:
             differ = (month != parsed[b].dt.strftime("%Y-%m")).fill_null(False)
             if differ.any():
-                i = int(differ.arg_max())  # type: ignore[arg-type]
+                i = differ.arg_max()
+                assert i is not None  # some row differs
                 example = mask_pii(pl.lit(raw[i])).alias("x")
                 value = pl.select(example).item()
                 raise AmbiguousDates(
@@ -468,17 +470,19 @@ def shape(
     frame, report.left_out = _include_rows(frame, definition, found)
 
     period = definition.period
+    # The file's column of dates or wave labels; none when the period is given at import (then never read).
+    p_col = "" if period.column is None else found[period.column]
     id_col = found[definition.id_column]
     label_columns = [found[d.column] for d in definition.dimensions.values() if d.column is not None]
     label_columns += [found[q.column] for q in definition.questions.values()]
     if period.waves:
-        label_columns.append(found[period.column])  # type: ignore[index]
+        label_columns.append(p_col)
     dated = not (period.given_at_import or period.waves)
     # The slowest columns (free text, dates, the duplicate-ID check) are made in two more threads while
     # the labels are looked up: Polars releases the GIL, so they run side by side.
     with ThreadPoolExecutor(max_workers=2) as beside:
         texts = {key: beside.submit(_comments, frame, found[col]) for key, col in definition.free_text.items()}
-        date_col = found[period.column] if dated else ""  # type: ignore[index]
+        date_col = p_col if dated else ""
         read = beside.submit(_dated, frame.get_column(date_col), period.formats, period.granularity) if dated else None
         repeats = beside.submit(_ids_repeat, frame, id_col)
         distinct = _distinct(frame, label_columns)
@@ -500,7 +504,6 @@ def shape(
     if period.given_at_import:
         exprs += [pl.lit(fixed["period"]).alias("period"), pl.lit(period_start(fixed["period"])).alias("date")]
     elif period.waves:
-        p_col = found[period.column]  # type: ignore[index]
         waves = {normalise_label(w): p for w, p in period.waves.items()}
         lookup, unknown = _label_lookup(distinct[p_col], waves)
         starts = {v: period_start(p) for v, p in lookup.items()}
@@ -511,7 +514,6 @@ def shape(
             label_checks.append((p_col, unknown, "unknown wave", ", ".join(period.waves)))
     else:
         assert dates is not None
-        p_col = found[period.column]  # type: ignore[index]
         latest = latest_plausible_date(today or dt.date.today())
         exprs += [pl.lit(dates).alias("date"), pl.lit(periods).alias("period")]
         checks += [
