@@ -7,6 +7,7 @@ sentence any of them raises for a file that cannot be read at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -46,14 +47,14 @@ def size_words(n: int) -> str:
     return f"{n} bytes"
 
 
-def is_header(cells: list[str | None], expected: set[str] | None) -> bool:
+def is_header(cells: Sequence[str | None], expected: set[str] | None) -> bool:
     names = {normalise_label(c) for c in cells if c and c.strip()}
     if expected:
         return len(names & expected) >= min(2, len(expected))
     return len(names) >= 3
 
 
-def unique_names(header: list[str | None]) -> list[str]:
+def unique_names(header: Sequence[str | None]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for name in header:

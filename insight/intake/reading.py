@@ -278,7 +278,8 @@ def read_export(
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         from insight.intake.workbook import read_xlsx
 
-        raw = read_xlsx(data, expected)  # type: ignore[arg-type]  (a path was read whole above)
+        assert isinstance(data, bytes)  # a path to a workbook was read whole above
+        raw = read_xlsx(data, expected)
     elif file_name.lower().endswith((".xlsx", ".xlsm")):
         raise ExportError("is named as an Excel workbook but is not one (damaged, or renamed?): save it again")
     elif _is_plain(head):
@@ -287,7 +288,8 @@ def read_export(
         _check_text(text_head[:8192])
         raw = _read_csv(source, text_head, "utf-8-sig" if bom else "utf-8", expected, keep, labels or set())
     else:
-        text, encoding = _as_utf8_text(data)  # type: ignore[arg-type]  (UTF-16, or \r line ends: converted)
+        assert isinstance(data, bytes)  # a path to text that is not plain was read whole above
+        text, encoding = _as_utf8_text(data)  # UTF-16, or \r line ends: converted
         raw = _read_csv(text, text[:HEAD_BYTES], encoding, expected, keep, labels or set())
     if raw.frame.height == 0:
         raise ExportError(
