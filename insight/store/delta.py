@@ -36,6 +36,7 @@ import stat
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, QueryBuilder
@@ -376,12 +377,14 @@ class Store:
             rejected_file = self.write_rejected(definition.dataset, result.rejected, report.file_name)
         incoming = result.frame.select(tidy_columns(definition))  # labels stay dictionary-coded until needed
         periods = sorted(incoming.get_column("period").unique().to_list())
+        file = masked_file_name(report.file_name)
+        rejected = report.invalid_rows if rejected_file else 0
         meta = {
             "action": "import",
-            "file": masked_file_name(report.file_name),
+            "file": file,
             "sha256": report.sha256,
             "rows_in_file": report.rows_read,
-            "rejected": report.invalid_rows if rejected_file else 0,
+            "rejected": rejected,
             "periods": periods,
             "user": user,
             "definition": definition_fingerprint(definition),
@@ -389,13 +392,13 @@ class Store:
         counts, version = self._upsert(definition.dataset, incoming, "id", meta, partitioned=True)
         return UploadRecord(
             dataset=definition.dataset,
-            file_name=meta["file"],
+            file_name=file,
             sha256=report.sha256,
             rows_read=report.rows_read,
             new=counts.new,
             updated=counts.updated,
             unchanged=counts.unchanged,
-            rejected=int(meta["rejected"]),
+            rejected=rejected,
             rejected_file=rejected_file,
             periods=", ".join(periods),
             version=version,
@@ -408,9 +411,10 @@ class Store:
         self._check_folder(writing=True)
         incoming = frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA)
         months = sorted(incoming.get_column("period").to_list())
+        file = masked_file_name(file_name)
         meta = {
             "action": "import",
-            "file": masked_file_name(file_name),
+            "file": file,
             "sha256": sha256,
             "rows_in_file": incoming.height,
             "rejected": 0,
@@ -419,13 +423,13 @@ class Store:
         }
         counts, version = self._upsert(dataset, incoming, "period", meta, partitioned=False, volumes=True)
         return UploadRecord(
-            dataset, meta["file"], sha256, incoming.height, counts.new, counts.updated, counts.unchanged, 0, None,
+            dataset, file, sha256, incoming.height, counts.new, counts.updated, counts.unchanged, 0, None,
             ", ".join(months), version,
         )  # fmt: skip
 
     def _create(self, uri: str, empty: pl.DataFrame, *, partitioned: bool) -> None:
         """An empty table (version 0), so every import is a change to a table and every import can be undone."""
-        options = {"configuration": TABLE_CONFIG}
+        options: dict[str, object] = {"configuration": TABLE_CONFIG}
         if partitioned:
             options["partition_by"] = ["period"]
         try:
@@ -508,8 +512,9 @@ class Store:
             except READ_ERRORS as exc:
                 # delta-rs may fail after the MERGE's commit landed (its checkpoint on a full disk): then it is done.
                 landed = self._committed(dataset, volumes, merging[0], merging[1]) if merging else None
-                if landed is None:
+                if landed is None or merging is None:
                     raise self._fault(exc, dataset, writing=True) from exc
+                assert table is not None  # merging is planned only once the table is open
                 self._tidy(table, uri)
                 return merging[2], landed
         raise StoreError(f"The {dataset} data is being changed by others: nothing was imported; try again in a minute.")
@@ -562,14 +567,14 @@ class Store:
         try:
             current = DeltaTable(uri)
             keep = list(range(current.version() + 1))
-            options = dict(
+            options: dict[str, Any] = dict(
                 retention_hours=commit.ORPHAN_GRACE_HOURS,
                 enforce_retention_duration=False,
                 full=True,
                 keep_versions=keep,
             )
-            if current.vacuum(dry_run=True, **options):  # type: ignore[arg-type]
-                current.vacuum(dry_run=False, **options)  # type: ignore[arg-type]
+            if current.vacuum(dry_run=True, **options):
+                current.vacuum(dry_run=False, **options)
         except (CommitFailedError, DeltaError, OSError):
             pass  # tidying is best effort; the next write tries again
         if isinstance(self.data_dir, Path):
@@ -595,10 +600,10 @@ class Store:
 
     # ------------------------------------------------------------------ history and undo
 
-    def _log(self, dataset: str, *, volumes: bool) -> tuple[DeltaTable, list[dict]]:
+    def _log(self, dataset: str, *, volumes: bool) -> tuple[DeltaTable | None, list[dict]]:
         table = self._open(dataset, volumes=volumes)
         if table is None:
-            return None, []  # type: ignore[return-value]
+            return None, []
         try:
             return table, sorted(table.history(), key=lambda h: h["version"])
         except READ_ERRORS as exc:
