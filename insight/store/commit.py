@@ -51,7 +51,7 @@ def commit_rows(
     version references, by the next write's tidy.
     """
     import pyarrow.parquet as pq
-    from deltalake.transaction import AddAction
+    from deltalake.transaction import AddAction, RemoveAction
 
     read_version = table.version()
     if labels is None:
@@ -68,15 +68,21 @@ def commit_rows(
         written.append(path)
         arrow = part.to_arrow(compat_level=pl.CompatLevel.oldest())
         # Labels dictionary-coded; Parquet statistics only where readers prune by them (the ID and date).
-        pq.write_table(arrow, path, store_schema=False, use_dictionary=labels, write_statistics=bounded)
+        pq.write_table(
+            arrow,
+            path,
+            store_schema=False,
+            use_dictionary=labels,  # type: ignore[arg-type]  # pyarrow takes a list of columns; its stubs say bool only
+            write_statistics=bounded,
+        )
         return AddAction(relative, path.stat().st_size, {"period": str(period)}, int(time.time() * 1000), True,
                          file_stats(part))  # fmt: skip
 
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            actions = list(pool.map(write, parts.items()))
+            actions: list[AddAction | RemoveAction] = list(pool.map(write, parts.items()))
         table.create_write_transaction(
-            actions,  # type: ignore[arg-type]
+            actions,
             mode="overwrite" if replace else "append",
             schema=table.schema(),
             partition_by=["period"],
