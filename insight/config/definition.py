@@ -285,7 +285,7 @@ def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, An
     if ("values" in node) == ("groups" in node):
         raise r.fail(kp, "give either `values` (a list) or `groups` (group -> labels), not both")
     if "values" in node:
-        groups = {v: (v,) for v in r.labels(node["values"], f"{kp}.values", required=True)}
+        groups: dict[str, tuple[str, ...]] = {v: (v,) for v in r.labels(node["values"], f"{kp}.values", required=True)}
     else:
         raw_groups = r.mapping(node["groups"], f"{kp}.groups", required=True)
         groups = {}

@@ -52,19 +52,22 @@ class Skip(Exception):
 # --------------------------------------------------------------------------- parsing
 
 
-class _NoRepeatedKeys:
-    """Refuses a key given twice in one mapping (YAML would keep the last one silently)."""
+class _NoRepeatedKeys(yaml.constructor.SafeConstructor):
+    """Refuses a key given twice in one mapping (YAML would keep the last one silently).
+
+    Mixed in before a safe loader, whose SafeConstructor it extends (so the loader's MRO is unchanged).
+    """
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[attr-defined]
+            key = self.construct_object(key_node, deep=deep)
             if isinstance(key, (str, int, float, bool)) and key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+        return super().construct_mapping(node, deep=deep)
 
 
 class _StrictLoader(_NoRepeatedKeys, yaml.SafeLoader):

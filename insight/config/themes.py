@@ -8,11 +8,14 @@ tone. ``insight.figures.comments`` finds them in comments and relates them to sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from insight.config.files import Reader
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 COMPLAINT, PRAISE, NEUTRAL = "complaint", "praise", "neutral"
 TONES = (COMPLAINT, PRAISE, NEUTRAL)
@@ -38,7 +41,7 @@ class Theme:
 
     def tone_expr(self, comment: pl.Expr) -> pl.Expr:
         """complaint / praise / neutral for a comment carrying this theme (null when it does not)."""
-        expr = pl.when(comment.str.contains(self.regex).not_()).then(pl.lit(None, pl.String))
+        expr: Then | ChainedThen = pl.when(comment.str.contains(self.regex).not_()).then(pl.lit(None, pl.String))
         if self.complaint:
             expr = expr.when(comment.str.contains(_regex(self.complaint))).then(pl.lit(COMPLAINT))
         if self.praise:
