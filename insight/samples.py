@@ -59,8 +59,10 @@ ETHNIC_DETAIL = {
     ],
     "Other": ["Other ethnic group: Arab", "Other ethnic group: Any other ethnic group"],
 }
-DETAIL_WEIGHTS = {"White": [88, 2, 0.5, 0.5, 9], "Mixed": [40, 15, 30, 15], "Asian": [35, 45, 12, 4, 4],
-                  "Black": [40, 45, 15], "Other": [50, 50]}  # fmt: skip
+DETAIL_WEIGHTS: dict[str, list[float]] = {
+    "White": [88, 2, 0.5, 0.5, 9], "Mixed": [40, 15, 30, 15], "Asian": [35, 45, 12, 4, 4],
+    "Black": [40, 45, 15], "Other": [50, 50],
+}  # fmt: skip
 
 
 def exact_list(counts: dict[str, int], rng: random.Random) -> list[str]:
@@ -210,12 +212,14 @@ def render_csv(
 
 def render_xlsx(header: list[str], rows: list[dict], what: str) -> bytes:
     import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = openpyxl.Workbook()
     fixed = dt.datetime(2019, 10, 1)
     book.properties.created = fixed
     book.properties.modified = fixed
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
     sheet.title = "Export"
     sheet.append([SYNTHETIC_TITLE.format(what=what)])
     sheet.append([])
