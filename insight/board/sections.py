@@ -13,6 +13,7 @@ groups against the rest by ``compare`` (z-test, Holm-adjusted); sign-up gaps by 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
@@ -312,7 +313,7 @@ def _victim_headline(s: Survey) -> Section:
     sentences, last = _headline_sentences(s, aspect, label)
     validity_line = validity_words(validity(s.frame, d, s.loaded.volumes, period=s.period))
     sentences.append(f"Responses in {period_label(s.period)}: {validity_line}.")
-    first = last.get_column("period").min()
+    first = cast("str", last.get_column("period").min())  # a String column; polars types its min as any value
     title = s.chart_title(
         f"{d.aspect_label(aspect).lower()}, % positive", f"{period_label(first)} to {period_label(s.period)}"
     )
@@ -372,9 +373,9 @@ def _victim_groups(s: Survey) -> Section:
     d = s.definition
     dims = [k for k in ("channel_group", "offence") if k in d.dimensions]
     found: list[GroupDifference] = []
-    for by in dims:
+    for dim in dims:
         for aspect in d.aspects:
-            found += [g for g in groups_differing(s.frame, d, period=s.period, by=by, aspect=aspect) if g.significant]
+            found += [g for g in groups_differing(s.frame, d, period=s.period, by=dim, aspect=aspect) if g.significant]
     sentences = [
         group_difference(g.group, d.aspect_label(g.aspect), s.period, g.row, g.rest_pct, g.rest_base, g.p_holm)
         for g in found
@@ -648,7 +649,8 @@ def _wmnow(s: Survey, census: Census) -> Section:
             f"{points(latest['gap_pp'])} {side}."
         )
     closing = [gap_sentence(SERIES_WORDS.get(c.series, c.series), c) for c in changes]
-    first_period = series.get_column("period").min() if series.height else s.period
+    # A String column; polars types its min as any value.
+    first_period = cast("str", series.get_column("period").min()) if series.height else s.period
     title = s.chart_title(
         "gap to the census among new sign-ups (points)", f"{period_label(first_period)} to {period_label(s.period)}"
     )

@@ -7,20 +7,37 @@ description.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import PP_ALIGN
-from pptx.util import Emu, Inches, Pt
+from pptx.util import Emu, Inches, Length, Pt
 
 from insight.board.model import MAX_POINTS, SAMPLE_MARK, BoardPack, Section
+
+if TYPE_CHECKING:
+    from pptx.presentation import Presentation as Deck  # pptx.Presentation is the function that makes one
+    from pptx.shapes.autoshape import Shape
+    from pptx.slide import Slide
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARK_RED = RGBColor(0xB0, 0x00, 0x20)
 INK = RGBColor(0x1A, 0x1A, 0x1A)
 
 
-def _text(slide, left, top, width, height, text: str, *, size: int, bold: bool = False, colour=INK):  # type: ignore[no-untyped-def]
+def _text(
+    slide: Slide,
+    left: Length,
+    top: Length,
+    width: Length,
+    height: Length,
+    text: str,
+    *,
+    size: int,
+    bold: bool = False,
+    colour: RGBColor = INK,
+) -> Shape:
     box = slide.shapes.add_textbox(left, top, width, height)
     frame = box.text_frame
     frame.word_wrap = True
@@ -32,13 +49,13 @@ def _text(slide, left, top, width, height, text: str, *, size: int, bold: bool =
     return box
 
 
-def _mark(slide) -> None:  # type: ignore[no-untyped-def]
+def _mark(slide: Slide) -> None:
     box = _text(slide, Inches(8.3), Inches(0.1), Inches(4.9), Inches(0.4), SAMPLE_MARK, size=14, bold=True,
                 colour=MARK_RED)  # fmt: skip
     box.text_frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
 
 
-def _points(slide, section: Section, left, top, width, height) -> None:  # type: ignore[no-untyped-def]
+def _points(slide: Slide, section: Section, left: Length, top: Length, width: Length, height: Length) -> None:
     box = slide.shapes.add_textbox(left, top, width, height)
     frame = box.text_frame
     frame.word_wrap = True
@@ -51,7 +68,7 @@ def _points(slide, section: Section, left, top, width, height) -> None:  # type:
         para.space_after = Pt(12)
 
 
-def _slide(prs: Presentation, section: Section, sample: bool) -> None:  # type: ignore[valid-type]
+def _slide(prs: Deck, section: Section, sample: bool) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank
     _text(slide, Inches(0.5), Inches(0.4), Inches(12.3), Inches(0.8), section.heading, size=28, bold=True)
     if sample:

@@ -8,6 +8,7 @@ sample-data mark in the header so it is on every page.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -16,10 +17,13 @@ from docx.shared import Cm, Pt, RGBColor
 
 from insight.board.model import SAMPLE_MARK, BoardPack, Figure, Table
 
+if TYPE_CHECKING:
+    from docx.document import Document as DocumentObject  # docx.Document is the function that makes one
+
 MARK_RED = RGBColor(0xB0, 0x00, 0x20)
 
 
-def _mark_every_page(doc: Document) -> None:  # type: ignore[valid-type]
+def _mark_every_page(doc: DocumentObject) -> None:
     for section in doc.sections:
         para = section.header.paragraphs[0]
         para.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -32,7 +36,7 @@ def _mark_every_page(doc: Document) -> None:  # type: ignore[valid-type]
         footer.add_run(f"{SAMPLE_MARK}: not real responses").font.size = Pt(9)
 
 
-def _figure(doc: Document, figure: Figure) -> None:  # type: ignore[valid-type]
+def _figure(doc: DocumentObject, figure: Figure) -> None:
     doc.add_picture(io.BytesIO(figure.png()), width=Cm(16))
     picture = doc.paragraphs[-1]
     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -43,7 +47,7 @@ def _figure(doc: Document, figure: Figure) -> None:  # type: ignore[valid-type]
     caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _table(doc: Document, table: Table) -> None:  # type: ignore[valid-type]
+def _table(doc: DocumentObject, table: Table) -> None:
     doc.add_paragraph(table.title, style="Caption")
     grid = doc.add_table(rows=1, cols=len(table.columns))
     grid.style = "Light Grid Accent 1"
