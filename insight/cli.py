@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 import polars as pl
 
@@ -60,20 +61,20 @@ def report_json_rows(result: pl.DataFrame) -> list[dict]:
     return rows
 
 
-def _emit(rows: list[dict], fmt: str, payload: dict, out: object = None) -> None:
+def _emit(rows: list[dict], fmt: str, payload: dict, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     if fmt == "json":
-        print(json.dumps(payload, indent=2), file=out)  # type: ignore[arg-type]
+        print(json.dumps(payload, indent=2), file=out)
         return
     frame = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
     if fmt == "csv":
-        out.write(to_csv(frame))  # type: ignore[attr-defined]
+        out.write(to_csv(frame))
         return
     heading = "  ".join(f"{k}={v}" for k, v in payload.items() if k not in ("rows",) and v is not None)
-    print(heading, file=out)  # type: ignore[arg-type]
+    print(heading, file=out)
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True,
                    tbl_hide_column_data_types=True, tbl_formatting="ASCII_MARKDOWN"):  # fmt: skip
-        print(frame, file=out)  # type: ignore[arg-type]
+        print(frame, file=out)
 
 
 # --------------------------------------------------------------------------- commands
@@ -278,6 +279,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     definition = _survey(args.dataset)
     _dimension_arg(definition, args.by)
     period_arg = _period_arg(definition, args.period)
+    frame: pl.DataFrame | None  # store.read below may find no table
     if args.weighted:  # raking reads every column of what is held
         frame = _held(Store(args.data_dir), definition)
         return _weighted_report(frame, definition, _period(frame, definition, period_arg), args)
