@@ -9,94 +9,17 @@ legacy multipage mode on deep links and the shared sidebar vanishes (DESIGN.md).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 import streamlit as st
 
-from app_pages import identity, ui
-
-present = ui.presenter_mode()
-st.set_page_config(
-    page_title="Citizen satisfaction insight",
-    page_icon=":material/insights:",
-    layout="wide",
-    initial_sidebar_state="collapsed" if present else "auto",
-)
-ui.require_config()  # a configuration mistake shows the list of mistakes, never a traceback
-ui.begin_run()  # the store's versions, read once in this run
-
+from app_pages import identity, loading, output, style, url_state
+from insight.config.access import User
 
 # Every page's address, so a link to any of them still lands on the sign-in (or no access)
 # page rather than on Streamlit's "Page not found".
 URL_PATHS = ("upload", "satisfaction", "trends", "respondents", "comments", "wmnow", "board-pack", "data")
 
-
-def only(page: str | Callable[[], None], title: str) -> NoReturn:
-    """A run that shows one page and nothing else (sign-in, no access, a broken access file)."""
-    stand_ins = [st.Page(page, title=title, url_path=p, visibility="hidden") for p in URL_PATHS]
-    st.navigation([st.Page(page, title=title, default=True), *stand_ins], position="hidden").run()
-    st.stop()
-
-
-try:
-    user = identity.current_user()
-except identity.NoAccessFile as exc:  # fail closed: nobody sees anything until the file is put back
-    problem = str(exc)
-    only(lambda: st.error(problem, icon=":material/block:"), "No access")
-if user is None:
-    only("app_pages/sign_in.py", "Sign in")
-identity.sidebar(user, present=present)
-if not user.has_access:
-    only("app_pages/no_access.py", "No access")
-
-can_upload = bool(user.manageable) and not present
-
-
-def shown(allowed: bool) -> str:
-    # A page the user may not use stays registered but hidden, so a link to it says why
-    # instead of silently opening another page.
-    return "visible" if allowed else "hidden"
-
-
-overview = st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
-upload = st.Page(
-    "app_pages/upload.py",
-    title="Upload",
-    icon=":material/upload_file:",
-    url_path="upload",
-    visibility=shown(can_upload),
-)
-satisfaction = st.Page(
-    "app_pages/satisfaction.py", title="Satisfaction", icon=":material/sentiment_satisfied:", url_path="satisfaction"
-)
-trends = st.Page("app_pages/trends.py", title="Trends", icon=":material/timeline:", url_path="trends")
-respondents = st.Page("app_pages/respondents.py", title="Respondents", icon=":material/groups:", url_path="respondents")
-comments = st.Page("app_pages/comments.py", title="Comments", icon=":material/forum:", url_path="comments")
-wmnow = st.Page(
-    "app_pages/wmnow.py",
-    title="WMNow diversity",
-    icon=":material/diversity_3:",
-    url_path="wmnow",
-    visibility=shown(user.may_view("wmnow")),
-)
-board_pack = st.Page("app_pages/board_pack.py", title="Board pack", icon=":material/summarize:", url_path="board-pack")
-data = st.Page("app_pages/data.py", title="Data and definitions", icon=":material/description:", url_path="data")
-
-pages = [overview, satisfaction, trends, respondents, comments, wmnow, board_pack, data]
-if not present:
-    pages.insert(1, upload)  # presenter mode hides the upload page
-page = st.navigation(pages)
-
-if page.url_path == "upload" and not can_upload:
-    st.title("Upload survey exports")
-    st.error("Only managers of a survey can upload or undo its data.", icon=":material/block:")
-    st.stop()
-if identity.denied_dataset(page.url_path):
-    st.error(identity.DENIED, icon=":material/block:")
-    st.page_link(overview, label="Go to the overview", icon=":material/arrow_forward:")
-    st.stop()
-
-version = ui.store_version()
 # Each page is offered only the controls that act on it.
 CONTROLS = {
     "": frozenset({"period"}),
@@ -107,16 +30,124 @@ CONTROLS = {
     "board-pack": frozenset(),  # the pack has its own month picker
     "data": frozenset(),
 }
-filters = ui.sidebar_filters(
-    dataset_override="wmnow" if page.url_path == "wmnow" else None,
-    allowed=[*identity.visible(ui.definitions())],
-    show=CONTROLS.get(page.url_path, ui.EVERY_CONTROL),
-    period_options=ui.overview_periods() if page.url_path == "" else None,
-)
-st.session_state["filters"] = filters
-ui.style(present)
-ui.new_page()
-ui.share_link(page.url_path)
-ui.live_reload(version)
-identity.log_view(user, page.url_path, filters)
-page.run()
+
+
+def main() -> None:
+    present = url_state.presenter_mode()
+    st.set_page_config(
+        page_title="Citizen satisfaction insight",
+        page_icon=":material/insights:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if present else "auto",
+    )
+    loading.require_config()  # a configuration mistake shows the list of mistakes, never a traceback
+    loading.begin_run()  # the store's versions, read once in this run
+    user = signed_in_user()
+    identity.sidebar(user, present=present)
+    if not user.has_access:
+        only("app_pages/no_access.py", "No access")
+    can_upload = bool(user.manageable) and not present
+    overview, page = navigation(user, present=present, can_upload=can_upload)
+    refuse_what_the_user_may_not_see(page, overview, can_upload=can_upload)
+    frame(page, user, present=present)
+    page.run()
+
+
+def only(page: str | Callable[[], None], title: str) -> NoReturn:
+    """A run that shows one page and nothing else (sign-in, no access, a broken access file)."""
+    stand_ins = [st.Page(page, title=title, url_path=p, visibility="hidden") for p in URL_PATHS]
+    st.navigation([st.Page(page, title=title, default=True), *stand_ins], position="hidden").run()
+    st.stop()
+
+
+def signed_in_user() -> User:
+    """The person using the app; a visitor not signed in sees only the sign-in page."""
+    try:
+        user = identity.current_user()
+    except identity.NoAccessFile as exc:  # fail closed: nobody sees anything until the file is put back
+        problem = str(exc)
+
+        def no_access_file() -> None:
+            st.error(problem, icon=":material/block:")
+
+        only(no_access_file, "No access")
+    if user is None:
+        only("app_pages/sign_in.py", "Sign in")
+    return user
+
+
+def shown(allowed: bool) -> Literal["visible", "hidden"]:
+    # A page the user may not use stays registered but hidden, so a link to it says why
+    # instead of silently opening another page.
+    return "visible" if allowed else "hidden"
+
+
+def navigation(user: User, *, present: bool, can_upload: bool) -> tuple[st.Page, st.Page]:
+    """Every page in the menu (the overview first), and the page this run shows."""
+    overview = st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
+    upload = st.Page(
+        "app_pages/upload.py",
+        title="Upload",
+        icon=":material/upload_file:",
+        url_path="upload",
+        visibility=shown(can_upload),
+    )
+    satisfaction = st.Page(
+        "app_pages/satisfaction.py",
+        title="Satisfaction",
+        icon=":material/sentiment_satisfied:",
+        url_path="satisfaction",
+    )
+    trends = st.Page("app_pages/trends.py", title="Trends", icon=":material/timeline:", url_path="trends")
+    respondents = st.Page(
+        "app_pages/respondents.py", title="Respondents", icon=":material/groups:", url_path="respondents"
+    )
+    comments = st.Page("app_pages/comments.py", title="Comments", icon=":material/forum:", url_path="comments")
+    wmnow = st.Page(
+        "app_pages/wmnow.py",
+        title="WMNow diversity",
+        icon=":material/diversity_3:",
+        url_path="wmnow",
+        visibility=shown(user.may_view("wmnow")),
+    )
+    board_pack = st.Page(
+        "app_pages/board_pack.py", title="Board pack", icon=":material/summarize:", url_path="board-pack"
+    )
+    data = st.Page("app_pages/data.py", title="Data and definitions", icon=":material/description:", url_path="data")
+
+    pages = [overview, satisfaction, trends, respondents, comments, wmnow, board_pack, data]
+    if not present:
+        pages.insert(1, upload)  # presenter mode hides the upload page
+    return overview, st.navigation(pages)
+
+
+def refuse_what_the_user_may_not_see(page: st.Page, overview: st.Page, *, can_upload: bool) -> None:
+    """Stop with a reason when a link opens a page, or a survey, this user may not use."""
+    if page.url_path == "upload" and not can_upload:
+        st.title("Upload survey exports")
+        st.error("Only managers of a survey can upload or undo its data.", icon=":material/block:")
+        st.stop()
+    if identity.denied_dataset(page.url_path):
+        st.error(identity.DENIED, icon=":material/block:")
+        st.page_link(overview, label="Go to the overview", icon=":material/arrow_forward:")
+        st.stop()
+
+
+def frame(page: st.Page, user: User, *, present: bool) -> None:
+    """What surrounds every page: the shared filters, the style, the share link and the live reload."""
+    version = loading.store_version()
+    filters = url_state.sidebar_filters(
+        dataset_override="wmnow" if page.url_path == "wmnow" else None,
+        allowed=[*identity.visible(loading.definitions())],
+        show=CONTROLS.get(page.url_path, url_state.EVERY_CONTROL),
+        period_options=loading.overview_periods() if page.url_path == "" else None,
+    )
+    st.session_state["filters"] = filters
+    style.draw(present)
+    output.new_page()
+    url_state.share_link(page.url_path)
+    loading.live_reload(version)
+    identity.log_view(user, page.url_path, filters)
+
+
+main()

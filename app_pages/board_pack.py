@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import identity, ui
+from app_pages import identity, loading, url_state
 from insight.board.pack import FORMATS, SAMPLE_MARK, BoardPack, build_pack, file_name, render
 from insight.datasets import samples_enabled
 from insight.figures.metrics import periods
@@ -17,17 +17,21 @@ MIME = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "html": "text/html",
 }
+# What a pack is cached on: the store's version, its folder, the month (None: the latest) and the surveys.
+PackKey = tuple[str, str, str | None, tuple[str, ...]]
 
 
 def viewable_surveys() -> list[str]:
     """The surveys this user may view: every one in local mode; sign-in narrows it to the user's rights."""
-    return list(identity.visible(ui.definitions()))
+    return list(identity.visible(loading.definitions()))
 
 
 @st.cache_resource(show_spinner="Writing the board pack…", max_entries=8)
 def _pack(version: str, data_dir: str, period: str | None, datasets: tuple[str, ...], samples_on: bool) -> BoardPack:
     # Keyed on the store's version: a new upload writes a new pack.
-    return build_pack(ui.store(), period=period, datasets=datasets, definitions=ui.definitions(), census=ui.census())
+    return build_pack(
+        loading.store(), period=period, datasets=datasets, definitions=loading.definitions(), census=loading.census()
+    )
 
 
 @st.cache_data(show_spinner="Laying out the document…", max_entries=12)
@@ -37,44 +41,23 @@ def _document(version: str, data_dir: str, period: str | None, datasets: tuple[s
     return file_name(pack, fmt), render(pack, fmt)
 
 
-st.title("Board pack")
-st.caption(
-    "The board paper written from the app's own figures, in the source paper's order: every number with its base "
-    "or period, a rise or fall only when the test says it is significant, suppressed figures never shown."
-)
+def months_held(allowed: list[str]) -> list[str]:
+    """Every month a monthly survey this user may view holds, latest first."""
+    definitions = loading.definitions()
+    months: set[str] = set()
+    for name in allowed:
+        definition = definitions[name]
+        loaded = loading.load(definition)
+        if loaded is not None and definition.kind == "survey" and definition.period.granularity == "month":
+            months.update(periods(loaded.frame))
+    return sorted(months, reverse=True)
 
-allowed = viewable_surveys()
-definitions = ui.definitions()
-months: set[str] = set()
-for name in allowed:
-    definition = definitions[name]
-    loaded = ui.load(definition)
-    if loaded is not None and definition.kind == "survey" and definition.period.granularity == "month":
-        months.update(periods(loaded.frame))
-choices = [LATEST, *sorted(months, reverse=True)]
-period = st.selectbox(
-    "Month",
-    choices,
-    key="pack_period",
-    format_func=lambda p: "each survey's latest results" if p == LATEST else period_label(p),
-    help="Quarterly surveys use the quarter containing the month.",
-)
-chosen = None if period == LATEST else period
-store = ui.store()
-key = (ui.store_version(), str(store.data_dir), chosen, tuple(allowed))
-pack = _pack(*key, samples_enabled())
-if pack.sample:
-    st.info(
-        f"**{SAMPLE_MARK}.** The pack uses the bundled sample records for: {', '.join(pack.sample_surveys)}. "
-        "Every page of the document is marked.",
-        icon=":material/science:",
-    )
-for line in pack.missing:
-    st.warning(line, icon=":material/event_busy:")
 
-if ui.presenter_mode():
-    st.caption("Downloads are hidden in presenter mode.")
-else:
+def downloads(key: PackKey) -> None:
+    """The pack in each format, side by side (none in presenter mode)."""
+    if url_state.presenter_mode():
+        st.caption("Downloads are hidden in presenter mode.")
+        return
     columns = st.columns(len(FORMATS))
     for column, fmt in zip(columns, FORMATS, strict=True):
         with column:
@@ -89,8 +72,39 @@ else:
                 icon=":material/download:",
             )
 
-st.header(pack.title)
-for section in pack.sections:
-    st.subheader(section.heading)
-    for point in section.points:
-        st.text(point)
+
+def the_pack(pack: BoardPack) -> None:
+    """The pack's text on the page, section by section."""
+    st.header(pack.title)
+    for section in pack.sections:
+        st.subheader(section.heading)
+        for point in section.points:
+            st.text(point)
+
+
+st.title("Board pack")
+st.caption(
+    "The board paper written from the app's own figures, in the source paper's order: every number with its base "
+    "or period, a rise or fall only when the test says it is significant, suppressed figures never shown."
+)
+allowed = viewable_surveys()
+period = st.selectbox(
+    "Month",
+    [LATEST, *months_held(allowed)],
+    key="pack_period",
+    format_func=lambda p: "each survey's latest results" if p == LATEST else period_label(p),
+    help="Quarterly surveys use the quarter containing the month.",
+)
+chosen = None if period == LATEST else period
+key: PackKey = (loading.store_version(), str(loading.store().data_dir), chosen, tuple(allowed))
+pack = _pack(*key, samples_enabled())
+if pack.sample:
+    st.info(
+        f"**{SAMPLE_MARK}.** The pack uses the bundled sample records for: {', '.join(pack.sample_surveys)}. "
+        "Every page of the document is marked.",
+        icon=":material/science:",
+    )
+for line in pack.missing:
+    st.warning(line, icon=":material/event_busy:")
+downloads(key)
+the_pack(pack)

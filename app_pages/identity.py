@@ -8,9 +8,12 @@ in with the identity provider and their rights come from ``config/access.yaml``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 import streamlit as st
 
-from app_pages import ui
+from app_pages import loading, url_state
 from insight.config.access import LOCAL_BANNER, AccessPolicy, User, local_user
 from insight.intake.plain_text import literal
 from insight.store.access_log import record_view
@@ -18,6 +21,7 @@ from insight.store.access_log import record_view
 # Pages that show one dataset's figures (the one in the filters), and those showing several.
 DATASET_PAGES = ("satisfaction", "trends", "respondents", "comments", "wmnow")
 DENIED = "You don't have access to this survey."
+T = TypeVar("T")
 
 
 class NoAccessFile(Exception):
@@ -26,7 +30,7 @@ class NoAccessFile(Exception):
 
 def policy() -> AccessPolicy | None:
     """config/access.yaml, read and checked with every other configuration file (re-read when it changes)."""
-    return ui.config().extra.get("access.yaml")
+    return loading.config().extra.get("access.yaml")
 
 
 def sign_in_configured() -> bool:
@@ -37,7 +41,7 @@ def sign_in_configured() -> bool:
 def current_user() -> User | None:
     """The person using the app; None when sign-in is configured and they have not signed in."""
     if not sign_in_configured():
-        user = local_user(list(ui.definitions()))
+        user = local_user(list(loading.definitions()))
     elif not st.user.get("is_logged_in"):
         user = None
     elif (rules := policy()) is None:
@@ -55,7 +59,7 @@ def user() -> User:
     return found
 
 
-def visible(datasets: dict) -> dict:
+def visible(datasets: Mapping[str, T]) -> dict[str, T]:
     """Only the entries (dataset -> anything) the user may view, in the same order."""
     u = user()
     return {k: v for k, v in datasets.items() if u.may_view(k)}
@@ -98,12 +102,12 @@ def sidebar(u: User, *, present: bool) -> None:
 def denied_dataset(page_path: str) -> str | None:
     """The dataset a link asks for that this user may not see (None if the link is fine)."""
     asked = "wmnow" if page_path == "wmnow" else st.query_params.get("dataset")
-    if asked and asked in ui.definitions() and not user().may_view(asked):
+    if asked and asked in loading.definitions() and not user().may_view(asked):
         return asked
     return None
 
 
-def log_view(u: User, page_path: str, filters: ui.Filters) -> None:
+def log_view(u: User, page_path: str, filters: url_state.Filters) -> None:
     """Record opening a page that shows a restricted dataset: once per page opened, not on every rerun."""
     rules = policy()
     restricted = rules.restricted if rules else frozenset()
@@ -118,6 +122,10 @@ def log_view(u: User, page_path: str, filters: ui.Filters) -> None:
         st.session_state["_view_logged"] = opened
         return
     st.session_state["_view_logged"] = opened
-    chosen = {"period": filters.period, "by": filters.by, "aspect": filters.aspect, **filters.dims} if page_path else {}
+    chosen: dict[str, object] = (
+        {"period": filters.period, "by": filters.by, "aspect": filters.aspect, **filters.dims} if page_path else {}
+    )
     for dataset in shown:
-        record_view(ui.store().data_dir, user=u.email, page=page_path or "overview", dataset=dataset, filters=chosen)
+        record_view(
+            loading.store().data_dir, user=u.email, page=page_path or "overview", dataset=dataset, filters=chosen
+        )

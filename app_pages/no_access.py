@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import identity, ui
+from app_pages import identity, style
 from insight.intake.plain_text import literal
 
-ui.style(False)  # the app's contrast and focus ring (the sidebar holds who is signed in)
+style.draw(False)  # the app's contrast and focus ring (the sidebar holds who is signed in)
 st.title("No access")
 st.error(
     f"You are signed in as {literal(identity.user().email)}, but you have not been given access to any survey. "

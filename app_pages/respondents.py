@@ -4,43 +4,49 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import loading, output, url_state
+from insight.config.census import Census
+from insight.config.definition import Definition
+from insight.datasets import Loaded
 from insight.display import charts
 from insight.display.tables import area_gaps, representation_table, weighting_profile_table
+from insight.display.views import margin_profiles
 from insight.figures.representation import representation
-from insight.figures.weighting import profile, weigh_period, weighting_in_words
+from insight.figures.weighting import weigh_period, weighting_in_words
 from insight.periods import period_label
 
-filters, definition, loaded = ui.survey_page("who responded", needs_questions=False)
-census = ui.census()
-benchmarked = [k for k, d in definition.dimensions.items() if d.census in census.tables]
-if not benchmarked:
-    st.info(f"{definition.title} records no demographics with a census benchmark.")
-    st.stop()
 
-npus = filters.dims.get("npu", [])
-who = "Members" if definition.kind == "membership" else "Respondents"
-when = period_label(filters.period) if filters.period else "all periods"
-where = f"{', '.join(npus)} (benchmarked against {' + '.join(census.areas_for(npus))})" if npus else "the force area"
-st.caption(
-    f"{who}, {when}, in {where}: share of those who stated each value, against Census 2021. "
-    + (
-        "Choose NPUs under *Filter respondents* to compare with their local authorities; other filters there "
-        "narrow the respondents too."
-        if "npu" in definition.dimensions
-        else "Filters under *Filter respondents* narrow the respondents."
+def introduction(filters: url_state.Filters, definition: Definition, census: Census, *, who: str) -> None:
+    npus = filters.dims.get("npu", [])
+    when = period_label(filters.period) if filters.period else "all periods"
+    where = (
+        f"{', '.join(npus)} (benchmarked against {' + '.join(census.areas_for(npus))})" if npus else "the force area"
     )
-)
-for key in benchmarked:
+    st.caption(
+        f"{who}, {when}, in {where}: share of those who stated each value, against Census 2021. "
+        + (
+            "Choose NPUs under *Filter respondents* to compare with their local authorities; other filters there "
+            "narrow the respondents too."
+            if "npu" in definition.dimensions
+            else "Filters under *Filter respondents* narrow the respondents."
+        )
+    )
+
+
+def against_the_census(
+    key: str, filters: url_state.Filters, definition: Definition, loaded: Loaded, *, who: str
+) -> None:
+    """One dimension: the respondents' shares beside the census's, chart and table."""
+    census = loading.census()
     dim = definition.dimensions[key]
     rep = representation(loaded.frame, definition, census, by=key, period=filters.period, filters=filters.dims)
     st.header(dim.label)
     if rep.status == "suppressed":
         st.warning(f"Only {rep.stated} stated their {dim.label.lower()}: too few to show shares.")
-        continue
+        return
     if rep.status == "low_base":
         st.warning(f"Treat with caution: only {rep.stated} stated their {dim.label.lower()}.")
-    ui.chart(
+    output.chart(
         charts.representation_bars(rep.rows, who=who, title=f"{dim.label}: {who.lower()} and census"),
         f"represent-{key}",
     )
@@ -48,38 +54,40 @@ for key in benchmarked:
         f"Census population: {rep.population}, {rep.area}. {rep.stated:,} stated; "
         f"{rep.not_stated:,} did not state (left out of the shares). Census 2021 (ONS); sources on the Data page."
     )
-    ui.table(representation_table(rep, dim.label), f"{definition.dataset}-represent-{key}")
+    output.table(representation_table(rep, dim.label), f"{definition.dataset}-represent-{key}")
 
-if definition.weighting and filters.period:
+
+def before_and_after_weighting(filters: url_state.Filters, definition: Definition, loaded: Loaded, period: str) -> None:
     st.header("Before and after weighting to the census")
-    respondents, raking = weigh_period(loaded.frame, definition, census, period=filters.period, filters=filters.dims)
+    respondents, raking = weigh_period(loaded.frame, definition, loading.census(), period=period, filters=filters.dims)
     if respondents.height < definition.suppression.min_base:
         st.warning(f"Only {respondents.height} respondents match the filters chosen: too few to weight.")
-    else:
-        st.caption(
-            "Weighted figures (the *Weighted to the census* toggle on Overview, Satisfaction and Trends) count each "
-            "respondent so that, together, they match the census on these margins. " + weighting_in_words(raking)
+        return
+    st.caption(
+        "Weighted figures (the *Weighted to the census* toggle on Overview, Satisfaction and Trends) count each "
+        "respondent so that, together, they match the census on these margins. " + weighting_in_words(raking)
+    )
+    for note in raking.notes():
+        st.warning(note, icon=":material/warning:")
+    for margin, rows in margin_profiles(respondents, raking):
+        output.chart(
+            charts.weighting_profile_bars(rows, title=f"{margin.label}, before and after weighting"),
+            f"weighting-{margin.dimension}",
         )
-        for note in raking.notes():
-            st.warning(note, icon=":material/warning:")
-        shares = profile(respondents, raking)
-        for margin in raking.margins:
-            rows = shares.filter(shares["margin"] == margin.dimension)
-            ui.chart(
-                charts.weighting_profile_bars(rows, title=f"{margin.label}, before and after weighting"),
-                f"weighting-{margin.dimension}",
-            )
-            ui.table(
-                weighting_profile_table(rows, margin.label),
-                f"{definition.dataset}-weighting-{margin.dimension}",
-            )
-            st.caption(
-                f"Census population: {margin.population}. Respondents who did not state a value, or gave one the "
-                "census does not count, keep their share of the sample."
-                + (f" Left out by the filter: {', '.join(margin.filtered)}." if margin.filtered else "")
-            )
+        output.table(
+            weighting_profile_table(rows, margin.label),
+            f"{definition.dataset}-weighting-{margin.dimension}",
+        )
+        st.caption(
+            f"Census population: {margin.population}. Respondents who did not state a value, or gave one the "
+            "census does not count, keep their share of the sample."
+            + (f" Left out by the filter: {', '.join(margin.filtered)}." if margin.filtered else "")
+        )
 
-if "npu" in definition.dimensions:
+
+def by_neighbourhood(
+    benchmarked: list[str], filters: url_state.Filters, definition: Definition, loaded: Loaded
+) -> None:
     st.header("By neighbourhood policing unit")
     key = st.selectbox(
         "Gap to the census (points) by NPU, for",
@@ -89,9 +97,31 @@ if "npu" in definition.dimensions:
     )
     reps = {
         npu_name: representation(
-            loaded.frame, definition, census, by=key, period=filters.period, npu=npu_name, filters=filters.dims
+            loaded.frame,
+            definition,
+            loading.census(),
+            by=key,
+            period=filters.period,
+            npu=npu_name,
+            filters=filters.dims,
         )
         for npu_name in definition.dimensions["npu"].groups
     }
-    ui.table(area_gaps(reps), f"{definition.dataset}-gaps-by-npu-{key}")
+    output.table(area_gaps(reps), f"{definition.dataset}-gaps-by-npu-{key}")
     st.caption("Positive: over-represented; negative: under-represented. Birmingham East and West both use Birmingham.")
+
+
+filters, definition, loaded = output.survey_page("who responded", needs_questions=False)
+census = loading.census()
+benchmarked = [k for k, d in definition.dimensions.items() if d.census in census.tables]
+if not benchmarked:
+    st.info(f"{definition.title} records no demographics with a census benchmark.")
+    st.stop()
+who = "Members" if definition.kind == "membership" else "Respondents"
+introduction(filters, definition, census, who=who)
+for key in benchmarked:
+    against_the_census(key, filters, definition, loaded, who=who)
+if definition.weighting and filters.period:
+    before_and_after_weighting(filters, definition, loaded, filters.period)
+if "npu" in definition.dimensions:
+    by_neighbourhood(benchmarked, filters, definition, loaded)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import identity, ui
+from app_pages import identity, style
 
-ui.style(False, in_sidebar=False)  # the app's contrast and focus ring, before anyone has signed in
+style.draw(False, in_sidebar=False)  # the app's contrast and focus ring, before anyone has signed in
 identity.remember_link()  # a shared link opens again once signed in
 st.title("Citizen satisfaction insight")
 st.write("Sign in with your work account to see the survey results you have access to.")

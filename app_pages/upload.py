@@ -6,8 +6,10 @@ import logging
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from app_pages import identity, ui
+from app_pages import identity, loading, output
 from insight.config.definition import Definition
 from insight.datasets import samples_enabled
 from insight.display.tables import problems_table, upload_history, volumes_table
@@ -18,6 +20,7 @@ from insight.intake.reading import MAX_UPLOAD_MB, read_export
 from insight.intake.tidy import (
     GivenValueError,
     IngestResult,
+    ValidationReport,
     every_column,
     given_values,
     ingest_raw,
@@ -37,8 +40,8 @@ st.write(
 )
 user = identity.user()
 # Only the surveys this user manages: files are recognised, and imported, among these alone.
-definitions = {d: v for d, v in ui.definitions().items() if user.may_manage(d)}
-store = ui.store()
+definitions = {d: v for d, v in loading.definitions().items() if user.may_manage(d)}
+store = loading.store()
 # .xls is accepted here only to be told, in words, to save it as .xlsx or CSV.
 files = st.file_uploader("Exports", type=["csv", "xlsx", "xlsm", "xls"], accept_multiple_files=True, key="uploads")
 skip_invalid = st.checkbox(
@@ -47,13 +50,13 @@ skip_invalid = st.checkbox(
 )
 
 
-def read(uploaded: object) -> tuple[RawTable, str] | str:
+def read(uploaded: UploadedFile) -> tuple[RawTable, str] | str:
     """Read an uploaded file once (whatever dataset is chosen later): the table and its SHA-256, or why not."""
     cache = st.session_state.setdefault("upload_reads", {})
-    file_id = uploaded.file_id  # type: ignore[attr-defined]
+    file_id = uploaded.file_id
     if file_id not in cache:
-        name = safe_file_name(uploaded.name)  # type: ignore[attr-defined]
-        data = uploaded.getvalue()  # type: ignore[attr-defined]
+        name = safe_file_name(uploaded.name)
+        data = uploaded.getvalue()
         try:
             with st.spinner(f"Reading {literal(name)}…"):
                 wanted = every_column(definitions)  # only these are kept: PII columns are never held
@@ -71,6 +74,7 @@ def ask_given(definition: Definition, file_id: str) -> dict[str, str] | None:
     needed = definition.given_at_import()
     given: dict[str, str] = {}
     for key in needed:
+        value: str | None
         if key == "period":
             example = "2024-08" if definition.period.granularity == "month" else "2024-Q3"
             value = st.text_input(f"Period this file covers (e.g. {example})", key=f"given-period-{file_id}")
@@ -165,7 +169,7 @@ def volumes_file(raw: RawTable, sha256: str, name: str, dataset: str, file_id: s
         logging.getLogger(__name__).error("reading a volumes upload failed: %s", type(exc).__name__)
         st.error(f"{literal(name)} could not be checked because of a fault in the app (nothing was changed).")
         return
-    ui.table(volumes_table(frame), f"volumes-{sha256[:12]}")  # the figures, not only the months
+    output.table(volumes_table(frame), f"volumes-{sha256[:12]}")  # the figures, not only the months
     if st.button("Import", key=f"import-volumes-{sha256}", type="primary"):
         try:
             record = store.import_volumes(dataset, frame, file_name=name, sha256=sha256, user=user.email)
@@ -180,140 +184,155 @@ def volumes_file(raw: RawTable, sha256: str, name: str, dataset: str, file_id: s
         st.rerun()
 
 
-import_all = st.container()  # filled below, once it is known how many files are ready
-ready: list[Pending] = []
-imported_files: dict[str, str] = st.session_state.setdefault("imported_files", {})
-for uploaded in files or []:
+def uploaded_file(uploaded: UploadedFile, imported_files: dict[str, str]) -> Pending | None:
+    """One file in its own box: read, recognised, checked against the store, then its Import button.
+
+    Returns the file when it is ready to import (for "Import all"); None when it is not, or is done.
+    """
     name = safe_file_name(uploaded.name)
     with st.container(border=True):
         st.subheader(literal(name))
         if uploaded.file_id in imported_files:
             st.success("Done: this file has been imported (see below).", icon=":material/check_circle:")
-            continue
+            return None
         got = read(uploaded)
         if isinstance(got, str):
             st.error(literal(got), icon=":material/error:")
-            continue
+            return None
         raw, sha256 = got
         volumes_dataset = recognise_volumes(raw.columns, definitions)
         if volumes_dataset:
             volumes_file(raw, sha256, name, volumes_dataset, uploaded.file_id)
-            continue
-        guesses = recognise(raw.columns, definitions)
-        names = list(definitions)
-        guess = guesses[0][0] if guesses else names[0]
-        dataset = st.selectbox(
-            "Dataset",
-            names,
-            index=names.index(guess),
-            key=f"dataset-{uploaded.file_id}",
-            format_func=lambda d: definitions[d].title,
-        )
-        if guesses and guesses[0][1] == 1.0 and dataset == guess:
-            st.caption(f"Recognised from its header as {definitions[guess].title}.")
-        elif dataset == guess:
-            st.warning("The header does not fully match any survey definition: check the dataset chosen.")
+            return None
+        dataset = choose_dataset(raw, uploaded.file_id)
         given = ask_given(definitions[dataset], uploaded.file_id)
         if given is None:
-            continue
+            return None
         checked = check(uploaded.file_id, raw, sha256, name, dataset, given)
         if isinstance(checked, str):
             st.error(literal(checked), icon=":material/error:")
-            continue
+            return None
         result, counts = checked
-        report = result.report
-        if report.missing_columns:
+        if result.report.missing_columns:
             st.error(
                 "This file cannot be imported: it lacks the column(s) "
-                + ", ".join(f"**{literal(c)}**" for c in report.missing_columns)
+                + ", ".join(f"**{literal(c)}**" for c in result.report.missing_columns)
                 + f" that a {definitions[dataset].title} export has. Nothing was changed."
             )
-            continue
-        cols = st.columns(5)
-        cols[0].metric("Rows", f"{report.rows_read:,}")
-        cols[1].metric("New", f"{counts.new:,}")
-        cols[2].metric("Updated", f"{counts.updated:,}")
-        cols[3].metric("Already held", f"{counts.unchanged:,}")
-        cols[4].metric("Invalid rows", f"{report.invalid_rows:,}")
-        if report.period_counts:
-            st.write(
-                "Responses per period: "
-                + ", ".join(f"{period_label(p)}: {n:,}" for p, n in report.period_counts.items())
-            )
-        if report.left_out:
-            st.info(f"{report.left_out_text()} (the survey definition's include filter): they will not be imported.")
-        for warning in report.warnings:
-            st.warning(literal(warning), icon=":material/warning:")
-        if report.blank_rows:
-            st.caption(f"{report.blank_rows} empty line(s) in the file were not responses and were ignored.")
-        if report.ignored_columns:
-            st.caption("Columns not used: " + literal(", ".join(c.strip() for c in report.ignored_columns)))
-        if not report.ok:
-            st.error(
-                f"{report.invalid_rows:,} row(s) have problems (below, with the row number as in the file). "
-                + (
-                    "They will be set aside with their reasons."
-                    if skip_invalid
-                    else "Nothing will be imported unless you correct them or tick the box above."
-                )
-            )
-            ui.table(problems_table(report.problems), f"problems-{sha256[:12]}")
-        nothing_new = counts.new == 0 and counts.updated == 0
-        if nothing_new:
-            st.info("Nothing new: every response in this file is already held, so there is nothing to import.")
-        can_import = (report.ok or (skip_invalid and report.valid_rows > 0)) and not nothing_new
+            return None
+        can_import = what_would_change(result.report, counts, sha256)
         pending = Pending(uploaded.file_id, name, dataset, result)
-        if can_import:
-            ready.append(pending)
         if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
             with st.spinner(f"Writing {literal(name)} to the store…"):
                 imported = import_checked(pending)
             if imported:
                 st.rerun()
+        return pending if can_import else None
 
-if len(ready) > 1 and import_all.button(
-    f"Import all {len(ready)} files ready to import", type="primary", icon=":material/upload:", key="import-all"
-):
-    with import_all, st.spinner(f"Writing {len(ready)} files to the store…"):
-        every_one = all(import_checked(pending) for pending in ready)  # stops at the first that fails
-    if every_one:
-        st.rerun()
 
-# Forget the checks of files no longer in the uploader (they can hold large frames).
-current = {f.file_id for f in files or []}
-checks = st.session_state.get("upload_checks", {})
-for key in [k for k in checks if k[0] not in current]:
-    del checks[key]
-reads = st.session_state.get("upload_reads", {})
-for key in [k for k in reads if k not in current]:
-    del reads[key]
-for file_id in [f for f in imported_files if f not in current]:
-    del imported_files[file_id]
-
-for message in st.session_state.get("import_messages", []):
-    st.success(message, icon=":material/check_circle:")
-
-st.header("Upload history")
-history_rows, undoable = [], []
-for name in definitions:
-    for volumes in (False, True):
-        try:
-            rows = store.history(name, volumes=volumes)
-        except StoreError as exc:
-            if not volumes:
-                st.warning(str(exc), icon=":material/error:")
-            continue
-        table_name = "contact volumes" if volumes else "responses"
-        history_rows += [{**r, "dataset": name, "table": table_name} for r in rows]
-        if any(r["action"] == "import" for r in rows):
-            undoable.append((name, volumes))
-if not history_rows:
-    st.caption(
-        "Nothing has been imported into this store yet"
-        + ("; the pages show the bundled sample data." if samples_enabled() else ".")
+def choose_dataset(raw: RawTable, file_id: str) -> str:
+    """The survey a file is an export of: recognised from its header, which the user can change."""
+    guesses = recognise(raw.columns, definitions)
+    names = list(definitions)
+    guess = guesses[0][0] if guesses else names[0]
+    dataset = st.selectbox(
+        "Dataset",
+        names,
+        index=names.index(guess),
+        key=f"dataset-{file_id}",
+        format_func=lambda d: definitions[d].title,
     )
-else:
-    ui.table(upload_history(history_rows, {n: d.title for n, d in definitions.items()}), "upload-history")
+    if guesses and guesses[0][1] == 1.0 and dataset == guess:
+        st.caption(f"Recognised from its header as {definitions[guess].title}.")
+    elif dataset == guess:
+        st.warning("The header does not fully match any survey definition: check the dataset chosen.")
+    return dataset
+
+
+def what_would_change(report: ValidationReport, counts: UpsertCounts, sha256: str) -> bool:
+    """What importing the file would do (rows new, updated, already held, invalid) and its problems;
+    whether it can be imported."""
+    cols = st.columns(5)
+    cols[0].metric("Rows", f"{report.rows_read:,}")
+    cols[1].metric("New", f"{counts.new:,}")
+    cols[2].metric("Updated", f"{counts.updated:,}")
+    cols[3].metric("Already held", f"{counts.unchanged:,}")
+    cols[4].metric("Invalid rows", f"{report.invalid_rows:,}")
+    if report.period_counts:
+        st.write(
+            "Responses per period: " + ", ".join(f"{period_label(p)}: {n:,}" for p, n in report.period_counts.items())
+        )
+    if report.left_out:
+        st.info(f"{report.left_out_text()} (the survey definition's include filter): they will not be imported.")
+    for warning in report.warnings:
+        st.warning(literal(warning), icon=":material/warning:")
+    if report.blank_rows:
+        st.caption(f"{report.blank_rows} empty line(s) in the file were not responses and were ignored.")
+    if report.ignored_columns:
+        st.caption("Columns not used: " + literal(", ".join(c.strip() for c in report.ignored_columns)))
+    if not report.ok:
+        st.error(
+            f"{report.invalid_rows:,} row(s) have problems (below, with the row number as in the file). "
+            + (
+                "They will be set aside with their reasons."
+                if skip_invalid
+                else "Nothing will be imported unless you correct them or tick the box above."
+            )
+        )
+        output.table(problems_table(report.problems), f"problems-{sha256[:12]}")
+    nothing_new = counts.new == 0 and counts.updated == 0
+    if nothing_new:
+        st.info("Nothing new: every response in this file is already held, so there is nothing to import.")
+    return (report.ok or (skip_invalid and report.valid_rows > 0)) and not nothing_new
+
+
+def import_all(where: DeltaGenerator, ready: list[Pending]) -> None:
+    """One button for every file ready to import, above the files, once there is more than one."""
+    if len(ready) > 1 and where.button(
+        f"Import all {len(ready)} files ready to import", type="primary", icon=":material/upload:", key="import-all"
+    ):
+        with where, st.spinner(f"Writing {len(ready)} files to the store…"):
+            every_one = all(import_checked(pending) for pending in ready)  # stops at the first that fails
+        if every_one:
+            st.rerun()
+
+
+def forget_files_gone(current: set[str], imported_files: dict[str, str]) -> None:
+    """Forget the checks of files no longer in the uploader (they can hold large frames)."""
+    checks = st.session_state.get("upload_checks", {})
+    for key in [k for k in checks if k[0] not in current]:
+        del checks[key]
+    reads = st.session_state.get("upload_reads", {})
+    for key in [k for k in reads if k not in current]:
+        del reads[key]
+    for file_id in [f for f in imported_files if f not in current]:
+        del imported_files[file_id]
+
+
+def upload_history_section() -> list[tuple[str, bool]]:
+    """Every import and undo in the store, newest first; returns the tables with an import to undo."""
+    st.header("Upload history")
+    history_rows, undoable = [], []
+    for name in definitions:
+        for volumes in (False, True):
+            try:
+                rows = store.history(name, volumes=volumes)
+            except StoreError as exc:
+                if not volumes:
+                    st.warning(str(exc), icon=":material/error:")
+                continue
+            table_name = "contact volumes" if volumes else "responses"
+            history_rows += [{**r, "dataset": name, "table": table_name} for r in rows]
+            if any(r["action"] == "import" for r in rows):
+                undoable.append((name, volumes))
+    if not history_rows:
+        st.caption(
+            "Nothing has been imported into this store yet"
+            + ("; the pages show the bundled sample data." if samples_enabled() else ".")
+        )
+    else:
+        output.table(upload_history(history_rows, {n: d.title for n, d in definitions.items()}), "upload-history")
+    return undoable
 
 
 def undo_section(choices: list[tuple[str, bool]]) -> None:
@@ -371,5 +390,17 @@ def undo_section(choices: list[tuple[str, bool]]) -> None:
         st.rerun()
 
 
+import_all_above = st.container()  # filled at the end, once it is known how many files are ready
+imported_files: dict[str, str] = st.session_state.setdefault("imported_files", {})
+ready: list[Pending] = []
+for uploaded in files or []:
+    pending = uploaded_file(uploaded, imported_files)
+    if pending is not None:
+        ready.append(pending)
+import_all(import_all_above, ready)
+forget_files_gone({f.file_id for f in files or []}, imported_files)
+for message in st.session_state.get("import_messages", []):
+    st.success(message, icon=":material/check_circle:")
+undoable = upload_history_section()
 if undoable:
     undo_section(undoable)

@@ -379,21 +379,21 @@ def test_undo_on_the_upload_page_asks_first_then_takes_the_import_back(exports, 
 
 
 def test_an_import_reloads_only_its_own_dataset(exports, data_dir, monkeypatch):
-    from app_pages import ui
+    from app_pages import loading
     from insight.cli import main
 
     monkeypatch.setenv("INSIGHT_SAMPLES", "off")
     assert main(["ingest", "live_chat", str(exports / "live_chat_example.csv")]) == 0
     app("app_pages/satisfaction.py", dataset="live_chat")
     chat_key = ("live_chat", str(data_dir), False)
-    chat = ui._HELD[chat_key][1]
+    chat = loading._HELD[chat_key][1]
     assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
     app("app_pages/satisfaction.py", dataset="victim")
     app("app_pages/satisfaction.py", dataset="live_chat")
-    assert ui._HELD[chat_key][1] is chat, "the other dataset was not reloaded"
+    assert loading._HELD[chat_key][1] is chat, "the other dataset was not reloaded"
     assert main(["undo", "victim"]) == 0
     app("app_pages/satisfaction.py", dataset="victim")
-    held = [k for k in ui._HELD if k[1] == str(data_dir)]
+    held = [k for k in loading._HELD if k[1] == str(data_dir)]
     assert sorted(k[0] for k in held) == ["live_chat", "victim"], "one copy per dataset, old versions dropped"
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 import polars as pl
 from scipy.stats import chi2_contingency
 
-from insight.display.views import matching_period, trend_view
+from insight.datasets import load_sample
+from insight.display.tables import one_decimal
+from insight.display.views import breakdown_order, matching_period, survey_responses, target_gaps, trend_view
 from insight.figures.metrics import satisfaction
 from insight.intake.tidy import ingest_file
 
@@ -40,3 +42,37 @@ def test_trend_view_honours_aspect_breakdown_and_period(exports, victim):
         table = [part.get_column("positive").to_list(), (part["base"] - part["positive"]).to_list()]
         assert abs(chi2_contingency(table, correction=False)[1] - test["p_value"]) < 1e-9
     assert set(tests.get_column("group")) == set(trend.get_column("group"))
+
+
+def test_a_survey_tile_counts_its_own_responses_only(definitions):
+    confidence = definitions["public_confidence"]
+    frame = load_sample(confidence)
+    assert frame is not None
+    assert survey_responses(frame, confidence, None) is frame
+    for survey in confidence.dimensions[confidence.split_by].groups:
+        own = survey_responses(frame, confidence, survey)
+        assert 0 < own.height < frame.height
+        assert set(own.get_column(confidence.split_by).cast(pl.String)) == {survey}
+
+
+def test_a_breakdown_keeps_age_bands_in_order_and_sorts_other_groups(exports, victim):
+    frame = ingest_file(exports / "victim_survey_example.csv", victim).frame
+    by_age = satisfaction(frame, victim, by="age", aspects=["overall"])
+    assert breakdown_order(by_age, victim, "age").equals(by_age)
+    by_channel = satisfaction(frame, victim, by="channel_group", aspects=["overall"])
+    shares = breakdown_order(by_channel, victim, "channel_group").get_column("pct").to_list()
+    shown = [p for p in shares if p is not None]
+    assert shown == sorted(shown, reverse=True) and shares[: len(shown)] == shown  # suppressed groups last
+
+
+def test_targets_are_drawn_as_gaps_to_the_census(wmnow):
+    series = pl.DataFrame(
+        {"series": ["Aged 16-24", "Aged 16-24", "Ethnic minority groups"], "census_share": [15.0, 15.0, 40.5]}
+    )
+    assert target_gaps(series, wmnow) == {"Aged 16-24": 12 - 15.0, "Ethnic minority groups": 30 - 40.5}
+    assert target_gaps(series.head(1), wmnow) == {"Aged 16-24": -3.0}  # no series, no target line
+
+
+def test_presenter_tables_print_one_decimal_and_a_dash_for_none():
+    frame = pl.DataFrame({"Group": ["a", "b"], "% positive": [62.7, None], "Base": [120, 8]})
+    assert one_decimal(frame).rows() == [("a", "62.7", 120), ("b", "–", 8)]

@@ -10,6 +10,7 @@ import polars as pl
 
 from insight.config.definition import Definition
 from insight.figures.answers import Answers
+from insight.figures.drivers import Drivers
 from insight.figures.representation import Representation
 from insight.periods import period_label
 
@@ -25,6 +26,16 @@ def _period(column: str) -> pl.Expr:
 
 def _yes_no(column: str) -> pl.Expr:
     return pl.when(pl.col(column)).then(pl.lit("yes")).when(pl.col(column).not_()).then(pl.lit("no"))
+
+
+def one_decimal(frame: pl.DataFrame) -> pl.DataFrame:
+    """Figures as every other table shows them, one decimal and a dash for none (an HTML table prints 5.8000).
+
+    For the presenter's tables, which the app draws as HTML rather than as a grid.
+    """
+    return frame.with_columns(
+        pl.col(name).round(1).cast(pl.String).fill_null("–") for name, dtype in frame.schema.items() if dtype.is_float()
+    )
 
 
 def satisfaction_table(
@@ -249,4 +260,13 @@ def answers_table(answers: Answers, *, group_label: str = "Group") -> pl.DataFra
         .alias("% of the base (as charted)"),
         pl.col("share").alias("% of all answers"),
         pl.col("in_base").alias("In the base"),
+    )
+
+
+def drivers_table(drivers: Drivers, labels: dict[str, str]) -> pl.DataFrame:
+    """Each aspect's % positive and importance in the key drivers model, as the Satisfaction page lists them."""
+    return (
+        pl.DataFrame(drivers.to_json()["rows"], infer_schema_length=None)
+        .with_columns(pl.col("aspect").replace_strict(labels))
+        .rename({"aspect": "Aspect", "pct": "% positive", "importance": "Importance (% of R²)"})
     )

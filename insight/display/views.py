@@ -1,5 +1,6 @@
-"""What a page shows for the filters chosen: the period a control means for each survey and
-the trend a Trends page draws. Pure functions, so the pages stay thin and the tests reach them.
+"""What a page shows for the filters chosen: the period a control means for each survey, one
+survey's own responses, the trend a Trends page draws, the order of a breakdown, the rows a
+chart plots. Pure functions, so the pages stay thin and the tests reach them.
 """
 
 from __future__ import annotations
@@ -8,8 +9,11 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from insight.config.definition import Definition
+from insight.config.census import Census
+from insight.config.definition import NOT_STATED, Definition
+from insight.figures.drivers import Drivers
 from insight.figures.metrics import as_range, in_range, satisfaction, variation_over_time
+from insight.figures.weighting import Margin, Raking, WeightedResult, profile, weighted_satisfaction
 from insight.periods import MONTH, QUARTER
 
 
@@ -69,3 +73,68 @@ def trend_view(
         )
         tests += [tested, blank.with_columns(pl.lit(group, dtype=pl.String).alias("group"))]
     return trend, pl.concat(tests, how="diagonal_relaxed").select(empty.columns)
+
+
+def survey_responses(frame: pl.DataFrame, definition: Definition, survey: str | None) -> pl.DataFrame:
+    """One survey's own responses in a dataset holding several (its definition's ``split_by:``); all when None.
+
+    A survey's figures are its responses alone, never merged with another survey's.
+    """
+    if not survey or definition.split_by is None:
+        return frame
+    return frame.filter(pl.col(definition.split_by).cast(pl.String) == survey)
+
+
+def for_aspects(rows: pl.DataFrame, aspects: Sequence[str]) -> pl.DataFrame:
+    """The rows (one or more per aspect) of these aspects only."""
+    return rows.filter(pl.col("aspect").is_in(aspects))
+
+
+def weighted_trend_view(
+    frame: pl.DataFrame,
+    definition: Definition,
+    census: Census,
+    *,
+    up_to: str | None = None,
+    filters: Mapping[str, Sequence[str]] | None = None,
+) -> WeightedResult:
+    """Every period (within ``up_to`` when it is a range), each period's respondents weighted on their own."""
+    span = as_range(up_to, definition)
+    span = None if span is None or span.is_single else span
+    return weighted_satisfaction(in_range(frame, span), definition, census, all_periods=True, filters=filters)
+
+
+def breakdown_order(breakdown: pl.DataFrame, definition: Definition, by: str) -> pl.DataFrame:
+    """A breakdown's groups in the order a chart shows them: age bands (and other numbered groups) in
+    their own order, any other groups by % positive, highest first."""
+    groups = [g for g in definition.dimensions[by].values if g != NOT_STATED]
+    if all(g[:1].isdigit() for g in groups):
+        return breakdown
+    return breakdown.sort("pct", descending=True, nulls_last=True, maintain_order=True)
+
+
+def priorities(drivers: Drivers, labels: Mapping[str, str]) -> pl.DataFrame:
+    """The modelled aspects as a priority matrix plots them: label, pct (% positive), importance (% of R²)."""
+    return pl.DataFrame(
+        [
+            {"label": labels[r.aspect], "pct": r.pct, "importance": r.importance}
+            for r in drivers.rows
+            if r.importance is not None
+        ],
+        schema={"label": pl.String, "pct": pl.Float64, "importance": pl.Float64},
+    )
+
+
+def margin_profiles(respondents: pl.DataFrame, raking: Raking) -> list[tuple[Margin, pl.DataFrame]]:
+    """Each margin the respondents were weighted on, with its categories before and after weighting (``profile``)."""
+    shares = profile(respondents, raking)
+    return [(margin, shares.filter(pl.col("margin") == margin.dimension)) for margin in raking.margins]
+
+
+def target_gaps(series: pl.DataFrame, definition: Definition) -> dict[str, float]:
+    """The definition's sign-up targets as gaps to the census (points), for the series ``sign_up_gaps`` returned.
+
+    A target for a series not in ``series`` (none of its months had enough sign-ups) is left out.
+    """
+    census_share = {name: share for name, share in series.select("series", "census_share").unique().iter_rows()}
+    return {k: v - census_share[k] for k, v in definition.targets.items() if k in census_share}
