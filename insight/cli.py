@@ -665,7 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = reading("report", "positive share by aspect (optionally by a dimension)", cmd_report)
     p.add_argument("--by")
-    p.add_argument("--weighted", action="store_true", help="add figures weighted to the census (see README)")
+    p.add_argument("--weighted", action="store_true", help="add figures weighted to the census (docs/weighting.md)")
     p = reading("represent", "who responded against the census", cmd_represent)
     p.add_argument("--by", required=True)
     p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")
