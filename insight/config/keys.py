@@ -91,7 +91,7 @@ KEYS: tuple[Key, ...] = (
     Key("period.earliest", "date", dt.date(2000, 1, 1), "with `formats`: an earlier date is a row problem"),
     # --- dimensions
     Key("dimensions", "mapping: key -> dimension", EMPTY, "the breakdowns: channel, NPU, age ..."),
-    Key(f"{_DIM}.use", "template name", NONE, "start from a template in dimensions.yaml; keys here override it"),
+    Key(f"{_DIM}.use", "template name", said("no template"), "start from a template in dimensions.yaml; keys here win"),
     Key(f"{_DIM}.column", "column", said("required unless given_at_import"), "the column holding the value"),
     Key(f"{_DIM}.label", "text", said("the key"), "the dimension's name on pages"),
     Key(f"{_DIM}.values", "list of labels", _VALUES_OR_GROUPS, "each label is its own group"),
@@ -121,7 +121,7 @@ KEYS: tuple[Key, ...] = (
     Key("population", "mapping: dimension -> groups", EMPTY, "who representation counts, e.g. `{status: [Active]}`"),
     Key("population.<dimension>", "list of groups", REQUIRED, "the groups of that dimension counted"),
     # --- suppression
-    Key("suppression", "mapping", EMPTY, "when figures are hidden or marked"),
+    Key("suppression", "mapping", said("each key's default"), "when figures are hidden or marked"),
     Key("suppression.min_base", "whole number", 10, "below this base no percentage is shown anywhere"),
     Key("suppression.caution_base", "whole number", 50, 'below this a figure is marked "treat with caution"'),
     Key("suppression.secondary", "true/false", False, "complementary suppression: no hidden figure can be derived"),
@@ -142,7 +142,7 @@ KEYS: tuple[Key, ...] = (
     Key("targets.<group>", _TARGET_TYPE, REQUIRED, "drawn as a dashed line on the WMNow page"),
     # --- answer scales (config/scales.yaml)
     Key("<scale>.answers", "list of labels", REQUIRED, "every answer, in the questionnaire's order", SCALES),
-    Key("<scale>.positive", "list of answers", EMPTY, "answers that count as satisfied / agreeing", SCALES),
+    Key("<scale>.positive", "list of answers, at least one", REQUIRED, "answers that count as satisfied", SCALES),
     Key("<scale>.excluded", "list of answers", EMPTY, "answers that leave the base, as blank does", SCALES),
     Key("<scale>.negative", "list of answers", EMPTY, "answers that count as dissatisfied (% dissatisfied)", SCALES),
     Key("<scale>.codes", "mapping: code -> answer", EMPTY, "the file holds codes for the answers", SCALES),
