@@ -70,7 +70,7 @@ def subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str, argpars
 
 
 def _usage(parser: argparse.ArgumentParser) -> str:
-    formatter = argparse.HelpFormatter(prog=parser.prog, width=100)
+    formatter = argparse.HelpFormatter(prog=parser.prog, width=80)
     formatter.add_usage(parser.usage, parser._actions, parser._mutually_exclusive_groups, prefix="")
     return formatter.format_help().strip()
 
@@ -185,7 +185,7 @@ def layers_diagram() -> str:
     width = max(len(name) for name, _ in rows) + 4
     lines = ["```text", "insight/   each layer imports only the layers below it (.importlinter)", ""]
     for i, (name, purpose) in enumerate(rows):
-        purpose = purpose if len(purpose) <= 80 else purpose[:80].rsplit(" ", 1)[0] + " …"
+        purpose = purpose if len(purpose) <= 56 else purpose[:56].rsplit(" ", 1)[0] + " …"  # fits the page
         lines.append(f"  {name.ljust(width)}{purpose}")
         if i < len(rows) - 1:
             lines.append("    │")
