@@ -630,10 +630,14 @@ def cmd_drivers(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- parser
 
 
+DATASET_HELP = "the dataset: a definition's name in config/surveys/, e.g. victim"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m insight", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     formats = ["table", "json", "csv"]
+    by_help = "a dimension to break the figures down by, e.g. channel_group"
 
     def data_dir(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -643,19 +647,19 @@ def build_parser() -> argparse.ArgumentParser:
     def reading(name: str, help_text: str, func: object) -> argparse.ArgumentParser:
         """A command that reads one dataset for a period and prints table, JSON or CSV."""
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("dataset")
+        p.add_argument("dataset", help=DATASET_HELP)
         p.add_argument(
             "--period",
             help="2019-09 (month), 2019-Q3 (quarter) or an inclusive range 2019-07..2019-09; the latest without it",
         )
-        p.add_argument("--format", choices=formats, default="table")
+        p.add_argument("--format", choices=formats, default="table", help="a table to read, JSON, or CSV")
         data_dir(p)
         p.set_defaults(func=func)
         return p
 
     p = sub.add_parser("ingest", help="import survey exports into the store")
-    p.add_argument("dataset")
-    p.add_argument("files", nargs="*", metavar="FILE")
+    p.add_argument("dataset", help=DATASET_HELP)
+    p.add_argument("files", nargs="*", metavar="FILE", help="exports to import: CSV or .xlsx")
     p.add_argument("--skip-invalid", action="store_true", help="import valid rows; write rejected rows to a file")
     p.add_argument("--volumes", action="append", metavar="FILE", help="monthly contact volumes file")
     p.add_argument("--period", help="the period the files cover, when the survey says `period: given_at_import`")
@@ -666,22 +670,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = reading("report", "positive share by aspect (optionally by a dimension)", cmd_report)
-    p.add_argument("--by")
-    p.add_argument("--weighted", action="store_true", help="add figures weighted to the census (see README)")
+    p.add_argument("--by", help=by_help)
+    p.add_argument("--weighted", action="store_true", help="add figures weighted to the census (docs/weighting.md)")
     p = reading("represent", "who responded against the census", cmd_represent)
-    p.add_argument("--by", required=True)
+    p.add_argument("--by", required=True, help="the dimension compared with the census, e.g. age")
     p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")
     reading("validity", "responses, response rate and margin of error", cmd_validity)
     reading("themes", "free-text comments by theme", cmd_themes)
     p = reading("compare", "is a group different from the rest (or from another group)?", cmd_compare)
-    p.add_argument("--by", required=True)
+    p.add_argument("--by", required=True, help="the dimension whose groups are compared, e.g. channel_group")
     p.add_argument("--aspect", help="the question compared (the headline without it)")
     p.add_argument("--groups", help="two groups to compare with each other, e.g. Phone,Online")
     p = reading("trend", "has an aspect risen or fallen over the periods? (every period held by default)", cmd_trend)
     p.add_argument("--aspect", help="the question tested (the headline without it)")
     p = reading("answers", "every answer given to one question, and the share dissatisfied", cmd_answers)
-    p.add_argument("--aspect", required=True)
-    p.add_argument("--by")
+    p.add_argument("--aspect", required=True, help="the question whose answers are shown")
+    p.add_argument("--by", help=by_help)
     p = reading("drivers", "which aspects matter most for the headline (Johnson's relative weights)", cmd_drivers)
     p.add_argument("--target", help="the question explained (the headline without it)")
 
@@ -694,19 +698,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", help="imports, undos and views of restricted datasets, newest first")
     p.add_argument("--since", metavar="YYYY-MM-DD", help="from this date (UTC) on")
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--format", choices=["table", "json"], default="table", help="a table to read, or JSON")
     data_dir(p)
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("history", help="every import and undo of a dataset, newest first")
-    p.add_argument("dataset")
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("dataset", help=DATASET_HELP)
+    p.add_argument("--format", choices=["table", "json"], default="table", help="a table to read, or JSON")
     p.add_argument("--volumes", action="store_true", help="the dataset's contact volumes table")
     data_dir(p)
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("undo", help="take back the newest import (or return to a version); recorded in history")
-    p.add_argument("dataset")
+    p.add_argument("dataset", help=DATASET_HELP)
     p.add_argument("--version", type=int, help="return the table to its state right after this version")
     p.add_argument("--volumes", action="store_true", help="undo in the dataset's contact volumes table")
     data_dir(p)
@@ -720,11 +724,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("build-census", help="rebuild config/census/*.yaml from the census CSVs")
-    p.add_argument("--source", default=str(Path(__file__).resolve().parents[2] / "shared" / "census"))
+    p.add_argument(
+        "--source",
+        default=str(Path(__file__).resolve().parents[2] / "shared" / "census"),
+        help="the folder of census CSVs gathered for the project",
+    )
     p.set_defaults(func=cmd_build_census)
 
     p = sub.add_parser("make-samples", help="write the synthetic sample exports to data/samples/")
-    p.add_argument("--out")
+    p.add_argument("--out", help="another folder to write them to")
     p.set_defaults(func=cmd_make_samples)
     return parser
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up a virtual environment (once), install what the tests need, and run them all:
-# lint, unit and AppTest tests, and the real-browser tests in Debian's Chromium.
+# lint, the import layers, the docs site, unit and AppTest tests, and the real-browser tests in Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -19,5 +19,8 @@ fi
 bash scripts/install-azurite.sh  # the Azure Storage emulator the store tests run against
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# The docs site: any warning (a broken link or anchor) fails. Its log is shown only then: --quiet would hide
+# the warnings from --strict too, and the build would pass.
+docs_log=$(NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict 2>&1) || { echo "$docs_log" >&2; exit 1; }
 .venv/bin/lint-imports --no-logo --no-cache  # the layers of insight/: no circle, no upward import, no Streamlit
 exec .venv/bin/python -m pytest "$@"

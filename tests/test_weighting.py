@@ -269,11 +269,11 @@ def test_suppression_stays_on_the_unweighted_base(victim, census, sample):
 
 
 def test_weighted_september_headline(victim, census, sample):
-    """The figure the README quotes beside the paper's 49.4%."""
+    """The figure docs/weighting.md quotes beside the paper's 49.4%."""
     row = weighted_report(sample, victim, census, period="2019-09", aspects=["overall"]).rows.row(0, named=True)
     assert round(row["pct"], 1) == 49.4
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert f"{row['weighted_pct']:.1f}%" in readme and f"{row['effective_base']:,.0f}" in readme
+    page = (REPO / "docs" / "weighting.md").read_text(encoding="utf-8")
+    assert f"{row['weighted_pct']:.1f}%" in page and f"{row['effective_base']:,.0f}" in page
 
 
 def test_a_definition_without_weighting_cannot_be_weighted(definitions, census):

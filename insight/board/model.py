@@ -1,6 +1,6 @@
 """The board pack's content model: sections of sentences, each with a table and a chart.
 
-Writers (``board_docx``, ``board_pptx``, ``board_html``) lay it out; nothing here computes a figure.
+Writers (``word``, ``slides``, ``web_page``) lay it out; nothing here computes a figure.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The board pack: the monthly board paper, written from the app's own figures.
 
 ``build_pack`` turns what the store holds (or the bundled samples) into the content model
-of ``board_model`` (sections of sentences, a table and a chart each, and "points for the
-board"), built by ``board_sections`` in the source paper's order (../shared/seed/):
+of ``insight.board.model`` (sections of sentences, a table and a chart each, and "points for the
+board"), built by ``insight.board.sections`` in the source paper's order (../shared/seed/):
 purpose; victim satisfaction (headline, changes, trend, aspects, groups that differ, who
 responded); 101 callers; Live Chat; domestic abuse; public confidence; WMNow sign-up
 diversity; points for the board. ``render`` lays it out as .docx, .pptx or .html.

@@ -1,6 +1,6 @@
 """The board pack's sections, in the source paper's order, and the statistics they rest on.
 
-Every sentence comes from ``board_wording`` and so obeys the paper's rules. Suppressed
+Every sentence comes from ``insight.board.wording`` and so obeys the paper's rules. Suppressed
 figures are None in the metrics frames before anything here sees them, so they cannot
 reach a sentence, a table cell or a chart's data. Sections state facts drawn from the
 figures; they make no recommendations.

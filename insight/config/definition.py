@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from insight.config.files import ConfigError, Reader, Skip, normalise_label
+from insight.config.keys import GRANULARITIES, KINDS, SCALES, TARGET_GROUPS, keys_under
 from insight.periods import check_period
 
 NOT_STATED = "Not stated"
-GRANULARITIES = ("month", "quarter")
-KINDS = ("survey", "membership")
 
 
 # The name most code catches; every configuration mistake is a ConfigError listing all of them.
@@ -186,20 +185,14 @@ class Definition:
 #
 # One function per key, each reading its part and recording its own mistakes (Reader),
 # so a definition with five mistakes reports five. A new key is a new function here,
-# called from parse_definition, plus its field on the dataclass.
+# called from parse_definition, plus its field on the dataclass and its row in the key
+# table (insight.config.keys), from which the sets below and the docs' key reference come.
 
-SCALE_KEYS = {"answers", "positive", "excluded", "codes", "negative"}
-DIMENSION_KEYS = {
-    "use", "column", "label", "values", "groups", "not_stated", "census", "area",
-    "codes", "separator", "several", "given_at_import",
-}  # fmt: skip
-PERIOD_KEYS = {"column", "formats", "granularity", "waves", "given_at_import", "earliest"}
-TOP_KEYS = {
-    "dataset", "title", "kind", "id_column", "period", "pii_columns", "headline",
-    "dimensions", "questions", "free_text", "suppression", "population", "volumes",
-    "missing", "include", "weight", "targets", "weighting", "order", "split_by",
-}  # fmt: skip
-TARGET_GROUPS = ("Aged 16-24", "Ethnic minority groups")  # the sign-up gaps portfolio leads track
+# The keys each part may hold, from the one key table (insight.config.keys) the docs are generated from.
+SCALE_KEYS = keys_under("<scale>", SCALES)
+DIMENSION_KEYS = keys_under("dimensions.<key>")
+PERIOD_KEYS = keys_under("period")
+TOP_KEYS = keys_under("")
 
 
 def _codes(r: Reader, node: dict[str, Any], keypath: str, labels: tuple[str, ...]) -> dict[str, str]:
@@ -408,7 +401,7 @@ def _weight(r: Reader, raw: dict[str, Any]) -> Weight | None:
     if raw.get("weight") is None:
         return None
     node = r.mapping(raw["weight"], "weight", required=True)
-    r.known_keys(node, {"column"}, "weight")
+    r.known_keys(node, keys_under("weight"), "weight")
     return Weight(r.text(node, "column", "weight"))
 
 
@@ -426,7 +419,7 @@ def _questions(r: Reader, raw: dict[str, Any], scales: dict[str, Scale], broken:
         kp = f"questions.{key}"
         with r.part():
             node = r.mapping(node, kp, required=True)
-            r.known_keys(node, {"column", "label", "scale"}, kp)
+            r.known_keys(node, keys_under("questions.<key>"), kp)
             column = r.text(node, "column", kp)
             label = r.text(node, "label", kp, default=str(key))
             scale_name = r.text(node, "scale", kp)
@@ -449,7 +442,7 @@ def _free_text(r: Reader, raw: dict[str, Any]) -> dict[str, str]:
 
 def _suppression(r: Reader, raw: dict[str, Any]) -> Suppression:
     node = r.mapping(raw.get("suppression"), "suppression")
-    r.known_keys(node, {"min_base", "caution_base", "secondary"}, "suppression")
+    r.known_keys(node, keys_under("suppression"), "suppression")
     default = Suppression()
     values: dict[str, Any] = {}
     with r.part():
@@ -484,7 +477,7 @@ def _volumes(r: Reader, raw: dict[str, Any]) -> Volumes | None:
     if raw.get("volumes") is None:
         return None
     node = r.mapping(raw["volumes"], "volumes")
-    r.known_keys(node, {"period_column", "period_format", "contacts", "invitations", "contacts_label"}, "volumes")
+    r.known_keys(node, keys_under("volumes"), "volumes")
     period_format = r.text(node, "period_format", "volumes", default="%b %Y")
     r.date_format(period_format, "volumes.period_format", prefix="%d ")
     return Volumes(
@@ -612,7 +605,7 @@ def _weighting(r: Reader, raw: dict[str, Any], dimensions: dict[str, Dimension])
     if raw.get("weighting") is None:
         return None
     node = r.mapping(raw["weighting"], "weighting", required=True)
-    r.known_keys(node, {"margins", "trim"}, "weighting")
+    r.known_keys(node, keys_under("weighting"), "weighting")
     margins = r.labels(node.get("margins"), "weighting.margins", required=True)
     written = raw["dimensions"] if isinstance(raw.get("dimensions"), dict) else {}
     for m in margins:

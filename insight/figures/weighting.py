@@ -545,7 +545,7 @@ def weighted_figure(row: Mapping[str, object]) -> str:
 
 
 def method_note(definitions: Mapping[str, Definition]) -> str:
-    """How weighting works and what it cannot do, for the Data page (the README says the same)."""
+    """How weighting works and what it cannot do, for the Data page (docs/weighting.md says the same)."""
     weighted = []
     for d in definitions.values():
         if d.weighting:

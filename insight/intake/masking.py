@@ -2,11 +2,11 @@
 
 Comments are where people write their phone number or crime reference; the store must
 never hold them, so every free-text column passes through ``mask_pii`` at ingest, and
-every value a message quotes passes through ``quote``. The patterns follow the forms the
-force's data takes (README, "Data protection"): they are tested as a table of what must be
+every value a message quotes passes through ``scrub``. The patterns follow the forms the
+force's data takes (docs/data-protection.md): they are tested as a table of what must be
 masked and what must survive ("999", "101", "3 times", dates, ages).
 
-Not detected, and said so in the README: names and street addresses in free text.
+Not detected, and said so in docs/data-protection.md: names and street addresses in free text.
 """
 
 from __future__ import annotations
