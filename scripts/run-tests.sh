@@ -23,4 +23,5 @@ bash scripts/install-azurite.sh  # the Azure Storage emulator the store tests ru
 # the warnings from --strict too, and the build would pass.
 docs_log=$(NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict 2>&1) || { echo "$docs_log" >&2; exit 1; }
 .venv/bin/lint-imports --no-logo --no-cache  # the layers of insight/: no circle, no upward import, no Streamlit
+.venv/bin/mypy  # insight/, app_pages/ and app.py ([tool.mypy] in pyproject.toml)
 exec .venv/bin/python -m pytest "$@"

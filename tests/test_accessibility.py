@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from coloraide import Color
 
 from tests.conftest import REPO, need_shared
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, running_app, settle
@@ -29,14 +30,8 @@ PRESENTED = ["?present=1", "satisfaction?present=1&by=channel_group", "trends?pr
 
 
 def contrast(rgb: tuple[float, float, float], bg: tuple[float, float, float] = (255, 255, 255)) -> float:
-    """WCAG 2 contrast ratio, from the definition."""
-
-    def luminance(c: tuple[float, float, float]) -> float:
-        lin = [v / 255 / 12.92 if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in c]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-    hi, lo = sorted((luminance(rgb), luminance(bg)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
+    """WCAG 2.1 contrast ratio by coloraide, a colour library independent of the app's own (charts.contrast)."""
+    return Color("srgb", [v / 255 for v in rgb]).contrast(Color("srgb", [v / 255 for v in bg]), method="wcag21")
 
 
 def rgb(css: str) -> tuple[float, float, float]:

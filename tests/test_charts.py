@@ -4,6 +4,7 @@ import json
 import re
 
 import polars as pl
+from coloraide import Color
 
 from insight.config.loader import load_config
 from insight.display.charts import (
@@ -24,15 +25,8 @@ from insight.intake.tidy import ingest_file
 
 
 def contrast(fg: str, bg: str = "#ffffff") -> float:
-    """WCAG 2 contrast ratio, written out from the definition (the test's own oracle)."""
-
-    def luminance(colour: str) -> float:
-        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
+    """WCAG 2.1 contrast ratio by coloraide, a colour library independent of insight.display.charts.contrast."""
+    return Color(fg).contrast(bg, method="wcag21")
 
 
 def test_share_bars_label_every_bar_with_its_base_and_export_png(exports, victim):
@@ -241,3 +235,12 @@ def test_long_titles_are_set_in_lines_a_phone_can_show(exports, victim):
     bars = share_bars(satisfaction(frame, victim), victim, rows="aspect_label", title=long)
     exported = for_export(bars, heading="Victim satisfaction survey, September 2019", sample=False).to_dict()["title"]
     assert exported["subtitle"] == [long], "the PNG's subtitle keeps the chart's own title as one line"
+
+
+def test_contrast_oracle_and_the_apps_contrast_agree_with_published_ratios():
+    """WebAIM's published ratios (#767676 on white 4.54:1, black on white 21:1); the app's own function agrees."""
+    from insight.display.charts import contrast as app_contrast
+
+    for fg, bg, ratio in (("#767676", "#ffffff", 4.54), ("#000000", "#ffffff", 21.0), ("#1f1f1f", "#ffffff", 16.48)):
+        assert round(contrast(fg, bg), 2) == ratio
+        assert round(app_contrast(fg, bg), 2) == ratio
