@@ -31,16 +31,20 @@ FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-
 
 def from_this_computer(ip_address: str | None, headers: Mapping[str, str]) -> bool:
     """Is this client on the computer the app runs on? (``st.context.ip_address`` and ``st.context.headers``.)"""
+    sent = {str(k).lower(): v for k, v in headers.items()}
+    if not sent:  # no request at all, so no network client: Streamlit's AppTest (a browser's request has headers)
+        return True
     if ip_address is not None and not _loopback_address(ip_address):
         return False
-    sent = {str(k).lower(): v for k, v in headers.items()}
     if any(h in sent for h in FORWARDING_HEADERS):
         return False
     host = sent.get("host")
-    return host is None or _loopback_host(host)  # no Host at all: no HTTP client (Streamlit's AppTest)
+    return isinstance(host, str) and _loopback_host(host)
 
 
-def _loopback_address(text: str) -> bool:
+def _loopback_address(text: object) -> bool:
+    if not isinstance(text, str):
+        return False
     try:
         address = ipaddress.ip_address(text.strip().strip("[]"))
     except ValueError:

@@ -470,7 +470,8 @@ def test_the_access_file_alone_says_who_may_see_a_broken_configuration(tmp_path)
 @pytest.mark.parametrize(
     ("ip", "headers", "local"),
     [
-        (None, {}, True),  # AppTest: no client at all
+        (None, {}, True),  # no request at all: Streamlit's AppTest
+        (None, {"User-Agent": "x"}, False),  # a request without a Host
         (None, {"Host": "localhost:8501"}, True),
         (None, {"host": "127.0.0.1:8501"}, True),
         (None, {"Host": "[::1]:8501"}, True),
