@@ -2,7 +2,7 @@
 
 An exception's text can hold a path, a query, a file name or a figure; none of it reaches the browser.
 The page, the live reload's fragment and every widget callback run inside a guard: the visitor is told,
-in one sentence, that something went wrong, with a short reference (``E-1a2b3c4d``); the server log has
+in one sentence, that something went wrong, with a short reference (``1A2B3C4D``); the server log has
 the same reference with the full traceback, so the administrator can find it. ``client.showErrorDetails``
 is ``"none"`` in ``.streamlit/config.toml`` as the backstop for anything outside a guard.
 """
@@ -42,7 +42,7 @@ def server_log() -> logging.Logger:
 
 def logged(exc: BaseException, where: str) -> str:
     """Write the error with its traceback to the server log; the reference that finds it there."""
-    reference = f"E-{secrets.token_hex(4)}"
+    reference = secrets.token_hex(4).upper()  # no hyphen, so a line never breaks inside it
     server_log().error("unexpected error %s in %s", reference, where, exc_info=exc)
     return reference
 

@@ -361,7 +361,7 @@ def fail(*args, **kwargs):
 def one_sentence_and_a_reference(messages: list[str], caplog) -> str:
     """The one error message shown; its reference is in the server log with the traceback. Returns it."""
     [message] = [m for m in messages if "Something went wrong" in m]
-    reference = re.search(r"reference (E-[0-9a-f]{8})\.$", message)
+    reference = re.search(r"reference ([0-9A-F]{8})\.$", message)
     assert reference, message
     assert SECRET not in message and "RuntimeError" not in message
     logged = [r for r in caplog.records if reference.group(1) in r.getMessage()]
