@@ -165,7 +165,7 @@ def frame(page: st.Page, user: User, *, present: bool) -> None:
     style.draw(present)
     output.new_page()
     url_state.share_link(page.url_path)
-    loading.live_reload(version)
+    loading.live_reload(version, identity.session_over)
     identity.log_view(user, page.url_path, filters)
 
 

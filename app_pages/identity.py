@@ -81,6 +81,26 @@ def current_user() -> User | None:
     return user
 
 
+def session_over() -> bool:
+    """Has the sign-in this page was drawn for ended since (signed out of elsewhere, or now too old)?
+
+    Asked by the live reload every 10 seconds, so an open page does not outlive its sign-in.
+    """
+    u = st.session_state.get("user")
+    if not isinstance(u, User) or u.local:
+        return False
+    if not st.user.get("is_logged_in"):
+        return True
+    try:
+        rules = policy()
+    except ConfigError:  # the access file broke meanwhile: the full run says so
+        return True
+    claims: Mapping[str, Any] = st.user.to_dict()
+    if rules is None or session_ended(claims, rules.max_session_hours, time.time()) is not None:
+        return True
+    return ended_by_sign_out(loading.store().data_dir, u.email, float(claims["iat"]))
+
+
 def local() -> User:
     user = local_user(list(loading.definitions()))
     st.session_state["user"] = user

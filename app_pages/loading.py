@@ -104,8 +104,9 @@ def store_version(*, fresh: bool = False) -> str:
 
 
 @st.fragment(run_every=10)
-def live_reload(version: str) -> None:
-    """Re-run the page when the store changes, so an open screen shows a new upload.
+def live_reload(version: str, session_over: Callable[[], bool]) -> None:
+    """Re-run the page when the store changes, so an open screen shows a new upload, and when the
+    sign-in it was drawn for is over (signed out of elsewhere, or too old), so it shows the sign-in page.
 
     Its first pass belongs to the run that read ``version`` a moment ago; each later pass, every
     10 s on its own, reads the store afresh (the run's copy would never change).
@@ -113,7 +114,7 @@ def live_reload(version: str) -> None:
     if st.session_state.pop("_full_run", False):
         return
     with faults.guard("the live reload"):  # an error here is one sentence in the fragment, not its text
-        if store_version(fresh=True) != version:
+        if session_over() or store_version(fresh=True) != version:
             st.rerun(scope="app")  # a RerunException passes the guard
 
 

@@ -421,3 +421,19 @@ def test_errors_are_never_detailed_in_the_browser():
 
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_a_look_alike_let_in_by_a_group_is_recorded_as_sent_everywhere(data_dir, capsys):
+    """A Cyrillic \u0430 is a letter nothing changes, so a group may let its holder in: every record of them
+    (sidebar, access log, audit) shows the escape, and no byte of the look-alike is written."""
+    from insight.cli import main
+
+    dee = {**ANALYST, "email": "\u0430da@force.example", "name": "\u0391da"}  # Cyrillic a, Greek capital alpha
+    at = app(dee, "app_pages/satisfaction.py", dataset="domestic_abuse")
+    assert not at.exception, at.exception
+    assert signed_in(at) == ("\u0391da", "\\u0430da@force.example", "manager")  # visibly not ada@
+    assert [v["user"] for v in read_views(data_dir)] == ["\\u0430da@force.example"]
+    written = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+    assert "\u0430".encode() not in written and b"\\u0430da@force.example" in written
+    assert main(["audit", "--data-dir", str(data_dir)]) == 0
+    assert "\\u0430da@force.example" in capsys.readouterr().out
