@@ -43,8 +43,9 @@ def main() -> None:
     )
     faults.show_pending()  # a widget callback that failed left one sentence
     user = signed_in_user()
+    identity.sidebar(user, present=present)  # who is signed in, and Sign out, even when nothing else can be shown
+    loading.require_config(details=user.local or user.role == "admin")
     loading.begin_run()  # the store's versions, read once in this run
-    identity.sidebar(user, present=present)
     if not user.has_access:
         only("app_pages/no_access.py", "No access")
     can_upload = bool(user.manageable) and not present
@@ -71,12 +72,12 @@ def sentence(text: str) -> Callable[[], None]:
 
 
 def signed_in_user() -> User:
-    """The person using the app, once the configuration is known good; anyone else sees one page and stops.
+    """The person using the app; anyone else sees one page and stops.
 
     Local mode: only a client on this computer, who sees the configuration's mistakes if there are any.
     Sign-in: a visitor not signed in (or whose sign-in is over) sees only the sign-in page; a broken or
-    missing access file lets nobody in; a broken configuration is listed to an admin, and to anyone
-    else is only "misconfigured".
+    missing access file lets nobody in. (``main`` then lists a broken configuration to an admin, and tells
+    anyone else only that it is misconfigured.)
     """
     if not identity.sign_in_configured():
         if not serving.from_this_computer(st.context.ip_address, st.context.headers):
@@ -91,7 +92,6 @@ def signed_in_user() -> User:
         only(sentence(loading.MISCONFIGURED), "No access")
     if user is None:
         only("app_pages/sign_in.py", "Sign in")
-    loading.require_config(details=user.role == "admin")
     return user
 
 

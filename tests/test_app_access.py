@@ -253,6 +253,8 @@ def test_a_broken_configuration_is_listed_only_to_an_admin_or_in_local_mode(acce
         at = app(who, "app_pages/satisfaction.py")
         assert not at.exception, at.exception
         assert figures(at) == 0
+        if who is not None:  # whoever is signed in can still sign out
+            assert [b.label for b in at.sidebar.button] == ["Sign out"], who
         if shown:
             assert "themes.yaml" in mistakes_listed(at), who
         else:
