@@ -13,8 +13,9 @@ from typing import Literal, NoReturn
 
 import streamlit as st
 
-from app_pages import identity, loading, output, style, url_state
+from app_pages import faults, identity, loading, output, serving, style, url_state
 from insight.config.access import User
+from insight.config.files import ConfigError
 
 # Every page's address, so a link to any of them still lands on the sign-in (or no access)
 # page rather than on Streamlit's "Page not found".
@@ -40,10 +41,11 @@ def main() -> None:
         layout="wide",
         initial_sidebar_state="collapsed" if present else "auto",
     )
-    loading.require_config()  # a configuration mistake shows the list of mistakes, never a traceback
-    loading.begin_run()  # the store's versions, read once in this run
+    faults.show_pending()  # a widget callback that failed left one sentence
     user = signed_in_user()
-    identity.sidebar(user, present=present)
+    identity.sidebar(user, present=present)  # who is signed in, and Sign out, even when nothing else can be shown
+    loading.require_config(details=user.local or user.role == "admin")
+    loading.begin_run()  # the store's versions, read once in this run
     if not user.has_access:
         only("app_pages/no_access.py", "No access")
     can_upload = bool(user.manageable) and not present
@@ -60,17 +62,34 @@ def only(page: str | Callable[[], None], title: str) -> NoReturn:
     st.stop()
 
 
+def sentence(text: str) -> Callable[[], None]:
+    """A page of one sentence."""
+
+    def page() -> None:
+        st.error(text, icon=":material/block:")
+
+    return page
+
+
 def signed_in_user() -> User:
-    """The person using the app; a visitor not signed in sees only the sign-in page."""
+    """The person using the app; anyone else sees one page and stops.
+
+    Local mode: only a client on this computer, who sees the configuration's mistakes if there are any.
+    Sign-in: a visitor not signed in (or whose sign-in is over) sees only the sign-in page; a broken or
+    missing access file lets nobody in. (``main`` then lists a broken configuration to an admin, and tells
+    anyone else only that it is misconfigured.)
+    """
+    if not identity.sign_in_configured():
+        if not serving.from_this_computer(st.context.ip_address, st.context.headers):
+            only(sentence(serving.LOCAL_ONLY), "Local mode")
+        loading.require_config(details=True)  # the person at this computer is the administrator
+        return identity.local()
     try:
         user = identity.current_user()
     except identity.NoAccessFile as exc:  # fail closed: nobody sees anything until the file is put back
-        problem = str(exc)
-
-        def no_access_file() -> None:
-            st.error(problem, icon=":material/block:")
-
-        only(no_access_file, "No access")
+        only(sentence(str(exc)), "No access")
+    except ConfigError:  # the access file itself is broken: nobody can be told more
+        only(sentence(loading.MISCONFIGURED), "No access")
     if user is None:
         only("app_pages/sign_in.py", "Sign in")
     return user
@@ -146,8 +165,9 @@ def frame(page: st.Page, user: User, *, present: bool) -> None:
     style.draw(present)
     output.new_page()
     url_state.share_link(page.url_path)
-    loading.live_reload(version)
+    loading.live_reload(version, identity.session_over)
     identity.log_view(user, page.url_path, filters)
 
 
-main()
+with faults.guard("the page"):  # an unexpected error: one sentence and a reference, the details in the server log
+    main()

@@ -1,27 +1,37 @@
 """Who is using the app and what they may see: local mode or sign-in (``st.login``).
 
 Not a page itself. With no ``[auth]`` section in Streamlit's secrets the app is in local
-mode (one person, everything visible, a banner saying so). With one, every visitor signs
-in with the identity provider and their rights come from ``config/access.yaml``
-(``insight.config.access``). ``app.py`` asks here before it draws any page; pages ask ``user()``.
+mode (one person, everything visible, a banner saying so; ``app_pages/serving.py`` keeps it on
+this computer). With one, every visitor signs in with the identity provider and their rights
+come from ``config/access.yaml`` (``insight.config.access``, which matches claims exactly).
+A sign-in is over once it is older than the file's ``max_session_hours`` (from its ``iat``) or
+its holder signed out (``insight.store.sessions``, read by every replica): the visitor is asked
+to sign in again. ``app.py`` asks here before it draws any page; pages ask ``user()``.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import streamlit as st
 
-from app_pages import loading, url_state
-from insight.config.access import LOCAL_BANNER, AccessPolicy, User, local_user
+from app_pages import faults, loading, url_state
+from insight.config.access import LOCAL_BANNER, AccessPolicy, User, local_user, session_ended
+from insight.config.files import ConfigError
+from insight.config.loader import access_alone
 from insight.intake.plain_text import literal
 from insight.store.access_log import record_view
+from insight.store.sessions import ended_by_sign_out, record_refusal, record_sign_out
 
 # Pages that show one dataset's figures (the one in the filters), and those showing several.
 DATASET_PAGES = ("satisfaction", "trends", "respondents", "comments", "wmnow")
 DENIED = "You don't have access to this survey."
+SIGNED_OUT = "You signed out of this sign-in, so it no longer opens the app; sign in again to carry on."
 T = TypeVar("T")
+LOG = logging.getLogger("insight.access")
 
 
 class NoAccessFile(Exception):
@@ -29,8 +39,15 @@ class NoAccessFile(Exception):
 
 
 def policy() -> AccessPolicy | None:
-    """config/access.yaml, read and checked with every other configuration file (re-read when it changes)."""
-    return loading.config().extra.get("access.yaml")
+    """config/access.yaml, read and checked with every other configuration file (re-read when it changes).
+
+    When another configuration file is broken, the access file alone: it says who may see the mistakes.
+    ConfigError when the access file itself is broken.
+    """
+    try:
+        return loading.config().extra.get("access.yaml")
+    except ConfigError:
+        return access_alone()
 
 
 def sign_in_configured() -> bool:
@@ -39,17 +56,85 @@ def sign_in_configured() -> bool:
 
 
 def current_user() -> User | None:
-    """The person using the app; None when sign-in is configured and they have not signed in."""
-    if not sign_in_configured():
-        user = local_user(list(loading.definitions()))
-    elif not st.user.get("is_logged_in"):
-        user = None
-    elif (rules := policy()) is None:
+    """The person signed in; None when they have not, or their sign-in is over (``sign_in_again`` says why).
+
+    Local mode is ``app.py``'s to decide (``local_user``). Raises NoAccessFile without an access file, and
+    ConfigError when the access file is broken: nobody gets in until it is put right.
+    """
+    if not st.user.get("is_logged_in"):
+        return None
+    rules = policy()
+    if rules is None:
         raise NoAccessFile("Sign-in is configured but config/access.yaml is missing, so nobody may see any survey.")
-    else:
-        user = rules.user(st.user.to_dict())
+    claims: Mapping[str, Any] = st.user.to_dict()  # the ID token's claims (and Streamlit's own few)
+    user = rules.user(claims)
+    ended = session_ended(claims, rules.max_session_hours, time.time())
+    if ended is None and ended_by_sign_out(loading.store().data_dir, user.email, float(claims["iat"])):
+        ended = SIGNED_OUT
+        _refused(user, "a sign-in already signed out of was used again")
+    if ended is not None:
+        st.session_state["_sign_in_again"] = ended
+        return None
+    if user.refused:
+        _refused(user, user.refused)
     st.session_state["user"] = user
     return user
+
+
+def session_over() -> bool:
+    """Has the sign-in this page was drawn for ended since (signed out of elsewhere, or now too old)?
+
+    Asked by the live reload every 10 seconds, so an open page does not outlive its sign-in.
+    """
+    u = st.session_state.get("user")
+    if not isinstance(u, User) or u.local:
+        return False
+    if not st.user.get("is_logged_in"):
+        return True
+    try:
+        rules = policy()
+    except ConfigError:  # the access file broke meanwhile: the full run says so
+        return True
+    claims: Mapping[str, Any] = st.user.to_dict()
+    if rules is None or session_ended(claims, rules.max_session_hours, time.time()) is not None:
+        return True
+    return ended_by_sign_out(loading.store().data_dir, u.email, float(claims["iat"]))
+
+
+def local() -> User:
+    user = local_user(list(loading.definitions()))
+    st.session_state["user"] = user
+    return user
+
+
+def _refused(user: User, reason: str) -> None:
+    """A sign-in refused: in the server log and the session log (the audit trail), once per browser session."""
+    if st.session_state.get("_refusal_recorded") == (user.email, reason):
+        return
+    st.session_state["_refusal_recorded"] = (user.email, reason)
+    faults.server_log()
+    LOG.warning("sign-in refused for %s: %s", user.email, reason)
+    record_refusal(loading.store().data_dir, user=user.email, reason=reason)
+
+
+def sign_in_again() -> str | None:
+    """Why the visitor must sign in again (their sign-in is too old, or was signed out of), if it is so."""
+    reason = st.session_state.get("_sign_in_again")
+    return reason if isinstance(reason, str) else None
+
+
+def sign_out() -> None:
+    """Sign out: recorded in the store (every replica then refuses this cookie), then ended in this browser."""
+    u = st.session_state.get("user")
+    if isinstance(u, User) and not u.local:
+        issued = st.user.get("iat")
+        try:
+            record_sign_out(
+                loading.store().data_dir, user=u.email, issued=issued if isinstance(issued, (int, float)) else None
+            )
+        except Exception as exc:  # the browser still signs out; the log says the cookie was not ended everywhere
+            faults.logged(exc, f"recording the sign-out of {u.email} (its cookie is not refused elsewhere)")
+    st.logout()
 
 
 def user() -> User:
@@ -96,7 +181,9 @@ def sidebar(u: User, *, present: bool) -> None:
         st.sidebar.html(OPEN_REMEMBERED_LINK, unsafe_allow_javascript=True)
     role = u.role or "no access"
     st.sidebar.markdown(f"Signed in as **{literal(u.name)}** ({literal(u.email)}) · {role}")
-    st.sidebar.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")
+    st.sidebar.button(
+        "Sign out", on_click=faults.callback(sign_out, "signing out"), icon=":material/logout:", key="sign_out"
+    )
 
 
 def denied_dataset(page_path: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from app_pages import faults
 from insight.config.census import Census
 from insight.config.definition import Definition
 from insight.config.files import ConfigError
@@ -29,12 +30,29 @@ def config() -> Config:
     return load_config()
 
 
-def require_config() -> None:
-    """Stop with the list of every configuration mistake (file, key path, what is wrong) instead of crashing."""
+MISCONFIGURED = (
+    "The app's configuration needs correcting, so nothing can be shown until its administrator puts it right."
+)
+
+
+def config_broken() -> bool:
+    try:
+        config()
+    except ConfigError:
+        return True
+    return False
+
+
+def require_config(*, details: bool) -> None:
+    """Stop if the configuration has mistakes: with ``details`` (local mode, an admin), the list of every one
+    (file, key path, what is wrong); for anyone else, only that the app is misconfigured."""
     try:
         config()
     except ConfigError as exc:
         st.title("The app's configuration needs correcting")
+        if not details:
+            st.error(MISCONFIGURED, icon=":material/error:")
+            st.stop()
         st.error(
             f"{len(exc.mistakes)} mistake(s) were found in the configuration files (config/). Nothing is shown "
             "until they are corrected: `python -m insight check-config` lists the same mistakes.",
@@ -86,16 +104,18 @@ def store_version(*, fresh: bool = False) -> str:
 
 
 @st.fragment(run_every=10)
-def live_reload(version: str) -> None:
-    """Re-run the page when the store changes, so an open screen shows a new upload.
+def live_reload(version: str, session_over: Callable[[], bool]) -> None:
+    """Re-run the page when the store changes, so an open screen shows a new upload, and when the
+    sign-in it was drawn for is over (signed out of elsewhere, or too old), so it shows the sign-in page.
 
     Its first pass belongs to the run that read ``version`` a moment ago; each later pass, every
     10 s on its own, reads the store afresh (the run's copy would never change).
     """
     if st.session_state.pop("_full_run", False):
         return
-    if store_version(fresh=True) != version:
-        st.rerun(scope="app")
+    with faults.guard("the live reload"):  # an error here is one sentence in the fragment, not its text
+        if session_over() or store_version(fresh=True) != version:
+            st.rerun(scope="app")  # a RerunException passes the guard
 
 
 # One loaded copy per dataset, kept with its table versions: an import into one dataset reloads

@@ -4,7 +4,7 @@ A page asks for a part with a marker on a line of its own, ``<!-- generated: NAM
 replaces it with Markdown built from the project itself, so the docs cannot disagree with it:
 
 - ``cli``: every subcommand of ``insight.cli.build_parser()``, its usage, arguments and help;
-- ``survey-keys`` / ``scale-keys``: the key table the definition parser accepts (``insight.config.keys``);
+- ``survey-keys`` / ``scale-keys`` / ``access-keys``: the key table the parsers accept (``insight.config.keys``);
 - ``layers``: the layers of ``insight/`` as ``.importlinter`` enforces them;
 - ``packages``: each package and module of ``insight/`` with the first line of its docstring;
 - ``benchmarks-engine`` / ``benchmarks-store`` / ``benchmarks-app``: tables from ``docs/benchmarks.json``,
@@ -32,7 +32,7 @@ if str(REPO) not in sys.path:  # MkDocs restores sys.path once the hook is loade
     sys.path.insert(0, str(REPO))
 
 from insight.cli import build_parser  # noqa: E402
-from insight.config.keys import KEYS, SCALES, SURVEYS, Key, default_words, keys_under  # noqa: E402
+from insight.config.keys import ACCESS, KEYS, SCALES, SURVEYS, Key, default_words, keys_under  # noqa: E402
 
 MARKER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
 
@@ -152,6 +152,14 @@ def survey_keys() -> str:
 def scale_keys() -> str:
     keys = [k for k in KEYS if k.file == SCALES]
     return f"Generated from `insight/config/keys.py`. Each scale in `config/{SCALES}`:\n\n" + _keys_table(keys)
+
+
+def access_keys() -> str:
+    keys = [k for k in KEYS if k.file == ACCESS]
+    return (
+        f"Generated from `insight/config/keys.py`, the key table the parser of `config/{ACCESS}` takes its keys "
+        "from (`grants[]` is each grant in the list):\n\n" + _keys_table(keys)
+    )
 
 
 # --------------------------------------------------------------------------- the layers
@@ -343,6 +351,7 @@ PARTS: dict[str, Callable[[], str]] = {
     "cli": cli_reference,
     "survey-keys": survey_keys,
     "scale-keys": scale_keys,
+    "access-keys": access_keys,
     "layers": layers_diagram,
     "packages": packages,
     "benchmarks-engine": benchmarks_engine,

@@ -16,7 +16,7 @@ from typing import TextIO
 
 import polars as pl
 
-from insight.config.access import os_user
+from insight.config.access import hours, os_user
 from insight.config.definition import Definition
 from insight.config.files import ConfigError
 from insight.config.loader import load_config
@@ -380,7 +380,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"census: {', '.join(f'{t.table} ({t.population})' for t in census.tables.values())}")
     print(f"themes: {len(config.themes)}")
     access = config.extra.get("access.yaml")
-    print(f"access: {len(access.grants)} grant(s); group claim {access.group_claim!r}" if access else "access: none")
+    if access:
+        lasts = hours(access.max_session_hours)
+        print(
+            f"access: {len(access.grants)} grant(s); identity claim {access.identity_claim!r}; "
+            f"group claim {access.group_claim!r}; a sign-in lasts {lasts}"
+        )
+    else:
+        print("access: none")
     print("config OK")
     return 0
 
@@ -696,7 +703,9 @@ def build_parser() -> argparse.ArgumentParser:
     data_dir(p)
     p.set_defaults(func=cmd_pack)
 
-    p = sub.add_parser("audit", help="imports, undos and views of restricted datasets, newest first")
+    p = sub.add_parser(
+        "audit", help="imports, undos, views of restricted datasets, sign-outs and refused sign-ins, newest first"
+    )
     p.add_argument("--since", metavar="YYYY-MM-DD", help="from this date (UTC) on")
     p.add_argument("--format", choices=["table", "json"], default="table", help="a table to read, or JSON")
     data_dir(p)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages.identity import SIGNED_OUT
+from app_pages.loading import MISCONFIGURED
 from insight.config.access import LOCAL_BANNER
 from insight.config.loader import load_config
 from insight.store import Store
 from insight.store.access_log import read_views
+from insight.store.sessions import read_events
 from tests.conftest import REPO
 from tests.test_app import PAGES, texts
 
@@ -26,11 +30,12 @@ AUTH = {
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
     }
 }
-VIEWER = {"is_logged_in": True, "email": "Vera@Force.Example", "name": "Vera Viewer", "groups": ["insight-viewers"]}
-MANAGER = {"is_logged_in": True, "email": "max@force.example", "name": "Max Manager", "groups": ["insight-managers"]}
-ANALYST = {"is_logged_in": True, "preferred_username": "dee@force.example", "name": "Dee", "groups": ["da-analysts"]}
-ADMIN = {"is_logged_in": True, "email": "ada@force.example", "name": "Ada Admin", "groups": ["insight-admins"]}
-STRANGER = {"is_logged_in": True, "email": "sam@elsewhere.example", "name": "Sam", "groups": ["finance"]}
+SIGNED_IN = {"is_logged_in": True, "iat": int(time.time())}  # the ID token's issue time: signed in just now
+VIEWER = {**SIGNED_IN, "email": "Vera@Force.Example", "name": "Vera Viewer", "groups": ["insight-viewers"]}
+MANAGER = {**SIGNED_IN, "email": "max@force.example", "name": "Max Manager", "groups": ["insight-managers"]}
+ANALYST = {**SIGNED_IN, "email": "dee@force.example", "name": "Dee", "groups": ["da-analysts"]}
+ADMIN = {**SIGNED_IN, "email": "ada@force.example", "name": "Ada Admin", "groups": ["insight-admins"]}
+STRANGER = {**SIGNED_IN, "email": "sam@elsewhere.example", "name": "Sam", "groups": ["finance"]}
 DA_TITLE = "Domestic abuse victim survey"
 DENIED = "You don't have access to this survey."
 DATASET_PAGES = [
@@ -237,15 +242,41 @@ def access_file(tmp_path, monkeypatch):
     return config / "access.yaml"
 
 
-@pytest.mark.parametrize("user", [VIEWER, None], ids=["signed-in", "local"])
-def test_a_broken_access_file_shows_nothing_but_its_mistakes(user, access_file):
+def mistakes_listed(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.code)
+
+
+def test_a_broken_configuration_is_listed_only_to_an_admin_or_in_local_mode(access_file):
+    themes = access_file.parent / "themes.yaml"
+    themes.write_text("themes: 3\n")  # another file broken; the access file itself is sound
+    for who, shown in ((None, True), (ADMIN, True), (VIEWER, False), (STRANGER, False)):
+        at = app(who, "app_pages/satisfaction.py")
+        assert not at.exception, at.exception
+        assert figures(at) == 0
+        if who is not None:  # whoever is signed in can still sign out
+            assert [b.label for b in at.sidebar.button] == ["Sign out"], who
+        if shown:
+            assert "themes.yaml" in mistakes_listed(at), who
+        else:
+            assert not at.code and "themes.yaml" not in everything(at), who
+            assert MISCONFIGURED in [e.value for e in at.error], who
+    visitor = app({"is_logged_in": False})  # not signed in: the sign-in page, and only that it is misconfigured
+    assert [b.label for b in visitor.button] == ["Sign in"] and MISCONFIGURED in [e.value for e in visitor.error]
+    assert not visitor.code and "themes" not in everything(visitor)
+
+
+@pytest.mark.parametrize("user", [VIEWER, ADMIN, None], ids=["viewer", "admin", "local"])
+def test_a_broken_access_file_shows_nothing_and_only_local_mode_its_mistakes(user, access_file):
     assert figures(app(user, "app_pages/satisfaction.py")) > 0
-    access_file.write_text("grants:\n  - {members: [insight-viewers], role: viewer, datasets: [victm]}\n")
+    access_file.write_text("grants:\n  - {groups: [insight-viewers], role: viewer, datasets: [victm]}\n")
     at = app(user, "app_pages/satisfaction.py")
     assert not at.exception, at.exception
-    listed = "\n".join(c.value for c in at.code)
-    assert "access.yaml: grants[0].datasets: no dataset 'victm'" in listed
     assert figures(at) == 0
+    if user is None:  # the person at this computer is its administrator
+        assert "access.yaml: grants[0].datasets: no dataset 'victm'" in mistakes_listed(at)
+    else:  # nobody can be known to be an admin: nobody is told more
+        assert [e.value for e in at.error] == [MISCONFIGURED] and not at.code
+        assert "victm" not in everything(at)
 
 
 def test_without_an_access_file_sign_in_lets_nobody_in(access_file):
@@ -259,7 +290,152 @@ def test_without_an_access_file_sign_in_lets_nobody_in(access_file):
 def test_removing_someone_from_the_access_file_takes_effect_without_a_restart(access_file):
     assert figures(app(VIEWER, "app_pages/satisfaction.py")) > 0
     shipped = access_file.read_text()
-    access_file.write_text(shipped.replace("members: [insight-viewers]", "members: [someone-else]"))
+    access_file.write_text(shipped.replace("groups: [insight-viewers]", "groups: [someone-else]"))
     os.utime(access_file, ns=(1, 1))  # a different time, whatever the file system's clock resolution
     at = app(VIEWER, "app_pages/satisfaction.py")
     assert "No access" in texts(at) and figures(at) == 0
+
+
+# --------------------------------------------------------------------------- exact identities, sessions that end
+
+
+def sign_in_page(at: AppTest) -> bool:
+    return [b.label for b in at.button] == ["Sign in"] and figures(at) == 0 and not at.sidebar.button
+
+
+def test_a_look_alike_of_an_admin_gets_no_access_and_is_shown_as_sent(access_file, data_dir, caplog):
+    access_file.write_text(access_file.read_text() + "  - {emails: [kate@force.example], role: admin}\n")
+    kate = app({**SIGNED_IN, "email": "kate@force.example", "name": "Kate"})
+    assert signed_in(kate) == ("Kate", "kate@force.example", "admin")  # the oracle: the real Kate is an admin
+    caplog.set_level("WARNING", logger="insight.access")
+    at = app({**SIGNED_IN, "email": "\u212aate@force.example", "name": "Kate", "groups": ["insight-admins"]})
+    assert not at.exception, at.exception
+    assert signed_in(at) == ("Kate", "\\u212aate@force.example", "no access")  # visibly not kate@
+    assert "No access" in texts(at) and figures(at) == 0
+    assert "a character Unicode normalisation turns into K" in texts(at)
+    refused = [e for e in read_events(data_dir) if e["event"] == "refused"]
+    assert [(e["user"], e["reason"]) for e in refused] == [
+        ("\\u212aate@force.example", "the email claim holds \\u212a, a character Unicode normalisation turns into K")
+    ]
+    assert "sign-in refused for \\u212aate@force.example" in caplog.text
+    at.run()  # recorded once per browser session, not on every rerun
+    assert len([e for e in read_events(data_dir) if e["event"] == "refused"]) == 1
+
+
+def test_after_sign_out_the_same_sign_in_is_refused_and_a_new_one_accepted(data_dir):
+    issued = int(time.time()) - 60
+    ada = {**ADMIN, "iat": issued}
+    at = app(ada)
+    at.sidebar.button(key="sign_out").click().run()
+    assert sign_in_page(at)
+    assert [(e["event"], e["user"], e["issued"]) for e in read_events(data_dir)] == [
+        ("sign-out", "ada@force.example", str(issued))
+    ]
+    replayed = app(ada)  # the copied cookie: the same claims, the same iat
+    assert sign_in_page(replayed) and SIGNED_OUT in [i.value for i in replayed.info]
+    assert read_events(data_dir)[-1]["event"] == "refused"  # the replay is in the audit trail
+    assert not sign_in_page(app({**ADMIN, "iat": int(time.time()) + 1}))  # signing in again works
+    assert not sign_in_page(app({**VIEWER, "iat": issued}))  # and Vera was never signed out
+
+
+def test_a_sign_in_older_than_the_maximum_age_is_asked_again(access_file):
+    assert not sign_in_page(app({**VIEWER, "iat": time.time() - 7.9 * 3600, "exp": time.time() - 3600}))
+    old = app({**VIEWER, "iat": time.time() - 8 * 3600 - 5, "exp": time.time() + 3600})  # exp is not the measure
+    assert sign_in_page(old)
+    assert "Your sign-in is more than 8 hours old; sign in again to carry on." in [i.value for i in old.info]
+    access_file.write_text(access_file.read_text().replace("max_session_hours: 8", "max_session_hours: 0.5"))
+    os.utime(access_file, ns=(1, 1))
+    assert sign_in_page(app({**VIEWER, "iat": time.time() - 31 * 60}))
+    assert not sign_in_page(app({**VIEWER, "iat": time.time() - 29 * 60}))
+    no_time = app({key: v for key, v in VIEWER.items() if key != "iat"})
+    assert sign_in_page(no_time) and "does not say when it was given" in no_time.info[0].value
+
+
+# --------------------------------------------------------------------------- no exception text reaches a browser
+
+SECRET = "token=abc123 in /srv/insight/secret-path"  # what an exception could carry: never shown
+
+
+def fail(*args, **kwargs):
+    raise RuntimeError(SECRET)
+
+
+def one_sentence_and_a_reference(messages: list[str], caplog) -> str:
+    """The one error message shown; its reference is in the server log with the traceback. Returns it."""
+    [message] = [m for m in messages if "Something went wrong" in m]
+    reference = re.search(r"reference ([0-9A-F]{8})\.$", message)
+    assert reference, message
+    assert SECRET not in message and "RuntimeError" not in message
+    logged = [r for r in caplog.records if reference.group(1) in r.getMessage()]
+    assert len(logged) == 1 and logged[0].exc_info and SECRET in caplog.text and "Traceback" in caplog.text
+    return reference.group(1)
+
+
+def test_an_error_in_a_page_is_one_sentence_with_a_reference(monkeypatch, caplog):
+    monkeypatch.setattr("insight.display.charts.trend_lines", fail)
+    at = app(VIEWER, "app_pages/trends.py")
+    assert not at.exception, at.exception
+    one_sentence_and_a_reference([e.value for e in at.error], caplog)
+    assert SECRET not in everything(at)
+    assert signed_in(at)[0] == "Vera Viewer"  # the rest of the app is still there
+
+
+def test_an_error_in_the_live_reload_fragment_is_one_sentence(monkeypatch, caplog):
+    from app_pages import loading
+
+    held = loading.store_version
+    monkeypatch.setattr(loading, "begin_run", lambda: st_state().update(_versions={}))  # the fragment's body runs now
+    monkeypatch.setattr(loading, "store_version", lambda *, fresh=False: fail() if fresh else held())
+    at = app(VIEWER, "app_pages/satisfaction.py")
+    assert not at.exception, at.exception
+    one_sentence_and_a_reference([e.value for e in at.error], caplog)
+    assert figures(at) > 0  # the page itself was drawn
+
+
+def st_state():
+    import streamlit as st
+
+    return st.session_state
+
+
+def test_an_error_in_a_widget_callback_is_one_sentence(monkeypatch, caplog):
+    import streamlit as st
+
+    monkeypatch.setattr(st, "login", fail)  # the identity provider cannot be reached, say
+    at = app({"is_logged_in": False})
+    at.button(key="sign_in").click().run()
+    assert not at.exception, at.exception
+    one_sentence_and_a_reference([e.value for e in at.error], caplog)
+    assert [b.label for b in at.button] == ["Sign in"]
+
+
+def test_a_sign_out_that_cannot_be_recorded_still_signs_out(monkeypatch, caplog):
+    monkeypatch.setattr("app_pages.identity.record_sign_out", fail)
+    at = app(VIEWER)
+    at.sidebar.button(key="sign_out").click().run()
+    assert sign_in_page(at)
+    assert "recording the sign-out of vera@force.example" in caplog.text and SECRET in caplog.text
+
+
+def test_errors_are_never_detailed_in_the_browser():
+    """The backstop for anything outside the app's guard: Streamlit shows no exception text."""
+    import tomllib
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_a_look_alike_let_in_by_a_group_is_recorded_as_sent_everywhere(data_dir, capsys):
+    """A Cyrillic \u0430 is a letter nothing changes, so a group may let its holder in: every record of them
+    (sidebar, access log, audit) shows the escape, and no byte of the look-alike is written."""
+    from insight.cli import main
+
+    dee = {**ANALYST, "email": "\u0430da@force.example", "name": "\u0391da"}  # Cyrillic a, Greek capital alpha
+    at = app(dee, "app_pages/satisfaction.py", dataset="domestic_abuse")
+    assert not at.exception, at.exception
+    assert signed_in(at) == ("\u0391da", "\\u0430da@force.example", "manager")  # visibly not ada@
+    assert [v["user"] for v in read_views(data_dir)] == ["\\u0430da@force.example"]
+    written = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+    assert "\u0430".encode() not in written and b"\\u0430da@force.example" in written
+    assert main(["audit", "--data-dir", str(data_dir)]) == 0
+    assert "\\u0430da@force.example" in capsys.readouterr().out

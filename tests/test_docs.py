@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from insight.cli import build_parser
+from insight.config import access as access_module
 from insight.config import definition as definition_module
 from insight.config.definition import parse_definition, parse_scales
 from insight.config.files import Mistake, Reader
-from insight.config.keys import EMPTY, KEYS, NONE, REQUIRED, SCALES, SURVEYS, Default, keys_under
+from insight.config.keys import ACCESS, EMPTY, KEYS, NONE, REQUIRED, SCALES, SURVEYS, Default, keys_under
 from insight.config.loader import load_config
 from tests.conftest import REPO
 
@@ -49,36 +50,46 @@ def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
 
 DEFINITION_SOURCE = Path(definition_module.__file__).read_text(encoding="utf-8")
 DEFINITION_TREE = ast.parse(DEFINITION_SOURCE)
+# The parsers whose keys the table holds: survey definitions and scales, and the access file.
+PARSER_TREES = (DEFINITION_TREE, ast.parse(Path(access_module.__file__).read_text(encoding="utf-8")))
 
 
 def test_the_parser_takes_its_allowed_keys_only_from_the_key_table():
     """No literal set of keys in the parser: a key it accepts must have a row (and so be documented)."""
-    derived = {"SCALE_KEYS", "DIMENSION_KEYS", "PERIOD_KEYS", "TOP_KEYS"}
-    for call in _calls(DEFINITION_TREE, "known_keys"):
+    derived = {"SCALE_KEYS", "DIMENSION_KEYS", "PERIOD_KEYS", "TOP_KEYS", "GRANT_KEYS"}
+    for call in [c for tree in PARSER_TREES for c in _calls(tree, "known_keys")]:
         allowed = call.args[1]
         names = {n.id for n in ast.walk(allowed) if isinstance(n, ast.Name)}
         from_table = any(c for c in _calls(allowed, "keys_under")) or names & derived
         assert from_table, f"line {call.lineno}: known_keys with keys not from insight.config.keys"
         assert not any(isinstance(n, ast.Set) for n in ast.walk(allowed) if n is allowed), call.lineno
-    for name in derived:
-        assigned = [n for n in DEFINITION_TREE.body if isinstance(n, ast.Assign) and n.targets[0].id == name]
-        assert assigned and _calls(assigned[0].value, "keys_under"), name
+    for tree in PARSER_TREES:  # each name a parser checks keys against is built from the table in that parser
+        calls = _calls(tree, "known_keys")
+        used = {n.id for c in calls for n in ast.walk(c.args[1]) if isinstance(n, ast.Name)} & derived
+        for name in used:
+            assigned = [n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == name]
+            assert assigned and _calls(assigned[0].value, "keys_under"), name
 
 
 def test_every_part_with_keys_in_the_table_is_checked_by_the_parser():
     """Vice versa: each mapping the table gives keys for is one the parser checks with known_keys."""
     parents = {(k.file, k.parent) for k in KEYS if not k.name.startswith("<")}
     checked = set()
-    for call in _calls(DEFINITION_TREE, "keys_under"):
+    for call in [c for tree in PARSER_TREES for c in _calls(tree, "keys_under")]:
         parent = call.args[0].value  # type: ignore[attr-defined]
         file = call.args[1].id if len(call.args) > 1 else "SURVEYS"  # type: ignore[attr-defined]
-        checked.add(({"SURVEYS": SURVEYS, "SCALES": SCALES}[file], parent))
+        checked.add(({"SURVEYS": SURVEYS, "SCALES": SCALES, "ACCESS": ACCESS}[file], parent))
     assert checked == parents
 
 
 def test_every_key_in_the_table_is_read_by_the_parser():
     """A documented key the parser never reads would be accepted and silently ignored."""
-    literals = {n.value for n in ast.walk(DEFINITION_TREE) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    literals = {
+        n.value
+        for tree in PARSER_TREES
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
     unread = [k.path for k in KEYS if not k.name.startswith("<") and k.name not in literals]
     assert not unread
 
@@ -159,7 +170,8 @@ def _field(definition: Any, scale: Any, key: Any) -> Any:
 WITH_DEFAULTS = [
     k
     for k in KEYS
-    if k.default is not REQUIRED and (not isinstance(k.default, Default) or k.default in (NONE, EMPTY))
+    if k.file != ACCESS  # the access file's defaults: tests/test_access.py
+    and k.default is not REQUIRED and (not isinstance(k.default, Default) or k.default in (NONE, EMPTY))
     and k.path not in ("dimensions", "questions")  # a survey needs its questions, and weighting a dimension
 ]  # fmt: skip
 
@@ -208,7 +220,7 @@ def test_the_cli_reference_has_every_subcommand_and_option():
 
 
 def test_the_survey_key_reference_has_every_key():
-    page = hooks.survey_keys() + hooks.scale_keys()
+    page = hooks.survey_keys() + hooks.scale_keys() + hooks.access_keys()
     for k in KEYS:
         assert f"`{k.path}`" in page, k.path
 

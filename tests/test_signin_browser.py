@@ -1,16 +1,21 @@
 """Sign-in against a real OpenID Connect provider, in a real browser.
 
 A pytest fixture starts ``oidc-provider-mock`` on a free port and the app with a
-temporary secrets file (``--secrets.files``) whose ``[auth]`` points at it; users' claims
-are set through the provider's ``PUT /users/{sub}``. In Chromium each user signs in on
-the provider's page (field ``sub``, button "Authorize"). Also: an unconfigured app, started
-by scripts/run-app.sh, shows the local-mode banner and listens on localhost only.
+temporary secrets file (``--secrets.files``) whose ``[auth]`` points at it, and a copy of
+``config/`` whose access file also grants two people by email; users' claims are set
+through the provider's ``PUT /users/{sub}``. In Chromium each user signs in on the
+provider's page (field ``sub``, button "Authorize"): the roles, every hostile identity
+the attacker tried (look-alikes, a group posing as a person, an unverified email...), a
+copied cookie replayed after Sign out, and a sign-in outliving its maximum age. Also: an
+unconfigured app, started by scripts/run-app.sh, shows the local-mode banner and listens
+on localhost only.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from app_pages.identity import SIGNED_OUT
 from tests.conftest import REPO, need_shared
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
 
@@ -32,7 +38,26 @@ USERS = {
     "max": {"email": "max@force.example", "name": "Max Manager", "groups": ["insight-managers"]},
     "ada": {"email": "ada@force.example", "name": "Ada Admin", "groups": ["insight-admins"]},
     "nora": {"email": "nora@force.example", "name": "Nora Nobody", "groups": []},  # in no group: no access
+    "kate": {"email": "kate@force.example", "name": "Kate Admin"},  # an admin by email (PEOPLE)
 }
+PEOPLE = "  - {emails: [kate@force.example, boss@force.example], role: admin}\n"  # added to the shipped grants
+# What the attacker tried: claims at the provider -> the identity the app shows -> the reason it gives.
+HOSTILE = {
+    "kelvin-sign": ({"email": "\u212aate@force.example"}, "\\u212aate@force.example", "turns into K"),
+    "long-s": ({"email": "bo\u017f\u017f@force.example"}, "bo\\u017f\\u017f@force.example", "turns into s"),
+    "group-look-alike": (
+        {"email": "eve@force.example", "groups": ["in\u017fight-admins"]}, "eve@force.example", "in\\u017fight-admins",
+    ),
+    "group-as-username": ({"preferred_username": "insight-admins"}, "(no email)", "has no email claim"),
+    "group-as-email": ({"email": "da-analysts"}, "da-analysts", "not an email address"),
+    "unverified-email": (
+        {"email": "kate@force.example", "email_verified": False}, "kate@force.example", "not verified",
+    ),
+    "padded-email": ({"email": " kate@force.example "}, " kate@force.example ", "spaces or line breaks around it"),
+    "groups-as-object": (
+        {"email": "eve@force.example", "groups": {"insight-admins": True}}, "eve@force.example", "not a list",
+    ),
+}  # fmt: skip
 
 
 def wait_until_up(url: str, proc: subprocess.Popen, what: str, log: Path) -> None:
@@ -78,7 +103,8 @@ def provider(tmp_path_factory, chromium_present) -> Iterator[str]:
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         wait_until_up(f"{base}/.well-known/openid-configuration", proc, "oidc-provider-mock", log_path)
-        for sub, claims in USERS.items():
+        hostile = {sub: {"name": "Mallory", **claims} for sub, (claims, _, _) in HOSTILE.items()}
+        for sub, claims in {**USERS, **hostile}.items():
             request = urllib.request.Request(
                 f"{base}/users/{sub}", data=json.dumps(claims).encode(), method="PUT",
                 headers={"Content-Type": "application/json"},
@@ -90,7 +116,17 @@ def provider(tmp_path_factory, chromium_present) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def app_server(provider, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+def config_dir(tmp_path_factory) -> Path:
+    """A copy of config/ the app reads ($INSIGHT_CONFIG_DIR): the shipped grants, and two people by email."""
+    folder = tmp_path_factory.mktemp("signin-config") / "config"
+    shutil.copytree(REPO / "config", folder)
+    access = folder / "access.yaml"
+    access.write_text(access.read_text(encoding="utf-8") + PEOPLE, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app_server(provider, config_dir, tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """The app with sign-in: a temporary secrets file (never one in the checkout) points at the provider."""
     folder = tmp_path_factory.mktemp("signin-app")
     data_dir = folder / "store"
@@ -106,7 +142,7 @@ def app_server(provider, tmp_path_factory) -> Iterator[tuple[str, Path]]:
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n',
         encoding="utf-8",
     )
-    env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir), "INSIGHT_CONFIG_DIR": str(config_dir)}
     log_path = folder / "streamlit.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
@@ -278,6 +314,112 @@ def test_a_remembered_link_never_leaves_the_app(app_server, page):
     ready(page)
     assert page.url.startswith(base) and "example.org" not in page.url
     assert page.evaluate("sessionStorage.getItem('insight-link')") is None
+
+
+def sidebar_text(pg) -> str:
+    """The sidebar as read, without the invisible word joiners that keep an address from becoming a link."""
+    return pg.inner_text('[data-testid="stSidebar"]').replace("\u2060", "")
+
+
+def session_log(data_dir: Path) -> list[dict]:
+    path = data_dir / "sessions.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+@pytest.mark.parametrize("sub", HOSTILE)
+def test_a_hostile_identity_gets_no_access_and_is_shown_as_sent(app_server, page, sub):
+    base, data_dir = app_server
+    _, shown, reason = HOSTILE[sub]
+    sign_in(page, base, sub)
+    page.get_by_text("this sign-in cannot be given access").wait_for(timeout=60_000)
+    ready(page)
+    assert f"Mallory ({shown}) · no access" in sidebar_text(page)  # the claim as sent, escaped: not kate@
+    assert reason in main_text(page).replace("\u2060", "")
+    assert page.locator(NAV).count() == 0 and DA_TITLE not in page.content()
+    if sub == "kelvin-sign":  # a link opens nothing either (AppTest checks every page for a refused sign-in)
+        page.screenshot(path=str(ARTIFACTS / "signin-look-alike-refused.png"), full_page=True)
+        page.goto(f"{base}/satisfaction?dataset=domestic_abuse")
+        page.get_by_text("this sign-in cannot be given access").wait_for(timeout=60_000)
+        ready(page)
+        assert DA_TITLE not in page.content()
+    refused = [e for e in session_log(data_dir) if e["event"] == "refused" and e["user"] == shown]
+    assert refused and reason in refused[-1]["reason"], refused  # in the audit trail, with the reason
+
+
+def test_the_person_the_look_alikes_imitate_is_an_admin(app_server, page):
+    """The oracle for the hostile identities: the real kate@ (and the groups they posed as) do get in."""
+    base, _ = app_server
+    sign_in(page, base, "kate")
+    page.get_by_text(DA_TITLE).first.wait_for(timeout=60_000)
+    assert "Kate Admin (kate@force.example) · admin" in sidebar_text(page)
+
+
+def sign_out(pg) -> None:
+    pg.get_by_role("button", name="Sign out").click()
+    end_session = pg.get_by_role("button", name="End session")  # the provider asks to confirm
+    end_session.wait_for(timeout=60_000)
+    end_session.click()
+    pg.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    ready(pg)
+
+
+def test_a_copied_cookie_opens_nothing_after_sign_out(app_server, browser):
+    base, data_dir = app_server
+    kate = browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = kate.new_page()
+    sign_in(page, base, "kate")
+    copied = kate.cookies()
+    assert any(c["name"].startswith("_streamlit_user") for c in copied)
+
+    def replay() -> tuple[object, object]:
+        thief = browser.new_context(viewport={"width": 1400, "height": 1200})
+        thief.add_cookies(copied)
+        stolen = thief.new_page()
+        stolen.goto(f"{base}/satisfaction?dataset=domestic_abuse")
+        return thief, stolen
+
+    open_thief, open_page = replay()  # the oracle: before the sign-out, the copy does sign its holder in
+    open_page.get_by_text(f"{DA_TITLE}: satisfaction").wait_for(timeout=60_000)
+
+    sign_out(page)
+    kate.close()
+    # the page the copy had already open ends too, untouched: the live reload asks every 10 seconds
+    open_page.get_by_text(SIGNED_OUT).wait_for(timeout=30_000)
+    assert DA_TITLE not in open_page.content()
+    open_thief.close()
+    kates = [e["event"] for e in session_log(data_dir) if e["user"] == "kate@force.example"]
+    assert kates[-2:] == ["sign-out", "refused"]  # the sign-out, then the open copy ended (in the audit trail)
+    thief, stolen = replay()
+    stolen.get_by_text(SIGNED_OUT).wait_for(timeout=60_000)
+    ready(stolen)
+    assert "Signed in as" not in stolen.content() and DA_TITLE not in stolen.content()
+    assert stolen.get_by_role("button", name="Sign in").count() == 1
+    stolen.screenshot(path=str(ARTIFACTS / "signin-replayed-cookie.png"), full_page=True)
+    from tests.test_accessibility import axe_violations
+
+    assert not axe_violations(stolen)  # the sign-in page with its notice: WCAG 2.2 AA
+    thief.close()
+    assert session_log(data_dir)[-1]["event"] == "refused" and session_log(data_dir)[-1]["user"] == "kate@force.example"
+
+
+def test_a_sign_in_is_asked_again_after_its_maximum_age(app_server, config_dir, page):
+    base, _ = app_server
+    access = config_dir / "access.yaml"
+    shipped = access.read_text(encoding="utf-8")
+    sign_in(page, base, "vera")
+    try:
+        access.write_text(shipped.replace("max_session_hours: 8", "max_session_hours: 0.0003"), encoding="utf-8")
+        asked = "Your sign-in is more than 1 second old; sign in again to carry on."
+        deadline = time.time() + 60
+        while asked not in page.content():  # the app re-reads the file; the sign-in is soon more than 1 s old
+            assert time.time() < deadline, "the sign-in was never asked again"
+            page.reload()
+            ready(page)
+        assert "Signed in as" not in page.content() and page.get_by_role("button", name="Sign in").count() == 1
+    finally:
+        access.write_text(shipped, encoding="utf-8")
+    page.reload()  # the oracle: with 8 hours again the same cookie is good, so the age alone refused it
+    page.get_by_text("Signed in as").first.wait_for(timeout=60_000)
 
 
 def listening_addresses(port: int) -> set[str]:

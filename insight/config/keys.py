@@ -22,6 +22,7 @@ TARGET_GROUPS = ("Aged 16-24", "Ethnic minority groups")  # the sign-up gaps por
 
 SURVEYS = "surveys/<dataset>.yaml"
 SCALES = "scales.yaml"
+ACCESS = "access.yaml"
 
 
 class Default:
@@ -146,6 +147,59 @@ KEYS: tuple[Key, ...] = (
     Key("<scale>.excluded", "list of answers", EMPTY, "answers that leave the base, as blank does", SCALES),
     Key("<scale>.negative", "list of answers", EMPTY, "answers that count as dissatisfied (% dissatisfied)", SCALES),
     Key("<scale>.codes", "mapping: code -> answer", EMPTY, "the file holds codes for the answers", SCALES),
+    # --- sign-in and roles (config/access.yaml)
+    Key(
+        "identity_claim",
+        "`email` or `preferred_username`",
+        "email",
+        "the ID token claim that names the person, matched against `emails:` only",
+        ACCESS,
+    ),
+    Key(
+        "group_claim",
+        "claim name",
+        "groups",
+        "the claim listing the person's groups (Entra ID app roles: `roles`), matched against `groups:` only",
+        ACCESS,
+    ),
+    Key(
+        "max_session_hours",
+        "number of hours, above 0, at most 720",
+        8,
+        "sign-in is asked again this long after it was given (the ID token's `iat`)",
+        ACCESS,
+    ),
+    Key("restricted", "list of datasets", EMPTY, "opening a page that shows one is written to the access log", ACCESS),
+    Key("grants", "list of grants", REQUIRED, "who may do what; a person holds every grant they match", ACCESS),
+    Key(
+        "grants[].emails",
+        "list of email addresses",
+        EMPTY,
+        "people, by the identity claim, compared after lower-casing A-Z only",
+        ACCESS,
+    ),
+    Key(
+        "grants[].groups",
+        "list of group claim values",
+        EMPTY,
+        "groups, by the group claim, compared after lower-casing A-Z only; give emails, groups or both",
+        ACCESS,
+    ),
+    Key(
+        "grants[].role",
+        "`viewer`, `manager` or `admin`",
+        REQUIRED,
+        "viewer views; manager also uploads and undoes; admin has everything",
+        ACCESS,
+    ),
+    Key(
+        "grants[].datasets",
+        "`all` or list of datasets",
+        said("required, except for an admin"),
+        "the datasets the grant covers (an admin has every one)",
+        ACCESS,
+    ),
+    Key("grants[].except", "list of datasets", EMPTY, "left out of `datasets: all`", ACCESS),
 )
 
 

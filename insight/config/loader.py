@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from insight.config.access import parse_access
+from insight.config.access import AccessPolicy, load_access, parse_access
 from insight.config.census import AREA_TABLE, Census, CensusTable, parse_areas, parse_census_table
 from insight.config.definition import (
     Definition,
@@ -79,6 +79,17 @@ def load_config(config_dir: Path | None = None) -> Config:
     config = _load(config_dir)
     _cache[config_dir] = (key, config)
     return config
+
+
+def access_alone(config_dir: Path | None = None) -> AccessPolicy | None:
+    """``access.yaml`` read on its own (ConfigError lists its mistakes), for when another file is broken.
+
+    Who may see the configuration's mistakes is decided by the access file; it is checked against the
+    survey files' names, as ``load_config`` checks it.
+    """
+    config_dir = Path(config_dir or config_dir_in_use())
+    survey_files = sorted((config_dir / "surveys").glob("*.yaml"))
+    return load_access(config_dir / "access.yaml", [p.stem for p in survey_files])
 
 
 def _reader(config_dir: Path, name: str, mistakes: list[Mistake], *, optional: bool = False) -> tuple[Reader, Any]:

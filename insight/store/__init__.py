@@ -2,8 +2,8 @@
 
 ``Store`` (``insight.store.delta``) is what callers use; ``commit`` writes a local table's
 files, ``location`` says where the store is, ``records`` what an import or undo reports.
-``access_log``, ``audit`` and ``legacy`` keep the views log, read the audit trail and move
-the first version's files in.
+``access_log``, ``sessions``, ``audit`` and ``legacy`` keep the views log, keep the sign-outs
+and refused sign-ins, read the audit trail and move the first version's files in.
 """
 
 from insight.store.delta import Store

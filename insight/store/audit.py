@@ -1,8 +1,11 @@
-"""The audit trail: imports, undos and views of restricted datasets, newest first.
+"""The audit trail: imports, undos, views of restricted datasets, sign-outs and refused sign-ins, newest first.
 
 Imports and undos come from each dataset's history in the store (``Store.history``, the
-Delta tables' own commit log); views from the access log (``insight.store.access_log``). Every
-row has the same five fields, with times in ISO 8601 UTC (``2019-09-30T14:05:00Z``).
+Delta tables' own commit log); views from the access log (``insight.store.access_log``);
+sign-outs and refused sign-ins from the session log (``insight.store.sessions``). Every
+row has the same five fields, with times in ISO 8601 UTC (``2019-09-30T14:05:00Z``). A
+user is shown as the app recorded it: the identity claim escaped to printable ASCII, so a
+look-alike (``\\u212aate@force.example``) is visibly not the person it imitates.
 """
 
 from __future__ import annotations
@@ -10,10 +13,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from insight.config.access import escaped
 from insight.store import Store
 from insight.store.access_log import read_views
+from insight.store.sessions import REFUSED, read_events
 
 UNRECORDED = "(not recorded)"
+
+
+def shown_user(user: object) -> str:
+    """A user as recorded; one written before identities were recorded escaped (or by other means) is escaped here."""
+    text = str(user or "")
+    if not text:
+        return UNRECORDED
+    return text if all(" " <= ch <= "~" for ch in text) else escaped(text)
 
 
 def utc_time(text: str) -> str:
@@ -36,7 +49,7 @@ def changes(store: Store, datasets: Iterable[str]) -> list[dict]:
                 rows.append(
                     {
                         "time": utc_time(h["time"]),
-                        "user": h["user"] or UNRECORDED,
+                        "user": shown_user(h["user"]),
                         "action": h["action"],
                         "dataset": dataset,
                         "detail": _change_detail(h, volumes),
@@ -68,7 +81,7 @@ def views(store: Store) -> list[dict]:
         rows.append(
             {
                 "time": utc_time(v["time"]),
-                "user": v.get("user") or UNRECORDED,
+                "user": shown_user(v.get("user")),
                 "action": "view",
                 "dataset": v.get("dataset", ""),
                 "detail": f"page {v.get('page') or 'overview'}" + (f"; {shown}" if shown else ""),
@@ -77,10 +90,40 @@ def views(store: Store) -> list[dict]:
     return rows
 
 
+def sessions(store: Store) -> list[dict]:
+    """Sign-outs and refused sign-ins as audit rows, oldest first."""
+    rows = []
+    for e in read_events(store.data_dir):
+        if e.get("event") == REFUSED:
+            detail = f"sign-in refused: {e.get('reason') or 'no reason recorded'}"
+        else:
+            issued = e.get("issued")
+            when = _epoch_time(issued) if issued else None
+            detail = "signed out" + (f"; ends every sign-in given up to {when}" if when else "")
+        rows.append(
+            {
+                "time": utc_time(e.get("time") or ""),
+                "user": shown_user(e.get("user")),
+                "action": str(e.get("event") or ""),
+                "dataset": "",
+                "detail": detail,
+            }
+        )
+    return rows
+
+
+def _epoch_time(seconds: object) -> str | None:
+    try:
+        when = dt.datetime.fromtimestamp(float(str(seconds)), dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def audit_rows(store: Store, datasets: Iterable[str], since: dt.date | None = None) -> list[dict]:
-    """Imports, undos and restricted views, newest first; from ``since`` (a UTC date) if given."""
+    """Imports, undos, restricted views, sign-outs and refusals, newest first; from ``since`` (a UTC date) if given."""
     # Each list is oldest first: reversed, a stable sort keeps the later of two same-second rows first.
-    rows = changes(store, datasets)[::-1] + views(store)[::-1]
+    rows = changes(store, datasets)[::-1] + views(store)[::-1] + sessions(store)[::-1]
     if since is not None:
         start = since.isoformat()
         rows = [r for r in rows if r["time"] >= start]
