@@ -324,18 +324,34 @@ def test_cli_set_gives_a_dimension_and_refuses_unknown_ones(tmp_path, monkeypatc
 
 
 def test_vendor_weights_are_stored_as_a_column_and_bad_ones_are_row_problems(tmp_path):
-    d = definition(tmp_path, QUALTRICS)
+    d = definition(tmp_path, QUALTRICS.replace("weight: {column: W}", "weight: {column: W, on_missing: error}"))
     rows = [q_row(1, "White or European", weight="0.75"), q_row(2, "White or European", weight="1,250.5"),
             q_row(3, "White or European", weight="heavy"), q_row(4, "White or European", weight="-1"),
-            q_row(5, "White or European", weight="")]  # fmt: skip
+            q_row(5, "White or European", weight=""), q_row(6, "White or European", weight="  ")]  # fmt: skip
     result = ingest(d, Q_HEADER, rows, mode="Web")
     assert result.frame["weight"].to_list() == [0.75, 1250.5]
     assert result.report.problems.select("row", "problem").rows() == [
-        (4, "weight is not a positive number"), (5, "weight is not a positive number"), (6, "missing weight")
+        (4, "weight is not a positive number"), (5, "weight is not a positive number"), (6, "missing weight"),
+        (7, "missing weight"),
     ]  # fmt: skip
     store = Store(tmp_path / "store")
     store.import_result(d, result, user="cli:test")
     assert store.read(d)["weight"].to_list() == [0.75, 1250.5]
+
+
+def test_by_default_a_blank_weight_is_no_problem_and_a_file_may_lack_the_column(tmp_path):
+    """`weight: {column: W}` (on_missing: unweighted, the default): blank weights import, bad ones do not."""
+    d = definition(tmp_path, QUALTRICS)
+    assert d.weight is not None and d.weight.on_missing == "unweighted"
+    rows = [q_row(1, "White or European", weight="0.75"), q_row(2, "White or European", weight=" "),
+            q_row(3, "White or European", weight="heavy")]  # fmt: skip
+    result = ingest(d, Q_HEADER, rows, mode="Web")
+    assert result.frame["weight"].to_list() == [0.75, None]
+    assert result.report.problems.select("row", "problem").rows() == [(4, "weight is not a positive number")]
+    without = ingest(d, Q_HEADER[:-1], [r[:-1] for r in rows[:2]], mode="Web")
+    assert without.report.ok and without.frame["weight"].to_list() == [None, None]
+    strict = definition(tmp_path, QUALTRICS.replace("weight: {column: W}", "weight: {column: W, on_missing: error}"))
+    assert ingest(strict, Q_HEADER[:-1], [r[:-1] for r in rows[:2]], mode="Web").report.missing_columns == ["W"]
 
 
 # --------------------------------------------------------------------------- check-config on the new keys
