@@ -45,7 +45,9 @@ def check_wave(text: str, granularity: str) -> str:
     fieldwork ran over (``2022-12..2023-01``), one wave; raises ValueError with the expected form."""
     parts = text.strip().split(RANGE_SEPARATOR)
     if len(parts) > 2:
-        raise ValueError(f"period {text.strip()!r}: write a fieldwork range as FIRST..LAST, e.g. {_example(granularity)}")
+        raise ValueError(
+            f"period {text.strip()!r}: write a fieldwork range as FIRST..LAST, e.g. {_example(granularity)}"
+        )
     first, last = check_period(parts[0], granularity), check_period(parts[-1], granularity)
     if calendar_index(last) < calendar_index(first):
         raise ValueError(f"period {text.strip()!r}: the range ends before it starts")
@@ -172,7 +174,7 @@ def placed_in(span: PeriodRange) -> pl.Expr:
     period (wave) placed, by its first month, inside it."""
     if span.is_single:
         return pl.col("period") == span.first
-    return pl.col("period").str.split(RANGE_SEPARATOR).list.first().is_in(span.periods)
+    return pl.col("period").cast(pl.String).str.slice(0, 7).is_in(span.periods)  # 2019-09, 2019-Q3: 7 characters
 
 
 def _example(granularity: str) -> str:

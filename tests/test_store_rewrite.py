@@ -306,7 +306,9 @@ def test_files_a_rewrite_replaced_survive_the_tidy_so_undo_still_works(tmp_path,
             [{"id": "C", "period": "2019-07", "comments": "moved"}],
         )
     ):
-        store.import_result(definition, result(definition, _rows(definition, *rows), f"f{n}"), user="t", allow_move=True)
+        store.import_result(
+            definition, result(definition, _rows(definition, *rows), f"f{n}"), user="t", allow_move=True
+        )
         states.append(store.read(definition))
     for before in reversed(states[:-1]):
         store.undo("victim", user="t")

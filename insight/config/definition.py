@@ -182,6 +182,12 @@ class Definition:
         """The ID column(s) as a problem names them: ``RespID``, or ``essround + idno``."""
         return " + ".join(self.id_columns)
 
+    def composite_id_example(self) -> str:
+        """A composite `id_column` that would keep this survey's waves apart: ``[essround, idno]`` (its wave
+        column and its ID), or ``[Wave, RespID]`` when its period is not a column of wave labels."""
+        wave = self.period.column if self.period.waves and self.period.column else "Wave"
+        return "[" + ", ".join([wave, *(c for c in self.id_columns if c != wave)]) + "]"
+
     def optional_columns(self) -> list[str]:
         """Columns a file may lack: the weight's, unless a response without a weight is an error."""
         return [self.weight.column] if self.weight and self.weight.on_missing != "error" else []

@@ -170,7 +170,9 @@ KEYS: tuple[Key, ...] = (
     Key("weighting.margins", "list of dimension keys", REQUIRED, "each with `census:` or `area: true`"),
     Key("weighting.trim", "[low, high], 0 < low <= 1 <= high", NONE, "weights clipped to low-high x their mean"),
     Key("weight", "mapping", NONE, "a vendor's weight per response, used instead of raking"),
-    Key("weight.column", "column", REQUIRED, "the weight column; zero, negative or unreadable weights are row problems"),
+    Key(
+        "weight.column", "column", REQUIRED, "the weight column; zero, negative or unreadable weights are row problems"
+    ),
     Key(
         "weight.on_missing",
         " or ".join(f"`{o}`" for o in ON_MISSING),

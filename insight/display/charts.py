@@ -12,6 +12,7 @@ show one; they are drawn as a "suppressed" label instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import math
@@ -25,7 +26,7 @@ import polars as pl
 
 from insight.config.definition import Definition, Scale
 from insight.figures.metrics import LOW_BASE, OK, SUPPRESSED
-from insight.periods import period_label
+from insight.periods import period_label, period_start
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 STATUS_LABEL = {OK: "ok", LOW_BASE: "treat with caution (base < caution threshold)", SUPPRESSED: "suppressed"}
@@ -247,6 +248,8 @@ def trend_lines(
     """
     data = _prepare(trend, definition, "aspect_label").with_columns(
         pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+        # Placed by date (a fieldwork wave at its first month): waves two years apart are drawn two years apart.
+        pl.col("period").map_elements(lambda p: period_start(p).isoformat(), return_dtype=pl.String).alias("when"),
         pl.when(pl.col("significant")).then(pl.lit("significant change")).otherwise(pl.lit("")).alias("sig"),
     )
     names = list(dict.fromkeys(data.get_column(series).to_list()))
@@ -255,7 +258,13 @@ def trend_lines(
     domain = alt.Scale(domain=names, range=palette)
     colour = alt.Color(f"{series}:N", title=None, scale=domain, legend=None)
     shape = alt.Shape(f"{series}:N", scale=alt.Scale(domain=names, range=SHAPES[: len(names)]), legend=None)
-    x = alt.X("period_label:O", title=None, sort=None, axis=_axis(labelAngle=-45))
+    ticks = sorted(set(data.get_column("when").to_list()))
+    x = alt.X(
+        "when:T",
+        timeUnit="utcyearmonth",
+        title=None,
+        axis=_axis(labelAngle=-45, format="%b %Y", values=[_utc_ms(t) for t in ticks], labelOverlap="greedy"),
+    )
     y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=_axis())
     tooltip = [
         alt.Tooltip(f"{series}:N", title=""),
@@ -289,6 +298,12 @@ def trend_lines(
     return (band + line + points + rings + end_text).properties(
         title=_title(title), height=380, description=f"{title}: {_listing(finding)}."
     )
+
+
+def _utc_ms(iso_day: str) -> int:
+    """A day's midnight UTC in milliseconds: where Vega-Lite draws a ``utcyearmonth`` value."""
+    day = dt.date.fromisoformat(iso_day)
+    return int(dt.datetime(day.year, day.month, 1, tzinfo=dt.UTC).timestamp() * 1000)
 
 
 def _latest_and_first(data: pl.DataFrame, series: str, name: str) -> str:

@@ -631,7 +631,11 @@ def shape(
     report.periods = list(report.period_counts)
     # The warnings describe the whole file: every row read whose period is known, accepted or not.
     every = work.filter(pl.col("period").is_not_null())
-    bad = every.filter(pl.col("__row").is_in(all_problems.get_column("row").implode())).height if all_problems.height else 0
+    bad = (
+        every.filter(pl.col("__row").is_in(all_problems.get_column("row").implode())).height
+        if all_problems.height
+        else 0
+    )
     span = _span_warning(every.get_column("period").unique().to_list(), period.granularity, every.height, bad)
     report.warnings += [span] if span else []
     rejected = _rejected(frame, all_problems, found)

@@ -394,7 +394,7 @@ class Store:
             "user": user,
             "definition": definition_fingerprint(definition),
         }
-        refuse = None if allow_move else composite_example(definition)
+        refuse = None if allow_move else definition.composite_id_example()
         try:
             counts, version = self._upsert(
                 definition.dataset, incoming, "id", meta, partitioned=True, refuse_moves=refuse
@@ -455,7 +455,14 @@ class Store:
             pass  # another writer created it at the same moment
 
     def _upsert(
-        self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False,
+        self,
+        dataset: str,
+        incoming: pl.DataFrame,
+        key: str,
+        meta: dict,
+        *,
+        partitioned: bool,
+        volumes: bool = False,
         refuse_moves: str | None = None,
     ) -> tuple[UpsertCounts, int | None]:
         """Add the incoming rows by ``key``, replacing held rows with the same key, in one version (none
@@ -885,11 +892,3 @@ def _classify(held: pl.DataFrame, incoming: pl.DataFrame, key: str) -> UpsertCou
         )
         moved = tuple(Move(a, b, int(n)) for a, b, n in moves.iter_rows())
     return UpsertCounts(new, incoming.height - new - unchanged, unchanged, moved)
-
-
-def composite_example(definition: Definition) -> str:
-    """A composite `id_column` that would keep this survey's waves apart: ``[essround, idno]`` (its wave column
-    and its ID), or ``[Wave, RespID]`` when its period is not a column of wave labels."""
-    wave = definition.period.column if definition.period.waves and definition.period.column else "Wave"
-    ids = [c for c in definition.id_columns if c != wave]
-    return "[" + ", ".join([wave, *ids]) + "]"

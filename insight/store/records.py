@@ -31,8 +31,12 @@ class UpsertCounts:
         return sum(m.responses for m in self.moved)
 
     def moves_text(self, label: Callable[[str], str] = str) -> str:
-        """``948 from 2004-09 to 2006-09, 3 from 2004-09 to 2008-09`` (``label`` writes each period)."""
-        return ", ".join(f"{m.responses:,} from {label(m.from_period)} to {label(m.to_period)}" for m in self.moved)
+        return moves_text(self.moved, label)
+
+
+def moves_text(moved: tuple[Move, ...], label: Callable[[str], str] = str) -> str:
+    """``948 from 2004-09 to 2006-09, 3 from 2004-09 to 2008-09`` (``label`` writes each period)."""
+    return ", ".join(f"{m.responses:,} from {label(m.from_period)} to {label(m.to_period)}" for m in moved)
 
 
 class MoveRefused(StoreError):
@@ -40,20 +44,24 @@ class MoveRefused(StoreError):
 
     def __init__(self, counts: UpsertCounts, definition_hint: str) -> None:
         self.counts = counts
-        super().__init__(move_refusal(counts, definition_hint, "import it again with --allow-move"))
+        super().__init__(move_refusal(counts, definition_hint, "import the file again with --allow-move"))
 
 
-def move_refusal(counts: UpsertCounts, example: str, allow: str, label: Callable[[str], str] = str) -> str:
-    """Why a file that would move held responses is refused, in one sentence: the likely cause and the fix.
+def move_refusal(
+    counts: UpsertCounts, example: str, allow: str, label: Callable[[str], str] = str, *, refused: bool = True
+) -> str:
+    """Why a file that would move held responses is refused (or, in a preview, would be), in one sentence:
+    the moves, the likely cause and the fix.
 
     ``example`` is a composite `id_column` for this survey (``[essround, idno]``); ``allow`` says how to
     accept the move when it is right (the CLI's --allow-move, the Upload page's box)."""
     n = counts.moved_total
+    outcome = ", so nothing was imported" if refused else ""
     return (
-        f"{n:,} response(s) already held would move to another period ({counts.moves_text(label)}), so nothing "
-        "was imported: their IDs are probably reused across waves (a respondent number that starts again each "
-        f"round), so make the ID unique per wave with a composite id_column such as `id_column: {example}` in "
-        f"the survey definition, or, if these really are the same responses now in another period, {allow}"
+        f"{n:,} response(s) already held would move to another period ({counts.moves_text(label)}){outcome}: "
+        "their IDs are probably reused across waves (a respondent number that starts again each round), so make "
+        f"the ID unique per wave with a composite id_column such as `id_column: {example}` in the survey "
+        f"definition, or, if these really are the same responses now in another period, {allow}."
     )
 
 
