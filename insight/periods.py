@@ -192,7 +192,8 @@ def financial_year_start(period: str, granularity: str) -> str:
 
 
 def last_n(latest: str, n: int, granularity: str) -> PeriodRange:
-    """The ``n`` calendar periods ending with ``latest``."""
+    """The ``n`` calendar periods ending with ``latest`` (a fieldwork wave: with its first month)."""
+    latest = first_period(latest)
     return PeriodRange(period_at(calendar_index(latest) - n + 1, granularity), latest, granularity)
 
 
@@ -260,7 +261,7 @@ def resolve_choice(choice: str, latest: str, granularity: str) -> PeriodRange:
     if choice == LAST_12:
         return last_n(latest, 12, granularity)
     if choice == YEAR_TO_DATE:
-        return PeriodRange(financial_year_start(latest, granularity), latest, granularity)
+        return PeriodRange(financial_year_start(latest, granularity), first_period(latest), granularity)
     return PeriodRange(latest, latest, granularity)
 
 

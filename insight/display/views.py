@@ -55,7 +55,7 @@ def trend_view(
     Returns the trend and, for each line drawn, whether it has varied significantly over time
     (columns ``aspect``, ``group`` and those of ``variation_over_time``).
     """
-    span = as_range(up_to, definition)
+    span = as_range(up_to, definition, frame)
     if span is not None and not span.is_single:  # a range chosen: the trend within it
         frame = in_range(frame, span)
     trend = satisfaction(frame, definition, all_periods=True, by=by, aspects=aspects, filters=filters)
@@ -99,7 +99,7 @@ def weighted_trend_view(
     filters: Mapping[str, Sequence[str]] | None = None,
 ) -> WeightedResult:
     """Every period (within ``up_to`` when it is a range), each period's respondents weighted on their own."""
-    span = as_range(up_to, definition)
+    span = as_range(up_to, definition, frame)
     span = None if span is None or span.is_single else span
     return weighted_satisfaction(in_range(frame, span), definition, census, all_periods=True, filters=filters)
 
