@@ -572,7 +572,11 @@ def test_the_new_keys_read_as_written(tmp_path):
             "dimensions.race: a dimension with `columns` (one column per answer) has no column",
         ),
         ("    label: Race\n", '    label: Race\n    separator: ","\n', "has no separator"),
-        ("[White]\": White}", "[White]\": Martian}", "dimensions.race.columns.Q32[02]  [White]: 'Martian' is not one of"),
+        (
+            '[White]": White}',
+            '[White]": Martian}',
+            "dimensions.race.columns.Q32[02]  [White]: 'Martian' is not one of",
+        ),
         (
             "    values: [Asian, White]",
             "    values: [Asian, White]\n    several: White",

@@ -10,9 +10,9 @@ the same bytes, or a count by hand.
 from __future__ import annotations
 
 import io
-import re
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,6 @@ from insight.figures.weighting import weighted_satisfaction
 from insight.intake.tidy import IngestResult, ingest_bytes
 from insight.periods import period_label
 from insight.store import Store
-from tests.test_cli import run
 from tests.waves import RACE_COLUMNS, ROUNDS, SAFE, city_survey, config_with_docs, social_survey
 
 POSITIVE = {"6", "7", "8", "9", "10"}
@@ -210,8 +209,8 @@ def test_on_missing_drop_leaves_unweighted_rows_out_of_weighted_figures_only(tmp
 
 
 def test_on_missing_unweighted_with_weighting_rakes_that_round_to_the_census(tmp_path, social):
-    edits = {"social_survey": ("suppression: {min_base: 30, caution_base: 100}",
-                               "suppression: {min_base: 30, caution_base: 100}\nweighting: {margins: [gender]}")}  # fmt: skip
+    suppression = "suppression: {min_base: 30, caution_base: 100}"
+    edits = {"social_survey": (suppression, suppression + "\nweighting: {margins: [gender]}")}
     config = config_with_docs(tmp_path, edits=edits)
     (config / "surveys" / "social_survey.yaml").write_text(
         (config / "surveys" / "social_survey.yaml")

@@ -134,7 +134,10 @@ class CityFile:
         """The same answers with race as one multi-select cell (the form a `separator` dimension reads)."""
         header = [c for c in self.rows[0] if c not in RACE_COLUMNS] + ["Race"]
         keep = [i for i, c in enumerate(self.rows[0]) if c not in RACE_COLUMNS]
-        body = [[row[i] for i in keep] + [separator.join(races)] for row, races in zip(self.rows[1:], self.races)]
+        body = [
+            [row[i] for i in keep] + [separator.join(races)]
+            for row, races in zip(self.rows[1:], self.races, strict=True)
+        ]
         return csv_bytes([header, *body])
 
 
