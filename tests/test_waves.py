@@ -270,6 +270,10 @@ def test_trend_charts_space_waves_by_date(social_result, examples):
     spec = trend_lines(metrics.satisfaction(social_result.frame, d, all_periods=True), d, title="t").to_dict()
     x = next(layer["encoding"]["x"] for layer in spec["layer"] if "x" in layer.get("encoding", {}))
     assert x["type"] == "temporal" and x["timeUnit"] == "utcyearmonth"
+    # a tick at each wave's first month, as DateTime objects (timestamps lose the axis in the browser)
+    assert [(v["year"], v["month"], v["utc"]) for v in x["axis"]["values"]] == [
+        (y, 9, True) for y in range(2002, 2013, 2)
+    ]
     data = max(spec["datasets"].values(), key=len)
     assert sorted({r["when"] for r in data}) == ["2002-09-01", "2004-09-01", "2006-09-01", "2008-09-01",
                                                   "2010-09-01", "2012-09-01"]  # fmt: skip
