@@ -78,7 +78,11 @@ def ask_given(definition: Definition, file_id: str) -> dict[str, str] | None:
         value: str | None
         if key == "period":
             example = "2024-08" if definition.period.granularity == "month" else "2024-Q3"
-            value = st.text_input(f"Period this file covers (e.g. {example})", key=f"given-period-{file_id}")
+            value = st.text_input(
+                f"Period this file covers (e.g. {example})",
+                key=f"given-period-{file_id}",
+                help="Fieldwork over several months is one wave: give its first and last month, e.g. 2022-12..2023-01.",
+            )
         else:
             dim = definition.dimensions[key]
             label = f"{dim.label} of every response in this file"

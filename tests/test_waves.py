@@ -30,6 +30,7 @@ from insight.figures.weighting import weighted_satisfaction
 from insight.intake.tidy import IngestResult, ingest_bytes
 from insight.periods import period_label
 from insight.store import Store
+from tests.conftest import REPO as REPO_ROOT
 from tests.waves import RACE_COLUMNS, ROUNDS, SAFE, city_survey, config_with_docs, social_survey
 
 POSITIVE = {"6", "7", "8", "9", "10"}
@@ -592,3 +593,27 @@ def test_the_upload_page_asks_before_moving_held_responses(tmp_path, monkeypatch
     undone = Store(data_dir).undo("social_survey", user="t")  # moving stays undoable
     assert (undone.removed, undone.restored) == (len(ids["3"]) - moving, moving)
     assert Store(data_dir).read(d).filter(pl.col("period") == "2004-09..2005-01").height == len(ids["2"])
+
+
+def test_the_pages_show_waves_as_periods_and_a_link_to_one_opens_it(tmp_path, monkeypatch, data_dir, social, config):
+    """The Satisfaction and Trends pages over the six rounds: a deep link to a fieldwork wave opens that one
+    wave (compared with the round before), and the trend is said per year."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import texts
+
+    monkeypatch.setenv("INSIGHT_CONFIG_DIR", str(config))
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    d = load_config(config).definitions["social_survey"]
+    Store(data_dir).import_result(d, ingest_bytes(social.data, "all_rounds.csv", d), user="t")
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"dataset": "social_survey", "period": "2004-09..2005-01"})
+    at.switch_page("app_pages/satisfaction.py").run()
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="period_choice").value == "one"
+    assert at.sidebar.selectbox(key="period").value == "2004-09..2005-01"
+    shown_text = texts(at)
+    assert "September 2004 – January 2005" in shown_text and "September 2002 – February 2003" in shown_text
+    at.switch_page("app_pages/trends.py").run()
+    assert not at.exception, at.exception
+    assert "points a year" in texts(at)

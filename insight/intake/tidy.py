@@ -767,7 +767,8 @@ def recognise(columns: list[str], definitions: dict[str, Definition]) -> list[tu
     header = {normalise_label(c) for c in columns}
     scores = []
     for name, d in definitions.items():
-        wanted = [normalise_label(c) for c in d.required_columns()]
+        optional = {normalise_label(c) for c in d.optional_columns()}  # a file may lack these: no clue either way
+        wanted = [normalise_label(c) for c in d.required_columns() if normalise_label(c) not in optional]
         share = sum(c in header for c in wanted) / len(wanted) if wanted else 0.0
         if share > 0:
             scores.append((name, share))
