@@ -149,7 +149,7 @@ def test_with_the_number_alone_later_rounds_are_problems_and_the_warning_still_c
     assert report.invalid_rows == repeats
     assert set(report.problems["problem"].str.extract(r"^(duplicate ID)").to_list()) == {"duplicate ID"}
     assert report.warnings == [
-        f"This file covers 121 months (2002-09 to 2012-09, across all {len(raw):,} rows read, {repeats:,} of them "
+        f"This file covers 121 months (2002-09 to 2012-09, in {len(raw):,} rows, {repeats:,} of them "
         "with problems), more than 24: check it is the export you meant (a mistyped year moves a response far away)."
     ]  # 2002-09 to 2012-09 inclusive: 10 years and a month
 

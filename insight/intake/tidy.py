@@ -22,8 +22,7 @@ from insight.config.layout import empty_frame, tidy_columns
 from insight.intake.masking import ID_LOOKALIKES, mask_pii, mask_pii_series, safe_file_name, scrub
 from insight.intake.raw_table import ExportError, RawTable
 from insight.intake.reading import read_export
-from insight.periods import calendar_index, check_wave, first_period, last_period, period_expr
-from insight.periods import period_start as period_start
+from insight.periods import calendar_index, check_wave, first_period, last_period, period_expr, period_start
 
 # Formats tried after the definition's own: how Excel cells arrive once read as text.
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
@@ -452,8 +451,9 @@ def latest_plausible_date(today: dt.date) -> dt.date:
 def _span_warning(periods: list[str], granularity: str, rows: int, with_problems: int) -> str | None:
     """A file covering more than two years is rarely one month's export: say so in the preview.
 
-    ``periods`` are those of every row read whose period could be found, accepted or not (``rows`` of them,
-    ``with_problems`` with problems), so the warning describes the whole file."""
+    ``periods`` are those of every row whose period could be found, accepted or not (``rows`` of them,
+    ``with_problems`` with problems), so the warning describes the whole file (but for rows the `include:`
+    filter left out, which the preview counts on their own)."""
     if not periods:
         return None
     first = min(calendar_index(p) for p in periods)
@@ -465,7 +465,7 @@ def _span_warning(periods: list[str], granularity: str, rows: int, with_problems
     end = last_period(max(periods, key=lambda p: calendar_index(last_period(p))))
     rejected = f", {with_problems:,} of them with problems" if with_problems else ""
     return (
-        f"This file covers {span} {unit} ({start} to {end}, across all {rows:,} rows read{rejected}), more than "
+        f"This file covers {span} {unit} ({start} to {end}, in {rows:,} rows{rejected}), more than "
         f"{SPAN_WARNING[granularity]}: check it is the export you meant (a mistyped year moves a response far away)."
     )
 
@@ -614,7 +614,7 @@ def shape(
     found_any = work.select([mask.sum().alias(str(i)) for i, (mask, *_) in enumerate(checks)]).row(0)
     problems = [_problems(work, *check) for check, n in zip(checks, found_any, strict=True) if n]
     if has_repeats:
-        problems.append(_duplicate_ids(work, definition.id_label))
+        problems.append(_duplicate_ids(work, " + ".join(parts)))
     if raw.cell_problems.height:  # merged cells, formulas never calculated (workbooks)
         cells = raw.cell_problems.filter(pl.col("row").is_in(frame.get_column("__row").implode()))
         problems.append(cells.select("row", "column", pl.lit(None, pl.String).alias("value"), "problem",
@@ -629,14 +629,10 @@ def shape(
     counts = tidy.group_by("period").len().drop_nulls("period").sort("period")
     report.period_counts = dict(counts.iter_rows())
     report.periods = list(report.period_counts)
-    # The warnings describe the whole file: every row read whose period is known, accepted or not.
-    every = work.filter(pl.col("period").is_not_null())
-    bad = (
-        every.filter(pl.col("__row").is_in(all_problems.get_column("row").implode())).height
-        if all_problems.height
-        else 0
-    )
-    span = _span_warning(every.get_column("period").unique().to_list(), period.granularity, every.height, bad)
+    # The warnings describe the whole file: every row whose period is known, accepted or not.
+    every = work.select("__row", "period").filter(pl.col("period").is_not_null())
+    bad = every.get_column("__row").is_in(all_problems.get_column("row").implode()).sum() if all_problems.height else 0
+    span = _span_warning(every.get_column("period").unique().to_list(), period.granularity, every.height, int(bad))
     report.warnings += [span] if span else []
     rejected = _rejected(frame, all_problems, found)
     return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
