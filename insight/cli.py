@@ -664,7 +664,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("dataset", help=DATASET_HELP)
         p.add_argument(
             "--period",
-            help="2019-09 (month), 2019-Q3 (quarter) or an inclusive range 2019-07..2019-09; the latest without it",
+            help="2019-09 (month), 2019-Q3 (quarter) or an inclusive range 2019-07..2019-09 (a wave held as one "
+            "period, 2022-12..2023-01, is that wave); the latest without it",
         )
         p.add_argument("--format", choices=formats, default="table", help="a table to read, JSON, or CSV")
         data_dir(p)
