@@ -18,11 +18,17 @@ from insight.periods import PeriodRange, period_label
 
 
 def has_it_varied(
-    trend: pl.DataFrame, tests: pl.DataFrame, filters: url_state.Filters, definition: Definition, *, aspects: list[str]
+    trend: pl.DataFrame,
+    tests: pl.DataFrame,
+    filters: url_state.Filters,
+    definition: Definition,
+    loaded: Loaded,
+    *,
+    aspects: list[str],
 ) -> None:
     """The heading, one sentence per line drawn, and the chart."""
     aspect = filters.aspect or definition.aspects[0]
-    span = chosen_range(filters, definition)
+    span = chosen_range(filters, definition, loaded)
     until = (
         f"over {period_label(span.text)}" if span else f"up to {period_label(filters.period)}" if filters.period else ""
     )
@@ -43,7 +49,7 @@ def has_it_risen_or_fallen(
 ) -> None:
     """One sentence per aspect, and every test's method behind "About this figure"."""
     st.header("Has it risen or fallen?")
-    span = chosen_range(filters, definition)
+    span = chosen_range(filters, definition, loaded)
     trend_methods = []
     for shown in aspects:
         result = trend_test(loaded.frame, definition, aspect=shown, period=span, filters=filters.dims)
@@ -58,8 +64,9 @@ def has_it_risen_or_fallen(
         "are 95% intervals (Wilson score); rings mark a significant change on the previous period "
         "(two-sided two-proportion z-test, p < 0.05).",
         "Risen or fallen: Cochran-Armitage test for a linear trend in the share positive across the periods (each "
-        "period scored by its place in the calendar, so a gap keeps its place); the rate is the least-squares line "
-        "through each period's share, weighted by its base.",
+        "period scored by the time since the first, so a gap keeps its place and waves years apart are years "
+        "apart); the rate is the least-squares line through each period's share, weighted by its base, in points "
+        "a month for monthly data and a year otherwise.",
     ]
     output.about(tests_said + [m for m in trend_methods if m] + how)
 
@@ -91,9 +98,9 @@ def weighted_and_unweighted(
     return trend
 
 
-def chosen_range(filters: url_state.Filters, definition: Definition) -> PeriodRange | None:
-    """The range chosen in the sidebar; None for one period (the trend then runs up to it)."""
-    span = as_range(filters.period, definition)
+def chosen_range(filters: url_state.Filters, definition: Definition, loaded: Loaded) -> PeriodRange | None:
+    """The range chosen in the sidebar; None for one period or wave (the trend then runs up to it)."""
+    span = as_range(filters.period, definition, loaded.frame)
     return None if span is None or span.is_single else span
 
 
@@ -113,7 +120,7 @@ trend, tests = loading.compute(
 if trend.height == 0:
     st.info("No responses match the filters chosen.")
     st.stop()
-has_it_varied(trend, tests, filters, definition, aspects=aspects)
+has_it_varied(trend, tests, filters, definition, loaded, aspects=aspects)
 has_it_risen_or_fallen(tests, filters, definition, loaded, aspects=aspects)
 if weighted:
     trend = weighted_and_unweighted(trend, filters, definition, loaded, aspects=aspects)

@@ -30,6 +30,7 @@ from insight.intake.tidy import (
 from insight.intake.volumes import VolumesError, recognise_volumes, volumes_from_raw
 from insight.periods import period_label
 from insight.store import StoreError, UpsertCounts
+from insight.store.records import MoveRefused, move_refusal, moves_text
 
 st.title("Upload survey exports")
 st.write(
@@ -77,7 +78,11 @@ def ask_given(definition: Definition, file_id: str) -> dict[str, str] | None:
         value: str | None
         if key == "period":
             example = "2024-08" if definition.period.granularity == "month" else "2024-Q3"
-            value = st.text_input(f"Period this file covers (e.g. {example})", key=f"given-period-{file_id}")
+            value = st.text_input(
+                f"Period this file covers (e.g. {example})",
+                key=f"given-period-{file_id}",
+                help="Fieldwork over several months is one wave: give its first and last month, e.g. 2022-12..2023-01.",
+            )
         else:
             dim = definition.dimensions[key]
             label = f"{dim.label} of every response in this file"
@@ -129,6 +134,7 @@ class Pending:
     name: str
     dataset: str
     result: IngestResult
+    allow_move: bool = False  # the user confirmed that held responses may move to another period
 
 
 def done(file_id: str, message: str) -> None:
@@ -139,8 +145,14 @@ def done(file_id: str, message: str) -> None:
 
 def import_checked(pending: Pending) -> bool:
     """Write one checked file through the store and mark it done; a store fault is said in one sentence."""
+    definition = definitions[pending.dataset]
     try:
-        record = store.import_result(definitions[pending.dataset], pending.result, user=user.email)
+        record = store.import_result(definition, pending.result, user=user.email, allow_move=pending.allow_move)
+    except MoveRefused as exc:  # held responses moved since the preview: said as the preview says it
+        allow = "tick the box in its preview to move them"
+        words = move_refusal(exc.counts, definition.composite_id_example(), allow, period_label)
+        st.error(f"{literal(pending.name)} was not imported: {literal(words)}")
+        return False
     except StoreError as exc:
         st.error(f"{literal(pending.name)} was not imported: {exc}")
         return False
@@ -151,6 +163,7 @@ def import_checked(pending: Pending) -> bool:
         f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
         + (f" (kept in {literal(str(record.rejected_file))})" if record.rejected_file else "")
         + (f"; {report.left_out_text()}" if report.left_out else "")
+        + (f"; moved to another period: {moves_text(record.moved, period_label)}" if record.moved else "")
         + ".",
     )
     return True
@@ -221,7 +234,9 @@ def uploaded_file(uploaded: UploadedFile, imported_files: dict[str, str]) -> Pen
             )
             return None
         can_import = what_would_change(result.report, counts, sha256)
-        pending = Pending(uploaded.file_id, name, dataset, result)
+        allow_move = confirm_move(definitions[dataset], counts, f"{uploaded.file_id}-{dataset}")
+        can_import = can_import and (allow_move or not counts.moved)
+        pending = Pending(uploaded.file_id, name, dataset, result, allow_move)
         if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
             with st.spinner(f"Writing {literal(name)} to the store…"):
                 imported = import_checked(pending)
@@ -284,6 +299,19 @@ def what_would_change(report: ValidationReport, counts: UpsertCounts, sha256: st
     if nothing_new:
         st.info("Nothing new: every response in this file is already held, so there is nothing to import.")
     return (report.ok or (skip_invalid and report.valid_rows > 0)) and not nothing_new
+
+
+def confirm_move(definition: Definition, counts: UpsertCounts, key: str) -> bool:
+    """Held responses the file would move to another period: said, and imported only once the box is ticked."""
+    if not counts.moved:
+        return False
+    allow = "tick the box below to move them"
+    st.warning(literal(move_refusal(counts, definition.composite_id_example(), allow, period_label, refused=False)),
+               icon=":material/move_down:")  # fmt: skip
+    return st.checkbox(
+        f"Move these {counts.moved_total:,} held response(s) to the file's period (they stay undoable)",
+        key=f"allow-move-{key}",
+    )
 
 
 def import_all(where: DeltaGenerator, ready: list[Pending]) -> None:

@@ -321,17 +321,20 @@ def _custom_range(held: list[str], granularity: str) -> str:
     last: str = cols[1].selectbox("To", ascending, key="period_to", format_func=period_label)
     if last < first:
         first, last = last, first
-    return periods_mod.PeriodRange(first, last, granularity).text
+    # A fieldwork wave chosen at either end: the range runs from its first month, to the last month of the last.
+    return periods_mod.PeriodRange(periods_mod.first_period(first), periods_mod.last_period(last), granularity).text
 
 
 def _seed_period(definition: Definition, held: list[str], quarters: list[str], years: list[str], opening: str) -> None:
     """Set the picker from the link's ``period`` (a period or a resolved range)."""
     secondary = definition.suppression.secondary
     try:
-        span = periods_mod.parse_range(st.query_params.get("period", ""), definition.period.granularity)
+        span = periods_mod.parse_range(st.query_params.get("period", ""), definition.period.granularity, held)
     except ValueError:
         span = None
-    if span is None or not set(span.periods) & set(held):
+    inside = [p for p in held if p in (span.periods if span else ()) or (
+        span and not span.is_single and periods_mod.first_period(p) in span.periods)]  # fmt: skip
+    if span is None or not inside:
         st.session_state["period_choice"] = periods_mod.ONE
         st.session_state["period"] = opening
         return
@@ -342,11 +345,9 @@ def _seed_period(definition: Definition, held: list[str], quarters: list[str], y
         st.session_state["period_quarter"] = span.text
     elif choice == periods_mod.FINANCIAL_YEAR and span.text in years:
         st.session_state["period_year"] = span.text
-    elif choice == periods_mod.CUSTOM:
-        st.session_state["period_from"] = (
-            span.first if span.first in held else min(p for p in span.periods if p in held)
-        )
-        st.session_state["period_to"] = span.last if span.last in held else max(p for p in span.periods if p in held)
+    elif choice == periods_mod.CUSTOM:  # the held periods (or waves) the range takes in, first and last
+        st.session_state["period_from"] = min(inside)
+        st.session_state["period_to"] = max(inside)
     else:  # a range this dataset does not publish: the opening period instead
         choice = periods_mod.ONE
         st.session_state["period"] = opening

@@ -130,7 +130,7 @@ def pandas_ingest(path: Path) -> dict:
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     raw.columns = [c.strip() for c in raw.columns]
     raw = raw.drop(columns=list(victim.pii_columns))
-    out = pd.DataFrame({"id": raw[victim.id_column].str.strip()})
+    out = pd.DataFrame({"id": raw[victim.id_columns[0]].str.strip()})
     assert not out["id"].duplicated().any()
     dates = pd.to_datetime(raw[victim.period.column], format="%d/%m/%Y %H:%M", errors="coerce")
     assert not dates.isna().any()

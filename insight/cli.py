@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,14 +19,15 @@ from typing import TextIO
 import polars as pl
 
 from insight.config.access import hours, os_user
-from insight.config.definition import Definition
+from insight.config.definition import Definition, whitespace_markers
 from insight.config.files import ConfigError
 from insight.config.loader import load_config
 from insight.figures import metrics
 from insight.intake.masking import safe_file_name
 from insight.intake.safe_csv import to_csv
-from insight.periods import PeriodRange, parse_range
+from insight.periods import PeriodRange, first_period, held_as_one, parse_range
 from insight.store import Store, StoreError
+from insight.store.records import MoveRefused, moves_text
 
 
 class Rejected(Exception):
@@ -125,10 +128,12 @@ def _period(frame: pl.DataFrame, definition: Definition, period: PeriodRange | N
 
 
 def _period_held(held: list[str], definition: Definition, period: PeriodRange | None) -> PeriodRange:
-    """``_period`` from the list of periods held (sorted), without reading the data."""
+    """``_period`` from the list of periods held (sorted), without reading the data; a range written as a wave
+    held as one period (``2022-12..2023-01``) is that wave."""
     if period is None:
-        return parse_range(held[-1], definition.period.granularity)
-    if not set(period.periods) & set(held):
+        return parse_range(held[-1], definition.period.granularity, held)
+    period = held_as_one(period.text, definition.period.granularity, held) or period
+    if not set(period.periods) & ({first_period(p) for p in held} | set(held)):
         raise Rejected(f"no {definition.dataset} responses in {period.text}; periods held: {', '.join(held)}")
     if definition.suppression.secondary and period.last > held[-1]:
         raise Rejected(
@@ -235,9 +240,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 + "\nNothing was imported. Correct the file, or import the valid rows with --skip-invalid."
             )
         results.append((path, result))
-    for _path, result in results:
+    for done, (_path, result) in enumerate(results):
         report = result.report
-        record = store.import_result(definition, result, user=cli_user())
+        try:
+            record = store.import_result(definition, result, user=cli_user(), allow_move=args.allow_move)
+        except MoveRefused as exc:
+            before = f" (the {done} file(s) before it were imported)" if done else ""
+            raise Rejected(f"{report.file_name}{before}: {exc}") from None
         if record.rejected_file:
             print(report.describe(limit=5), file=sys.stderr)
             print(
@@ -250,6 +259,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             + (f" ({report.blank_rows} empty line(s) ignored)" if report.blank_rows else "")
             + (f"; version {record.version}" if record.version is not None else "; nothing changed, no new version")
         )
+        if record.moved:
+            print(f"  moved to another period (--allow-move): {moves_text(record.moved)}")
         if report.left_out:
             print(f"  {report.left_out_text()} (the definition's include: filter)")
         if report.period_counts:
@@ -289,11 +300,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not held:
         _held(store, definition)  # says nothing is held
     period = _period_held(held, definition, period_arg)
-    if period.is_single:
+    if period.is_single and period.first in held:
         at = held.index(period.first)
         wanted = held[max(at - 1, 0) : at + 1]  # the change is on the latest earlier period held
-    else:
-        wanted = [*period.before().periods, *period.periods]
+    else:  # every period (or wave) placed in the range or the one before
+        around = {*period.before().periods, *period.periods}
+        wanted = [p for p in held if first_period(p) in around]
     columns = ["period", *definition.questions, *([args.by] if args.by else [])]
     frame = store.read(definition, columns=columns, periods=wanted)
     assert frame is not None
@@ -325,16 +337,16 @@ def _weighted_report(frame: pl.DataFrame, definition: Definition, period: Period
     payload = {"dataset": definition.dataset, "period": period.text, "by": args.by, "weighting": weighting,
                "rows": rows}  # fmt: skip
     if args.format == "table":
-        print(
-            (
-                f"weights supplied in column {weighting['supplied_weights']}"
-                if weighting["supplied_weights"]
-                else f"weighted to the census by {', '.join(weighting['margins'])}: {weighting['iterations']} passes, "
-                + ("converged" if weighting["converged"] else "NOT converged")
+        if weighting["unweighted"]:
+            how = "not weighted: every respondent counts once"
+        elif weighting["supplied_weights"]:
+            how = f"weights supplied in column {weighting['supplied_weights']}"
+        else:
+            how = f"weighted to the census by {', '.join(weighting['margins'])}: {weighting['iterations']} passes, " + (
+                "converged" if weighting["converged"] else "NOT converged"
             )
-            + f"; weights {weighting['min_weight']}-{weighting['max_weight']}"
-            + f"; efficiency {weighting['efficiency_pct']}%"
-        )
+        print(f"{how}; weights {weighting['min_weight']}-{weighting['max_weight']}; "
+              f"efficiency {weighting['efficiency_pct']}%")  # fmt: skip
         for note in weighting["notes"]:
             print(note)
     _emit(rows, args.format, {k: v for k, v in payload.items() if k != "weighting"} if args.format == "table"
@@ -376,6 +388,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             f"{len(d.questions)} question(s), {len(d.dimensions)} dimension(s)"
             + (f"; weighted to the census by {', '.join(d.weighting.margins)}" if d.weighting else "")
         )
+        if note := whitespace_markers(d):
+            print(f"  note: {note}")
     census = config.census
     print(f"census: {', '.join(f'{t.table} ({t.population})' for t in census.tables.values())}")
     print(f"themes: {len(config.themes)}")
@@ -657,7 +671,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("dataset", help=DATASET_HELP)
         p.add_argument(
             "--period",
-            help="2019-09 (month), 2019-Q3 (quarter) or an inclusive range 2019-07..2019-09; the latest without it",
+            help="2019-09 (month), 2019-Q3 (quarter) or an inclusive range 2019-07..2019-09 (a wave held as one "
+            "period, 2022-12..2023-01, is that wave); the latest without it",
         )
         p.add_argument("--format", choices=formats, default="table", help="a table to read, JSON, or CSV")
         data_dir(p)
@@ -669,7 +684,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE", help="exports to import: CSV or .xlsx")
     p.add_argument("--skip-invalid", action="store_true", help="import valid rows; write rejected rows to a file")
     p.add_argument("--volumes", action="append", metavar="FILE", help="monthly contact volumes file")
-    p.add_argument("--period", help="the period the files cover, when the survey says `period: given_at_import`")
+    p.add_argument(
+        "--period",
+        help="the period the files cover, when the survey says `period: given_at_import`: 2024-08, or the months "
+        "its fieldwork ran over, 2022-12..2023-01 (one wave)",
+    )
+    p.add_argument(
+        "--allow-move",
+        action="store_true",
+        help="import even when held responses would move to another period (their IDs are in the file, dated "
+        "elsewhere); without it such a file is refused",
+    )
     p.add_argument(
         "--set", action="append", metavar="DIM=VALUE", help="a dimension given at import (`given_at_import: true`)"
     )
@@ -746,7 +771,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class QuietPipe(io.TextIOBase):
+    """Standard output (or error) that a reader may stop reading at any time (``| head``).
+
+    The first write or flush that finds the pipe closed points the stream at the null device and
+    carries on: the command finishes what it does (an import is never left half done because its
+    summary could not be shown) and ends with its own exit status, without a traceback.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.closed_by_reader = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_by_reader:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._drop()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_by_reader:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._drop()
+
+    def _drop(self) -> None:
+        self.closed_by_reader = True
+        try:  # the interpreter's own flush at exit must not find the closed pipe either
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.stream.fileno())
+            os.close(null)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+
+    def isatty(self) -> bool:
+        return not self.closed_by_reader and self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its output may be cut short by the reader (``| head``) without a traceback."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = QuietPipe(sys.stdout), QuietPipe(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "ingest" and not args.files and not args.volumes:

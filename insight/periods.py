@@ -2,12 +2,19 @@
 
 Both forms sort correctly as text, which is why they are stored as text. A range is
 written ``2019-07..2019-09`` (inclusive); the responses in it are counted together.
+
+A survey wave whose fieldwork ran over several months is stored as one period written as a
+range, ``2022-12..2023-01`` (given at import, or mapped from a wave label): it is one wave,
+placed in time by its first month (its text sorts just after that month's) and labelled
+"December 2022 – January 2023". Chosen as one period it is that wave (``held_as_one``).
 """
 
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import polars as pl
@@ -33,8 +40,42 @@ def check_period(text: str, granularity: str) -> str:
     return text
 
 
+def check_wave(text: str, granularity: str) -> str:
+    """A period given at import or mapped from a wave label: one period (``2022-12``), or the months its
+    fieldwork ran over (``2022-12..2023-01``), one wave; raises ValueError with the expected form."""
+    parts = text.strip().split(RANGE_SEPARATOR)
+    if len(parts) > 2:
+        raise ValueError(
+            f"period {text.strip()!r}: write a fieldwork range as FIRST..LAST, e.g. {_example(granularity)}"
+        )
+    first, last = check_period(parts[0], granularity), check_period(parts[-1], granularity)
+    if calendar_index(last) < calendar_index(first):
+        raise ValueError(f"period {text.strip()!r}: the range ends before it starts")
+    return first if first == last else f"{first}{RANGE_SEPARATOR}{last}"
+
+
+def first_period(period: str) -> str:
+    """The period a held period is placed at: itself, or the first of a fieldwork range."""
+    return period.split(RANGE_SEPARATOR, 1)[0]
+
+
+def last_period(period: str) -> str:
+    """The last calendar period a held period covers: itself, or the last of a fieldwork range."""
+    return period.rsplit(RANGE_SEPARATOR, 1)[-1]
+
+
+def period_start(period: str) -> dt.date:
+    """The first day of a period (of a fieldwork range, of its first month): ``2022-Q1`` -> 1 Jan 2022."""
+    year, rest = first_period(period).split("-")
+    month = (int(rest[1]) - 1) * 3 + 1 if rest.startswith("Q") else int(rest)
+    return dt.date(int(year), month, 1)
+
+
 def calendar_index(period: str) -> int:
-    """Months (or quarters) since year 0: consecutive periods differ by 1, whatever data is held."""
+    """Months (or quarters) since year 0: consecutive periods differ by 1, whatever data is held.
+
+    A fieldwork range is placed at its first period."""
+    period = first_period(period)
     if m := MONTH.match(period):
         return int(m.group(1)) * 12 + int(m.group(2)) - 1
     if m := QUARTER.match(period):
@@ -64,7 +105,9 @@ class PeriodRange:
 
     @property
     def periods(self) -> list[str]:
-        """Every calendar period in the range, held or not."""
+        """Every calendar period in the range, held or not (a single period, or wave, is itself)."""
+        if self.first == self.last:
+            return [self.first]
         start, end = calendar_index(self.first), calendar_index(self.last)
         return [period_at(i, self.granularity) for i in range(start, end + 1)]
 
@@ -103,8 +146,14 @@ class PeriodRange:
         return self.length == 4 and start % 4 == 1
 
 
-def parse_range(text: str, granularity: str) -> PeriodRange:
-    """``2019-09`` or ``2019-07..2019-09``; raises ValueError with the expected form."""
+def parse_range(text: str, granularity: str, held: Collection[str] | None = None) -> PeriodRange:
+    """``2019-09`` or ``2019-07..2019-09``; raises ValueError with the expected form.
+
+    With ``held``, a range written as a held wave (``2022-12..2023-01``) is that one wave."""
+    if held is not None and RANGE_SEPARATOR in text:
+        with_wave = held_as_one(text.strip(), granularity, held)
+        if with_wave is not None:
+            return with_wave
     parts = text.strip().split(RANGE_SEPARATOR)
     if len(parts) > 2:
         raise ValueError(f"period {text.strip()!r}: write a range as FIRST..LAST, e.g. {_example(granularity)}")
@@ -113,6 +162,19 @@ def parse_range(text: str, granularity: str) -> PeriodRange:
     if calendar_index(last) < calendar_index(first):
         raise ValueError(f"period {text.strip()!r}: the range ends before it starts")
     return PeriodRange(first, last, granularity)
+
+
+def held_as_one(text: str, granularity: str, held: Collection[str]) -> PeriodRange | None:
+    """The held wave a range's text names (``2022-12..2023-01`` stored as one period), or None."""
+    return PeriodRange(text, text, granularity) if RANGE_SEPARATOR in text and text in held else None
+
+
+def placed_in(span: PeriodRange) -> pl.Expr:
+    """The held periods a span takes in: the period itself for one period or wave; for a range, every
+    period (wave) placed, by its first month, inside it."""
+    if span.is_single:
+        return pl.col("period") == span.first
+    return pl.col("period").cast(pl.String).str.slice(0, 7).is_in(span.periods)  # 2019-09, 2019-Q3: 7 characters
 
 
 def _example(granularity: str) -> str:
@@ -130,18 +192,20 @@ def financial_year_start(period: str, granularity: str) -> str:
 
 
 def last_n(latest: str, n: int, granularity: str) -> PeriodRange:
-    """The ``n`` calendar periods ending with ``latest``."""
+    """The ``n`` calendar periods ending with ``latest`` (a fieldwork wave: with its first month)."""
+    latest = first_period(latest)
     return PeriodRange(period_at(calendar_index(latest) - n + 1, granularity), latest, granularity)
 
 
 def period_label(period: str) -> str:
-    """``2019-09`` -> ``September 2019``; ``2019-Q3`` -> ``Jul-Sep 2019 (Q3)``; ranges ``July to September 2019``."""
+    """``2019-09`` -> ``September 2019``; ``2019-Q3`` -> ``Jul-Sep 2019 (Q3)``; ranges and fieldwork waves
+    ``July – September 2019``, ``December 2022 – January 2023``."""
     if RANGE_SEPARATOR in period:
         first, last = period.split(RANGE_SEPARATOR, 1)
         a, b = period_label(first), period_label(last)
         if MONTH.match(first) and first[:4] == last[:4]:
             a = calendar.month_name[int(first[5:7])]
-        return f"{a} to {b}"
+        return f"{a} \u2013 {b}"
     if m := MONTH.match(period):
         return f"{calendar.month_name[int(m.group(2))]} {m.group(1)}"
     if m := QUARTER.match(period):
@@ -197,7 +261,7 @@ def resolve_choice(choice: str, latest: str, granularity: str) -> PeriodRange:
     if choice == LAST_12:
         return last_n(latest, 12, granularity)
     if choice == YEAR_TO_DATE:
-        return PeriodRange(financial_year_start(latest, granularity), latest, granularity)
+        return PeriodRange(financial_year_start(latest, granularity), first_period(latest), granularity)
     return PeriodRange(latest, latest, granularity)
 
 

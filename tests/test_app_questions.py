@@ -31,8 +31,8 @@ def test_a_range_from_a_link_opens_as_a_custom_range():
         "2019-07",
         "2019-09",
     )
-    assert "Every aspect, July to September 2019" in texts(at)
-    assert "on April to June 2019" in texts(at)  # change against the three months before
+    assert "Every aspect, July \u2013 September 2019" in texts(at)
+    assert "on April \u2013 June 2019" in texts(at)  # change against the three months before
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def test_last_three_months_comparison_and_priorities(sample_server, page, sample
     settle(page)
     choose(page, "Show", "Last 3")
     page.wait_for_url(re.compile(r".*period=2019-07\.\.2019-09.*"), timeout=30_000)  # the resolved range, not "last 3"
-    page.get_by_text("Every aspect, July to September 2019").wait_for(timeout=30_000)
+    page.get_by_text("Every aspect, July \u2013 September 2019").wait_for(timeout=30_000)
     cli = json.loads(subprocess.run(
         [sys.executable, "-m", "insight", "compare", "victim", "--by", "channel_group", "--aspect", "initial_contact",
          "--period", "2019-07..2019-09", "--format", "json", "--data-dir", str(sample_store)],
@@ -75,7 +75,7 @@ def test_domestic_abuse_whole_quarter(sample_server, page):
     page.get_by_role("option", name="A whole quarter", exact=True).click()
     settle(page)
     page.wait_for_url(re.compile(r".*period=2019-07\.\.2019-09.*"), timeout=30_000)
-    page.get_by_text("Every aspect, July to September 2019").wait_for(timeout=30_000)
+    page.get_by_text("Every aspect, July \u2013 September 2019").wait_for(timeout=30_000)
     shot(page, "domestic-abuse-quarter")
 
 

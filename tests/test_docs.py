@@ -103,14 +103,14 @@ def test_the_keys_the_parser_accepts_are_the_ones_it_accepted_before_the_table()
     }  # fmt: skip
     assert keys_under("dimensions.<key>") == {
         "use", "column", "label", "values", "groups", "not_stated", "census", "area", "codes", "separator",
-        "several", "given_at_import",
+        "several", "given_at_import", "columns", "not_chosen",
     }  # fmt: skip
     assert keys_under("period") == {"column", "formats", "granularity", "waves", "given_at_import", "earliest"}
     assert keys_under("questions.<key>") == {"column", "label", "scale"}
     assert keys_under("suppression") == {"min_base", "caution_base", "secondary"}
     assert keys_under("volumes") == {"period_column", "period_format", "contacts", "invitations", "contacts_label"}
     assert keys_under("weighting") == {"margins", "trim"}
-    assert keys_under("weight") == {"column"}
+    assert keys_under("weight") == {"column", "on_missing"}
     assert keys_under("<scale>", SCALES) == {"answers", "positive", "excluded", "codes", "negative"}
 
 
@@ -139,6 +139,7 @@ MINIMAL = {
     "questions": {"q": {"column": "Q1", "scale": "s"}},
     "volumes": {"period_column": "Month"},
     "weighting": {"margins": ["npu_x"]},
+    "weight": {"column": "W"},
 }
 CONCRETE = {"dimensions.<key>": ("dimensions", "area_x"), "questions.<key>": ("questions", "q")}
 

@@ -221,8 +221,8 @@ def test_a_file_spanning_more_than_24_months_gets_a_warning(example, victim):
     wide = ingest_bytes(_with_dates(example, {2: "16/08/2017 10:00"}), "x.csv", victim)
     assert wide.report.ok, "a warning, not a problem"
     assert wide.report.warnings == [
-        "This file covers 26 months (2017-08 to 2019-09), more than 24: check it is the export you meant "
-        "(a mistyped year moves a response far away)."
+        "This file covers 26 months (2017-08 to 2019-09, in 40 rows), more than 24: check it is the "
+        "export you meant (a mistyped year moves a response far away)."
     ]
 
 
@@ -240,7 +240,7 @@ def test_a_quarterly_file_spanning_more_than_8_quarters_gets_a_warning(definitio
     rows = read_rows(data)
     rows[1][2] = "01/06/2017"
     result = ingest_bytes(write_rows(rows), "pc.csv", definitions["public_confidence"])
-    assert result.report.warnings and "covers 10 quarters (2017-Q2 to 2019-Q3)" in result.report.warnings[0]
+    assert result.report.warnings and "covers 10 quarters (2017-Q2 to 2019-Q3, in 40 rows)" in result.report.warnings[0]
 
 
 @pytest.mark.parametrize("member", ["docProps/app.xml", "xl/styles.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"])

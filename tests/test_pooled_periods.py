@@ -21,7 +21,7 @@ def test_parse_and_the_range_before():
     assert parse_range("2018-12..2019-02", "month").before().text == "2018-09..2018-11"  # across a year end
     assert parse_range("2019-q1..2019-q2", "quarter").before().text == "2018-Q3..2018-Q4"
     assert parse_range("2019-Q2", "quarter").months() == ["2019-04", "2019-05", "2019-06"]
-    assert period_label("2019-07..2019-09") == "July to September 2019"
+    assert period_label("2019-07..2019-09") == "July \u2013 September 2019"
     for bad, message in [("2019-09..2019-07", "ends before"), ("2019-7", "write it like 2019-09"),
                          ("2019-01..2019-02..2019-03", "FIRST..LAST")]:  # fmt: skip
         with pytest.raises(ValueError, match=message):

@@ -23,6 +23,7 @@ from polars.testing import assert_frame_equal
 from insight.config.loader import load_config
 from insight.intake.tidy import ingest_bytes
 from insight.store import Store, StoreError
+from insight.store.records import Move, MoveRefused
 from tests.azurite import free_port, start_azurite
 from tests.conftest import REPO
 from tests.messy import read_rows, write_rows
@@ -58,10 +59,10 @@ def where(request, tmp_path, monkeypatch) -> Where:
     return Where(f"az://{container}/insight", lambda: azurite.blobs(container), azurite.env)
 
 
-def load(store: Store, definition, data: bytes, name: str = "f.csv", user: str = "cli:tester"):
+def load(store: Store, definition, data: bytes, name: str = "f.csv", user: str = "cli:tester", allow_move=False):
     result = ingest_bytes(data, name, definition)
     assert result.report.ok, result.report.describe()
-    return store.import_result(definition, result, user=user)
+    return store.import_result(definition, result, user=user, allow_move=allow_move)
 
 
 def cli(*args: str, data_dir: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -137,13 +138,22 @@ def test_a_correction_keeps_the_rest_of_its_period_as_it_was(where, victim, rows
 
 
 def test_a_response_that_moves_period_is_moved_not_copied(tmp_path, victim, rows):
-    """The partition-limited MERGE is only used when no incoming ID is held in another period."""
+    """The partition-limited MERGE is only used when no incoming ID is held in another period; a move is
+    refused unless allowed, and then counted."""
     store = Store(tmp_path)
     load(store, victim, write_rows(rows))
     moved = [list(r) for r in rows[:2]]
     moved[1][1] = moved[1][1].replace("/09/", "/08/")  # the response date: September -> August
-    record = load(store, victim, write_rows(moved))
-    assert (record.new, record.updated) == (0, 1)
+    result = ingest_bytes(write_rows(moved), "f.csv", victim)
+    version = store.table_version("victim")
+    with pytest.raises(MoveRefused, match=r"1 response\(s\) already held would move to another period \(1 from "
+                       r"2019-09 to 2019-08\), so nothing was imported"):  # fmt: skip
+        store.import_result(victim, result, user="cli:tester")
+    assert store.table_version("victim") == version, "nothing written"
+    assert store.compare(victim, result.frame).moved == (Move("2019-09", "2019-08", 1),)
+    record = store.import_result(victim, result, user="cli:tester", allow_move=True)
+    assert (record.new, record.updated) == (0, 1) and record.moved == (Move("2019-09", "2019-08", 1),)
+    assert store.history("victim")[0]["moved"] == [["2019-09", "2019-08", 1]]
     held = store.read(victim)
     assert held.height == 40
     assert held.filter(pl.col("id") == rows[1][0]).get_column("period").to_list() == ["2019-08"]
@@ -338,7 +348,7 @@ def test_new_rows_are_stored_as_plain_delta_any_reader_can_read(tmp_path, victim
         assert add["num_records"] > 0 and add["min.id"] <= add["max.id"]
     moved = [list(r) for r in rows[:2]]
     moved[1][1] = moved[1][1].replace("/09/", "/08/")
-    again = load(store, victim, write_rows(moved))
+    again = load(store, victim, write_rows(moved), allow_move=True)
     assert (again.new, again.updated) == (0, 1), "the held ID was found through the files' ID ranges"
 
 

@@ -141,9 +141,10 @@ def test_local_imports_and_undos_match_the_merge(dataset, plan):
             else:
                 frame = frame_of(definition, [dict(r) for r in step])
                 files.append(frame)
-            ours = local.import_result(definition, result(definition, frame, f"f{n}.csv"), user="t")
-            theirs = merge.import_result(definition, result(definition, frame, f"f{n}.csv"), user="t")
+            ours = local.import_result(definition, result(definition, frame, f"f{n}.csv"), user="t", allow_move=True)
+            theirs = merge.import_result(definition, result(definition, frame, f"f{n}.csv"), user="t", allow_move=True)
             assert (ours.new, ours.updated, ours.unchanged) == (theirs.new, theirs.updated, theirs.unchanged)
+            assert ours.moved == theirs.moved
             assert ours.version == theirs.version
             held = check_table(local, definition)
             expected = merge.read(definition)
@@ -280,7 +281,7 @@ def test_a_period_whose_rows_all_move_out_is_no_longer_held(tmp_path):
     store = Store(tmp_path / "store")
     store.import_result(definition, result(definition, _rows(definition, {"id": "A"}, {"id": "B"}), "a"), user="t")
     moved = _rows(definition, {"id": "A", "period": "2019-09"}, {"id": "B", "period": "2019-07", "day": 9})
-    record = store.import_result(definition, result(definition, moved, "moved"), user="t")
+    record = store.import_result(definition, result(definition, moved, "moved"), user="t", allow_move=True)
     assert (record.new, record.updated) == (0, 2)
     assert store.held_periods(definition) == ["2019-07", "2019-09"]
     assert store.history("victim")[0]["periods"] == ["2019-07", "2019-09"]
@@ -305,7 +306,9 @@ def test_files_a_rewrite_replaced_survive_the_tidy_so_undo_still_works(tmp_path,
             [{"id": "C", "period": "2019-07", "comments": "moved"}],
         )
     ):
-        store.import_result(definition, result(definition, _rows(definition, *rows), f"f{n}"), user="t")
+        store.import_result(
+            definition, result(definition, _rows(definition, *rows), f"f{n}"), user="t", allow_move=True
+        )
         states.append(store.read(definition))
     for before in reversed(states[:-1]):
         store.undo("victim", user="t")
@@ -347,8 +350,8 @@ def test_values_given_at_import_and_vendor_weights_rewrite_as_a_merge_would(tmp_
         name = "q" if d is qualtrics else "g"
         local, merge = Store(tmp_path / f"local-{name}"), merging(tmp_path / f"merge-{name}")
         assert ingested.report.ok, ingested.report.describe()
-        ours = local.import_result(d, ingested, user="t")
-        theirs = merge.import_result(d, ingested, user="t")
+        ours = local.import_result(d, ingested, user="t", allow_move=True)
+        theirs = merge.import_result(d, ingested, user="t", allow_move=True)
         assert (ours.new, ours.updated, ours.unchanged) == (theirs.new, theirs.updated, theirs.unchanged)
         held = check_table(local, d)
         assert_frame_equal(held, merge.read(d))

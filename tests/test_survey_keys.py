@@ -324,18 +324,34 @@ def test_cli_set_gives_a_dimension_and_refuses_unknown_ones(tmp_path, monkeypatc
 
 
 def test_vendor_weights_are_stored_as_a_column_and_bad_ones_are_row_problems(tmp_path):
-    d = definition(tmp_path, QUALTRICS)
+    d = definition(tmp_path, QUALTRICS.replace("weight: {column: W}", "weight: {column: W, on_missing: error}"))
     rows = [q_row(1, "White or European", weight="0.75"), q_row(2, "White or European", weight="1,250.5"),
             q_row(3, "White or European", weight="heavy"), q_row(4, "White or European", weight="-1"),
-            q_row(5, "White or European", weight="")]  # fmt: skip
+            q_row(5, "White or European", weight=""), q_row(6, "White or European", weight="  ")]  # fmt: skip
     result = ingest(d, Q_HEADER, rows, mode="Web")
     assert result.frame["weight"].to_list() == [0.75, 1250.5]
     assert result.report.problems.select("row", "problem").rows() == [
-        (4, "weight is not a positive number"), (5, "weight is not a positive number"), (6, "missing weight")
+        (4, "weight is not a positive number"), (5, "weight is not a positive number"), (6, "missing weight"),
+        (7, "missing weight"),
     ]  # fmt: skip
     store = Store(tmp_path / "store")
     store.import_result(d, result, user="cli:test")
     assert store.read(d)["weight"].to_list() == [0.75, 1250.5]
+
+
+def test_by_default_a_blank_weight_is_no_problem_and_a_file_may_lack_the_column(tmp_path):
+    """`weight: {column: W}` (on_missing: unweighted, the default): blank weights import, bad ones do not."""
+    d = definition(tmp_path, QUALTRICS)
+    assert d.weight is not None and d.weight.on_missing == "unweighted"
+    rows = [q_row(1, "White or European", weight="0.75"), q_row(2, "White or European", weight=" "),
+            q_row(3, "White or European", weight="heavy")]  # fmt: skip
+    result = ingest(d, Q_HEADER, rows, mode="Web")
+    assert result.frame["weight"].to_list() == [0.75, None]
+    assert result.report.problems.select("row", "problem").rows() == [(4, "weight is not a positive number")]
+    without = ingest(d, Q_HEADER[:-1], [r[:-1] for r in rows[:2]], mode="Web")
+    assert without.report.ok and without.frame["weight"].to_list() == [None, None]
+    strict = definition(tmp_path, QUALTRICS.replace("weight: {column: W}", "weight: {column: W, on_missing: error}"))
+    assert ingest(strict, Q_HEADER[:-1], [r[:-1] for r in rows[:2]], mode="Web").report.missing_columns == ["W"]
 
 
 # --------------------------------------------------------------------------- check-config on the new keys
@@ -478,7 +494,7 @@ def test_the_documented_examples_load(tmp_path):
     blocks = [b.split("```", 1)[0] for b in section.split("```yaml\n")[1:]]
     surveys = [b for b in blocks if b.startswith("dataset: ")]
     scales = [b for b in blocks if not b.startswith("dataset: ")]
-    assert len(surveys) == 2 and len(scales) == 1
+    assert len(surveys) == 4 and len(scales) == 2  # the multi-round and city examples: tests/test_waves.py
     config = config_with(tmp_path, surveys[0], name="city_residents")
     with (config / "scales.yaml").open("a") as fh:
         fh.write("\n" + scales[0])
@@ -508,3 +524,88 @@ def test_upload_page_asks_for_the_period_of_a_file_without_one(tmp_path, monkeyp
     next(t for t in at.text_input if t.label.startswith("Period this file covers")).set_value("2024-08").run()
     assert any(m.value == "Responses per period: August 2024: 2" for m in at.markdown)
     assert {m.label: m.value for m in at.metric}["New"] == "2"
+
+
+# --------------------------------------------------------------------------- issue 21's keys: their mistakes
+
+ACROSS = """
+dataset: test_survey
+title: Race in columns
+id_column: [Round, ID]
+period: {column: Round, granularity: month, waves: {"1": "2022-12..2023-01", "2": "2023-12"}}
+dimensions:
+  race:
+    label: Race
+    columns: {"Q32[01]  [Asian]": Asian, "Q32[02]  [White]": White}
+    values: [Asian, White]
+questions:
+  overall: {column: Overall, label: Overall, scale: satisfied_5}
+weight: {column: W, on_missing: drop}
+"""
+
+
+def test_the_new_keys_read_as_written(tmp_path):
+    d = definition(tmp_path, ACROSS)
+    assert d.id_columns == ("Round", "ID") and d.period.waves == {"1": "2022-12..2023-01", "2": "2023-12"}
+    assert d.dimensions["race"].several == "Two or more" and d.weight is not None and d.weight.on_missing == "drop"
+    assert d.required_columns()[:2] == ["Round", "ID"] and "Q32[01]  [Asian]" in d.required_columns()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("id_column: [Round, ID]", "id_column: [Round, round]", "id_column: label 'round' is listed twice"),
+        ("id_column: [Round, ID]", "id_column: []", "id_column: is empty"),
+        (
+            '"2023-12"}',
+            '"2023-12..2023-11"}',
+            "period.waves.2: period '2023-12..2023-11': the range ends before it starts",
+        ),
+        (
+            '"2023-12"}',
+            '"2023-12..2024-01..2024-02"}',
+            "period.waves.2: period '2023-12..2024-01..2024-02': write a fieldwork range as FIRST..LAST",
+        ),
+        (
+            "    label: Race\n",
+            "    label: Race\n    column: Race\n",
+            "dimensions.race: a dimension with `columns` (one column per answer) has no column",
+        ),
+        ("    label: Race\n", '    label: Race\n    separator: ","\n', "has no separator"),
+        (
+            '[White]": White}',
+            '[White]": Martian}',
+            "dimensions.race.columns.Q32[02]  [White]: 'Martian' is not one of",
+        ),
+        (
+            "    values: [Asian, White]",
+            "    values: [Asian, White]\n    several: White",
+            "dimensions.race.several: 'White' is already a group: name a group of its own, e.g. Two or more",
+        ),
+        (
+            "    values: [Asian, White]",
+            "    values: [Asian, White]\n  area: {column: Area, values: [N], not_chosen: [No]}",
+            "dimensions.area.not_chosen: only a dimension with `columns`",
+        ),
+        (
+            "on_missing: drop",
+            "on_missing: ignore",
+            "weight.on_missing: 'ignore' is not one of ['unweighted', 'drop', 'error']",
+        ),
+    ],
+)
+def test_the_new_keys_mistakes_are_named(tmp_path, old, new, said):
+    assert old in ACROSS
+    with pytest.raises(ConfigError) as caught:
+        definition(tmp_path, ACROSS.replace(old, new))
+    assert said in str(caught.value)
+
+
+def test_missing_accepts_any_marker_including_a_space(tmp_path):
+    d = definition(tmp_path, MISSING.replace('missing: ["NA", "#N/A", "-99"]', 'missing: [" ", "", "NA"]'))
+    assert d.missing == (" ", "", "NA")
+    from insight.config.definition import whitespace_markers
+
+    assert whitespace_markers(d) == (
+        "test_survey: missing: ' ', '' changes nothing: a cell holding only spaces (or nothing) is blank already"
+    )

@@ -39,18 +39,19 @@ def test_cochran_armitage_by_hand_with_a_gap(victim):
     )
     assert sm.zscore == pytest.approx(z * math.sqrt(299 / 300), rel=1e-9)
     # slope: sum n(t - t_bar)(y - y_bar) / sum n(t - t_bar)^2 = 100 * (40/3 + 50/3) / (100 * 42/9) = 45/7 points
-    assert result.slope_pp_per_period == pytest.approx(45 / 7, rel=1e-12)
+    assert result.slope_pp == pytest.approx(45 / 7, rel=1e-12)
     weighted = np.polyfit([0, 1, 3], [40, 50, 60], 1, w=np.sqrt([100, 100, 100]))[0]
-    assert result.slope_pp_per_period == pytest.approx(weighted, rel=1e-9)
+    assert result.slope_pp == pytest.approx(weighted, rel=1e-9)
     assert (result.first_pct, result.last_pct, result.significant, result.direction) == (40.0, 60.0, True, RISING)
-    assert list(result.to_json()) == ["dataset", "aspect", "periods", "first_pct", "last_pct", "slope_pp_per_period",
-                                      "p_value", "significant", "direction"]  # fmt: skip
+    assert result.slope_per == "month"
+    assert list(result.to_json()) == ["dataset", "aspect", "periods", "first_pct", "last_pct", "slope_pp",
+                                      "p_value", "significant", "direction", "slope_per"]  # fmt: skip
 
 
 def test_falling_flat_and_range(victim):
     frame = overall_frame(victim, {"2019-01": (70, 30), "2019-02": (60, 40), "2019-03": (45, 55)})
     assert trend_test(frame, victim).direction == FALLING
-    assert trend_test(frame, victim).slope_pp_per_period == pytest.approx(-12.5)
+    assert trend_test(frame, victim).slope_pp == pytest.approx(-12.5)
     flat = overall_frame(victim, {"2019-01": (50, 50), "2019-02": (52, 48), "2019-03": (49, 51)})
     assert trend_test(flat, victim).direction == NO_CLEAR_TREND and trend_test(flat, victim).significant is False
     one = trend_test(frame, victim, period="2019-02..2019-03")

@@ -20,6 +20,8 @@ def test_a_chosen_period_means_the_matching_period_of_each_survey():
     assert matching_period("2019-Q3", months) == "2019-09"  # the latest month of the quarter held
     assert matching_period("2019-Q1", months) is None
     assert matching_period(None, months) == "2019-09" and matching_period("2019-08", []) is None
+    waves = ["2020-09..2021-01", "2022-12..2023-01"]  # fieldwork waves: a month means the wave starting in it
+    assert matching_period("2022-12", waves) == "2022-12..2023-01" and matching_period("2023-01", waves) is None
 
 
 def test_trend_view_honours_aspect_breakdown_and_period(exports, victim):

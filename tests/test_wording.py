@@ -52,10 +52,13 @@ def test_trend_and_gap_verdicts_leave_their_p_values_to_the_detail():
     from insight.figures.sign_ups import GapChange
     from insight.figures.trend import TrendTest
 
-    rising = TrendTest("victim", "overall", 13, 40.0, 52.5, 1.04, 0.0031, True, "rising", "2018-09", "2019-09")
+    rising = TrendTest("victim", "overall", 13, 40.0, 52.5, 1.04, 0.0031, True, "rising", "2018-09", "2019-09",
+                       "month")  # fmt: skip
     assert wording.trend("Overall", rising) == (
-        "Overall has risen from September 2018 to September 2019 (40.0% then 52.5%), about 1.0 points a period."
+        "Overall has risen from September 2018 to September 2019 (40.0% then 52.5%), about 1.0 points a month."
     )
+    waves = TrendTest("ess", "trust", 11, 40.0, 52.5, 0.61, 0.0031, True, "rising", "2002-09", "2022-09", "year")
+    assert wording.trend("Trust", waves).endswith("about 0.6 points a year.")
     assert wording.trend_method("Overall", rising) == (
         "Overall: Cochran-Armitage test for a linear trend, p = 0.003 (a trend when p < 0.05)."
     )

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from insight.config.files import ConfigError, Reader, Skip, normalise_label
-from insight.config.keys import GRANULARITIES, KINDS, SCALES, TARGET_GROUPS, keys_under
-from insight.periods import check_period
+from insight.config.keys import GRANULARITIES, KINDS, ON_MISSING, SCALES, TARGET_GROUPS, keys_under
+from insight.periods import check_wave
 
 NOT_STATED = "Not stated"
+SEVERAL = "Two or more"  # the `several` group of a dimension whose answers are across columns, unless named
 
 
 # The name most code catches; every configuration mistake is a ConfigError listing all of them.
@@ -66,6 +67,11 @@ class Dimension:
     separator: str | None = None  # a multi-select cell: parts split on this (`separator:`)
     several: str | None = None  # the group for a cell whose parts fall in more than one group (`several:`)
     given_at_import: bool = False  # one value for the whole file, typed at import (`--set KEY=VALUE`)
+    # Answers across columns (`columns:`): file column -> the label it stands for, chosen when its cell is
+    # neither blank, 0 nor one of `not_chosen`; then `column` is None and the row's labels become one group
+    # exactly as a multi-select cell's parts do.
+    columns: dict[str, str] = field(default_factory=dict)
+    not_chosen: tuple[str, ...] = ()  # other cells that mean "not chosen" in a `columns` dimension
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -95,9 +101,13 @@ class Period:
 
 @dataclass(frozen=True)
 class Weight:
-    """A vendor's weight per response (`weight: {column: W}`), stored as the `weight` column."""
+    """A vendor's weight per response (`weight: {column: W, on_missing: unweighted}`), stored as the `weight`
+    column. ``on_missing``: a response without one (a blank cell, or a file without the column) makes its
+    period ``unweighted`` (raked to the census instead when there is `weighting:`), is left out of weighted
+    figures only (``drop``), or is a row problem (``error``)."""
 
     column: str
+    on_missing: str = "unweighted"
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,9 @@ class Definition:
     dataset: str
     title: str
     kind: str
-    id_column: str
+    # The response's key: one column, or several whose values together identify it (`id_column: [Round, ID]`),
+    # stored as one value (insight.intake.tidy.response_key).
+    id_columns: tuple[str, ...]
     period: Period
     pii_columns: tuple[str, ...]
     dimensions: dict[str, Dimension]
@@ -156,13 +168,29 @@ class Definition:
 
     def required_columns(self) -> list[str]:
         """Every export column the definition reads (PII is read only to be dropped)."""
-        cols = [self.id_column, *([self.period.column] if self.period.column else [])]
+        cols = [*self.id_columns, *([self.period.column] if self.period.column else [])]
         cols += [d.column for d in self.dimensions.values() if d.column]
+        cols += [c for d in self.dimensions.values() for c in d.columns]
         cols += [q.column for q in self.questions.values()]
         cols += list(self.free_text.values())
         cols += list(self.include)
         cols += [self.weight.column] if self.weight else []
         return list(dict.fromkeys(cols))
+
+    @property
+    def id_label(self) -> str:
+        """The ID column(s) as a problem names them: ``RespID``, or ``essround + idno``."""
+        return " + ".join(self.id_columns)
+
+    def composite_id_example(self) -> str:
+        """A composite `id_column` that would keep this survey's waves apart: ``[essround, idno]`` (its wave
+        column and its ID), or ``[Wave, RespID]`` when its period is not a column of wave labels."""
+        wave = self.period.column if self.period.waves and self.period.column else "Wave"
+        return "[" + ", ".join([wave, *(c for c in self.id_columns if c != wave)]) + "]"
+
+    def optional_columns(self) -> list[str]:
+        """Columns a file may lack: the weight's, unless a response without a weight is an error."""
+        return [self.weight.column] if self.weight and self.weight.on_missing != "error" else []
 
     @property
     def weight_column(self) -> str | None:
@@ -273,7 +301,15 @@ def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, An
     given = r.boolean(node, "given_at_import", kp, default=False)
     if given and "column" in node:
         raise r.fail(kp, "a dimension given at import has no `column`: its value is typed at import (--set)")
-    column = None if given else r.text(node, "column", kp)
+    across = node.get("columns") is not None
+    if across:
+        clash = [k for k in ("column", "separator", "given_at_import", "codes") if node.get(k) is not None]
+        if clash:
+            raise r.fail(kp, f"a dimension with `columns` (one column per answer) has no {', '.join(clash)}: each "
+                         "column names the label it stands for")  # fmt: skip
+    elif node.get("not_chosen") is not None:
+        raise r.fail(f"{kp}.not_chosen", "only a dimension with `columns` (one column per answer) has `not_chosen`")
+    column = None if given or across else r.text(node, "column", kp)
     label = r.text(node, "label", kp, default=key)
     if ("values" in node) == ("groups" in node):
         raise r.fail(kp, "give either `values` (a list) or `groups` (group -> labels), not both")
@@ -299,15 +335,17 @@ def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, An
             seen[norm] = grp
     census = r.text(node, "census", kp, default=None)
     separator = r.text(node, "separator", kp, default=None) if node.get("separator") != " " else " "
-    several = r.text(node, "several", kp, default=None)
-    if (separator is None) != (several is None):
+    several = r.text(node, "several", kp, default=SEVERAL if across else None)
+    labels = tuple(lab for labs in groups.values() for lab in labs) + not_stated
+    columns = _answer_columns(r, node, kp, labels) if across else {}
+    if not across and (separator is None) != (several is None):
         raise r.fail(kp, "a multi-select dimension needs both `separator` and `several` (the group for a cell "
                      "whose parts fall in more than one group)")  # fmt: skip
     if several is not None and several in (*groups, NOT_STATED):
-        raise r.fail(f"{kp}.several", f"{several!r} is already a group: name a group of its own, e.g. Two or more")
+        example = "" if several == SEVERAL else f", e.g. {SEVERAL}"
+        raise r.fail(f"{kp}.several", f"{several!r} is already a group: name a group of its own{example}")
     if given and separator is not None:
         raise r.fail(kp, "a dimension given at import has one value per file: it cannot have a `separator`")
-    labels = tuple(lab for labs in groups.values() for lab in labs) + not_stated
     return Dimension(
         key=key,
         column=column,
@@ -320,7 +358,30 @@ def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, An
         separator=separator,
         several=several,
         given_at_import=given,
+        columns=columns,
+        not_chosen=tuple(v.strip() for v in r.labels(node.get("not_chosen"), f"{kp}.not_chosen")),
     )
+
+
+def _answer_columns(r: Reader, node: dict[str, Any], kp: str, labels: tuple[str, ...]) -> dict[str, str]:
+    """`columns: {"Q32[01] [Asian]": Asian, ...}`: each file column once, each naming one of ``labels``."""
+    raw = r.mapping(node.get("columns"), f"{kp}.columns", required=True)
+    if not raw:
+        raise r.fail(f"{kp}.columns", "is empty")
+    known = {normalise_label(lab): lab for lab in labels}
+    columns: dict[str, str] = {}
+    seen: set[str] = set()
+    for col, label in raw.items():
+        with r.part():
+            col_text = r.as_text(col, f"{kp}.columns")
+            label_text = r.as_text(label, f"{kp}.columns.{col_text}")
+            if normalise_label(label_text) not in known:
+                raise r.fail(f"{kp}.columns.{col_text}", f"{label_text!r} is not one of {list(labels)}")
+            if normalise_label(col_text) in seen:
+                raise r.fail(f"{kp}.columns", f"column {col_text!r} is listed twice")
+            seen.add(normalise_label(col_text))
+            columns[col_text] = known[normalise_label(label_text)]
+    return columns
 
 
 def _period(r: Reader, raw: dict[str, Any]) -> Period:
@@ -373,9 +434,10 @@ def _waves(r: Reader, raw: Any, granularity: str) -> dict[str, str]:
             label_text = r.as_text(label, "period.waves")
             kp = f"period.waves.{label_text}"
             if not isinstance(period, str):  # YAML reads 2021-09-01 as a date and 2021 as a number
-                raise r.fail(kp, f'write the period in quotes, e.g. "2021-09" or "2021-Q3"; got {period!r}')
+                raise r.fail(kp, f'write the period in quotes, e.g. "2021-09", "2021-Q3" or "2022-12..2023-01"; '
+                             f"got {period!r}")  # fmt: skip
             try:
-                waves[label_text] = check_period(period, granularity)
+                waves[label_text] = check_wave(period, granularity)
             except ValueError as exc:
                 raise r.fail(kp, str(exc)) from None
     if not waves and r.clean:
@@ -384,7 +446,32 @@ def _waves(r: Reader, raw: Any, granularity: str) -> dict[str, str]:
 
 
 def _missing(r: Reader, raw: dict[str, Any]) -> tuple[str, ...]:
-    return r.labels(raw.get("missing"), "missing")
+    """`missing: ["NA", "-99", " "]`: any marker; one of only spaces changes nothing, as such cells are blank
+    already (``whitespace_markers`` says so where definitions are checked)."""
+    value = raw.get("missing")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise r.fail("missing", f"expected a list of text, got {value!r}")
+    markers = []
+    for i, marker in enumerate(value):
+        with r.part():
+            if isinstance(marker, str) and not marker.strip():
+                markers.append(marker)  # blank already: kept, so the loader can say so
+                continue
+            markers.append(r.as_text(marker, f"missing[{i}]"))
+    return tuple(markers)
+
+
+def whitespace_markers(definition: Definition) -> str | None:
+    """A note for `missing:` markers of only spaces (or nothing): harmless, and what they change is nothing."""
+    blank = [m for m in definition.missing if not m.strip()]
+    if not blank:
+        return None
+    return (
+        f"{definition.dataset}: missing: {', '.join(repr(m) for m in blank)} changes nothing: a cell holding only "
+        "spaces (or nothing) is blank already"
+    )
 
 
 def _include(r: Reader, raw: dict[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -398,11 +485,22 @@ def _include(r: Reader, raw: dict[str, Any]) -> dict[str, tuple[str, ...]]:
 
 
 def _weight(r: Reader, raw: dict[str, Any]) -> Weight | None:
+    """`weight: {column: W, on_missing: unweighted}`: the vendor's weights, and what a response without one does."""
     if raw.get("weight") is None:
         return None
     node = r.mapping(raw["weight"], "weight", required=True)
     r.known_keys(node, keys_under("weight"), "weight")
-    return Weight(r.text(node, "column", "weight"))
+    column = r.text(node, "column", "weight")
+    return Weight(column, r.choice(node, "on_missing", "weight", ON_MISSING, default="unweighted"))
+
+
+def _id_columns(r: Reader, raw: dict[str, Any]) -> tuple[str, ...]:
+    """`id_column: RespID`, or `id_column: [essround, idno]`: the columns whose values together name a response."""
+    value = raw.get("id_column")
+    if isinstance(value, list):
+        columns = r.labels(value, "id_column", required=True)
+        return columns
+    return (r.text(raw, "id_column", ""),)
 
 
 def _dimensions(r: Reader, raw: dict[str, Any], templates: dict[str, dict[str, Any]] | None) -> dict[str, Dimension]:
@@ -514,8 +612,9 @@ def _cross_checks(r: Reader, d: dict[str, Any]) -> None:
     headline = d["headline"]
     if headline is not None and headline not in questions:
         r.note("headline", f"{headline!r} is not one of the questions {list(questions)}")
-    used = {normalise_label(c) for c in [d["id_column"], d["period"].column] if c}
+    used = {normalise_label(c) for c in [*d["id_columns"], d["period"].column] if c}
     used |= {normalise_label(x.column) for x in dimensions.values() if x.column}
+    used |= {normalise_label(c) for x in dimensions.values() for c in x.columns}
     used |= {normalise_label(q.column) for q in questions.values()}
     used |= {normalise_label(c) for c in free_text.values()}
     used |= {normalise_label(c) for c in d["include"]}
@@ -555,7 +654,7 @@ def parse_definition(
     step("dataset", lambda: _dataset(r, raw, path))
     step("title", lambda: r.text(raw, "title", "", default=path.stem))
     step("kind", lambda: r.choice(raw, "kind", "", KINDS, default="survey"))
-    step("id_column", lambda: r.text(raw, "id_column", ""))
+    step("id_columns", lambda: _id_columns(r, raw))
     step("period", lambda: _period(r, raw))
     step("pii_columns", lambda: r.labels(raw.get("pii_columns"), "pii_columns"))
     step("headline", lambda: r.text(raw, "headline", "", default=None))

@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 GRANULARITIES = ("month", "quarter")
+ON_MISSING = ("unweighted", "drop", "error")  # weight.on_missing: what a response without a weight does
 KINDS = ("survey", "membership")
 TARGET_GROUPS = ("Aged 16-24", "Ethnic minority groups")  # the sign-up gaps portfolio leads track
 
@@ -73,12 +74,22 @@ KEYS: tuple[Key, ...] = (
     Key("dataset", "text: lower-case letters, digits, _", REQUIRED, "the dataset's name; must match the file name"),
     Key("title", "text", said("the file name"), "the survey's name on pages, tiles and the board pack"),
     Key("kind", " or ".join(f"`{k}`" for k in KINDS), "survey", "`membership`: a list with no questions (WMNow)"),
-    Key("id_column", "column", REQUIRED, "one row per response; re-imports upsert by it"),
+    Key(
+        "id_column",
+        "column, or a list of columns",
+        REQUIRED,
+        "one row per response; re-imports upsert by it; a list: the columns together name a response",
+    ),
     Key("order", "whole number, 0 or more", NONE, "where the survey comes in lists, tiles and the board pack"),
     Key("headline", "question key", NONE, "the question on the Overview tile and in the board pack"),
     Key("split_by", "dimension key", NONE, "a dimension whose values are separate surveys, never merged"),
     Key("pii_columns", "list of columns", EMPTY, "personal data: read only to be dropped, never stored"),
-    Key("missing", "list of text", EMPTY, 'cells that mean blank everywhere, e.g. `["NA", "#N/A", "-99"]`'),
+    Key(
+        "missing",
+        "list of text",
+        EMPTY,
+        'cells that mean blank everywhere, e.g. `["NA", "#N/A", "-99"]` (cells of only spaces are blank already)',
+    ),
     # --- the period
     Key("period", "mapping", REQUIRED, "where each response's period comes from"),
     Key("period.granularity", " or ".join(f"`{g}`" for g in GRANULARITIES), REQUIRED, "the reporting period"),
@@ -87,8 +98,18 @@ KEYS: tuple[Key, ...] = (
         "period.formats", "list of date formats", _ONE_WAY, "e.g. `['%d/%m/%Y']`; a file's dates must all read one way"
     ),
     Key("period.waves", "mapping: wave label -> period", EMPTY, "wave labels instead of dates"),
-    Key("period.waves.<label>", 'quoted period: "2021-09" or "2021-Q3"', REQUIRED, "the period of that wave"),
-    Key("period.given_at_import", "true/false", False, "the file has no period column: `ingest --period P`"),
+    Key(
+        "period.waves.<label>",
+        'quoted period: "2021-09", "2021-Q3", or a fieldwork range "2022-12..2023-01"',
+        REQUIRED,
+        "the period of that wave; a range is one wave, placed at its first month",
+    ),
+    Key(
+        "period.given_at_import",
+        "true/false",
+        False,
+        "no period column: `ingest --period P` (P may be a fieldwork range 2022-12..2023-01)",
+    ),
     Key("period.earliest", "date", dt.date(2000, 1, 1), "with `formats`: an earlier date is a row problem"),
     # --- dimensions
     Key("dimensions", "mapping: key -> dimension", EMPTY, "the breakdowns: channel, NPU, age ..."),
@@ -107,7 +128,19 @@ KEYS: tuple[Key, ...] = (
     Key(f"{_DIM}.area", "true/false", False, "a geography mapped onto census local authorities (areas.yaml)"),
     Key(f"{_DIM}.codes", "mapping: code -> label", EMPTY, "the file holds codes; labels are shown everywhere"),
     Key(f"{_DIM}.separator", "text", NONE, "a multi-select cell: its parts are split on this"),
-    Key(f"{_DIM}.several", "group name", NONE, "with `separator`: the group of a cell whose parts fall in several"),
+    Key(
+        f"{_DIM}.several",
+        "group name",
+        NONE,
+        "with `separator` (or `columns`, default Two or more): the group of answers falling in several groups",
+    ),
+    Key(
+        f"{_DIM}.columns",
+        "mapping: column -> label",
+        EMPTY,
+        "answers across columns, one per answer: chosen when the cell is not blank or 0 (no `column`)",
+    ),
+    Key(f"{_DIM}.not_chosen", "list of text", EMPTY, "with `columns`: other cells that mean not chosen, e.g. No"),
     Key(f"{_DIM}.given_at_import", "true/false", False, "one value per file, typed at import (`--set KEY=VALUE`)"),
     # --- questions and free text
     Key("questions", "mapping: key -> question", EMPTY, "the aspects asked about (a survey needs one)"),
@@ -138,7 +171,16 @@ KEYS: tuple[Key, ...] = (
     Key("weighting.margins", "list of dimension keys", REQUIRED, "each with `census:` or `area: true`"),
     Key("weighting.trim", "[low, high], 0 < low <= 1 <= high", NONE, "weights clipped to low-high x their mean"),
     Key("weight", "mapping", NONE, "a vendor's weight per response, used instead of raking"),
-    Key("weight.column", "column", REQUIRED, "the weight column; blank, zero or negative weights are row problems"),
+    Key(
+        "weight.column", "column", REQUIRED, "the weight column; zero, negative or unreadable weights are row problems"
+    ),
+    Key(
+        "weight.on_missing",
+        " or ".join(f"`{o}`" for o in ON_MISSING),
+        "unweighted",
+        "a response without a weight: its period unweighted (raked with `weighting:`), left out of weighted "
+        "figures (drop), or a row problem (error)",
+    ),
     Key("targets", "mapping: group -> %", EMPTY, "membership: the share of sign-ups the drive aims for"),
     Key("targets.<group>", _TARGET_TYPE, REQUIRED, "drawn as a dashed line on the WMNow page"),
     # --- answer scales (config/scales.yaml)

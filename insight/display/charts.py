@@ -12,6 +12,7 @@ show one; they are drawn as a "suppressed" label instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import math
@@ -25,7 +26,7 @@ import polars as pl
 
 from insight.config.definition import Definition, Scale
 from insight.figures.metrics import LOW_BASE, OK, SUPPRESSED
-from insight.periods import period_label
+from insight.periods import period_label, period_start
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 STATUS_LABEL = {OK: "ok", LOW_BASE: "treat with caution (base < caution threshold)", SUPPRESSED: "suppressed"}
@@ -247,6 +248,7 @@ def trend_lines(
     """
     data = _prepare(trend, definition, "aspect_label").with_columns(
         pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+        _when(),
         pl.when(pl.col("significant")).then(pl.lit("significant change")).otherwise(pl.lit("")).alias("sig"),
     )
     names = list(dict.fromkeys(data.get_column(series).to_list()))
@@ -255,7 +257,7 @@ def trend_lines(
     domain = alt.Scale(domain=names, range=palette)
     colour = alt.Color(f"{series}:N", title=None, scale=domain, legend=None)
     shape = alt.Shape(f"{series}:N", scale=alt.Scale(domain=names, range=SHAPES[: len(names)]), legend=None)
-    x = alt.X("period_label:O", title=None, sort=None, axis=_axis(labelAngle=-45))
+    x = _time_axis(data)
     y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=_axis())
     tooltip = [
         alt.Tooltip(f"{series}:N", title=""),
@@ -289,6 +291,30 @@ def trend_lines(
     return (band + line + points + rings + end_text).properties(
         title=_title(title), height=380, description=f"{title}: {_listing(finding)}."
     )
+
+
+def _when() -> pl.Expr:
+    """Each period's date, to place it on a time axis: a fieldwork wave at its first month."""
+    return pl.col("period").map_elements(lambda p: period_start(p).isoformat(), return_dtype=pl.String).alias("when")
+
+
+def _time_axis(data: pl.DataFrame) -> alt.X:
+    """Periods placed by date (``when``), not one step apart: waves two years apart are drawn two years apart,
+    with a tick at each period held."""
+    ticks = sorted(set(data.get_column("when").to_list()))
+    return alt.X(
+        "when:T",
+        timeUnit="utcyearmonth",
+        title=None,
+        axis=_axis(labelAngle=-45, format="%b %Y", values=[_utc_month(t) for t in ticks], labelOverlap="greedy"),
+    )
+
+
+def _utc_month(iso_day: str) -> dict[str, int | bool]:
+    """A tick at a period's first month, as a Vega-Lite DateTime in UTC (where a ``utcyearmonth`` value is
+    drawn). Streamlit's Vega-Lite drops a temporal axis whose values are given as timestamps."""
+    day = dt.date.fromisoformat(iso_day)
+    return {"year": day.year, "month": day.month, "date": 1, "utc": True}
 
 
 def _latest_and_first(data: pl.DataFrame, series: str, name: str) -> str:
@@ -561,9 +587,8 @@ def weighted_bars(result: pl.DataFrame, definition: Definition, *, rows: str, ti
 def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str) -> alt.LayerChart:
     """One aspect over time, unweighted (solid line, circles) and weighted (dashed line, squares), each with its
     95% band and labelled where it ends."""
-    data = _weighted_long(trend, definition).sort("period", "series")
-    months = list(dict.fromkeys(data.get_column("period_label").to_list()))
-    x = alt.X("period_label:O", title=None, sort=months, axis=_axis(labelAngle=-45))
+    data = _weighted_long(trend, definition).sort("period", "series").with_columns(_when())
+    x = _time_axis(data)
     y = alt.Y("pct:Q", title="% positive", scale=alt.Scale(zero=False), axis=_axis())
     tooltip = [alt.Tooltip("period_label:N", title="period"), *_WEIGHTED_TOOLTIP]
     shape = alt.Shape("series:N", scale=alt.Scale(domain=[UNWEIGHTED, WEIGHTED], range=SHAPES[:2]), legend=None)

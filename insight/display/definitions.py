@@ -52,11 +52,13 @@ def dimensions_table(definition: Definition) -> pl.DataFrame:
             {
                 "Dimension": d.key,
                 "Label": d.label,
-                "Export column": d.column or "(given at import)",
+                "Export column": d.column
+                or (f"{len(d.columns)} columns, one per answer" if d.columns else "(given at import)"),
                 "Groups": "; ".join(
                     g if labels == (g,) else f"{g} ({len(labels)} labels)" for g, labels in d.groups.items()
                 )
-                + (f"; {d.several} (several, split on {d.separator!r})" if d.several else ""),
+                + (f"; {d.several} (answers in more than one group)" if d.columns else "")
+                + (f"; {d.several} (several, split on {d.separator!r})" if d.several and d.separator else ""),
                 "Not stated": ", ".join(d.not_stated) or "(blank)",
                 "Census benchmark": d.census or "",
             }

@@ -14,14 +14,15 @@ from insight.config.definition import NOT_STATED, Definition
 from insight.figures.drivers import Drivers
 from insight.figures.metrics import as_range, in_range, satisfaction, variation_over_time
 from insight.figures.weighting import Margin, Raking, WeightedResult, profile, weighted_satisfaction
-from insight.periods import MONTH, QUARTER
+from insight.periods import MONTH, QUARTER, first_period
 
 
 def matching_period(chosen: str | None, held: Sequence[str]) -> str | None:
     """The period of another survey that a chosen period means, or None when it has none.
 
     A month chosen for a quarterly survey means the quarter containing it; a quarter chosen for
-    a monthly survey means the latest month of that quarter held. Without a choice: the latest.
+    a monthly survey means the latest month of that quarter held; a month means a fieldwork wave
+    that starts in it (``2022-12..2023-01`` for ``2022-12``). Without a choice: the latest.
     """
     if not held:
         return None
@@ -29,6 +30,9 @@ def matching_period(chosen: str | None, held: Sequence[str]) -> str | None:
         return max(held)
     if chosen in held:
         return chosen
+    waves = [p for p in held if first_period(p) == chosen]  # a fieldwork wave placed at the month chosen
+    if waves:
+        return max(waves)
     if m := MONTH.match(chosen):
         quarter = f"{m.group(1)}-Q{(int(m.group(2)) - 1) // 3 + 1}"
         return quarter if quarter in held else None
@@ -55,7 +59,7 @@ def trend_view(
     Returns the trend and, for each line drawn, whether it has varied significantly over time
     (columns ``aspect``, ``group`` and those of ``variation_over_time``).
     """
-    span = as_range(up_to, definition)
+    span = as_range(up_to, definition, frame)
     if span is not None and not span.is_single:  # a range chosen: the trend within it
         frame = in_range(frame, span)
     trend = satisfaction(frame, definition, all_periods=True, by=by, aspects=aspects, filters=filters)
@@ -99,7 +103,7 @@ def weighted_trend_view(
     filters: Mapping[str, Sequence[str]] | None = None,
 ) -> WeightedResult:
     """Every period (within ``up_to`` when it is a range), each period's respondents weighted on their own."""
-    span = as_range(up_to, definition)
+    span = as_range(up_to, definition, frame)
     span = None if span is None or span.is_single else span
     return weighted_satisfaction(in_range(frame, span), definition, census, all_periods=True, filters=filters)
 

@@ -180,7 +180,7 @@ def trend(aspect_label: str, t: TrendTest) -> str:
         return f"{aspect_label}: too few periods with answers to test for a trend."
     span = f"{period_label(t.first_period)} to {period_label(t.last_period)}"
     ends = f" ({pct(t.first_pct)} then {pct(t.last_pct)})" if t.first_pct is not None and t.last_pct is not None else ""
-    rate = f"about {abs(t.slope_pp_per_period or 0):.1f} points a period"
+    rate = f"about {abs(t.slope_pp or 0):.1f} points a {t.slope_per}"
     if t.direction in ("rising", "falling"):
         verb = "risen" if t.direction == "rising" else "fallen"
         return f"{aspect_label} has {verb} from {span}{ends}, {rate}."

@@ -56,7 +56,7 @@ def answer_distribution(
         raise ValueError(
             f"{definition.dataset} has no dimension {by!r}; choose from {', '.join(definition.dimensions)}"
         )
-    span = as_range(period, definition) or as_range(latest_period(frame), definition)
+    span = as_range(period, definition, frame) or as_range(latest_period(frame), definition, frame)
     assert span is not None
     scale = definition.questions[aspect].scale
     shown = satisfaction(frame, definition, period=span, by=by, aspects=[aspect], filters=filters)

@@ -31,7 +31,7 @@ def comments(
     """
     if not definition.free_text:
         return pl.DataFrame()
-    rows = in_range(frame, as_range(period, definition))
+    rows = in_range(frame, as_range(period, definition, frame))
     headline = aspect or definition.headline or (definition.aspects[0] if definition.aspects else None)
     parts = []
     for key in definition.free_text:

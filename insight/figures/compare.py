@@ -122,7 +122,7 @@ def compare_groups(
         for g in groups:
             if g not in values:
                 raise ValueError(f"{by} has no group {g!r}; choose from {', '.join(values)}")
-    span = as_range(period, definition) or as_range(latest_period(frame), definition)
+    span = as_range(period, definition, frame) or as_range(latest_period(frame), definition, frame)
     assert span is not None
     shown = satisfaction(frame, definition, period=span, by=by, aspects=[aspect], filters=filters)
     status = dict(shown.select("group", "status").iter_rows())

@@ -94,7 +94,7 @@ def key_drivers(
     target = target or definition.headline or definition.aspects[0]
     if target not in definition.questions:
         raise ValueError(f"{definition.dataset} has no aspect {target!r}; choose from {', '.join(definition.aspects)}")
-    span = as_range(period, definition) or as_range(latest_period(frame), definition)
+    span = as_range(period, definition, frame) or as_range(latest_period(frame), definition, frame)
     assert span is not None
     rows = apply_filters(in_range(frame, span), filters).collect()
     in_base = {a: pl.col(a).is_in(list(q.scale.in_base)) for a, q in definition.questions.items()}

@@ -23,7 +23,7 @@ from typing import cast
 import polars as pl
 
 from insight.config.definition import Definition, Suppression
-from insight.periods import PeriodRange, parse_range
+from insight.periods import RANGE_SEPARATOR, PeriodRange, parse_range, placed_in
 
 Z95 = 1.959963984540054
 OK, LOW_BASE, SUPPRESSED = "ok", "low_base", "suppressed"
@@ -257,11 +257,28 @@ def _secondary_suppression(frame: pl.DataFrame, min_base: int) -> pl.DataFrame:
     )
 
 
-def as_range(period: str | PeriodRange | None, definition: Definition) -> PeriodRange | None:
-    """A period or range as a ``PeriodRange`` (None stays None); raises ValueError for a badly written one."""
-    if period is None or isinstance(period, PeriodRange):
-        return period
-    return parse_range(period, definition.period.granularity)
+def as_range(
+    period: str | PeriodRange | None, definition: Definition, frame: pl.DataFrame | None = None
+) -> PeriodRange | None:
+    """A period or range as a ``PeriodRange`` (None stays None); raises ValueError for a badly written one.
+
+    With ``frame``, a range written as a wave it holds as one period (``2022-12..2023-01``) is that wave."""
+    if period is None:
+        return None
+    if isinstance(period, PeriodRange):
+        text = period.text
+        if period.is_single or frame is None or not _holds(frame, text):
+            return period
+        return PeriodRange(text, text, definition.period.granularity)
+    held = (
+        [period.strip()] if frame is not None and RANGE_SEPARATOR in period and _holds(frame, period.strip()) else None
+    )
+    return parse_range(period, definition.period.granularity, held)
+
+
+def _holds(frame: pl.DataFrame, period: str) -> bool:
+    """Whether the frame holds this period as one (a fieldwork wave written as a range)."""
+    return RANGE_SEPARATOR in period and bool((frame.get_column("period") == period).any())
 
 
 def pool(frame: pl.DataFrame, span: PeriodRange) -> pl.DataFrame:
@@ -271,18 +288,13 @@ def pool(frame: pl.DataFrame, span: PeriodRange) -> pl.DataFrame:
     (``2019-04..2019-06`` for ``2019-07..2019-09``), which sorts before it as text.
     """
     before = span.before()
-    label = (
-        pl.when(pl.col("period").is_in(span.periods))
-        .then(pl.lit(span.text))
-        .when(pl.col("period").is_in(before.periods))
-        .then(pl.lit(before.text))
-    )
+    label = pl.when(placed_in(span)).then(pl.lit(span.text)).when(placed_in(before)).then(pl.lit(before.text))
     return frame.with_columns(label.alias("period")).filter(pl.col("period").is_not_null())
 
 
 def in_range(frame: pl.DataFrame, span: PeriodRange | None) -> pl.DataFrame:
-    """The responses in a range (all of them for None)."""
-    return frame if span is None else frame.filter(pl.col("period").is_in(span.periods))
+    """The responses in a range (all of them for None); a fieldwork wave is in a range when its first month is."""
+    return frame if span is None else frame.filter(placed_in(span))
 
 
 def satisfaction(
@@ -305,7 +317,7 @@ def satisfaction(
     aspects = list(aspects or definition.aspects)
     if by is not None and by not in definition.dimensions:
         raise ValueError(f"{definition.dataset} has no dimension {by!r}; choose from {list(definition.dimensions)}")
-    span = None if all_periods else as_range(period, definition)
+    span = None if all_periods else as_range(period, definition, frame)
     raw = frame
     if span is not None and not span.is_single:
         frame = pool(frame, span)

@@ -77,7 +77,7 @@ def representation(
         latest_if_no_period = definition.kind == "survey"
     if period is None and latest_if_no_period:
         period = latest_period(frame)
-    span = as_range(period, definition)
+    span = as_range(period, definition, frame)
 
     npus = _npus(npu, filters)
     lf = apply_filters(in_range(frame, span), _data_filters(definition, filters, npus, by, joiners=span is not None))

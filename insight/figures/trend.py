@@ -1,13 +1,15 @@
 """Has it risen or fallen? A test for a linear trend in a share across periods.
 
-Cochran-Armitage: each period scores its calendar index from the first (so a gap keeps its
-place), periods with no answers are left out, and the statistic uses the classic variance
-with N (not N - 1):
+Cochran-Armitage: each period scores the time elapsed since the first (a fieldwork wave is placed
+at its first month), so waves two years apart are two years apart and a gap keeps its place;
+periods with no answers are left out, and the statistic uses the classic variance with N (not N - 1):
     T = sum x_i (t_i - t_bar),  t_bar = sum n_i t_i / N
     Var(T) = p (1 - p) sum n_i (t_i - t_bar)^2,  p = sum x_i / N
     z = T / sqrt(Var(T)), two-sided p-value.
-The slope is the least-squares line of the share (0-100) on the score, weighted by base, in
-points per period; it has the sign of T.
+Time is counted in months for monthly data (month periods held mostly one month apart) and in
+years otherwise (quarterly, yearly or irregular waves); z does not depend on the unit. The slope
+is the least-squares line of the share (0-100) on the score, weighted by base, in points per
+month or per year (``slope_per``); it has the sign of T.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
 import polars as pl
 
 from insight.config.definition import Definition
 from insight.figures.metrics import SUPPRESSED, apply_filters, as_range, in_range, satisfaction
-from insight.periods import PeriodRange, calendar_index
+from insight.periods import RANGE_SEPARATOR, PeriodRange, calendar_index
 
 ALPHA = 0.05
 RISING, FALLING, NO_CLEAR_TREND = "rising", "falling", "no clear trend"
@@ -33,12 +36,13 @@ class TrendTest:
     periods: int
     first_pct: float | None  # None when that period's base is below the minimum (not shown)
     last_pct: float | None
-    slope_pp_per_period: float | None
+    slope_pp: float | None  # percentage points per ``slope_per``
     p_value: float | None
     significant: bool | None
     direction: str
     first_period: str | None = None
     last_period: str | None = None
+    slope_per: str = "year"  # "month" for monthly data, else "year"
 
     def to_json(self) -> dict:
         out = asdict(self)
@@ -46,9 +50,26 @@ class TrendTest:
         out.pop("last_period")
         for key in ("first_pct", "last_pct"):
             out[key] = None if out[key] is None else round(out[key], 1)
-        if out["slope_pp_per_period"] is not None:
-            out["slope_pp_per_period"] = round(out["slope_pp_per_period"], 2)
+        if out["slope_pp"] is not None:
+            out["slope_pp"] = round(out["slope_pp"], 2)
         return out
+
+
+def time_unit(held: Sequence[str], granularity: str) -> str:
+    """``month`` for monthly data (month periods, at least half of them one month after the one before), else ``year``
+    (quarters, yearly or irregular waves, fieldwork waves over several months)."""
+    if granularity != "month" or any(RANGE_SEPARATOR in p for p in held):
+        return "year"
+    index = sorted(calendar_index(p) for p in held)
+    gaps = sorted(b - a for a, b in pairwise(index))
+    return "month" if not gaps or gaps[(len(gaps) - 1) // 2] == 1 else "year"  # the lower median gap
+
+
+def elapsed(held: Sequence[str], granularity: str, unit: str) -> list[float]:
+    """Each period's time since the first, in months or years (a fieldwork wave from its first month)."""
+    origin = calendar_index(held[0])
+    per_year = 12 if granularity == "month" else 4
+    return [(calendar_index(p) - origin) / (1 if unit == "month" else per_year) for p in held]
 
 
 def cochran_armitage(scores: Sequence[float], positives: Sequence[int], bases: Sequence[int]) -> tuple[float, float]:
@@ -89,7 +110,7 @@ def trend_test(
     aspect = aspect or definition.headline or definition.aspects[0]
     if aspect not in definition.questions:
         raise ValueError(f"{definition.dataset} has no aspect {aspect!r}; choose from {', '.join(definition.aspects)}")
-    span = as_range(period, definition)
+    span = as_range(period, definition, frame)
     scale = definition.questions[aspect].scale
     counts = (
         apply_filters(in_range(frame, span), filters)
@@ -107,14 +128,14 @@ def trend_test(
     positives = counts.get_column("positive").to_list()
     if not held:
         return TrendTest(definition.dataset, aspect, 0, None, None, None, None, None, NO_CLEAR_TREND)
+    unit = time_unit(held, definition.period.granularity)
     shown = satisfaction(in_range(frame, span), definition, aspects=[aspect], filters=filters, all_periods=True)
     status = dict(shown.select("period", "status").iter_rows())
 
     def observed(i: int) -> float | None:
         return None if status.get(held[i], SUPPRESSED) == SUPPRESSED else positives[i] / bases[i] * 100
 
-    origin = calendar_index(held[0])
-    scores = [calendar_index(p) - origin for p in held]
+    scores = elapsed(held, definition.period.granularity, unit)
     try:
         z, p_value = cochran_armitage(scores, positives, bases)
     except ValueError:
@@ -132,10 +153,11 @@ def trend_test(
         periods=len(held),
         first_pct=observed(0),
         last_pct=observed(len(held) - 1),
-        slope_pp_per_period=slope,
+        slope_pp=slope,
         p_value=p_value,
         significant=significant,
         direction=direction,
         first_period=held[0],
         last_period=held[-1],
+        slope_per=unit,
     )

@@ -81,7 +81,7 @@ def validity(
     filters: Mapping[str, Sequence[str]] | None = None,
 ) -> Validity:
     """Responses in the period or range that match the filters; with filters, the force-wide volumes are not used."""
-    span = as_range(period, definition)
+    span = as_range(period, definition, frame)
     assert span is not None
     filtered = any((filters or {}).values())
     responses = apply_filters(in_range(frame, span), filters).select(pl.len()).collect().item()

@@ -24,7 +24,10 @@ census margins a definition names (``weighting: {margins: [age, gender, npu], tr
 
 Supplied weights (a vendor's weight column) are used instead of raking: a definition's
 ``weight: {column: W}`` key stores them in the tidy frame's ``weight`` column, or pass
-``weights_column``. Pure functions, no Streamlit.
+``weights_column``. A period in which some respondent has no weight follows ``weight.on_missing``:
+``unweighted`` (the default) weighs every respondent of that period 1, or rakes them to the census
+when the definition also has ``weighting:``; ``drop`` gives those respondents weight 0, so they are
+left out of the weighted figures only; either way a note says so. Pure functions, no Streamlit.
 """
 
 from __future__ import annotations
@@ -86,10 +89,14 @@ class Raking:
     converged: bool
     trim: tuple[float, float] | None
     supplied: str | None = None  # the weight column used instead of raking
+    unweighted: bool = False  # supplied weights were missing: every respondent weighs 1 (`on_missing: unweighted`)
+    left_out: int = 0  # respondents without a supplied weight, weighing 0 (`on_missing: drop`)
+    note: str | None = None  # why the period's weights are not (all) the supplied ones
 
     @property
     def n(self) -> int:
-        return self.weights.len()
+        """The respondents the weights are for (those left out weigh 0 and are not counted)."""
+        return self.weights.len() - self.left_out
 
     @property
     def effective_n(self) -> float:
@@ -102,14 +109,15 @@ class Raking:
     # The weights are Float64; polars types a column's min and max as any Python value.
     @property
     def min_weight(self) -> float:
-        return float(cast("float", self.weights.min())) if self.n else 0.0
+        return float(cast("float", self.weights.filter(self.weights > 0).min())) if self.n else 0.0
 
     @property
     def max_weight(self) -> float:
         return float(cast("float", self.weights.max())) if self.n else 0.0
 
     def notes(self) -> list[str]:
-        out = [note for m in self.margins if (note := m.note())]
+        out = [self.note] if self.note else []
+        out += [note for m in self.margins if (note := m.note())]
         if not self.converged:
             out.append(
                 f"The weights did not converge in {MAX_ITERATIONS} passes: the margins could not all be matched "
@@ -130,6 +138,8 @@ class Raking:
             "effective_n": round(self.effective_n, 1),
             "trim": list(self.trim) if self.trim else None,
             "supplied_weights": self.supplied,
+            "unweighted": self.unweighted,
+            "left_out": self.left_out,
             "populations": {m.dimension: m.population for m in self.margins},
             "notes": self.notes(),
         }
@@ -310,8 +320,19 @@ def weigh(
     it has one) are used instead of raking, scaled to sum to the number of respondents.
     """
     weights_column = weights_column or supplied_column(definition)
+    note = None
     if weights_column is not None:
-        return _supplied(respondents, weights_column)
+        period_rows = respondents if split_from is None else split_from
+        lacking = _lacking(period_rows, weights_column)
+        on_missing = definition.weight.on_missing if definition.weight else "error"
+        if not lacking or on_missing == "error":
+            return _supplied(respondents, weights_column)
+        lacks = f"{lacking:,} of the {period_rows.height:,} respondents in this period have no weight in the export"
+        if on_missing == "drop":
+            return _supplied(respondents, weights_column, drop=f"{lacks}; they are left out of the weighted figures.")
+        if definition.weighting is None:
+            return _unweighted(respondents, f"{lacks}, so its figures are not weighted (every respondent counts once).")
+        note = f"{lacks}, so it is weighted to the census by {margins_in_words(definition)} instead."
     if definition.weighting is None:
         raise WeightingError(
             f"{definition.title} has no `weighting:` (or `weight:`) in its definition, so it cannot be weighted"
@@ -323,7 +344,7 @@ def weigh(
     codes = [_codes(respondents, m) for m in margins]
     targets = [np.array(m.targets) for m in margins]
     weights, iterations, converged = rake(codes, targets, trim=definition.weighting.trim)
-    return Raking(pl.Series("weight", weights), margins, iterations, converged, definition.weighting.trim)
+    return Raking(pl.Series("weight", weights), margins, iterations, converged, definition.weighting.trim, note=note)
 
 
 def weigh_period(
@@ -338,9 +359,7 @@ def weigh_period(
     """One period's respondents after filters, and their weights (a shared local authority is split
     by the period's respondents before filters). A range ``2019-07..2019-09`` is weighted once, over
     all its respondents."""
-    first, _, last = period.partition("..")
-    held = pl.col("period")
-    everyone = frame.filter(held.is_between(pl.lit(first), pl.lit(last)) if last else held == period)
+    everyone = metrics.in_range(frame, metrics.as_range(period, definition, frame))
     respondents = metrics.apply_filters(everyone, filters).collect()
     raking = weigh(respondents, definition, census, filters=filters, split_from=everyone, weights_column=weights_column)
     return respondents, raking
@@ -354,14 +373,30 @@ def _codes(respondents: pl.DataFrame, margin: Margin) -> np.ndarray:
     return values.replace_strict(index, default=other, return_dtype=pl.Int64).to_numpy()
 
 
-def _supplied(respondents: pl.DataFrame, column: str) -> Raking:
+def _lacking(respondents: pl.DataFrame, column: str) -> int:
+    """How many respondents have no supplied weight."""
+    return respondents.get_column(column).null_count() if column in respondents.columns else 0
+
+
+def _supplied(respondents: pl.DataFrame, column: str, *, drop: str | None = None) -> Raking:
+    """The supplied weights, scaled to sum to the respondents weighted; with ``drop`` (its note), a respondent
+    without one weighs 0."""
     if column not in respondents.columns:
         raise WeightingError(f"the weight column {column!r} is not in the data held")
     weights = respondents.get_column(column).cast(pl.Float64)
-    if weights.null_count() or (weights <= 0).any() or not weights.is_finite().all():
+    left_out = weights.null_count() if drop else 0
+    weights = weights.fill_null(0.0) if drop else weights
+    if weights.null_count() or (weights < 0).any() or not weights.is_finite().all() or (weights == 0).sum() > left_out:
         raise WeightingError(f"the weight column {column!r} has blank, zero, negative or infinite weights")
-    weights = weights / weights.sum() * respondents.height if respondents.height else weights
-    return Raking(weights.alias("weight"), (), 0, True, None, supplied=column)
+    counted = respondents.height - left_out
+    weights = weights / weights.sum() * counted if counted else weights
+    return Raking(weights.alias("weight"), (), 0, True, None, supplied=column, left_out=left_out, note=drop)
+
+
+def _unweighted(respondents: pl.DataFrame, note: str) -> Raking:
+    """Every respondent weighs 1: the period's figures are reported unweighted, with the note saying why."""
+    weights = pl.Series("weight", [1.0] * respondents.height, dtype=pl.Float64)
+    return Raking(weights, (), 0, True, None, unweighted=True, note=note)
 
 
 # --------------------------------------------------------------------------- weighted figures
@@ -402,8 +437,8 @@ def weighted_figures(
         group = pl.col(by).cast(pl.String) if by else pl.lit(None, pl.String)
         parts.append(sums.select("period", pl.lit(a).alias("aspect"), group.alias("group"), pl.col("^__w.*$")))
     frame = pl.concat(parts)
-    share = pl.col("__wpos") / pl.col("__wbase")
-    n_eff = pl.col("__wbase") ** 2 / pl.col("__wsq")
+    share = pl.when(pl.col("__wbase") > 0).then(pl.col("__wpos") / pl.col("__wbase"))  # none weighted: no figure
+    n_eff = pl.when(pl.col("__wsq") > 0).then(pl.col("__wbase") ** 2 / pl.col("__wsq"))
     frame = frame.with_columns(n_eff.alias("effective_base"), (share * 100).alias("weighted_pct"))
     lo, hi = metrics.wilson_interval(share * pl.col("effective_base"), pl.col("effective_base"))
     return frame.with_columns(lo.alias("weighted_ci_low"), hi.alias("weighted_ci_high")).select(
@@ -523,8 +558,12 @@ def explanation(definition: Definition | None = None) -> str:
 
 def weighting_in_words(raking: Raking) -> str:
     """``1,000 respondents weighted; they count as 905 (efficiency 90.5%); converged in 4 passes.``"""
+    if raking.unweighted:
+        return f"{raking.n:,} respondents, not weighted: each counts once."
     if raking.supplied:
         how = f"weights supplied in column {raking.supplied!r}"
+        if raking.left_out:
+            how += f"; {raking.left_out:,} without a weight left out"
     else:
         how = f"converged in {raking.iterations} passes" if raking.converged else "did NOT converge"
     return (

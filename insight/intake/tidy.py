@@ -22,13 +22,15 @@ from insight.config.layout import empty_frame, tidy_columns
 from insight.intake.masking import ID_LOOKALIKES, mask_pii, mask_pii_series, safe_file_name, scrub
 from insight.intake.raw_table import ExportError, RawTable
 from insight.intake.reading import read_export
-from insight.periods import check_period, period_expr
+from insight.periods import calendar_index, check_wave, first_period, last_period, period_expr, period_start
 
 # Formats tried after the definition's own: how Excel cells arrive once read as text.
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 # A file spanning more than this many periods is probably not one month's export.
 SPAN_WARNING = {"month": 24, "quarter": 8}
 ANY_LOOKALIKE = "|".join(f"(?:{pattern})" for pattern in ID_LOOKALIKES.values())
+# A composite ID's parts are joined by this, each part's own `\` and `|` escaped (`\\`, `\|`): see response_key.
+KEY_SEPARATOR = "|"
 PROBLEM_SCHEMA = pl.Schema(
     {"row": pl.Int64, "column": pl.String, "value": pl.String, "problem": pl.String, "allowed": pl.String}
 )
@@ -119,7 +121,8 @@ def _column_map(raw: RawTable, definition: Definition) -> tuple[dict[str, str], 
             by_norm.setdefault(normalise_label(col), col)
     wanted = definition.required_columns()
     found = {c: by_norm[normalise_label(c)] for c in wanted if normalise_label(c) in by_norm}
-    missing = [c for c in wanted if c not in found]
+    optional = set(definition.optional_columns())
+    missing = [c for c in wanted if c not in found and c not in optional]
     known = {normalise_label(c) for c in wanted} | {normalise_label(c) for c in definition.pii_columns}
     # Header names are file text too: shown only scrubbed.
     ignored = [scrub(c, limit=200) for c in raw.columns if c != "__row" and normalise_label(c) not in known]
@@ -264,13 +267,6 @@ def _dated(raw: pl.Series, formats: tuple[str, ...], granularity: str) -> tuple[
     return dates, periods_of(dates, granularity), way
 
 
-def period_start(period: str) -> dt.date:
-    """The first day of a period: ``2021-09`` -> 1 Sep 2021, ``2022-Q1`` -> 1 Jan 2022."""
-    year, rest = period.split("-")
-    month = (int(rest[1]) - 1) * 3 + 1 if rest.startswith("Q") else int(rest)
-    return dt.date(int(year), month, 1)
-
-
 def given_values(definition: Definition, given: dict[str, str] | None) -> dict[str, str]:
     """The values a file cannot say itself (period and/or dimensions), checked; raises GivenValueError."""
     given = {k: v for k, v in (given or {}).items() if v is not None and str(v).strip()}
@@ -292,7 +288,7 @@ def given_values(definition: Definition, given: dict[str, str] | None) -> dict[s
             )
         if key == "period":
             try:
-                out[key] = check_period(given[key], definition.period.granularity)
+                out[key] = check_wave(given[key], definition.period.granularity)
             except ValueError as exc:
                 raise GivenValueError(str(exc)) from None
             continue
@@ -337,6 +333,81 @@ def _include_rows(
     return frame, left_out
 
 
+def is_blank(column: str) -> pl.Expr:
+    """A cell with nothing in it, or only spaces: blank everywhere (docs/surveys.md)."""
+    return pl.col(column).is_null() | (pl.col(column).cast(pl.String).str.strip_chars() == "")
+
+
+# --------------------------------------------------------------------------- the response key
+
+
+def id_parts(definition: Definition, found: dict[str, str]) -> list[str]:
+    """The file columns whose values name a response: one, or the parts of a composite `id_column`."""
+    return [found[c] for c in definition.id_columns]
+
+
+def response_key(parts: list[str]) -> pl.Expr:
+    """The ID stored for a response, built from its part columns.
+
+    One column: its value, trimmed. Several (`id_column: [essround, idno]`): each value trimmed, a
+    ``\\`` or ``|`` inside it escaped as ``\\\\`` or ``\\|``, joined by ``|`` (round 3, respondent 1234:
+    ``3|1234``). The escaping makes the joining reversible, so no two combinations give one key.
+    Blank when any part is blank (a "missing ID" problem names that part).
+    """
+    if len(parts) == 1:
+        return pl.col(parts[0]).cast(pl.String).str.strip_chars()
+    escaped = [
+        pl.col(c).cast(pl.String).str.strip_chars()
+        .str.replace_all("\\", "\\\\", literal=True).str.replace_all(KEY_SEPARATOR, "\\" + KEY_SEPARATOR, literal=True)
+        for c in parts
+    ]  # fmt: skip
+    return pl.concat_str(escaped, separator=KEY_SEPARATOR)
+
+
+def _id_checks(parts: list[str]) -> list[tuple[pl.Expr, str, str, str | None]]:
+    """Each part of the ID must be there: a blank part is a "missing ID" problem on its column."""
+    return [(is_blank(c), c, "missing ID", None) for c in parts]
+
+
+def _id_lookalikes(parts: list[str]) -> list[tuple[pl.Expr, str, str, str | None]]:
+    """The ID is the one column kept as it is: no part of it may carry personal data into the store."""
+    return [
+        (pl.col(c).cast(pl.String).str.strip_chars().str.contains(pattern), c,
+         f"ID looks like {kind}; IDs must not hold personal data", None)
+        for c in parts
+        for kind, pattern in ID_LOOKALIKES.items()
+    ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- answers across columns
+
+
+def _chosen(column: str, dim: Dimension) -> pl.Expr:
+    """A `columns` dimension's cell is an answer chosen unless blank, 0, or one of `not_chosen`."""
+    cell = pl.col(column).cast(pl.String).str.strip_chars()
+    zero = cell.cast(pl.Float64, strict=False) == 0
+    unchosen = [normalise_label(v) for v in dim.not_chosen]
+    refused = cell.str.to_lowercase().is_in(unchosen) if unchosen else pl.lit(False)
+    return ~(is_blank(column) | zero.fill_null(False) | refused)
+
+
+def across_columns(dim: Dimension, found: dict[str, str]) -> pl.Expr:
+    """A row's answers across columns as one group, exactly as a multi-select cell's parts are
+    (``_multi_lookup``): the one group its answers fall in, `several` when in more, else Not stated."""
+    mapping = dim.label_map()
+    in_group: dict[str, list[pl.Expr]] = {}
+    for column, label in dim.columns.items():
+        group = mapping[normalise_label(label)]
+        if group != NOT_STATED:
+            in_group.setdefault(group, []).append(_chosen(found[column], dim))
+    has = {g: pl.any_horizontal(chosen) for g, chosen in in_group.items()}
+    count = pl.sum_horizontal([h.cast(pl.Int32) for h in has.values()]) if has else pl.lit(0)
+    one = pl.coalesce([pl.when(h).then(pl.lit(g)) for g, h in has.items()]) if has else pl.lit(None, pl.String)
+    assert dim.several is not None
+    value = pl.when(count == 0).then(pl.lit(NOT_STATED)).when(count > 1).then(pl.lit(dim.several)).otherwise(one)
+    return value.cast(pl.Enum(dim.values))
+
+
 def _multi_lookup(values: list[str], dim: Dimension) -> tuple[dict[str, str], list[str]]:
     """A multi-select cell -> its one group, or the `several` group when its parts fall in more than one."""
     mapping = dim.label_map()
@@ -355,16 +426,19 @@ def _multi_lookup(values: list[str], dim: Dimension) -> tuple[dict[str, str], li
 
 
 def _weight_checks(definition: Definition, found: dict[str, str]) -> tuple[list[pl.Expr], list[tuple]]:
-    """The vendor's weight as a number, and its checks (blank, or not a positive number, is a row problem)."""
+    """The vendor's weight as a number, and its checks: a weight that is not a positive number is a row problem;
+    a blank one (or a file without the column) is one only with `on_missing: error`, else the weight is blank."""
     if definition.weight is None:
         return [], []
-    col = found[definition.weight.column]
-    weight = pl.col(col).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
+    col = found.get(definition.weight.column)
+    if col is None:  # a file without the column: no response in it has a weight (allowed unless `error`)
+        return [pl.lit(None, pl.Float64).alias("weight")], []
+    blank = is_blank(col)
+    weight = pl.col(col).cast(pl.String).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
     ok = weight.is_finite() & (weight > 0)
-    checks = [
-        (pl.col(col).is_null(), col, "missing weight", None),
-        (pl.col(col).is_not_null() & ~ok.fill_null(False), col, "weight is not a positive number", None),
-    ]
+    checks = [(~blank & ~ok.fill_null(False), col, "weight is not a positive number", None)]
+    if definition.weight.on_missing == "error":
+        checks.insert(0, (blank, col, "missing weight", None))
     return [pl.when(ok).then(weight).alias("weight")], checks
 
 
@@ -374,20 +448,24 @@ def latest_plausible_date(today: dt.date) -> dt.date:
     return dt.date(year, month, 1) - dt.timedelta(days=1)
 
 
-def _span_warning(periods: list[str], granularity: str) -> str | None:
-    """A file covering more than two years is rarely one month's export: say so in the preview."""
-    if len(periods) < 2:
+def _span_warning(periods: list[str], granularity: str, rows: int, with_problems: int) -> str | None:
+    """A file covering more than two years is rarely one month's export: say so in the preview.
+
+    ``periods`` are those of every row whose period could be found, accepted or not (``rows`` of them,
+    ``with_problems`` with problems), so the warning describes the whole file (but for rows the `include:`
+    filter left out, which the preview counts on their own)."""
+    if not periods:
         return None
-    if granularity == "quarter":
-        (y0, q0), (y1, q1) = ((int(p[:4]), int(p[-1])) for p in (periods[0], periods[-1]))
-        span, unit = (y1 - y0) * 4 + q1 - q0 + 1, "quarters"
-    else:
-        (y0, m0), (y1, m1) = ((int(p[:4]), int(p[5:7])) for p in (periods[0], periods[-1]))
-        span, unit = (y1 - y0) * 12 + m1 - m0 + 1, "months"
+    first = min(calendar_index(p) for p in periods)
+    last = max(calendar_index(last_period(p)) for p in periods)
+    span, unit = last - first + 1, "quarters" if granularity == "quarter" else "months"
     if span <= SPAN_WARNING[granularity]:
         return None
+    start = first_period(min(periods, key=calendar_index))
+    end = last_period(max(periods, key=lambda p: calendar_index(last_period(p))))
+    rejected = f", {with_problems:,} of them with problems" if with_problems else ""
     return (
-        f"This file covers {span} {unit} ({periods[0]} to {periods[-1]}), more than "
+        f"This file covers {span} {unit} ({start} to {end}, in {rows:,} rows{rejected}), more than "
         f"{SPAN_WARNING[granularity]}: check it is the export you meant (a mistyped year moves a response far away)."
     )
 
@@ -401,9 +479,12 @@ def _labels(
 ) -> tuple[list[pl.Expr], list[tuple[str, list[str], str, str]]]:
     """The ID, every dimension and every answer as tidy columns; and each column's unknown labels
     as (file column, unknown values, problem, allowed)."""
-    exprs: list[pl.Expr] = [pl.col(found[definition.id_column]).str.strip_chars().alias("id")]
+    exprs: list[pl.Expr] = [response_key(id_parts(definition, found)).alias("id")]
     label_checks: list[tuple[str, list[str], str, str]] = []
     for key, dim in definition.dimensions.items():
+        if dim.columns:  # answers across columns: one group, as a multi-select cell gives
+            exprs.append(across_columns(dim, found).alias(key))
+            continue
         if dim.column is None:  # one value for the whole file, given at import
             exprs.append(pl.lit(fixed[key], dtype=pl.Enum(dim.values)).alias(key))
             continue
@@ -472,7 +553,7 @@ def shape(
     period = definition.period
     # The file's column of dates or wave labels; none when the period is given at import (then never read).
     p_col = "" if period.column is None else found[period.column]
-    id_col = found[definition.id_column]
+    parts = id_parts(definition, found)
     label_columns = [found[d.column] for d in definition.dimensions.values() if d.column is not None]
     label_columns += [found[q.column] for q in definition.questions.values()]
     if period.waves:
@@ -484,7 +565,7 @@ def shape(
         texts = {key: beside.submit(_comments, frame, found[col]) for key, col in definition.free_text.items()}
         date_col = p_col if dated else ""
         read = beside.submit(_dated, frame.get_column(date_col), period.formats, period.granularity) if dated else None
-        repeats = beside.submit(_ids_repeat, frame, id_col)
+        repeats = beside.submit(_ids_repeat, frame, parts)
         distinct = _distinct(frame, label_columns)
         exprs, label_checks = _labels(frame, definition, found, fixed, distinct)
         exprs += [pl.lit(job.result()).alias(key) for key, job in texts.items()]
@@ -493,14 +574,7 @@ def shape(
     weight_exprs, weight_checks = _weight_checks(definition, found)
     exprs += weight_exprs
 
-    checks: list[tuple[pl.Expr, str, str, str | None]] = [
-        (pl.col("id").is_null() | (pl.col("id") == ""), id_col, "missing ID", None),
-    ]
-    # The ID is the one column kept as it is: it must not carry personal data into the store.
-    lookalikes = [
-        (pl.col("id").str.contains(pattern), id_col, f"ID looks like {kind}; IDs must not hold personal data", None)
-        for kind, pattern in ID_LOOKALIKES.items()
-    ]
+    checks = _id_checks(parts)
     if period.given_at_import:
         exprs += [pl.lit(fixed["period"]).alias("period"), pl.lit(period_start(fixed["period"])).alias("date")]
     elif period.waves:
@@ -509,7 +583,7 @@ def shape(
         starts = {v: period_start(p) for v, p in lookup.items()}
         exprs.append(pl.col(p_col).replace_strict(lookup, default=None, return_dtype=pl.String).alias("period"))
         exprs.append(pl.col(p_col).replace_strict(starts, default=None, return_dtype=pl.Date).alias("date"))
-        checks.append((pl.col(p_col).is_null(), p_col, "missing wave", None))
+        checks.append((is_blank(p_col), p_col, "missing wave", None))
         if unknown:
             label_checks.append((p_col, unknown, "unknown wave", ", ".join(period.waves)))
     else:
@@ -517,9 +591,9 @@ def shape(
         latest = latest_plausible_date(today or dt.date.today())
         exprs += [pl.lit(dates).alias("date"), pl.lit(periods).alias("period")]
         checks += [
-            (pl.col(p_col).is_null(), p_col, "missing date", None),
+            (is_blank(p_col), p_col, "missing date", None),
             (
-                pl.col(p_col).is_not_null() & pl.col("date").is_null(),
+                ~is_blank(p_col) & pl.col("date").is_null(),
                 p_col,
                 "unreadable date",
                 " or ".join(_date_form(f) for f in way),
@@ -530,9 +604,9 @@ def shape(
 
     # One pass builds every tidy column beside the raw ones the checks need.
     work = frame.with_columns(*exprs)
-    # Every look-alike pattern at once first (one pass over the IDs); each on its own only if any matched.
+    # Every look-alike pattern at once first (one pass over the IDs); each part on its own only if any matched.
     if work.select(pl.col("id").str.contains(ANY_LOOKALIKE).any()).item():
-        checks[1:1] = lookalikes
+        checks[len(parts) : len(parts)] = _id_lookalikes(parts)
 
     checks += [(pl.col(col).is_in(unknown), col, problem, allowed) for col, unknown, problem, allowed in label_checks]
     checks += weight_checks
@@ -540,7 +614,7 @@ def shape(
     found_any = work.select([mask.sum().alias(str(i)) for i, (mask, *_) in enumerate(checks)]).row(0)
     problems = [_problems(work, *check) for check, n in zip(checks, found_any, strict=True) if n]
     if has_repeats:
-        problems.append(_duplicate_ids(work, id_col))
+        problems.append(_duplicate_ids(work, " + ".join(parts)))
     if raw.cell_problems.height:  # merged cells, formulas never calculated (workbooks)
         cells = raw.cell_problems.filter(pl.col("row").is_in(frame.get_column("__row").implode()))
         problems.append(cells.select("row", "column", pl.lit(None, pl.String).alias("value"), "problem",
@@ -555,16 +629,19 @@ def shape(
     counts = tidy.group_by("period").len().drop_nulls("period").sort("period")
     report.period_counts = dict(counts.iter_rows())
     report.periods = list(report.period_counts)
-    span = _span_warning(report.periods, period.granularity)
+    # The warnings describe the whole file: every row whose period is known, accepted or not.
+    every = work.select("__row", "period").filter(pl.col("period").is_not_null())
+    bad = every.get_column("__row").is_in(all_problems.get_column("row").implode()).sum() if all_problems.height else 0
+    span = _span_warning(every.get_column("period").unique().to_list(), period.granularity, every.height, int(bad))
     report.warnings += [span] if span else []
     rejected = _rejected(frame, all_problems, found)
     return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
 
 
-def _ids_repeat(frame: pl.DataFrame, id_col: str) -> bool:
-    """Whether any ID (trimmed, as stored) occurs twice: distinct hashes first (cheap), exact count only
-    if they collide."""
-    ids = frame.get_column(id_col).str.strip_chars().drop_nulls()
+def _ids_repeat(frame: pl.DataFrame, parts: list[str]) -> bool:
+    """Whether any ID (as stored: trimmed, its parts joined) occurs twice: distinct hashes first (cheap), exact
+    count only if they collide."""
+    ids = frame.select(response_key(parts)).to_series().drop_nulls()
     n = ids.len()
     return ids.hash().n_unique() < n and ids.n_unique() < n
 
@@ -618,7 +695,8 @@ def label_columns(definition: Definition) -> set[str]:
     labels |= {q.column for q in definition.questions.values()}
     if definition.period.waves and definition.period.column:
         labels.add(definition.period.column)
-    other = {definition.id_column, *definition.free_text.values(), *definition.include}
+    other = {*definition.id_columns, *definition.free_text.values(), *definition.include}
+    other |= {c for d in definition.dimensions.values() for c in d.columns}
     other |= {definition.period.column} if definition.period.column and not definition.period.waves else set()
     other |= {definition.weight.column} if definition.weight else set()
     return {normalise_label(c) for c in labels - other}
@@ -685,7 +763,8 @@ def recognise(columns: list[str], definitions: dict[str, Definition]) -> list[tu
     header = {normalise_label(c) for c in columns}
     scores = []
     for name, d in definitions.items():
-        wanted = [normalise_label(c) for c in d.required_columns()]
+        optional = {normalise_label(c) for c in d.optional_columns()}  # a file may lack these: no clue either way
+        wanted = [normalise_label(c) for c in d.required_columns() if normalise_label(c) not in optional]
         share = sum(c in header for c in wanted) / len(wanted) if wanted else 0.0
         if share > 0:
             scores.append((name, share))

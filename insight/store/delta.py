@@ -55,7 +55,7 @@ from insight.store.commit import (
     storage_form,
 )
 from insight.store.location import earlier_file, resolve_data_dir
-from insight.store.records import StoreError, UndoRecord, UploadRecord, UpsertCounts
+from insight.store.records import Move, MoveRefused, StoreError, UndoRecord, UploadRecord, UpsertCounts
 
 RETRIES = 30
 TABLE_CONFIG = {
@@ -368,8 +368,13 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
-    def import_result(self, definition: Definition, result: IngestResult, *, user: str) -> UploadRecord:
-        """Keep a validated file: invalid rows set aside with their reasons, valid rows merged by ID, in one commit."""
+    def import_result(
+        self, definition: Definition, result: IngestResult, *, user: str, allow_move: bool = False
+    ) -> UploadRecord:
+        """Keep a validated file: invalid rows set aside with their reasons, valid rows merged by ID, in one commit.
+
+        A file whose IDs are held in another period would move those responses: unless ``allow_move``, it is
+        refused (MoveRefused, naming the moves, the likely cause and the fix) and nothing is written."""
         report = result.report
         self._check_folder(writing=True)
         rejected_file = None
@@ -389,7 +394,15 @@ class Store:
             "user": user,
             "definition": definition_fingerprint(definition),
         }
-        counts, version = self._upsert(definition.dataset, incoming, "id", meta, partitioned=True)
+        refuse = None if allow_move else definition.composite_id_example()
+        try:
+            counts, version = self._upsert(
+                definition.dataset, incoming, "id", meta, partitioned=True, refuse_moves=refuse
+            )
+        except MoveRefused:
+            if rejected_file is not None and self.is_local:  # nothing of this file was imported: none set aside
+                Path(rejected_file).unlink(missing_ok=True)
+            raise
         return UploadRecord(
             dataset=definition.dataset,
             file_name=file,
@@ -402,6 +415,7 @@ class Store:
             rejected_file=rejected_file,
             periods=", ".join(periods),
             version=version,
+            moved=counts.moved,
         )
 
     def import_volumes(
@@ -441,12 +455,24 @@ class Store:
             pass  # another writer created it at the same moment
 
     def _upsert(
-        self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False
+        self,
+        dataset: str,
+        incoming: pl.DataFrame,
+        key: str,
+        meta: dict,
+        *,
+        partitioned: bool,
+        volumes: bool = False,
+        refuse_moves: str | None = None,
     ) -> tuple[UpsertCounts, int | None]:
         """Add the incoming rows by ``key``, replacing held rows with the same key, in one version (none
-        when nothing differs). A local response table is written by ``_write_periods``; the rest MERGE."""
+        when nothing differs). A local response table is written by ``_write_periods``; the rest MERGE.
+        ``refuse_moves`` (a composite id_column to suggest): a held row the import would move to another
+        period makes it MoveRefused, decided on the version the import is planned on."""  # fmt: skip
         try:
-            return self._upsert_planned(dataset, incoming, key, meta, partitioned=partitioned, volumes=volumes)
+            return self._upsert_planned(
+                dataset, incoming, key, meta, partitioned=partitioned, volumes=volumes, refuse_moves=refuse_moves
+            )
         except BaseException:
             # A failed import's new folders (the table's, a period's) would keep the writer's umask, and
             # another user's import could not write into them: they take the data directory's bits too.
@@ -456,8 +482,9 @@ class Store:
             raise
 
     def _upsert_planned(
-        self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False
-    ) -> tuple[UpsertCounts, int | None]:
+        self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False,
+        refuse_moves: str | None = None,
+    ) -> tuple[UpsertCounts, int | None]:  # fmt: skip
         uri = self.table_uri(dataset, volumes=volumes)
         merging: tuple[int, dict, UpsertCounts] | None = None
         for attempt in range(RETRIES):
@@ -473,9 +500,13 @@ class Store:
                 self._check_columns(table, incoming, dataset)
                 held, scope = self._held_for(table, incoming, key, partitioned=partitioned, dataset=dataset)
                 counts = _classify(held, incoming, key)
+                if counts.moved and refuse_moves is not None:
+                    raise MoveRefused(counts, refuse_moves)
                 if not (counts.new or counts.updated):
                     return counts, None  # nothing changes: no new version
                 meta = {**meta, "new": counts.new, "updated": counts.updated, "unchanged": counts.unchanged}
+                if counts.moved:  # the history says which held responses went where
+                    meta["moved"] = [[m.from_period, m.to_period, m.responses] for m in counts.moved]
                 if partitioned:  # the periods this commit changes: the file's, and those its moved IDs leave
                     meta["touched"] = sorted(set(meta["periods"]) | set(held.get_column("period").to_list()))
                 if partitioned and isinstance(self.data_dir, Path):
@@ -648,6 +679,7 @@ class Store:
                     "removed": meta.get("removed"),
                     "restored": meta.get("restored"),
                     "definition": meta.get("definition"),
+                    "moved": meta.get("moved") or [],
                 }
             )
         return rows
@@ -839,6 +871,7 @@ def masked_file_name(file_name: str) -> str:
 
 
 def _classify(held: pl.DataFrame, incoming: pl.DataFrame, key: str) -> UpsertCounts:
+    """New, updated and unchanged rows; and, among the updated, held rows the import moves to another period."""
     if held.height == 0:
         return UpsertCounts(incoming.height, 0, 0)
     incoming = storage_form(incoming)  # held labels are text
@@ -849,4 +882,13 @@ def _classify(held: pl.DataFrame, incoming: pl.DataFrame, key: str) -> UpsertCou
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"__old_{c}")) for c in cols]) if cols else pl.lit(True)
     counts = joined.select((~is_held).sum().alias("new"), (is_held & same).sum().alias("unchanged")).row(0, named=True)
     new, unchanged = int(counts["new"]), int(counts["unchanged"])
-    return UpsertCounts(new, incoming.height - new - unchanged, unchanged)
+    moved: tuple[Move, ...] = ()
+    if "period" in cols:
+        moves = (
+            joined.filter(is_held & (pl.col("period") != pl.col("__old_period")))
+            .group_by("__old_period", "period")
+            .len()
+            .sort("__old_period", "period")
+        )
+        moved = tuple(Move(a, b, int(n)) for a, b, n in moves.iter_rows())
+    return UpsertCounts(new, incoming.height - new - unchanged, unchanged, moved)
