@@ -234,6 +234,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 report.describe()
                 + "\nNothing was imported. Correct the file, or import the valid rows with --skip-invalid."
             )
+        for line in report.describe_notes(limit=5):
+            print(f"warning: {report.file_name}: {line.strip()}", file=sys.stderr)
         results.append((path, result))
     for _path, result in results:
         report = result.report

@@ -368,10 +368,27 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
+    def check_key(self, dataset: str, fingerprint: str | None) -> None:
+        """Refuse rows pseudonymised under another key than the dataset's earlier imports (StoreError).
+
+        Mixed keys would break every match: the same response would get a second ID, and the same
+        crime reference two pseudonyms. The key itself is never stored; each import records its fingerprint.
+        """
+        if fingerprint is None:
+            return
+        held = next((r["key"] for r in self.history(dataset) if r["action"] == "import" and r.get("key")), None)
+        if held is not None and held != fingerprint:
+            raise StoreError(
+                f"The {dataset} data held was pseudonymised under another key (fingerprint {held}) than the one "
+                f"set now ({fingerprint}): nothing was imported. Set INSIGHT_ID_KEY (or id_key in the secrets) back "
+                "to the key it was imported under, or change keys as docs/data-protection.md (Pseudonyms) says."
+            )
+
     def import_result(self, definition: Definition, result: IngestResult, *, user: str) -> UploadRecord:
         """Keep a validated file: invalid rows set aside with their reasons, valid rows merged by ID, in one commit."""
         report = result.report
         self._check_folder(writing=True)
+        self.check_key(definition.dataset, report.key_fingerprint)
         rejected_file = None
         if result.rejected.height:
             rejected_file = self.write_rejected(definition.dataset, result.rejected, report.file_name)
@@ -389,6 +406,8 @@ class Store:
             "user": user,
             "definition": definition_fingerprint(definition),
         }
+        if report.key_fingerprint:
+            meta["key"] = report.key_fingerprint  # which key the pseudonyms are under (the key is never stored)
         counts, version = self._upsert(definition.dataset, incoming, "id", meta, partitioned=True)
         return UploadRecord(
             dataset=definition.dataset,
@@ -648,6 +667,7 @@ class Store:
                     "removed": meta.get("removed"),
                     "restored": meta.get("restored"),
                     "definition": meta.get("definition"),
+                    "key": meta.get("key"),
                 }
             )
         return rows
