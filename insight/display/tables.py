@@ -175,7 +175,8 @@ def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
                 "version": r["version"],
                 "action": "Import"
                 if r["action"] == "import"
-                else f"Undo of version {', '.join(map(str, r['undoes'] or []))}",
+                else f"{'Repair (damaged files), undoing' if r['action'] == 'repair' else 'Undo of'} version "
+                f"{', '.join(map(str, r['undoes'] or [])) or 'none'}",
                 "file": r["file"],
                 "rows": r["rows_in_file"],
                 "new": r["new"] if r["action"] == "import" else None,

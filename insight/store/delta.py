@@ -192,8 +192,9 @@ class Store:
                 f"The disk holding {where} is full: nothing was imported; free some space and import again."
             )
         return StoreError(
-            f"The stored {dataset} data in {where} cannot be read (damaged or incomplete table): restore "
-            f"{self.table_uri(dataset)} from a backup, or move it aside and import the exports again."
+            f"The stored {dataset} data in {where} cannot be read (damaged or incomplete table): "
+            f"`python -m insight check {dataset}` names the damaged files, and `python -m insight check {dataset} "
+            "--repair` restores it to its last whole version (the imports it takes back can then be imported again)."
         )
 
     # ------------------------------------------------------------------ opening tables
@@ -668,6 +669,7 @@ class Store:
                     "restored": meta.get("restored"),
                     "definition": meta.get("definition"),
                     "key": meta.get("key"),
+                    "damaged": meta.get("damaged"),
                 }
             )
         return rows
@@ -684,7 +686,18 @@ class Store:
         newest = rows[0]
         same = (newest["action"], newest["sha256"], newest["definition"]) == (
             "import", sha256, definition_fingerprint(definition))  # fmt: skip
-        return newest if same and not newest.get("rejected") else None
+        return newest if same and not newest.get("rejected") and self._files_there(definition.dataset) else None
+
+    def _files_there(self, dataset: str) -> bool:
+        """Whether every data file the table's current version needs is on disk (a local store; a cloud store is
+        taken as whole). A table missing one holds less than its last import wrote."""
+        table = self._open(dataset)
+        if table is None or not isinstance(self.data_dir, Path):
+            return True
+        try:
+            return all(Path(uri).is_file() for uri in table.file_uris())
+        except READ_ERRORS:
+            return False
 
     def _live_imports(self, log: list[dict]) -> dict[int, list[int]]:
         """For each version, the imports whose rows it still holds (an undo returns to an earlier set)."""
@@ -695,7 +708,7 @@ class Store:
             meta = self._meta(entry)
             if meta.get("action") == "import":
                 current = [*current, version]
-            elif meta.get("action") == "undo" and meta.get("restored_to") is not None:
+            elif meta.get("action") in ("undo", "repair") and meta.get("restored_to") is not None:
                 current = list(live.get(int(meta["restored_to"]), []))
             live[version] = current
         return live
