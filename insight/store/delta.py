@@ -689,15 +689,20 @@ class Store:
         return newest if same and not newest.get("rejected") and self._files_there(definition.dataset) else None
 
     def _files_there(self, dataset: str) -> bool:
-        """Whether every data file the table's current version needs is on disk (a local store; a cloud store is
-        taken as whole). A table missing one holds less than its last import wrote."""
+        """Whether every data file the table's current version needs is on disk with its Parquet footer intact
+        (a local store; a cloud store is taken as whole). A table missing one holds less than its last import
+        wrote. Footers only: ``python -m insight check`` reads every file whole."""
+        import pyarrow.parquet as pq
+
         table = self._open(dataset)
         if table is None or not isinstance(self.data_dir, Path):
             return True
         try:
-            return all(Path(uri).is_file() for uri in table.file_uris())
-        except READ_ERRORS:
+            for uri in table.file_uris():
+                pq.read_metadata(uri.removeprefix("file://"))
+        except Exception:  # missing (OSError) or damaged (pyarrow's ArrowInvalid, among others)
             return False
+        return True
 
     def _live_imports(self, log: list[dict]) -> dict[int, list[int]]:
         """For each version, the imports whose rows it still holds (an undo returns to an earlier set)."""
