@@ -118,6 +118,13 @@ def binary_with_nuls(example: bytes) -> bytes:
     return example[:300] + b"\x00\x01\x02" * 50 + example[300:]
 
 
+def neither_encoding(example: bytes) -> bytes:
+    """Line 8 holds 0x81, a byte Windows-1252 leaves undefined and UTF-8 never has alone."""
+    lines = write_rows(read_rows(example)).split(b"\r\n")
+    lines[7] = lines[7] + b"\x81"
+    return b"\r\n".join(lines)
+
+
 def semicolons(example: bytes) -> bytes:
     """A European Excel's "CSV": semicolon-separated."""
     buf = io.StringIO(newline="")
@@ -140,6 +147,7 @@ UNREADABLE: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "empty.csv": (empty_file, "is empty"),
     "nuls.csv": (binary_with_nuls, "binary data"),
     "semicolons.csv": (semicolons, "separates its values with semicolons"),
+    "neither.csv": (neither_encoding, "neither UTF-8 nor Windows-1252 text: line 8 holds the byte 0x81"),
 }
 
 
