@@ -41,6 +41,7 @@ ANY_LOOKALIKE = "|".join(f"(?:{pattern})" for pattern in ID_LOOKALIKES.values())
 # A free-text cell longer than this is cut to it at import (a row note says so): a comment box holds a
 # few hundred words, and one cell of 200 MB would otherwise reach every page that shows comments.
 MAX_TEXT_CHARS = 10_000
+CUT_MARK = "..."  # ends a cut text: as normalisation leaves it (it would write "…" as "..." when masking again)
 # A value a message, the problems table or the rejects file quotes is cut to this.
 QUOTE_CHARS = 200
 IGNORED_SHOWN = 50  # the columns not used, named in a report; the rest counted
@@ -479,7 +480,7 @@ def _comments(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.DataFrame
     masked = (
         pl.select(
             pl.when(pl.lit(cells.get_column("__length")) > MAX_TEXT_CHARS)
-            .then(pl.lit(masked).str.slice(0, MAX_TEXT_CHARS - 1) + "…")
+            .then(pl.lit(masked).str.slice(0, MAX_TEXT_CHARS - len(CUT_MARK)) + CUT_MARK)
             .otherwise(pl.lit(masked))
         )
         .to_series()
