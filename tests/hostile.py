@@ -35,6 +35,25 @@ PII = {
 }
 
 
+# The same kinds disguised, as an attacker typed them (issue 20): each must be masked, or refused as an ID.
+DISGUISED = {
+    "email_fullwidth_at": "kim.fullwidth\uff20example.net",
+    "email_zero_width": "kim.zw@exam\u200bple.net",
+    "phone_zero_width": "07700 9\u200b00471",
+    "phone_fullwidth": "\uff10\uff17\uff17\uff10\uff10 \uff19\uff10\uff10\uff14\uff17\uff12",
+    "phone_arabic_indic": "\u0660\u0667\u0667\u0660\u0660 \u0669\u0660\u0660\u0664\u0667\u0663",
+    "phone_two_spaces": "07700  900474",
+    "phone_slashes": "07700/900/475",
+    "phone_44": "447700900476",
+    "crime_ref_dashes": "20-123476-19",
+    "crime_ref_spaced": "20 / 123477 / 19",
+    "crime_ref_dots": "20.123478.19",
+    "crime_ref_backslashes": "20\\123479\\19",
+    "ni_dashes": "CE-98-76-54-A",
+    "postcode_dash": "B1-1AA",
+}
+
+
 def _zip(members: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
