@@ -84,6 +84,7 @@ def test_the_victim_surveys_crime_reference_is_stored_only_as_its_pseudonym(expo
     assert result.report.ok
     expected = [oracle(TEST_KEY, r.replace("/", "").upper()) for r in refs]
     assert result.frame.get_column("crime_reference").to_list() == expected
+    assert result.frame.get_column("id").to_list() == [r[0] for r in read_rows(data)[1:]], "the ID is kept as read"
     store = Store(tmp_path / "store")
     store.import_result(victim, result, user="test")
     written = every_stored_byte(tmp_path / "store")
@@ -226,3 +227,37 @@ def test_the_upload_page_says_in_one_sentence_that_the_key_is_missing(exports, n
     errors = [e.value for e in at.error]
     assert any("no pseudonym key is set" in e and "INSIGHT\\_ID\\_KEY" in e for e in errors), errors
     assert not [b for b in at.button if b.label == "Import"], "nothing can be imported"
+
+
+def test_a_store_from_before_the_crime_reference_was_pseudonymised_reads_and_gains_the_column(
+    exports, victim, tmp_path
+):
+    """Upgrading: victim rows stored when the crime reference was dropped still read (with no pseudonym), and
+    the next import adds the column, its pseudonyms and one history entry; undo takes them back."""
+    config = copy_config(tmp_path)
+    path = config / "surveys" / "victim.yaml"
+    path.write_text(
+        path.read_text()
+        .replace("pii_columns: [Email Address]", "pii_columns: [Crime Reference, Email Address]")
+        .replace("pseudonymise: [Crime Reference]", "")
+    )
+    before = load_config(config).definitions["victim"]
+    assert "crime_reference" not in before.pseudonymised
+    data = (exports / "victim_survey_example.csv").read_bytes()
+    store = Store(tmp_path / "store")
+    store.import_result(before, ingest_bytes(data, "victim.csv", before), user="test")
+
+    held = store.read(victim)
+    assert held.height == 40 and held.get_column("crime_reference").null_count() == 40
+    result = ingest_bytes(data, "victim.csv", victim)
+    counts = store.compare(victim, result.frame)
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 40, 0), "each held row gains its pseudonym"
+    record = store.import_result(victim, result, user="test")
+    assert (record.new, record.updated) == (0, 40)
+    after = store.read(victim)
+    assert (
+        after.get_column("crime_reference").to_list() == result.frame.sort("period", "id")["crime_reference"].to_list()
+    )
+    assert [h["action"] for h in store.history("victim")] == ["import", "import"]
+    store.undo("victim", user="test")
+    assert store.read(victim).get_column("crime_reference").null_count() == 40

@@ -572,7 +572,7 @@ def shape(
     # The slowest columns (free text, dates, the duplicate-ID check) are made in two more threads while
     # the labels are looked up: Polars releases the GIL, so they run side by side.
     with ThreadPoolExecutor(max_workers=2) as beside:
-        ids_job = beside.submit(_ids, frame, id_col, pseudonyms)
+        ids_job = beside.submit(_ids, frame, id_col, pseudonyms if definition.id_pseudonymise else None)
         texts = {name: beside.submit(_comments, frame, found[col]) for name, col in definition.free_text.items()}
         date_col = p_col if dated else ""
         read = beside.submit(_dated, frame.get_column(date_col), period.formats, period.granularity) if dated else None

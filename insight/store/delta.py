@@ -290,6 +290,9 @@ class Store:
     def _conform(frame: pl.DataFrame, definition: Definition, columns: list[str] | None = None) -> pl.DataFrame:
         schema = tidy_schema(definition)
         wanted = columns or list(schema)
+        # A column the definition has pseudonymised since the rows were stored: they have no pseudonym.
+        later = [c for c in wanted if c not in frame.columns and c in definition.pseudonymised]
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in later)
         missing = [c for c in wanted if c not in frame.columns]
         if missing:
             raise StoreError(
@@ -334,8 +337,9 @@ class Store:
         incoming = frame.select(tidy_columns(definition))
         if table is None:
             return UpsertCounts(incoming.height, 0, 0)
-        self._check_columns(table, incoming, definition.dataset)
+        adding = self._check_columns(table, incoming, definition.dataset, set(definition.pseudonymised))
         held, _ = self._held_for(table, incoming, "id", partitioned=True, dataset=definition.dataset)
+        held = held.with_columns(pl.lit(None, pl.String).alias(c) for c in adding)  # as the import will add them
         return _classify(held, incoming, "id")
 
     def _held_for(
@@ -409,7 +413,9 @@ class Store:
         }
         if report.key_fingerprint:
             meta["key"] = report.key_fingerprint  # which key the pseudonyms are under (the key is never stored)
-        counts, version = self._upsert(definition.dataset, incoming, "id", meta, partitioned=True)
+        counts, version = self._upsert(
+            definition.dataset, incoming, "id", meta, partitioned=True, addable=set(definition.pseudonymised)
+        )
         return UploadRecord(
             dataset=definition.dataset,
             file_name=file,
@@ -461,12 +467,23 @@ class Store:
             pass  # another writer created it at the same moment
 
     def _upsert(
-        self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False
+        self,
+        dataset: str,
+        incoming: pl.DataFrame,
+        key: str,
+        meta: dict,
+        *,
+        partitioned: bool,
+        volumes: bool = False,
+        addable: set[str] | None = None,
     ) -> tuple[UpsertCounts, int | None]:
         """Add the incoming rows by ``key``, replacing held rows with the same key, in one version (none
-        when nothing differs). A local response table is written by ``_write_periods``; the rest MERGE."""
+        when nothing differs). A local response table is written by ``_write_periods``; the rest MERGE.
+        ``addable``: columns the table may gain first (a column the definition has pseudonymised since)."""
         try:
-            return self._upsert_planned(dataset, incoming, key, meta, partitioned=partitioned, volumes=volumes)
+            return self._upsert_planned(
+                dataset, incoming, key, meta, partitioned=partitioned, volumes=volumes, addable=addable or set()
+            )
         except BaseException:
             # A failed import's new folders (the table's, a period's) would keep the writer's umask, and
             # another user's import could not write into them: they take the data directory's bits too.
@@ -476,7 +493,15 @@ class Store:
             raise
 
     def _upsert_planned(
-        self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False
+        self,
+        dataset: str,
+        incoming: pl.DataFrame,
+        key: str,
+        meta: dict,
+        *,
+        partitioned: bool,
+        volumes: bool = False,
+        addable: set[str],
     ) -> tuple[UpsertCounts, int | None]:
         uri = self.table_uri(dataset, volumes=volumes)
         merging: tuple[int, dict, UpsertCounts] | None = None
@@ -490,7 +515,9 @@ class Store:
                     self._create(uri, storage_form(incoming.clear()), partitioned=partitioned)
                     table = self._open(dataset, volumes=volumes)
                     assert table is not None
-                self._check_columns(table, incoming, dataset)
+                adding = self._check_columns(table, incoming, dataset, addable)
+                if adding:
+                    table = self._add_columns(table, adding, dataset, volumes=volumes)
                 held, scope = self._held_for(table, incoming, key, partitioned=partitioned, dataset=dataset)
                 counts = _classify(held, incoming, key)
                 if not (counts.new or counts.updated):
@@ -540,18 +567,36 @@ class Store:
         raise StoreError(f"The {dataset} data is being changed by others: nothing was imported; try again in a minute.")
 
     @staticmethod
-    def _check_columns(table: DeltaTable, incoming: pl.DataFrame, dataset: str) -> None:
+    def _check_columns(
+        table: DeltaTable, incoming: pl.DataFrame, dataset: str, addable: set[str] | None = None
+    ) -> list[str]:
         """A file with a column the table lacks (its definition has gained one) is refused: written as it is,
         that column would be in no reader's schema. One the table has and the file lacks (a column taken out
-        of the definition) is kept as a MERGE keeps it: held rows keep their values, new rows have none."""
+        of the definition) is kept as a MERGE keeps it: held rows keep their values, new rows have none.
+        Returns the missing columns that are ``addable`` (pseudonymised since): the import adds them."""
         stored = {field.name for field in table.schema().fields}
-        extra = sorted(set(incoming.columns) - stored)
+        adding = sorted((set(incoming.columns) - stored) & (addable or set()))
+        extra = sorted(set(incoming.columns) - stored - set(adding))
         if extra:
             raise StoreError(
                 f"The {dataset} definition has changed since the stored data was imported (it now has {extra}): "
                 "nothing was imported; put the definition back, or import every export again into a fresh data "
                 "directory."
             )
+        return adding
+
+    def _add_columns(self, table: DeltaTable, columns: list[str], dataset: str, *, volumes: bool) -> DeltaTable:
+        """Text columns added to the table's schema (a version of its own: earlier rows hold none), and the table
+        as it now is. Another import adding them at the same moment is no fault."""
+        from deltalake import Field
+
+        with contextlib.suppress(CommitFailedError, DeltaError):  # added by another import first: read again below
+            table.alter.add_columns([Field(name, "string", nullable=True) for name in columns])
+        reopened = self._open(dataset, volumes=volumes)
+        assert reopened is not None
+        if set(columns) - {field.name for field in reopened.schema().fields}:
+            raise StoreError(f"The {dataset} table could not take its new column(s) {columns}: nothing was imported.")
+        return reopened
 
     def _write_periods(
         self, table: DeltaTable, uri: str, incoming: pl.DataFrame, held: pl.DataFrame, meta: dict, dataset: str
