@@ -589,9 +589,10 @@ class Store:
         """Text columns added to the table's schema (a version of its own: earlier rows hold none), and the table
         as it now is. Another import adding them at the same moment is no fault."""
         from deltalake import Field
+        from deltalake.schema import PrimitiveType
 
         with contextlib.suppress(CommitFailedError, DeltaError):  # added by another import first: read again below
-            table.alter.add_columns([Field(name, "string", nullable=True) for name in columns])
+            table.alter.add_columns([Field(name, PrimitiveType("string"), nullable=True) for name in columns])
         reopened = self._open(dataset, volumes=volumes)
         assert reopened is not None
         if set(columns) - {field.name for field in reopened.schema().fields}:

@@ -191,12 +191,13 @@ def repair(store: Store, dataset: str, *, volumes: bool = False, user: str) -> R
     live = store._live_imports(log)
     undoes = [v for v in live.get(current, []) if v not in live.get(target, [])]
     names = {e["version"]: store._meta(e).get("file") for e in log}
-    meta = {
+    damaged = sorted(health.damaged)
+    meta: dict[str, object] = {
         "action": "repair",
         "file": ", ".join(str(names[v]) for v in undoes if names.get(v)) or None,
         "undoes": undoes,
         "restored_to": target,
-        "damaged": sorted(health.damaged),
+        "damaged": damaged,
         "removed": None,  # the damaged version cannot be read to count them
         "restored": None,
         "periods": [],
@@ -217,4 +218,4 @@ def repair(store: Store, dataset: str, *, volumes: bool = False, user: str) -> R
         raise store._fault(exc, dataset, writing=True) from exc
     version = DeltaTable(uri).version()
     store._tidy(DeltaTable(uri), uri)
-    return RepairRecord(dataset, volumes, version, target, undoes, [names.get(v) for v in undoes], meta["damaged"])
+    return RepairRecord(dataset, volumes, version, target, undoes, [names.get(v) for v in undoes], damaged)
