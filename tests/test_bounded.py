@@ -118,3 +118,15 @@ def test_the_comments_page_never_sends_more_than_fits(rows, data_dir, tmp_path, 
     csv = next(d for d in downloads if d.startswith(b"Period,Comment"))
     listed = pl.read_csv(io.BytesIO(csv), infer_schema=False)
     assert listed.height == 2000 and listed.get_column("Comment").str.len_chars().max() == MAX_TEXT_CHARS
+
+
+def test_the_upload_preview_lists_the_comments_it_will_cut(rows, data_dir):
+    rows[7][COMMENT] = "long " * 3000
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key="uploads").set_value([("long.csv", write_rows(rows), "text/csv")]).run()
+    assert not at.exception
+    assert any("1 comment(s) are longer than 10,000 characters" in w.value for w in at.warning)
+    cut = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
+    assert cut["Row"].tolist() == [8] and cut["Problem"].str.startswith("cut to 10,000 characters").all()
+    assert next(b for b in at.button if b.label == "Import").disabled is False, "a cut comment does not stop it"

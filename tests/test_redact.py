@@ -179,3 +179,17 @@ def test_ordinary_ids_pass(exports, victim, definitions):
     ]:
         result = ingest_bytes((exports / name).read_bytes(), name, definitions[dataset])
         assert not result.report.problems.filter(pl.col("problem").str.starts_with("ID looks")).height
+
+
+def test_each_part_of_an_id_is_checked_normalised():
+    """What a composite ID checks part by part: the kind each part looks like once normalised, or none."""
+    from insight.intake.masking import id_lookalike
+    from insight.intake.tidy import id_is_personal_data
+
+    fullwidth_phone = "".join(chr(0xFF10 + int(d)) for d in "07700900123")
+    parts = pl.Series(["R1", " CE-98-76-54-A ", "B1-1AA", fullwidth_phone, "kim\uff20x.org", "20\u200b/123456/19",
+                       "2019", "9"])  # fmt: skip
+    kinds = pl.select(id_lookalike(pl.lit(parts))).to_series().to_list()
+    assert kinds == [None, "an NI number", "a postcode", "a phone number", "an email address", "a crime reference",
+                     None, None]  # fmt: skip
+    assert pl.select(id_is_personal_data(pl.lit(parts))).to_series().to_list() == [k is not None for k in kinds]
