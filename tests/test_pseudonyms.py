@@ -16,10 +16,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from insight.config.files import ConfigError
 from insight.config.loader import load_config
-from insight.intake.pseudonyms import KeyMissing, Pseudonyms, find_key
+from insight.intake.pseudonyms import KeyMissing, Pseudonyms, find_key, hash_form
 from insight.intake.tidy import ingest_bytes
 from insight.store import Store, StoreError
 from tests.conftest import REPO, TEST_KEY, copy_config
@@ -261,3 +263,13 @@ def test_a_store_from_before_the_crime_reference_was_pseudonymised_reads_and_gai
     assert [h["action"] for h in store.history("victim")] == ["import", "import"]
     store.undo("victim", user="test")
     assert store.read(victim).get_column("crime_reference").null_count() == 40
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20), min_size=1, max_size=8))
+def test_the_ascii_shortcut_gives_the_hash_form_the_unicode_pattern_gives(values):
+    """All-ASCII columns drop non-alphanumerics with an ASCII pattern; with one non-ASCII value beside them,
+    the Unicode pattern runs instead: each value's form must be the same either way."""
+    alone = hash_form(pl.Series(values)).to_list()
+    beside = hash_form(pl.Series([*values, "\u00e9"])).to_list()[:-1]
+    assert alone == beside

@@ -24,6 +24,7 @@ from insight.intake.masking import (
     QUOTE_MARGIN,
     mask_pii_series,
     normalise_expr,
+    normalise_series,
     quoted,
     safe_file_name,
     scrub,
@@ -638,7 +639,7 @@ def shape(
     work = frame.with_columns(*exprs)
     # Every look-alike pattern at once first (one pass over the IDs); each on its own only if any matched.
     # A pseudonymised ID is a hash, whatever it was: it holds nothing to look like.
-    if not definition.id_pseudonymise and work.select(id_is_personal_data(pl.col(id_col)).any()).item():
+    if not definition.id_pseudonymise and id_is_personal_data(frame.get_column(id_col)).any():
         checks[1:1] = lookalikes
 
     checks += [(pl.col(col).is_in(unknown), col, problem, allowed) for col, unknown, problem, allowed in label_checks]
@@ -673,10 +674,10 @@ def shape(
     return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
 
 
-def id_is_personal_data(part: pl.Expr) -> pl.Expr:
-    """Whether an ID (or one part of a composite one), trimmed and normalised, looks like any kind of
-    personal data masking finds: one pass with every pattern at once."""
-    return normalise_expr(part.str.strip_chars()).str.contains(ANY_LOOKALIKE).fill_null(False)
+def id_is_personal_data(part: pl.Series) -> pl.Series:
+    """Whether each ID (or each value of one part of a composite ID), trimmed and normalised, looks like any kind
+    of personal data masking finds: one pass with every pattern at once (normalising only what it may change)."""
+    return normalise_series(part.cast(pl.String).str.strip_chars()).str.contains(ANY_LOOKALIKE).fill_null(False)
 
 
 def _notes(notes: list[pl.DataFrame], problems: pl.DataFrame) -> pl.DataFrame:
