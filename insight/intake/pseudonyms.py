@@ -39,6 +39,7 @@ SECRETS_SECTION, SECRETS_KEY = "insight", "id_key"
 MIN_KEY_CHARS = 32  # a short key could be guessed from one known value and its pseudonym
 MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
 _FINGERPRINT_TEXT = b"insight pseudonym key fingerprint"
+SLICE = 65_536  # values hashed per pass of the loop
 
 
 class KeyMissing(ExportError):
@@ -121,20 +122,25 @@ class Pseudonyms:
 
     def of(self, values: pl.Series) -> pl.Series:
         """Every value's pseudonym (null for a blank one), as text. The loop is the cost (about half a
-        microsecond a value): its names are bound once, outside it."""
+        microsecond a value): its names are bound once, and it runs a slice at a time, so no more than a
+        slice's Python strings are held at once."""
         inner, outer = self._inner.copy, self._outer.copy
-        out: list[str | None] = []
-        append = out.append
-        for form in hash_form(values).to_list():
-            if form is None:
-                append(None)
-                continue
-            h = inner()
-            h.update(form.encode())
-            o = outer()
-            o.update(h.digest())
-            append(o.hexdigest())
-        return pl.Series(values.name, out, dtype=pl.String)
+        forms = hash_form(values)
+        parts = []
+        for start in range(0, max(forms.len(), 1), SLICE):
+            out: list[str | None] = []
+            append = out.append
+            for form in forms.slice(start, SLICE).to_list():
+                if form is None:
+                    append(None)
+                    continue
+                h = inner()
+                h.update(form.encode())
+                o = outer()
+                o.update(h.digest())
+                append(o.hexdigest())
+            parts.append(pl.Series(values.name, out, dtype=pl.String))
+        return pl.concat(parts, rechunk=True)
 
     def of_text(self, value: str) -> str | None:
         return self.of(pl.Series([value])).item()
