@@ -35,8 +35,9 @@ from insight.store import StoreError, UpsertCounts
 st.title("Upload survey exports")
 st.write(
     "Drop this month's exports (CSV or Excel). Each file is checked first: nothing is written until you press "
-    "**Import**. Personal data (emails, phone numbers, crime references) is removed as the file is read and "
-    "never stored. Responses already held are recognised by their ID and counted once. "
+    "**Import**. Personal data (emails, phone numbers, crime references) is never stored as written: it is removed "
+    "as the file is read, or kept only as a pseudonym (a keyed hash) where a survey must match on it. Responses "
+    "already held are recognised by their ID and counted once. "
     f"Files up to {MAX_UPLOAD_MB} MB each (about 1.8 million responses); split a larger export by month."
 )
 user = identity.user()

@@ -273,3 +273,14 @@ def test_the_ascii_shortcut_gives_the_hash_form_the_unicode_pattern_gives(values
     alone = hash_form(pl.Series(values)).to_list()
     beside = hash_form(pl.Series([*values, "\u00e9"])).to_list()[:-1]
     assert alone == beside
+
+
+def test_the_data_page_says_which_columns_are_kept_only_as_pseudonyms(data_dir):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/data.py").run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert any("Never stored: Email Address. Kept only as pseudonyms (keyed hashes): Crime Reference." in c
+               for c in captions)  # fmt: skip
