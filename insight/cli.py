@@ -176,10 +176,15 @@ def _readable(path: Path) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from insight.intake.tidy import ExportError, IngestResult, ingest_file, sha256_of
+    from insight.intake.tidy import ExportError, IngestResult, ingest_file, pseudonymiser, sha256_of
 
     definition = _definition(args.dataset)
     store = Store(args.data_dir)
+    if args.files:
+        try:
+            pseudonymiser(definition)  # no pseudonym key where one is needed: refused before anything is imported
+        except ExportError as exc:
+            raise Rejected(f"{definition.dataset} files {exc}.") from None
     if args.volumes:
         from insight.intake.volumes import VolumesError, read_volumes
 

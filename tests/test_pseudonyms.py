@@ -164,6 +164,15 @@ def test_without_a_key_nothing_is_imported_in_one_sentence(exports, victim, no_k
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "no pseudonym key is set" in done.stderr and "nothing was imported" in done.stderr.lower()
     assert not (tmp_path / "store" / "victim").exists()
+    # the volumes given with it are refused too: the key is checked before anything is imported
+    volumes = REPO / "data" / "samples" / "victim" / "volumes_victim.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "insight", "ingest", "victim", str(exports / "victim_survey_example.csv"),
+         "--volumes", str(volumes), "--data-dir", str(tmp_path / "store")],
+        capture_output=True, text=True, cwd=REPO, env={**env, "HOME": str(tmp_path / "home")}, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1 and "victim files cannot be imported" in done.stderr, done.stderr
+    assert not (tmp_path / "store" / "volumes").exists()
 
 
 def test_a_short_key_is_refused(exports, victim, monkeypatch):

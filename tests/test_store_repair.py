@@ -114,13 +114,16 @@ def test_check_names_the_damaged_file_and_repair_brings_the_table_back(two_impor
     assert_frame_equal(Store(store).read(victim), Store(only_first).read(victim))
 
 
-def test_a_damaged_table_on_a_page_says_how_to_repair(two_imports, monkeypatch):
+def test_a_damaged_table_on_a_page_says_how_to_repair(two_imports, monkeypatch, run):
     store, _, _ = two_imports
     newest_files(store)[0].unlink()
     monkeypatch.setenv("INSIGHT_DATA_DIR", str(store))
     page = app("app_pages/satisfaction.py", dataset="victim")
     assert not page.exception
     assert any("check victim --repair" in e.value for e in page.error)
+    assert run("check", "victim", "--repair", data_dir=store).returncode == 0
+    history = app("app_pages/upload.py").dataframe[-1].value
+    assert history["What"].tolist()[0] == "Repair (damaged files), undoing version 2"
 
 
 def test_repair_refuses_what_it_cannot_or_need_not_do(two_imports, run):

@@ -501,7 +501,7 @@ def _comments(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.DataFrame
     return masked, notes
 
 
-def _pseudonymiser(definition: Definition, key: str | None) -> Pseudonyms | None:
+def pseudonymiser(definition: Definition, key: str | None = None) -> Pseudonyms | None:
     """The definition's pseudonyms under the key (found in the environment or secrets when not given);
     None when it pseudonymises nothing. Raises KeyMissing (one sentence) when it does and there is no key."""
     if not definition.needs_key:
@@ -554,7 +554,7 @@ def shape(
     if missing:
         return IngestResult(empty_frame(definition), pl.DataFrame(), report)
     fixed = given_values(definition, given)
-    pseudonyms = _pseudonymiser(definition, key)
+    pseudonyms = pseudonymiser(definition, key)
     report.key_fingerprint = pseudonyms.fingerprint if pseudonyms else None
 
     # Normalisation steps: missing markers become blank, then the row filter.
@@ -782,7 +782,7 @@ def _ingest(
     key: str | None = None,
 ) -> IngestResult:
     wanted = {normalise_label(c) for c in definition.required_columns()}
-    _pseudonymiser(definition, key)  # no key where one is needed: refused before the file is read
+    pseudonymiser(definition, key)  # no key where one is needed: refused before the file is read
     if sha256 is not None:
         raw = read_export(source, file_name, wanted, keep=wanted, labels=label_columns(definition))
         return ingest_raw(raw, file_name, sha256, definition, given, key=key)
