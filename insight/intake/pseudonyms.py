@@ -101,24 +101,16 @@ class Pseudonyms:
         """``why``: what needs the key, e.g. "the Victim survey definition pseudonymises Crime Reference"."""
         if not key:
             raise KeyMissing(
-                f"cannot be imported: {why}, and no pseudonym key is set. Nothing was imported: set the "
-                f"{KEY_VARIABLE} environment variable, or {SECRETS_KEY} under [{SECRETS_SECTION}] in "
-                ".streamlit/secrets.toml, to the force's key (docs/data-protection.md, Pseudonyms)"
+                f"cannot be imported: {why} and no pseudonym key is set (set the {KEY_VARIABLE} environment "
+                f"variable, or {SECRETS_KEY} under [{SECRETS_SECTION}] in .streamlit/secrets.toml, to the force's "
+                "key: docs/data-protection.md, Pseudonyms); nothing was imported"
             )
         if len(key) < MIN_KEY_CHARS:
             raise KeyMissing(
                 f"cannot be imported: the pseudonym key is {len(key)} characters long and needs at least "
-                f"{MIN_KEY_CHARS} (make one with {MAKE_A_KEY}). Nothing was imported"
+                f"{MIN_KEY_CHARS} (make one with {MAKE_A_KEY}); nothing was imported"
             )
         return cls(key)
-
-    def one(self, form: str) -> str:
-        """The pseudonym of a value already in its hash form."""
-        inner = self._inner.copy()
-        inner.update(form.encode("utf-8"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
 
     def of(self, values: pl.Series) -> pl.Series:
         """Every value's pseudonym (null for a blank one), as text. The loop is the cost (about half a
