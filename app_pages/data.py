@@ -36,7 +36,16 @@ def definition_details(definition: Definition) -> None:
             st.dataframe(questions_table(definition), hide_index=True, width="stretch")
         st.markdown("**Dimensions**")
         st.dataframe(dimensions_table(definition), hide_index=True, width="stretch")
-        st.caption(f"Never stored: {', '.join(definition.pii_columns) or 'no PII columns'}.")
+        kept = pseudonymised(definition)
+        st.caption(
+            f"Never stored: {', '.join(definition.pii_columns) or 'no PII columns'}."
+            + (f" Kept only as pseudonyms (keyed hashes): {', '.join(kept)}." if kept else "")
+        )
+
+
+def pseudonymised(definition: Definition) -> list[str]:
+    """The columns a survey keeps only as keyed hashes (its ID too, under ``id_pseudonymise``)."""
+    return [*(definition.id_columns if definition.id_pseudonymise else ()), *definition.pseudonymise]
 
 
 def census_benchmarks() -> None:

@@ -22,6 +22,7 @@ from insight.config.files import ConfigError
 from insight.config.loader import Config, load_config
 from insight.datasets import Loaded, load_dataset, opening_period, samples_enabled
 from insight.figures.metrics import periods
+from insight.intake.pseudonyms import find_key
 from insight.store import Store, StoreError
 
 
@@ -73,6 +74,16 @@ def census() -> Census:
 
 def store() -> Store:
     return Store()
+
+
+def id_key() -> str | None:
+    """The pseudonym key: ``$INSIGHT_ID_KEY``, else ``id_key`` under ``[insight]`` in Streamlit's secrets."""
+    try:
+        secrets: Any = st.secrets
+        secrets.get("insight")  # parses the secrets files; raises when there are none
+    except Exception:  # no secrets file at all (or a broken one, which Streamlit reports itself)
+        secrets = {}
+    return find_key(secrets)
 
 
 def begin_run() -> None:

@@ -19,7 +19,7 @@ from insight.config.definition import Definition
 from insight.datasets import Loaded
 from insight.display.charts import SAMPLE_MARK as SAMPLE_TEXT
 from insight.display.charts import spec_of, title_text, to_png
-from insight.display.tables import DETAIL_COLUMNS, one_decimal
+from insight.display.tables import DETAIL_COLUMNS, one_decimal, rows_that_fit
 from insight.intake.safe_csv import to_csv
 from insight.periods import period_label
 
@@ -156,9 +156,19 @@ def about(lines: Iterable[str | None], label: str = "About this figure") -> None
 def table(frame: pl.DataFrame, name: str) -> None:
     """A table to read (larger and wrapped in presenter mode) and, outside it, a CSV download.
 
-    Columns in ``tables.DETAIL_COLUMNS`` (p-values) go in the download only.
+    Columns in ``tables.DETAIL_COLUMNS`` (p-values) go in the download only. A table too large for one
+    message to the browser shows its first rows that fit (``tables.rows_that_fit``) and says so; the download
+    has every row.
     """
     shown = [c for c in frame.columns if c not in DETAIL_COLUMNS]
+    whole = frame
+    fit = rows_that_fit(frame.select(shown))
+    if fit < frame.height:
+        frame = frame.head(fit)
+        st.caption(
+            f"Showing the first {fit:,} of {whole.height:,} rows: the whole table is too large to show on the page."
+            + ("" if st.session_state.get("present") else " The download below has every row.")
+        )
     if st.session_state.get("present"):
         # An HTML table: its type can be enlarged and it wraps to the screen (the grid's canvas cannot).
         # Only the key columns (what the row is, its figure, base and change), so it fits a projector.
@@ -169,7 +179,7 @@ def table(frame: pl.DataFrame, name: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", column_order=shown, column_config=pinned)
     st.download_button(
         "Download table (CSV)",
-        data=to_csv(frame),
+        data=to_csv(whole),
         file_name=f"{name}.csv",
         mime="text/csv",
         on_click="ignore",

@@ -18,6 +18,7 @@ from insight.intake.plain_text import literal
 from insight.intake.raw_table import ExportError, RawTable
 from insight.intake.reading import MAX_UPLOAD_MB, read_export
 from insight.intake.tidy import (
+    MAX_TEXT_CHARS,
     GivenValueError,
     IngestResult,
     ValidationReport,
@@ -35,8 +36,9 @@ from insight.store.records import MoveRefused, move_refusal, moves_text
 st.title("Upload survey exports")
 st.write(
     "Drop this month's exports (CSV or Excel). Each file is checked first: nothing is written until you press "
-    "**Import**. Personal data (emails, phone numbers, crime references) is removed as the file is read and "
-    "never stored. Responses already held are recognised by their ID and counted once. "
+    "**Import**. Personal data (emails, phone numbers, crime references) is never stored as written: it is removed "
+    "as the file is read, or kept only as a pseudonym (a keyed hash) where a survey must match on it. Responses "
+    "already held are recognised by their ID and counted once. "
     f"Files up to {MAX_UPLOAD_MB} MB each (about 1.8 million responses); split a larger export by month."
 )
 user = identity.user()
@@ -108,8 +110,9 @@ def check(
     if key not in cache:
         with st.status(f"Checking {literal(name)}…", expanded=False) as status:
             try:
-                result = ingest_raw(raw, name, sha256, definitions[dataset], given)
+                result = ingest_raw(raw, name, sha256, definitions[dataset], given, key=loading.id_key())
                 status.update(label=f"Comparing {literal(name)} with the data already held…")
+                store.check_key(dataset, result.report.key_fingerprint)
                 counts = store.compare(definitions[dataset], result.frame)
                 status.update(label=f"Checked {literal(name)}", state="complete")
                 cache[key] = (result, counts)
@@ -281,6 +284,13 @@ def what_would_change(report: ValidationReport, counts: UpsertCounts, sha256: st
         st.info(f"{report.left_out_text()} (the survey definition's include filter): they will not be imported.")
     for warning in report.warnings:
         st.warning(literal(warning), icon=":material/warning:")
+    if report.notes.height:
+        st.warning(
+            f"{report.notes.height:,} comment(s) are longer than {MAX_TEXT_CHARS:,} characters: they will be imported "
+            "cut to that length (below, with the row number as in the file).",
+            icon=":material/content_cut:",
+        )
+        output.table(problems_table(report.notes).drop("Value found", "Allowed values"), f"cut-{sha256[:12]}")
     if report.blank_rows:
         st.caption(f"{report.blank_rows} empty line(s) in the file were not responses and were ignored.")
     if report.ignored_columns:

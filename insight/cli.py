@@ -181,10 +181,15 @@ def _readable(path: Path) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from insight.intake.tidy import ExportError, IngestResult, ingest_file, sha256_of
+    from insight.intake.tidy import ExportError, IngestResult, ingest_file, pseudonymiser, sha256_of
 
     definition = _definition(args.dataset)
     store = Store(args.data_dir)
+    if args.files:
+        try:
+            pseudonymiser(definition)  # no pseudonym key where one is needed: refused before anything is imported
+        except ExportError as exc:
+            raise Rejected(f"{definition.dataset} files {exc}.") from None
     if args.volumes:
         from insight.intake.volumes import VolumesError, read_volumes
 
@@ -213,12 +218,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         _readable(path)
         # Only a store already holding this dataset can hold this very file: only then hash it first.
         sha256 = sha256_of(path) if not given and store.table_version(definition.dataset) is not None else None
-        if sha256 and (held := store.already_held(definition, sha256)):
+        if sha256 and not args.force and (held := store.already_held(definition, sha256)):
             count = held["new"] + held["updated"] + held["unchanged"]
             print(
                 f"{safe_file_name(str(path))}: already imported whole as version {held['version']} and nothing has "
                 f"changed since: {held['rows_in_file']} rows read; 0 new, 0 updated, {count} already held; "
-                "no new version"
+                "no new version (--force reads it again)"
             )
             continue
         try:
@@ -239,6 +244,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 report.describe()
                 + "\nNothing was imported. Correct the file, or import the valid rows with --skip-invalid."
             )
+        for line in report.describe_notes(limit=5):
+            print(f"warning: {report.file_name}: {line.strip()}", file=sys.stderr)
         results.append((path, result))
     for done, (_path, result) in enumerate(results):
         report = result.report
@@ -529,7 +536,9 @@ def cmd_history(args: argparse.Namespace) -> int:
         {
             "version": r["version"],
             "time": r["time"],
-            "action": r["action"] if r["action"] != "undo" else f"undo, back to version {r['restored_to']}",
+            "action": r["action"]
+            if r["action"] not in ("undo", "repair")
+            else f"{r['action']}, back to version {r['restored_to']}",
             "file": r["file"],
             "rows": r["rows_in_file"],
             "new": r["new"],
@@ -544,6 +553,51 @@ def cmd_history(args: argparse.Namespace) -> int:
     shown = [{k: "" if v is None else v for k, v in row.items()} for row in shown]
     _emit(shown, "table", {"dataset": definition.dataset})
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Every file each table's current version needs, there and readable; with --repair, damaged tables restored."""
+    from insight.store.health import check_store, repair
+
+    names = [_definition(args.dataset).dataset] if args.dataset else list(load_config().definitions)
+    store = Store(args.data_dir)
+    found = check_store(store, names)
+    damaged = [h for h in found if not h.whole]
+    if args.format == "json" and not args.repair:
+        print(json.dumps({"whole": not damaged, "tables": [h.to_json() for h in found]}, indent=2))
+        return 1 if damaged else 0
+    for health in found:
+        for line in health.describe():
+            print(line)
+    if not args.repair:
+        if damaged:
+            print(
+                "Damaged: restore the table(s) to their last whole version with python -m insight check "
+                + (args.dataset or "DATASET")
+                + " --repair (recorded in the history; the imports it takes back can then be imported again)."
+            )
+        return 1 if damaged else 0
+    failed = 0
+    for health in damaged:
+        try:
+            done = repair(store, health.dataset, volumes=health.volumes, user=cli_user())
+        except StoreError as exc:
+            print(f"{health.name}: not repaired: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        taken = ", ".join(f"{v} ({f or 'file not recorded'})" for v, f in zip(done.undoes, done.files, strict=True))
+        print(
+            f"{health.name}: restored to version {done.restored_to}, its last whole version; recorded as version "
+            f"{done.version}. Imports taken back: {taken or 'none'}"
+            + (
+                f". Import their files again, oldest first: python -m insight ingest {health.dataset}"
+                + (" --volumes" if health.volumes else "")
+                + " FILE"
+                if done.undoes
+                else ""
+            )
+        )
+    return 1 if failed else 0
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
@@ -698,6 +752,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--set", action="append", metavar="DIM=VALUE", help="a dimension given at import (`given_at_import: true`)"
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="read a file again even when it was the last one imported whole (e.g. after --repair took it back)",
+    )
     data_dir(p)
     p.set_defaults(func=cmd_ingest)
 
@@ -749,6 +808,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--volumes", action="store_true", help="undo in the dataset's contact volumes table")
     data_dir(p)
     p.set_defaults(func=cmd_undo)
+
+    p = sub.add_parser(
+        "check", help="is every file each table needs there and readable? (exit 1 when not); --repair restores"
+    )
+    p.add_argument("dataset", nargs="?", help="one dataset (every dataset without it)")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="restore each damaged table to its last whole version (a new version, recorded in the history)",
+    )
+    p.add_argument("--format", choices=["table", "json"], default="table", help="a table to read, or JSON")
+    data_dir(p)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("migrate", help="move the first version's store (one Parquet file per dataset) into the tables")
     data_dir(p)

@@ -19,6 +19,9 @@ from insight.store import Store
 
 # The bundled sample exports, one folder per dataset (written by ``python -m insight make-samples``).
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
+# The pseudonym key the bundled samples are read with: public, as the synthetic values it hashes are.
+# Never the force's key (real pseudonyms must not be comparable with anything in the repository).
+SAMPLE_KEY = "synthetic sample data only - a public key, never the force's"
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ def load_sample(definition: Definition, samples_dir: Path | None = None) -> pl.D
     """
     frames = []
     for path in sample_paths(definition.dataset, samples_dir):
-        result = ingest_file(path, definition)
+        result = ingest_file(path, definition, key=SAMPLE_KEY)
         if not result.report.ok:
             raise ValueError(f"bundled sample {path.name} does not fit its definition:\n{result.report.describe()}")
         frames.append(result.frame)

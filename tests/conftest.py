@@ -11,6 +11,10 @@ from insight.config.definition import Definition
 from insight.config.files import CONFIG_DIR
 from insight.config.loader import load_config
 
+# The pseudonym key every test (and every CLI it starts) imports with, unless a test takes it away.
+TEST_KEY = "test pseudonym key - 0123456789abcdef0123456789abcdef"
+os.environ.setdefault("INSIGHT_ID_KEY", TEST_KEY)
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 EXPORTS = SHARED / "exports"

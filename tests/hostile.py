@@ -35,6 +35,25 @@ PII = {
 }
 
 
+# The same kinds disguised, as an attacker typed them (issue 20): each must be masked, or refused as an ID.
+DISGUISED = {
+    "email_fullwidth_at": "kim.fullwidth\uff20example.net",
+    "email_zero_width": "kim.zw@exam\u200bple.net",
+    "phone_zero_width": "07700 9\u200b00471",
+    "phone_fullwidth": "\uff10\uff17\uff17\uff10\uff10 \uff19\uff10\uff10\uff14\uff17\uff12",
+    "phone_arabic_indic": "\u0660\u0667\u0667\u0660\u0660 \u0669\u0660\u0660\u0664\u0667\u0663",
+    "phone_two_spaces": "07700  900474",
+    "phone_slashes": "07700/900/475",
+    "phone_44": "447700900476",
+    "crime_ref_dashes": "20-123476-19",
+    "crime_ref_spaced": "20 / 123477 / 19",
+    "crime_ref_dots": "20.123478.19",
+    "crime_ref_backslashes": "20\\123479\\19",
+    "ni_dashes": "CE-98-76-54-A",
+    "postcode_dash": "B1-1AA",
+}
+
+
 def _zip(members: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -118,6 +137,13 @@ def binary_with_nuls(example: bytes) -> bytes:
     return example[:300] + b"\x00\x01\x02" * 50 + example[300:]
 
 
+def neither_encoding(example: bytes) -> bytes:
+    """Line 8 holds 0x81, a byte Windows-1252 leaves undefined and UTF-8 never has alone."""
+    lines = write_rows(read_rows(example)).split(b"\r\n")
+    lines[7] = lines[7] + b"\x81"
+    return b"\r\n".join(lines)
+
+
 def semicolons(example: bytes) -> bytes:
     """A European Excel's "CSV": semicolon-separated."""
     buf = io.StringIO(newline="")
@@ -140,6 +166,7 @@ UNREADABLE: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "empty.csv": (empty_file, "is empty"),
     "nuls.csv": (binary_with_nuls, "binary data"),
     "semicolons.csv": (semicolons, "separates its values with semicolons"),
+    "neither.csv": (neither_encoding, "neither UTF-8 nor Windows-1252 text: line 8 holds the byte 0x81"),
 }
 
 

@@ -50,7 +50,7 @@ def test_scale_mistake_names_file_and_key_path(tmp_path, edit, message):
          r"victim.yaml: questions.initial_contact.scale: unknown scale 'satisfied_77'"),
         ("granularity: month", "granularity: fortnight", r"victim.yaml: period.granularity: 'fortnight' is not one of"),
         ("headline: overall", "headline: happiness", r"victim.yaml: headline: 'happiness' is not one of the questions"),
-        ("pii_columns: [Crime Reference, Email Address]", "pii_columns: [Crime Reference, NPU]",
+        ("pii_columns: [Email Address]", "pii_columns: [Email Address, NPU]",
          r"victim.yaml: pii_columns: 'NPU' is PII but is also read as data"),
         ("      Phone: [\"999\", \"101\"]", "      Phone: [\"999\", \"101\"]\n      Other: [\"999\"]",
          r"victim.yaml: dimensions.channel_group: label '999' is in both 'Phone' and 'Other'"),

@@ -99,7 +99,7 @@ def test_the_keys_the_parser_accepts_are_the_ones_it_accepted_before_the_table()
     assert keys_under("") == {
         "dataset", "title", "kind", "id_column", "period", "pii_columns", "headline", "dimensions", "questions",
         "free_text", "suppression", "population", "volumes", "missing", "include", "weight", "targets",
-        "weighting", "order", "split_by",
+        "weighting", "order", "split_by", "id_pseudonymise", "pseudonymise",
     }  # fmt: skip
     assert keys_under("dimensions.<key>") == {
         "use", "column", "label", "values", "groups", "not_stated", "census", "area", "codes", "separator",

@@ -269,3 +269,39 @@ def test_period_earliest_is_read_from_the_definition_and_checked(tmp_path):
     wrong = '{column: Date, formats: ["%d/%m/%Y"], granularity: month, earliest: "last spring"}'
     with pytest.raises(ConfigError, match=r"period\.earliest.*'last spring' is not a date like 2000-01-01"):
         definition(tmp_path / "c", BASE.format(name="test_survey", period=wrong))
+
+
+@pytest.mark.parametrize("bom", [False, True])
+@pytest.mark.parametrize("as_path", [False, True])
+def test_a_utf8_file_with_stray_windows_1252_bytes_reads_every_character_as_written(
+    example, victim, clean, tmp_path, bom, as_path
+):
+    """A UTF-8 export with one comment pasted in from a Windows-1252 file: each part read in its own encoding."""
+    rows = read_rows(example)
+    comment = "Caf\u00e9 staff were \u2018kind\u2019 \u2013 thanks"
+    rows[3][16] = "@@MIXED@@"
+    utf8 = write_rows(rows)
+    # "é" and the closing quote as Windows-1252 bytes, the opening quote and the dash as UTF-8
+    mixed = utf8.replace(b"@@MIXED@@", b"Caf" + b"\xe9" + " staff were \u2018kind".encode() + b"\x92"
+                         + " \u2013 thanks".encode())  # fmt: skip
+    data = (b"\xef\xbb\xbf" if bom else b"") + mixed
+    if as_path:
+        (tmp_path / "mixed.csv").write_bytes(data)
+        from insight.intake.tidy import ingest_file
+
+        result = ingest_file(tmp_path / "mixed.csv", victim)
+    else:
+        result = ingest_bytes(data, "mixed.csv", victim)
+    assert result.report.ok, result.report.describe()
+    assert result.report.encoding == "utf-8 with Windows-1252 characters"
+    comments = result.frame.get_column("comments")
+    assert comments[2] == comment
+    assert_frame_equal(result.frame.with_row_index().filter(pl.col("index") != 2).drop("index"),
+                       clean.with_row_index().filter(pl.col("index") != 2).drop("index"))  # fmt: skip
+
+
+def test_a_whole_windows_1252_file_is_still_read_as_windows_1252(example, victim, clean):
+    text = write_rows(read_rows(example)).decode("utf-8")
+    result = ingest_bytes(text.encode("cp1252"), "cp1252.csv", victim)
+    assert result.report.encoding == "cp1252"
+    assert_frame_equal(result.frame, clean)

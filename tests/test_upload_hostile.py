@@ -134,10 +134,10 @@ def test_a_fault_of_ours_stays_in_its_files_box_and_quotes_nothing(example, monk
 
     real = insight.intake.tidy.ingest_raw
 
-    def faulty(raw, name, sha256, definition, given=None):
+    def faulty(raw, name, sha256, definition, given=None, **options):
         if name == "faulty.csv":
             raise RuntimeError(f"boom at {PII['email']}")  # an exception message may hold file text
-        return real(raw, name, sha256, definition, given)
+        return real(raw, name, sha256, definition, given, **options)
 
     monkeypatch.setattr(insight.intake.tidy, "ingest_raw", faulty)
     at = upload(upload_page(), [("faulty.csv", example), ("good.csv", example)])

@@ -160,7 +160,19 @@ class Definition:
     weighting: Weighting | None = None  # raking to the census (`weighting:`), insight/weighting.py
     order: int | None = None  # where the survey comes in lists, tiles and the board pack (`order:`)
     split_by: str | None = None  # a dimension whose values are separate surveys, never merged (`split_by:`)
+    id_pseudonymise: bool = False  # the ID is kept only as its keyed hash (`id_pseudonymise:`)
+    pseudonymise: tuple[str, ...] = ()  # columns kept only as their keyed hash (`pseudonymise:`)
     path: Path | None = None
+
+    @property
+    def pseudonymised(self) -> dict[str, str]:
+        """Tidy column -> export column of every column kept as a pseudonym (``pseudonymise:``)."""
+        return {pseudonym_column(c): c for c in self.pseudonymise}
+
+    @property
+    def needs_key(self) -> bool:
+        """Whether importing needs the pseudonym key."""
+        return self.id_pseudonymise or bool(self.pseudonymise)
 
     @property
     def aspects(self) -> list[str]:
@@ -173,6 +185,7 @@ class Definition:
         cols += [c for d in self.dimensions.values() for c in d.columns]
         cols += [q.column for q in self.questions.values()]
         cols += list(self.free_text.values())
+        cols += list(self.pseudonymise)
         cols += list(self.include)
         cols += [self.weight.column] if self.weight else []
         return list(dict.fromkeys(cols))
@@ -445,6 +458,21 @@ def _waves(r: Reader, raw: Any, granularity: str) -> dict[str, str]:
     return waves
 
 
+def pseudonym_column(column: str) -> str:
+    """The tidy name of a pseudonymised column: ``Crime Reference`` -> ``crime_reference``."""
+    return re.sub(r"[^a-z0-9]+", "_", normalise_label(column)).strip("_")
+
+
+def _pseudonymise(r: Reader, raw: dict[str, Any]) -> tuple[str, ...]:
+    """`pseudonymise: [Crime Reference]`: columns kept only as their keyed hash, each named in snake_case."""
+    columns = r.labels(raw.get("pseudonymise"), "pseudonymise")
+    for column in columns:
+        name = pseudonym_column(column)
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            r.note("pseudonymise", f"{column!r} gives no usable column name ({name!r}): name it with letters first")
+    return columns
+
+
 def _missing(r: Reader, raw: dict[str, Any]) -> tuple[str, ...]:
     """`missing: ["NA", "-99", " "]`: any marker; one of only spaces changes nothing, as such cells are blank
     already (``whitespace_markers`` says so where definitions are checked)."""
@@ -622,10 +650,19 @@ def _cross_checks(r: Reader, d: dict[str, Any]) -> None:
     for col in d["pii_columns"]:
         if normalise_label(col) in used:
             r.note("pii_columns", f"{col!r} is PII but is also read as data")
-    keys = list(dimensions) + list(questions) + list(free_text)
+    pseudonymised = [pseudonym_column(c) for c in d["pseudonymise"]]
+    for col in d["pseudonymise"]:
+        if normalise_label(col) in {normalise_label(c) for c in d["id_columns"]}:
+            what = "the ID" if len(d["id_columns"]) == 1 else "part of the ID"
+            r.note("pseudonymise", f"{col!r} is {what}: write id_pseudonymise: true instead")
+        elif normalise_label(col) in used:
+            r.note("pseudonymise", f"{col!r} is also read as data: a pseudonymised column is kept only as its hash")
+        if normalise_label(col) in {normalise_label(c) for c in d["pii_columns"]}:
+            r.note("pseudonymise", f"{col!r} is also in pii_columns: a column is either dropped or pseudonymised")
+    keys = list(dimensions) + list(questions) + list(free_text) + pseudonymised
     dupes = {k for k in keys if keys.count(k) > 1}
     if dupes:
-        r.note("(top)", f"names used twice across dimensions/questions/free_text: {sorted(dupes)}")
+        r.note("(top)", f"names used twice across dimensions/questions/free_text/pseudonymise: {sorted(dupes)}")
     split_by = d["split_by"]
     if split_by is not None and split_by not in dimensions:
         r.note("split_by", f"{split_by!r} is not one of the dimensions {list(dimensions)}")
@@ -671,6 +708,8 @@ def parse_definition(
     step("weighting", lambda: _weighting(r, raw, d.get("dimensions", {})))
     step("order", lambda: _order(r, raw))
     step("split_by", lambda: r.text(raw, "split_by", "", default=None))
+    step("id_pseudonymise", lambda: r.boolean(raw, "id_pseudonymise", "", default=False))
+    step("pseudonymise", lambda: _pseudonymise(r, raw))
     if not r.clean or r.incomplete:
         return None
     _cross_checks(r, d)

@@ -85,6 +85,18 @@ KEYS: tuple[Key, ...] = (
     Key("split_by", "dimension key", NONE, "a dimension whose values are separate surveys, never merged"),
     Key("pii_columns", "list of columns", EMPTY, "personal data: read only to be dropped, never stored"),
     Key(
+        "id_pseudonymise",
+        "true/false",
+        False,
+        "the ID is personal data (a crime reference): stored only as its keyed hash (docs/data-protection.md)",
+    ),
+    Key(
+        "pseudonymise",
+        "list of columns",
+        EMPTY,
+        "kept only as a keyed hash, to match on later; stored as the column's name in snake_case",
+    ),
+    Key(
         "missing",
         "list of text",
         EMPTY,

@@ -17,7 +17,10 @@ VOLUME_SCHEMA = pl.Schema({"period": pl.String(), "contacts": pl.Int64(), "invit
 
 def tidy_columns(definition: Definition) -> list[str]:
     weight = ["weight"] if definition.weight else []
-    return ["id", "period", "date", *definition.dimensions, *definition.questions, *definition.free_text, *weight]
+    return [
+        "id", "period", "date", *definition.dimensions, *definition.questions, *definition.free_text,
+        *definition.pseudonymised, *weight,
+    ]  # fmt: skip
 
 
 def tidy_schema(definition: Definition) -> dict[str, pl.DataType]:
@@ -25,6 +28,7 @@ def tidy_schema(definition: Definition) -> dict[str, pl.DataType]:
     schema.update({k: pl.Enum(d.values) for k, d in definition.dimensions.items()})
     schema.update({k: pl.Enum(q.scale.answers) for k, q in definition.questions.items()})
     schema.update({k: pl.String() for k in definition.free_text})
+    schema.update({k: pl.String() for k in definition.pseudonymised})  # keyed hashes, never the values
     if definition.weight:
         schema["weight"] = pl.Float64()  # the vendor's weight: weighting uses it instead of raking
     return schema

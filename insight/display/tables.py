@@ -17,6 +17,25 @@ from insight.periods import period_label
 STATUS_WORDS = {"ok": "", "low_base": "treat with caution", "suppressed": "suppressed"}
 # Shown in downloads but kept off the screen, where the method sits behind "about this figure".
 DETAIL_COLUMNS = ("p-value",)
+# The most a table puts on a page, in bytes of its cells: far below the limit on one message to the browser
+# (Streamlit's server.maxMessageSize, 200 MB by default), which a table of long comments would otherwise pass
+# and fail the page for everyone. The rows beyond it are in the table's download.
+SHOWN_BYTES = 16 * 1024 * 1024
+
+
+def rows_that_fit(frame: pl.DataFrame, budget: int = SHOWN_BYTES) -> int:
+    """How many of the first rows fit in ``budget`` bytes: every row when the whole frame does."""
+    if frame.height == 0 or frame.estimated_size() <= budget:
+        return frame.height
+    # Each row's text bytes, and 8 bytes for every other value (Arrow adds about as much again per cell at most).
+    sizes = [
+        pl.col(c).cast(pl.String).str.len_bytes().fill_null(0) + 8
+        if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+        else pl.lit(8)
+        for c, dtype in frame.schema.items()
+    ]
+    per_row = frame.select(pl.sum_horizontal(sizes).cum_sum().alias("used")).to_series()
+    return int((per_row <= budget).sum())
 
 
 def _period(column: str) -> pl.Expr:
@@ -156,7 +175,8 @@ def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
                 "version": r["version"],
                 "action": "Import"
                 if r["action"] == "import"
-                else f"Undo of version {', '.join(map(str, r['undoes'] or []))}",
+                else f"{'Repair (damaged files), undoing' if r['action'] == 'repair' else 'Undo of'} version "
+                f"{', '.join(map(str, r['undoes'] or [])) or 'none'}",
                 "file": r["file"],
                 "rows": r["rows_in_file"],
                 "new": r["new"] if r["action"] == "import" else None,

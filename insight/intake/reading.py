@@ -1,8 +1,10 @@
 """Reading an uploaded file as a table of text, treating every byte as untrusted.
 
 ``read_export`` finds out what a file is from its bytes (not its name), reads CSV in
-UTF-8, UTF-8 with a BOM, Windows-1252 or UTF-16, with any line endings (``\\r`` alone too),
+UTF-8, UTF-8 with a BOM, Windows-1252, UTF-8 with stray Windows-1252 characters (a file
+pasted together from two sources) or UTF-16, with any line endings (``\\r`` alone too),
 hands workbooks to ``insight.intake.workbook``, and finds the header row below any title lines.
+A path is read as exactly that file: never as a pattern (``report*.csv``, ``report [final].csv``).
 
 Every failure is an ``ExportError`` whose message is one sentence a manager can act on.
 Parser errors are never passed on: Polars and ``csv`` quote whole rows, and a row holds
@@ -11,8 +13,10 @@ crime references and e-mail addresses.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -163,6 +167,7 @@ def _scan_csv(
     """
     lazy = pl.scan_csv(
         source,
+        glob=False,  # the file named, whatever characters its name holds
         skip_lines=skip_lines,
         infer_schema=False,
         raise_if_empty=False,
@@ -213,6 +218,52 @@ def _first_bad_row(data: bytes, header_row: int) -> str:
     return "could not be read as CSV: a row is damaged (a stray quote or comma?)"
 
 
+# Windows-1252 leaves five bytes undefined: a file holding one is in neither encoding.
+_NOT_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_stray = threading.local()  # the bytes the error handler below read as Windows-1252, per thread
+
+
+class _NeitherEncoding(ValueError):
+    def __init__(self, position: int, byte: int) -> None:
+        super().__init__(position, byte)
+        self.position, self.byte = position, byte
+
+
+def _cp1252_where_not_utf8(exc: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: the bytes that are not UTF-8 read as Windows-1252 (``"café"`` saved by Excel)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    for i, byte in enumerate(bad):
+        if byte in _NOT_CP1252:
+            raise _NeitherEncoding(exc.start + i, byte)
+    _stray.count = getattr(_stray, "count", 0) + len(bad)
+    return bytes(bad).decode("cp1252"), exc.end
+
+
+codecs.register_error("insight-cp1252", _cp1252_where_not_utf8)
+
+
+def _utf8_or_cp1252(data: bytes, first_line: int) -> tuple[bytes, str]:
+    """Text that is not all UTF-8, as UTF-8: each stretch that is UTF-8 read as UTF-8, each byte that is not
+    as Windows-1252. One sentence naming the line when a byte is neither. ``first_line``: the line ``data``
+    starts on in the file."""
+    _stray.count = 0
+    try:
+        text = data.decode("utf-8", errors="insight-cp1252")
+    except _NeitherEncoding as exc:
+        line = first_line + data.count(b"\n", 0, exc.position)
+        raise ExportError(
+            f"is neither UTF-8 nor Windows-1252 text: line {line} holds the byte 0x{exc.byte:02X}, which neither "
+            "encoding has; save it again from Excel as 'CSV UTF-8'"
+        ) from None
+    # Every byte above 0x7F read as Windows-1252: a Windows-1252 file; some only: UTF-8 with a few strays.
+    high = len(data) - len(data.translate(None, _HIGH_BYTES))
+    encoding = "cp1252" if _stray.count >= high else "utf-8 with Windows-1252 characters"
+    return text.encode("utf-8"), encoding
+
+
 def _read_csv(
     source: bytes | Path, head: bytes, encoding: str, expected: set[str] | None, keep: set[str] | None, labels: set[str]
 ) -> RawTable:
@@ -222,11 +273,11 @@ def _read_csv(
         try:
             raw = _scan_csv(source, header_row - 1, header_row, keep, labels)
         except pl.exceptions.ComputeError as exc:
-            if "utf-8" not in str(exc).lower() or encoding != "utf-8":
+            if "utf-8" not in str(exc).lower() or encoding not in ("utf-8", "utf-8-sig"):
                 raise
-            # Not UTF-8: a Windows-1252 export saved from Excel.
-            source = _body(source, offset).decode("cp1252", errors="replace").encode("utf-8")
-            offset, encoding = 0, "cp1252"
+            # Not all UTF-8: a Windows-1252 export saved from Excel, or UTF-8 with a few Windows-1252 bytes pasted in.
+            source, encoding = _utf8_or_cp1252(_body(source, offset), header_row)
+            offset = 0
             raw = _scan_csv(source, 0, header_row, keep, labels)
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
         # Polars quotes the offending rows: never pass its message on (nor chain it).

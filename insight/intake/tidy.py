@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -19,7 +19,17 @@ import polars as pl
 
 from insight.config.definition import NOT_STATED, Definition, Dimension, normalise_label
 from insight.config.layout import empty_frame, tidy_columns
-from insight.intake.masking import ID_LOOKALIKES, mask_pii, mask_pii_series, safe_file_name, scrub
+from insight.intake.masking import (
+    ID_LOOKALIKES,
+    QUOTE_MARGIN,
+    mask_pii_series,
+    normalise_expr,
+    normalise_series,
+    quoted,
+    safe_file_name,
+    scrub,
+)
+from insight.intake.pseudonyms import Pseudonyms, find_key
 from insight.intake.raw_table import ExportError, RawTable
 from insight.intake.reading import read_export
 from insight.periods import calendar_index, check_wave, first_period, last_period, period_expr, period_start
@@ -31,6 +41,13 @@ SPAN_WARNING = {"month": 24, "quarter": 8}
 ANY_LOOKALIKE = "|".join(f"(?:{pattern})" for pattern in ID_LOOKALIKES.values())
 # A composite ID's parts are joined by this, each part's own `\` and `|` escaped (`\\`, `\|`): see response_key.
 KEY_SEPARATOR = "|"
+# A free-text cell longer than this is cut to it at import (a row note says so): a comment box holds a
+# few hundred words, and one cell of 200 MB would otherwise reach every page that shows comments.
+MAX_TEXT_CHARS = 10_000
+CUT_MARK = "..."  # ends a cut text: as normalisation leaves it (it would write "…" as "..." when masking again)
+# A value a message, the problems table or the rejects file quotes is cut to this.
+QUOTE_CHARS = 200
+IGNORED_SHOWN = 50  # the columns not used, named in a report; the rest counted
 PROBLEM_SCHEMA = pl.Schema(
     {"row": pl.Int64, "column": pl.String, "value": pl.String, "problem": pl.String, "allowed": pl.String}
 )
@@ -60,6 +77,9 @@ class ValidationReport:
     period_counts: dict[str, int] = field(default_factory=dict)  # valid responses per period
     left_out: list[tuple[str, int]] = field(default_factory=list)  # (reason, rows) from the `include:` filter
     warnings: list[str] = field(default_factory=list)  # worth a look, but no row is wrong
+    # Rows imported with a change (a comment cut to MAX_TEXT_CHARS): PROBLEM_SCHEMA, but the rows are valid.
+    notes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROBLEM_SCHEMA))
+    key_fingerprint: str | None = None  # the pseudonym key's fingerprint, when the definition pseudonymises
 
     @property
     def invalid_rows(self) -> int:
@@ -100,7 +120,19 @@ class ValidationReport:
                 lines.append(line)
             if self.problems.height > limit:
                 lines.append(f"  ... and {self.problems.height - limit} more problem(s)")
+        lines += self.describe_notes(limit)
         return "\n".join(lines)
+
+    def describe_notes(self, limit: int = 20) -> list[str]:
+        """The rows imported with a change, one line each (none when there are none)."""
+        if not self.notes.height:
+            return []
+        lines = [f"{self.notes.height} cell(s) will be imported changed:"]
+        for note in self.notes.head(limit).iter_rows(named=True):
+            lines.append(f"  row {note['row']}, column {note['column']!r}: {note['problem']}")
+        if self.notes.height > limit:
+            lines.append(f"  ... and {self.notes.height - limit} more")
+        return lines
 
 
 @dataclass
@@ -124,17 +156,20 @@ def _column_map(raw: RawTable, definition: Definition) -> tuple[dict[str, str], 
     optional = set(definition.optional_columns())
     missing = [c for c in wanted if c not in found and c not in optional]
     known = {normalise_label(c) for c in wanted} | {normalise_label(c) for c in definition.pii_columns}
-    # Header names are file text too: shown only scrubbed.
-    ignored = [scrub(c, limit=200) for c in raw.columns if c != "__row" and normalise_label(c) not in known]
+    # Header names are file text too: shown only scrubbed, and only so many of them.
+    unused = [c for c in raw.columns if c != "__row" and normalise_label(c) not in known]
+    ignored = [scrub(c, limit=200) for c in unused[:IGNORED_SHOWN]]
+    if len(unused) > IGNORED_SHOWN:
+        ignored.append(f"and {len(unused) - IGNORED_SHOWN:,} more")
     return found, missing, ignored
 
 
 def _problems(work: pl.DataFrame, mask: pl.Expr, column: str, problem: str, allowed: str | None = None) -> pl.DataFrame:
-    """One problem row per row of ``work`` matching ``mask``; the value shown is masked for PII."""
+    """One problem row per row of ``work`` matching ``mask``; the value shown is masked for PII and cut short."""
     return work.filter(mask).select(
         pl.col("__row").alias("row"),
         pl.lit(column, pl.String).alias("column"),
-        mask_pii(pl.col(column).cast(pl.String)).alias("value"),
+        quoted(pl.col(column).cast(pl.String), QUOTE_CHARS).alias("value"),
         pl.lit(problem, pl.String).alias("problem"),
         pl.lit(allowed, pl.String).alias("allowed"),
     )
@@ -235,8 +270,7 @@ def read_dates(raw: pl.Series, formats: tuple[str, ...]) -> tuple[pl.Series, tup
             if differ.any():
                 i = differ.arg_max()
                 assert i is not None  # some row differs
-                example = mask_pii(pl.lit(raw[i])).alias("x")
-                value = pl.select(example).item()
+                value = pl.select(quoted(pl.lit(raw[i], pl.String), QUOTE_CHARS)).item()
                 raise AmbiguousDates(
                     f"has dates that read two ways: {value!r} is {parsed[a][i]:%d %B %Y} as {' or '.join(ways[a])} "
                     f"but {parsed[b][i]:%d %B %Y} as {' or '.join(ways[b])}, and every date in the file fits "
@@ -370,9 +404,10 @@ def _id_checks(parts: list[str]) -> list[tuple[pl.Expr, str, str, str | None]]:
 
 
 def _id_lookalikes(parts: list[str]) -> list[tuple[pl.Expr, str, str, str | None]]:
-    """The ID is the one column kept as it is: no part of it may carry personal data into the store."""
+    """The ID is the one column kept as it is: no part of it may carry personal data into the store, in any
+    disguise (each part read normalised, as masking reads text)."""
     return [
-        (pl.col(c).cast(pl.String).str.strip_chars().str.contains(pattern), c,
+        (normalise_expr(pl.col(c).cast(pl.String).str.strip_chars()).str.contains(pattern), c,
          f"ID looks like {kind}; IDs must not hold personal data", None)
         for c in parts
         for kind, pattern in ID_LOOKALIKES.items()
@@ -479,7 +514,7 @@ def _labels(
 ) -> tuple[list[pl.Expr], list[tuple[str, list[str], str, str]]]:
     """The ID, every dimension and every answer as tidy columns; and each column's unknown labels
     as (file column, unknown values, problem, allowed)."""
-    exprs: list[pl.Expr] = [response_key(id_parts(definition, found)).alias("id")]
+    exprs: list[pl.Expr] = []
     label_checks: list[tuple[str, list[str], str, str]] = []
     for key, dim in definition.dimensions.items():
         if dim.columns:  # answers across columns: one group, as a multi-select cell gives
@@ -508,10 +543,66 @@ def _labels(
     return exprs, label_checks
 
 
-def _comments(frame: pl.DataFrame, column: str) -> pl.Series:
-    """Free text trimmed (blank is no comment), masked once, and only where PII can be."""
+def _comments(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.DataFrame]:
+    """Free text trimmed (blank is no comment), cut to MAX_TEXT_CHARS, normalised and masked (only where
+    something can change); and a note for each cell cut.
+
+    A long cell is cut a little beyond the limit before masking and at the limit after, so nothing
+    that starts before the cut is left half unmasked.
+    """
     text = pl.col(column).str.strip_chars()
-    return mask_pii_series(frame.select(pl.when(text != "").then(text)).to_series())
+    length = text.str.len_chars()
+    cells = frame.select(pl.when(text != "").then(text), length.alias("__length"), "__row")
+    values = cells.get_column(column)
+    long = cells.filter(pl.col("__length") > MAX_TEXT_CHARS)
+    if long.height:
+        values = values.str.slice(0, MAX_TEXT_CHARS + QUOTE_MARGIN)
+    masked = mask_pii_series(values)
+    if not long.height:
+        return masked, pl.DataFrame(schema=PROBLEM_SCHEMA)
+    masked = (
+        pl.select(
+            pl.when(pl.lit(cells.get_column("__length")) > MAX_TEXT_CHARS)
+            .then(pl.lit(masked).str.slice(0, MAX_TEXT_CHARS - len(CUT_MARK)) + CUT_MARK)
+            .otherwise(pl.lit(masked))
+        )
+        .to_series()
+        .alias(masked.name)
+    )
+    notes = long.select(
+        pl.col("__row").alias("row"),
+        pl.lit(column, pl.String).alias("column"),
+        pl.lit(None, pl.String).alias("value"),
+        pl.format(
+            "cut to {} characters (it had {}): longer free text is not kept",
+            pl.lit(f"{MAX_TEXT_CHARS:,}"),
+            pl.col("__length").map_elements(lambda n: f"{n:,}", return_dtype=pl.String),
+        ).alias("problem"),
+        pl.lit(None, pl.String).alias("allowed"),
+    )
+    return masked, notes
+
+
+def pseudonymiser(definition: Definition, key: str | None = None) -> Pseudonyms | None:
+    """The definition's pseudonyms under the key (found in the environment or secrets when not given);
+    None when it pseudonymises nothing. Raises KeyMissing (one sentence) when it does and there is no key."""
+    if not definition.needs_key:
+        return None
+    what = list(definition.id_columns) if definition.id_pseudonymise else []
+    what += list(definition.pseudonymise)
+    why = f"the {definition.title} definition pseudonymises {', '.join(what)}"
+    return Pseudonyms.for_import(key or find_key(), why)
+
+
+def _ids(frame: pl.DataFrame, parts: list[str], pseudonyms: Pseudonyms | None) -> tuple[pl.Series, bool]:
+    """The ID as stored (its parts trimmed and joined: ``response_key``; or, under ``id_pseudonymise``, the
+    pseudonym of its parts), and whether any repeats."""
+    if pseudonyms is not None:
+        ids = pseudonyms.of_parts([frame.get_column(c) for c in parts])
+    else:
+        ids = frame.select(response_key(parts)).to_series()
+    ids = ids.alias("id")
+    return ids, _repeats(ids)
 
 
 def shape(
@@ -522,11 +613,13 @@ def shape(
     given: dict[str, str] | None = None,
     *,
     today: dt.date | None = None,
+    key: str | None = None,
 ) -> IngestResult:
     """Validate a raw table against a definition and make the tidy frame.
 
     ``given`` holds what the file cannot say itself (``given_at_import``): ``period`` and dimension keys.
-    ``today`` (tests) decides which dates are in the future.
+    ``today`` (tests) decides which dates are in the future. ``key``: the pseudonym key, when the definition
+    pseudonymises (found with ``find_key`` when not given; KeyMissing without one).
     """
     frame = raw.frame
     file_name = safe_file_name(file_name)
@@ -545,6 +638,8 @@ def shape(
     if missing:
         return IngestResult(empty_frame(definition), pl.DataFrame(), report)
     fixed = given_values(definition, given)
+    pseudonyms = pseudonymiser(definition, key)
+    report.key_fingerprint = pseudonyms.fingerprint if pseudonyms else None
 
     # Normalisation steps: missing markers become blank, then the row filter.
     frame = _blank_missing_markers(frame, definition, list(dict.fromkeys(found.values())))
@@ -562,19 +657,35 @@ def shape(
     # The slowest columns (free text, dates, the duplicate-ID check) are made in two more threads while
     # the labels are looked up: Polars releases the GIL, so they run side by side.
     with ThreadPoolExecutor(max_workers=2) as beside:
-        texts = {key: beside.submit(_comments, frame, found[col]) for key, col in definition.free_text.items()}
+        ids_job = beside.submit(_ids, frame, parts, pseudonyms if definition.id_pseudonymise else None)
+        texts = {name: beside.submit(_comments, frame, found[col]) for name, col in definition.free_text.items()}
         date_col = p_col if dated else ""
         read = beside.submit(_dated, frame.get_column(date_col), period.formats, period.granularity) if dated else None
-        repeats = beside.submit(_ids_repeat, frame, parts)
+        hashed: dict[str, Future[pl.Series]] = {}
+        if pseudonyms is not None:
+            hashed = {
+                name: beside.submit(pseudonyms.of, frame.get_column(found[col]))
+                for name, col in definition.pseudonymised.items()
+            }
         distinct = _distinct(frame, label_columns)
         exprs, label_checks = _labels(frame, definition, found, fixed, distinct)
-        exprs += [pl.lit(job.result()).alias(key) for key, job in texts.items()]
+        ids, has_repeats = ids_job.result()
+        exprs.append(pl.lit(ids))
+        notes = []
+        for name, job in texts.items():
+            text, cut = job.result()
+            exprs.append(pl.lit(text).alias(name))
+            notes.append(cut)
+        pseudonymised = {name: job.result().alias(name) for name, job in hashed.items()}
+        exprs += [pl.lit(values) for values in pseudonymised.values()]
         dates, periods, way = read.result() if read else (None, None, ())
-        has_repeats = repeats.result()
     weight_exprs, weight_checks = _weight_checks(definition, found)
     exprs += weight_exprs
 
     checks = _id_checks(parts)
+    # The ID is kept as it is (unless pseudonymised): no part of it may carry personal data into the store, in
+    # any disguise (each pattern reads it normalised, as masking does).
+    lookalikes = _id_lookalikes(parts)
     if period.given_at_import:
         exprs += [pl.lit(fixed["period"]).alias("period"), pl.lit(period_start(fixed["period"])).alias("date")]
     elif period.waves:
@@ -604,9 +715,10 @@ def shape(
 
     # One pass builds every tidy column beside the raw ones the checks need.
     work = frame.with_columns(*exprs)
-    # Every look-alike pattern at once first (one pass over the IDs); each part on its own only if any matched.
-    if work.select(pl.col("id").str.contains(ANY_LOOKALIKE).any()).item():
-        checks[len(parts) : len(parts)] = _id_lookalikes(parts)
+    # Every look-alike pattern at once first (one pass over each part); each on its own only if any matched.
+    # A pseudonymised ID is a hash, whatever it was: it holds nothing to look like.
+    if not definition.id_pseudonymise and any(id_is_personal_data(frame.get_column(c)).any() for c in parts):
+        checks[len(parts) : len(parts)] = lookalikes
 
     checks += [(pl.col(col).is_in(unknown), col, problem, allowed) for col, unknown, problem, allowed in label_checks]
     checks += weight_checks
@@ -614,7 +726,7 @@ def shape(
     found_any = work.select([mask.sum().alias(str(i)) for i, (mask, *_) in enumerate(checks)]).row(0)
     problems = [_problems(work, *check) for check, n in zip(checks, found_any, strict=True) if n]
     if has_repeats:
-        problems.append(_duplicate_ids(work, " + ".join(parts)))
+        problems.append(_duplicate_ids(work, " + ".join(parts), quote=not definition.id_pseudonymise))
     if raw.cell_problems.height:  # merged cells, formulas never calculated (workbooks)
         cells = raw.cell_problems.filter(pl.col("row").is_in(frame.get_column("__row").implode()))
         problems.append(cells.select("row", "column", pl.lit(None, pl.String).alias("value"), "problem",
@@ -623,6 +735,7 @@ def shape(
     all_problems = pl.concat([pl.DataFrame(schema=PROBLEM_SCHEMA), *[p.cast(PROBLEM_SCHEMA) for p in problems]])
     all_problems = all_problems.sort("row", "column")
     report.problems = all_problems
+    report.notes = _notes(notes, all_problems)
     tidy = work
     if all_problems.height:
         tidy = tidy.filter(~pl.col("__row").is_in(all_problems.get_column("row").unique().implode()))
@@ -634,36 +747,59 @@ def shape(
     bad = every.get_column("__row").is_in(all_problems.get_column("row").implode()).sum() if all_problems.height else 0
     span = _span_warning(every.get_column("period").unique().to_list(), period.granularity, every.height, int(bad))
     report.warnings += [span] if span else []
-    rejected = _rejected(frame, all_problems, found)
+    # The rejects file holds pseudonymised columns (and a pseudonymised ID) as their pseudonyms, never as read.
+    kept_as = {definition.pseudonymised[name]: values for name, values in pseudonymised.items()}
+    if definition.id_pseudonymise:
+        kept_as.update({column: ids for column in definition.id_columns})  # every part: its pseudonym
+    rejected = _rejected(frame, all_problems, found, {found[c]: v for c, v in kept_as.items()})
     return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
 
 
-def _ids_repeat(frame: pl.DataFrame, parts: list[str]) -> bool:
-    """Whether any ID (as stored: trimmed, its parts joined) occurs twice: distinct hashes first (cheap), exact
-    count only if they collide."""
-    ids = frame.select(response_key(parts)).to_series().drop_nulls()
+def id_is_personal_data(part: pl.Series) -> pl.Series:
+    """Whether each ID (or each value of one part of a composite ID), trimmed and normalised, looks like any kind
+    of personal data masking finds: one pass with every pattern at once (normalising only what it may change)."""
+    return normalise_series(part.cast(pl.String).str.strip_chars()).str.contains(ANY_LOOKALIKE).fill_null(False)
+
+
+def _notes(notes: list[pl.DataFrame], problems: pl.DataFrame) -> pl.DataFrame:
+    """The cells imported changed, in rows that are imported (an invalid row's note would say nothing)."""
+    every = pl.concat([pl.DataFrame(schema=PROBLEM_SCHEMA), *notes])
+    if problems.height and every.height:
+        every = every.filter(~pl.col("row").is_in(problems.get_column("row").implode()))
+    return every.sort("row", "column")
+
+
+def _repeats(ids: pl.Series) -> bool:
+    """Whether any ID (as stored) occurs twice: distinct hashes first (cheap), exact count only if they collide."""
+    ids = ids.drop_nulls()
     n = ids.len()
     return ids.hash().n_unique() < n and ids.n_unique() < n
 
 
-def _duplicate_ids(work: pl.DataFrame, id_col: str) -> pl.DataFrame:
-    """Every repeat of an ID after its first row."""
+def _duplicate_ids(work: pl.DataFrame, id_col: str, *, quote: bool) -> pl.DataFrame:
+    """Every repeat of an ID after its first row (``id_col``: the column or columns that name it, as the problem
+    names them). ``quote``: show the ID as stored (masked); a pseudonymised one is not shown."""
     ids = work.filter(pl.col("id").is_not_null()).select("__row", "id")
     first = ids.group_by("id").agg(pl.col("__row").min().alias("__first"))
     repeats = ids.join(first, on="id").filter(pl.col("__row") != pl.col("__first"))
     return repeats.select(
         pl.col("__row").alias("row"),
         pl.lit(id_col).alias("column"),
-        mask_pii(pl.col("id")).alias("value"),
+        (quoted(pl.col("id"), QUOTE_CHARS) if quote else pl.lit(None, pl.String)).alias("value"),
         pl.format("duplicate ID (first on row {})", pl.col("__first")).alias("problem"),
         pl.lit(None, pl.String).alias("allowed"),
     )
 
 
-def _rejected(frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str]) -> pl.DataFrame:
-    """The invalid rows with their reasons and their non-PII columns, masked."""
+def _rejected(
+    frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str], kept_as: dict[str, pl.Series]
+) -> pl.DataFrame:
+    """The invalid rows with their reasons and their non-PII columns, masked and cut to MAX_TEXT_CHARS.
+    ``kept_as``: file column -> what is kept instead of its text (pseudonyms), row for row with ``frame``."""
     if not problems.height:
         return pl.DataFrame()
+    if kept_as:
+        frame = frame.with_columns(pl.lit(values).alias(column) for column, values in kept_as.items())
     reasons = problems.group_by("row").agg(
         pl.concat_str(
             pl.col("column"),
@@ -678,15 +814,25 @@ def _rejected(frame: pl.DataFrame, problems: pl.DataFrame, found: dict[str, str]
     )
     cols = list(dict.fromkeys(found.values()))
     rows = frame.filter(pl.col("__row").is_in(reasons.get_column("row").implode()))  # mask only these rows
-    rows = rows.select(pl.col("__row").alias("row"), *[mask_pii(pl.col(c).cast(pl.String)).alias(c) for c in cols])
+    rows = rows.select(
+        pl.col("__row").alias("row"),
+        *[(pl.col(c) if c in kept_as else quoted(pl.col(c).cast(pl.String), MAX_TEXT_CHARS)).alias(c) for c in cols],
+    )
     return reasons.join(rows, on="row", how="left").sort("row")
 
 
 def ingest_raw(
-    raw: RawTable, file_name: str, sha256: str, definition: Definition, given: dict[str, str] | None = None
+    raw: RawTable,
+    file_name: str,
+    sha256: str,
+    definition: Definition,
+    given: dict[str, str] | None = None,
+    *,
+    key: str | None = None,
 ) -> IngestResult:
-    """Validate a file already read (the Upload page reads each file once, whatever the dataset chosen)."""
-    return shape(raw, definition, file_name, sha256, given)
+    """Validate a file already read (the Upload page reads each file once, whatever the dataset chosen).
+    ``key``: the pseudonym key (see ``shape``)."""
+    return shape(raw, definition, file_name, sha256, given, key=key)
 
 
 def label_columns(definition: Definition) -> set[str]:
@@ -716,35 +862,42 @@ def _ingest(
     definition: Definition,
     given: dict[str, str] | None,
     sha256: str | None = None,
+    key: str | None = None,
 ) -> IngestResult:
     wanted = {normalise_label(c) for c in definition.required_columns()}
+    pseudonymiser(definition, key)  # no key where one is needed: refused before the file is read
     if sha256 is not None:
         raw = read_export(source, file_name, wanted, keep=wanted, labels=label_columns(definition))
-        return ingest_raw(raw, file_name, sha256, definition, given)
+        return ingest_raw(raw, file_name, sha256, definition, given, key=key)
     # Hash on a second core while Polars parses the same bytes (a path: from the page cache): both release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(sha256_of, source)
         raw = read_export(source, file_name, wanted, keep=wanted, labels=label_columns(definition))
         sha256 = digest.result()
-    return ingest_raw(raw, file_name, sha256, definition, given)
+    return ingest_raw(raw, file_name, sha256, definition, given, key=key)
 
 
 def ingest_bytes(
-    data: bytes, file_name: str, definition: Definition, given: dict[str, str] | None = None
+    data: bytes, file_name: str, definition: Definition, given: dict[str, str] | None = None, *, key: str | None = None
 ) -> IngestResult:
-    """Read and validate one export (an upload's bytes, read where they are; ``given``: see ``shape``).
+    """Read and validate one export (an upload's bytes, read where they are; ``given``, ``key``: see ``shape``).
 
     Raises ExportError (one sentence) if unreadable.
     """
-    return _ingest(data, file_name, definition, given)
+    return _ingest(data, file_name, definition, given, key=key)
 
 
 def ingest_file(
-    path: Path, definition: Definition, given: dict[str, str] | None = None, *, sha256: str | None = None
+    path: Path,
+    definition: Definition,
+    given: dict[str, str] | None = None,
+    *,
+    sha256: str | None = None,
+    key: str | None = None,
 ) -> IngestResult:
-    """As ``ingest_bytes``, reading the file from its path: never copied into memory whole.
-    ``sha256``: the file's, when the caller has it already (it is not computed again)."""
-    return _ingest(Path(path), Path(path).name, definition, given, sha256)
+    """As ``ingest_bytes``, reading the file from its path (exactly that path: never a pattern): never copied
+    into memory whole. ``sha256``: the file's, when the caller has it already (it is not computed again)."""
+    return _ingest(Path(path), Path(path).name, definition, given, sha256, key)
 
 
 def every_column(definitions: dict[str, Definition]) -> set[str]:

@@ -60,13 +60,16 @@ def changes(store: Store, datasets: Iterable[str]) -> list[dict]:
 
 def _change_detail(h: dict, volumes: bool) -> str:
     table = "contact volumes, " if volumes else ""
-    if h["action"] == "undo":
+    if h["action"] in ("undo", "repair"):
         taken = ", ".join(map(str, h.get("undoes") or [])) or "none"
-        return (
+        detail = (
             f"{table}version {h['version']}: back to version {h.get('restored_to')} (imports taken back: {taken}"
             + (f"; {h['file']}" if h.get("file") else "")
-            + f"); {h.get('removed')} removed, {h.get('restored')} restored"
+            + ")"
         )
+        if h["action"] == "repair":
+            return detail + f"; damaged files: {', '.join(h.get('damaged') or []) or 'not recorded'}"
+        return detail + f"; {h.get('removed')} removed, {h.get('restored')} restored"
     return (
         f"{table}version {h['version']}: {h['file']} (sha256 {(h['sha256'] or '')[:12]}): {h['new']} new, "
         f"{h['updated']} updated, {h['unchanged']} already held; periods {', '.join(h['periods'] or []) or '-'}"

@@ -192,8 +192,9 @@ class Store:
                 f"The disk holding {where} is full: nothing was imported; free some space and import again."
             )
         return StoreError(
-            f"The stored {dataset} data in {where} cannot be read (damaged or incomplete table): restore "
-            f"{self.table_uri(dataset)} from a backup, or move it aside and import the exports again."
+            f"The stored {dataset} data in {where} cannot be read (damaged or incomplete table): "
+            f"`python -m insight check {dataset}` names the damaged files, and `python -m insight check {dataset} "
+            "--repair` restores it to its last whole version (the imports it takes back can then be imported again)."
         )
 
     # ------------------------------------------------------------------ opening tables
@@ -289,6 +290,9 @@ class Store:
     def _conform(frame: pl.DataFrame, definition: Definition, columns: list[str] | None = None) -> pl.DataFrame:
         schema = tidy_schema(definition)
         wanted = columns or list(schema)
+        # A column the definition has pseudonymised since the rows were stored: they have no pseudonym.
+        later = [c for c in wanted if c not in frame.columns and c in definition.pseudonymised]
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in later)
         missing = [c for c in wanted if c not in frame.columns]
         if missing:
             raise StoreError(
@@ -333,8 +337,9 @@ class Store:
         incoming = frame.select(tidy_columns(definition))
         if table is None:
             return UpsertCounts(incoming.height, 0, 0)
-        self._check_columns(table, incoming, definition.dataset)
+        adding = self._check_columns(table, incoming, definition.dataset, set(definition.pseudonymised))
         held, _ = self._held_for(table, incoming, "id", partitioned=True, dataset=definition.dataset)
+        held = held.with_columns(pl.lit(None, pl.String).alias(c) for c in adding)  # as the import will add them
         return _classify(held, incoming, "id")
 
     def _held_for(
@@ -368,6 +373,22 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
+    def check_key(self, dataset: str, fingerprint: str | None) -> None:
+        """Refuse rows pseudonymised under another key than the dataset's earlier imports (StoreError).
+
+        Mixed keys would break every match: the same response would get a second ID, and the same
+        crime reference two pseudonyms. The key itself is never stored; each import records its fingerprint.
+        """
+        if fingerprint is None:
+            return
+        held = next((r["key"] for r in self.history(dataset) if r["action"] == "import" and r.get("key")), None)
+        if held is not None and held != fingerprint:
+            raise StoreError(
+                f"The {dataset} data held was pseudonymised under another key (fingerprint {held}) than the one "
+                f"set now ({fingerprint}): nothing was imported. Set INSIGHT_ID_KEY (or id_key in the secrets) back "
+                "to the key it was imported under, or change keys as docs/data-protection.md (Pseudonyms) says."
+            )
+
     def import_result(
         self, definition: Definition, result: IngestResult, *, user: str, allow_move: bool = False
     ) -> UploadRecord:
@@ -377,6 +398,7 @@ class Store:
         refused (MoveRefused, naming the moves, the likely cause and the fix) and nothing is written."""
         report = result.report
         self._check_folder(writing=True)
+        self.check_key(definition.dataset, report.key_fingerprint)
         rejected_file = None
         if result.rejected.height:
             rejected_file = self.write_rejected(definition.dataset, result.rejected, report.file_name)
@@ -394,10 +416,18 @@ class Store:
             "user": user,
             "definition": definition_fingerprint(definition),
         }
+        if report.key_fingerprint:
+            meta["key"] = report.key_fingerprint  # which key the pseudonyms are under (the key is never stored)
         refuse = None if allow_move else definition.composite_id_example()
         try:
             counts, version = self._upsert(
-                definition.dataset, incoming, "id", meta, partitioned=True, refuse_moves=refuse
+                definition.dataset,
+                incoming,
+                "id",
+                meta,
+                partitioned=True,
+                refuse_moves=refuse,
+                addable=set(definition.pseudonymised),
             )
         except MoveRefused:
             if rejected_file is not None and self.is_local:  # nothing of this file was imported: none set aside
@@ -464,14 +494,23 @@ class Store:
         partitioned: bool,
         volumes: bool = False,
         refuse_moves: str | None = None,
+        addable: set[str] | None = None,
     ) -> tuple[UpsertCounts, int | None]:
         """Add the incoming rows by ``key``, replacing held rows with the same key, in one version (none
         when nothing differs). A local response table is written by ``_write_periods``; the rest MERGE.
         ``refuse_moves`` (a composite id_column to suggest): a held row the import would move to another
-        period makes it MoveRefused, decided on the version the import is planned on."""  # fmt: skip
+        period makes it MoveRefused, decided on the version the import is planned on. ``addable``: columns
+        the table may gain first (a column the definition has pseudonymised since)."""
         try:
             return self._upsert_planned(
-                dataset, incoming, key, meta, partitioned=partitioned, volumes=volumes, refuse_moves=refuse_moves
+                dataset,
+                incoming,
+                key,
+                meta,
+                partitioned=partitioned,
+                volumes=volumes,
+                refuse_moves=refuse_moves,
+                addable=addable or set(),
             )
         except BaseException:
             # A failed import's new folders (the table's, a period's) would keep the writer's umask, and
@@ -482,9 +521,17 @@ class Store:
             raise
 
     def _upsert_planned(
-        self, dataset: str, incoming: pl.DataFrame, key: str, meta: dict, *, partitioned: bool, volumes: bool = False,
+        self,
+        dataset: str,
+        incoming: pl.DataFrame,
+        key: str,
+        meta: dict,
+        *,
+        partitioned: bool,
+        volumes: bool = False,
         refuse_moves: str | None = None,
-    ) -> tuple[UpsertCounts, int | None]:  # fmt: skip
+        addable: set[str],
+    ) -> tuple[UpsertCounts, int | None]:
         uri = self.table_uri(dataset, volumes=volumes)
         merging: tuple[int, dict, UpsertCounts] | None = None
         for attempt in range(RETRIES):
@@ -497,7 +544,9 @@ class Store:
                     self._create(uri, storage_form(incoming.clear()), partitioned=partitioned)
                     table = self._open(dataset, volumes=volumes)
                     assert table is not None
-                self._check_columns(table, incoming, dataset)
+                adding = self._check_columns(table, incoming, dataset, addable)
+                if adding:
+                    table = self._add_columns(table, adding, dataset, volumes=volumes)
                 held, scope = self._held_for(table, incoming, key, partitioned=partitioned, dataset=dataset)
                 counts = _classify(held, incoming, key)
                 if counts.moved and refuse_moves is not None:
@@ -551,18 +600,37 @@ class Store:
         raise StoreError(f"The {dataset} data is being changed by others: nothing was imported; try again in a minute.")
 
     @staticmethod
-    def _check_columns(table: DeltaTable, incoming: pl.DataFrame, dataset: str) -> None:
+    def _check_columns(
+        table: DeltaTable, incoming: pl.DataFrame, dataset: str, addable: set[str] | None = None
+    ) -> list[str]:
         """A file with a column the table lacks (its definition has gained one) is refused: written as it is,
         that column would be in no reader's schema. One the table has and the file lacks (a column taken out
-        of the definition) is kept as a MERGE keeps it: held rows keep their values, new rows have none."""
+        of the definition) is kept as a MERGE keeps it: held rows keep their values, new rows have none.
+        Returns the missing columns that are ``addable`` (pseudonymised since): the import adds them."""
         stored = {field.name for field in table.schema().fields}
-        extra = sorted(set(incoming.columns) - stored)
+        adding = sorted((set(incoming.columns) - stored) & (addable or set()))
+        extra = sorted(set(incoming.columns) - stored - set(adding))
         if extra:
             raise StoreError(
                 f"The {dataset} definition has changed since the stored data was imported (it now has {extra}): "
                 "nothing was imported; put the definition back, or import every export again into a fresh data "
                 "directory."
             )
+        return adding
+
+    def _add_columns(self, table: DeltaTable, columns: list[str], dataset: str, *, volumes: bool) -> DeltaTable:
+        """Text columns added to the table's schema (a version of its own: earlier rows hold none), and the table
+        as it now is. Another import adding them at the same moment is no fault."""
+        from deltalake import Field
+        from deltalake.schema import PrimitiveType
+
+        with contextlib.suppress(CommitFailedError, DeltaError):  # added by another import first: read again below
+            table.alter.add_columns([Field(name, PrimitiveType("string"), nullable=True) for name in columns])
+        reopened = self._open(dataset, volumes=volumes)
+        assert reopened is not None
+        if set(columns) - {field.name for field in reopened.schema().fields}:
+            raise StoreError(f"The {dataset} table could not take its new column(s) {columns}: nothing was imported.")
+        return reopened
 
     def _write_periods(
         self, table: DeltaTable, uri: str, incoming: pl.DataFrame, held: pl.DataFrame, meta: dict, dataset: str
@@ -680,6 +748,8 @@ class Store:
                     "restored": meta.get("restored"),
                     "definition": meta.get("definition"),
                     "moved": meta.get("moved") or [],
+                    "key": meta.get("key"),
+                    "damaged": meta.get("damaged"),
                 }
             )
         return rows
@@ -696,7 +766,23 @@ class Store:
         newest = rows[0]
         same = (newest["action"], newest["sha256"], newest["definition"]) == (
             "import", sha256, definition_fingerprint(definition))  # fmt: skip
-        return newest if same and not newest.get("rejected") else None
+        return newest if same and not newest.get("rejected") and self._files_there(definition.dataset) else None
+
+    def _files_there(self, dataset: str) -> bool:
+        """Whether every data file the table's current version needs is on disk with its Parquet footer intact
+        (a local store; a cloud store is taken as whole). A table missing one holds less than its last import
+        wrote. Footers only: ``python -m insight check`` reads every file whole."""
+        import pyarrow.parquet as pq
+
+        table = self._open(dataset)
+        if table is None or not isinstance(self.data_dir, Path):
+            return True
+        try:
+            for uri in table.file_uris():
+                pq.read_metadata(uri.removeprefix("file://"))
+        except Exception:  # missing (OSError) or damaged (pyarrow's ArrowInvalid, among others)
+            return False
+        return True
 
     def _live_imports(self, log: list[dict]) -> dict[int, list[int]]:
         """For each version, the imports whose rows it still holds (an undo returns to an earlier set)."""
@@ -707,7 +793,7 @@ class Store:
             meta = self._meta(entry)
             if meta.get("action") == "import":
                 current = [*current, version]
-            elif meta.get("action") == "undo" and meta.get("restored_to") is not None:
+            elif meta.get("action") in ("undo", "repair") and meta.get("restored_to") is not None:
                 current = list(live.get(int(meta["restored_to"]), []))
             live[version] = current
         return live

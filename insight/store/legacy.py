@@ -62,7 +62,7 @@ def migrate(store: Store, definitions: dict[str, Definition], *, user: str) -> l
             if path is None:
                 continue
             try:
-                frame = pl.read_parquet(path)
+                frame = pl.read_parquet(path, glob=False)
             except (OSError, pl.exceptions.PolarsError):
                 raise StoreError(
                     f"{path} cannot be read (damaged?): nothing was moved from it; restore it from a backup, "
