@@ -72,6 +72,7 @@ def test_every_command_piped_into_head_ends_without_a_traceback(tmp_path):
         "audit": ["audit", *at],
         "history": ["history", "victim", *at],
         "migrate": ["migrate", *at],
+        "check": ["check", *at],
         "check-config": ["check-config"],
         "make-samples": ["make-samples", "--out", str(tmp_path / "samples")],
         "--help": ["--help"],
