@@ -75,6 +75,6 @@ def test_a_configuration_mistake_shows_the_list_not_a_traceback(tmp_path):
         shot(page, "config-mistakes")
         main = page.inner_text('[data-testid="stMain"]')
         assert "2 mistake(s) were found" in main
-        assert "surveys/test_survey.yaml: weight: unknown key(s) ['scale']; allowed: ['column']" in main
+        assert "surveys/test_survey.yaml: weight: unknown key(s) ['scale']; allowed: ['column', 'on_missing']" in main
         assert "themes.yaml: not valid YAML (line 1, column 4): YAML anchors and aliases" in main
         assert page.locator('[data-testid="stException"]').count() == 0
