@@ -218,29 +218,62 @@ def top_priority(drivers: Drivers, labels: dict[str, str], target_label: str) ->
     )
 
 
+def _gap(value: float) -> str:
+    return f"{points(value)} {'below' if value < 0 else 'above'} the census"
+
+
+def gap_verdict(c: GapChange) -> str:
+    """``Aged 16-24: narrowing, recently``: the answer first, the reasons in ``gap_change``."""
+    return f"{c.series}: {c.verdict}"
+
+
 def gap_change(c: GapChange) -> str:
-    """Did a sign-up gap narrow significantly between the first and last month shown?"""
-
-    def side(gap: float) -> str:
-        return f"{points(gap)} {'below' if gap < 0 else 'above'}"
-
-    gaps = (f"{side(c.first_gap_pp)} the census in {period_label(c.first_period)}, {side(c.last_gap_pp)} in "
-            f"{period_label(c.last_period)}")  # fmt: skip
-    verdict = (
-        "narrowed significantly"
-        if c.narrowed
-        else "widened significantly"
-        if c.widened
-        else "not narrowed significantly"
+    """How a sign-up gap moved over the months shown, in the shape of the whole range: the trend over every
+    month, a recent step when there is one, then the first month against the last (p-values in the detail)."""
+    span = f"{period_label(c.first_period)} to {period_label(c.last_period)}"
+    if c.trend_p is None:
+        said = [f"Too few months ({c.months}) to test for a trend over {span}."]
+    elif c.trend_significant:
+        said = [f"Over the {c.months} months {span} the gap has {'narrowed' if c.trend_towards else 'widened'} "
+                "significantly."]  # fmt: skip
+    else:
+        said = [f"Over the {c.months} months {span} the gap shows no significant trend."]
+    if c.recent and c.step_since and c.before_gap_pp is not None and c.after_gap_pp is not None:
+        since = "in" if c.step_since == c.last_period else "since"
+        said.append(
+            f"The change is recent: about {_gap(c.before_gap_pp)} before {period_label(c.step_since)}, "
+            f"{_gap(c.after_gap_pp)} {since} {period_label(c.step_since)}."
+        )
+    ends = f"{_gap(c.first_gap_pp)} in {period_label(c.first_period)}, {_gap(c.last_gap_pp)} in " + period_label(
+        c.last_period
     )
-    return f"{c.series}: the gap has {verdict}, {gaps}."
+    if c.p_value is None:
+        said.append(f"First and last month: {ends} (not tested).")
+    else:
+        differ = "a significant difference" if c.narrowed or c.widened else "within the margin of error"
+        said.append(f"First and last month: {ends}, {differ}.")
+    return " ".join(said)
 
 
 def gap_change_method(c: GapChange) -> str | None:
-    """The method behind ``gap_change``, for the "about this figure" detail; None when nothing was tested."""
-    if c.p_value is None:
+    """The tests behind ``gap_change``, for the "about this figure" detail; None when nothing was tested."""
+    if c.p_value is None and c.trend_p is None:
         return None
-    return (
-        f"{c.series}: two-sided two-proportion z-test of {period_label(c.first_period)}'s share against "
-        f"{period_label(c.last_period)}'s, {p_value(c.p_value)} (significant when p < 0.05)."
-    )
+    said = [f"{c.series}:"]
+    if c.trend_p is not None:
+        said.append(
+            f"Cochran-Armitage test for a trend in the share of sign-ups over the {c.months} months, "
+            f"{p_value(c.trend_p)};"
+        )
+    if c.step_since is not None and c.step_p is not None:
+        said.append(
+            f"the largest step in the last months ({period_label(c.step_since)} on) against the months before it, "
+            f"two-proportion z-test, {p_value(c.step_p)} after Bonferroni's adjustment for the splits tried"
+            + (f", the months before it {p_value(c.before_trend_p)} for a trend;" if c.before_trend_p else ";")
+        )
+    if c.p_value is not None:
+        said.append(
+            f"two-sided two-proportion z-test of {period_label(c.first_period)}'s share against "
+            f"{period_label(c.last_period)}'s, {p_value(c.p_value)}"
+        )
+    return " ".join(said).rstrip(";") + " (significant when p < 0.05)."
