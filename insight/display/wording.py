@@ -277,3 +277,122 @@ def gap_change_method(c: GapChange) -> str | None:
             f"{period_label(c.last_period)}'s, {p_value(c.p_value)}"
         )
     return " ".join(said).rstrip(";") + " (significant when p < 0.05)."
+
+
+# --------------------------------------------------------------------------- one finding per figure
+
+
+def aspects_finding(rows: Sequence[dict], labels: dict[str, str]) -> str:
+    """Every aspect's chart in one sentence: the highest and lowest, and what changed significantly.
+
+    ``rows`` are ``satisfaction`` rows (one per aspect); ``labels`` name each aspect.
+    """
+    shown = [r for r in rows if r.get("pct") is not None]
+    if not shown:
+        return "Every figure is suppressed: too few answered."
+    high = max(shown, key=lambda r: r["pct"])
+    low = min(shown, key=lambda r: r["pct"])
+    said = (
+        f"Highest: {labels[high['aspect']]} ({pct(high['pct'])}); lowest: {labels[low['aspect']]} ({pct(low['pct'])})."
+        if high is not low
+        else f"{labels[high['aspect']]}: {pct(high['pct'])}."
+    )
+    previous = next((r["previous_period"] for r in rows if r.get("previous_period")), None)
+    if previous is None:
+        return said
+    changed = [r for r in shown if r.get("significant") and r.get("change_pp") is not None]
+    if not changed:
+        return f"{said} No aspect changed significantly on {period_label(previous)}."
+    moves = "; ".join(
+        f"{labels[r['aspect']]} {'up' if r['change_pp'] > 0 else 'down'} {points(r['change_pp'])}" for r in changed
+    )
+    return f"{said} Changed significantly on {period_label(previous)}: {moves}."
+
+
+def group_line(r: GroupComparison) -> str:
+    """One group against everyone else in the base, with both figures and bases (the figures the test used)."""
+    if r.rest_pct is None or r.rest_base is None:
+        return (
+            f"{r.group}: {pct(r.pct)} (base {r.base:,}); the rest is not shown, so no hidden group can be worked out."
+        )
+    verdict = (
+        "not tested"
+        if r.significant is None
+        else f"significantly {'above' if r.above else 'below'} the rest"
+        if r.significant
+        else "not significantly different from the rest"
+    )
+    rest = f"the rest's {pct(r.rest_pct)} (base {r.rest_base:,})"
+    return f"{r.group}: {pct(r.pct)} (base {r.base:,}) against {rest}, {verdict}."
+
+
+def trend_finding(name: str, t: TrendTest, varied: dict | None) -> str:
+    """A trend chart in one sentence: risen or fallen (Cochran-Armitage), and whether it varied at all."""
+    said = trend(name, t)
+    if varied is None or varied.get("p_value") is None:
+        return said
+    how = "" if varied["significant"] else "not "
+    return f"{said[:-1]}; it has {how}varied significantly over the {varied['periods']} periods."
+
+
+def trends_finding(tested: Sequence[tuple[str, TrendTest]]) -> str:
+    """Several lines' trends in one sentence: which have risen or fallen significantly (Cochran-Armitage)."""
+    if len(tested) == 1:
+        return trend(*tested[0])
+    risen = [name for name, t in tested if t.direction == "rising"]
+    fallen = [name for name, t in tested if t.direction == "falling"]
+    untested = [name for name, t in tested if t.p_value is None]
+    said = []
+    if risen:
+        said.append(f"Risen significantly: {', '.join(risen)}.")
+    if fallen:
+        said.append(f"Fallen significantly: {', '.join(fallen)}.")
+    others = len(tested) - len(risen) - len(fallen) - len(untested)
+    if not said:
+        said.append("No line has risen or fallen significantly." if others else "Too few periods to test for a trend.")
+    elif others:
+        said.append(f"The other {others} have neither risen nor fallen significantly.")
+    return " ".join(said)
+
+
+def representation_finding(rows: Sequence[dict], who: str) -> str:
+    """Who answered against the census in one sentence: the widest gap (``representation`` rows)."""
+    gaps = [r for r in rows if r.get("gap_pp") is not None]
+    if not gaps:
+        return f"Too few {who.lower()} stated a value to compare with the census."
+    widest = max(gaps, key=lambda r: abs(r["gap_pp"]))
+    side = "over-represented" if widest["gap_pp"] > 0 else "under-represented"
+    return (
+        f"Widest gap: {widest['group']}, {pct(widest['share'])} of {who.lower()} against {pct(widest['census_share'])} "
+        f"in the census ({side} by {points(widest['gap_pp'])})."
+    )
+
+
+def weighting_finding(rows: Sequence[dict]) -> str:
+    """One margin before and after weighting: the group moved most towards its target."""
+    moved = [r for r in rows if r.get("unweighted_pct") is not None and r.get("weighted_pct") is not None]
+    if not moved:
+        return "No group could be weighted."
+    most = max(moved, key=lambda r: abs(r["weighted_pct"] - r["unweighted_pct"]))
+    return (
+        f"Weighting moves {most['group']} most: {pct(most['unweighted_pct'])} of respondents before, "
+        f"{pct(most['weighted_pct'])} after, against a target of {pct(most['target_pct'])}."
+    )
+
+
+def sparkline(trend: pl.DataFrame) -> str:
+    """A tile's small trend in words (its text alternative): ``Last 13 months: 45.1% in September 2018 to 49.4% in
+    September 2019, lowest 44.0%, highest 49.4%``. ``trend``: a headline's satisfaction rows, oldest first."""
+    shown = trend.filter(pl.col("pct").is_not_null())
+    if shown.height < 2:
+        return "Too few periods with enough answers to draw a trend."
+    unit = "quarters" if "Q" in str(shown.item(0, "period")) else "months"
+    first, last = shown.row(0, named=True), shown.row(-1, named=True)
+    values = shown.get_column("pct").to_list()
+    hidden = trend.height - shown.height
+    return (
+        f"Last {trend.height} {unit}: {pct(first['pct'])} in {period_label(first['period'])} to {pct(last['pct'])} in "
+        f"{period_label(last['period'])}; lowest {pct(min(values))}, highest {pct(max(values))}"
+        + (f"; {hidden} with too few answers to show" if hidden else "")
+        + "."
+    )
