@@ -759,7 +759,10 @@ def points_for_the_board(surveys: dict[str, Survey], sections: list[Section]) ->
         facts.append(wmnow.paragraphs[0])
     if not facts:
         facts = ["No survey has data for this period."]
-    return Section("points", "Points for the board", facts, points=facts[:MAX_POINTS])
+    views = list(dict.fromkeys(v for section in sections for v in section.views))
+    if victim and victim.definition.free_text:
+        views.append(victim.view("comments"))  # the leading theme of victims' comments
+    return Section("points", "Points for the board", facts, points=facts[:MAX_POINTS], views=views)
 
 
 def _leading_themes(s: Survey, n: int) -> tuple[int, pl.DataFrame]:
