@@ -75,7 +75,7 @@ frame = apply_filters(loaded.frame, filters.dims).collect()
 counts = theme_counts(frame, definition, themes, period=filters.period, aspect=aspect)
 listed = comments(frame, definition, themes, period=filters.period, aspect=aspect)
 label = period_label(filters.period) if filters.period else "all periods"
-st.caption(
+(st.sidebar if filters.present else st).caption(  # a meeting screen keeps its room for the figures
     f"{listed.height:,} comments in {label}. A comment can carry several themes, "
     'each with a tone: a complaint (negative phrasing such as "nobody called me back"), praise or neutral. '
     "Emails, phone numbers, postcodes and crime references are masked."

@@ -129,6 +129,13 @@ def chart(spec: alt.TopLevelMixin, name: str) -> str:
     return description.split(": ", 1)[-1] if ": " in description else description
 
 
+def small_chart(spec: alt.TopLevelMixin) -> None:
+    """A small chart in a tile (a trend line): no title, no download; its description is its accessible name."""
+    as_dict: dict[str, Any] = dict(spec_of(spec))
+    height = as_dict.get("height")
+    st.vega_lite_chart(as_dict, width="stretch", height=height + 10 if isinstance(height, int) else "content")
+
+
 def png_download(spec: alt.TopLevelMixin, name: str) -> None:
     """The chart as a PNG titled with the survey and period (marked when synthetic); none in presenter mode."""
     if st.session_state.get("present"):
@@ -205,11 +212,14 @@ def about(lines: Iterable[str | None], label: str = "About this figure") -> None
 # --------------------------------------------------------------------------- tables
 
 
-def table(frame: pl.DataFrame, name: str, *, on_screen: Iterable[str] | None = None) -> None:
+def table(
+    frame: pl.DataFrame, name: str, *, on_screen: Iterable[str] | None = None, narrow: Iterable[str] = ()
+) -> None:
     """A table to read (larger and wrapped in presenter mode) and, outside it, a CSV download.
 
     Columns in ``tables.DETAIL_COLUMNS`` (p-values), and any not in ``on_screen`` when it is given, go in the
-    download only. Every figure with decimals is shown with one (49.4, -2.0, -11.1): one number format per table.
+    download only; ``narrow`` columns (counts) are drawn narrow. Every figure with decimals is shown with one
+    (49.4, -2.0, -11.1): one number format per table.
     """
     keep = set(on_screen) if on_screen is not None else set(frame.columns)
     shown = [c for c in frame.columns if c not in DETAIL_COLUMNS and c in keep]
@@ -223,6 +233,9 @@ def table(frame: pl.DataFrame, name: str, *, on_screen: Iterable[str] | None = N
     for column, dtype in frame.schema.items():
         if dtype.is_float() and column in shown:
             config[column] = st.column_config.NumberColumn(format="%.1f", pinned=column == shown[0] or None)
+    for column in narrow:  # counts: as wide as their figures, so the key columns fit one screen
+        if column in shown:
+            config[column] = st.column_config.NumberColumn(width="small")
     st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", column_order=shown,
                  column_config=config or None)  # fmt: skip
     st.download_button(

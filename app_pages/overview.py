@@ -13,7 +13,7 @@ import streamlit as st
 from app_pages import identity, loading, output, url_state
 from insight.config.definition import Definition
 from insight.datasets import Loaded, opening_period
-from insight.display import wording
+from insight.display import charts, wording
 from insight.display.views import matching_period, survey_responses
 from insight.figures.metrics import periods, satisfaction
 from insight.figures.representation import representation
@@ -138,16 +138,13 @@ def headline(row: dict, trend: pl.DataFrame) -> None:
     """The headline figure with a small trend of its last 13 periods (weighted beside it when asked for), in
     numbers and in words, and its change."""
     unweighted, weighted_column = st.columns(2) if "weighted_pct" in row else (st.container(), None)
-    values = trend.get_column("pct").round(1).to_list()
-    unweighted.metric(
-        "% positive",
-        wording.pct(row["pct"]) if row["pct"] is not None else "suppressed",
-        chart_data=values if sum(v is not None for v in values) > 1 else None,
-        chart_type="line",
-    )
+    unweighted.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
     if weighted_column is not None:
         weighted_column.metric("% weighted", wording.pct(row["weighted_pct"]))
-    st.caption(wording.sparkline(trend))  # the small trend in words: its text alternative
+    words = wording.sparkline(trend)
+    if trend.get_column("pct").is_not_null().sum() > 1:
+        output.small_chart(charts.sparkline(trend, words=words, look=output.look()))
+    st.caption(words)  # the small trend in words, as its accessible name says it
     st.write(wording.figure(row))
     if weighted_figure(row):
         st.write(wording.sentence(weighted_figure(row)))
@@ -163,13 +160,17 @@ def sample_notice(definitions: dict[str, Definition], present: bool) -> None:
             samples.append(definition.title)
     if not samples:
         return
-    which = "Every figure on this page" if len(samples) == len(definitions) else f"The figures for {', '.join(samples)}"
+    which = (
+        "Every figure on this page comes"
+        if len(samples) == len(definitions)
+        else f"The figures for {', '.join(samples)} come"
+    )
     if present:
-        st.markdown(f"{output.SAMPLE_MARK} {which} come from synthetic sample records.", unsafe_allow_html=True)
+        st.markdown(f"{output.SAMPLE_MARK} {which} from synthetic sample records.", unsafe_allow_html=True)
         return
     user = identity.user()
     st.info(
-        f"**Sample data.** {which} come from synthetic records bundled with the app, not real responses (the "
+        f"**Sample data.** {which} from synthetic records bundled with the app, not real responses (the "
         "latest period reproduces the source paper's figures). Each survey's first real upload replaces its samples."
         + ("" if user.manageable else " A survey's manager can upload its exports."),
         icon=":material/science:",

@@ -145,7 +145,8 @@ if not benchmarked:
     st.info(f"{definition.title} records no demographics with a census benchmark.")
     st.stop()
 who = "Members" if definition.kind == "membership" else "Respondents"
-introduction(filters, definition, census, who=who)
+if not filters.present:  # how to read and narrow the page: not for a meeting screen
+    introduction(filters, definition, census, who=who)
 views = [
     sections.View(
         key,

@@ -153,10 +153,13 @@ def what_matters_most(filters: url_state.Filters, definition: Definition, loaded
     if not modelled.height:
         st.write(wording.top_priority(drivers, labels, target_label))
         return
+    said = wording.top_priority(drivers, labels, target_label).split(". ")
+    first = 1 if filters.present else 2  # a meeting screen keeps the answer and gives the chart its room
     output.figure(
         charts.priority_matrix(modelled, title="Priority matrix: importance against % positive", look=output.look()),
         f"{definition.dataset}-priorities",
-        finding=wording.top_priority(drivers, labels, target_label),
+        finding=". ".join(said[:first]) + ("" if said[first - 1].endswith(".") else "."),
+        figures=[". ".join(said[first:])] if said[first:] else [],
         notes=[how],
         data=drivers_table(drivers, labels),
         data_name=f"{definition.dataset}-drivers-{period}",

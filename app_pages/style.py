@@ -23,6 +23,8 @@ BASE_CSS = f"""
 [data-testid="stFileUploaderDropzone"]:focus-within {{ box-shadow: 0 0 0 3px {FOCUS} !important; }}
 [data-testid="stSidebarNav"] a:focus-visible {{ outline: 3px solid {FOCUS} !important;
   outline-offset: -3px !important; }}
+[data-testid="stButtonGroup"] button[data-selected="true"], [data-testid="stButtonGroup"] button[data-selected="true"] p
+{{ color: {INK} !important; background: #dbe8f6 !important; border-color: {FOCUS} !important; }}
 .sample-mark {{ display: inline-block; background: #fff3cd; color: #5c3c00; border: 2px solid #5c3c00;
   font-weight: 700; letter-spacing: .04em; padding: 0 .45em; border-radius: .25rem; font-size: .85rem; }}
 .chart-finding {{ color: {INK}; font-size: .95rem; margin: 0 0 .5rem; }}
@@ -59,8 +61,9 @@ html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownConta
 [data-testid="stMainBlockContainer"] { padding-top: .6rem !important; padding-bottom: 1rem !important;
   max-width: 100% !important; }
 [data-testid="stHeader"] { height: 2.75rem !important; min-height: 2.75rem !important;
-  background: transparent !important; pointer-events: none; }
-[data-testid="stHeader"] button { pointer-events: auto; }
+  background: transparent !important; }
+[data-testid="stHeader"], [data-testid="stHeader"] div { pointer-events: none !important; }
+[data-testid="stHeader"] button { pointer-events: auto !important; }
 h1 { font-size: 2rem !important; padding: 0 !important; }
 h2 { font-size: 1.75rem !important; padding: .2rem 0 0 !important; }
 h3 { font-size: 1.6rem !important; }
@@ -84,6 +87,7 @@ h3 { font-size: 1.6rem !important; }
 .st-key-presenter-bar .share-copy { padding: .2rem .7rem; min-height: 2.2rem; }
 .st-key-presenter-bar kbd { font-size: .8rem; }
 @media (max-width: 1500px) { .st-key-presenter-bar kbd { display: none; } }
+@media (max-width: 640px) { [data-testid="stMainBlockContainer"] { padding-top: 3.5rem !important; } }
 p.finding { font-size: 1.6rem !important; }
 p.verdict { font-size: 1.9rem !important; line-height: 1.2; margin-bottom: .3rem; }
 [data-testid="stCaptionContainer"] p { font-size: 1.1rem !important; }

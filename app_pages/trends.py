@@ -119,7 +119,7 @@ def chosen_range(filters: url_state.Filters, definition: Definition) -> PeriodRa
 filters, definition, loaded = output.survey_page("trends")
 weighted = url_state.weighted_toggle([definition])
 aspect = filters.aspect or definition.aspects[0]
-every = st.toggle(
+every = (st.sidebar if filters.present else st).toggle(  # a meeting screen keeps its room for the figures
     "Show every aspect",
     key="trend_every",
     disabled=filters.by is not None,

@@ -394,6 +394,7 @@ def upload_history_section() -> list[tuple[str, bool]]:
             upload_history(history_rows, {n: d.title for n, d in definitions.items()}),
             "upload-history",
             on_screen=HISTORY_ON_SCREEN,
+            narrow=("New", "Updated", "Already held"),
         )
     return undoable
 

@@ -81,7 +81,7 @@ def is_the_gap_closing(
 ) -> None:
     """The answer first: each gap's verdict, in the shape of the whole range, then the chart that shows it."""
     heading, choice = st.columns([1.6, 1], vertical_alignment="bottom")
-    heading.header(f"Is the gap closing? New sign-ups, {where}")
+    heading.header("Is the gap closing?" + ("" if where == "force-wide" else f" {where}"))
     months = months_shown()
     st.session_state["wmnow_months"] = months
     choice.segmented_control(
@@ -104,7 +104,7 @@ def is_the_gap_closing(
         for column, change in zip(st.columns(max(len(changes), 1)), changes, strict=False):
             with column.container(border=True, key=f"verdict-{change.series.split()[0].lower()}"):
                 st.markdown(f'<p class="verdict">{wording.gap_verdict(change)}</p>', unsafe_allow_html=True)
-                st.markdown(wording.gap_change(change))
+                st.markdown(wording.gap_change(change, ends=False))
     targets = target_gaps(series, definition)
     if series.height == 0:
         st.info(
@@ -118,7 +118,7 @@ def is_the_gap_closing(
         ),
         "wmnow-gap-trend",
         finding=None,  # the verdicts above are its finding
-        figures=[f"**{wording.gap_verdict(c)}.** {wording.gap_change(c)}" for c in changes] if filters.present else [],
+        figures=[f"**{wording.gap_verdict(c)}.** {wording.gap_change(c)}" for c in changes],
         notes=[
             "Below zero: under-represented among that month's new members (everyone who joined, including those who "
             "have since left). Ethnic minority groups are every group but White (census: all residents, all ages); "

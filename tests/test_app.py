@@ -398,7 +398,7 @@ def test_undo_on_the_upload_page_asks_first_then_takes_the_import_back(exports, 
     assert "Undone: victim_survey_example.csv in Victim satisfaction survey. 40 response(s) removed" in texts(at)
     assert not Store(data_dir).has("victim")
     history = at.dataframe[-1].value
-    assert history.iloc[0]["What"] == "Undone" and history.iloc[0]["By"].startswith("local:")
+    assert history.iloc[0]["What"] == "Undone (40 removed, 0 restored)" and history.iloc[0]["By"].startswith("local:")
     assert history.iloc[1]["What"] == "Imported, then undone"
     # every page shows the new state at once
     assert "No data is held" in texts(app("app_pages/satisfaction.py"))

@@ -195,9 +195,9 @@ def test_weighted_charts_state_their_finding_and_differ_without_colour(victim):
         _layer_rows(trend, layer) for layer in trend["layer"] if layer.get("encoding", {}).get("text", {}).get("field")
     )
     assert {r["end_label"] for r in ends} == {
-        f"{UNWEIGHTED} {last['pct']:.1f}%",
-        f"{WEIGHTED} {last['weighted_pct']:.1f}%",
-    }  # labelled where each line ends
+        f"{last['pct']:.1f}% {UNWEIGHTED}",
+        f"{last['weighted_pct']:.1f}% {WEIGHTED}",
+    }  # labelled where each line ends, the figure first (a phone cuts a long name short, never the figure)
     assert f'"labelColor": "{INK}"' in json.dumps(trend)
 
 

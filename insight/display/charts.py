@@ -19,7 +19,7 @@ import re
 import textwrap
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import altair as alt
@@ -62,7 +62,7 @@ class Look:
 PAGE = Look()
 # From the back of a meeting room at 1920x1080: key figures 40 px, every other label 24 px, bars as thick as
 # their figures; sized so a chart of up to six rows is whole on a 1366x768 screen under the presenter's bar.
-PRESENTER = Look(label=24, figure=40, title=26, row=64, bar=44, height=320, point=220)
+PRESENTER = Look(label=24, figure=40, title=26, row=58, bar=42, height=320, point=220)
 
 
 def once_per_result(builder: Callable[..., Any]) -> Callable[..., Any]:
@@ -117,7 +117,9 @@ def _axis(look: Look = PAGE, **kwargs: Any) -> alt.Axis:
 
 
 def _legend(look: Look = PAGE, **kwargs: Any) -> alt.Legend:
-    return alt.Legend(labelFontSize=look.label, titleFontSize=look.label, labelColor=INK, titleColor=INK, **kwargs)
+    return alt.Legend(
+        labelFontSize=look.label, titleFontSize=look.label, labelColor=INK, titleColor=INK, titleLimit=600, **kwargs
+    )
 
 
 def nice_top(values: list[float | None], *, room: float = 0.0) -> float:
@@ -251,6 +253,9 @@ def share_bars(
         pl.col("row_label").replace_strict(short, default="", return_dtype=pl.String).alias("mark"),
         pl.max_horizontal(pl.col("ci_high").fill_null(0), pl.col("pct").fill_null(0)).alias("end"),
     ).with_columns(pl.concat_str([pl.col("figure"), pl.col("mark")], separator=" ").str.strip_chars().alias("figure"))
+    data = data.with_columns(
+        pl.col("figure").map_elements(lambda f: _text_px(f, look.figure), return_dtype=pl.Float64).alias("figure_px")
+    )
     top = nice_top(data.get_column("end").to_list(), room=12 if look.big else 0)
     order = data.get_column("row_label" if not look.big else "row_name").to_list()
     y_field = "row_label:N" if not look.big else "row_name:N"
@@ -279,11 +284,25 @@ def share_bars(
     )
     errors = base.mark_rule(color="#333333", strokeWidth=1.5 if not look.big else 3, aria=False,
                             yOffset=offset).encode(x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip)  # fmt: skip
-    if look.big:  # the figure at the bar's end (past its interval), as large as the bar is thick
-        data_labels = base.mark_text(align="left", baseline="middle", dx=10, fontSize=look.figure,
-                                     fontWeight="bold", color=INK, aria=False).encode(
-            x="end:Q", text="figure:N", tooltip=tooltip
+    if look.big:
+        # The figure as large as the bar is thick, past the bar's end and its interval; where the screen is too
+        # narrow for it there (a phone), smaller and inside the bar, in white (5.1:1 on the bar's blue).
+        size = alt.ExprRef(f"width < 600 ? {look.label} : {look.figure}")
+        scale_down = look.label / look.figure
+        fits = f"datum.end * width / {top:g} + datum.figure_px * (width < 600 ? {scale_down:.2f} : 1) + 12"
+        outside = (
+            base.transform_filter(f"{fits} <= width")
+            .mark_text(align="left", baseline="middle", dx=10, fontSize=size, fontWeight="bold", color=INK,
+                       aria=False)
+            .encode(x="end:Q", text="figure:N", tooltip=tooltip)
         )  # fmt: skip
+        inside = (
+            base.transform_filter(f"{fits} > width")
+            .mark_text(align="right", baseline="middle", dx=-8, fontSize=size, fontWeight="bold", color=WHITE,
+                       aria=False)
+            .encode(x="pct:Q", text="figure:N", tooltip=tooltip)
+        )  # fmt: skip
+        data_labels = outside + inside
     else:  # each value above its bar, from the axis: never pushed past the chart's edge on a phone
         data_labels = base.mark_text(
             align="left", baseline="middle", dx=2, yOffset=-10, fontSize=look.figure, color=INK, aria=False
@@ -329,7 +348,7 @@ def _end_labels(
             .alias("end_name"),
             pl.lit(last_label).alias("end_at"),
         )
-        .with_columns(pl.format("{} {}", pl.col("end_name"), pl.col("end_figure")).alias("end_label"))
+        .with_columns(pl.format("{} {}", pl.col("end_figure"), pl.col("end_name")).alias("end_label"))
         .sort(value)
     )
     if ends.height == 0:
@@ -352,14 +371,17 @@ def _end_labels(
 def _end_marks(ends: pl.DataFrame, x: alt.X, look: Look, y_scale: alt.Scale) -> list[alt.Chart]:
     """The end labels: the name and figure together on a page; for a presenter the figure large, the name under."""
     chart = alt.Chart(ends).encode(x=x, y=alt.Y("label_y:Q", scale=y_scale))
+    # On a narrow screen (a phone) a long name is cut short with "…" at the chart's edge, never past it;
+    # the finding under "Figures and table" and the chart's accessible name say it whole.
+    limit = alt.ExprRef("max(30, width - scale('x', datum.end_at) - 16)")
     if not look.big:
         return [chart.mark_text(align="left", baseline="middle", dx=12, fontSize=look.label, fontWeight="bold",
-                                color=INK, aria=False).encode(text="end_label:N")]  # fmt: skip
+                                color=INK, aria=False, limit=limit).encode(text="end_label:N")]  # fmt: skip
     return [
         chart.mark_text(align="left", baseline="bottom", dx=14, dy=8, fontSize=look.figure, fontWeight="bold",
-                        color=INK, aria=False).encode(text="end_figure:N"),
+                        color=INK, aria=False, limit=limit).encode(text="end_figure:N"),
         chart.mark_text(align="left", baseline="top", dx=14, dy=8, fontSize=look.label, color=INK,
-                        aria=False).encode(text="end_name:N"),
+                        aria=False, limit=limit).encode(text="end_name:N"),
     ]  # fmt: skip
 
 
@@ -377,9 +399,9 @@ def _room_for_ends(ends: pl.DataFrame, look: Look) -> float:
 def _period_axis(months: list[str], room: float, look: Look) -> alt.X:
     """Periods along the bottom, ending ``room`` pixels before the right edge (the end labels go there).
 
-    For a presenter, months are written short ("Sep 2019") so the large type is never cut.
+    Months are written short ("Sep 2019"), so large type or a narrow screen never cuts them.
     """
-    short = look.big and all(re.fullmatch(r"[A-Z][a-z]+ \d{4}", m) for m in months)
+    short = all(re.fullmatch(r"[A-Z][a-z]+ \d{4}", m) for m in months)
     return alt.X(
         "period_label:O",
         title=None,
@@ -416,7 +438,7 @@ def trend_lines(
     shape = alt.Shape(f"{series}:N", scale=alt.Scale(domain=names, range=SHAPES[: len(names)]), legend=None)
     low, high = value_range([*data.get_column("ci_low").to_list(), *data.get_column("ci_high").to_list(),
                              *data.get_column("pct").to_list()])  # fmt: skip
-    y_scale = alt.Scale(domain=[low, high], zero=False)
+    y_scale = alt.Scale(domain=[low, high], zero=False, nice=False)
     ends = _end_labels(
         data, series, "pct", "{}%", domain=(low, high), look=look, last_label=months[-1] if months else ""
     )
@@ -486,9 +508,9 @@ def representation_bars(rows: pl.DataFrame, *, who: str, title: str, look: Look 
     y = alt.Y("share:Q", title="% of those who stated", scale=alt.Scale(domain=[0, top]), axis=_axis(look))
     base = alt.Chart(data).encode(x=x)
     bars = base.mark_bar(color=OKABE_ITO[0]).encode(y=y, tooltip=tooltip, description=alt.Description("group:N"))
-    census = base.mark_tick(color="#000000", opacity=1, thickness=4 if not look.big else 6, size=44, aria=False).encode(
-        y="census_share:Q", tooltip=tooltip
-    )
+    census = base.mark_tick(
+        color="#000000", opacity=1, thickness=4 if not look.big else 6, size=44 if not look.big else 90, aria=False
+    ).encode(y="census_share:Q", tooltip=tooltip)
     layers: list[alt.Chart] = [bars, census]
     if look.big:  # each bar's figure above it, large
         layers.append(
@@ -515,8 +537,9 @@ def gap_lines(
 
     Each line is labelled right of the last month, where no line runs, so a label never sits on another line.
     ``targets`` (series -> target gap in points) are dashed lines in the series' colour, each labelled
-    "target for ..." in words.
+    "target for ..." in words. A little lower than other line charts: it sits under the verdicts.
     """
+    look = replace(look, height=look.height - 50)
     data = trend.with_columns(
         pl.col("gap_pp").round(1),
         pl.col("share").round(1),
@@ -760,7 +783,7 @@ def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str, l
     months = list(dict.fromkeys(data.get_column("period_label").to_list()))
     low, high = value_range([*data.get_column("ci_low").to_list(), *data.get_column("ci_high").to_list(),
                              *data.get_column("pct").to_list()])  # fmt: skip
-    y_scale = alt.Scale(domain=[low, high], zero=False)
+    y_scale = alt.Scale(domain=[low, high], zero=False, nice=False)
     ends = _end_labels(data, "series", "pct", "{}%", domain=(low, high), look=look,
                        last_label=months[-1] if months else "")  # fmt: skip
     x = _period_axis(months, _room_for_ends(ends, look), look)
@@ -1012,3 +1035,26 @@ def priority_matrix(rows: pl.DataFrame, *, title: str, look: Look = PAGE) -> alt
         height=look.height,
         description=f"{title}: {finding}.",
     )
+
+
+@once_per_result
+def sparkline(trend: pl.DataFrame, *, words: str, look: Look = PAGE) -> alt.LayerChart:
+    """A tile's small trend of its headline: a line without axes, the last period marked; ``words`` (the trend in
+    a sentence) is its accessible name. ``trend``: satisfaction rows, oldest first; suppressed periods are gaps."""
+    data = trend.select(
+        "period",
+        pl.col("pct").round(1),
+        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+    )
+    order = data.get_column("period_label").to_list()
+    low, high = value_range(data.get_column("pct").to_list(), step=5)
+    base = alt.Chart(data).encode(
+        x=alt.X("period_label:O", sort=order, axis=None),
+        y=alt.Y("pct:Q", scale=alt.Scale(domain=[low, high]), axis=None),
+        tooltip=[alt.Tooltip("period_label:N", title="period"), alt.Tooltip("pct:Q", title="% positive", format=".1f")],
+    )
+    line = base.mark_line(color=OKABE_ITO[0], strokeWidth=2 if not look.big else 4, aria=False)
+    last = base.transform_filter(f"datum.period === '{data.item(-1, 'period')}'").mark_point(
+        filled=True, size=40 if not look.big else 120, color=INK, aria=False
+    )
+    return alt.LayerChart(layer=[line, last]).properties(height=44 if not look.big else 70, description=words)

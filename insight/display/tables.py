@@ -150,13 +150,12 @@ def uk_time(iso: str) -> str:
 
 
 # The history's columns a manager reads on screen (it fits a 1366 px screen); the others are in the download.
-HISTORY_ON_SCREEN = ("When (UK time)", "Dataset", "What", "File", "New", "Updated", "Already held", "Removed",
-                     "Restored", "By")  # fmt: skip
+HISTORY_ON_SCREEN = ("When (UK time)", "Dataset", "What", "File", "New", "Updated", "Already held", "By")
 
 
 def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
     """Every import and undo across datasets, newest first, times in UK local time, in plain words: "Imported",
-    "Imported, then undone", "Undone".
+    "Imported, then undone", "Undone (40 removed, 0 restored)".
 
     ``rows`` are ``Store.history`` rows with a ``dataset`` and a ``table`` ("responses" or
     "contact volumes") added; ``titles`` name each dataset as users know it.
@@ -167,7 +166,8 @@ def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
 
     def what(r: dict) -> str:
         if r["action"] != "import":
-            return "Undone"
+            counts = [f"{r[k]:,} {k}" for k in ("removed", "restored") if r.get(k) is not None]
+            return "Undone" + (f" ({', '.join(counts)})" if counts else "")
         return "Imported, then undone" if (r["dataset"], r["table"], r["version"]) in undone else "Imported"
 
     frame = pl.DataFrame(

@@ -227,9 +227,10 @@ def gap_verdict(c: GapChange) -> str:
     return f"{c.series}: {c.verdict}"
 
 
-def gap_change(c: GapChange) -> str:
+def gap_change(c: GapChange, *, ends: bool = True) -> str:
     """How a sign-up gap moved over the months shown, in the shape of the whole range: the trend over every
-    month, a recent step when there is one, then the first month against the last (p-values in the detail)."""
+    month, a recent step when there is one, then (``ends``) the first month against the last (p-values in the
+    detail)."""
     span = f"{period_label(c.first_period)} to {period_label(c.last_period)}"
     if c.trend_p is None:
         said = [f"Too few months ({c.months}) to test for a trend over {span}."]
@@ -244,14 +245,16 @@ def gap_change(c: GapChange) -> str:
             f"The change is recent: about {_gap(c.before_gap_pp)} before {period_label(c.step_since)}, "
             f"{_gap(c.after_gap_pp)} {since} {period_label(c.step_since)}."
         )
-    ends = f"{_gap(c.first_gap_pp)} in {period_label(c.first_period)}, {_gap(c.last_gap_pp)} in " + period_label(
+    if not ends:
+        return " ".join(said)
+    both = f"{_gap(c.first_gap_pp)} in {period_label(c.first_period)}, {_gap(c.last_gap_pp)} in " + period_label(
         c.last_period
     )
     if c.p_value is None:
-        said.append(f"First and last month: {ends} (not tested).")
+        said.append(f"First and last month: {both} (not tested).")
     else:
         differ = "a significant difference" if c.narrowed or c.widened else "within the margin of error"
-        said.append(f"First and last month: {ends}, {differ}.")
+        said.append(f"First and last month: {both}, {differ}.")
     return " ".join(said)
 
 
