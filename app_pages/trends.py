@@ -53,8 +53,13 @@ def over_time(
     output.figure(
         charts.trend_lines(trend, definition, title=f"{what}{by_words}: % positive", series=series, look=output.look()),
         "trends",
-        finding=wording.trends_finding(tested),
-        figures=[
+        # one line: its answer is the finding; several: which rose or fell, then each line's own words
+        finding=wording.trend_finding(*tested[0], varied.get(tested[0][0]))
+        if len(tested) == 1
+        else wording.trends_finding(tested),
+        figures=[]
+        if len(tested) == 1
+        else [
             f"{wording.trend(name, result)} {wording.variation(name, varied[name])}"
             if name in varied
             else wording.trend(name, result)

@@ -118,7 +118,13 @@ def is_the_gap_closing(
         ),
         "wmnow-gap-trend",
         finding=None,  # the verdicts above are its finding
-        figures=[f"**{wording.gap_verdict(c)}.** {wording.gap_change(c)}" for c in changes],
+        # what the verdicts above leave out: all the words on a meeting screen, else the first against the last
+        figures=[
+            f"**{wording.gap_verdict(c)}.** {wording.gap_change(c)}"
+            if filters.present
+            else f"{c.series}: {wording.gap_ends(c)}"
+            for c in changes
+        ],
         notes=[
             "Below zero: under-represented among that month's new members (everyone who joined, including those who "
             "have since left). Ethnic minority groups are every group but White (census: all residents, all ages); "

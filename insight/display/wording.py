@@ -245,17 +245,18 @@ def gap_change(c: GapChange, *, ends: bool = True) -> str:
             f"The change is recent: about {_gap(c.before_gap_pp)} before {period_label(c.step_since)}, "
             f"{_gap(c.after_gap_pp)} {since} {period_label(c.step_since)}."
         )
-    if not ends:
-        return " ".join(said)
+    return " ".join([*said, gap_ends(c)] if ends else said)
+
+
+def gap_ends(c: GapChange) -> str:
+    """A gap's first month against its last, in words that respect the z-test."""
     both = f"{_gap(c.first_gap_pp)} in {period_label(c.first_period)}, {_gap(c.last_gap_pp)} in " + period_label(
         c.last_period
     )
     if c.p_value is None:
-        said.append(f"First and last month: {both} (not tested).")
-    else:
-        differ = "a significant difference" if c.narrowed or c.widened else "within the margin of error"
-        said.append(f"First and last month: {both}, {differ}.")
-    return " ".join(said)
+        return f"First and last month: {both} (not tested)."
+    differ = "a significant difference" if c.narrowed or c.widened else "within the margin of error"
+    return f"First and last month: {both}, {differ}."
 
 
 def gap_change_method(c: GapChange) -> str | None:
