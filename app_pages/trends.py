@@ -53,11 +53,14 @@ def over_time(
     output.figure(
         charts.trend_lines(trend, definition, title=f"{what}{by_words}: % positive", series=series, look=output.look()),
         "trends",
-        # one line: its answer is the finding; several: which rose or fell, then each line's own words
-        finding=wording.trend_finding(*tested[0], varied.get(tested[0][0]))
-        if len(tested) == 1
-        else wording.trends_finding(tested),
-        figures=[]
+        # one line: its answer is the finding (on a meeting screen the rise or fall alone, the rest in the
+        # detail); several: which rose or fell, then each line's own words
+        finding=wording.trends_finding(tested)
+        if len(tested) > 1 or filters.present
+        else wording.trend_finding(*tested[0], varied.get(tested[0][0])),
+        figures=[wording.variation(tested[0][0], varied[tested[0][0]])]
+        if len(tested) == 1 and filters.present and tested[0][0] in varied
+        else []
         if len(tested) == 1
         else [
             f"{wording.trend(name, result)} {wording.variation(name, varied[name])}"

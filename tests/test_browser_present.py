@@ -117,6 +117,8 @@ def test_a_presenter_steers_the_period_and_the_views_by_keyboard_and_mouse(sampl
     bar = page.locator(".st-key-presenter-bar")
     bar.get_by_role("button", name=re.compile("Earlier")).wait_for(state="visible", timeout=10_000)
     bar.get_by_role("combobox").first.wait_for(state="visible", timeout=10_000)
+    opener = page.locator('[data-testid="stExpandSidebarButton"]').bounding_box()  # the other filters: one press
+    assert opener and opener["width"] >= 24 and opener["height"] >= 24, opener
     page.locator("h1").first.click()  # the focus on the page, not in a box
     started = time.monotonic()
     page.keyboard.press("ArrowLeft")
