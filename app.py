@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Literal, NoReturn
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app_pages import faults, identity, loading, output, serving, style, url_state
 from insight.config.access import User
@@ -153,20 +154,39 @@ def refuse_what_the_user_may_not_see(page: st.Page, overview: st.Page, *, can_up
 
 
 def frame(page: st.Page, user: User, *, present: bool) -> None:
-    """What surrounds every page: the shared filters, the style, the share link and the live reload."""
+    """What surrounds every page: the shared filters, the style, the share box and the live reload.
+
+    In presenter mode a bar across the top of the page holds what a presenter steers by (the sidebar may be
+    closed on a meeting screen): the period with its steps, the page's views, and "Copy link".
+    """
     version = loading.store_version()
+    show = CONTROLS.get(page.url_path, url_state.EVERY_CONTROL)
+    bar = presenter_bar() if present else None
     filters = url_state.sidebar_filters(
         dataset_override="wmnow" if page.url_path == "wmnow" else None,
         allowed=[*identity.visible(loading.definitions())],
-        show=CONTROLS.get(page.url_path, url_state.EVERY_CONTROL),
+        show=show,
         period_options=loading.overview_periods() if page.url_path == "" else None,
+        bar=bar if "period" in show else None,
     )
     st.session_state["filters"] = filters
     style.draw(present)
     output.new_page()
-    url_state.share_link(page.url_path)
+    if bar is not None:
+        st.session_state["_presenter_views"] = bar.container(
+            horizontal=True, gap="small", width="content", key="presenter-views", vertical_alignment="center"
+        )
+        url_state.share_box(page.url_path, where=bar, compact=True)
+    else:
+        st.session_state["_presenter_views"] = None
+        url_state.share_box(page.url_path)
     loading.live_reload(version, identity.session_over)
     identity.log_view(user, page.url_path, filters)
+
+
+def presenter_bar() -> DeltaGenerator:
+    """The presenter's bar: one row across the top of the page, wrapping on a narrow screen."""
+    return st.container(horizontal=True, gap="small", vertical_alignment="bottom", key="presenter-bar")
 
 
 with faults.guard("the page"):  # an unexpected error: one sentence and a reference, the details in the server log

@@ -104,7 +104,7 @@ if pack.sample:
         "Every page of the document is marked.",
         icon=":material/science:",
     )
-for line in pack.missing:
+for line in pack.missing + pack.notes:
     st.warning(line, icon=":material/event_busy:")
 downloads(key)
 the_pack(pack)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages import identity, loading, output, url_state
+from app_pages import identity, loading, output, sections, url_state
 from insight.config.definition import Definition
 from insight.config.themes import Theme
-from insight.display import charts
+from insight.display import charts, wording
 from insight.display.tables import comments_table, theme_table
 from insight.figures.comments import comments, theme_counts
 from insight.figures.metrics import apply_filters
@@ -23,16 +23,25 @@ def say_who_collects_comments(definition: Definition) -> None:
 
 
 def themes_and_satisfaction(
-    counts: pl.DataFrame, definition: Definition, *, period: str | None, headline: str, label: str
+    counts: pl.DataFrame, definition: Definition, *, period: str | None, headline: str, label: str, total: int
 ) -> None:
-    output.chart(
-        charts.theme_bars(counts, title=f"Share of comments by theme, {label}"), f"{definition.dataset}-themes"
+    st.header(f"Themes, {label}")
+    top = counts.sort("comments", descending=True).row(0, named=True) if counts.height else None
+    output.figure(
+        charts.theme_bars(counts, title=f"Share of comments by theme, {label}", look=output.look()),
+        f"{definition.dataset}-themes",
+        finding=(
+            f"Most mentioned: {top['theme']}, in {wording.pct(top['share'])} of the {total:,} comments."
+            if top and top["comments"]
+            else None
+        ),
+        notes=[
+            f"The table gives % positive on *{headline}* among people whose comment mentions the theme, and among "
+            "those whose does not."
+        ],
+        data=theme_table(counts),
+        data_name=f"{definition.dataset}-themes-{period}",
     )
-    st.header("Themes and satisfaction")
-    st.caption(
-        f"% positive on *{headline}* among people whose comment mentions the theme, and among those whose does not."
-    )
-    output.table(theme_table(counts), f"{definition.dataset}-themes-{period}")
 
 
 def read_the_comments(listed: pl.DataFrame, themes: list[Theme], definition: Definition, *, headline: str) -> None:
@@ -52,7 +61,7 @@ def read_the_comments(listed: pl.DataFrame, themes: list[Theme], definition: Def
 
 filters = url_state.current()
 definition = loading.definitions()[filters.dataset]
-st.title(f"{definition.title}: what people told us")
+output.page_title(f"{definition.title}: what people told us")
 if not definition.free_text:
     say_who_collects_comments(definition)
 loaded = loading.load(definition)
@@ -66,7 +75,7 @@ frame = apply_filters(loaded.frame, filters.dims).collect()
 counts = theme_counts(frame, definition, themes, period=filters.period, aspect=aspect)
 listed = comments(frame, definition, themes, period=filters.period, aspect=aspect)
 label = period_label(filters.period) if filters.period else "all periods"
-st.caption(
+(st.sidebar if filters.present else st).caption(  # a meeting screen keeps its room for the figures
     f"{listed.height:,} comments in {label}. A comment can carry several themes, "
     'each with a tone: a complaint (negative phrasing such as "nobody called me back"), praise or neutral. '
     "Emails, phone numbers, postcodes and crime references are masked."
@@ -75,5 +84,17 @@ if listed.height == 0:
     st.info(f"No comments in {label}.")
     st.stop()
 headline = definition.aspect_label(aspect)
-themes_and_satisfaction(counts, definition, period=filters.period, headline=headline, label=label)
-read_the_comments(listed, themes, definition, headline=headline)
+sections.show(
+    [
+        sections.View(
+            "themes",
+            "Themes",
+            lambda: themes_and_satisfaction(
+                counts, definition, period=filters.period, headline=headline, label=label, total=listed.height
+            ),
+        ),
+        sections.View(
+            "comments", "Read the comments", lambda: read_the_comments(listed, themes, definition, headline=headline)
+        ),
+    ]
+)

@@ -1,5 +1,6 @@
-"""What pages draw: a survey page's title and banners, charts with their finding in words, tables,
-the "About this figure" detail, and the PNG and CSV downloads (none in presenter mode).
+"""What pages draw: a survey page's title and banners, figures (a chart, its finding in one sentence, and its
+figures and table behind one detail), tables, the "About this figure" detail, and the PNG and CSV downloads
+(none in presenter mode).
 
 The figures and the charts themselves come from ``insight/``; this module only puts them on the page.
 """
@@ -14,11 +15,11 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from app_pages import loading, style, url_state
+from app_pages import loading, url_state
 from insight.config.definition import Definition
 from insight.datasets import Loaded
+from insight.display.charts import PAGE, PRESENTER, Look, spec_of, title_text, to_png
 from insight.display.charts import SAMPLE_MARK as SAMPLE_TEXT
-from insight.display.charts import spec_of, title_text, to_png
 from insight.display.tables import DETAIL_COLUMNS, one_decimal, rows_that_fit
 from insight.intake.safe_csv import to_csv
 from insight.periods import period_label
@@ -35,8 +36,11 @@ def survey_page(heading: str, *, needs_questions: bool = True) -> tuple[url_stat
     """Title a page for the chosen dataset and return what it shows; stop with a message if nothing."""
     filters = url_state.current()
     definition = loading.definitions()[filters.dataset]
-    st.title(f"{definition.title}: {heading}")
-    loaded = loading.load(definition)
+    survey = filters.dims.get(definition.split_by or "", [None])[0]
+    title = f"{definition.title}" + (f" ({survey})" if survey else "") + f": {heading}"
+    quietly = loading.load_quietly(definition.dataset)
+    page_title(title, sample=quietly is not None and quietly.is_sample)
+    loaded = quietly or loading.load(definition)  # a store that cannot be read says so here, and the page stops
     if loaded is None:
         st.info(NO_DATA)
         st.stop()
@@ -45,6 +49,14 @@ def survey_page(heading: str, *, needs_questions: bool = True) -> tuple[url_stat
         st.stop()
     sample_banner(loaded, definition)
     return filters, definition, loaded
+
+
+def page_title(title: str, *, sample: bool = False) -> None:
+    """The page's title; on a meeting screen with the sample mark beside it, to keep the screen for the figures."""
+    if st.session_state.get("present") and sample:
+        st.markdown(f"<h1>{escape(title)} {SAMPLE_MARK}</h1>", unsafe_allow_html=True)
+    else:
+        st.title(title)
 
 
 def breakdown_hint(definition: Definition) -> str:
@@ -66,8 +78,7 @@ def sample_banner(loaded: Loaded, definition: Definition) -> None:
     st.session_state["_sample_on_page"] = loaded.is_sample
     if not loaded.is_sample:
         return
-    if st.session_state.get("present"):  # one line on a projector
-        st.markdown(f"{SAMPLE_MARK} synthetic records in the layout of the real export.", unsafe_allow_html=True)
+    if st.session_state.get("present"):  # the mark is beside the title on a projector
         return
     st.info(
         f"**Sample data.** {definition.title}: synthetic records bundled with the app, in the layout of the "
@@ -80,6 +91,11 @@ def sample_banner(loaded: Loaded, definition: Definition) -> None:
 # --------------------------------------------------------------------------- charts
 
 
+def look() -> Look:
+    """How large charts are drawn: for a meeting room's screen in presenter mode, else for a page."""
+    return PRESENTER if st.session_state.get("present") else PAGE
+
+
 def export_heading() -> str:
     """What a downloaded chart is titled with: the survey and the period on screen."""
     filters: url_state.Filters | None = st.session_state.get("filters")
@@ -89,42 +105,85 @@ def export_heading() -> str:
     return f"{title}, {period_label(filters.period)}" if filters.period else title
 
 
-def chart(spec: alt.TopLevelMixin, name: str) -> None:
-    """A chart with its finding in words (its accessible name too) and, outside presenter mode, a PNG download.
+def chart(spec: alt.TopLevelMixin, name: str) -> str:
+    """A chart, its finding (the text alternative) as its accessible name; returns that finding in words.
 
     Charts from insight.display.charts carry a ``description`` stating what they show; it is the SVG's
-    accessible name and is printed under the chart, so nobody has to read the picture. The spec
-    is serialised once per chart (charts.spec_of) and drawn as it is.
+    accessible name, and ``figure`` prints it under "Figures and table", so nobody has to read the picture.
+    The spec is serialised once per chart (charts.spec_of) and drawn as it is.
     """
     sample = bool(st.session_state.get("_sample_on_page"))
-    present = bool(st.session_state.get("present"))
     as_dict: dict[str, Any] = dict(spec_of(spec))
     # Room at the edges: Vega places a rotated axis title a pixel or two outside the chart otherwise.
     as_dict.setdefault("padding", {"left": 8, "right": 8, "top": 5, "bottom": 5})
-    if sample:
+    described = as_dict.get("description")
+    alt_text = None if described else (title_text(as_dict.get("title")) or name)
+    if st.session_state.get("present"):  # the view's heading names it; its room goes to the figures
+        as_dict.pop("title", None)
+    elif sample:
         as_dict["title"] = _with_subtitle(as_dict.get("title"), SAMPLE_TEXT)
     height = as_dict.get("height")
     size: int | Literal["content"] = height + 140 if isinstance(height, int) else "content"
-    described = as_dict.get("description")
-    alt_text = None if described else (title_text(as_dict.get("title")) or name)
     description = str(described or alt_text)
-    if present:  # readable from the back of a meeting room
-        as_dict = style.enlarged(as_dict)
     st.vega_lite_chart(as_dict, width="stretch", height=size, alt=alt_text)
-    finding = description.split(": ", 1)[-1] if ": " in description else description
-    st.markdown(f'<p class="chart-finding"><strong>The chart shows:</strong> {escape(finding)}</p>',
-                unsafe_allow_html=True)  # fmt: skip
-    if not present:
-        heading = export_heading()
-        st.download_button(
-            "Download chart (PNG)",
-            data=lambda: to_png(spec, heading=heading, sample=sample),
-            file_name=f"{name}.png",
-            mime="image/png",
-            on_click="ignore",
-            key=f"png-{name}",
-            icon=":material/image:",
-        )
+    return description.split(": ", 1)[-1] if ": " in description else description
+
+
+def small_chart(spec: alt.TopLevelMixin) -> None:
+    """A small chart in a tile (a trend line): no title, no download; its description is its accessible name."""
+    as_dict: dict[str, Any] = dict(spec_of(spec))
+    height = as_dict.get("height")
+    st.vega_lite_chart(as_dict, width="stretch", height=height + 10 if isinstance(height, int) else "content")
+
+
+def png_download(spec: alt.TopLevelMixin, name: str) -> None:
+    """The chart as a PNG titled with the survey and period (marked when synthetic); none in presenter mode."""
+    if st.session_state.get("present"):
+        return
+    sample = bool(st.session_state.get("_sample_on_page"))
+    heading = export_heading()
+    st.download_button(
+        "Download chart (PNG)",
+        data=lambda: to_png(spec, heading=heading, sample=sample),
+        file_name=f"{name}.png",
+        mime="image/png",
+        on_click="ignore",
+        key=f"png-{name}",
+        icon=":material/image:",
+    )
+
+
+def figure(
+    spec: alt.TopLevelMixin,
+    name: str,
+    *,
+    finding: str | None,
+    figures: Iterable[str] = (),
+    notes: Iterable[str] = (),
+    data: pl.DataFrame | None = None,
+    data_name: str | None = None,
+) -> None:
+    """Each figure said once: the chart with its direct labels and one finding sentence (what differs or changed
+    significantly); the chart's figures in words, any per-figure sentences and the table behind one
+    "Figures and table" detail. The chart's text alternative (its accessible name) stays on the chart."""
+    if finding:
+        finding_sentence(finding)
+    listing = chart(spec, name)
+    with st.expander("Figures and table", icon=":material/table_view:"):
+        st.markdown(f'<p class="chart-finding"><strong>The chart shows:</strong> {escape(listing)}</p>',
+                    unsafe_allow_html=True)  # fmt: skip
+        for line in figures:
+            st.markdown(line)
+        for note in notes:
+            st.caption(note)
+        if data is not None:
+            table(data, data_name or name)
+        png_download(spec, name)
+
+
+def finding_sentence(text: str) -> None:
+    """A view's answer in one sentence, above its chart."""
+    st.markdown(f'<p class="finding">{escape(text)}</p>', unsafe_allow_html=True)
 
 
 def _with_subtitle(title: object, text: str) -> dict[str, object]:
@@ -153,14 +212,18 @@ def about(lines: Iterable[str | None], label: str = "About this figure") -> None
 # --------------------------------------------------------------------------- tables
 
 
-def table(frame: pl.DataFrame, name: str) -> None:
+def table(
+    frame: pl.DataFrame, name: str, *, on_screen: Iterable[str] | None = None, narrow: Iterable[str] = ()
+) -> None:
     """A table to read (larger and wrapped in presenter mode) and, outside it, a CSV download.
 
-    Columns in ``tables.DETAIL_COLUMNS`` (p-values) go in the download only. A table too large for one
-    message to the browser shows its first rows that fit (``tables.rows_that_fit``) and says so; the download
-    has every row.
+    Columns in ``tables.DETAIL_COLUMNS`` (p-values), and any not in ``on_screen`` when it is given, go in the
+    download only; ``narrow`` columns (counts) are drawn narrow. Every figure with decimals is shown with one
+    (49.4, -2.0, -11.1): one number format per table. A table too large for one message to the browser shows
+    its first rows that fit (``tables.rows_that_fit``) and says so; the download has every row.
     """
-    shown = [c for c in frame.columns if c not in DETAIL_COLUMNS]
+    keep = set(on_screen) if on_screen is not None else set(frame.columns)
+    shown = [c for c in frame.columns if c not in DETAIL_COLUMNS and c in keep]
     whole = frame
     fit = rows_that_fit(frame.select(shown))
     if fit < frame.height:
@@ -175,8 +238,15 @@ def table(frame: pl.DataFrame, name: str) -> None:
         st.table(one_decimal(frame.select(shown[:PRESENTER_COLUMNS]).head(60)), hide_index=True)
         return
     # The first column says what a row is: pinned, so it stays in view when a phone scrolls sideways.
-    pinned = {shown[0]: st.column_config.Column(pinned=True)} if shown else None
-    st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", column_order=shown, column_config=pinned)
+    config: dict[str, Any] = {shown[0]: st.column_config.Column(pinned=True)} if shown else {}
+    for column, dtype in frame.schema.items():
+        if dtype.is_float() and column in shown:
+            config[column] = st.column_config.NumberColumn(format="%.1f", pinned=column == shown[0] or None)
+    for column in narrow:  # counts: as wide as their figures, so the key columns fit one screen
+        if column in shown:
+            config[column] = st.column_config.NumberColumn(width="small")
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", column_order=shown,
+                 column_config=config or None)  # fmt: skip
     st.download_button(
         "Download table (CSV)",
         data=to_csv(whole),

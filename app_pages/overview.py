@@ -1,4 +1,5 @@
-"""Overview: one tile per survey with its headline for the period chosen, and how it moved.
+"""Overview: one tile per survey with its headline for the period chosen, a small trend of its last 13
+periods, how it moved, and a link to the survey's page on that aspect; a banner while figures are samples.
 
 A dataset that holds several surveys (public confidence: Public Voice and How are we Doing) gets a tile
 for each, never one merged figure. A quarterly survey shows the quarter containing the month chosen.
@@ -6,18 +7,21 @@ for each, never one merged figure. A quarterly survey shows the quarter containi
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from app_pages import identity, loading, output, url_state
 from insight.config.definition import Definition
 from insight.datasets import Loaded, opening_period
-from insight.display import wording
+from insight.display import charts, wording
 from insight.display.views import matching_period, survey_responses
 from insight.figures.metrics import periods, satisfaction
 from insight.figures.representation import representation
 from insight.figures.validity import validity
 from insight.figures.weighting import can_weight, weighted_figure, weighted_report
 from insight.periods import period_label
+
+TREND_PERIODS = 13  # a year and the same month a year before
 
 
 def tiles(definitions: dict[str, Definition]) -> list[tuple[Definition, str | None]]:
@@ -98,7 +102,12 @@ def survey_tile(
             f"Newer: {', '.join(period_label(p) for p in passed)}, with fewer than "
             f"{definition.suppression.min_base} answers."
         )
-    headline(row)
+    history = (
+        satisfaction(own, definition, all_periods=True, aspects=[aspect])
+        if survey
+        else loading.compute(satisfaction, loaded, definition, all_periods=True, aspects=[aspect])
+    )
+    headline(row, recent(history, period))
     if survey:
         v = validity(own, definition, None, period=period)
     else:
@@ -109,37 +118,79 @@ def survey_tile(
         st.warning(note, icon=":material/warning:")
     st.page_link(
         "app_pages/satisfaction.py",
-        label="Every aspect",
+        label=f"{definition.aspect_label(aspect)} on the Satisfaction page",
         icon=":material/arrow_forward:",
         query_params={
             "dataset": definition.dataset,
             "period": period,
+            "aspect": aspect,
             **({definition.split_by: survey} if definition.split_by and survey else {}),
         },
     )
 
 
-def headline(row: dict) -> None:
-    """The headline figure (weighted beside it when asked for), in numbers and in words, and its change."""
+def recent(history: pl.DataFrame, period: str) -> pl.DataFrame:
+    """The headline's last 13 periods up to the one shown (suppressed periods stay, with no figure)."""
+    return history.filter(pl.col("period") <= period).sort("period").tail(TREND_PERIODS)
+
+
+def headline(row: dict, trend: pl.DataFrame) -> None:
+    """The headline figure with a small trend of its last 13 periods (weighted beside it when asked for), in
+    numbers and in words, and its change."""
     unweighted, weighted_column = st.columns(2) if "weighted_pct" in row else (st.container(), None)
     unweighted.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
     if weighted_column is not None:
         weighted_column.metric("% weighted", wording.pct(row["weighted_pct"]))
+    words = wording.sparkline(trend)
+    if trend.get_column("pct").is_not_null().sum() > 1:
+        output.small_chart(charts.sparkline(trend, words=words, look=output.look()))
+    st.caption(words)  # the small trend in words, as its accessible name says it
     st.write(wording.figure(row))
     if weighted_figure(row):
         st.write(wording.sentence(weighted_figure(row)))
     st.write(wording.sentence(wording.change(row)))
 
 
+def sample_notice(definitions: dict[str, Definition], present: bool) -> None:
+    """One banner for the page while any figure on it comes from the bundled samples, with Upload for managers."""
+    samples = []
+    for definition in definitions.values():
+        loaded = loading.load_quietly(definition.dataset)
+        if loaded is not None and loaded.is_sample:
+            samples.append(definition.title)
+    if not samples:
+        return
+    which = (
+        "Every figure on this page comes"
+        if len(samples) == len(definitions)
+        else f"The figures for {', '.join(samples)} come"
+    )
+    if present:
+        st.markdown(f"{output.SAMPLE_MARK} {which} from synthetic sample records.", unsafe_allow_html=True)
+        return
+    user = identity.user()
+    st.info(
+        f"**Sample data.** {which} from synthetic records bundled with the app, not real responses (the "
+        "latest period reproduces the source paper's figures). Each survey's first real upload replaces its samples."
+        + ("" if user.manageable else " A survey's manager can upload its exports."),
+        icon=":material/science:",
+    )
+    if user.manageable:
+        st.page_link("app_pages/upload.py", label="Upload a real export", icon=":material/upload_file:")
+
+
 filters = url_state.current()
 latest = next(iter(loading.overview_periods()), None)
-st.title("Citizen satisfaction: overview")
-st.caption(
-    f"Each survey's headline for {period_label(filters.period) if filters.period else 'its latest period'} "
-    "(quarterly surveys: the quarter containing it; at the latest, each survey's latest period with enough answers "
-    "to show a figure), with its base, 95% interval and the change on the previous period."
-)
+output.page_title("Citizen satisfaction: overview")
 definitions = identity.visible(loading.definitions())  # only the surveys this user may see
+sample_notice(definitions, filters.present)
+if not filters.present:
+    st.caption(
+        f"Each survey's headline for {period_label(filters.period) if filters.period else 'its latest period'} "
+        "(quarterly surveys: the quarter containing it; at the latest, each survey's latest period with enough "
+        "answers to show a figure), with its base, 95% interval, the change on the previous period and a small "
+        "trend of its last 13 periods."
+    )
 weighted = url_state.weighted_toggle(list(definitions.values()))
 columns = st.columns(3)
 for i, (definition, survey) in enumerate(tiles(definitions)):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+import polars as pl
 import streamlit as st
 
-from app_pages import loading, output, url_state
+from app_pages import loading, output, sections, url_state
 from insight.config.census import Census
 from insight.config.definition import Definition
 from insight.datasets import Loaded
-from insight.display import charts
+from insight.display import charts, wording
 from insight.display.tables import area_gaps, representation_table, weighting_profile_table
 from insight.display.views import margin_profiles
 from insight.figures.representation import representation
-from insight.figures.weighting import weigh_period, weighting_in_words
+from insight.figures.weighting import Margin, weigh_period, weighting_in_words
 from insight.periods import period_label
 
 
@@ -36,7 +39,7 @@ def introduction(filters: url_state.Filters, definition: Definition, census: Cen
 def against_the_census(
     key: str, filters: url_state.Filters, definition: Definition, loaded: Loaded, *, who: str
 ) -> None:
-    """One dimension: the respondents' shares beside the census's, chart and table."""
+    """One dimension: the respondents' shares beside the census's, chart, and table behind "Figures and table"."""
     census = loading.census()
     dim = definition.dimensions[key]
     rep = representation(loaded.frame, definition, census, by=key, period=filters.period, filters=filters.dims)
@@ -46,43 +49,67 @@ def against_the_census(
         return
     if rep.status == "low_base":
         st.warning(f"Treat with caution: only {rep.stated} stated their {dim.label.lower()}.")
-    output.chart(
-        charts.representation_bars(rep.rows, who=who, title=f"{dim.label}: {who.lower()} and census"),
+    output.figure(
+        charts.representation_bars(
+            rep.rows, who=who, title=f"{dim.label}: {who.lower()} and census", look=output.look()
+        ),
         f"represent-{key}",
+        finding=wording.representation_finding(list(rep.rows.iter_rows(named=True)), who),
+        notes=[
+            f"Census population: {rep.population}, {rep.area}. {rep.stated:,} stated; {rep.not_stated:,} did not "
+            "state (left out of the shares). Census 2021 (ONS); sources on the Data page."
+        ],
+        data=representation_table(rep, dim.label),
+        data_name=f"{definition.dataset}-represent-{key}",
     )
-    st.caption(
-        f"Census population: {rep.population}, {rep.area}. {rep.stated:,} stated; "
-        f"{rep.not_stated:,} did not state (left out of the shares). Census 2021 (ONS); sources on the Data page."
-    )
-    output.table(representation_table(rep, dim.label), f"{definition.dataset}-represent-{key}")
 
 
-def before_and_after_weighting(filters: url_state.Filters, definition: Definition, loaded: Loaded, period: str) -> None:
-    st.header("Before and after weighting to the census")
+def before_and_after_weighting(
+    filters: url_state.Filters, definition: Definition, loaded: Loaded, period: str
+) -> list[sections.View]:
+    """One view per margin the respondents are weighted on (each a chart and its table)."""
     respondents, raking = weigh_period(loaded.frame, definition, loading.census(), period=period, filters=filters.dims)
-    if respondents.height < definition.suppression.min_base:
+
+    def too_few() -> None:
+        st.header("Before and after weighting to the census")
         st.warning(f"Only {respondents.height} respondents match the filters chosen: too few to weight.")
-        return
-    st.caption(
-        "Weighted figures (the *Weighted to the census* toggle on Overview, Satisfaction and Trends) count each "
-        "respondent so that, together, they match the census on these margins. " + weighting_in_words(raking)
-    )
-    for note in raking.notes():
-        st.warning(note, icon=":material/warning:")
-    for margin, rows in margin_profiles(respondents, raking):
-        output.chart(
-            charts.weighting_profile_bars(rows, title=f"{margin.label}, before and after weighting"),
+
+    if respondents.height < definition.suppression.min_base:
+        return [sections.View("weighting", "Weighting", too_few)]
+
+    def margin_view(margin: Margin, rows: pl.DataFrame, first: bool) -> None:
+        st.header(f"{margin.label}, before and after weighting to the census")
+        if first:
+            st.caption(
+                "Weighted figures (the *Weighted to the census* toggle on Overview, Satisfaction and Trends) count "
+                "each respondent so that, together, they match the census on these margins. "
+                + weighting_in_words(raking)
+            )
+            for note in raking.notes():
+                st.warning(note, icon=":material/warning:")
+        output.figure(
+            charts.weighting_profile_bars(
+                rows, title=f"{margin.label}, before and after weighting", look=output.look()
+            ),
             f"weighting-{margin.dimension}",
+            finding=wording.weighting_finding(list(rows.iter_rows(named=True))),
+            notes=[
+                f"Census population: {margin.population}. Respondents who did not state a value, or gave one the "
+                "census does not count, keep their share of the sample."
+                + (f" Left out by the filter: {', '.join(margin.filtered)}." if margin.filtered else "")
+            ],
+            data=weighting_profile_table(rows, margin.label),
+            data_name=f"{definition.dataset}-weighting-{margin.dimension}",
         )
-        output.table(
-            weighting_profile_table(rows, margin.label),
-            f"{definition.dataset}-weighting-{margin.dimension}",
+
+    return [
+        sections.View(
+            f"weighting-{margin.dimension}",
+            f"{margin.label}, weighted",
+            partial(margin_view, margin, rows, i == 0),
         )
-        st.caption(
-            f"Census population: {margin.population}. Respondents who did not state a value, or gave one the "
-            "census does not count, keep their share of the sample."
-            + (f" Left out by the filter: {', '.join(margin.filtered)}." if margin.filtered else "")
-        )
+        for i, (margin, rows) in enumerate(margin_profiles(respondents, raking))
+    ]
 
 
 def by_neighbourhood(
@@ -118,10 +145,19 @@ if not benchmarked:
     st.info(f"{definition.title} records no demographics with a census benchmark.")
     st.stop()
 who = "Members" if definition.kind == "membership" else "Respondents"
-introduction(filters, definition, census, who=who)
-for key in benchmarked:
-    against_the_census(key, filters, definition, loaded, who=who)
+if not filters.present:  # how to read and narrow the page: not for a meeting screen
+    introduction(filters, definition, census, who=who)
+views = [
+    sections.View(
+        key,
+        definition.dimensions[key].label,
+        partial(against_the_census, key, filters, definition, loaded, who=who),
+        breakdown=key == filters.by,
+    )
+    for key in benchmarked
+]
 if definition.weighting and filters.period:
-    before_and_after_weighting(filters, definition, loaded, filters.period)
+    views += before_and_after_weighting(filters, definition, loaded, filters.period)
 if "npu" in definition.dimensions:
-    by_neighbourhood(benchmarked, filters, definition, loaded)
+    views.append(sections.View("areas", "By NPU", lambda: by_neighbourhood(benchmarked, filters, definition, loaded)))
+sections.show(views)

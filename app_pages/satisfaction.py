@@ -8,7 +8,7 @@ from typing import TypedDict, Unpack
 import polars as pl
 import streamlit as st
 
-from app_pages import loading, output, url_state
+from app_pages import loading, output, sections, url_state
 from insight.config.definition import Definition
 from insight.datasets import Loaded
 from insight.display import charts, wording
@@ -54,11 +54,16 @@ def said(row: dict, *, weighted: bool) -> str:
 def is_the_sample_big_enough(
     filters: url_state.Filters, definition: Definition, loaded: Loaded, period: str, raking: Raking | None
 ) -> None:
-    """The verdict follows every filter and the period range it sits beside; then how the figures were weighted."""
+    """The verdict follows every filter and the period range it sits beside; then how the figures were weighted.
+
+    On a meeting screen it is one line, so the view below it stays whole on the screen.
+    """
     v = loading.compute(validity, loaded, definition, loaded.volumes, period=period, filters=filters.dims)
-    (st.success if v.valid_for_5pp else st.warning)(
-        f"**Is the sample big enough?** {wording.sentence(wording.validity(v))}", icon=":material/straighten:"
-    )
+    said = f"**Is the sample big enough?** {wording.sentence(wording.validity(v))}"
+    if filters.present:
+        st.caption(said)
+    else:
+        (st.success if v.valid_for_5pp else st.warning)(said, icon=":material/straighten:")
     if raking is not None:
         st.info(f"**Weighted to the census.** {weighting_in_words(raking)}", icon=":material/balance:")
         for weighting_note in raking.notes():
@@ -68,20 +73,21 @@ def is_the_sample_big_enough(
 def every_aspect(result: pl.DataFrame, definition: Definition, period: str, *, weighted: bool) -> None:
     label = period_label(period)
     bars = charts.weighted_bars if weighted else charts.share_bars
+    rows = list(result.iter_rows(named=True))
+    labels = {a: definition.aspect_label(a) for a in definition.aspects}
     st.header(f"Every aspect, {label}")
-    output.chart(bars(result, definition, rows="aspect_label", title=f"% positive, {label}"), "aspects")
-    for row in result.iter_rows(named=True):
-        note = wording.caution(row, definition.suppression)
-        st.write(
-            f"**{definition.aspect_label(row['aspect'])}**: {said(row, weighted=weighted)}; {wording.change(row)}."
-        )
-        if note:
-            st.caption(note)
-    output.about(
-        [wording.change_method(definition.aspect_label(r["aspect"]), r) for r in result.iter_rows(named=True)]
-        + ["95% intervals are Wilson score intervals."]
+    output.figure(
+        bars(result, definition, rows="aspect_label", title=f"% positive, {label}", look=output.look()),
+        "aspects",
+        finding=wording.aspects_finding(rows, labels),
+        figures=[f"**{labels[r['aspect']]}**: {said(r, weighted=weighted)}; {wording.change(r)}." for r in rows],
+        notes=[note for r in rows if (note := wording.caution(r, definition.suppression))],
+        data=satisfaction_table(result, definition),
+        data_name=f"{definition.dataset}-aspects-{period}",
     )
-    output.table(satisfaction_table(result, definition), f"{definition.dataset}-aspects-{period}")
+    output.about(
+        [wording.change_method(labels[r["aspect"]], r) for r in rows] + ["95% intervals are Wilson score intervals."]
+    )
 
 
 def what_people_answered(
@@ -97,21 +103,32 @@ def what_people_answered(
     overall = loading.compute(
         answer_distribution, loaded, definition, aspect=aspect, period=period, filters=filters.dims
     )
-    if scale.negative:
-        for row in overall.dissatisfied:
-            st.write(wording.sentence(wording.dissatisfied(row, scale.negative)))
-    chart_rows = answers.rows if filters.by else overall.rows
-    if any(r["count"] for r in chart_rows):
-        output.chart(
-            charts.diverging_answers(chart_rows, scale, title=f"{aspect_label}: every answer, {label}"),
-            f"{aspect}-answers",
-        )
+    said = (
+        [wording.sentence(wording.dissatisfied(r, scale.negative)) for r in overall.dissatisfied]
+        if scale.negative
+        else []
+    )
+    by_group = (
+        [wording.sentence(wording.dissatisfied(r, scale.negative)) for r in answers.dissatisfied]
+        if scale.negative and filters.by
+        else []
+    )
     excluded = [a for a in scale.answers if a in scale.excluded]
-    if excluded:
-        st.caption(f"{', '.join(excluded)} answers are left out of the base and of the bars; the table counts them.")
-    output.table(
-        answers_table(answers, group_label=definition.dimension_label(filters.by) if filters.by else "Group"),
-        f"{definition.dataset}-{aspect}-answers-{period}",
+    notes = [f"{', '.join(excluded)} answers are left out of the base and of the bars; the table counts them."]
+    chart_rows = answers.rows if filters.by else overall.rows
+    table = answers_table(answers, group_label=definition.dimension_label(filters.by) if filters.by else "Group")
+    name = f"{definition.dataset}-{aspect}-answers-{period}"
+    if not any(r["count"] for r in chart_rows):
+        st.info(f"No answers to {aspect_label.lower()} in {label} match the filters chosen.")
+        return
+    output.figure(
+        charts.diverging_answers(chart_rows, scale, title=f"{aspect_label}: every answer, {label}", look=output.look()),
+        f"{aspect}-answers",
+        finding=said[0] if said else None,
+        figures=by_group,
+        notes=notes if excluded else [],
+        data=table,
+        data_name=name,
     )
 
 
@@ -126,20 +143,27 @@ def what_matters_most(filters: url_state.Filters, definition: Definition, loaded
         st.info(f"Key drivers are not shown: {exc}.")
         return
     labels = {a: definition.aspect_label(a) for a in definition.aspects}
-    st.write(wording.top_priority(drivers, labels, target_label))
     modelled = priorities(drivers, labels)
-    if modelled.height:
-        output.chart(
-            charts.priority_matrix(modelled, title="Priority matrix: importance against % positive"),
-            f"{definition.dataset}-priorities",
-        )
-    st.caption(
+    how = (
         "Importance: Johnson's relative weights of each aspect's positive answer in a linear model of the "
         f"{target_label.lower()} answer, as a share of what the model explains (R²), over the {drivers.n:,} "
         "respondents who answered every aspect. Top left of the dashed lines (more important than average, "
         "less positive than average) is where to act first."
     )
-    output.table(drivers_table(drivers, labels), f"{definition.dataset}-drivers-{period}")
+    if not modelled.height:
+        st.write(wording.top_priority(drivers, labels, target_label))
+        return
+    said = wording.top_priority(drivers, labels, target_label).split(". ")
+    first = 1 if filters.present else 2  # a meeting screen keeps the answer and gives the chart its room
+    output.figure(
+        charts.priority_matrix(modelled, title="Priority matrix: importance against % positive", look=output.look()),
+        f"{definition.dataset}-priorities",
+        finding=". ".join(said[:first]) + ("" if said[first - 1].endswith(".") else "."),
+        figures=[". ".join(said[first:])] if said[first:] else [],
+        notes=[how],
+        data=drivers_table(drivers, labels),
+        data_name=f"{definition.dataset}-drivers-{period}",
+    )
 
 
 def by_group(
@@ -160,20 +184,21 @@ def by_group(
         compare_groups, loaded, definition, by=by, aspect=aspect, period=period, filters=filters.dims
     )
     st.header(f"{aspect_label} by {by_label.lower()}, {period_label(period)}")
-    st.write(wording.comparison(comparison.rows, by_label))
     marks = {r.group: ("▲ above the rest" if r.above else "▼ below the rest") for r in comparison.rows if r.significant}
     shown = breakdown_order(breakdown, definition, by)
     title = f"{aspect_label} by {by_label.lower()}"
-    output.chart(
-        charts.weighted_bars(shown, definition, rows="group", title=title)
+    suppressed = wording.suppressed_groups(breakdown, definition.suppression)
+    output.figure(
+        charts.weighted_bars(shown, definition, rows="group", title=title, look=output.look())
         if weighted
-        else charts.share_bars(shown, definition, rows="group", title=title, marks=marks),
+        else charts.share_bars(shown, definition, rows="group", title=title, marks=marks, look=output.look()),
         f"{aspect}-by-{by}",
+        finding=wording.comparison(comparison.rows, by_label),
+        figures=[wording.group_line(r) for r in comparison.rows],
+        notes=["▲ / ▼: significantly above / below everyone else in the base.", *([suppressed] if suppressed else [])],
+        data=satisfaction_table(breakdown, definition, by_label=by_label),
+        data_name=f"{definition.dataset}-{aspect}-by-{by}",
     )
-    st.caption("▲ / ▼: significantly above / below everyone else in the base.")
-    note = wording.suppressed_groups(breakdown, definition.suppression)
-    if note:
-        st.caption(note)
     output.about(
         [
             "▲ / ▼: each group against everyone else in the base by a two-proportion z-test, the p-values adjusted "
@@ -181,7 +206,36 @@ def by_group(
             *(wording.change_method(r["group"], r) for r in breakdown.iter_rows(named=True)),
         ]
     )
-    output.table(satisfaction_table(breakdown, definition, by_label=by_label), f"{definition.dataset}-{aspect}-by-{by}")
+
+
+def views(
+    filters: url_state.Filters, definition: Definition, loaded: Loaded, result: pl.DataFrame, period: str
+) -> list[sections.View]:
+    """The page's views in order; a link's breakdown (by=) names the last, which then comes first."""
+    aspect = filters.aspect or definition.aspects[0]
+    found = [
+        sections.View("aspects", "Every aspect", lambda: every_aspect(result, definition, period, weighted=weighted)),
+        sections.View(
+            "answers", "What people answered", lambda: what_people_answered(filters, definition, loaded, aspect, period)
+        ),
+    ]
+    if len(definition.questions) > 1:
+        found.append(
+            sections.View(
+                "drivers", "What matters most", lambda: what_matters_most(filters, definition, loaded, period)
+            )
+        )
+    if filters.by is not None:
+        by = filters.by
+        found.append(
+            sections.View(
+                "groups",
+                f"By {definition.dimension_label(by).lower()}",
+                lambda: by_group(filters, definition, loaded, by, aspect, period, weighted=weighted),
+                breakdown=True,
+            )
+        )
+    return found
 
 
 filters, definition, loaded = output.survey_page("satisfaction")
@@ -196,12 +250,6 @@ if filters.dims:
         "Filtered to " + "; ".join(f"{definition.dimension_label(k)}: {', '.join(v)}" for k, v in filters.dims.items())
     )
 is_the_sample_big_enough(filters, definition, loaded, period, raking)
-every_aspect(result, definition, period, weighted=weighted)
-aspect = filters.aspect or definition.aspects[0]
-what_people_answered(filters, definition, loaded, aspect, period)
-if len(definition.questions) > 1:
-    what_matters_most(filters, definition, loaded, period)
-if filters.by is None:
-    st.info(output.breakdown_hint(definition))
-    st.stop()
-by_group(filters, definition, loaded, filters.by, aspect, period, weighted=weighted)
+if filters.by is None and not filters.present:
+    st.caption(output.breakdown_hint(definition))
+sections.show(views(filters, definition, loaded, result, period))

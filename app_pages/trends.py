@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages import loading, output, url_state
+from app_pages import loading, output, sections, url_state
 from insight.config.definition import Definition
 from insight.datasets import Loaded
 from insight.display import charts, wording
@@ -17,7 +17,7 @@ from insight.figures.trend import trend_test
 from insight.periods import PeriodRange, period_label
 
 
-def has_it_varied(
+def over_time(
     trend: pl.DataFrame,
     tests: pl.DataFrame,
     filters: url_state.Filters,
@@ -26,7 +26,8 @@ def has_it_varied(
     *,
     aspects: list[str],
 ) -> None:
-    """The heading, one sentence per line drawn, and the chart."""
+    """The chart with its answer (risen or fallen, by Cochran-Armitage), each line's words and the table behind
+    "Figures and table", and every test's method behind "About this figure"."""
     aspect = filters.aspect or definition.aspects[0]
     span = chosen_range(filters, definition, loaded)
     until = (
@@ -37,28 +38,43 @@ def has_it_varied(
     by_words = f" by {definition.dimension_label(filters.by).lower()}" if filters.by else ""
     if trend.get_column("period").n_unique() < 2:
         st.info("Only one period is held so far: trends appear once a second period is uploaded.")
-    st.header(f"{what}{by_words}, {until}: has it varied significantly?")
+    st.header(f"{what}{by_words}, {until}: has it risen or fallen?")
+    tested, varied = [], {}
     for test in tests.iter_rows(named=True):
         name = test["group"] if filters.by else definition.aspect_label(test["aspect"])
-        st.write("- " + wording.variation(name, test))
-    output.chart(charts.trend_lines(trend, definition, title=f"{what}{by_words}: % positive", series=series), "trends")
-
-
-def has_it_risen_or_fallen(
-    tests: pl.DataFrame, filters: url_state.Filters, definition: Definition, loaded: Loaded, *, aspects: list[str]
-) -> None:
-    """One sentence per aspect, and every test's method behind "About this figure"."""
-    st.header("Has it risen or fallen?")
-    span = chosen_range(filters, definition, loaded)
-    trend_methods = []
-    for shown in aspects:
-        result = trend_test(loaded.frame, definition, aspect=shown, period=span, filters=filters.dims)
-        st.write("- " + wording.trend(definition.aspect_label(shown), result))
-        trend_methods.append(wording.trend_method(definition.aspect_label(shown), result))
-    tests_said = [
-        wording.variation_method(test["group"] if filters.by else definition.aspect_label(test["aspect"]), test)
-        for test in tests.iter_rows(named=True)
-    ]
+        varied[name] = test
+    lines = (
+        [(g, {**filters.dims, filters.by: [g]}, aspect) for g in dict.fromkeys(trend.get_column("group").to_list())]
+        if filters.by
+        else [(definition.aspect_label(a), filters.dims, a) for a in aspects]
+    )
+    for name, dims, shown in lines:
+        tested.append((name, trend_test(loaded.frame, definition, aspect=shown, period=span, filters=dims)))
+    output.figure(
+        charts.trend_lines(trend, definition, title=f"{what}{by_words}: % positive", series=series, look=output.look()),
+        "trends",
+        # one line: its answer is the finding (on a meeting screen the rise or fall alone, the rest in the
+        # detail); several: which rose or fell, then each line's own words
+        finding=wording.trends_finding(tested)
+        if len(tested) > 1 or filters.present
+        else wording.trend_finding(*tested[0], varied.get(tested[0][0])),
+        figures=[wording.variation(tested[0][0], varied[tested[0][0]])]
+        if len(tested) == 1 and filters.present and tested[0][0] in varied
+        else []
+        if len(tested) == 1
+        else [
+            f"{wording.trend(name, result)} {wording.variation(name, varied[name])}"
+            if name in varied
+            else wording.trend(name, result)
+            for name, result in tested
+        ],
+        data=satisfaction_table(
+            trend, definition, by_label=definition.dimension_label(filters.by) if filters.by else None, over_time=True
+        ),
+        data_name=f"{definition.dataset}-trends-{aspect}"
+        + (f"-by-{filters.by}" if filters.by else "")
+        + f"-to-{filters.period}",
+    )
     how = [
         f"Periods with fewer than {definition.suppression.min_base} answers are left out of the test. Shaded bands "
         "are 95% intervals (Wilson score); rings mark a significant change on the previous period "
@@ -68,34 +84,39 @@ def has_it_risen_or_fallen(
         "apart); the rate is the least-squares line through each period's share, weighted by its base, in points "
         "a month for monthly data and a year otherwise.",
     ]
-    output.about(tests_said + [m for m in trend_methods if m] + how)
+    output.about(
+        [wording.variation_method(name, test) for name, test in varied.items()]
+        + [m for name, result in tested if (m := wording.trend_method(name, result))]
+        + how
+    )
 
 
-def weighted_and_unweighted(
-    trend: pl.DataFrame, filters: url_state.Filters, definition: Definition, loaded: Loaded, *, aspects: list[str]
-) -> pl.DataFrame:
-    """Each period weighted on its own, beside the unweighted figures; returns the rows the table shows."""
+def weighted_and_unweighted(filters: url_state.Filters, definition: Definition, loaded: Loaded) -> None:
+    """Each period weighted on its own, beside the unweighted figures."""
     aspect = filters.aspect or definition.aspects[0]
     both = weighted_trend_view(loaded.frame, definition, loading.census(), up_to=filters.period, filters=filters.dims)
     st.header(f"{definition.aspect_label(aspect)}: weighted and unweighted")
-    output.chart(
-        charts.weighted_trend(
-            for_aspects(both.rows, [aspect]), definition, title="% positive by period, each period weighted"
-        ),
-        f"trends-weighted-{aspect}",
-    )
     efficiency = [r.efficiency_pct for r in both.rakings.values()]
-    st.caption(
-        f"Each period's respondents are weighted on their own; the weights' efficiency ranges from "
-        f"{min(efficiency):.0f}% to {max(efficiency):.0f}% (effective base ÷ respondents). Both tests use the "
-        "unweighted figures. Choose another aspect under **Aspect** in the sidebar."
+    rows = for_aspects(both.rows, [aspect])
+    last = rows.sort("period").row(-1, named=True) if rows.height else None
+    output.figure(
+        charts.weighted_trend(rows, definition, title="% positive by period, each period weighted", look=output.look()),
+        f"trends-weighted-{aspect}",
+        finding=(
+            f"In {period_label(last['period'])}: {wording.pct(last['pct'])} unweighted, "
+            f"{wording.pct(last['weighted_pct'])} weighted to the census."
+            if last
+            else None
+        ),
+        notes=[
+            f"Each period's respondents are weighted on their own; the weights' efficiency ranges from "
+            f"{min(efficiency):.0f}% to {max(efficiency):.0f}% (effective base ÷ respondents). Both tests use the "
+            "unweighted figures. Choose another aspect under **Aspect** in the sidebar.",
+            *(f"{period}: {note}" for period, raking in both.rakings.items() for note in raking.notes()),
+        ],
+        data=satisfaction_table(rows, definition, over_time=True),
+        data_name=f"{definition.dataset}-trends-weighted-{aspect}-to-{filters.period}",
     )
-    if filters.by is None:  # the table then shows each figure weighted beside unweighted
-        trend = for_aspects(both.rows, aspects)
-    for period, raking in both.rakings.items():
-        for note in raking.notes():
-            st.warning(f"{period}: {note}", icon=":material/warning:")
-    return trend
 
 
 def chosen_range(filters: url_state.Filters, definition: Definition, loaded: Loaded) -> PeriodRange | None:
@@ -107,7 +128,7 @@ def chosen_range(filters: url_state.Filters, definition: Definition, loaded: Loa
 filters, definition, loaded = output.survey_page("trends")
 weighted = url_state.weighted_toggle([definition])
 aspect = filters.aspect or definition.aspects[0]
-every = st.toggle(
+every = (st.sidebar if filters.present else st).toggle(  # a meeting screen keeps its room for the figures
     "Show every aspect",
     key="trend_every",
     disabled=filters.by is not None,
@@ -120,13 +141,22 @@ trend, tests = loading.compute(
 if trend.height == 0:
     st.info("No responses match the filters chosen.")
     st.stop()
-has_it_varied(trend, tests, filters, definition, loaded, aspects=aspects)
-has_it_risen_or_fallen(tests, filters, definition, loaded, aspects=aspects)
-if weighted:
-    trend = weighted_and_unweighted(trend, filters, definition, loaded, aspects=aspects)
-output.table(
-    satisfaction_table(
-        trend, definition, by_label=definition.dimension_label(filters.by) if filters.by else None, over_time=True
-    ),
-    f"{definition.dataset}-trends-{aspect}{'-by-' + filters.by if filters.by else ''}-to-{filters.period}",
+sections.show(
+    [
+        sections.View(
+            "trend",
+            "Over time",
+            lambda: over_time(trend, tests, filters, definition, loaded, aspects=aspects),
+            breakdown=True,
+        ),
+        *(
+            [
+                sections.View(
+                    "weighted", "Weighted and unweighted", lambda: weighted_and_unweighted(filters, definition, loaded)
+                )
+            ]
+            if weighted
+            else []
+        ),
+    ]
 )

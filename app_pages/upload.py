@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -12,11 +13,13 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from app_pages import identity, loading, output
 from insight.config.definition import Definition
 from insight.datasets import samples_enabled
-from insight.display.tables import problems_table, upload_history, volumes_table
+from insight.display.tables import HISTORY_ON_SCREEN, problems_table, uk_time, upload_history, volumes_table
+from insight.figures.metrics import periods
 from insight.intake.masking import safe_file_name
 from insight.intake.plain_text import literal
 from insight.intake.raw_table import ExportError, RawTable
 from insight.intake.reading import MAX_UPLOAD_MB, read_export
+from insight.intake.safe_csv import to_csv
 from insight.intake.tidy import (
     MAX_TEXT_CHARS,
     GivenValueError,
@@ -47,10 +50,6 @@ definitions = {d: v for d, v in loading.definitions().items() if user.may_manage
 store = loading.store()
 # .xls is accepted here only to be told, in words, to save it as .xlsx or CSV.
 files = st.file_uploader("Exports", type=["csv", "xlsx", "xlsm", "xls"], accept_multiple_files=True, key="uploads")
-skip_invalid = st.checkbox(
-    "Import the valid rows of a file that has problems (the invalid rows are kept aside, with their reasons)",
-    key="skip_invalid",
-)
 
 
 def read(uploaded: UploadedFile) -> tuple[RawTable, str] | str:
@@ -140,10 +139,19 @@ class Pending:
     allow_move: bool = False  # the user confirmed that held responses may move to another period
 
 
-def done(file_id: str, message: str) -> None:
+@dataclass(frozen=True)
+class SetAside:
+    """The rows of an imported file that were set aside, with their reasons, as a CSV to download on the page."""
+
+    file_name: str
+    rows: int
+    csv: str
+
+
+def done(file_id: str, message: str, set_aside: SetAside | None = None) -> None:
     """Mark a file imported: it shows as done, with no Import button, until it leaves the uploader."""
     st.session_state.setdefault("imported_files", {})[file_id] = message
-    st.session_state.setdefault("import_messages", []).append(message)
+    st.session_state.setdefault("import_messages", []).append((message, set_aside))
 
 
 def import_checked(pending: Pending) -> bool:
@@ -160,14 +168,21 @@ def import_checked(pending: Pending) -> bool:
         st.error(f"{literal(pending.name)} was not imported: {exc}")
         return False
     report = pending.result.report
-    done(
+    rejected = pending.result.rejected
+    set_aside = (
+        SetAside(f"set-aside-{Path(pending.name).stem}.csv", rejected.height, to_csv(rejected))
+        if record.rejected and rejected.height
+        else None
+    )
+    done(  # the set-aside rows are a download on this page: a path on the server means nothing to a manager
         pending.file_id,
         f"Imported {literal(pending.name)} into {definitions[pending.dataset].title}: {record.new:,} new, "
         f"{record.updated:,} updated, {record.unchanged:,} already held, {record.rejected:,} set aside"
-        + (f" (kept in {literal(str(record.rejected_file))})" if record.rejected_file else "")
+        + (" (their rows and reasons: the download below)" if set_aside else "")
         + (f"; {report.left_out_text()}" if report.left_out else "")
         + (f"; moved to another period: {moves_text(record.moved, period_label)}" if record.moved else "")
         + ".",
+        set_aside,
     )
     return True
 
@@ -236,16 +251,44 @@ def uploaded_file(uploaded: UploadedFile, imported_files: dict[str, str]) -> Pen
                 + f" that a {definitions[dataset].title} export has. Nothing was changed."
             )
             return None
-        can_import = what_would_change(result.report, counts, sha256)
+        first_real_import(dataset)
+        why_not = what_would_change(result.report, counts, sha256, uploaded.file_id)
         allow_move = confirm_move(definitions[dataset], counts, f"{uploaded.file_id}-{dataset}")
-        can_import = can_import and (allow_move or not counts.moved)
+        if why_not is None and counts.moved and not allow_move:
+            why_not = "it would move held responses to another period: tick the box above to allow it"
         pending = Pending(uploaded.file_id, name, dataset, result, allow_move)
-        if st.button("Import", key=f"import-{uploaded.file_id}-{dataset}", type="primary", disabled=not can_import):
+        row = st.container(horizontal=True, vertical_alignment="center")
+        if row.button(
+            "Import",
+            key=f"import-{uploaded.file_id}-{dataset}",
+            type="primary",
+            disabled=why_not is not None,
+            help=why_not,
+        ):
             with st.spinner(f"Writing {literal(name)} to the store…"):
                 imported = import_checked(pending)
             if imported:
                 st.rerun()
-        return pending if can_import else None
+        if why_not:
+            row.caption(f"Import is off: {why_not}")
+        return pending if why_not is None else None
+
+
+def first_real_import(dataset: str) -> None:
+    """Before a survey's first real import: say that its sample months will be replaced."""
+    loaded = loading.load_quietly(dataset)
+    if loaded is None or not loaded.is_sample:
+        return
+    held = periods(loaded.frame)
+    if not held:
+        return
+    span = f"{period_label(held[0])} to {period_label(held[-1])}"
+    st.warning(
+        f"This is the first real export of {definitions[dataset].title}: importing it replaces the "
+        f"{len(held)} sample {'months' if 'Q' not in held[0] else 'quarters'} ({span}) that every page shows for "
+        "this survey until now. Other surveys keep their sample data until their own first import.",
+        icon=":material/swap_horiz:",
+    )
 
 
 def choose_dataset(raw: RawTable, file_id: str) -> str:
@@ -267,9 +310,9 @@ def choose_dataset(raw: RawTable, file_id: str) -> str:
     return dataset
 
 
-def what_would_change(report: ValidationReport, counts: UpsertCounts, sha256: str) -> bool:
-    """What importing the file would do (rows new, updated, already held, invalid) and its problems;
-    whether it can be imported."""
+def what_would_change(report: ValidationReport, counts: UpsertCounts, sha256: str, file_id: str) -> str | None:
+    """What importing the file would do (rows new, updated, already held, invalid) and its problems, with the
+    choice to import this file's valid rows beside them; None when it can be imported, else why not."""
     cols = st.columns(5)
     cols[0].metric("Rows", f"{report.rows_read:,}")
     cols[1].metric("New", f"{counts.new:,}")
@@ -295,20 +338,37 @@ def what_would_change(report: ValidationReport, counts: UpsertCounts, sha256: st
         st.caption(f"{report.blank_rows} empty line(s) in the file were not responses and were ignored.")
     if report.ignored_columns:
         st.caption("Columns not used: " + literal(", ".join(c.strip() for c in report.ignored_columns)))
+    skip = False
     if not report.ok:
+        skip = bool(st.session_state.get(f"skip-{file_id}"))
         st.error(
             f"{report.invalid_rows:,} row(s) have problems (below, with the row number as in the file). "
             + (
-                "They will be set aside with their reasons."
-                if skip_invalid
-                else "Nothing will be imported unless you correct them or tick the box above."
+                "They will be set aside with their reasons, to download once the file is imported."
+                if skip
+                else "Nothing will be imported unless you correct them, or choose below to import the valid rows."
             )
         )
         output.table(problems_table(report.problems), f"problems-{sha256[:12]}")
+        if report.valid_rows:
+            skip = st.checkbox(
+                f"Import the {report.valid_rows:,} valid rows of this file and set the {report.invalid_rows:,} with "
+                "problems aside (with their reasons, to download)",
+                key=f"skip-{file_id}",
+            )
     nothing_new = counts.new == 0 and counts.updated == 0
     if nothing_new:
         st.info("Nothing new: every response in this file is already held, so there is nothing to import.")
-    return (report.ok or (skip_invalid and report.valid_rows > 0)) and not nothing_new
+    if not report.ok and report.valid_rows == 0:
+        return "no row of this file is valid; correct the problems listed and upload it again."
+    if not report.ok and not skip:
+        return (
+            f"{report.invalid_rows:,} row(s) have problems: correct them in the file, or tick “Import the "
+            f"{report.valid_rows:,} valid rows of this file” above."
+        )
+    if nothing_new:
+        return "every response in this file is already held."
+    return None
 
 
 def confirm_move(definition: Definition, counts: UpsertCounts, key: str) -> bool:
@@ -369,7 +429,12 @@ def upload_history_section() -> list[tuple[str, bool]]:
             + ("; the pages show the bundled sample data." if samples_enabled() else ".")
         )
     else:
-        output.table(upload_history(history_rows, {n: d.title for n, d in definitions.items()}), "upload-history")
+        output.table(
+            upload_history(history_rows, {n: d.title for n, d in definitions.items()}),
+            "upload-history",
+            on_screen=HISTORY_ON_SCREEN,
+            narrow=("New", "Updated", "Already held"),
+        )
     return undoable
 
 
@@ -393,7 +458,11 @@ def undo_section(choices: list[tuple[str, bool]]) -> None:
         ", ".join(f for f in plan["files"] if f) or "the latest import"
     )  # file names are text, not Markdown
     unit = "month(s)" if volumes else "response(s)"
-    st.write(f"Latest import still held: **{files}** (version {plan['undoes'][-1]}).")
+    latest = next((r for r in store.history(dataset, volumes=volumes) if r["version"] == plan["undoes"][-1]), None)
+    st.write(
+        f"Latest import still held: **{files}**"
+        + (f" (imported {uk_time(latest['time'])}, UK time, by {literal(str(latest['user']))})." if latest else ".")
+    )
     pending = st.session_state.get("undo-confirm")
     if pending != (dataset, volumes, plan["current"]):
         if st.button("Undo this import", key="undo-ask", icon=":material/undo:"):
@@ -419,8 +488,7 @@ def undo_section(choices: list[tuple[str, bool]]) -> None:
             st.error(str(exc))
             return
         st.session_state.setdefault("import_messages", []).append(
-            f"Undid {files} in {title}: {undone.removed:,} {unit} removed, {undone.restored:,} restored "
-            f"(version {undone.version})."
+            (f"Undone: {files} in {title}. {undone.removed:,} {unit} removed, {undone.restored:,} restored.", None)
         )
         st.rerun()
     if no.button("Cancel", key="undo-no"):
@@ -437,8 +505,18 @@ for uploaded in files or []:
         ready.append(pending)
 import_all(import_all_above, ready)
 forget_files_gone({f.file_id for f in files or []}, imported_files)
-for message in st.session_state.get("import_messages", []):
+for i, (message, set_aside) in enumerate(st.session_state.get("import_messages", [])):
     st.success(message, icon=":material/check_circle:")
+    if set_aside is not None:
+        st.download_button(
+            f"Download the {set_aside.rows:,} set-aside rows and their reasons (CSV)",
+            data=set_aside.csv,
+            file_name=set_aside.file_name,
+            mime="text/csv",
+            on_click="ignore",
+            key=f"set-aside-{i}",
+            icon=":material/download:",
+        )
 undoable = upload_history_section()
 if undoable:
     undo_section(undoable)

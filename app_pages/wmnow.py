@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
-from app_pages import loading, output, url_state
+from app_pages import loading, output, sections, url_state
 from insight.config.census import Census
 from insight.config.definition import Definition
 from insight.display import charts, wording
@@ -14,31 +16,34 @@ from insight.display.views import target_gaps
 from insight.figures.metrics import as_range
 from insight.figures.representation import representation
 from insight.figures.sign_ups import joiners_by_month, sign_up_gaps
-from insight.periods import period_label
+from insight.periods import last_n, period_label
 
 DIMENSIONS = ("age", "ethnicity")  # the two the sign-up drive tracks
 
 
-def active_members(
-    members: pl.DataFrame, definition: Definition, census: Census, dims: dict[str, list[str]], where: str
+def members_by(
+    key: str, members: pl.DataFrame, definition: Definition, census: Census, dims: dict[str, list[str]], where: str
 ) -> None:
-    st.header(f"Active members, {where}")
-    for key in DIMENSIONS:
-        dim = definition.dimensions[key]
-        rep = representation(members, definition, census, by=key, filters=dims, latest_if_no_period=False)
-        st.subheader(dim.label)
-        if rep.status == "suppressed":
-            st.warning(
-                f"Only {rep.stated} members {where} stated their {dim.label.lower()}: too few to show shares "
-                f"(at least {definition.suppression.min_base} are needed)."
-            )
-            continue
-        output.chart(
-            charts.representation_bars(rep.rows, who="Members", title=f"{dim.label}: members and census"),
-            f"members-{key}",
+    """Active members by one dimension against the census."""
+    dim = definition.dimensions[key]
+    st.header(f"Active members by {dim.label.lower()}, {where}")
+    rep = representation(members, definition, census, by=key, filters=dims, latest_if_no_period=False)
+    if rep.status == "suppressed":
+        st.warning(
+            f"Only {rep.stated} members {where} stated their {dim.label.lower()}: too few to show shares "
+            f"(at least {definition.suppression.min_base} are needed)."
         )
-        st.caption(f"Census: {rep.population}. {rep.stated:,} stated; {rep.not_stated:,} did not.")
-        output.table(representation_table(rep, dim.label), f"wmnow-members-{key}")
+        return
+    output.figure(
+        charts.representation_bars(
+            rep.rows, who="Members", title=f"{dim.label}: members and census", look=output.look()
+        ),
+        f"members-{key}",
+        finding=wording.representation_finding(list(rep.rows.iter_rows(named=True)), "members"),
+        notes=[f"Census: {rep.population}. {rep.stated:,} stated; {rep.not_stated:,} did not."],
+        data=representation_table(rep, dim.label),
+        data_name=f"wmnow-members-{key}",
+    )
 
 
 def new_sign_ups(
@@ -53,44 +58,91 @@ def new_sign_ups(
             if rep.status == "suppressed":
                 st.warning(f"Only {rep.stated} new members stated their {dim.label.lower()}: too few to show shares.")
                 continue
+            found = wording.representation_finding(list(rep.rows.iter_rows(named=True)), "new members")
+            st.markdown(f"**{dim.label}**: {found}")
             output.table(representation_table(rep, dim.label), f"wmnow-signups-{key}-{period}")
+
+
+MONTHS = (6, 12)  # the spans "Is the gap closing?" offers, ending at the month chosen
+
+
+def months_shown() -> int:
+    """6 or 12: the months the gap is tested over, from the address (``months=``); 12 without it."""
+    asked = url_state.page_param("months")
+    return int(asked) if asked in {str(n) for n in MONTHS} else MONTHS[-1]
+
+
+def _months_chosen() -> None:
+    url_state.set_page_param("months", str(st.session_state["wmnow_months"]))
 
 
 def is_the_gap_closing(
     members: pl.DataFrame, definition: Definition, census: Census, filters: url_state.Filters, where: str
 ) -> None:
-    st.header("Is the gap closing?")
+    """The answer first: each gap's verdict, in the shape of the whole range, then the chart that shows it."""
+    heading, choice = st.columns([1.6, 1], vertical_alignment="bottom")
+    heading.header("Is the gap closing?" + ("" if where == "force-wide" else f" {where}"))
+    months = months_shown()
+    st.session_state["wmnow_months"] = months
+    choice.segmented_control(
+        "Months tested",
+        MONTHS,
+        key="wmnow_months",
+        format_func=lambda n: f"Last {n} months",
+        required=True,
+        on_change=_months_chosen,
+        label_visibility="collapsed",
+    )
     span = as_range(filters.period, definition)
-    first, last = (span.first, span.last) if span is not None and not span.is_single else (None, None)
-    series, changes = sign_up_gaps(members, definition, census, filters=filters.dims, first=first, last=last)
-    for change in changes:
-        st.write("- " + wording.gap_change(change))
-    output.about([wording.gap_change_method(c) for c in changes])
+    end = span.last if span is not None else None
+    first = last_n(end, months, definition.period.granularity).first if end else None
+    series, changes = sign_up_gaps(members, definition, census, filters=filters.dims, first=first, last=end)
+    if filters.present:  # one line each: the chart's end labels carry the figures, the detail the words
+        for change in changes:
+            st.markdown(f'<p class="verdict">{wording.gap_verdict(change)}</p>', unsafe_allow_html=True)
+    else:
+        for column, change in zip(st.columns(max(len(changes), 1)), changes, strict=False):
+            with column.container(border=True, key=f"verdict-{change.series.split()[0].lower()}"):
+                st.markdown(f'<p class="verdict">{wording.gap_verdict(change)}</p>', unsafe_allow_html=True)
+                st.markdown(wording.gap_change(change, ends=False))
     targets = target_gaps(series, definition)
     if series.height == 0:
         st.info(
             f"No month has at least {definition.suppression.min_base} new members {where} stating their age or "
             "ethnicity, so no gap can be shown yet."
         )
-    else:
-        output.chart(
-            charts.gap_lines(series, title="New sign-ups each month: gap to the census (points)", targets=targets),
-            "wmnow-gap-trend",
-        )
-        output.table(gap_table(series), "wmnow-gap-trend")
-    st.caption(
-        "Below zero: under-represented among that month's new members (everyone who joined, including those who "
-        "have since left). Ethnic minority groups are every group but White (census: all residents, all ages); 16-24 "
-        "is against residents aged 16+. Narrowed significantly: the group's share of sign-ups in the last month shown "
-        "differs significantly from the first (the test is under About this figure) and is closer to the census."
-        + (
-            " Dashed lines: the targets in the WMNow definition ("
-            + ", ".join(f"{k} {v:g}% of sign-ups" for k, v in definition.targets.items())
-            + ")."
-            if targets
-            else ""
-        )
+        return
+    output.figure(
+        charts.gap_lines(
+            series, title="New sign-ups each month: gap to the census (points)", targets=targets, look=output.look()
+        ),
+        "wmnow-gap-trend",
+        finding=None,  # the verdicts above are its finding
+        # what the verdicts above leave out: all the words on a meeting screen, else the first against the last
+        figures=[
+            f"**{wording.gap_verdict(c)}.** {wording.gap_change(c)}"
+            if filters.present
+            else f"{c.series}: {wording.gap_ends(c)}"
+            for c in changes
+        ],
+        notes=[
+            "Below zero: under-represented among that month's new members (everyone who joined, including those who "
+            "have since left). Ethnic minority groups are every group but White (census: all residents, all ages); "
+            "16-24 is against residents aged 16+. The words test the whole range: a trend over every month shown, "
+            "a recent step (the last one to three months against the months before), and the first month against "
+            "the last (the tests are under About this figure)."
+            + (
+                " Dashed lines: the targets in the WMNow definition ("
+                + ", ".join(f"{k} {v:g}% of sign-ups" for k, v in definition.targets.items())
+                + ")."
+                if targets
+                else ""
+            )
+        ],
+        data=gap_table(series),
+        data_name="wmnow-gap-trend",
     )
+    output.about([wording.gap_change_method(c) for c in changes])
 
 
 def joiners_each_month(members: pl.DataFrame, definition: Definition, dims: dict[str, list[str]]) -> None:
@@ -120,22 +172,47 @@ def by_neighbourhood(members: pl.DataFrame, definition: Definition, census: Cens
 filters = url_state.current()
 definition = loading.definitions()["wmnow"]
 census = loading.census()
-st.title("WMNow sign-ups against the census")
-st.caption(
-    "Portfolio leads track whether the sign-up drive makes WMNow membership look more like the West Midlands. "
-    "Shares are of members who stated a value. Active members leave out those who unsubscribed; a month's sign-ups "
-    "count everyone who joined that month, including those who have since left."
-)
-loaded = loading.load(definition)
+loaded = loading.load_quietly("wmnow")
+output.page_title("WMNow sign-ups against the census", sample=loaded is not None and loaded.is_sample)
+if not filters.present:
+    st.caption(
+        "Portfolio leads track whether the sign-up drive makes WMNow membership look more like the West Midlands. "
+        "Shares are of members who stated a value. Active members leave out those who unsubscribed; a month's "
+        "sign-ups count everyone who joined that month, including those who have since left."
+    )
+loaded = loaded or loading.load(definition)
 if loaded is None:
     st.info("No WMNow membership list is held yet. Upload one on the Upload page.")
     st.stop()
 output.sample_banner(loaded, definition)
+frame = loaded.frame
 npus = filters.dims.get("npu", [])
 where = f"{', '.join(npus)} (against {' + '.join(census.areas_for(npus))})" if npus else "force-wide"
-active_members(loaded.frame, definition, census, filters.dims, where)
-if filters.period:
-    new_sign_ups(loaded.frame, definition, census, filters, filters.period, where)
-is_the_gap_closing(loaded.frame, definition, census, filters, where)
-joiners_each_month(loaded.frame, definition, filters.dims)
-by_neighbourhood(loaded.frame, definition, census, filters.dims)
+sections.show(
+    [
+        sections.View(
+            "gap", "Is the gap closing?", lambda: is_the_gap_closing(frame, definition, census, filters, where)
+        ),
+        *(
+            [
+                sections.View(
+                    "sign-ups",
+                    "New sign-ups",
+                    lambda: new_sign_ups(frame, definition, census, filters, filters.period or "", where),
+                )
+            ]
+            if filters.period
+            else []
+        ),
+        *(
+            sections.View(
+                f"members-{key}",
+                f"Members by {definition.dimensions[key].label.lower()}",
+                partial(members_by, key, frame, definition, census, filters.dims, where),
+            )
+            for key in DIMENSIONS
+        ),
+        sections.View("joiners", "Joiners each month", lambda: joiners_each_month(frame, definition, filters.dims)),
+        sections.View("areas", "By NPU", lambda: by_neighbourhood(frame, definition, census, filters.dims)),
+    ]
+)

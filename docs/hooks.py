@@ -342,7 +342,21 @@ def benchmarks_app(summary: dict | None = None) -> str:
         filters = f"{r['filter_change_s'] * 1000:.0f} ms"
         rows.append([name, seconds(r["navigation_s"]), filters, seconds(r["baseline_data_page_s"])])
     header = ["store", "navigation to first chart", "filter change", "baseline: Data page (no figures)"]
-    return "\n".join([_when(e) + "\n", table(header, rows), "", verdicts(e)])
+    parts = [_when(e) + "\n", table(header, rows), "", verdicts(e)]
+    firsts = [
+        [
+            "sample data" if size == "sample" else f"{int(size):,} responses",
+            page,
+            seconds(times["cold_s"]),
+            seconds(times["warm_s"]),
+        ]
+        for size, r in e["stores"].items()
+        for page, times in r.get("first_view", {}).items()
+    ]
+    if firsts:
+        header = ["store", "page", "first view after a server start (cold)", "opened again (warm)"]
+        parts += ["", table(header, firsts)]
+    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------- the hook

@@ -293,10 +293,34 @@ def _given_args(definition: Definition, args: argparse.Namespace) -> dict[str, s
         raise UsageError(str(exc)) from exc
 
 
+def _surveys(definition: Definition, args: argparse.Namespace) -> list[str | None]:
+    """The surveys a report covers one by one: a dataset holding separate surveys (its definition's ``split_by``)
+    is reported survey by survey, never merged, unless ``--combine`` asks for one figure across them."""
+    split = definition.split_by
+    if split is None or args.combine or args.by == split:  # by the split itself: each survey's own row already
+        return [None]
+    return list(definition.dimensions[split].groups)
+
+
+def _own(frame: pl.DataFrame, definition: Definition, survey: str | None) -> pl.DataFrame:
+    if survey is None or definition.split_by is None:
+        return frame
+    return frame.filter(pl.col(definition.split_by).cast(pl.String) == survey)
+
+
+def _with_survey(rows: list[dict], definition: Definition, survey: str | None, by: str | None) -> list[dict]:
+    """Each row of a split dataset names its survey (None: every survey combined, as ``--combine`` asked)."""
+    if definition.split_by is None:
+        return rows
+    return [{"survey": r["group"] if by == definition.split_by else survey, **r} for r in rows]
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     definition = _survey(args.dataset)
     _dimension_arg(definition, args.by)
     period_arg = _period_arg(definition, args.period)
+    if args.combine and definition.split_by is None:
+        raise UsageError(f"--combine: {definition.dataset} holds one survey (its definition has no `split_by:`)")
     frame: pl.DataFrame | None  # store.read below may find no table
     if args.weighted:  # raking reads every column of what is held
         frame = _held(Store(args.data_dir), definition)
@@ -313,49 +337,66 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:  # every period (or wave) placed in the range or the one before
         around = {*period.before().periods, *period.periods}
         wanted = [p for p in held if first_period(p) in around]
-    columns = ["period", *definition.questions, *([args.by] if args.by else [])]
+    split = [definition.split_by] if definition.split_by and definition.split_by != args.by else []
+    columns = ["period", *definition.questions, *([args.by] if args.by else []), *split]
     frame = store.read(definition, columns=columns, periods=wanted)
     assert frame is not None
-    result = metrics.satisfaction(frame, definition, period=period, by=args.by)
-    rows = report_json_rows(result)
+    rows = []
+    for survey in _surveys(definition, args):
+        result = metrics.satisfaction(_own(frame, definition, survey), definition, period=period, by=args.by)
+        rows += _with_survey(report_json_rows(result), definition, survey, args.by)
     payload = {"dataset": definition.dataset, "period": period.text, "by": args.by, "rows": rows}
+    if definition.split_by:
+        payload["combined"] = bool(args.combine)
     _emit(rows, args.format, payload)
     return 0
 
 
 def _weighted_report(frame: pl.DataFrame, definition: Definition, period: PeriodRange, args: argparse.Namespace) -> int:
-    """``report --weighted``: every row gains weighted_pct, its interval and the effective base."""
+    """``report --weighted``: every row gains weighted_pct, its interval and the effective base (each survey of a
+    split dataset weighted on its own respondents)."""
     from insight.figures.weighting import WeightingError, can_weight, weighted_report
 
     if not can_weight(definition):
         raise UsageError(
             f"{definition.dataset} has no `weighting:` (or `weight:`) in its definition, so it cannot be weighted"
         )
-    try:
-        result = weighted_report(frame, definition, load_config().census, period=period, by=args.by)
-    except WeightingError as exc:
-        raise Rejected(str(exc)) from exc
-    rows = [
-        {**row, **{k: None if r[k] is None else round(r[k], 1) for k in ("weighted_pct", "weighted_ci_low",
-                                                                        "weighted_ci_high", "effective_base")}}
-        for row, r in zip(report_json_rows(result.rows), result.rows.iter_rows(named=True), strict=True)
-    ]  # fmt: skip
-    weighting = result.weighting.summary()
+    rows, summaries = [], {}
+    for survey in _surveys(definition, args):
+        try:
+            result = weighted_report(
+                _own(frame, definition, survey), definition, load_config().census, period=period, by=args.by
+            )
+        except WeightingError as exc:
+            raise Rejected(f"{survey}: {exc}" if survey else str(exc)) from exc
+        rows += _with_survey(
+            [
+                {**row, **{k: None if r[k] is None else round(r[k], 1) for k in ("weighted_pct", "weighted_ci_low",
+                                                                                "weighted_ci_high", "effective_base")}}
+                for row, r in zip(report_json_rows(result.rows), result.rows.iter_rows(named=True), strict=True)
+            ],
+            definition,
+            survey,
+            args.by,
+        )  # fmt: skip
+        summaries[survey] = result.weighting.summary()
+    weighting = summaries.get(None, summaries)
     payload = {"dataset": definition.dataset, "period": period.text, "by": args.by, "weighting": weighting,
                "rows": rows}  # fmt: skip
     if args.format == "table":
-        if weighting["unweighted"]:
-            how = "not weighted: every respondent counts once"
-        elif weighting["supplied_weights"]:
-            how = f"weights supplied in column {weighting['supplied_weights']}"
-        else:
-            how = f"weighted to the census by {', '.join(weighting['margins'])}: {weighting['iterations']} passes, " + (
-                "converged" if weighting["converged"] else "NOT converged"
-            )
-        print(f"{how}; weights {weighting['min_weight']}-{weighting['max_weight']}; "
-              f"efficiency {weighting['efficiency_pct']}%")  # fmt: skip
-        for note in weighting["notes"]:
-            print(note)
+        for survey, summary in summaries.items():
+            if summary["unweighted"]:
+                how = "not weighted: every respondent counts once"
+            elif summary["supplied_weights"]:
+                how = f"weights supplied in column {summary['supplied_weights']}"
+            else:
+                how = f"weighted to the census by {', '.join(summary['margins'])}: {summary['iterations']} passes, " + (
+                    "converged" if summary["converged"] else "NOT converged"
+                )
+            spread = f"weights {summary['min_weight']}-{summary['max_weight']}"
+            print((f"{survey}: " if survey else "") + f"{how}; {spread}; efficiency {summary['efficiency_pct']}%")
+            for note in summary["notes"]:
+                print(note)
     _emit(rows, args.format, {k: v for k, v in payload.items() if k != "weighting"} if args.format == "table"
           else payload)  # fmt: skip
     return 0
@@ -492,7 +533,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
         out.write_bytes(data)
     except OSError as exc:
         raise Rejected(f"cannot write {out}: {exc.strerror or exc}") from exc
-    for line in pack.missing:
+    for line in pack.missing + pack.notes:
         print(line, file=sys.stderr)
     print(out)
     return 0
@@ -763,6 +804,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = reading("report", "positive share by aspect (optionally by a dimension)", cmd_report)
     p.add_argument("--by", help=by_help)
     p.add_argument("--weighted", action="store_true", help="add figures weighted to the census (docs/weighting.md)")
+    p.add_argument(
+        "--combine",
+        action="store_true",
+        help="a dataset holding separate surveys (`split_by:`): one figure across them instead of one per survey",
+    )
     p = reading("represent", "who responded against the census", cmd_represent)
     p.add_argument("--by", required=True, help="the dimension compared with the census, e.g. age")
     p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")

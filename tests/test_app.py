@@ -43,6 +43,11 @@ def texts(at: AppTest) -> str:
     return text.replace("\u2060", "")  # the invisible word joiner that stops autolinks
 
 
+def table_with(at: AppTest, column: str):
+    """The first table on the page with this column (pages draw the view a link names first)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 @pytest.fixture(autouse=True)
 def fresh_store(data_dir):
     return data_dir
@@ -92,12 +97,17 @@ def test_deep_link_opens_that_view():
     assert not at.exception
     assert at.sidebar.selectbox(key="by").value == "channel_group"
     assert at.sidebar.selectbox(key="aspect").value == "initial_contact"
-    breakdown = at.dataframe[-1].value
+    breakdown = table_with(at, "Channel")
     phone = breakdown[breakdown["Channel"] == "Phone"].iloc[0]
     online = breakdown[breakdown["Channel"] == "Online"].iloc[0]
     assert (phone["% positive"], phone["Base"]) == (71.0, 500)
     assert (online["% positive"], online["Base"]) == (44.4, 270)
-    assert "Initial contact by channel, September 2019" in texts(at)
+    # the view the link names (its breakdown) comes first, the page's other views after it
+    assert at.header[0].value == "Initial contact by channel, September 2019"
+    assert at.dataframe[0].value.columns[0] == "Channel"
+    named = app("app_pages/satisfaction.py", dataset="victim", period="2019-09", view="drivers")
+    assert named.header[0].value == "What matters most for whole experience (overall)?"
+    assert named.query_params["view"] in ("drivers", ["drivers"])  # the address keeps naming it
 
 
 def test_deep_link_to_an_earlier_period_and_a_filter():
@@ -112,7 +122,7 @@ def test_deep_link_to_an_earlier_period_and_a_filter():
 def test_changing_a_filter_changes_the_page():
     at = app("app_pages/satisfaction.py")
     at.sidebar.selectbox(key="by").set_value("offence").run()
-    table = at.dataframe[-1].value
+    table = table_with(at, "Offence group")
     robbery = table[table["Offence group"] == "Robbery"].iloc[0]
     assert robbery["% positive"] == 70.0
 
@@ -220,15 +230,24 @@ def test_upload_of_a_bad_file_changes_nothing(exports, data_dir):
         "Arson",
     )
     assert next(b for b in at.button if b.label == "Import").disabled
-    at.checkbox(key="skip_invalid").check().run()
+    # a disabled Import says why, and the choice to import the valid rows is this file's, beside its problems
+    assert "Import is off: 1 row(s) have problems: correct them in the file, or tick" in texts(at)
+    (choice,) = [c for c in at.checkbox if c.label.startswith("Import the 39 valid rows of this file")]
+    choice.check().run()
     assert not Store(data_dir).has("victim")
     import_button = next(b for b in at.button if b.label == "Import")
-    assert not import_button.disabled
+    assert not import_button.disabled and "Import is off" not in texts(at)
     import_button.click().run()
-    assert "39 new, 0 updated, 0 already held, 1 set aside (kept in" in texts(at)
+    assert "39 new, 0 updated, 0 already held, 1 set aside (their rows and reasons: the download below)." in texts(at)
     assert Store(data_dir).read(load_config().definitions["victim"]).height == 39
     kept = list((data_dir / "rejected").glob("*.csv"))
     assert len(kept) == 1 and "Arson" in kept[0].read_text()
+    # the set-aside rows are a download on the page; no path on the server is ever shown
+    assert [b.proto.label for b in at.get("download_button") if "set-aside" in b.proto.label] == [
+        "Download the 1 set-aside rows and their reasons (CSV)"
+    ]
+    shown = texts(at) + "".join(str(b.proto) for b in at.get("download_button"))
+    assert str(data_dir) not in shown and "rejected/" not in shown and kept[0].name not in shown
 
 
 def test_upload_of_a_file_missing_columns(exports, data_dir):
@@ -259,7 +278,7 @@ def test_suppressed_groups_never_show_a_number(exports, data_dir, monkeypatch):
 
     assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
     at = app("app_pages/satisfaction.py", by="channel_group", aspect="initial_contact")
-    table = at.dataframe[-1].value
+    table = table_with(at, "Channel")
     hidden = table[table["Note"] == "suppressed"]
     assert len(hidden) >= 1
     assert hidden["% positive"].isna().all() and hidden["Positive"].isna().all() and hidden["95% CI low"].isna().all()
@@ -283,8 +302,8 @@ def test_respondents_by_one_npu_use_its_local_authority():
 def test_wmnow_page_shows_members_and_the_gap_trend():
     at = app("app_pages/wmnow.py")
     assert not at.exception
-    assert "Is the gap closing?" in texts(at)
-    age = at.dataframe[0].value
+    assert at.header[0].value.startswith("Is the gap closing?")  # the answer first
+    age = table_with(at, "Age group")
     assert list(age.columns) == ["Age group", "Count", "% of those who stated", "% census", "Gap (points)"]
     assert age.iloc[0]["% census"] == 15.8
 
@@ -348,8 +367,13 @@ def test_upload_of_a_volumes_file(exports, data_dir):
 
 def test_share_this_view_writes_every_filter_out():
     at = app("app_pages/satisfaction.py", by="offence", npu="Coventry")
-    link = at.sidebar.code[0].value
+    (box,) = [h.proto.body for h in at.get("html") if 'class="share-box' in h.proto.body]
+    link = re.search(r'data-link="([^"]+)"', box).group(1).replace("&amp;", "&")
     assert link.endswith("/satisfaction?dataset=victim&period=2019-09&by=offence&aspect=overall&npu=Coventry")
+    presenting = re.search(r'data-present="([^"]+)"', box).group(1).replace("&amp;", "&")
+    assert presenting == link + "&present=1"  # "Open in presenter mode" adds present=1 to the same view
+    assert '<button type="button" class="share-copy">Copy link</button>' in box  # visible, not on hover
+    assert 'class="share-link" type="text" readonly' in box  # the link field it falls back to
 
 
 def test_undo_on_the_upload_page_asks_first_then_takes_the_import_back(exports, data_dir, monkeypatch):
@@ -359,9 +383,10 @@ def test_undo_on_the_upload_page_asks_first_then_takes_the_import_back(exports, 
     assert main(["ingest", "victim", str(exports / "victim_survey_example.csv")]) == 0
     at = app("app_pages/upload.py")
     history = at.dataframe[-1].value
-    assert (history.iloc[0]["What"], history.iloc[0]["New"]) == ("Import", 40)
+    assert (history.iloc[0]["What"], history.iloc[0]["New"]) == ("Imported", 40)
     assert history.iloc[0]["By"].startswith("cli:")
-    assert "Latest import still held: **victim_survey_example.csv** (version 1)." in texts(at)
+    assert re.search(r"Latest import still held: \*\*victim_survey_example.csv\*\* \(imported \d+ \w{3} \d{4} "
+                     r"\d\d:\d\d, UK time, by cli:", texts(at))  # fmt: skip
     next(b for b in at.button if b.label == "Undo this import").click().run()
     assert "40 response(s) will be removed and 0 response(s) restored" in texts(at)
     assert Store(data_dir).has("victim"), "nothing changes before the confirmation"
@@ -370,10 +395,11 @@ def test_undo_on_the_upload_page_asks_first_then_takes_the_import_back(exports, 
     next(b for b in at.button if b.label == "Undo this import").click().run()
     next(b for b in at.button if b.label == "Yes, undo it").click().run()
     assert not at.exception, at.exception
-    assert "Undid victim_survey_example.csv in Victim satisfaction survey: 40 response(s) removed" in texts(at)
+    assert "Undone: victim_survey_example.csv in Victim satisfaction survey. 40 response(s) removed" in texts(at)
     assert not Store(data_dir).has("victim")
     history = at.dataframe[-1].value
-    assert history.iloc[0]["What"] == "Undo of version 1" and history.iloc[0]["By"].startswith("local:")
+    assert history.iloc[0]["What"] == "Undone (40 removed, 0 restored)" and history.iloc[0]["By"].startswith("local:")
+    assert history.iloc[1]["What"] == "Imported, then undone"
     # every page shows the new state at once
     assert "No data is held" in texts(app("app_pages/satisfaction.py"))
 
@@ -408,7 +434,7 @@ def test_every_control_on_a_page_acts_on_it():
     # Trends: the chosen aspect, by the chosen breakdown, up to the chosen period
     at = app("app_pages/trends.py", by="channel_group", aspect="initial_contact", period="2019-06")
     assert not at.exception, at.exception
-    assert "Initial contact by channel, up to June 2019: has it varied significantly?" in texts(at)
+    assert "Initial contact by channel, up to June 2019: has it risen or fallen?" in texts(at)
     table = at.dataframe[0].value
     assert set(table["Aspect"]) == {"Initial contact"} and "Channel" in table.columns
     assert "July 2019" not in set(table["Period"]) and "June 2019" in set(table["Period"])

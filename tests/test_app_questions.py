@@ -16,9 +16,14 @@ def fresh_store(data_dir):
     return data_dir
 
 
-def chart_spec(at: AppTest, index: int) -> tuple[dict, list[dict]]:
-    """The Vega-Lite spec of a chart on the page and the rows of its data."""
-    proto = at.get("vega_lite_chart")[index].proto
+def chart_spec(at: AppTest, index: int | str) -> tuple[dict, list[dict]]:
+    """The Vega-Lite spec of a chart on the page (by place, or by the start of its finding) and its data's rows."""
+    charts = at.get("vega_lite_chart")
+    if isinstance(index, str):
+        index = next(
+            i for i, c in enumerate(charts) if json.loads(c.proto.spec).get("description", "").startswith(index)
+        )
+    proto = charts[index].proto
     rows = pa.ipc.open_stream(proto.datasets[0].data.data).read_all().to_pylist() if proto.datasets else []
     return json.loads(proto.spec), rows
 
@@ -65,7 +70,8 @@ def test_satisfaction_compares_groups_in_words_and_marks(sample_store):
     body = texts(at)
     assert "Significantly above the rest: Phone (71.0%" in body
     assert "Significantly below the rest: Online (44.4%" in body
-    spec, rows = chart_spec(at, -1)
+    spec, rows = chart_spec(at, "Initial contact by channel")
+    assert chart_spec(at, 0)[0] == spec  # the view the link names (by=) is drawn first
     # channels are unordered: bars sorted by value, significance marked by a shape and words as well as colour
     assert spec["layer"][0]["encoding"]["y"]["sort"] == ["Phone", "Front counter", "Live Chat", "Online"]
     labels = {r["row_label"]: r["label"] for r in rows}
@@ -81,7 +87,7 @@ def test_satisfaction_compares_groups_in_words_and_marks(sample_store):
 
 def test_age_bands_keep_their_order():
     at = app("app_pages/satisfaction.py", dataset="victim", period="2019-09", by="age")
-    spec, _ = chart_spec(at, -1)
+    spec, _ = chart_spec(at, "Whole experience (overall) by age")
     assert spec["layer"][0]["encoding"]["y"]["sort"][:3] == ["16-24", "25-34", "35-44"]
 
 
@@ -124,17 +130,27 @@ def test_sample_size_verdict_follows_the_filters_and_range():
 
 
 def test_trends_page_says_whether_it_has_risen_or_fallen():
+    # Public Voice and How are we Doing are separate surveys: one at a time (the first without a choice)
     at = app("app_pages/trends.py", dataset="public_confidence")
     assert not at.exception
     body = texts(at)
-    assert "Has it risen or fallen?" in body and "Overall confidence has risen from Jul-Sep 2018 (Q3)" in body
+    assert at.sidebar.selectbox(key="split-survey").value == "Public Voice"
+    assert "has it risen or fallen?" in body and "Overall confidence has neither risen nor fallen significantly" in body
+    doing = texts(app("app_pages/trends.py", dataset="public_confidence", survey="How are we Doing"))
+    assert "Overall confidence has risen from Jul-Sep 2018 (Q3) to Jul-Sep 2019 (Q3) (65.3% then 68.9%)" in doing
 
 
 def test_wmnow_joiners_and_gap_narrowing():
     at = app("app_pages/wmnow.py")
     assert not at.exception
     body = texts(at)
-    assert "Aged 16-24: the gap has narrowed significantly" in body
+    # the answer first, in the shape of the whole range: flat for months, then a step in September 2019
+    assert at.header[0].value.startswith("Is the gap closing?")
+    assert "Aged 16-24: narrowing, recently" in body
+    assert "Over the 12 months November 2018 to October 2019 the gap has narrowed significantly." in body
+    assert "The change is recent: about 10.1 points below the census before September 2019" in body
+    six = texts(app("app_pages/wmnow.py", months="6"))
+    assert "Over the 6 months May 2019 to October 2019" in six
     joiners = next(d.value for d in at.dataframe if "Since left" in d.value.columns)
     assert (joiners["Joined"] == joiners["Since left"] + joiners["Still members"]).all()
     assert "Dashed lines: the targets" in body

@@ -46,7 +46,7 @@ def test_choosing_a_month_writes_that_months_paper():
     assert at.header[0].value == "Public and victim satisfaction: board paper, June 2019"
     assert "Victim satisfaction (June 2019)" in [s.value for s in at.subheader]
     at.selectbox(key="pack_period").set_value("2019-09").run()
-    assert page_warnings(at) == ["101 caller survey: no data for September 2019 (latest held: June 2019)."]
+    assert page_warnings(at) == ["101 caller survey: no responses for September 2019; latest is June 2019."]
 
 
 def test_presenter_mode_hides_the_downloads():

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from insight.board.sections import period_for, same_period_a_year_earlier
-from insight.board.wording import Comparison, TrendTest, change_sentence, gap_sentence, share, trend_sentence
+from insight.board.sections import pack_period, period_for, same_period_a_year_earlier
+from insight.board.wording import (
+    Comparison,
+    TrendTest,
+    change_sentence,
+    gap_sentence,
+    p_text,
+    share,
+    trend_sentence,
+)
 from insight.config.definition import Suppression
 from insight.figures.sign_ups import gap_changes
 
@@ -75,12 +85,28 @@ def test_gap_sentence_against_a_statsmodels_z_test():
     p = proportions_ztest([25, 80], [500, 900])[1]
     assert change.p_value == pytest.approx(p, rel=1e-9) and p < 0.05
     assert gap_sentence("16-24s", change) == (
-        "The gap for 16-24s narrowed from 10.8 points below the census in October 2018 to 6.9 points below the "
-        f"census in September 2019: a significant narrowing (p = {p:.3f})."
+        "The gap for 16-24s: too few months over the 2 months October 2018 to September 2019 to test for a trend. "
+        "First and last month: 10.8 points below the census in October 2018, 6.9 points below the census in "
+        f"September 2019: a significant narrowing (p = {p:.3f})."
     )
     (flat,) = gap_changes(series.with_columns(pl.Series("in_groups", [25, 50]), pl.Series("share", [5.0, 50 / 9])))
     said = gap_sentence("16-24s", flat)
     assert "within the margin of error" in said and "significant" not in said and "narrowed" not in said
+
+
+def test_gap_sentence_follows_the_shape_of_the_whole_range():
+    """Flat for nine months, then a step up: the trend, the recent step and the ends, each by its own test."""
+    from tests.test_sign_ups import step_series
+
+    series, oracle = step_series()
+    (change,) = gap_changes(series)
+    said = gap_sentence("16-24s", change)
+    assert f"narrowed over the 12 months October 2018 to September 2019: a significant trend (Cochran–Armitage " \
+           f"trend test, {p_text(oracle['trend_p'])})" in said  # fmt: skip
+    assert "The change is recent: about 10.0 points below the census before August 2019, 5.0 points below the " \
+           "census since August 2019: a significant step" in said  # fmt: skip
+    pieces = [x for x in re.split(r"(?<=\.)\s+(?=[A-Z])", said) if "significant" in x]
+    assert pieces and all(re.search(r"p (=|<) 0\.0[0-4]", x) for x in pieces), pieces
 
 
 def test_periods_for_the_pack(definitions):
@@ -90,5 +116,10 @@ def test_periods_for_the_pack(definitions):
     assert period_for(victim, None, ["2019-08", "2019-09"]) == "2019-09"
     assert period_for(confidence, "2019-08", ["2019-Q2", "2019-Q3"]) == "2019-Q3"
     assert period_for(confidence, "2019-01", ["2019-Q2", "2019-Q3"]) is None
+    # a month's pack shows each survey's period for the month, or its latest before it (and says so)
+    assert pack_period(victim, "2019-10", ["2019-06", "2019-08"]) == "2019-08"
+    assert pack_period(victim, "2019-05", ["2019-06", "2019-08"]) is None
+    assert pack_period(confidence, "2019-11", ["2019-Q2", "2019-Q3"]) == "2019-Q3"
+    assert pack_period(confidence, "2019-08", ["2019-Q2", "2019-Q3", "2019-Q4"]) == "2019-Q3"
     assert same_period_a_year_earlier("2019-09") == "2018-09"
     assert same_period_a_year_earlier("2019-Q3") == "2018-Q3"

@@ -209,10 +209,26 @@ def test_trends_match_the_trend_command(pack, cli_store):
     assert ("significant" in said) == bool(out["significant"])
 
 
-def test_a_survey_without_data_for_the_month_says_so_in_one_line(texts):
+def test_a_survey_without_data_for_the_month_says_so_in_one_line(texts, pack, empty_store):
+    """Every section of a month's pack shows that month, or says in words why another (with and without
+    --period: the pack is the same)."""
+    note = "101 caller survey: no responses for September 2019; latest is June 2019."
     for fmt in ("docx", "html"):
-        lines = [x for x in texts[fmt].splitlines() if "101 caller survey: no data" in x]
-        assert len(lines) == 1 and "no data for September 2019 (latest held: June 2019)" in lines[0]
+        lines = [x for x in texts[fmt].splitlines() if "101 caller survey: no" in x]
+        assert len(lines) == 1 and note in lines[0], lines
+    assert note in texts["pptx"]  # on its slide too
+    assert pack.notes == [note] and pack.missing == []
+    for section in pack.sections:
+        said = re.findall(r"\(([A-Z][a-z]+ \d{4})", section.heading)  # the period a heading names
+        if said and said[0] != "September 2019" and "Q3" not in section.heading:
+            assert section.paragraphs[0] == note, section.heading
+    latest = build_pack(empty_store)
+    assert [(s.key, s.heading, s.paragraphs) for s in latest.sections] == [
+        (s.key, s.heading, s.paragraphs) for s in pack.sections
+    ]  # no --period: the latest month any monthly survey holds, September 2019; WMNow too, not October
+    wmnow = next(s for s in latest.sections if s.key == "wmnow")
+    assert wmnow.heading == "WMNow sign-up diversity (September 2019)"
+    assert "October 2019" not in "\n".join(wmnow.paragraphs)
 
 
 def test_groups_that_differ_match_a_statsmodels_oracle(texts, cli_store):
@@ -359,7 +375,7 @@ def test_charts_are_pngs_with_titles_naming_survey_and_period_and_alt_text(pack,
 
 def test_structure_follows_the_source_paper(pack):
     keys = [s.key for s in pack.sections]
-    assert keys == ["purpose", "victim", "victim_aspects", "victim_groups", "respondents", "live_chat",
+    assert keys == ["purpose", "victim", "victim_aspects", "victim_groups", "respondents", "caller_101", "live_chat",
                     "domestic_abuse", "public_confidence", "wmnow", "points"]  # fmt: skip
     points = next(s for s in pack.sections if s.key == "points").paragraphs
     assert not any(re.search(r"\b(should|recommend|must|need to)\b", p, re.IGNORECASE) for p in points)
@@ -403,7 +419,7 @@ def test_pack_command_writes_the_paper_and_prints_its_path(tmp_path, monkeypatch
     out, err = capsys.readouterr()
     written = tmp_path / "board-pack-2019-09.docx"
     assert out.strip() == str(written)
-    assert "101 caller survey: no data for September 2019 (latest held: June 2019)." in err
+    assert "101 caller survey: no responses for September 2019; latest is June 2019." in err
     assert "Overall victim satisfaction in September 2019 was 49.4% (base 950" in docx_text(written.read_bytes())
 
 
@@ -454,11 +470,13 @@ def test_wmnow_gaps_closing_only_when_a_z_test_on_the_raw_sign_ups_says_so(pack,
             counts.append((int(stated.get_column(dim).cast(pl.String).is_in(groups).sum()), stated.height))
         p = proportions_ztest([counts[0][0], counts[1][0]], [counts[0][1], counts[1][1]])[1]
         said = next(x for x in section.paragraphs if x.startswith(f"The gap for {who} "))
+        ends = said[said.index("First and last month:") :]  # the first month against the last, by its own test
         closer = counts[1][0] / counts[1][1] > counts[0][0] / counts[0][1]  # both below the census here
+        assert f"p = {p:.3f}" in ends or (p < 0.001 and "p < 0.001" in ends), (p, ends)
         if p < 0.05:
-            assert ("narrowed" if closer else "widened") in said and "significant" in said, said
+            assert ("narrowing" if closer else "widening") in ends and "significant" in ends, ends
         else:
-            assert "within the margin of error" in said and "significant" not in said, said
+            assert "within the margin of error" in ends and "significant" not in ends, ends
 
 
 def test_wmnow_with_no_sign_ups_in_the_12_months_says_so(empty_store):

@@ -123,6 +123,14 @@ def cli_report(data_dir: Path, *args: str) -> dict:
     return json.loads(out.stdout)
 
 
+def open_figures(pg, n: int = 1) -> None:
+    """Open the first ``n`` views' "Figures and table" details, where each figure's sentence and table are."""
+    details = pg.locator('[data-testid="stMain"] [data-testid="stExpander"] summary', has_text="Figures and table")
+    for i in range(min(n, details.count())):
+        details.nth(i).click()
+    settle(pg)
+
+
 def choose(pg, label: str, option: str) -> None:
     pg.get_by_role("combobox", name=label).click()
     pg.get_by_role("option", name=option, exact=True).click()
@@ -153,6 +161,8 @@ def test_upload_import_deep_link_and_navigation(server, page):
     initial = next(r for r in cli["rows"] if r["aspect"] == "initial_contact")
     page.goto(f"{base}/satisfaction?dataset=victim&period=2019-09&by=channel_group&aspect=initial_contact")
     settle(page)
+    assert page.locator('[data-testid="stMain"] h2').first.inner_text() == "Initial contact by channel, September 2019"
+    open_figures(page, 2)  # the breakdown the link names first, then every aspect
     expected = f"Initial contact: {initial['pct']:.1f}% (base {initial['base']}"
     page.get_by_text(expected).wait_for(timeout=30_000)
     assert "Initial contact by channel, September 2019" in page.inner_text('[data-testid="stMain"]')
@@ -241,7 +251,7 @@ def test_undo_an_import_from_the_upload_page(server, page):
     settle(page)
     shot(page, "upload-undo-confirm")
     page.get_by_role("button", name="Yes, undo it").click()
-    page.get_by_text("Undid live_chat_example.csv in Live Chat feedback").wait_for(timeout=60_000)
+    page.get_by_text("Undone: live_chat_example.csv in Live Chat feedback").wait_for(timeout=60_000)
     settle(page)
     shot(page, "upload-undone")
     page.goto(f"{base}/satisfaction?dataset=live_chat")

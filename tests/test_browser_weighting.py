@@ -30,6 +30,10 @@ def test_weighted_toggle_flow(server, page):  # noqa: F811 - fixtures
     assert "effective base" not in main.inner_text()
     page.get_by_text("Weighted to the census", exact=True).click()
     page.wait_for_url(re.compile(r".*weighted=1.*"), timeout=30_000)
+    settle(page)
+    from tests.test_browser import open_figures
+
+    open_figures(page)  # each figure's sentence, weighted beside unweighted, under "Figures and table"
     expected = f"weighted {overall['weighted_pct']:.1f}% (effective base {overall['effective_base']:,.0f};"
     page.get_by_text(expected).wait_for(timeout=30_000)
     settle(page)
@@ -51,7 +55,7 @@ def test_weighted_toggle_flow(server, page):  # noqa: F811 - fixtures
 
     page.goto(f"{base}/respondents?dataset=victim&period=2019-09")
     settle(page)
-    section = page.get_by_text("Before and after weighting to the census")
+    section = page.get_by_text("Age group, before and after weighting to the census")
     section.wait_for(timeout=30_000)
     section.scroll_into_view_if_needed()
     page.screenshot(path=str(REPO / "tests" / "artifacts" / "weighted-respondents.png"))

@@ -195,9 +195,9 @@ def test_weighted_charts_state_their_finding_and_differ_without_colour(victim):
         _layer_rows(trend, layer) for layer in trend["layer"] if layer.get("encoding", {}).get("text", {}).get("field")
     )
     assert {r["end_label"] for r in ends} == {
-        f"{UNWEIGHTED} {last['pct']:.1f}%",
-        f"{WEIGHTED} {last['weighted_pct']:.1f}%",
-    }  # labelled where each line ends
+        f"{last['pct']:.1f}% {UNWEIGHTED}",
+        f"{last['weighted_pct']:.1f}% {WEIGHTED}",
+    }  # labelled where each line ends, the figure first (a phone cuts a long name short, never the figure)
     assert f'"labelColor": "{INK}"' in json.dumps(trend)
 
 
@@ -244,3 +244,69 @@ def test_contrast_oracle_and_the_apps_contrast_agree_with_published_ratios():
     for fg, bg, ratio in (("#767676", "#ffffff", 4.54), ("#000000", "#ffffff", 21.0), ("#1f1f1f", "#ffffff", 16.48)):
         assert round(contrast(fg, bg), 2) == ratio
         assert round(app_contrast(fg, bg), 2) == ratio
+
+
+def test_axes_show_differences_without_misleading(exports, victim):
+    """Bars start at 0 and end just past the longest interval (not at 100%); a line's axis says where it starts."""
+    from insight.display.charts import PRESENTER, nice_top, value_range
+
+    frame = ingest_file(exports / "victim_survey_example.csv", victim).frame
+    result = satisfaction(frame, victim)
+    spec = share_bars(result, victim, rows="aspect_label", title="t").to_dict()
+    domain = spec["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    highest = max(r["ci_high"] for r in result.iter_rows(named=True) if r["ci_high"] is not None)
+    assert domain[0] == 0 and highest <= domain[1] < 100 and domain[1] == nice_top([highest])
+    assert nice_top([95.1]) == 100 and nice_top([3.0]) == 10 and nice_top([61.0], room=12) == 80
+    trend = trend_lines(satisfaction(frame, victim, all_periods=True), victim, title="t", look=PRESENTER).to_dict()
+    y = next(layer["encoding"]["y"] for layer in trend["layer"] if layer["encoding"].get("y", {}).get("title"))
+    low, high = value_range([40.2, 66.0])
+    assert (low, high) == (40.0, 70.0)
+    assert y["scale"]["domain"][0] > 0 and y["title"] == f"% positive (axis from {y['scale']['domain'][0]:g}%)"
+
+
+def test_a_presenters_chart_is_large_and_its_line_labels_clear_of_every_line(victim):
+    """Key figures 40 px, labels 24 px, thick bars; line labels right of the last period, never on each other."""
+    import polars as pl
+
+    from insight.datasets import load_sample
+    from insight.display.charts import PRESENTER, gap_lines
+
+    sample = load_sample(victim)
+    spec = json.dumps(share_bars(satisfaction(sample, victim, period="2019-09"), victim, rows="aspect_label",
+                                 title="t", look=PRESENTER).to_dict())  # fmt: skip
+    assert '"labelFontSize": 24' in spec and '"size": 42' in spec and '"step": 58' in spec
+    assert "width < 600 ? 24 : 40" in spec  # 40 px figures, smaller (and inside the bar) only on a phone
+    # two series ending 0.2 points apart: their labels are spread at least a label's height apart
+    series = pl.DataFrame(
+        {
+            "series": ["A"] * 3 + ["B"] * 3,
+            "period": ["2019-07", "2019-08", "2019-09"] * 2,
+            "gap_pp": [-10.0, -9.0, -6.1, -20.0, -15.0, -6.3],
+            "share": [5.0] * 6, "census_share": [15.0] * 6, "stated": [500] * 6, "in_groups": [25] * 6,
+        }
+    )  # fmt: skip
+    chart = gap_lines(series, title="t", look=PRESENTER).to_dict()
+    ends = next(_layer_rows(chart, layer) for layer in chart["layer"]
+                if layer.get("encoding", {}).get("text", {}).get("field") == "end_figure")  # fmt: skip
+    assert {r["end_at"] for r in ends} == {"September 2019"}  # all in the margin right of the last month
+    y_domain = next(layer["encoding"]["y"]["scale"]["domain"] for layer in chart["layer"]
+                    if layer.get("encoding", {}).get("y", {}).get("field") == "gap_pp")  # fmt: skip
+    pixels_per_point = (PRESENTER.height - 50) / (y_domain[1] - y_domain[0])
+    a, b = sorted(r["label_y"] for r in ends)
+    assert (b - a) * pixels_per_point >= PRESENTER.figure + PRESENTER.label  # a figure and a name apart
+    assert y_domain[0] <= a and b <= y_domain[1]
+    x = next(layer["encoding"]["x"] for layer in chart["layer"] if layer.get("encoding", {}).get("x", {}).get("field"))
+    assert "width - " in x["scale"]["range"][1]["expr"]  # the periods stop short of the labels' margin
+    rules = [layer for layer in chart["layer"] if layer.get("mark", {}).get("type") == "rule"]
+    assert rules and all("x2" in layer["encoding"] for layer in rules)  # zero and targets stop there too
+
+
+def test_a_tiles_trend_says_itself_in_words(victim):
+    from insight.datasets import load_sample
+    from insight.display import wording
+    from insight.display.charts import sparkline
+
+    history = satisfaction(load_sample(victim), victim, all_periods=True, aspects=["overall"]).tail(13)
+    words = wording.sparkline(history)
+    assert words.startswith("Last 13 months: ") and "in September 2019" in words
+    assert sparkline(history, words=words).to_dict()["description"] == words  # its accessible name

@@ -124,3 +124,36 @@ def test_represent_formats(tmp_path, exports, fmt):
     assert run("ingest", "victim", str(exports / "victim_survey_example.csv"), data_dir=tmp_path).returncode == 0
     out = run("represent", "victim", "--by", "age", "--format", fmt, data_dir=tmp_path)
     assert out.returncode == 0 and "16-24" in out.stdout
+
+
+def test_report_public_confidence_is_survey_by_survey_unless_asked_to_combine(sample_store):
+    """Public Voice and How are we Doing are separate surveys (`split_by: survey`): never one merged figure."""
+    import polars as pl
+
+    from insight.config.loader import load_config
+    from insight.figures.metrics import satisfaction
+
+    definition = load_config().definitions["public_confidence"]
+    split = definition.split_by
+    assert split == "survey"
+    payload = json.loads(run("report", "public_confidence", "--format", "json", data_dir=sample_store).stdout)
+    assert payload["combined"] is False
+    surveys = list(definition.dimensions[split].groups)
+    assert [r["survey"] for r in payload["rows"]] == [s for s in surveys for _ in definition.questions]
+    # each survey's figure is that survey's responses alone, worked out here from the store's own rows
+    frame = Store(sample_store).read(definition)
+    for row in payload["rows"]:
+        own = frame.filter(pl.col(split).cast(pl.String) == row["survey"])
+        mine = satisfaction(own, definition, period=payload["period"], aspects=[row["aspect"]]).row(0, named=True)
+        assert (row["base"], row["pct"]) == (mine["base"], round(mine["pct"], 1)), row
+    combined = json.loads(run("report", "public_confidence", "--combine", "--format", "json",
+                              data_dir=sample_store).stdout)  # fmt: skip
+    assert combined["combined"] is True and {r["survey"] for r in combined["rows"]} == {None}
+    by_survey = {r["aspect"]: r["base"] for r in combined["rows"]}
+    for aspect, base in by_survey.items():
+        assert base == sum(r["base"] for r in payload["rows"] if r["aspect"] == aspect)
+    weighted = json.loads(run("report", "public_confidence", "--weighted", "--format", "json",
+                              data_dir=sample_store).stdout)  # fmt: skip
+    assert set(weighted["weighting"]) == set(surveys) and {r["survey"] for r in weighted["rows"]} == set(surveys)
+    refused = run("report", "victim", "--combine", data_dir=sample_store)
+    assert refused.returncode == 2 and "holds one survey" in refused.stderr

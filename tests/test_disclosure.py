@@ -63,7 +63,7 @@ def test_rendered_page_hides_both(tmp_path, da_export, monkeypatch):
     at.query_params.update({"dataset": "domestic_abuse", "by": "npu", "aspect": "overall"})
     at.switch_page("app_pages/satisfaction.py").run()
     assert not at.exception
-    table = at.dataframe[-1].value
+    table = next(d.value for d in at.dataframe if "Note" in d.value.columns)  # the breakdown (by=) comes first
     hidden = table[table["Neighbourhood policing unit"].isin(["Coventry", "Birmingham West"])]
     assert list(hidden["Note"]) == ["suppressed", "suppressed"]
     answers = next(d.value for d in at.dataframe if "Answer" in d.value.columns)  # every answer: hidden there too

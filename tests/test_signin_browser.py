@@ -244,7 +244,7 @@ def test_a_manager_uploads_and_history_names_them(app_server, page):
     # undo asks first, then takes the import back; the history names the manager for both
     page.get_by_role("button", name="Undo this import").click()
     page.get_by_role("button", name="Yes, undo it").click()
-    page.get_by_text("Undid victim_survey_example.csv in Victim satisfaction survey").wait_for(timeout=60_000)
+    page.get_by_text("Undone: victim_survey_example.csv in Victim satisfaction survey").wait_for(timeout=60_000)
     ready(page)
     page.screenshot(path=str(ARTIFACTS / "signin-manager-undo.png"), full_page=True)
     out = subprocess.run(

@@ -81,15 +81,17 @@ def test_each_file_is_parsed_once(example, monkeypatch):
         return real(*args)
 
     monkeypatch.setattr(insight.intake.reading, "_scan_csv", counting)
+    rows = read_rows(example)
+    rows[3][5] = "Arson"  # one row with a problem: the file then offers its own "Import the valid rows" box
     at = upload_page()
     calls.clear()  # the bundled samples are read as the app starts
-    at = upload(at, [("victim.csv", example)])
+    at = upload(at, [("victim.csv", write_rows(rows))])
     assert not at.exception
     assert len(calls) == 1
-    at.selectbox(key=next(s.key for s in at.selectbox if s.key and s.key.startswith("dataset-"))).set_value(
-        "caller_101"
-    ).run()
-    at.checkbox(key="skip_invalid").check().run()
+    dataset = next(s.key for s in at.selectbox if s.key and s.key.startswith("dataset-"))
+    at.selectbox(key=dataset).set_value("caller_101").run()
+    at.selectbox(key=dataset).set_value("victim").run()
+    next(c for c in at.checkbox if c.label.startswith("Import the 39 valid rows")).check().run()
     assert not at.exception
     assert len(calls) == 1, "choosing another dataset or ticking a box must not read the file again"
 

@@ -49,6 +49,9 @@ class Section:
     points: list[str] = field(default_factory=list)  # at most three, for the slide
     table: Table | None = None
     figure: Figure | None = None
+    # The app's views (addresses under the app, e.g. "satisfaction?dataset=victim&period=2019-09") that show
+    # every figure this section states: the pack says what the pages say, and a test holds it to that.
+    views: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.points = self.points[:MAX_POINTS] or self.paragraphs[:MAX_POINTS]
@@ -57,12 +60,13 @@ class Section:
 @dataclass
 class BoardPack:
     title: str
-    period: str | None  # the month asked for; None: each survey's latest period
+    period: str | None  # the pack's month (asked for, or the latest a monthly survey holds); None: no monthly data
     period_words: str
     generated: dt.date
     sections: list[Section]
     sample_surveys: list[str]
     missing: list[str] = field(default_factory=list)  # one line per survey with no data for the period
+    notes: list[str] = field(default_factory=list)  # one line per survey shown for an earlier period, and why
 
     @property
     def sample(self) -> bool:

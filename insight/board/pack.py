@@ -14,11 +14,11 @@ import datetime as dt
 from collections.abc import Iterable
 
 from insight.board.model import SAMPLE_MARK, BoardPack, Figure, Section, Table
-from insight.board.sections import Survey, check_month, paper_sections, period_for
+from insight.board.sections import Survey, check_month, pack_period, paper_sections, wanted_period
 from insight.config.census import Census
 from insight.config.definition import Definition
 from insight.config.loader import load_config
-from insight.datasets import load_dataset
+from insight.datasets import Loaded, load_dataset
 from insight.figures import metrics
 from insight.periods import period_label
 from insight.store import Store
@@ -39,7 +39,11 @@ def build_pack(
     census: Census | None = None,
     today: dt.date | None = None,
 ) -> BoardPack:
-    """The board pack for a month (each survey's latest period without one).
+    """The board pack for a month: the one asked for, else the latest month any monthly survey holds.
+
+    Every section shows that month (a quarterly survey: the quarter containing it) or, when the survey has
+    none, its latest period before it and says so in words ("101 caller survey: no responses for
+    September 2019; latest is June 2019."). A survey with nothing up to the month is one line in ``missing``.
 
     ``datasets`` are the surveys the reader may view (every one in local mode); the others
     are left out without a word, as if they did not exist.
@@ -47,40 +51,39 @@ def build_pack(
     store = store or Store()
     definitions = definitions or load_config().definitions
     census = census or load_config().census
-    month = check_month(period) if period else None
     allowed = set(definitions) if datasets is None else set(datasets)
+    held: dict[str, tuple[Definition, Loaded | None, list[str]]] = {}
+    for name, definition in definitions.items():
+        if name in allowed:
+            loaded = load_dataset(definition, store)
+            held[name] = (definition, loaded, metrics.periods(loaded.frame) if loaded else [])
+    # The pack's month: the one asked for, else the latest any monthly survey holds. Every section shows that
+    # month (a quarterly survey its quarter), or its latest period before it and says so.
+    monthly = [p[-1] for d, _, p in held.values() if p and d.kind == "survey" and d.period.granularity == "month"]
+    month = check_month(period) if period else max(monthly) if monthly else None
     surveys: dict[str, Survey] = {}
     missing: list[str] = []
-    for name, definition in definitions.items():
-        if name not in allowed:
-            continue
-        loaded = load_dataset(definition, store)
-        held = metrics.periods(loaded.frame) if loaded else []
-        chosen = period_for(definition, month, held)
+    for name, (definition, loaded, periods) in held.items():
+        chosen = pack_period(definition, month, periods)
         if loaded is None or chosen is None:
-            when = f" for {period_label(month)}" if month else ""
-            latest = f" (latest held: {period_label(held[-1])})" if held else ""
+            when = f" for {period_label(month)} or before" if month else ""
+            latest = f" (its first: {period_label(periods[0])})" if periods else ""
             missing.append(f"{definition.title}: no data{when}{latest}.")
             continue
-        surveys[name] = Survey(definition, loaded, chosen)
+        surveys[name] = Survey(definition, loaded, chosen, wanted_period(definition, month) if month else None)
 
-    months = [
-        s.period
-        for s in surveys.values()
-        if s.definition.kind == "survey" and s.definition.period.granularity == "month"
-    ]
-    pack_period = month or (max(months) if months else None)
     period_words = period_label(month) if month else "each survey's latest results"
     sections = paper_sections(surveys, census, period_words=period_words, missing=missing)
-    title = "Public and victim satisfaction: board paper" + (f", {period_label(pack_period)}" if pack_period else "")
+    title = "Public and victim satisfaction: board paper" + (f", {period_label(month)}" if month else "")
     return BoardPack(
         title=title,
-        period=pack_period,
+        period=month,
         period_words=period_words,
         generated=today or dt.date.today(),
         sections=sections,
         sample_surveys=[s.title for s in surveys.values() if s.loaded.is_sample],
         missing=missing,
+        notes=[s.note for s in surveys.values() if s.note],
     )
 
 

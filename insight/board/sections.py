@@ -12,8 +12,9 @@ groups against the rest by ``compare`` (z-test, Holm-adjusted); sign-up gaps by 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
+from urllib.parse import urlencode
 
 import polars as pl
 
@@ -37,6 +38,7 @@ from insight.config.definition import Definition
 from insight.config.loader import load_config
 from insight.datasets import Loaded
 from insight.display import charts
+from insight.display.views import survey_responses
 from insight.display.wording import validity as validity_words
 from insight.figures import metrics
 from insight.figures.comments import comments, theme_counts
@@ -141,18 +143,34 @@ def same_period_a_year_earlier(period: str) -> str:
     return f"{int(year) - 1}-{rest}"
 
 
+def wanted_period(definition: Definition, month: str) -> str:
+    """The survey's period a month means: the month itself, or for a quarterly survey the quarter containing it."""
+    if definition.period.granularity == "month":
+        return month
+    year, m = month.split("-")
+    return f"{year}-Q{(int(m) - 1) // 3 + 1}"
+
+
 def period_for(definition: Definition, month: str | None, held: list[str]) -> str | None:
     """The survey's period for a month (a quarterly survey: the quarter containing it), if held."""
     if not held:
         return None
     if month is None:
         return held[-1]
-    if definition.period.granularity == "month":
-        wanted = month
-    else:
-        year, m = month.split("-")
-        wanted = f"{year}-Q{(int(m) - 1) // 3 + 1}"
+    wanted = wanted_period(definition, month)
     return wanted if wanted in held else None
+
+
+def pack_period(definition: Definition, month: str | None, held: list[str]) -> str | None:
+    """The period a month's pack shows for a survey: the month's own if held, else the latest held before it
+    (the section then says so in words); None when the survey holds nothing up to the month."""
+    if not held:
+        return None
+    if month is None:
+        return held[-1]
+    wanted = wanted_period(definition, month)
+    earlier = [p for p in held if p <= wanted]
+    return max(earlier) if earlier else None
 
 
 def check_month(text: str) -> str:
@@ -163,15 +181,48 @@ def check_month(text: str) -> str:
 # --------------------------------------------------------------------------- building blocks
 
 
+def view(page: str, **params: str | None) -> str:
+    """An address of the app's view showing a figure: ``satisfaction?dataset=victim&period=2019-09``."""
+    return f"{page}?{urlencode({k: v for k, v in params.items() if v})}"
+
+
 @dataclass
 class Survey:
     definition: Definition
     loaded: Loaded
     period: str
+    asked: str | None = None  # the period the pack's month means for this survey; None: its latest
 
     @property
     def frame(self) -> pl.DataFrame:
         return self.loaded.frame
+
+    @property
+    def note(self) -> str | None:
+        """Why a section shows another period than the pack's month: ``101 caller survey: no responses for
+        September 2019; latest is June 2019.``"""
+        if self.asked is None or self.asked == self.period:
+            return None
+        return f"{self.title}: no responses for {period_label(self.asked)}; latest is {period_label(self.period)}."
+
+    def own(self, survey: str) -> Survey:
+        """One survey's own responses in a dataset holding several (``split_by``), never merged with another's."""
+        frame = survey_responses(self.frame, self.definition, survey)
+        return Survey(self.definition, replace(self.loaded, frame=frame), self.period, self.asked)
+
+    def view(self, page: str = "satisfaction", period: str | None = None, **params: str | None) -> str:
+        """The app's view of this survey on ``page`` for ``period`` (the section's own without one)."""
+        return view(page, dataset=self.definition.dataset, period=period or self.period, **params)
+
+    def earlier_views(self) -> list[str]:
+        """The Satisfaction page for the period before and a year before, and the Trends page up to the period:
+        where the figures a change is measured against are shown."""
+        held = metrics.periods(self.frame)
+        before = [p for p in held if p < self.period]
+        views = [self.view(period=before[-1])] if before else []
+        if same_period_a_year_earlier(self.period) in held:
+            views.append(self.view(period=same_period_a_year_earlier(self.period)))
+        return views
 
     @property
     def title(self) -> str:
@@ -331,6 +382,7 @@ def _victim_headline(s: Survey) -> Section:
         sentences,
         points=sentences[:3],
         figure=figure,
+        views=[s.view(), *s.earlier_views(), s.view("trends", aspect=aspect)],
     )
 
 
@@ -366,6 +418,7 @@ def _victim_aspects(s: Survey) -> Section:
         points=points,
         table=_result_table(s, result, first="Aspect", labels=labels, title=s.chart_title("% positive by aspect")),
         figure=_bars_figure(s, result, rows="aspect_label", what="% positive by aspect"),
+        views=[s.view(), *s.earlier_views()],
     )
 
 
@@ -413,6 +466,7 @@ def _victim_groups(s: Survey) -> Section:
                 for g in found
             ),
         )
+    shown = {(by, first_aspect)} if by else set()
     return Section(
         "victim_groups",
         "Groups that differ from the rest",
@@ -420,6 +474,9 @@ def _victim_groups(s: Survey) -> Section:
         points=points,
         table=table,
         figure=figure,
+        views=[
+            s.view(by=dim, aspect=aspect) for dim, aspect in sorted({(g.dimension, g.aspect) for g in found} | shown)
+        ],
     )
 
 
@@ -487,6 +544,7 @@ def _respondents(s: Survey, census: Census) -> Section | None:
         sentences,
         table=table,
         figure=figure,
+        views=[s.view("respondents"), *([s.view(weighted="1")] if weighted else [])],
     )
 
 
@@ -506,6 +564,7 @@ def _caller_101(s: Survey) -> Section:
         points=[sentences[0], verdict, sentences[1]],
         table=_result_table(s, result, first="Aspect", labels=labels, title=s.chart_title("% positive by aspect")),
         figure=_bars_figure(s, result, rows="aspect_label", what="% positive by aspect"),
+        views=[s.view(), *s.earlier_views(), s.view("trends", aspect=aspect)],
     )
 
 
@@ -540,6 +599,7 @@ def _live_chat(s: Survey) -> Section:
         points=sentences[:3],
         table=table,
         figure=_bars_figure(s, result, rows="aspect_label", what="% positive by question"),
+        views=[s.view(), *s.earlier_views(), *([s.view("comments")] if d.free_text else [])],
     )
 
 
@@ -583,50 +643,57 @@ def _domestic_abuse(s: Survey) -> Section:
         points=points,
         table=table,
         figure=_bars_figure(s, result, rows="aspect_label", what="% satisfied by aspect"),
+        views=[s.view(), *([s.view(by=by, aspect=d.headline or d.aspects[0])] if by else [])],
     )
 
 
 def _public_confidence(s: Survey) -> Section:
+    """Public confidence survey by survey (the definition's ``split_by``): each survey's headline, change and
+    trend from its own responses, never one merged figure, as the Overview shows them."""
     d = s.definition
     aspect = d.headline or d.aspects[0]
     label = d.aspect_label(aspect)
-    by = d.split_by
-    sentences, _ = _headline_sentences(s, aspect, label)
-    figure = table = None
-    if by:
-        result = metrics.satisfaction(s.frame, d, period=s.period, by=by, aspects=[aspect])
-        history = metrics.satisfaction(s.frame, d, by=by, aspects=[aspect], all_periods=True)
-        for r in result.iter_rows(named=True):
-            previous = _row_group(history, r["previous_period"], r["group"])
-            sentences.append(change_sentence(_comparison(f"{label}, {r['group']}", r, previous, r["status"], s)))
-        figure = _bars_figure(s, result, rows="group", what=f"{label.lower()} by survey")
-        table = _result_table(
-            s,
-            result,
-            first="Survey",
-            labels=[str(g) for g in result.get_column("group").to_list()],
-            title=s.chart_title(f"{label.lower()} by survey"),
-        )
+    heading = f"Public confidence ({period_label(s.period)})"
+    if not d.split_by:
+        sentences, _ = _headline_sentences(s, aspect, label)
+        views = [s.view(), *s.earlier_views(), s.view("trends", aspect=aspect)]
+        return Section("public_confidence", heading, sentences, points=sentences[:2], views=views)
+    surveys = list(d.dimensions[d.split_by].groups)
+    sentences = [f"{' and '.join(surveys)} are separate surveys: each is reported on its own responses, never merged."]
+    points, views = [], []
+    for name in surveys:
+        own = s.own(name)
+        if _row(_history(own, [aspect]), s.period, aspect) is None:
+            sentences.append(f"{label}, {name}: no responses in {period_label(s.period)}.")
+            continue
+        said, _ = _headline_sentences(own, aspect, f"{label}, {name}")
+        sentences += said
+        points.append(said[0])
+        filtered = {d.split_by: name}
+        views += [own.view(**filtered), *(v + "&" + urlencode(filtered) for v in own.earlier_views())]
+        views.append(own.view("trends", aspect=aspect, **filtered))
+    result = metrics.satisfaction(s.frame, d, period=s.period, by=d.split_by, aspects=[aspect])
     return Section(
         "public_confidence",
-        f"Public confidence ({period_label(s.period)})",
+        heading,
         sentences,
-        points=sentences[:2] + [x for x in sentences[3:4] if "over the" in x],
-        table=table,
-        figure=figure,
+        points=points,
+        table=_result_table(
+            s,
+            result,
+            first=d.dimensions[d.split_by].label,
+            labels=[str(g) for g in result.get_column("group").to_list()],
+            title=s.chart_title(f"{label.lower()} by survey"),
+        ),
+        figure=_bars_figure(s, result, rows="group", what=f"{label.lower()} by survey"),
+        views=views,
     )
 
 
-def _row_group(frame: pl.DataFrame, period: str | None, group: str) -> dict | None:
-    if period is None:
-        return None
-    rows = frame.filter((pl.col("period") == period) & (pl.col("group") == group))
-    return rows.row(0, named=True) if rows.height else None
-
-
 def _wmnow(s: Survey, census: Census) -> Section:
-    """The sign-up gaps in the pack's month, and whether they narrowed over the 12 months to it
-    (the WMNow page's own test: first month against last, ``insight.figures.sign_ups``)."""
+    """The sign-up gaps in the pack's month, and whether they narrowed over the 12 months to it: the WMNow
+    page's own tests (the trend over every month, a recent step, first month against last:
+    ``insight.figures.sign_ups``), so the paper and the page say the same."""
     d = s.definition
     span = last_n(s.period, TREND_PERIODS, d.period.granularity)
     series, changes = sign_up_gaps(s.frame, d, census, first=span.first, last=s.period)
@@ -666,6 +733,7 @@ def _wmnow(s: Survey, census: Census) -> Section:
         latest_words + closing,
         points=[*closing[:2], *latest_words[:1]],
         figure=figure,
+        views=[view("wmnow", period=s.period, months=str(TREND_PERIODS))],
     )
 
 
@@ -691,7 +759,10 @@ def points_for_the_board(surveys: dict[str, Survey], sections: list[Section]) ->
         facts.append(wmnow.paragraphs[0])
     if not facts:
         facts = ["No survey has data for this period."]
-    return Section("points", "Points for the board", facts, points=facts[:MAX_POINTS])
+    views = list(dict.fromkeys(v for section in sections for v in section.views))
+    if victim and victim.definition.free_text:
+        views.append(victim.view("comments"))  # the leading theme of victims' comments
+    return Section("points", "Points for the board", facts, points=facts[:MAX_POINTS], views=views)
 
 
 def _leading_themes(s: Survey, n: int) -> tuple[int, pl.DataFrame]:
@@ -737,7 +808,7 @@ def paper_sections(
     sections = [purpose(period_words, list(surveys.values()), missing)]
     if "victim" in surveys:
         v = surveys["victim"]
-        sections += [_victim_headline(v), _victim_aspects(v), _victim_groups(v)]
+        sections += [_noted(v, _victim_headline(v)), _victim_aspects(v), _victim_groups(v)]
         rep = _respondents(v, census)
         if rep:
             sections.append(rep)
@@ -747,8 +818,19 @@ def paper_sections(
         "domestic_abuse": _domestic_abuse,
         "public_confidence": _public_confidence,
     }
-    sections += [build(surveys[name]) for name, build in builders.items() if name in surveys]
+    sections += [_noted(surveys[name], build(surveys[name])) for name, build in builders.items() if name in surveys]
     if "wmnow" in surveys:
-        sections.append(_wmnow(surveys["wmnow"], census))
+        sections.append(_noted(surveys["wmnow"], _wmnow(surveys["wmnow"], census)))
     sections.append(points_for_the_board(surveys, sections))
     return sections
+
+
+def _noted(s: Survey, section: Section) -> Section:
+    """A section showing another period than the pack's month says why first, in words and on its slide."""
+    if s.note:
+        section.paragraphs.insert(0, s.note)
+        section.points = [s.note, *section.points][:MAX_POINTS]
+        section.heading = section.heading.replace(
+            f"({period_label(s.period)})", f"({period_label(s.period)}, the latest held)"
+        )
+    return section

@@ -138,19 +138,42 @@ def group_difference(
 
 
 def gap_sentence(who: str, c: GapChange) -> str:
-    """Whether a sign-up gap to the census is closing: first month against last (``sign_ups.gap_changes``)."""
+    """Whether a sign-up gap to the census is closing, in the shape of the whole range: the trend over every
+    month (Cochran-Armitage), a recent step when there is one, and the first month against the last (z-test);
+    the same tests as the WMNow page (``sign_ups.gap_changes``)."""
 
-    def gap(value: float, period: str) -> str:
-        return f"{points(value)} {'below' if value < 0 else 'above'} the census in {period_label(period)}"
+    def gap(value: float, period: str | None = None) -> str:
+        return f"{points(value)} {'below' if value < 0 else 'above'} the census" + (
+            f" in {period_label(period)}" if period else ""
+        )
 
+    span = f"the {c.months} months {period_label(c.first_period)} to {period_label(c.last_period)}"
+    said = []
+    if c.trend_p is None:
+        said.append(f"The gap for {who}: too few months over {span} to test for a trend.")
+    elif c.trend_significant:
+        verb = "narrowed" if c.trend_towards else "widened"
+        said.append(
+            f"The gap for {who} {verb} over {span}: a significant trend (Cochran–Armitage trend test, "
+            f"{p_text(c.trend_p)})."
+        )
+    else:
+        said.append(f"The gap for {who} showed no trend beyond the margin of error over {span} ({p_text(c.trend_p)}).")
+    if c.recent and c.step_since and c.before_gap_pp is not None and c.after_gap_pp is not None and c.step_p:
+        since = "in" if c.step_since == c.last_period else "since"
+        said.append(
+            f"The change is recent: about {gap(c.before_gap_pp)} before {period_label(c.step_since)}, "
+            f"{gap(c.after_gap_pp)} {since} {period_label(c.step_since)}: a significant step "
+            f"({p_text(c.step_p)}, Bonferroni-adjusted)."
+        )
     first, last = gap(c.first_gap_pp, c.first_period), gap(c.last_gap_pp, c.last_period)
     if c.p_value is None:
-        return f"The gap for {who} was {first} and {last}; the change cannot be tested."
-    if c.narrowed:
-        return f"The gap for {who} narrowed from {first} to {last}: a significant narrowing ({p_text(c.p_value)})."
-    if c.widened:
-        return f"The gap for {who} widened from {first} to {last}: a significant widening ({p_text(c.p_value)})."
-    return (
-        f"The gap for {who} was {first} and {last}: a change within the margin of error ({p_text(c.p_value)}), "
-        "so no sign yet that it is closing."
-    )
+        said.append(f"First and last month: {first}, {last}; the change cannot be tested.")
+    elif c.narrowed:
+        said.append(f"First and last month: {first}, {last}: a significant narrowing ({p_text(c.p_value)}).")
+    elif c.widened:
+        said.append(f"First and last month: {first}, {last}: a significant widening ({p_text(c.p_value)}).")
+    else:
+        said.append(f"First and last month: {first}, {last}: a change within the margin of error "
+                    f"({p_text(c.p_value)}).")  # fmt: skip
+    return " ".join(said)

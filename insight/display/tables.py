@@ -6,6 +6,9 @@ percentage, interval, positive count or change, here as everywhere.
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import polars as pl
 
 from insight.config.definition import Definition
@@ -159,24 +162,43 @@ def problems_table(problems: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def uk_time(iso: str) -> str:
+    """``2026-12-03T08:00:00Z`` as ``3 Dec 2026 08:00``, UK local time (as the upload history shows times)."""
+    utc = dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    return utc.astimezone(ZoneInfo("Europe/London")).strftime("%-d %b %Y %H:%M")
+
+
+# The history's columns a manager reads on screen (it fits a 1366 px screen); the others are in the download.
+HISTORY_ON_SCREEN = ("When (UK time)", "Dataset", "What", "File", "New", "Updated", "Already held", "By")
+
+
 def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
-    """Every import and undo across datasets, newest first, times in UK local time.
+    """Every import and undo across datasets, newest first, times in UK local time, in plain words: "Imported",
+    "Imported, then undone", "Undone (40 removed, 0 restored)".
 
     ``rows`` are ``Store.history`` rows with a ``dataset`` and a ``table`` ("responses" or
     "contact volumes") added; ``titles`` name each dataset as users know it.
     """
     if not rows:
         return pl.DataFrame()
+    undone = {(r["dataset"], r["table"], v) for r in rows if r["action"] != "import" for v in r["undoes"] or []}
+
+    def what(r: dict) -> str:
+        if r["action"] != "import":
+            counts = [f"{r[k]:,} {k}" for k in ("removed", "restored") if r.get(k) is not None]
+            done = "Repaired (damaged files)" if r["action"] == "repair" else "Undone"
+            return done + (f" ({', '.join(counts)})" if counts else "")
+        moved = sum(int(m[2]) for m in r.get("moved") or [])
+        done = "Imported" + (f", {moved:,} moved from another period" if moved else "")
+        return done + (", then undone" if (r["dataset"], r["table"], r["version"]) in undone else "")
+
     frame = pl.DataFrame(
         [
             {
                 "time": r["time"],
                 "dataset": titles.get(r["dataset"], r["dataset"]) + ("" if r["table"] == "responses" else " (volumes)"),
                 "version": r["version"],
-                "action": "Import"
-                if r["action"] == "import"
-                else f"{'Repair (damaged files), undoing' if r['action'] == 'repair' else 'Undo of'} version "
-                f"{', '.join(map(str, r['undoes'] or [])) or 'none'}",
+                "action": what(r),
                 "file": r["file"],
                 "rows": r["rows_in_file"],
                 "new": r["new"] if r["action"] == "import" else None,
@@ -196,17 +218,17 @@ def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
     return frame.sort("time", descending=True).select(
         when.dt.strftime("%-d %b %Y %H:%M").alias("When (UK time)"),
         pl.col("dataset").alias("Dataset"),
-        pl.col("version").alias("Version"),
         pl.col("action").alias("What"),
         pl.col("file").alias("File"),
-        pl.col("rows").alias("Rows in file"),
         pl.col("new").alias("New"),
         pl.col("updated").alias("Updated"),
         pl.col("unchanged").alias("Already held"),
         pl.col("removed").alias("Removed"),
         pl.col("restored").alias("Restored"),
-        _period_list("periods").alias("Periods"),
         pl.col("user").alias("By"),
+        pl.col("rows").alias("Rows in file"),
+        _period_list("periods").alias("Periods"),
+        pl.col("version").alias("Version"),
         pl.col("sha256").alias("File fingerprint"),
     )
 

@@ -218,29 +218,185 @@ def top_priority(drivers: Drivers, labels: dict[str, str], target_label: str) ->
     )
 
 
-def gap_change(c: GapChange) -> str:
-    """Did a sign-up gap narrow significantly between the first and last month shown?"""
+def _gap(value: float) -> str:
+    return f"{points(value)} {'below' if value < 0 else 'above'} the census"
 
-    def side(gap: float) -> str:
-        return f"{points(gap)} {'below' if gap < 0 else 'above'}"
 
-    gaps = (f"{side(c.first_gap_pp)} the census in {period_label(c.first_period)}, {side(c.last_gap_pp)} in "
-            f"{period_label(c.last_period)}")  # fmt: skip
-    verdict = (
-        "narrowed significantly"
-        if c.narrowed
-        else "widened significantly"
-        if c.widened
-        else "not narrowed significantly"
+def gap_verdict(c: GapChange) -> str:
+    """``Aged 16-24: narrowing, recently``: the answer first, the reasons in ``gap_change``."""
+    return f"{c.series}: {c.verdict}"
+
+
+def gap_change(c: GapChange, *, ends: bool = True) -> str:
+    """How a sign-up gap moved over the months shown, in the shape of the whole range: the trend over every
+    month, a recent step when there is one, then (``ends``) the first month against the last (p-values in the
+    detail)."""
+    span = f"{period_label(c.first_period)} to {period_label(c.last_period)}"
+    if c.trend_p is None:
+        said = [f"Too few months ({c.months}) to test for a trend over {span}."]
+    elif c.trend_significant:
+        said = [f"Over the {c.months} months {span} the gap has {'narrowed' if c.trend_towards else 'widened'} "
+                "significantly."]  # fmt: skip
+    else:
+        said = [f"Over the {c.months} months {span} the gap shows no significant trend."]
+    if c.recent and c.step_since and c.before_gap_pp is not None and c.after_gap_pp is not None:
+        since = "in" if c.step_since == c.last_period else "since"
+        said.append(
+            f"The change is recent: about {_gap(c.before_gap_pp)} before {period_label(c.step_since)}, "
+            f"{_gap(c.after_gap_pp)} {since} {period_label(c.step_since)}."
+        )
+    return " ".join([*said, gap_ends(c)] if ends else said)
+
+
+def gap_ends(c: GapChange) -> str:
+    """A gap's first month against its last, in words that respect the z-test."""
+    both = f"{_gap(c.first_gap_pp)} in {period_label(c.first_period)}, {_gap(c.last_gap_pp)} in " + period_label(
+        c.last_period
     )
-    return f"{c.series}: the gap has {verdict}, {gaps}."
+    if c.p_value is None:
+        return f"First and last month: {both} (not tested)."
+    differ = "a significant difference" if c.narrowed or c.widened else "within the margin of error"
+    return f"First and last month: {both}, {differ}."
 
 
 def gap_change_method(c: GapChange) -> str | None:
-    """The method behind ``gap_change``, for the "about this figure" detail; None when nothing was tested."""
-    if c.p_value is None:
+    """The tests behind ``gap_change``, for the "about this figure" detail; None when nothing was tested."""
+    if c.p_value is None and c.trend_p is None:
         return None
+    said = [f"{c.series}:"]
+    if c.trend_p is not None:
+        said.append(
+            f"Cochran-Armitage test for a trend in the share of sign-ups over the {c.months} months, "
+            f"{p_value(c.trend_p)};"
+        )
+    if c.step_since is not None and c.step_p is not None:
+        said.append(
+            f"the largest step in the last months ({period_label(c.step_since)} on) against the months before it, "
+            f"two-proportion z-test, {p_value(c.step_p)} after Bonferroni's adjustment for the splits tried"
+            + (f", the months before it {p_value(c.before_trend_p)} for a trend;" if c.before_trend_p else ";")
+        )
+    if c.p_value is not None:
+        said.append(
+            f"two-sided two-proportion z-test of {period_label(c.first_period)}'s share against "
+            f"{period_label(c.last_period)}'s, {p_value(c.p_value)}"
+        )
+    return " ".join(said).rstrip(";") + " (significant when p < 0.05)."
+
+
+# --------------------------------------------------------------------------- one finding per figure
+
+
+def aspects_finding(rows: Sequence[dict], labels: dict[str, str]) -> str:
+    """Every aspect's chart in one sentence: the highest and lowest, and what changed significantly.
+
+    ``rows`` are ``satisfaction`` rows (one per aspect); ``labels`` name each aspect.
+    """
+    shown = [r for r in rows if r.get("pct") is not None]
+    if not shown:
+        return "Every figure is suppressed: too few answered."
+    high = max(shown, key=lambda r: r["pct"])
+    low = min(shown, key=lambda r: r["pct"])
+    said = (
+        f"Highest: {labels[high['aspect']]} ({pct(high['pct'])}); lowest: {labels[low['aspect']]} ({pct(low['pct'])})."
+        if high is not low
+        else f"{labels[high['aspect']]}: {pct(high['pct'])}."
+    )
+    previous = next((r["previous_period"] for r in rows if r.get("previous_period")), None)
+    if previous is None:
+        return said
+    changed = [r for r in shown if r.get("significant") and r.get("change_pp") is not None]
+    if not changed:
+        return f"{said} No aspect changed significantly on {period_label(previous)}."
+    moves = "; ".join(
+        f"{labels[r['aspect']]} {'up' if r['change_pp'] > 0 else 'down'} {points(r['change_pp'])}" for r in changed
+    )
+    return f"{said} Changed significantly on {period_label(previous)}: {moves}."
+
+
+def group_line(r: GroupComparison) -> str:
+    """One group against everyone else in the base, with both figures and bases (the figures the test used)."""
+    if r.rest_pct is None or r.rest_base is None:
+        return (
+            f"{r.group}: {pct(r.pct)} (base {r.base:,}); the rest is not shown, so no hidden group can be worked out."
+        )
+    verdict = (
+        "not tested"
+        if r.significant is None
+        else f"significantly {'above' if r.above else 'below'} the rest"
+        if r.significant
+        else "not significantly different from the rest"
+    )
+    rest = f"the rest's {pct(r.rest_pct)} (base {r.rest_base:,})"
+    return f"{r.group}: {pct(r.pct)} (base {r.base:,}) against {rest}, {verdict}."
+
+
+def trend_finding(name: str, t: TrendTest, varied: dict | None) -> str:
+    """A trend chart in one sentence: risen or fallen (Cochran-Armitage), and whether it varied at all."""
+    said = trend(name, t)
+    if varied is None or varied.get("p_value") is None:
+        return said
+    how = "" if varied["significant"] else "not "
+    return f"{said[:-1]}; it has {how}varied significantly over the {varied['periods']} periods."
+
+
+def trends_finding(tested: Sequence[tuple[str, TrendTest]]) -> str:
+    """Several lines' trends in one sentence: which have risen or fallen significantly (Cochran-Armitage)."""
+    if len(tested) == 1:
+        return trend(*tested[0])
+    risen = [name for name, t in tested if t.direction == "rising"]
+    fallen = [name for name, t in tested if t.direction == "falling"]
+    untested = [name for name, t in tested if t.p_value is None]
+    said = []
+    if risen:
+        said.append(f"Risen significantly: {', '.join(risen)}.")
+    if fallen:
+        said.append(f"Fallen significantly: {', '.join(fallen)}.")
+    others = len(tested) - len(risen) - len(fallen) - len(untested)
+    if not said:
+        said.append("No line has risen or fallen significantly." if others else "Too few periods to test for a trend.")
+    elif others:
+        said.append(f"The other {others} have neither risen nor fallen significantly.")
+    return " ".join(said)
+
+
+def representation_finding(rows: Sequence[dict], who: str) -> str:
+    """Who answered against the census in one sentence: the widest gap (``representation`` rows)."""
+    gaps = [r for r in rows if r.get("gap_pp") is not None]
+    if not gaps:
+        return f"Too few {who.lower()} stated a value to compare with the census."
+    widest = max(gaps, key=lambda r: abs(r["gap_pp"]))
+    side = "over-represented" if widest["gap_pp"] > 0 else "under-represented"
     return (
-        f"{c.series}: two-sided two-proportion z-test of {period_label(c.first_period)}'s share against "
-        f"{period_label(c.last_period)}'s, {p_value(c.p_value)} (significant when p < 0.05)."
+        f"Widest gap: {widest['group']}, {pct(widest['share'])} of {who.lower()} against {pct(widest['census_share'])} "
+        f"in the census ({side} by {points(widest['gap_pp'])})."
+    )
+
+
+def weighting_finding(rows: Sequence[dict]) -> str:
+    """One margin before and after weighting: the group moved most towards its target."""
+    moved = [r for r in rows if r.get("unweighted_pct") is not None and r.get("weighted_pct") is not None]
+    if not moved:
+        return "No group could be weighted."
+    most = max(moved, key=lambda r: abs(r["weighted_pct"] - r["unweighted_pct"]))
+    return (
+        f"Weighting moves {most['group']} most: {pct(most['unweighted_pct'])} of respondents before, "
+        f"{pct(most['weighted_pct'])} after, against a target of {pct(most['target_pct'])}."
+    )
+
+
+def sparkline(trend: pl.DataFrame) -> str:
+    """A tile's small trend in words (its text alternative): ``Last 13 months: 45.1% in September 2018 to 49.4% in
+    September 2019, lowest 44.0%, highest 49.4%``. ``trend``: a headline's satisfaction rows, oldest first."""
+    shown = trend.filter(pl.col("pct").is_not_null())
+    if shown.height < 2:
+        return "Too few periods with enough answers to draw a trend."
+    unit = "quarters" if "Q" in str(shown.item(0, "period")) else "months"
+    first, last = shown.row(0, named=True), shown.row(-1, named=True)
+    values = shown.get_column("pct").to_list()
+    hidden = trend.height - shown.height
+    return (
+        f"Last {trend.height} {unit}: {pct(first['pct'])} in {period_label(first['period'])} to {pct(last['pct'])} in "
+        f"{period_label(last['period'])}; lowest {pct(min(values))}, highest {pct(max(values))}"
+        + (f"; {hidden} with too few answers to show" if hidden else "")
+        + "."
     )
