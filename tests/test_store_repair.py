@@ -123,7 +123,8 @@ def test_a_damaged_table_on_a_page_says_how_to_repair(two_imports, monkeypatch, 
     assert any("check victim --repair" in e.value for e in page.error)
     assert run("check", "victim", "--repair", data_dir=store).returncode == 0
     history = app("app_pages/upload.py").dataframe[-1].value
-    assert history["What"].tolist()[0] == "Repair (damaged files), undoing version 2"
+    assert history["What"].tolist()[0] == "Repaired (damaged files)"
+    assert history["What"].tolist()[1] == "Imported, then undone", "the version the repair took back is marked undone"
 
 
 def test_repair_refuses_what_it_cannot_or_need_not_do(two_imports, run):

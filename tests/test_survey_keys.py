@@ -478,7 +478,7 @@ def test_the_app_opens_on_that_period_says_why_and_hints_with_the_datasets_own_d
     assert "Opened on August 2024: the newer September 2024 holds fewer than 10 answers to the headline question." in (
         captions
     )
-    assert any(i.value == "Choose **Break down by** in the sidebar to see an aspect by area." for i in at.info)
+    assert "Choose **Break down by** in the sidebar to see an aspect by area." in [c.value for c in at.caption]
     at.switch_page("app_pages/overview.py").run()
     assert not at.exception, at.exception
     assert any(m.value == "**Overall**, August 2024" for m in at.markdown)
