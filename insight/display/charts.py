@@ -24,6 +24,7 @@ import altair as alt
 import polars as pl
 
 from insight.config.definition import Definition, Scale
+from insight.display.tables import in_words
 from insight.figures.metrics import LOW_BASE, OK, SUPPRESSED
 from insight.periods import period_label
 
@@ -135,7 +136,7 @@ def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl
             pl.col("ci_high").round(1),
             pl.col("change_pp").round(1) if "change_pp" in result.columns else pl.lit(None).alias("change_pp"),
             pl.col("status").replace_strict(STATUS_LABEL, default=pl.col("status")).alias("status_text"),
-            pl.col("base").map_elements(lambda b: f"{b:,}", return_dtype=pl.String).alias("base_text"),
+            in_words(result, "base", "{:,}".format).alias("base_text"),
         )
         .with_columns(
             pl.when(pl.col("status") == SUPPRESSED)
@@ -246,7 +247,7 @@ def trend_lines(
     known by its colour alone; significant changes on the previous period are ringed.
     """
     data = _prepare(trend, definition, "aspect_label").with_columns(
-        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+        in_words(trend, "period", period_label).alias("period_label"),
         pl.when(pl.col("significant")).then(pl.lit("significant change")).otherwise(pl.lit("")).alias("sig"),
     )
     names = list(dict.fromkeys(data.get_column(series).to_list()))
@@ -352,7 +353,7 @@ def gap_lines(trend: pl.DataFrame, *, title: str, targets: dict[str, float] | No
         pl.col("gap_pp").round(1),
         pl.col("share").round(1),
         pl.col("census_share").round(1),
-        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+        in_words(trend, "period", period_label).alias("period_label"),
     )
     series = list(dict.fromkeys(data.get_column("series").to_list()))
     x = alt.X("period_label:O", title=None, sort=None, axis=_axis(labelAngle=-45))
@@ -482,7 +483,7 @@ def _weighted_long(result: pl.DataFrame, definition: Definition) -> pl.DataFrame
             .then(pl.lit("suppressed"))
             .otherwise(pl.format("{}% ({}={})", "pct", "n_word", pl.col("n").cast(pl.Int64)))
             .alias("label"),
-            pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+            in_words(result, "period", period_label).alias("period_label"),
         )
     )
 
