@@ -10,8 +10,7 @@ from insight.config.definition import Definition
 from insight.config.themes import Theme
 from insight.display import charts
 from insight.display.tables import comments_table, theme_table
-from insight.figures.comments import comments, theme_counts
-from insight.figures.metrics import apply_filters
+from insight.display.views import comment_themes
 from insight.periods import period_label
 
 
@@ -62,9 +61,9 @@ if loaded is None:
 output.sample_banner(loaded, definition)
 themes = loading.config().themes
 aspect = filters.aspect or definition.headline or definition.aspects[0]
-frame = apply_filters(loaded.frame, filters.dims).collect()
-counts = theme_counts(frame, definition, themes, period=filters.period, aspect=aspect)
-listed = comments(frame, definition, themes, period=filters.period, aspect=aspect)
+counts, listed = loading.compute(
+    comment_themes, loaded, definition, uses=("themes",), period=filters.period, aspect=aspect, filters=filters.dims
+)
 label = period_label(filters.period) if filters.period else "all periods"
 st.caption(
     f"{listed.height:,} comments in {label}. A comment can carry several themes, "

@@ -8,7 +8,9 @@ Streamlit does not hash. Nothing here draws a page; no figures are computed here
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,16 +25,42 @@ from insight.datasets import Loaded, load_dataset, opening_period, samples_enabl
 from insight.figures.metrics import periods
 from insight.store import Store, StoreError
 
+# The configuration a run uses, and a number that changes when the configuration changes (part of every
+# cached figure's key, so a changed definition, census or theme is not answered from the cache).
+_CONFIG_SEEN: list[tuple[Config, int]] = []
+_CONFIG_LOCK = threading.Lock()
+
 
 def config() -> Config:
-    # load_config keeps the parsed files until one of them changes on disk.
-    return load_config()
+    """The configuration read when this run started (a run asks for it dozens of times; checking every file
+    each time was a measurable share of a rerun); outside a run, read now."""
+    held: Config | None = st.session_state.get("_config") if _in_a_run() else None
+    return held if held is not None else load_config()
+
+
+def _in_a_run() -> bool:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    return get_script_run_ctx(suppress_warning=True) is not None
+
+
+def config_stamp() -> int:
+    """Changes whenever the configuration does (load_config returns a new object once a file changed)."""
+    current = config()
+    with _CONFIG_LOCK:
+        if not _CONFIG_SEEN or _CONFIG_SEEN[-1][0] is not current:
+            _CONFIG_SEEN[:] = [(current, (_CONFIG_SEEN[-1][1] + 1) if _CONFIG_SEEN else 0)]
+        return _CONFIG_SEEN[-1][1]
 
 
 def require_config() -> None:
-    """Stop with the list of every configuration mistake (file, key path, what is wrong) instead of crashing."""
+    """Stop with the list of every configuration mistake (file, key path, what is wrong) instead of crashing.
+
+    Reads the configuration for this run (re-read from disk when a file has changed).
+    """
+    st.session_state.pop("_config", None)
     try:
-        config()
+        st.session_state["_config"] = load_config()
     except ConfigError as exc:
         st.title("The app's configuration needs correcting")
         st.error(
@@ -58,39 +86,82 @@ def store() -> Store:
 
 
 def begin_run() -> None:
-    """Called by app.py as each run starts: from here on the store's versions are read once per run.
+    """Called by app.py as each run starts: from here on the store's versions are the same for the whole run.
 
-    Every cached figure is keyed on its dataset's version; reading it opens the dataset's Delta
-    tables, which a rerun did a dozen times over before. An import or undo ends its run with
-    ``st.rerun()``, so the next run reads the new version.
+    Every cached figure is keyed on its dataset's version. The versions come from ``store_versions``,
+    which every session in this process shares.
     """
-    st.session_state["_versions"] = {}
+    st.session_state["_versions"] = store_versions()
     st.session_state["_full_run"] = True  # live_reload's first pass, inside this run, has nothing to check
 
 
+# Every dataset's table versions, shared by every session in this process: (the store's log folders'
+# modification times, when read, the datasets, the versions by dataset). Opening a dozen Delta tables
+# per run and per live-reload pass, for each viewer, was a measurable share of the server's work.
+_VERSIONS: dict[str, tuple[tuple[int | None, ...] | None, float, tuple[str, ...], dict[str, str]]] = {}
+_VERSIONS_LOCK = threading.Lock()
+REMOTE_RECHECK_S = 2.0  # an object store (az://, s3://) has no cheap change stamp: read again after this long
+
+
+def _log_stamp(s: Store, datasets: tuple[str, ...]) -> tuple[int | None, ...] | None:
+    """A local store's commit stamps: each table's ``_delta_log`` folder changes time with every commit."""
+    if not s.is_local:
+        return None
+    stamps: list[int | None] = []
+    for dataset in datasets:
+        for volumes in (False, True):
+            try:
+                stamps.append(os.stat(os.path.join(s.table_uri(dataset, volumes=volumes), "_delta_log")).st_mtime_ns)
+            except OSError:
+                stamps.append(None)
+    return tuple(stamps)
+
+
+def store_versions() -> dict[str, str]:
+    """Each dataset's table versions (``Store.version``'s form), read again only when the store changed."""
+    s = store()
+    datasets = tuple(definitions())
+    stamp = _log_stamp(s, datasets)
+    key = str(s.data_dir)
+    with _VERSIONS_LOCK:
+        held = _VERSIONS.get(key)
+    if held is not None and held[2] == datasets:
+        fresh = held[0] == stamp if stamp is not None else time.monotonic() - held[1] < REMOTE_RECHECK_S
+        if fresh:
+            return held[3]
+    read_at = time.monotonic()
+    versions = {dataset: s.version([dataset]) for dataset in datasets}  # read after the stamp: never older than it
+    with _VERSIONS_LOCK:
+        _VERSIONS[key] = (stamp, read_at, datasets, versions)
+    return versions
+
+
 def data_version(dataset: str) -> str:
-    """The dataset's table versions, read once per run (every time outside app.py, e.g. a fragment's rerun)."""
+    """The dataset's table versions as this run started (now, outside app.py's run, e.g. a fragment's rerun)."""
     held: dict[str, str] | None = st.session_state.get("_versions")
-    if held is None:
-        return store().version([dataset])
-    if dataset not in held:
-        held[dataset] = store().version([dataset])
+    if held is None or dataset not in held:
+        return store_versions().get(dataset) or store().version([dataset])
     return held[dataset]
 
 
 def store_version(*, fresh: bool = False) -> str:
-    """Every dataset's table versions: changes with any import or undo. Read once per run unless ``fresh``."""
+    """Every dataset's table versions: changes with any import or undo. As this run started, unless ``fresh``."""
     if fresh:
-        return store().version(definitions())
+        versions = store_versions()
+        return "|".join(versions[dataset] for dataset in definitions())
     return "|".join(data_version(dataset) for dataset in definitions())  # Store.version's own form
 
 
-@st.fragment(run_every=10)
+LIVE_RELOAD_S = 5  # an import through another replica shows on an open page within this, plus the redraw
+
+
+@st.fragment(run_every=LIVE_RELOAD_S)
 def live_reload(version: str) -> None:
     """Re-run the page when the store changes, so an open screen shows a new upload.
 
     Its first pass belongs to the run that read ``version`` a moment ago; each later pass, every
-    10 s on its own, reads the store afresh (the run's copy would never change).
+    5 s on its own, compares it with the store's current versions (shared by every session, and
+    read again only when a table's log changed).
     """
     if st.session_state.pop("_full_run", False):
         return
@@ -152,38 +223,55 @@ def store_fault(definition: Definition) -> str | None:
     return faults.get(definition.dataset)
 
 
-def _data_key(dataset: str) -> tuple[str, str, bool]:
-    return str(store().data_dir), data_version(dataset), samples_enabled()
+def _data_key(dataset: str) -> tuple[str, str, bool, int]:
+    return str(store().data_dir), data_version(dataset), samples_enabled(), config_stamp()
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+CONFIG_PARTS = ("census", "themes")  # what ``compute(..., uses=...)`` may hand a figure from the configuration
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
 def _computed(
     name: str,
     dataset: str,
-    data_key: tuple[str, str, bool],
+    data_key: tuple[str, str, bool, int],
+    uses: tuple[str, ...],
     kwargs: dict[str, Any],
     _fn: Callable[..., Any],
     _frame: pl.DataFrame,
     _args: tuple[Any, ...],
 ) -> Any:
-    return _fn(_frame, definitions()[dataset], *_args, **kwargs)
+    parts = [getattr(config(), part) for part in uses]
+    return _fn(_frame, definitions()[dataset], *parts, *_args, **kwargs)
 
 
-def compute(fn: Callable[..., Any], loaded: Loaded, definition: Definition, *args: Any, **kwargs: Any) -> Any:
-    """``fn(loaded.frame, definition, *args, **kwargs)``, once per data version and filters.
+def compute(
+    fn: Callable[..., Any],
+    loaded: Loaded,
+    definition: Definition,
+    *args: Any,
+    uses: tuple[str, ...] = (),
+    **kwargs: Any,
+) -> Any:
+    """``fn(loaded.frame, definition, *config parts, *args, **kwargs)``, once per data version and filters,
+    shared by every session.
 
     A filter change or a page switch re-runs the whole script; figures already worked out for
     the same data and the same choices are reused instead of re-scanning millions of rows.
     Keyword arguments (the filters) are part of the key; positional extras must come from
-    ``loaded`` itself (its volumes), which the data version already covers.
+    ``loaded`` itself (its volumes), which the data version already covers. ``uses`` names parts
+    of the configuration the figure takes after the definition (``("census",)``, ``("themes",)``);
+    the configuration's stamp is in the key, so a changed file is not answered from the cache.
     """
+    assert set(uses) <= set(CONFIG_PARTS), uses
     name = f"{fn.__module__}.{fn.__qualname__}"
-    return _computed(name, definition.dataset, _data_key(definition.dataset), kwargs, fn, loaded.frame, args)
+    data_key = _data_key(definition.dataset)
+    return _computed(name, definition.dataset, data_key, uses, kwargs, fn, loaded.frame, args)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _held(
-    dataset: str, data_key: tuple[str, str, bool], _frame: pl.DataFrame
+    dataset: str, data_key: tuple[str, str, bool, int], _frame: pl.DataFrame
 ) -> tuple[list[str], str | None, list[str]]:
     opening, passed = opening_period(_frame, definitions()[dataset])
     return periods(_frame), opening, passed

@@ -169,7 +169,7 @@ def table(frame: pl.DataFrame, name: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", column_order=shown, column_config=pinned)
     st.download_button(
         "Download table (CSV)",
-        data=to_csv(frame),
+        data=lambda: to_csv(frame),  # written when the button is pressed, not on every rerun
         file_name=f"{name}.csv",
         mime="text/csv",
         on_click="ignore",

@@ -10,9 +10,9 @@ from insight.config.definition import Definition
 from insight.datasets import Loaded
 from insight.display import charts
 from insight.display.tables import area_gaps, representation_table, weighting_profile_table
-from insight.display.views import margin_profiles
+from insight.display.views import weighting_profiles
 from insight.figures.representation import representation
-from insight.figures.weighting import weigh_period, weighting_in_words
+from insight.figures.weighting import weighting_in_words
 from insight.periods import period_label
 
 
@@ -37,9 +37,10 @@ def against_the_census(
     key: str, filters: url_state.Filters, definition: Definition, loaded: Loaded, *, who: str
 ) -> None:
     """One dimension: the respondents' shares beside the census's, chart and table."""
-    census = loading.census()
     dim = definition.dimensions[key]
-    rep = representation(loaded.frame, definition, census, by=key, period=filters.period, filters=filters.dims)
+    rep = loading.compute(
+        representation, loaded, definition, uses=("census",), by=key, period=filters.period, filters=filters.dims
+    )
     st.header(dim.label)
     if rep.status == "suppressed":
         st.warning(f"Only {rep.stated} stated their {dim.label.lower()}: too few to show shares.")
@@ -59,17 +60,19 @@ def against_the_census(
 
 def before_and_after_weighting(filters: url_state.Filters, definition: Definition, loaded: Loaded, period: str) -> None:
     st.header("Before and after weighting to the census")
-    respondents, raking = weigh_period(loaded.frame, definition, loading.census(), period=period, filters=filters.dims)
-    if respondents.height < definition.suppression.min_base:
-        st.warning(f"Only {respondents.height} respondents match the filters chosen: too few to weight.")
+    weighed = loading.compute(weighting_profiles, loaded, definition, uses=("census",), period=period,
+                              filters=filters.dims)  # fmt: skip
+    if weighed.respondents < definition.suppression.min_base:
+        st.warning(f"Only {weighed.respondents} respondents match the filters chosen: too few to weight.")
         return
+    raking = weighed.raking
     st.caption(
         "Weighted figures (the *Weighted to the census* toggle on Overview, Satisfaction and Trends) count each "
         "respondent so that, together, they match the census on these margins. " + weighting_in_words(raking)
     )
     for note in raking.notes():
         st.warning(note, icon=":material/warning:")
-    for margin, rows in margin_profiles(respondents, raking):
+    for margin, rows in weighed.margins:
         output.chart(
             charts.weighting_profile_bars(rows, title=f"{margin.label}, before and after weighting"),
             f"weighting-{margin.dimension}",
@@ -96,10 +99,11 @@ def by_neighbourhood(
         key="area_dim",
     )
     reps = {
-        npu_name: representation(
-            loaded.frame,
+        npu_name: loading.compute(
+            representation,
+            loaded,
             definition,
-            loading.census(),
+            uses=("census",),
             by=key,
             period=filters.period,
             npu=npu_name,

@@ -46,7 +46,7 @@ def has_it_risen_or_fallen(
     span = chosen_range(filters, definition)
     trend_methods = []
     for shown in aspects:
-        result = trend_test(loaded.frame, definition, aspect=shown, period=span, filters=filters.dims)
+        result = loading.compute(trend_test, loaded, definition, aspect=shown, period=span, filters=filters.dims)
         st.write("- " + wording.trend(definition.aspect_label(shown), result))
         trend_methods.append(wording.trend_method(definition.aspect_label(shown), result))
     tests_said = [
