@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pandas  # type: ignore[import-untyped]  # noqa: F401  # imported once, under this module's import lock:
 import polars as pl
+import pyarrow  # noqa: F401  # two sessions' first runs importing pandas at once got a half-initialised module
 import streamlit as st
 
 from insight.config.census import Census
@@ -173,19 +175,58 @@ def live_reload(version: str) -> None:
 # that dataset only, and its old copy is replaced rather than kept beside the new one.
 _HELD: dict[tuple[str, str, bool], tuple[str, Loaded | None]] = {}
 _HELD_LOCK = threading.Lock()
+_LOADING: dict[tuple[str, str, bool], threading.Lock] = {}  # one reader per dataset; other sessions wait for it
 
 
-def _load(dataset: str, data_dir: str, version: str, samples_on: bool) -> Loaded | None:
+def _load(dataset: str, data_dir: str, version: str, samples_on: bool, *, spinner: bool = True) -> Loaded | None:
     key = (dataset, data_dir, samples_on)  # samples_on: switching samples off is seen at once
     with _HELD_LOCK:
         held = _HELD.get(key)
+        loading = _LOADING.setdefault(key, threading.Lock())
     if held is not None and held[0] == version:
         return held[1]
-    with st.spinner("Loading data…"):
-        loaded = load_dataset(definitions()[dataset], Store(data_dir))
-    with _HELD_LOCK:
-        _HELD[key] = (version, loaded)
+    with loading:  # viewers arriving together after a start or an import read the table once, not once each
+        with _HELD_LOCK:
+            held = _HELD.get(key)
+        if held is not None and held[0] == version:
+            return held[1]
+        if spinner:
+            with st.spinner("Loading data…"):
+                loaded = load_dataset(definitions()[dataset], Store(data_dir))
+        else:
+            loaded = load_dataset(definitions()[dataset], Store(data_dir))
+        with _HELD_LOCK:
+            _HELD[key] = (version, loaded)
     return loaded
+
+
+def warm() -> list[str]:
+    """Run once as a server starts, before any viewer: each dataset read into this process, and the
+    code every page runs imported and exercised once, so the first page view is as quick as the next.
+
+    Only what every session shares is filled (the loaded data, module imports, Altair's schema): no
+    session, no user, nothing drawn or sent anywhere, so access control is not involved; each viewer's
+    own figures are still computed (and cached) when their page asks, after their rights are checked.
+    Returns the datasets read.
+    """
+    from insight.display import charts  # Altair too
+    from insight.figures.metrics import satisfaction
+
+    s = store()
+    versions = store_versions()
+    warmed = []
+    for dataset, definition in definitions().items():
+        try:
+            loaded = _load(dataset, str(s.data_dir), versions[dataset], samples_enabled(), spinner=False)
+        except StoreError:
+            continue  # a damaged table: its pages say so when opened
+        if loaded is None:
+            continue
+        warmed.append(dataset)
+        if definition.questions and loaded.frame.height:
+            result = satisfaction(loaded.frame, definition)  # Polars' first queries, then Altair's first chart
+            charts.spec_of(charts.share_bars(result, definition, rows="aspect_label", title=definition.title))
+    return warmed
 
 
 def load(definition: Definition, *, stop: bool = True) -> Loaded | None:

@@ -121,8 +121,7 @@ def start_server(data_dir: Path, log: Path, samples: str = "off") -> tuple[subpr
     port = free_port()
     env = {**os.environ, "INSIGHT_DATA_DIR": str(data_dir), "INSIGHT_SAMPLES": samples}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        [sys.executable, "-m", "app_pages.serving", "run", "--server.port", str(port)],  # warms as scripts/ do
         cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
