@@ -74,16 +74,17 @@ def rss_mb(pid: int) -> float:
 
 
 class Monitor:
-    """Samples a process's CPU and memory every second until stopped."""
+    """Samples the processes' CPU and memory (summed: the replicas of a cluster) every second until stopped."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
         self.samples: list[tuple[float, float, float]] = []  # (time, cpu seconds, rss MB)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
-        self.samples.append((time.perf_counter(), cpu_seconds(self.pid), rss_mb(self.pid)))
+        cpu = sum(cpu_seconds(pid) for pid in self.pids)
+        self.samples.append((time.perf_counter(), cpu, sum(rss_mb(pid) for pid in self.pids)))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -231,14 +232,14 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def measure(base: str, pid: int | None, sessions: int, args: argparse.Namespace) -> dict:
-    """N viewers against a running server; its CPU and memory from /proc when its process id is known."""
+def measure(base: str, pids: list[int], sessions: int, args: argparse.Namespace) -> dict:
+    """N viewers against a running server; its CPU and memory from /proc when its process ids are known."""
     asyncio.run(warm_up(base))
-    idle_mb = rss_mb(pid) if pid else None
+    idle_mb = sum(rss_mb(pid) for pid in pids) if pids else None
     client_before = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
-    if pid:
-        with Monitor(pid) as monitor:
+    if pids:
+        with Monitor(pids) as monitor:
             results = asyncio.run(crowd(base, sessions, duration=args.duration, think=args.think, ramp=args.ramp,
                                         seed=args.seed))  # fmt: skip
     else:
@@ -249,7 +250,7 @@ def measure(base: str, pid: int | None, sessions: int, args: argparse.Namespace)
     figures = summarise(results, sessions, wall)
     client_cpu = (client_after.ru_utime + client_after.ru_stime) - (client_before.ru_utime + client_before.ru_stime)
     figures["client_cores"] = round(client_cpu / wall, 2)
-    if pid:
+    if pids:
         figures["server_cores"] = round(monitor.cores(), 2)
         figures["server_idle_mb"] = round(idle_mb or 0)
         figures["server_peak_mb"] = round(monitor.peak_mb())
@@ -291,16 +292,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=24)
     parser.add_argument("--target-p95", type=float, default=2.0)
     parser.add_argument("--url", help="measure this running server (or cluster) instead of starting one")
-    parser.add_argument("--pid", type=int, help="with --url: the server's process id, for its CPU and memory")
+    parser.add_argument(
+        "--pid", type=int, nargs="+", default=[], help="with --url: the server's process ids (a cluster's replicas)"
+    )
     parser.add_argument("--stores", type=Path, help="keep the built stores in this folder and reuse them")
     parser.add_argument("--no-record", action="store_true", help="do not write docs/benchmarks.json")
     args = parser.parse_args()
 
     results: dict[str, list[dict]] = {}
+    load = [os.getloadavg()[0]]
     if args.url:
         results["given"] = []
         for n in args.sessions:
-            figures = measure(args.url, args.pid, n, args)
+            figures = measure(args.url, args.pid, n, args)  # the replicas' pids: run-cluster.sh --run-dir DIR/rN.pid
             print(line(figures), flush=True)
             results["given"].append(figures)
     else:
@@ -318,11 +322,12 @@ def main() -> None:
                 for n in args.sessions:
                     proc, base = start_server(folder / "store", folder / f"server-{n}.log")
                     try:
-                        figures = measure(base, proc.pid, n, args)
+                        figures = measure(base, [proc.pid], n, args)
                     finally:
                         stop_server(proc)
                     print(f"{rows:>10,} rows, " + line(figures), flush=True)
                     results[str(rows)].append(figures)
+    load.append(os.getloadavg()[0])
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "load.json").write_text(json.dumps(results, indent=2))
@@ -330,10 +335,10 @@ def main() -> None:
         found = saturation(levels, args.target_p95)
         print(f"{rows}: " + (f"saturates at {found['sessions']} viewers ({found})" if found else "did not saturate"))
     if not args.url and not args.no_record:
-        record("load", summary_entry(args, results))
+        record("load", summary_entry(args, results, load))
 
 
-def summary_entry(args: argparse.Namespace, results: dict[str, list[dict]]) -> dict:
+def summary_entry(args: argparse.Namespace, results: dict[str, list[dict]], load: list[float]) -> dict:
     """What docs/benchmarks.md quotes from this run, and the targets (issue 24) it is held to."""
     stores = {
         rows: {
@@ -351,7 +356,8 @@ def summary_entry(args: argparse.Namespace, results: dict[str, list[dict]]) -> d
     return {
         "conditions": (
             f"{args.duration:.0f} s per level after a {args.ramp:.0f} s ramp, a viewer acting every "
-            f"{args.think:.0f} s on average; server and viewers on the same machine"
+            f"{args.think:.0f} s on average; server and viewers on the same machine; load average "
+            f"{min(load):.1f}-{max(load):.1f}"
         ),
         "duration_s": args.duration,
         "think_s": args.think,
