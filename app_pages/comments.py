@@ -62,7 +62,14 @@ output.sample_banner(loaded, definition)
 themes = loading.config().themes
 aspect = filters.aspect or definition.headline or definition.aspects[0]
 counts, listed = loading.compute(
-    comment_themes, loaded, definition, uses=("themes",), period=filters.period, aspect=aspect, filters=filters.dims
+    comment_themes,
+    loaded,
+    definition,
+    uses=("themes",),
+    rows=True,
+    period=filters.period,
+    aspect=aspect,
+    filters=filters.dims,
 )
 label = period_label(filters.period) if filters.period else "all periods"
 st.caption(

@@ -282,8 +282,33 @@ def _computed(
     _frame: pl.DataFrame,
     _args: tuple[Any, ...],
 ) -> Any:
+    return _run(dataset, uses, kwargs, _fn, _frame, _args)
+
+
+def _run(
+    dataset: str,
+    uses: tuple[str, ...],
+    kwargs: dict[str, Any],
+    fn: Callable[..., Any],
+    frame: pl.DataFrame,
+    args: tuple[Any, ...],
+) -> Any:
     parts = [getattr(config(), part) for part in uses]
-    return _fn(_frame, definitions()[dataset], *parts, *_args, **kwargs)
+    return fn(frame, definitions()[dataset], *parts, *args, **kwargs)
+
+
+@st.cache_data(show_spinner=False, max_entries=24)
+def _listed(
+    name: str,
+    dataset: str,
+    data_key: tuple[str, str, bool, int],
+    uses: tuple[str, ...],
+    kwargs: dict[str, Any],
+    _fn: Callable[..., Any],
+    _frame: pl.DataFrame,
+    _args: tuple[Any, ...],
+) -> Any:
+    return _run(dataset, uses, kwargs, _fn, _frame, _args)
 
 
 def compute(
@@ -292,6 +317,7 @@ def compute(
     definition: Definition,
     *args: Any,
     uses: tuple[str, ...] = (),
+    rows: bool = False,
     **kwargs: Any,
 ) -> Any:
     """``fn(loaded.frame, definition, *config parts, *args, **kwargs)``, once per data version and filters,
@@ -303,11 +329,14 @@ def compute(
     ``loaded`` itself (its volumes), which the data version already covers. ``uses`` names parts
     of the configuration the figure takes after the definition (``("census",)``, ``("themes",)``);
     the configuration's stamp is in the key, so a changed file is not answered from the cache.
+    ``rows``: the result holds rows (the comments themselves, megabytes at a million responses), so
+    fewer are kept than of figures.
     """
     assert set(uses) <= set(CONFIG_PARTS), uses
     name = f"{fn.__module__}.{fn.__qualname__}"
     data_key = _data_key(definition.dataset)
-    return _computed(name, definition.dataset, data_key, uses, kwargs, fn, loaded.frame, args)
+    cached = _listed if rows else _computed
+    return cached(name, definition.dataset, data_key, uses, kwargs, fn, loaded.frame, args)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -15,7 +15,7 @@
 #   about 2 s, and a browser pinned to it is sent to another (redispatch) without signing in again.
 # - HAProxy (Debian's package) is installed with apt-get when missing (as root, or through sudo).
 # - Without sign-in configured the proxy listens on 127.0.0.1 only (local mode); with sign-in, on
-#   every interface (--bind overrides). It passes the client's address on (X-Forwarded-For).
+#   every interface (--bind overrides), and passes the client's address on (X-Forwarded-For).
 # - --run-dir keeps haproxy.cfg, each replica's log and process id (rN.pid) there (default: a
 #   temporary folder, removed on exit). Ctrl-C (or SIGTERM) stops everything.
 set -euo pipefail
@@ -60,9 +60,14 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 
+SIGN_IN_ADDRESS=$(.venv/bin/python -m app_pages.serving listen-address ${ARGS[@]+"${ARGS[@]}"})
 if [ -z "$BIND" ]; then
-  BIND=$(.venv/bin/python -m app_pages.serving listen-address ${ARGS[@]+"${ARGS[@]}"})
+  BIND="$SIGN_IN_ADDRESS"
 fi
+# With sign-in the replicas learn each client's address from the proxy (X-Forwarded-For). In local mode
+# (no sign-in) the proxy listens on this computer only and adds no such header: a local-mode app serves
+# only clients on its own computer and refuses a request a proxy forwarded.
+if [ "$SIGN_IN_ADDRESS" = "127.0.0.1" ]; then FORWARDFOR="# local mode: no option forwardfor"; else FORWARDFOR="option forwardfor"; fi
 if [ -z "$RUN_DIR" ]; then
   RUN_DIR=$(mktemp -d)
   REMOVE_RUN_DIR=1
@@ -89,11 +94,14 @@ for i in $(seq 1 "$REPLICAS"); do
   echo "$!" >"$RUN_DIR/r$i.pid"
 done
 
+# Each replica listens once it has read the store (warm): a big store takes a while, so wait up to 10 minutes.
 for i in $(seq 1 "$REPLICAS"); do
   port=$((PORT + i))
-  for _ in $(seq 1 600); do
+  up=0
+  for _ in $(seq 1 3000); do
     if .venv/bin/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" \
       "http://127.0.0.1:$port/_stcore/health" 2>/dev/null; then
+      up=1
       break
     fi
     if ! kill -0 "$(cat "$RUN_DIR/r$i.pid")" 2>/dev/null; then
@@ -103,6 +111,11 @@ for i in $(seq 1 "$REPLICAS"); do
     fi
     sleep 0.2
   done
+  if [ "$up" != 1 ]; then
+    echo "replica r$i did not answer its health check within 10 minutes:" >&2
+    tail -n 20 "$RUN_DIR/r$i.log" >&2
+    exit 1
+  fi
 done
 
 {
@@ -113,7 +126,7 @@ global
 
 defaults
     mode http
-    option forwardfor
+    $FORWARDFOR
     timeout connect 5s
     # A Streamlit session is a WebSocket held open while the tab is: allow an hour of quiet.
     timeout client 1h

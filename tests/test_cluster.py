@@ -167,6 +167,10 @@ def history(store: Path) -> list[dict]:
 
 
 def test_a_manager_signs_in_through_the_proxy_and_stays_on_one_replica(cluster, browser):  # noqa: F811
+    proxy = (cluster["run_dir"] / "haproxy.cfg").read_text()
+    for setting in ("cookie INSIGHT_REPLICA insert indirect nocache", "option httpchk GET /_stcore/health",
+                    "option redispatch", "timeout tunnel 1h", "option forwardfor"):  # fmt: skip
+        assert setting in proxy, setting
     context, page = on_replica(browser, cluster["base"], None)
     try:
         sign_in(page, cluster["base"], "max")
