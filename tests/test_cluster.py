@@ -240,8 +240,15 @@ def test_two_imports_through_two_replicas_at_once_both_land_once(cluster, browse
             context.close()
 
 
-def test_killing_a_users_replica_moves_their_next_click_without_a_second_sign_in(cluster, browser):  # noqa: F811
+def test_killing_a_users_replica_moves_their_next_click_without_a_second_sign_in(
+    cluster,
+    browser,  # noqa: F811
+    exports_split,
+):
     base, run_dir = cluster["base"], cluster["run_dir"]
+    ingest = [sys.executable, "-m", "insight", "ingest", "victim", str(exports_split[0]), "--data-dir",
+              str(cluster["store"])]  # fmt: skip
+    subprocess.run(ingest, cwd=REPO, capture_output=True, check=True)  # held already when the tests above ran
     context, page = on_replica(browser, base, "r1")
     try:
         sign_in(page, base, "vera")
@@ -250,6 +257,12 @@ def test_killing_a_users_replica_moves_their_next_click_without_a_second_sign_in
         page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
         assert replica_of(context) == "r1"
         os.kill(int((run_dir / "r1.pid").read_text()), signal.SIGKILL)
+        # The tab loses its WebSocket and reconnects through the proxy, which sends it to r2 (redispatch);
+        # a click made while it is still disconnected would be dropped by Streamlit, as in any browser.
+        deadline = time.monotonic() + 60
+        while replica_of(context) != "r2" and time.monotonic() < deadline:
+            page.wait_for_timeout(200)  # polling the browser's cookie for the reconnection, not waiting a fixed time
+        ready(page)
         page.locator('[data-testid="stSidebarNav"]').get_by_text("Trends", exact=True).click()
         page.get_by_text("has it varied significantly?").first.wait_for(timeout=60_000)
         ready(page)

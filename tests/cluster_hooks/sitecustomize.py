@@ -41,5 +41,5 @@ def _install(barrier: Path) -> None:
     delta.commit_rows = commit_rows
 
 
-if BARRIER:
+if BARRIER and "app_pages.serving" in sys.orig_argv:  # the replicas only, not the script's other Pythons
     _install(Path(BARRIER))
