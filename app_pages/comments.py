@@ -8,7 +8,7 @@ import streamlit as st
 from app_pages import identity, loading, output, url_state
 from insight.config.definition import Definition
 from insight.config.themes import Theme
-from insight.display import charts
+from insight.display import charts, tables
 from insight.display.tables import comments_table, theme_table
 from insight.display.views import comment_themes
 from insight.periods import period_label
@@ -45,8 +45,15 @@ def read_the_comments(listed: pl.DataFrame, themes: list[Theme], definition: Def
     shown = comments_table(
         listed, theme=None if theme_key == "any" else theme_key, search=search, answer_label=headline
     )
-    st.caption(f"{shown.height:,} comment(s)")
-    output.table(shown, f"{definition.dataset}-comments")
+    at_most = tables.COMMENTS_ON_SCREEN
+    if shown.height > at_most:
+        st.caption(
+            f"{shown.height:,} comment(s); the first {at_most:,} are shown. Choose a theme or search to narrow "
+            "them, or download the table for all of them."
+        )
+    else:
+        st.caption(f"{shown.height:,} comment(s)")
+    output.table(shown.head(at_most), f"{definition.dataset}-comments", download=shown)
 
 
 filters = url_state.current()

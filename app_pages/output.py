@@ -153,10 +153,11 @@ def about(lines: Iterable[str | None], label: str = "About this figure") -> None
 # --------------------------------------------------------------------------- tables
 
 
-def table(frame: pl.DataFrame, name: str) -> None:
+def table(frame: pl.DataFrame, name: str, *, download: pl.DataFrame | None = None) -> None:
     """A table to read (larger and wrapped in presenter mode) and, outside it, a CSV download.
 
-    Columns in ``tables.DETAIL_COLUMNS`` (p-values) go in the download only.
+    Columns in ``tables.DETAIL_COLUMNS`` (p-values) go in the download only. ``download``: the whole
+    table, when ``frame`` shows only the first part of it.
     """
     shown = [c for c in frame.columns if c not in DETAIL_COLUMNS]
     if st.session_state.get("present"):
@@ -169,7 +170,7 @@ def table(frame: pl.DataFrame, name: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", placeholder="–", column_order=shown, column_config=pinned)
     st.download_button(
         "Download table (CSV)",
-        data=lambda: to_csv(frame),  # written when the button is pressed, not on every rerun
+        data=lambda: to_csv(frame if download is None else download),  # written when pressed, not every rerun
         file_name=f"{name}.csv",
         mime="text/csv",
         on_click="ignore",

@@ -18,6 +18,9 @@ from insight.figures.representation import Representation
 from insight.periods import period_label
 
 STATUS_WORDS = {"ok": "", "low_base": "treat with caution", "suppressed": "suppressed"}
+# Comments drawn on the page at most (the download holds all): at a million responses a month held
+# 20,000 of them, sent to every viewer's browser on every rerun.
+COMMENTS_ON_SCREEN = 1000
 # Shown in downloads but kept off the screen, where the method sits behind "about this figure".
 DETAIL_COLUMNS = ("p-value",)
 
