@@ -104,8 +104,11 @@ class Monitor:
         with contextlib.suppress(OSError):
             self._sample()
 
-    def cores(self) -> float:
-        (t0, c0, _), (t1, c1, _) = self.samples[0], self.samples[-1]
+    def cores(self, until: float | None = None) -> float:
+        """Cores used from the first sample to ``until`` (the viewers' end: a run still waiting for its time
+        limit after that would add idle seconds), or to the last sample."""
+        within = [s for s in self.samples if until is None or s[0] <= until] or self.samples
+        (t0, c0, _), (t1, c1, _) = within[0], within[-1]
         return (c1 - c0) / (t1 - t0) if t1 > t0 else 0.0
 
     def peak_mb(self) -> float:
@@ -175,7 +178,8 @@ async def viewer(base: str, index: int, *, until: float, think: float, rng: rand
         v.errors.append(f"{type(exc).__name__}: {exc}")
     finally:
         await v.close()
-    return {"runs": runs, "errors": v.errors, "fragment_runs": v.fragment_runs, "fragment_seconds": v.fragment_seconds}
+    return {"runs": runs, "errors": v.errors, "fragment_runs": v.fragment_runs, "fragment_seconds": v.fragment_seconds,
+            "finishes_lost": v.finishes_lost}  # fmt: skip
 
 
 async def crowd(base: str, sessions: int, *, duration: float, think: float, ramp: float, seed: int) -> list[dict]:
@@ -224,6 +228,9 @@ def summarise(results: list[dict], sessions: int, duration: float) -> dict:
     out["errors"] = len(errors)
     out["error_examples"] = sorted(set(errors))[:5]
     out["fragment_runs"] = sum(res["fragment_runs"] for res in results)
+    # Runs whose script_finished Streamlit dropped (a timer's fragment rerun started a new runner first):
+    # timed to their last element; a browser's page is drawn, though it may show "running" until the next run.
+    out["finishes_lost"] = sum(res["finishes_lost"] for res in results)
     out["fragment_p95_s"] = _r(percentile(fragments, 0.95))
     return out
 
@@ -238,6 +245,7 @@ def measure(base: str, pids: list[int], sessions: int, args: argparse.Namespace)
     idle_mb = sum(rss_mb(pid) for pid in pids) if pids else None
     client_before = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
+    until = t + args.ramp + args.duration  # when the viewers stop acting (crowd's own deadline)
     if pids:
         with Monitor(pids) as monitor:
             results = asyncio.run(crowd(base, sessions, duration=args.duration, think=args.think, ramp=args.ramp,
@@ -251,7 +259,7 @@ def measure(base: str, pids: list[int], sessions: int, args: argparse.Namespace)
     client_cpu = (client_after.ru_utime + client_after.ru_stime) - (client_before.ru_utime + client_before.ru_stime)
     figures["client_cores"] = round(client_cpu / wall, 2)
     if pids:
-        figures["server_cores"] = round(monitor.cores(), 2)
+        figures["server_cores"] = round(monitor.cores(until), 2)
         figures["server_idle_mb"] = round(idle_mb or 0)
         figures["server_peak_mb"] = round(monitor.peak_mb())
         figures["mb_per_session"] = round((monitor.peak_mb() - (idle_mb or 0)) / sessions, 1)

@@ -41,6 +41,7 @@ class Run:
     seconds: float
     charts: int = 0
     errors: list[str] = field(default_factory=list)
+    end_inferred: bool = False  # its script_finished never came: ended when its last element did (see _handle)
 
 
 @dataclass
@@ -76,6 +77,10 @@ class Viewer:
         self._run_errors: list[str] = []
         self._fragment_sent: float | None = None
         self._closing = False
+        self._since_request: list[str] = []  # what arrived since the last request: said when a run times out
+        self._full_run_started = False
+        self._last_element_at = 0.0
+        self.finishes_lost = 0
 
     # ------------------------------------------------------------------ the connection
 
@@ -161,6 +166,8 @@ class Viewer:
         loop = asyncio.get_running_loop()
         self._waiting = loop.create_future()
         self._run_charts, self._run_errors = 0, []
+        self._since_request = []
+        self._full_run_started = False
         started = time.perf_counter()
         await self._ws.send(self._back_msg(page_hash=page_hash, page_name=page_name).SerializeToString())
         try:
@@ -170,10 +177,17 @@ class Viewer:
         finally:
             self._waiting = None
         seconds = time.perf_counter() - started
+        inferred = status == "ended"
+        if inferred:
+            seconds = self._last_element_at - started
+            status = "ok"
         errors = list(self._run_errors)
-        if status != "ok":
+        if status == "timed out":
+            seen = ", ".join(self._since_request[-8:]) or "nothing"
+            errors.append(f"{action}: timed out (since the request: {seen})")
+        elif status != "ok":
             errors.append(f"{action}: {status}")
-        return Run(action, seconds, self._run_charts, errors)
+        return Run(action, seconds, self._run_charts, errors, end_inferred=inferred)
 
     async def _read(self) -> None:
         assert self._ws is not None
@@ -197,7 +211,16 @@ class Viewer:
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
         if kind == "new_session":
+            self._since_request.append("fragment run started" if msg.metadata.run.fragment_ids else "run started")
+            if msg.metadata.run.fragment_ids and self._full_run_started and self._waiting_open():
+                # A session runs one script at a time, so the full run asked for has ended. Its script_finished
+                # was lost: Streamlit drops a finished runner's last event when a timer's fragment rerun has
+                # already started a new runner (seen under load). The run ended with its last element.
+                self.finishes_lost += 1
+                assert self._waiting is not None
+                self._waiting.set_result("ended")
             if not msg.metadata.run.fragment_ids:  # a full run: the browser forgets the last run's timers
+                self._full_run_started = self._waiting_open()
                 self._stop_timers()
                 self.widgets = {}
                 self.page_hash = msg.new_session.page_script_hash
@@ -218,8 +241,13 @@ class Viewer:
         elif kind == "script_finished":
             self._finished(msg.script_finished)
 
+    def _waiting_open(self) -> bool:
+        return self._waiting is not None and not self._waiting.done()
+
     def _element(self, msg: ForwardMsg) -> None:
         delta = msg.delta
+        if not delta.fragment_id:
+            self._last_element_at = time.perf_counter()
         if delta.WhichOneof("type") != "new_element":
             return
         element = delta.new_element
@@ -236,6 +264,7 @@ class Viewer:
             self.widgets[box.label] = Widget(box.id, box.label, list(box.options), value)
 
     def _finished(self, status: int) -> None:
+        self._since_request.append(FINISHED.Name(status).lower())
         if status == FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
             self.fragment_runs += 1
             if self._fragment_sent is not None:
