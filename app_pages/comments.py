@@ -8,10 +8,9 @@ import streamlit as st
 from app_pages import identity, loading, output, sections, url_state
 from insight.config.definition import Definition
 from insight.config.themes import Theme
-from insight.display import charts, wording
+from insight.display import charts, tables, wording
 from insight.display.tables import comments_table, theme_table
-from insight.figures.comments import comments, theme_counts
-from insight.figures.metrics import apply_filters
+from insight.display.views import comment_themes
 from insight.periods import period_label
 
 
@@ -55,8 +54,15 @@ def read_the_comments(listed: pl.DataFrame, themes: list[Theme], definition: Def
     shown = comments_table(
         listed, theme=None if theme_key == "any" else theme_key, search=search, answer_label=headline
     )
-    st.caption(f"{shown.height:,} comment(s)")
-    output.table(shown, f"{definition.dataset}-comments")
+    at_most = tables.COMMENTS_ON_SCREEN
+    if shown.height > at_most:
+        st.caption(
+            f"{shown.height:,} comment(s); the first {at_most:,} are shown. Choose a theme or search to narrow "
+            "them, or download the table for all of them."
+        )
+    else:
+        st.caption(f"{shown.height:,} comment(s)")
+    output.table(shown.head(at_most), f"{definition.dataset}-comments", download=shown)
 
 
 filters = url_state.current()
@@ -71,9 +77,16 @@ if loaded is None:
 output.sample_banner(loaded, definition)
 themes = loading.config().themes
 aspect = filters.aspect or definition.headline or definition.aspects[0]
-frame = apply_filters(loaded.frame, filters.dims).collect()
-counts = theme_counts(frame, definition, themes, period=filters.period, aspect=aspect)
-listed = comments(frame, definition, themes, period=filters.period, aspect=aspect)
+counts, listed = loading.compute(
+    comment_themes,
+    loaded,
+    definition,
+    uses=("themes",),
+    rows=True,
+    period=filters.period,
+    aspect=aspect,
+    filters=filters.dims,
+)
 label = period_label(filters.period) if filters.period else "all periods"
 (st.sidebar if filters.present else st).caption(  # a meeting screen keeps its room for the figures
     f"{listed.height:,} comments in {label}. A comment can carry several themes, "

@@ -84,7 +84,7 @@ def current_user() -> User | None:
 def session_over() -> bool:
     """Has the sign-in this page was drawn for ended since (signed out of elsewhere, or now too old)?
 
-    Asked by the live reload every 10 seconds, so an open page does not outlive its sign-in.
+    Asked by the live reload every 5 seconds, so an open page does not outlive its sign-in.
     """
     u = st.session_state.get("user")
     if not isinstance(u, User) or u.local:

@@ -213,18 +213,24 @@ def about(lines: Iterable[str | None], label: str = "About this figure") -> None
 
 
 def table(
-    frame: pl.DataFrame, name: str, *, on_screen: Iterable[str] | None = None, narrow: Iterable[str] = ()
+    frame: pl.DataFrame,
+    name: str,
+    *,
+    on_screen: Iterable[str] | None = None,
+    narrow: Iterable[str] = (),
+    download: pl.DataFrame | None = None,
 ) -> None:
     """A table to read (larger and wrapped in presenter mode) and, outside it, a CSV download.
 
     Columns in ``tables.DETAIL_COLUMNS`` (p-values), and any not in ``on_screen`` when it is given, go in the
     download only; ``narrow`` columns (counts) are drawn narrow. Every figure with decimals is shown with one
     (49.4, -2.0, -11.1): one number format per table. A table too large for one message to the browser shows
-    its first rows that fit (``tables.rows_that_fit``) and says so; the download has every row.
+    its first rows that fit (``tables.rows_that_fit``) and says so; the download has every row. ``download``:
+    the whole table, when ``frame`` is only the first part of it. The CSV is written when pressed.
     """
     keep = set(on_screen) if on_screen is not None else set(frame.columns)
     shown = [c for c in frame.columns if c not in DETAIL_COLUMNS and c in keep]
-    whole = frame
+    whole = frame if download is None else download
     fit = rows_that_fit(frame.select(shown))
     if fit < frame.height:
         frame = frame.head(fit)
@@ -249,7 +255,7 @@ def table(
                  column_config=config or None)  # fmt: skip
     st.download_button(
         "Download table (CSV)",
-        data=to_csv(whole),
+        data=lambda: to_csv(whole),  # written when pressed, not on every rerun
         file_name=f"{name}.csv",
         mime="text/csv",
         on_click="ignore",

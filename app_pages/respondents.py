@@ -13,9 +13,9 @@ from insight.config.definition import Definition
 from insight.datasets import Loaded
 from insight.display import charts, wording
 from insight.display.tables import area_gaps, representation_table, weighting_profile_table
-from insight.display.views import margin_profiles
+from insight.display.views import weighting_profiles
 from insight.figures.representation import representation
-from insight.figures.weighting import Margin, weigh_period, weighting_in_words
+from insight.figures.weighting import Margin, weighting_in_words
 from insight.periods import period_label
 
 
@@ -40,9 +40,10 @@ def against_the_census(
     key: str, filters: url_state.Filters, definition: Definition, loaded: Loaded, *, who: str
 ) -> None:
     """One dimension: the respondents' shares beside the census's, chart, and table behind "Figures and table"."""
-    census = loading.census()
     dim = definition.dimensions[key]
-    rep = representation(loaded.frame, definition, census, by=key, period=filters.period, filters=filters.dims)
+    rep = loading.compute(
+        representation, loaded, definition, uses=("census",), by=key, period=filters.period, filters=filters.dims
+    )
     st.header(dim.label)
     if rep.status == "suppressed":
         st.warning(f"Only {rep.stated} stated their {dim.label.lower()}: too few to show shares.")
@@ -68,13 +69,15 @@ def before_and_after_weighting(
     filters: url_state.Filters, definition: Definition, loaded: Loaded, period: str
 ) -> list[sections.View]:
     """One view per margin the respondents are weighted on (each a chart and its table)."""
-    respondents, raking = weigh_period(loaded.frame, definition, loading.census(), period=period, filters=filters.dims)
+    weighed = loading.compute(weighting_profiles, loaded, definition, uses=("census",), period=period,
+                              filters=filters.dims)  # fmt: skip
+    raking = weighed.raking
 
     def too_few() -> None:
         st.header("Before and after weighting to the census")
-        st.warning(f"Only {respondents.height} respondents match the filters chosen: too few to weight.")
+        st.warning(f"Only {weighed.respondents} respondents match the filters chosen: too few to weight.")
 
-    if respondents.height < definition.suppression.min_base:
+    if weighed.respondents < definition.suppression.min_base:
         return [sections.View("weighting", "Weighting", too_few)]
 
     def margin_view(margin: Margin, rows: pl.DataFrame, first: bool) -> None:
@@ -108,7 +111,7 @@ def before_and_after_weighting(
             f"{margin.label}, weighted",
             partial(margin_view, margin, rows, i == 0),
         )
-        for i, (margin, rows) in enumerate(margin_profiles(respondents, raking))
+        for i, (margin, rows) in enumerate(weighed.margins)
     ]
 
 
@@ -123,10 +126,11 @@ def by_neighbourhood(
         key="area_dim",
     )
     reps = {
-        npu_name: representation(
-            loaded.frame,
+        npu_name: loading.compute(
+            representation,
+            loaded,
             definition,
-            loading.census(),
+            uses=("census",),
             by=key,
             period=filters.period,
             npu=npu_name,

@@ -1,10 +1,15 @@
-"""How the app is served: on this computer only in local mode, on every interface with sign-in.
+"""How the app is served: on this computer only in local mode, on every interface with sign-in;
+warm from the start.
+
+``scripts/run-app.sh`` and ``scripts/run-cluster.sh`` start the app with
+``python -m app_pages.serving run [streamlit options]``. Streamlit has no start-up hook, so ``run``
+first fills what every session shares (``loading.warm``: the data, the imports, Altair's schema),
+then runs ``streamlit run app.py`` in the same process: the server listens once it is warm.
 
 Two defences keep a local-mode app (no sign-in, everything visible) on its own computer:
 
-1. ``scripts/run-app.sh`` asks ``python -m app_pages.serving listen-address [streamlit options]``
-   before starting Streamlit: without an ``[auth]`` section in the secrets files Streamlit will
-   read, the app listens on 127.0.0.1 only.
+1. Without an ``[auth]`` section in the secrets files Streamlit will read, ``run`` makes the app
+   listen on 127.0.0.1 only (``python -m app_pages.serving listen-address [options]`` prints which).
 2. Whatever options it was started with (``--server.address 0.0.0.0``), the app itself serves a
    local-mode page only to a client on this computer (``from_this_computer``): a loopback address
    (Streamlit's ``st.context.ip_address`` is None for one), no proxy's forwarding header (Streamlit
@@ -16,7 +21,9 @@ Two defences keep a local-mode app (no sign-in, everything visible) on its own c
 from __future__ import annotations
 
 import ipaddress
+import logging
 import sys
+import time
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -96,7 +103,42 @@ def listen_address(streamlit_args: Sequence[str]) -> str:
     return "0.0.0.0" if sign_in_configured(secrets_files(streamlit_args)) else "127.0.0.1"
 
 
-if __name__ == "__main__":  # scripts/run-app.sh: python -m app_pages.serving listen-address [streamlit options]
-    if sys.argv[1:2] != ["listen-address"]:
-        sys.exit("usage: python -m app_pages.serving listen-address [streamlit options]")
-    print(listen_address(sys.argv[2:]))
+def warm() -> None:
+    """Fill what every session shares before the server listens; a failure is logged, never fatal."""
+    log = logging.getLogger("insight.warm")
+    started = time.perf_counter()
+    try:
+        from app_pages import loading
+
+        warmed = loading.warm()
+    except Exception:  # a damaged store or configuration: the pages say so when opened
+        log.exception("warming the caches failed; the first page views will be slower")
+        return
+    print(f"caches warm in {time.perf_counter() - started:.1f} s: {', '.join(warmed) or 'no data yet'}", flush=True)
+
+
+def run(streamlit_args: Sequence[str]) -> None:
+    """Warm the caches, then ``streamlit run app.py`` on the right address, in this process.
+
+    The server listens only once the caches are warm, so its health check (what HAProxy and the
+    run scripts wait for) passes when the first page view can be quick, not before.
+    """
+    from streamlit.web import cli
+
+    address = listen_address(streamlit_args)
+    warm()
+    sys.argv = ["streamlit", "run", "app.py", "--server.headless", "true", "--server.address", address,
+                *streamlit_args]  # fmt: skip
+    cli.main()
+
+
+USAGE = "usage: python -m app_pages.serving listen-address|run [streamlit options]"
+
+if __name__ == "__main__":  # scripts/run-app.sh, scripts/run-cluster.sh
+    command, options = sys.argv[1:2], sys.argv[2:]
+    if command == ["listen-address"]:
+        print(listen_address(options))
+    elif command == ["run"]:
+        run(options)
+    else:
+        sys.exit(USAGE)

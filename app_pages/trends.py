@@ -49,7 +49,7 @@ def over_time(
         else [(definition.aspect_label(a), filters.dims, a) for a in aspects]
     )
     for name, dims, shown in lines:
-        tested.append((name, trend_test(loaded.frame, definition, aspect=shown, period=span, filters=dims)))
+        tested.append((name, loading.compute(trend_test, loaded, definition, aspect=shown, period=span, filters=dims)))
     output.figure(
         charts.trend_lines(trend, definition, title=f"{what}{by_words}: % positive", series=series, look=output.look()),
         "trends",

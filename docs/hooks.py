@@ -7,8 +7,8 @@ replaces it with Markdown built from the project itself, so the docs cannot disa
 - ``survey-keys`` / ``scale-keys`` / ``access-keys``: the key table the parsers accept (``insight.config.keys``);
 - ``layers``: the layers of ``insight/`` as ``.importlinter`` enforces them;
 - ``packages``: each package and module of ``insight/`` with the first line of its docstring;
-- ``benchmarks-engine`` / ``benchmarks-store`` / ``benchmarks-app``: tables from ``docs/benchmarks.json``,
-  which the benchmarks write (``bench/summary.py``).
+- ``benchmarks-engine`` / ``benchmarks-store`` / ``benchmarks-app`` / ``benchmarks-load``: tables from
+  ``docs/benchmarks.json``, which the benchmarks write (``bench/summary.py``).
 
 An unknown marker fails the build. The functions are plain (text in, text out) so tests/test_docs.py
 calls them without MkDocs.
@@ -359,6 +359,32 @@ def benchmarks_app(summary: dict | None = None) -> str:
     return "\n".join(parts)
 
 
+def benchmarks_load(summary: dict | None = None) -> str:
+    e = (summary or _load_benchmarks()).get("load")
+    if not e:
+        return "Not measured yet: run `python bench/bench_load.py`."
+    out = [_when(e) + "\n"]
+    header = ["store", "viewers", "filter change p50 / p95", "page p95", "errors", "server CPU (cores)",
+              "memory per viewer", "runs a second"]  # fmt: skip
+    rows = []
+    for size, store in e["stores"].items():
+        name = f"{int(size):,} responses" if size.isdigit() else size
+        for n, f in sorted(store["levels"].items(), key=lambda kv: int(kv[0])):
+            filters = f["filter"]
+            rows.append([name, n, f"{seconds(filters['p50_s'])} / {seconds(filters['p95_s'])}",
+                         seconds(f["page"]["p95_s"]), str(f["errors"]), figure(f.get("server_cores"), ""),
+                         megabytes(f.get("mb_per_session")), f"{f['runs_per_s']:.1f}"])  # fmt: skip
+        found = store.get("saturates_at")
+        verdict = (
+            f"passes the p95 target first at {found['sessions']} viewers" if found else "did not pass the p95 target"
+        )
+        rows.append([name, "", verdict, "", "", "", "", ""])
+    out.append(table(header, rows))
+    out.append("")
+    out.append(verdicts(e))
+    return "\n".join(out)
+
+
 # --------------------------------------------------------------------------- the hook
 
 PARTS: dict[str, Callable[[], str]] = {
@@ -371,6 +397,7 @@ PARTS: dict[str, Callable[[], str]] = {
     "benchmarks-engine": benchmarks_engine,
     "benchmarks-store": benchmarks_store,
     "benchmarks-app": benchmarks_app,
+    "benchmarks-load": benchmarks_load,
 }
 
 

@@ -344,6 +344,20 @@ def test_comments_page_by_theme_and_search():
     assert 0 < len(narrowed) < len(listed) and narrowed["Comment"].str.contains("BOB-E").all()
 
 
+def test_comments_page_draws_at_most_its_limit_and_says_how_many_there_are(monkeypatch):
+    """A month of a million responses holds tens of thousands of comments: the page draws the first ones
+    (each rerun sends them to the browser) and says how many there are; the download holds them all."""
+    monkeypatch.setattr("insight.display.tables.COMMENTS_ON_SCREEN", 100_000)
+    everything = app("app_pages/comments.py", dataset="live_chat", period="2019-09").dataframe[1].value
+    assert len(everything) > 1000  # the sample's September holds more than the page's own limit draws
+    monkeypatch.setattr("insight.display.tables.COMMENTS_ON_SCREEN", 5)
+    at = app("app_pages/comments.py", dataset="live_chat", period="2019-09")
+    assert not at.exception
+    assert len(at.dataframe[1].value) == 5
+    assert list(at.dataframe[1].value["Comment"]) == list(everything["Comment"][:5])
+    assert f"{len(everything):,} comment(s); the first 5 are shown" in texts(at)
+
+
 def test_comments_page_for_a_survey_without_free_text():
     at = app("app_pages/comments.py", dataset="domestic_abuse")
     assert not at.exception and "has no free-text question" in texts(at)

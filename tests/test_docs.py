@@ -256,7 +256,12 @@ def _summary() -> dict:
 
 
 def _entries(summary: dict) -> list[dict]:
-    return [*summary["engine"].values(), summary["store"], summary["app"]]
+    return [
+        *summary["engine"].values(),
+        summary["store"],
+        summary["app"],
+        *([summary["load"]] if "load" in summary else []),
+    ]
 
 
 def test_every_benchmark_entry_says_when_and_where_and_its_targets_resolve():
@@ -280,6 +285,11 @@ def test_the_benchmark_tables_are_drawn_from_the_file():
     changed = json.loads(json.dumps(summary))
     changed["store"]["undo_seconds"] = 9.87
     assert "9.87 s" in hooks.benchmarks_store(changed)
+    if "load" in summary:  # the load benchmark's table: each store and number of viewers measured
+        store, entry = next(iter(summary["load"]["stores"].items()))
+        n = next(iter(entry["levels"]))
+        changed["load"]["stores"][store]["levels"][n]["filter"]["p95_s"] = 7.65
+        assert "7.65 s" in hooks.benchmarks_load(changed) and "7.65 s" not in hooks.benchmarks_load(summary)
 
 
 def test_a_benchmark_writes_its_entry_and_keeps_the_others(tmp_path):

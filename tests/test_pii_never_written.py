@@ -140,6 +140,20 @@ def downloads(monkeypatch) -> list[bytes]:
         return real(self, path_or_data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+
+    # Downloads written only when pressed (the tables' CSVs, the charts' PNGs): written here as the page
+    # offers them, so what a press would hand over is searched too.
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    deferred = MediaFileManager.add_deferred
+
+    def write_now(self, data_callable, *args, **kwargs):
+        if (kwargs.get("file_name") or "").endswith(".csv"):
+            written = data_callable()
+            captured.append(written.encode() if isinstance(written, str) else bytes(written))
+        return deferred(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", write_now)
     return captured
 
 

@@ -383,7 +383,7 @@ def test_a_copied_cookie_opens_nothing_after_sign_out(app_server, browser):
 
     sign_out(page)
     kate.close()
-    # the page the copy had already open ends too, untouched: the live reload asks every 10 seconds
+    # the page the copy had already open ends too, untouched: the live reload asks every 5 seconds
     open_page.get_by_text(SIGNED_OUT).wait_for(timeout=30_000)
     assert DA_TITLE not in open_page.content()
     open_thief.close()

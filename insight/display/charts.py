@@ -27,6 +27,7 @@ import altair as alt
 import polars as pl
 
 from insight.config.definition import Definition, Scale
+from insight.display.tables import in_words
 from insight.figures.metrics import LOW_BASE, OK, SUPPRESSED
 from insight.periods import period_label, period_start
 
@@ -193,7 +194,7 @@ def _prepare(result: pl.DataFrame, definition: Definition, label_col: str) -> pl
             pl.col("ci_high").round(1),
             pl.col("change_pp").round(1) if "change_pp" in result.columns else pl.lit(None).alias("change_pp"),
             pl.col("status").replace_strict(STATUS_LABEL, default=pl.col("status")).alias("status_text"),
-            pl.col("base").map_elements(lambda b: f"{b:,}", return_dtype=pl.String).alias("base_text"),
+            in_words(result, "base", "{:,}".format).alias("base_text"),
         )
         .with_columns(
             pl.when(pl.col("status") == SUPPRESSED)
@@ -255,7 +256,7 @@ def share_bars(
         pl.max_horizontal(pl.col("ci_high").fill_null(0), pl.col("pct").fill_null(0)).alias("end"),
     ).with_columns(pl.concat_str([pl.col("figure"), pl.col("mark")], separator=" ").str.strip_chars().alias("figure"))
     data = data.with_columns(
-        pl.col("figure").map_elements(lambda f: _text_px(f, look.figure), return_dtype=pl.Float64).alias("figure_px")
+        in_words(data, "figure", lambda f: _text_px(f, look.figure), pl.Float64).alias("figure_px")
     )
     top = nice_top(data.get_column("end").to_list(), room=12 if look.big else 0)
     order = data.get_column("row_label" if not look.big else "row_name").to_list()
@@ -429,8 +430,8 @@ def trend_lines(
     the values (its title says where it starts when not at 0).
     """
     data = _prepare(trend, definition, "aspect_label").with_columns(
-        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
-        _when(),
+        in_words(trend, "period", period_label).alias("period_label"),
+        _when(trend),
         pl.when(pl.col("significant")).then(pl.lit("significant change")).otherwise(pl.lit("")).alias("sig"),
     )
     names = list(dict.fromkeys(data.get_column(series).to_list()))
@@ -476,9 +477,9 @@ def trend_lines(
     )
 
 
-def _when() -> pl.Expr:
+def _when(frame: pl.DataFrame) -> pl.Expr:
     """Each period's date, to place it on a time axis: a fieldwork wave at its first month."""
-    return pl.col("period").map_elements(lambda p: period_start(p).isoformat(), return_dtype=pl.String).alias("when")
+    return in_words(frame, "period", lambda p: period_start(p).isoformat()).alias("when")
 
 
 def _time_axis(data: pl.DataFrame, room: float, look: Look) -> alt.X:
@@ -574,7 +575,7 @@ def gap_lines(
         pl.col("gap_pp").round(1),
         pl.col("share").round(1),
         pl.col("census_share").round(1),
-        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+        in_words(trend, "period", period_label).alias("period_label"),
     )
     series = list(dict.fromkeys(data.get_column("series").to_list()))
     months = [period_label(p) for p in sorted(set(data.get_column("period").to_list()))]
@@ -726,7 +727,7 @@ def _weighted_long(result: pl.DataFrame, definition: Definition) -> pl.DataFrame
             .then(pl.lit("suppressed"))
             .otherwise(pl.format("{}% ({}={})", "pct", "n_word", pl.col("n").cast(pl.Int64)))
             .alias("label"),
-            pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+            in_words(result, "period", period_label).alias("period_label"),
         )
     )
 
@@ -809,7 +810,8 @@ def weighted_bars(
 def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str, look: Look = PAGE) -> alt.LayerChart:
     """One aspect over time, unweighted (solid line, circles) and weighted (dashed line, squares), each with its
     95% band and labelled where it ends."""
-    data = _weighted_long(trend, definition).sort("period", "series").with_columns(_when())
+    data = _weighted_long(trend, definition).sort("period", "series")
+    data = data.with_columns(_when(data))
     months = list(dict.fromkeys(data.get_column("period_label").to_list()))
     low, high = value_range([*data.get_column("ci_low").to_list(), *data.get_column("ci_high").to_list(),
                              *data.get_column("pct").to_list()])  # fmt: skip
@@ -1074,7 +1076,7 @@ def sparkline(trend: pl.DataFrame, *, words: str, look: Look = PAGE) -> alt.Laye
     data = trend.select(
         "period",
         pl.col("pct").round(1),
-        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("period_label"),
+        in_words(trend, "period", period_label).alias("period_label"),
     )
     order = data.get_column("period_label").to_list()
     low, high = value_range(data.get_column("pct").to_list(), step=5)

@@ -7,6 +7,8 @@ percentage, interval, positive count or change, here as everywhere.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -18,6 +20,9 @@ from insight.figures.representation import Representation
 from insight.periods import period_label
 
 STATUS_WORDS = {"ok": "", "low_base": "treat with caution", "suppressed": "suppressed"}
+# Comments drawn on the page at most (the download holds all): at a million responses a month held
+# 20,000 of them, sent to every viewer's browser on every rerun.
+COMMENTS_ON_SCREEN = 1000
 # Shown in downloads but kept off the screen, where the method sits behind "about this figure".
 DETAIL_COLUMNS = ("p-value",)
 # The most a table puts on a page, in bytes of its cells: far below the limit on one message to the browser
@@ -41,9 +46,23 @@ def rows_that_fit(frame: pl.DataFrame, budget: int = SHOWN_BYTES) -> int:
     return int((per_row <= budget).sum())
 
 
-def _period(column: str) -> pl.Expr:
+def in_words(
+    frame: pl.DataFrame, column: str, words: Callable[[Any], Any], return_dtype: type[pl.DataType] = pl.String
+) -> pl.Expr:
+    """``words`` of each value of ``frame``'s column, worked out once per distinct value in Python and
+    looked up by Polars.
+
+    Never ``map_elements``: a Python function called from Polars' thread pool needs the GIL there,
+    and while another session's thread holds the GIL waiting on that pool (Streamlit's ``to_pandas``
+    of a table does), the server deadlocks: reproduced with a few concurrent viewers (issue 24).
+    """
+    values = frame.get_column(column).drop_nulls().unique().to_list()
+    return pl.col(column).replace_strict({v: words(v) for v in values}, default=None, return_dtype=return_dtype)
+
+
+def _period(frame: pl.DataFrame, column: str) -> pl.Expr:
     """``2019-09`` as ``September 2019``, the way managers write it."""
-    return pl.col(column).map_elements(period_label, return_dtype=pl.String)
+    return in_words(frame, column, period_label)
 
 
 def _yes_no(column: str) -> pl.Expr:
@@ -65,7 +84,7 @@ def satisfaction_table(
 ) -> pl.DataFrame:
     """Key columns first (what the row is, then its figure and base), so a phone shows them without scrolling."""
     labels = {k: q.label for k, q in definition.questions.items()}
-    period = _period("period").alias("Period")
+    period = _period(result, "period").alias("Period")
     columns = [period] if over_time else []
     columns.append(pl.col("aspect").replace_strict(labels, default=pl.col("aspect")).alias("Aspect"))
     if by_label:
@@ -85,7 +104,7 @@ def satisfaction_table(
         pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")).alias("Note"),
         pl.col("change_pp").round(1).alias("Change (points)"),
         _yes_no("significant").alias("Significant change"),
-        _period("previous_period").alias("Compared with"),
+        _period(result, "previous_period").alias("Compared with"),
         pl.col("positive").alias("Positive"),
         pl.col("ci_low").round(1).alias("95% CI low"),
         pl.col("ci_high").round(1).alias("95% CI high"),
@@ -134,7 +153,7 @@ def gap_table(series: pl.DataFrame) -> pl.DataFrame:
     """The WMNow sign-up gap chart as a table: one row per group and month."""
     return series.sort("series", "period", maintain_order=True).select(
         pl.col("series").alias("Group"),
-        _period("period").alias("Month joined"),
+        _period(series, "period").alias("Month joined"),
         pl.col("gap_pp").round(1).alias("Gap (points)"),
         pl.col("share").round(1).alias("% of new sign-ups"),
         pl.col("census_share").round(1).alias("% census"),
@@ -145,7 +164,7 @@ def gap_table(series: pl.DataFrame) -> pl.DataFrame:
 def volumes_table(frame: pl.DataFrame) -> pl.DataFrame:
     """A contact volumes file's figures, month by month, as they will be imported."""
     return frame.select(
-        _period("period").alias("Month"),
+        _period(frame, "period").alias("Month"),
         pl.col("contacts").alias("Contacts"),
         pl.col("invitations").alias("Invitations to the survey"),
     )
@@ -227,13 +246,13 @@ def upload_history(rows: list[dict], titles: dict[str, str]) -> pl.DataFrame:
         pl.col("restored").alias("Restored"),
         pl.col("user").alias("By"),
         pl.col("rows").alias("Rows in file"),
-        _period_list("periods").alias("Periods"),
+        _period_list(frame, "periods").alias("Periods"),
         pl.col("version").alias("Version"),
         pl.col("sha256").alias("File fingerprint"),
     )
 
 
-def _period_list(column: str) -> pl.Expr:
+def _period_list(frame: pl.DataFrame, column: str) -> pl.Expr:
     """``2019-09, 2019-10`` as ``September 2019, October 2019`` (a ``volumes:`` prefix kept in words)."""
 
     def words(text: str | None) -> str | None:
@@ -243,7 +262,7 @@ def _period_list(column: str) -> pl.Expr:
         named = ", ".join(period_label(p.strip()) for p in listed.split(",") if p.strip())
         return f"contact volumes: {named}" if prefix else named
 
-    return pl.col(column).map_elements(words, return_dtype=pl.String)
+    return in_words(frame, column, words)
 
 
 def theme_table(counts: pl.DataFrame) -> pl.DataFrame:
@@ -268,7 +287,7 @@ def comments_table(listed: pl.DataFrame, *, theme: str | None, search: str, answ
         shown = shown.filter(pl.col("comment").str.to_lowercase().str.contains(search.strip().lower(), literal=True))
     tone = [pl.col(f"{theme}__tone").alias("Tone")] if theme is not None else []
     return shown.select(
-        _period("period").alias("Period"),
+        _period(shown, "period").alias("Period"),
         pl.col("comment").alias("Comment"),
         *tone,
         pl.col("answer").alias(answer_label),
@@ -278,7 +297,7 @@ def comments_table(listed: pl.DataFrame, *, theme: str | None, search: str, answ
 def joiners_table(joiners: pl.DataFrame) -> pl.DataFrame:
     """WMNow sign-ups per month: everyone who joined, those since unsubscribed, those still members."""
     return joiners.sort("period", descending=True).select(
-        _period("period").alias("Month joined"),
+        _period(joiners, "period").alias("Month joined"),
         pl.col("joined").alias("Joined"),
         pl.col("since_left").alias("Since left"),
         pl.col("still_members").alias("Still members"),

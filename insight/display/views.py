@@ -6,14 +6,17 @@ chart plots. Pure functions, so the pages stay thin and the tests reach them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
 from insight.config.census import Census
 from insight.config.definition import NOT_STATED, Definition
+from insight.config.themes import Theme
+from insight.figures.comments import comments, theme_counts
 from insight.figures.drivers import Drivers
-from insight.figures.metrics import as_range, in_range, satisfaction, variation_over_time
-from insight.figures.weighting import Margin, Raking, WeightedResult, profile, weighted_satisfaction
+from insight.figures.metrics import apply_filters, as_range, in_range, satisfaction, variation_over_time
+from insight.figures.weighting import Margin, Raking, WeightedResult, profile, weigh_period, weighted_satisfaction
 from insight.periods import MONTH, QUARTER, first_period
 
 
@@ -135,6 +138,29 @@ def margin_profiles(respondents: pl.DataFrame, raking: Raking) -> list[tuple[Mar
     return [(margin, shares.filter(pl.col("margin") == margin.dimension)) for margin in raking.margins]
 
 
+@dataclass(frozen=True)
+class WeightingProfiles:
+    """A period's respondents weighted to the census, as the Respondents page shows them (small: cached whole)."""
+
+    respondents: int
+    raking: Raking
+    margins: list[tuple[Margin, pl.DataFrame]]
+
+
+def weighting_profiles(
+    frame: pl.DataFrame,
+    definition: Definition,
+    census: Census,
+    *,
+    period: str,
+    filters: Mapping[str, Sequence[str]] | None = None,
+) -> WeightingProfiles:
+    """``weigh_period`` and each margin before and after weighting, without keeping the respondents themselves."""
+    respondents, raking = weigh_period(frame, definition, census, period=period, filters=filters)
+    margins = margin_profiles(respondents, raking) if respondents.height >= definition.suppression.min_base else []
+    return WeightingProfiles(respondents.height, raking, margins)
+
+
 def target_gaps(series: pl.DataFrame, definition: Definition) -> dict[str, float]:
     """The definition's sign-up targets as gaps to the census (points), for the series ``sign_up_gaps`` returned.
 
@@ -142,3 +168,20 @@ def target_gaps(series: pl.DataFrame, definition: Definition) -> dict[str, float
     """
     census_share = {name: share for name, share in series.select("series", "census_share").unique().iter_rows()}
     return {k: v - census_share[k] for k, v in definition.targets.items() if k in census_share}
+
+
+def comment_themes(
+    frame: pl.DataFrame,
+    definition: Definition,
+    themes: list[Theme],
+    *,
+    period: str | None,
+    aspect: str,
+    filters: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What the Comments page shows for the respondents chosen: each theme's counts, and the comments."""
+    chosen = apply_filters(frame, filters).collect()
+    return (
+        theme_counts(chosen, definition, themes, period=period, aspect=aspect),
+        comments(chosen, definition, themes, period=period, aspect=aspect),
+    )

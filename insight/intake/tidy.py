@@ -576,7 +576,11 @@ def _comments(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.DataFrame
         pl.format(
             "cut to {} characters (it had {}): longer free text is not kept",
             pl.lit(f"{MAX_TEXT_CHARS:,}"),
-            pl.col("__length").map_elements(lambda n: f"{n:,}", return_dtype=pl.String),
+            # thousands written in Python once per cell cut, then looked up (never map_elements: see
+            # insight.display.tables.in_words)
+            pl.col("__length").replace_strict(
+                {n: f"{n:,}" for n in long.get_column("__length").unique().to_list()}, return_dtype=pl.String
+            ),
         ).alias("problem"),
         pl.lit(None, pl.String).alias("allowed"),
     )

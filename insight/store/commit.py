@@ -14,6 +14,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import unquote
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable
@@ -133,6 +134,36 @@ def file_stats(part: pl.DataFrame) -> str:
         "nullCount": {c: row[f"nulls {c}"] for c in part.columns},
     }
     return json.dumps(stats)
+
+
+def has_unreferenced_files(folder: Path) -> bool:
+    """Whether a local table holds a data file that no version of its log ever added, past the grace period
+    (what a killed import leaves). Reading the log is cheap; delta-rs's vacuum, which finds the same files,
+    costs more with every version kept, so it runs only when this finds one. A log missing early versions
+    makes every older file look unreferenced: then vacuum runs and decides, as it always did."""
+    added: set[str] = set()
+    for entry in (folder / "_delta_log").glob("*.json"):
+        try:
+            lines = entry.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return True
+        for line in lines:
+            if '"add"' not in line[:12]:
+                continue
+            action = json.loads(line).get("add")
+            if isinstance(action, dict) and isinstance(action.get("path"), str):
+                added.add(unquote(action["path"]))
+    cutoff = time.time() - ORPHAN_GRACE_HOURS * 3600
+    for path in folder.rglob("*.parquet"):
+        relative = path.relative_to(folder)
+        if relative.parts[0] == "_delta_log" or relative.as_posix() in added:
+            continue
+        try:
+            if path.stat().st_mtime < cutoff:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def remove_stale_staging(folder: Path) -> None:

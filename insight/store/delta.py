@@ -36,7 +36,7 @@ import stat
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, QueryBuilder
@@ -46,7 +46,6 @@ from insight.config.definition import Definition
 from insight.config.layout import VOLUME_SCHEMA, tidy_columns, tidy_schema
 from insight.intake.masking import safe_file_name
 from insight.intake.safe_csv import write_csv
-from insight.intake.tidy import IngestResult
 from insight.store import commit
 from insight.store.commit import (
     META_KEY,
@@ -57,12 +56,18 @@ from insight.store.commit import (
 from insight.store.location import earlier_file, resolve_data_dir
 from insight.store.records import Move, MoveRefused, StoreError, UndoRecord, UploadRecord, UpsertCounts
 
+if TYPE_CHECKING:  # only a type here: a report, which reads, does not import intake's readers
+    from insight.intake.tidy import IngestResult
+
 RETRIES = 30
 TABLE_CONFIG = {
     # Keep every version reachable: undo must always work.
     "delta.logRetentionDuration": "interval 36500 days",
     "delta.deletedFileRetentionDuration": "interval 36500 days",
     "delta.enableExpiredLogCleanup": "false",
+    # A checkpoint every 10 versions (Delta's default is 100): opening the table reads the latest checkpoint
+    # and at most 9 commits after it, instead of replaying a long history on every import and page view.
+    "delta.checkpointInterval": "10",
 }
 
 
@@ -299,25 +304,26 @@ class Store:
                 f"The stored {definition.dataset} data lacks {missing}: the definition has changed since it "
                 "was imported; import the exports again into a fresh data directory."
             )
-        out = []
-        for name in wanted:
-            col = frame.get_column(name)
-            dtype = schema.get(name)
-            if isinstance(dtype, pl.Enum) and col.dtype != dtype:
-                text = col.cast(pl.String)
-                try:
-                    out.append(text.cast(dtype))
-                    continue
-                except pl.exceptions.InvalidOperationError:
-                    unknown = set(text.drop_nulls().unique().to_list()) - set(dtype.categories.to_list())
-                if unknown:
-                    raise StoreError(
-                        f"The stored {definition.dataset} data has {name} labels the definition no longer "
-                        f"lists: {sorted(unknown)}; add them back to the definition."
-                    )
-                col = text.cast(dtype)
-            out.append(col)
-        return pl.DataFrame(out)
+        relabel = {
+            name: dtype
+            for name in wanted
+            if isinstance(dtype := schema.get(name), pl.Enum) and frame.schema[name] != dtype
+        }
+        try:  # every label column at once (Polars types them in parallel)
+            return frame.select(
+                pl.col(name).cast(pl.String).cast(relabel[name]) if name in relabel else pl.col(name) for name in wanted
+            )
+        except pl.exceptions.InvalidOperationError:
+            pass
+        for name, dtype in relabel.items():  # a label the definition no longer lists: say which
+            text = frame.get_column(name).cast(pl.String)
+            unknown = set(text.drop_nulls().unique().to_list()) - set(dtype.categories.to_list())
+            if unknown:
+                raise StoreError(
+                    f"The stored {definition.dataset} data has {name} labels the definition no longer "
+                    f"lists: {sorted(unknown)}; add them back to the definition."
+                )
+        raise StoreError(f"The stored {definition.dataset} data cannot be typed by its definition.")
 
     def read_volumes(self, definition: Definition) -> pl.DataFrame | None:
         table = self._open(definition.dataset, volumes=True)
@@ -662,7 +668,16 @@ class Store:
         return commit_rows(table, uri, pl.concat([kept, rows]), meta, replace=meta["touched"], labels=labels)
 
     def _tidy(self, table: DeltaTable, uri: str) -> None:
-        """After a write: remove files no version references (a killed import's), and match permissions."""
+        """After a write: remove files no version references (a killed import's), and match permissions.
+
+        In a local store delta-rs's vacuum runs only when the log shows such a file (``has_unreferenced_files``):
+        keeping every version reachable makes it replay the whole history, and an import onto a store of
+        thirty imports spent more on it than on writing its rows.
+        """
+        if isinstance(self.data_dir, Path) and not commit.has_unreferenced_files(Path(uri)):
+            remove_stale_staging(Path(uri))
+            self._match_permissions(Path(uri))
+            return
         try:
             current = DeltaTable(uri)
             keep = list(range(current.version() + 1))
