@@ -57,7 +57,7 @@ def read_the_comments(listed: pl.DataFrame, themes: list[Theme], definition: Def
     at_most = tables.COMMENTS_ON_SCREEN
     if shown.height > at_most:
         st.caption(
-            f"{shown.height:,} comment(s); the first {at_most:,} are shown. Choose a theme or search to narrow "
+            f"{shown.height:,} comment(s); at most the first {at_most:,} are shown. Choose a theme or search to narrow "
             "them, or download the table for all of them."
         )
     else:

@@ -91,7 +91,7 @@ def leaves(node):
 
 
 def test_the_comments_page_never_sends_more_than_fits(rows, data_dir, tmp_path, monkeypatch, downloads):  # noqa: F811
-    """2,000 comments at the limit (20 MB of text), and one comment of 20 MB cut at import: the page shows
+    """2,000 comments at the limit (80 MB of text), and one comment of 20 MB cut at import: the page shows
     the rows that fit in one message, says how many, and the download holds every one."""
     monkeypatch.setenv("INSIGHT_SAMPLES", "off")
     header, body = rows[0], rows[1:]
@@ -99,7 +99,9 @@ def test_the_comments_page_never_sends_more_than_fits(rows, data_dir, tmp_path, 
     for i in range(2000):
         row = list(body[i % len(body)])
         row[0] = f"LONG{i:06d}"
-        row[COMMENT] = f"comment {i:04d} " + "m" * (MAX_TEXT_CHARS - 13)
+        row[COMMENT] = f"comment {i:04d} " + "\N{GRINNING FACE}" * (
+            MAX_TEXT_CHARS - 13
+        )  # 4 bytes each: 1,000 are 40 MB
         out.append(row)
     out[1][COMMENT] = "huge " + "h" * 20_000_000
     path = tmp_path / "long-comments.csv"

@@ -61,7 +61,9 @@ def test_a_long_comment_is_cut_on_import_and_many_long_comments_still_show(serve
     for i in range(2000):
         row = list(rows[1 + i % 40])
         row[0] = f"LONG{i:06d}"
-        row[COMMENT] = f"comment {i:04d} " + "m" * (MAX_TEXT_CHARS - 13)
+        row[COMMENT] = f"comment {i:04d} " + "\N{GRINNING FACE}" * (
+            MAX_TEXT_CHARS - 13
+        )  # 4 bytes each: 1,000 are 40 MB
         many.append(row)
     (tmp_path / "many.csv").write_bytes(write_rows(many))
     done = subprocess.run(

@@ -264,7 +264,7 @@ def test_killing_a_users_replica_moves_their_next_click_without_a_second_sign_in
             page.wait_for_timeout(200)  # polling the browser's cookie for the reconnection, not waiting a fixed time
         ready(page)
         page.locator('[data-testid="stSidebarNav"]').get_by_text("Trends", exact=True).click()
-        page.get_by_text("has it varied significantly?").first.wait_for(timeout=60_000)
+        page.get_by_text("has it risen or fallen?").first.wait_for(timeout=60_000)
         ready(page)
         page.screenshot(path=str(ARTIFACTS / "cluster-after-replica-killed.png"), full_page=True)
         assert replica_of(context) == "r2"

@@ -65,7 +65,7 @@ def store(tmp_path_factory) -> Path:
     def load(data: list[list[str]], name: str) -> None:
         result = ingest_bytes(write_rows(data), name, victim)
         assert result.report.ok, result.report.describe()
-        s.import_result(victim, result, user="cli:tester")
+        s.import_result(victim, result, user="cli:tester", allow_move=True)  # moved.csv moves one on purpose
 
     august = [moved(r, "14/08/2019") for r in rows[20:30]]
     load([rows[0], *rows[1:20], *august], "first.csv")  # two periods: one file each
