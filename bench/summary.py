@@ -36,6 +36,11 @@ def record(benchmark: str, entry: dict, run: str | None = None, *, path: Path = 
     """Put ``entry`` (with today's date and this machine) under ``benchmark`` (and ``run``), keeping the rest."""
     summary = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     entry = {"measured": dt.date.today().isoformat(), "machine": machine(), **entry}
+    try:  # how busy the machine was: a shared machine's figures read differently
+        busy = f"load average {os.getloadavg()[1]:.1f} over the last 5 minutes of the run"
+        entry["conditions"] = f"{entry['conditions']}; {busy}" if entry.get("conditions") else busy
+    except (OSError, AttributeError):
+        pass
     if run is None:
         summary[benchmark] = entry
     else:
