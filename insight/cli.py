@@ -484,6 +484,49 @@ def cmd_validity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reach(args: argparse.Namespace) -> int:
+    """The survey's funnel, responses and response rate month by month, and whether the count and the rate moved
+    (``insight.figures.reach``); a dataset holding separate surveys has each survey's trends."""
+    from insight.display import reach as words
+    from insight.figures.reach import monthly_reach, response_trends
+
+    definition = _survey(args.dataset)
+    period_arg = _period_arg(definition, args.period)
+    store = Store(args.data_dir)
+    frame = _held(store, definition)
+    if period_arg is not None:
+        _period(frame, definition, period_arg)
+    volumes = store.read_volumes(definition)
+    months = monthly_reach(frame, definition, volumes, period=period_arg)
+    rows = [
+        {k: (round(v, 3 if k == "invited_share" else 1) if isinstance(v, float) else v) for k, v in r.items()}
+        for r in months.iter_rows(named=True)
+    ]
+    surveys: list[str | None] = (
+        list(definition.dimensions[definition.split_by].groups) if definition.split_by else [None]
+    )
+    trends = []
+    for survey in surveys:
+        own = {definition.split_by: [survey]} if definition.split_by and survey else None
+        found = response_trends(frame, definition, None if own else volumes, period=period_arg, filters=own)
+        title = f"{definition.title} ({survey})" if survey else definition.title
+        trends.append((survey, title, found))
+    payload = {
+        "dataset": definition.dataset,
+        "period": period_arg.text if period_arg else None,
+        "rows": rows,
+        "trends": [{"survey": survey, **found.to_json()} for survey, _, found in trends],
+    }
+    if args.format == "table":
+        for _, title, found in trends:
+            print(words.count_trend(title, found.count, with_p=True))
+            if found.rate.periods:
+                print(words.rate_trend(title, found.rate, with_p=True))
+        payload = {"dataset": definition.dataset}
+    _emit(rows, args.format, payload)
+    return 0
+
+
 def cmd_themes(args: argparse.Namespace) -> int:
     from insight.figures.comments import theme_counts
 
@@ -813,6 +856,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", required=True, help="the dimension compared with the census, e.g. age")
     p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")
     reading("validity", "responses, response rate and margin of error", cmd_validity)
+    reading(
+        "reach",
+        "who is surveyed and who answers, month by month: the funnel, responses and response rate, and their trends "
+        "(every period held by default)",
+        cmd_reach,
+    )
     reading("themes", "free-text comments by theme", cmd_themes)
     p = reading("compare", "is a group different from the rest (or from another group)?", cmd_compare)
     p.add_argument("--by", required=True, help="the dimension whose groups are compared, e.g. channel_group")

@@ -1,0 +1,162 @@
+"""A survey's reach in words: its funnel, response rate and response count, and whether they moved.
+
+The words follow the paper's rules (``insight.board.wording``): a figure comes with its count and period,
+and "risen", "fallen" or "significantly" only where the test says so (p < 0.05).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from insight.config.definition import Definition
+from insight.figures.reach import CountTrend, RateComparison, RateTrend
+from insight.figures.trend import FALLING, RISING
+from insight.figures.validity import Validity
+from insight.periods import period_label
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1f}%"
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _a_month(mean: float, per: str) -> str:
+    return f"about {mean:,.0f} a {per}"
+
+
+def count_trend(title: str, t: CountTrend, *, with_p: bool = False) -> str:
+    """``Responses to the 101 caller survey have fallen significantly since March 2019: about 20 a month since
+    then against about 61 a month before (64 in January 2019, 12 in June 2019).``"""
+    who = f"Responses to the {title}"
+    if t.first_period is None or t.last_period is None:
+        return f"{who}: none held."
+    ends = f"{t.first_count:,} in {period_label(t.first_period)}, {t.last_count:,} in {period_label(t.last_period)}"
+    if t.p_value is None:
+        return f"{who}: too few periods ({t.periods}) to test for a trend ({ends})."
+    test = f"; {_p(t.p_value)}" if with_p else ""
+    if t.direction in (RISING, FALLING):
+        verb = "risen" if t.direction == RISING else "fallen"
+        unit = "month" if t.per == "month" else "period"
+        if t.step is not None:
+            return (
+                f"{who} have {verb} significantly since {period_label(t.step.since)}: "
+                f"{_a_month(t.step.after_mean, unit)} since then against {_a_month(t.step.before_mean, unit)} "
+                f"before ({ends}{test})."
+            )
+        rate = (
+            f"about {abs(1 - (t.ratio_per or 1)) * 100:.0f}% {'more' if t.direction == RISING else 'fewer'} a {t.per}"
+        )
+        return (
+            f"{who} have {verb} significantly from {period_label(t.first_period)} to {period_label(t.last_period)} "
+            f"({ends}; {rate}{test})."
+        )
+    return (
+        f"{who} have neither risen nor fallen significantly from {period_label(t.first_period)} to "
+        f"{period_label(t.last_period)} ({ends}{test})."
+    )
+
+
+def rate_trend(title: str, t: RateTrend, *, with_p: bool = False) -> str:
+    """``The response rate to the 101 caller survey has neither risen nor fallen significantly from January 2019
+    to June 2019 (11.9%, then 24.0%).``"""
+    who = f"The response rate to the {title}"
+    if t.first_period is None or t.last_period is None or t.first_rate is None or t.last_rate is None:
+        return f"{who} is not known: no invitations are held."
+    span = f"from {period_label(t.first_period)} to {period_label(t.last_period)}"
+    ends = f"{_pct(t.first_rate)}, then {_pct(t.last_rate)}"
+    if t.p_value is None:
+        return f"{who}: too few months with invitations to test for a trend ({ends})."
+    test = f"; Cochran–Armitage trend test allowing for month-to-month swings, {_p(t.p_value)}" if with_p else ""
+    if t.direction in (RISING, FALLING):
+        verb = "risen" if t.direction == RISING else "fallen"
+        return f"{who} has {verb} significantly {span} ({ends}{test})."
+    return f"{who} has neither risen nor fallen significantly {span} ({ends}{test})."
+
+
+def invited(v: Validity) -> str | None:
+    """``In June 2019, 50 invitations were sent: 0.063% of the 79,359 calls received.`` None without volumes."""
+    if v.invitations is None:
+        return None
+    said = f"In {period_label(v.period)}, {v.invitations:,} invitation" + ("" if v.invitations == 1 else "s")
+    if v.contacts is not None and v.contacts == v.invitations:
+        said = f"In {period_label(v.period)}, all {v.contacts:,} {v.contacts_label} were invited"
+    elif v.contacts is not None and v.invited_share is not None:
+        share = f"{v.invited_share:.2g}%" if v.invited_share < 1 else _pct(v.invited_share)
+        said += f" went out, {share} of the {v.contacts:,} {v.contacts_label}"
+    else:
+        said += " went out"
+    if v.response_rate is not None:
+        said += f"; {v.responses:,} answered, {_pct(v.response_rate)}"
+    return said + "."
+
+
+def funnel(definition: Definition, v: Validity) -> list[str]:
+    """The survey's funnel in the period: why contacts were not invited, and each exclusion's reach."""
+    spec = definition.volumes
+    if spec is None or not spec.exclusions or v.counts is None or v.contacts is None or v.invitations is None:
+        return []
+    when = period_label(v.period)
+    left_out = [f"{v.counts[c.key]:,} {c.label}" for c in spec.exclusions]
+    other = v.contacts - v.invitations - sum(v.counts[c.key] for c in spec.exclusions)
+    if other > 0:
+        left_out.append(f"{other:,} for other reasons")
+    share = _pct(v.invitations / v.contacts * 100) if v.contacts else "–"
+    said = [
+        f"Of the {v.contacts:,} {spec.contacts_label} in {when}, {v.invitations:,} were invited ({share}); "
+        f"not invited: {_listed(left_out)}."
+    ]
+    remaining = v.contacts
+    before: list[str] = []
+    for count in spec.exclusions:
+        if count.reach and v.reach and count.key in v.reach:
+            after = f" left after excluding those {_listed(before)}" if before else ""
+            said.append(f"{count.reach[:1].upper()}{count.reach[1:]}: {_pct(v.reach[count.key])} of the "
+                        f"{remaining:,} {spec.contacts_label}{after}, in {when}.")  # fmt: skip
+        remaining -= v.counts[count.key]
+        before.append(count.label)
+    return said
+
+
+def remains_around(title: str, v: Validity, t: RateTrend) -> str | None:
+    """The paper's ``The response rate remains at around 10%``, when no trend says otherwise."""
+    if v.response_rate is None or v.invitations is None:
+        return None
+    when = period_label(v.period)
+    figure = f"{_pct(v.response_rate)} in {when} ({v.responses:,} responses to {v.invitations:,} invitations)"
+    if t.p_value is not None and t.direction in (RISING, FALLING):
+        return f"The response rate to the {title} was {figure}. {rate_trend(title, t)}"
+    if t.pooled_rate is None or t.periods < 2:
+        return f"The response rate to the {title} was {figure}."
+    return (
+        f"The response rate to the {title} remains at around {t.pooled_rate:.0f}% ({_pct(t.pooled_rate)} over the "
+        f"{t.periods} months with invitations {period_label(t.first_period or v.period)} to "
+        f"{period_label(t.last_period or v.period)}, no significant trend): {figure}."
+    )
+
+
+def rates_compared(c: RateComparison, titles: Mapping[str, str]) -> str:
+    """``In June 2019 the response rate to Live Chat feedback, 41.2% (5,123 of 12,440), was significantly higher
+    than to the 101 caller survey, 24.0% (12 of 50) (p < 0.001).``"""
+    a, b = titles.get(c.first, c.first), titles.get(c.second, c.second)
+    first = f"{_pct(c.first_rate)} ({c.first_counts[0]:,} of {c.first_counts[1]:,})"
+    second = f"{_pct(c.second_rate)} ({c.second_counts[0]:,} of {c.second_counts[1]:,})"
+    when = period_label(c.period)
+    if c.p_value is None:
+        return f"In {when} the response rate to the {a} was {first} and to the {b} {second}; they cannot be compared."
+    if c.significant:
+        side = "higher" if c.first_rate > c.second_rate else "lower"
+        return (
+            f"In {when} the response rate to the {a}, {first}, was significantly {side} than to the {b}, {second} "
+            f"({_p(c.p_value)})."
+        )
+    return (
+        f"In {when} the response rate to the {a}, {first}, was not significantly different from the {b}'s, "
+        f"{second} ({_p(c.p_value)})."
+    )
