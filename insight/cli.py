@@ -718,6 +718,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from insight.figures.compare import compare_groups
 
     definition = _survey(args.dataset)
+    if args.before_after is not None:
+        return _before_after(args, definition)
+    if args.periods is not None:
+        raise UsageError("--periods goes with --before-after EVENT (the length of the windows either side)")
+    if args.by is None:
+        raise UsageError("compare needs --by DIMENSION (the groups compared) or --before-after EVENT")
     _dimension_arg(definition, args.by)
     aspect = _aspect_arg(definition, args.aspect)
     groups = [g.strip() for g in args.groups.split(",")] if args.groups else None
@@ -740,7 +746,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _before_after(args: argparse.Namespace, definition: Definition) -> int:
+    """``compare DATASET --before-after EVENT``: the aspect before the event against after it, equal windows."""
+    from insight.config.events import find_event
+    from insight.display import events as words
+    from insight.figures.before_after import before_after
+
+    if args.by is not None or args.groups is not None or args.period is not None:
+        raise UsageError("--before-after compares periods, not groups: leave out --by, --groups and --period")
+    aspect = _aspect_arg(definition, args.aspect)
+    try:
+        event = find_event(load_config().events, definition.dataset, args.before_after)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    frame = _held(Store(args.data_dir), definition)
+    try:
+        found = before_after(frame, definition, event, aspect=aspect, length=args.periods)
+    except ValueError as exc:
+        raise Rejected(str(exc)) from exc
+    payload = found.to_json()
+    rows = [{"side": side, **found.to_json()[side]} for side in ("before", "after")]
+    if args.format == "table":
+        print(words.before_after(found, definition.aspect_label(found.aspect)))
+        payload = {"dataset": definition.dataset}
+    _emit(rows, args.format, payload)
+    return 0
+
+
 def cmd_trend(args: argparse.Namespace) -> int:
+    from insight.config.events import within
     from insight.figures.trend import trend_test
 
     definition = _survey(args.dataset)
@@ -750,6 +784,11 @@ def cmd_trend(args: argparse.Namespace) -> int:
     if period_arg is not None:
         _period(frame, definition, period_arg)
     payload = trend_test(frame, definition, aspect=aspect, period=period_arg).to_json()
+    # the events inside the range tested (every period held without --period)
+    held = sorted(frame.get_column("period").unique().to_list())
+    first, last = (period_arg.first, period_arg.last) if period_arg is not None else (held[0], held[-1])
+    events = within(load_config().events, definition.dataset, definition.period.granularity, first, last)
+    payload["events"] = [e.to_json() for e in events]
     _emit([payload], args.format, payload)
     return 0
 
@@ -864,9 +903,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reading("themes", "free-text comments by theme", cmd_themes)
     p = reading("compare", "is a group different from the rest (or from another group)?", cmd_compare)
-    p.add_argument("--by", required=True, help="the dimension whose groups are compared, e.g. channel_group")
+    p.add_argument("--by", help="the dimension whose groups are compared, e.g. channel_group")
     p.add_argument("--aspect", help="the question compared (the headline without it)")
     p.add_argument("--groups", help="two groups to compare with each other, e.g. Phone,Online")
+    p.add_argument(
+        "--before-after",
+        metavar="EVENT",
+        help="instead of groups, the periods before an event of config/events.yaml (its label, e.g. 'BOB-E chatbot "
+        "introduced') against those from it on, in equal-length windows",
+    )
+    p.add_argument(
+        "--periods",
+        type=int,
+        help="with --before-after: periods in each window (default: the longest the periods held allow on both "
+        "sides, at most a year)",
+    )
     p = reading("trend", "has an aspect risen or fallen over the periods? (every period held by default)", cmd_trend)
     p.add_argument("--aspect", help="the question tested (the headline without it)")
     p = reading("answers", "every answer given to one question, and the share dissatisfied", cmd_answers)

@@ -207,7 +207,8 @@ def test_victim_response_rate_from_the_funnel(sample_store):
               for row in csv.DictReader(lines[2:])}  # fmt: skip
     september = funnel["Sep 2019"]
     v = json.loads(run("validity", "victim", "--period", "2019-09", "--format", "json", data_dir=sample_store).stdout)
-    assert (v["invitations"], v["contacts"]) == (september["Surveys sent"], september["Crimes in scope"]) == (9893, 21980)
+    sent, in_scope = september["Surveys sent"], september["Crimes in scope"]
+    assert (v["invitations"], v["contacts"]) == (sent, in_scope) == (9893, 21980)
     assert v["response_rate"] == round(v["responses"] / 9893 * 100, 1) == 10.1  # the paper: "around 10%"
     assert v["counts"] == {"under_16": 1318, "vulnerable": 1978, "no_email": 8352, "opted_out": 439}
     # reachable by email: of the 21,980 - 1,318 - 1,978 = 18,684 left once the under-16s and vulnerable are out,

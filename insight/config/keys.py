@@ -24,6 +24,7 @@ TARGET_GROUPS = ("Aged 16-24", "Ethnic minority groups")  # the sign-up gaps por
 SURVEYS = "surveys/<dataset>.yaml"
 SCALES = "scales.yaml"
 ACCESS = "access.yaml"
+EVENTS = "events.yaml"
 
 
 class Default:
@@ -274,6 +275,30 @@ KEYS: tuple[Key, ...] = (
         ACCESS,
     ),
     Key("grants[].except", "list of datasets", EMPTY, "left out of `datasets: all`", ACCESS),
+    # --- what happened when (config/events.yaml)
+    Key("events", "list of events", EMPTY, "the events results are read against (the file may be absent)", EVENTS),
+    Key(
+        "events[].date",
+        "month: 2019-09",
+        REQUIRED,
+        "the month it happened (a date gives its month); a quarterly survey places it in that month's quarter",
+        EVENTS,
+    ),
+    Key(
+        "events[].label",
+        "text",
+        REQUIRED,
+        "its name on charts and in the pack; `compare --before-after` names it",
+        EVENTS,
+    ),
+    Key("events[].datasets", "`all` or list of datasets", "all", "the surveys whose charts and pack show it", EVENTS),
+    Key(
+        "events[].approximate",
+        "true/false",
+        False,
+        "the source gives its month only roughly: said as 'about' wherever it is shown",
+        EVENTS,
+    ),
 )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import polars as pl
+
 from insight.config.definition import Definition
 from insight.figures.reach import CountTrend, RateComparison, RateTrend
 from insight.figures.trend import FALLING, RISING
@@ -160,3 +162,29 @@ def rates_compared(c: RateComparison, titles: Mapping[str, str]) -> str:
         f"In {when} the response rate to the {a}, {first}, was not significantly different from the {b}'s, "
         f"{second} ({_p(c.p_value)})."
     )
+
+
+def reach_table(months: pl.DataFrame, definition: Definition) -> pl.DataFrame:
+    """``monthly_reach``'s months with their names in words (Month, Crimes in scope, Excluded: under 16, ...)."""
+    spec = definition.volumes
+    contacts = (spec.contacts_label if spec else "contacts").capitalize()
+    named: list[pl.Expr] = [
+        pl.col("period").map_elements(period_label, return_dtype=pl.String).alias("Month"),
+        pl.col("contacts").alias(contacts),
+    ]
+    for c in spec.exclusions if spec else []:
+        named.append(pl.col(c.key).alias(f"Excluded: {c.label}"))
+    if "other_not_invited" in months.columns:
+        named.append(pl.col("other_not_invited").alias("Not sent, other reasons"))
+    named += [
+        pl.col("invitations").alias("Sent"),
+        pl.col("responses").alias("Answered"),
+        pl.col("response_rate").alias("Response rate %"),
+        pl.col("rate_low").alias("95% CI from"),
+        pl.col("rate_high").alias("95% CI to"),
+    ]
+    for c in spec.exclusions if spec else []:
+        if c.reach and f"reach_{c.key}" in months.columns:
+            named.append(pl.col(f"reach_{c.key}").alias(f"{c.reach[:1].upper()}{c.reach[1:]} %"))
+    table = months.sort("period").select(named)
+    return table.select([c for c in table.columns if table.get_column(c).null_count() < table.height])
