@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from insight.config.definition import Definition
-from insight.figures.reach import CountTrend, RateComparison, RateTrend
+from insight.figures.reach import CountTrend, RateComparison, RateTrend, rate_interval
 from insight.figures.trend import FALLING, RISING
 from insight.figures.validity import Validity
 from insight.periods import period_label
@@ -62,6 +62,21 @@ def count_trend(title: str, t: CountTrend, *, with_p: bool = False) -> str:
     return (
         f"{who} have neither risen nor fallen significantly from {period_label(t.first_period)} to "
         f"{period_label(t.last_period)} ({ends}{test})."
+    )
+
+
+def count_trend_stated(title: str, t: CountTrend) -> str:
+    """The board paper's rule: "significantly" only for a significant trend, with its p-value; otherwise the
+    count was stable, ``Responses to the Live Chat feedback show no trend beyond chance from August 2018 to
+    September 2019 (6,057 in August 2018, 6,599 in September 2019; p = 0.412).``"""
+    if t.p_value is not None and t.direction in (RISING, FALLING):
+        return count_trend(title, t, with_p=True)
+    if t.first_period is None or t.last_period is None or t.p_value is None:
+        return count_trend(title, t)
+    ends = f"{t.first_count:,} in {period_label(t.first_period)}, {t.last_count:,} in {period_label(t.last_period)}"
+    return (
+        f"Responses to the {title} show no trend beyond chance from {period_label(t.first_period)} to "
+        f"{period_label(t.last_period)} ({ends}; {_p(t.p_value)})."
     )
 
 
@@ -127,7 +142,8 @@ def funnel(definition: Definition, v: Validity) -> list[str]:
 
 
 def remains_around(title: str, v: Validity, t: RateTrend) -> str | None:
-    """The paper's ``The response rate remains at around 10%``, when no trend says otherwise."""
+    """The paper's ``The response rate remains at around 10%``, when no trend says otherwise and the month's 95%
+    interval holds the rate over every month; else the month's rate against it."""
     if v.response_rate is None or v.invitations is None:
         return None
     when = period_label(v.period)
@@ -136,10 +152,17 @@ def remains_around(title: str, v: Validity, t: RateTrend) -> str | None:
         return f"The response rate to the {title} was {figure}. {rate_trend(title, t)}"
     if t.pooled_rate is None or t.periods < 2:
         return f"The response rate to the {title} was {figure}."
+    low, high = rate_interval(v.responses, v.invitations)
+    if not low <= t.pooled_rate <= high:  # the month is off the usual rate by more than chance, trend or not
+        return (
+            f"The response rate to the {title} was {figure}, against {_pct(t.pooled_rate)} over the {t.periods} "
+            f"months with invitations {period_label(t.first_period or v.period)} to "
+            f"{period_label(t.last_period or v.period)} (no trend beyond chance over them)."
+        )
     return (
         f"The response rate to the {title} remains at around {t.pooled_rate:.0f}% ({_pct(t.pooled_rate)} over the "
         f"{t.periods} months with invitations {period_label(t.first_period or v.period)} to "
-        f"{period_label(t.last_period or v.period)}, no significant trend): {figure}."
+        f"{period_label(t.last_period or v.period)}, no trend beyond chance): {figure}."
     )
 
 
@@ -159,8 +182,8 @@ def rates_compared(c: RateComparison, titles: Mapping[str, str]) -> str:
             f"({_p(c.p_value)})."
         )
     return (
-        f"In {when} the response rate to the {a}, {first}, was not significantly different from the {b}'s, "
-        f"{second} ({_p(c.p_value)})."
+        f"In {when} the response rate to the {a}, {first}, and to the {b}, {second}, differ by no more than "
+        f"chance ({_p(c.p_value)})."
     )
 
 

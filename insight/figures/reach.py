@@ -117,6 +117,13 @@ def _reach_shares(definition: Definition) -> list[pl.Expr]:
     return shares
 
 
+def rate_interval(responses: int, invitations: int) -> tuple[float, float]:
+    """A response rate's 95% interval (Wilson score), in %, for one month."""
+    low, high = wilson_interval(pl.lit(responses), pl.lit(invitations))
+    found = pl.select(low.alias("low"), high.alias("high")).row(0)
+    return float(found[0]), float(found[1])
+
+
 # --------------------------------------------------------------------------- the count over time
 
 
