@@ -432,11 +432,16 @@ def events_in(events: Sequence[Event], data: pl.DataFrame, definition: Definitio
 
 
 def _event_marks(
-    events: Sequence[Event], definition: Definition, y_scale: alt.Scale, top: float, look: Look
+    events: Sequence[Event],
+    definition: Definition,
+    y_scale: alt.Scale,
+    top: float,
+    look: Look,
+    start: str | None = None,
 ) -> list[alt.Chart]:
     """Each event as a dashed rule at its period (a quarterly survey's at its quarter), its label written up the
     rule from the top of the plot, so two events a month apart never write over each other; behind the lines.
-    Nothing when there are none."""
+    Nothing when there are none. ``start``: the first period's first day (ISO) on the chart."""
     if not events:
         return []
     data = pl.DataFrame(
@@ -454,12 +459,20 @@ def _event_marks(
         .mark_rule(color=EVENT_INK, strokeDash=[4, 3], strokeWidth=1.5 if not look.big else 2.5)
         .encode(x=x, tooltip=[alt.Tooltip("said:N", title="event")], description=alt.Description("said:N"))
     )
-    label = (
-        alt.Chart(data)
-        .mark_text(angle=270, align="right", baseline="top", dx=-4, dy=3, fontSize=size, color=EVENT_INK, aria=False)
-        .encode(x=x, y=alt.Y("top:Q", scale=y_scale), text="event:N")
-    )
-    return [rule, label]
+    # Left of its rule, clear of the end labels at the right; an event at the first period, right of it (its
+    # left is the axis).
+    first = min(data.get_column("when").to_list()) if start is None else start
+    labels = []
+    for at_start, baseline, dy in ((False, "bottom", -3), (True, "top", 3)):
+        side = data.filter((pl.col("when") <= first) if at_start else (pl.col("when") > first))
+        if side.height:
+            labels.append(
+                alt.Chart(side)
+                .mark_text(angle=270, align="right", baseline=baseline, dx=-4, dy=dy, fontSize=size, color=EVENT_INK,
+                           aria=False)
+                .encode(x=x, y=alt.Y("top:Q", scale=y_scale), text="event:N")
+            )  # fmt: skip
+    return [rule, *labels]
 
 
 def _events_words(events: Sequence[Event]) -> str:
@@ -527,7 +540,7 @@ def trend_lines(
     )
     finding = [_latest_and_first(data, series, name) for name in names]
     shown = events_in(events, data, definition)
-    marks = _event_marks(shown, definition, y_scale, high, look)
+    marks = _event_marks(shown, definition, y_scale, high, look, start=min(data.get_column("when").to_list()))
     return alt.LayerChart(layer=[*marks, band, line, points, rings, *_end_marks(ends, x, look, y_scale)]).properties(
         title=_title(title, look),
         height=look.height,
@@ -893,7 +906,7 @@ def weighted_trend(
     )
     finding = [_latest_and_first(data, "series", name) for name in (UNWEIGHTED, WEIGHTED)]
     shown = events_in(events, data, definition)
-    marks = _event_marks(shown, definition, y_scale, high, look)
+    marks = _event_marks(shown, definition, y_scale, high, look, start=min(data.get_column("when").to_list()))
     layers = [*marks, band, line, points, *_end_marks(ends, x, look, y_scale)]
     return alt.LayerChart(layer=layers).properties(
         title=_title(title, look),

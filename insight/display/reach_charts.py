@@ -146,7 +146,8 @@ def _lines(
     points = base.mark_point(filled=True, size=look.point).encode(
         y="pct:Q", shape=shape, tooltip=tooltip, description=alt.Description("label:N")
     )
-    marks = _event_marks(events, definition, y_scale, high, look) if definition is not None else []
+    start = min(data.get_column("when").to_list()) if data.height else None
+    marks = _event_marks(events, definition, y_scale, high, look, start=start) if definition is not None else []
     layer = alt.LayerChart(layer=[*marks, band, line, points, *_end_marks(ends, x, look, y_scale)])
     return layer.properties(height=look.height), room
 
