@@ -146,3 +146,13 @@ def test_trend_json_lists_the_events_in_range_and_compare_before_after(sample_st
     assert both.returncode != 0 and "leave out --by" in both.stderr
     neither = run("compare", "victim", data_dir=sample_store)
     assert neither.returncode != 0 and "--by DIMENSION" in neither.stderr
+
+
+def test_an_events_defaults_are_every_survey_and_an_exact_month(tmp_path):
+    config = copy_config(tmp_path)
+    (config / "events.yaml").write_text("events:\n  - {date: 2019-06, label: Something}\n")
+    (event,) = load_config(config).events
+    assert event == Event("2019-06", "Something", (), False)  # keys.py: datasets `all`, approximate false
+    assert event.concerns("victim") and event.concerns("wmnow") and event.said == "Something (June 2019)"
+    (config / "events.yaml").write_text("events:\n  - {date: 2019-06, label: S, approximate: true}\n")
+    assert load_config(config).events[0].said == "S (about June 2019)"
