@@ -21,7 +21,7 @@ import textwrap
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import altair as alt
 import polars as pl
@@ -463,7 +463,8 @@ def _event_marks(
     # left is the axis).
     first = min(data.get_column("when").to_list()) if start is None else start
     labels = []
-    for at_start, baseline, dy in ((False, "bottom", -3), (True, "top", 3)):
+    sides: tuple[tuple[bool, Literal["bottom", "top"], int], ...] = ((False, "bottom", -3), (True, "top", 3))
+    for at_start, baseline, dy in sides:
         side = data.filter((pl.col("when") <= first) if at_start else (pl.col("when") > first))
         if side.height:
             labels.append(
