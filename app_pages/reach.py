@@ -121,7 +121,7 @@ def rates(definition: Definition) -> None:
     output.figure(
         reach_charts.rates_side_by_side(long, titles, title="Response rate by survey", look=output.look()),
         "rates",
-        finding=words.rates_compared(mine[0], titles) if mine else None,
+        finding=words.rates_compared(mine[0], titles, with_p=False) if mine else None,
         figures=[words.rates_compared(c, titles) for c in compared],
         data=long.select(
             pl.col("survey").replace_strict(titles).alias("Survey"),

@@ -166,24 +166,25 @@ def remains_around(title: str, v: Validity, t: RateTrend) -> str | None:
     )
 
 
-def rates_compared(c: RateComparison, titles: Mapping[str, str]) -> str:
+def rates_compared(c: RateComparison, titles: Mapping[str, str], *, with_p: bool = True) -> str:
     """``In June 2019 the response rate to Live Chat feedback, 41.2% (5,123 of 12,440), was significantly higher
     than to the 101 caller survey, 24.0% (12 of 50) (p < 0.001).``"""
     a, b = titles.get(c.first, c.first), titles.get(c.second, c.second)
     first = f"{_pct(c.first_rate)} ({c.first_counts[0]:,} of {c.first_counts[1]:,})"
     second = f"{_pct(c.second_rate)} ({c.second_counts[0]:,} of {c.second_counts[1]:,})"
     when = period_label(c.period)
+    test = f" ({_p(c.p_value)})" if with_p and c.p_value is not None else ""
     if c.p_value is None:
         return f"In {when} the response rate to the {a} was {first} and to the {b} {second}; they cannot be compared."
     if c.significant:
         side = "higher" if c.first_rate > c.second_rate else "lower"
         return (
-            f"In {when} the response rate to the {a}, {first}, was significantly {side} than to the {b}, {second} "
-            f"({_p(c.p_value)})."
+            f"In {when} the response rate to the {a}, {first}, was significantly {side} than to the {b}, {second}"
+            f"{test}."
         )
     return (
         f"In {when} the response rate to the {a}, {first}, and to the {b}, {second}, differ by no more than "
-        f"chance ({_p(c.p_value)})."
+        f"chance{test}."
     )
 
 
