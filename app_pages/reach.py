@@ -84,6 +84,19 @@ def reach(filters: url_state.Filters, definition: Definition, loaded: Loaded) ->
         data=words.reach_table(months, definition),
         data_name=f"{definition.dataset}-reach" + (f"-{span.text}" if span else ""),
     )
+    output.about(METHOD[:1])
+
+
+def rate(filters: url_state.Filters, definition: Definition, loaded: Loaded) -> None:
+    """The response rate and the share reachable month by month, the events marked; has the rate moved?"""
+    span = _span(filters, definition, loaded)
+    until = f" over {period_label(span.text)}" if span else ""
+    st.header(f"Response rate{until}")
+    months = monthly_reach(loaded.frame, definition, loaded.volumes, period=span)
+    found = [(title, t) for title, t in trends_of(definition, loaded, span) if t.rate.periods]
+    if not found:
+        st.info(f"No invitations are held for the {definition.title}, so no response rate.")
+        return
     output.figure(
         reach_charts.reach_lines(
             months,
@@ -93,10 +106,12 @@ def reach(filters: url_state.Filters, definition: Definition, loaded: Loaded) ->
             events=loading.config().events,
         ),
         "reach-rate",
-        finding=" ".join(words.rate_trend(title, t.rate) for title, t in found if t.rate.periods) or None,
-        figures=[words.rate_trend(title, t.rate, with_p=True) for title, t in found if t.rate.periods],
+        finding=" ".join(words.rate_trend(title, t.rate) for title, t in found),
+        figures=[words.rate_trend(title, t.rate, with_p=True) for title, t in found],
+        data=words.reach_table(months, definition),
+        data_name=f"{definition.dataset}-response-rate" + (f"-{span.text}" if span else ""),
     )
-    output.about(METHOD[:2])
+    output.about(METHOD[1:2])
 
 
 def rates(definition: Definition) -> None:

@@ -175,7 +175,10 @@ sections.show(
         # who is surveyed and who answers (force-wide); every survey's response rates side by side
         sections.View("reach", "Who is surveyed and who answers", lambda: reach.reach(filters, definition, loaded)),
         *(
-            [sections.View("rates", "Response rates side by side", lambda: reach.rates(definition))]
+            [
+                sections.View("reach-rate", "Response rate", lambda: reach.rate(filters, definition, loaded)),
+                sections.View("rates", "Response rates side by side", lambda: reach.rates(definition)),
+            ]
             if definition.volumes is not None
             else []
         ),

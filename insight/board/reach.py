@@ -72,7 +72,7 @@ def reach_section(surveys: Mapping[str, Survey], month: str | None) -> Section |
     for name, s in held.items():
         d = s.definition
         page = view("trends", dataset=name, period=_span_text(s) or s.period, view="reach")
-        views.append(page)
+        views += [page, page.replace("view=reach", "view=reach-rate")]
         found = _trends(s)
         if d.volumes is not None and s.loaded.volumes is not None:
             v = validity(s.frame, d, s.loaded.volumes, period=s.period)

@@ -453,7 +453,7 @@ def _event_marks(
         }
     )
     x = alt.X("when:T", timeUnit="utcyearmonth")
-    size = look.label if not look.big else max(look.label - 4, FONT)
+    size = look.label  # every label in a presenter's chart is at least its label size
     rule = (
         alt.Chart(data)
         .mark_rule(color=EVENT_INK, strokeDash=[4, 3], strokeWidth=1.5 if not look.big else 2.5)

@@ -174,7 +174,9 @@ def funnel_bars(months: pl.DataFrame, definition: Definition, *, title: str, loo
     x = _period_axis(months_shown, 16, look)
     bars = (
         alt.Chart(segments)
-        .mark_bar(size=22 if not look.big else 32)
+        .mark_bar(
+            size=alt.ExprRef(f"max(3, min({22 if not look.big else 32}, width / {max(len(months_shown), 1)} * 0.55))")
+        )
         .encode(
             x=x,
             y=alt.Y("sum(count):Q", title=f"{whole[:1].upper()}{whole[1:]}", axis=_axis(look, format=",d")),
@@ -183,7 +185,13 @@ def funnel_bars(months: pl.DataFrame, definition: Definition, *, title: str, loo
                 title=None,
                 sort=order,
                 scale=alt.Scale(domain=order, range=FUNNEL_COLOURS[: len(order)]),
-                legend=_legend(look, orient="top", columns=3 if not look.big else 2, symbolType="square"),
+                legend=_legend(
+                    look,
+                    orient="top",
+                    # three to a row; one on a narrow screen (a phone), so no name is cut at the edge
+                    columns=alt.ExprRef(f"width < {500 if not look.big else 1100} ? 1 : {3 if not look.big else 2}"),
+                    symbolType="square",
+                ),
             ),
             order=alt.Order("order:Q", sort="ascending"),
             tooltip=[
