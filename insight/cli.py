@@ -760,14 +760,28 @@ def _before_after(args: argparse.Namespace, definition: Definition) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     frame = _held(Store(args.data_dir), definition)
-    try:
-        found = before_after(frame, definition, event, aspect=aspect, length=args.periods)
-    except ValueError as exc:
-        raise Rejected(str(exc)) from exc
-    payload = found.to_json()
-    rows = [{"side": side, **found.to_json()[side]} for side in ("before", "after")]
+    # a dataset holding separate surveys: each survey before and after, never one merged figure
+    surveys: list[str | None] = (
+        list(definition.dimensions[definition.split_by].groups) if definition.split_by else [None]
+    )
+    found = []
+    for survey in surveys:
+        try:
+            found.append((survey, before_after(_own(frame, definition, survey), definition, event, aspect=aspect,
+                                               length=args.periods)))  # fmt: skip
+        except ValueError as exc:
+            raise Rejected(f"{survey}: {exc}" if survey else str(exc)) from exc
+    label = definition.aspect_label(aspect)
+    rows = [{**({"survey": survey} if survey else {}), "side": side, **result.to_json()[side]}
+            for survey, result in found for side in ("before", "after")]  # fmt: skip
+    if definition.split_by:
+        payload = {"dataset": definition.dataset, "event": event.to_json(),
+                   "surveys": [{"survey": survey, **result.to_json()} for survey, result in found]}  # fmt: skip
+    else:
+        payload = found[0][1].to_json()
     if args.format == "table":
-        print(words.before_after(found, definition.aspect_label(found.aspect)))
+        for survey, result in found:
+            print(words.before_after(result, f"{label}, {survey}" if survey else label))
         payload = {"dataset": definition.dataset}
     _emit(rows, args.format, payload)
     return 0

@@ -144,6 +144,22 @@ def test_trend_json_lists_the_events_in_range_and_compare_before_after(sample_st
     assert unknown.returncode != 0 and "no event 'BOB-E chatbot introduced' for victim" in unknown.stderr
     both = run("compare", "victim", "--before-after", "Last board update (SPCB)", "--by", "age", data_dir=sample_store)
     assert both.returncode != 0 and "leave out --by" in both.stderr
+    # a dataset holding separate surveys: each before and after on its own, never one merged figure
+    each = json.loads(run("compare", "public_confidence", "--before-after", "Last board update (SPCB)", "--format",
+                          "json", data_dir=sample_store).stdout)  # fmt: skip
+    assert [s["survey"] for s in each["surveys"]] == ["Public Voice", "How are we Doing"]
+    for survey in each["surveys"]:  # May 2019 is in 2019-Q2; 2018-Q3 to 2019-Q3 held: two quarters each side
+        assert (survey["before"]["periods"], survey["after"]["periods"]) == ("2018-Q4..2019-Q1", "2019-Q2..2019-Q3")
+    config = load_config()
+    confidence = config.definitions["public_confidence"]
+    frame = load_dataset(confidence, _empty()).frame
+    own = frame.filter(pl.col(confidence.split_by).cast(pl.String) == "Public Voice")
+    alone = before_after(own, confidence, find_event(config.events, "public_confidence", "Last board update (SPCB)"))
+    assert (
+        each["surveys"][0]["after"]["base"]
+        == alone.after.base
+        < before_after(frame, confidence, alone.event).after.base
+    )
     neither = run("compare", "victim", data_dir=sample_store)
     assert neither.returncode != 0 and "--by DIMENSION" in neither.stderr
 
