@@ -1,12 +1,13 @@
 """Trends: the chosen aspect over time (others on request), by the chosen breakdown, up to the chosen period
-or within the chosen range; has it risen or fallen, and has it varied significantly?"""
+or within the chosen range; has it risen or fallen, and has it varied significantly? Then reach: who is
+surveyed and who answers, and the surveys' response rates side by side (``app_pages/reach.py``)."""
 
 from __future__ import annotations
 
 import polars as pl
 import streamlit as st
 
-from app_pages import loading, output, sections, url_state
+from app_pages import loading, output, reach, sections, url_state
 from insight.config.definition import Definition
 from insight.datasets import Loaded
 from insight.display import charts, wording
@@ -51,7 +52,14 @@ def over_time(
     for name, dims, shown in lines:
         tested.append((name, loading.compute(trend_test, loaded, definition, aspect=shown, period=span, filters=dims)))
     output.figure(
-        charts.trend_lines(trend, definition, title=f"{what}{by_words}: % positive", series=series, look=output.look()),
+        charts.trend_lines(
+            trend,
+            definition,
+            title=f"{what}{by_words}: % positive",
+            series=series,
+            look=output.look(),
+            events=loading.config().events,
+        ),
         "trends",
         # one line: its answer is the finding (on a meeting screen the rise or fall alone, the rest in the
         # detail); several: which rose or fell, then each line's own words
@@ -100,7 +108,13 @@ def weighted_and_unweighted(filters: url_state.Filters, definition: Definition, 
     rows = for_aspects(both.rows, [aspect])
     last = rows.sort("period").row(-1, named=True) if rows.height else None
     output.figure(
-        charts.weighted_trend(rows, definition, title="% positive by period, each period weighted", look=output.look()),
+        charts.weighted_trend(
+            rows,
+            definition,
+            title="% positive by period, each period weighted",
+            look=output.look(),
+            events=loading.config().events,
+        ),
         f"trends-weighted-{aspect}",
         finding=(
             f"In {period_label(last['period'])}: {wording.pct(last['pct'])} unweighted, "
@@ -156,6 +170,16 @@ sections.show(
                 )
             ]
             if weighted
+            else []
+        ),
+        # who is surveyed and who answers (force-wide); every survey's response rates side by side
+        sections.View("reach", "Who is surveyed and who answers", lambda: reach.reach(filters, definition, loaded)),
+        *(
+            [
+                sections.View("reach-rate", "Response rate", lambda: reach.rate(filters, definition, loaded)),
+                sections.View("rates", "Response rates side by side", lambda: reach.rates(definition)),
+            ]
+            if definition.volumes is not None
             else []
         ),
     ]

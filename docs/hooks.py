@@ -32,7 +32,7 @@ if str(REPO) not in sys.path:  # MkDocs restores sys.path once the hook is loade
     sys.path.insert(0, str(REPO))
 
 from insight.cli import build_parser  # noqa: E402
-from insight.config.keys import ACCESS, KEYS, SCALES, SURVEYS, Key, default_words, keys_under  # noqa: E402
+from insight.config.keys import ACCESS, EVENTS, KEYS, SCALES, SURVEYS, Key, default_words, keys_under  # noqa: E402
 
 MARKER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
 
@@ -159,6 +159,14 @@ def access_keys() -> str:
     return (
         f"Generated from `insight/config/keys.py`, the key table the parser of `config/{ACCESS}` takes its keys "
         "from (`grants[]` is each grant in the list):\n\n" + _keys_table(keys)
+    )
+
+
+def event_keys() -> str:
+    keys = [k for k in KEYS if k.file == EVENTS]
+    return (
+        f"Generated from `insight/config/keys.py`, the key table the parser of `config/{EVENTS}` takes its keys "
+        "from (`events[]` is each event in the list):\n\n" + _keys_table(keys)
     )
 
 
@@ -392,6 +400,7 @@ PARTS: dict[str, Callable[[], str]] = {
     "survey-keys": survey_keys,
     "scale-keys": scale_keys,
     "access-keys": access_keys,
+    "event-keys": event_keys,
     "layers": layers_diagram,
     "packages": packages,
     "benchmarks-engine": benchmarks_engine,

@@ -507,6 +507,49 @@ def cmd_validity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reach(args: argparse.Namespace) -> int:
+    """The survey's funnel, responses and response rate month by month, and whether the count and the rate moved
+    (``insight.figures.reach``); a dataset holding separate surveys has each survey's trends."""
+    from insight.display import reach as words
+    from insight.figures.reach import monthly_reach, response_trends
+
+    definition = _survey(args.dataset)
+    period_arg = _period_arg(definition, args.period)
+    store = Store(args.data_dir)
+    frame = _held(store, definition)
+    if period_arg is not None:
+        _period(frame, definition, period_arg)
+    volumes = store.read_volumes(definition)
+    months = monthly_reach(frame, definition, volumes, period=period_arg)
+    rows = [
+        {k: (round(v, 3 if k == "invited_share" else 1) if isinstance(v, float) else v) for k, v in r.items()}
+        for r in months.iter_rows(named=True)
+    ]
+    surveys: list[str | None] = (
+        list(definition.dimensions[definition.split_by].groups) if definition.split_by else [None]
+    )
+    trends = []
+    for survey in surveys:
+        own = {definition.split_by: [survey]} if definition.split_by and survey else None
+        found = response_trends(frame, definition, None if own else volumes, period=period_arg, filters=own)
+        title = f"{definition.title} ({survey})" if survey else definition.title
+        trends.append((survey, title, found))
+    payload = {
+        "dataset": definition.dataset,
+        "period": period_arg.text if period_arg else None,
+        "rows": rows,
+        "trends": [{"survey": survey, **found.to_json()} for survey, _, found in trends],
+    }
+    if args.format == "table":
+        for _, title, found in trends:
+            print(words.count_trend(title, found.count, with_p=True))
+            if found.rate.periods:
+                print(words.rate_trend(title, found.rate, with_p=True))
+        payload = {"dataset": definition.dataset}
+    _emit(rows, args.format, payload)
+    return 0
+
+
 def cmd_themes(args: argparse.Namespace) -> int:
     from insight.figures.comments import theme_counts
 
@@ -698,6 +741,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from insight.figures.compare import compare_groups
 
     definition = _survey(args.dataset)
+    if args.before_after is not None:
+        return _before_after(args, definition)
+    if args.periods is not None:
+        raise UsageError("--periods goes with --before-after EVENT (the length of the windows either side)")
+    if args.by is None:
+        raise UsageError("compare needs --by DIMENSION (the groups compared) or --before-after EVENT")
     _dimension_arg(definition, args.by)
     aspect = _aspect_arg(definition, args.aspect)
     groups = [g.strip() for g in args.groups.split(",")] if args.groups else None
@@ -720,7 +769,49 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _before_after(args: argparse.Namespace, definition: Definition) -> int:
+    """``compare DATASET --before-after EVENT``: the aspect before the event against after it, equal windows."""
+    from insight.config.events import find_event
+    from insight.display import events as words
+    from insight.figures.before_after import before_after
+
+    if args.by is not None or args.groups is not None or args.period is not None:
+        raise UsageError("--before-after compares periods, not groups: leave out --by, --groups and --period")
+    aspect = _aspect_arg(definition, args.aspect)
+    try:
+        event = find_event(load_config().events, definition.dataset, args.before_after)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    frame = _held(Store(args.data_dir), definition)
+    # a dataset holding separate surveys: each survey before and after, never one merged figure
+    surveys: list[str | None] = (
+        list(definition.dimensions[definition.split_by].groups) if definition.split_by else [None]
+    )
+    found = []
+    for survey in surveys:
+        try:
+            found.append((survey, before_after(_own(frame, definition, survey), definition, event, aspect=aspect,
+                                               length=args.periods)))  # fmt: skip
+        except ValueError as exc:
+            raise Rejected(f"{survey}: {exc}" if survey else str(exc)) from exc
+    label = definition.aspect_label(aspect)
+    rows = [{**({"survey": survey} if survey else {}), "side": side, **result.to_json()[side]}
+            for survey, result in found for side in ("before", "after")]  # fmt: skip
+    if definition.split_by:
+        payload = {"dataset": definition.dataset, "event": event.to_json(),
+                   "surveys": [{"survey": survey, **result.to_json()} for survey, result in found]}  # fmt: skip
+    else:
+        payload = found[0][1].to_json()
+    if args.format == "table":
+        for survey, result in found:
+            print(words.before_after(result, f"{label}, {survey}" if survey else label))
+        payload = {"dataset": definition.dataset}
+    _emit(rows, args.format, payload)
+    return 0
+
+
 def cmd_trend(args: argparse.Namespace) -> int:
+    from insight.config.events import within
     from insight.figures.trend import trend_test
 
     definition = _survey(args.dataset)
@@ -730,6 +821,11 @@ def cmd_trend(args: argparse.Namespace) -> int:
     if period_arg is not None:
         _period(frame, definition, period_arg)
     payload = trend_test(frame, definition, aspect=aspect, period=period_arg).to_json()
+    # the events inside the range tested (every period held without --period)
+    held = sorted(frame.get_column("period").unique().to_list())
+    first, last = (period_arg.first, period_arg.last) if period_arg is not None else (held[0], held[-1])
+    events = within(load_config().events, definition.dataset, definition.period.granularity, first, last)
+    payload["events"] = [e.to_json() for e in events]
     _emit([payload], args.format, payload)
     return 0
 
@@ -836,11 +932,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", required=True, help="the dimension compared with the census, e.g. age")
     p.add_argument("--npu", help="one neighbourhood policing unit (benchmarked against its local authority)")
     reading("validity", "responses, response rate and margin of error", cmd_validity)
+    reading(
+        "reach",
+        "who is surveyed and who answers, month by month: the funnel, responses and response rate, and their trends "
+        "(every period held by default)",
+        cmd_reach,
+    )
     reading("themes", "free-text comments by theme", cmd_themes)
     p = reading("compare", "is a group different from the rest (or from another group)?", cmd_compare)
-    p.add_argument("--by", required=True, help="the dimension whose groups are compared, e.g. channel_group")
+    p.add_argument("--by", help="the dimension whose groups are compared, e.g. channel_group")
     p.add_argument("--aspect", help="the question compared (the headline without it)")
     p.add_argument("--groups", help="two groups to compare with each other, e.g. Phone,Online")
+    p.add_argument(
+        "--before-after",
+        metavar="EVENT",
+        help="instead of groups, the periods before an event of config/events.yaml (its label, e.g. 'BOB-E chatbot "
+        "introduced') against those from it on, in equal-length windows",
+    )
+    p.add_argument(
+        "--periods",
+        type=int,
+        help="with --before-after: periods in each window (default: the longest the periods held allow on both "
+        "sides, at most a year)",
+    )
     p = reading("trend", "has an aspect risen or fallen over the periods? (every period held by default)", cmd_trend)
     p.add_argument("--aspect", help="the question tested (the headline without it)")
     p = reading("answers", "every answer given to one question, and the share dissatisfied", cmd_answers)

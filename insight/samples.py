@@ -408,7 +408,7 @@ def victim_exports(rng: random.Random) -> dict[str, bytes]:
         else:
             plan = typical_month(rng.randrange(900, 1100), 46 + rng.uniform(-1.5, 1.5), rng)
         rows = victim_rows(year, month, plan, rng, id_offset=0)
-        sent.append(f"{dt.date(year, month, 1):%b %Y},{round(len(rows) / rates.uniform(0.17, 0.23)):,}")
+        sent.append(victim_funnel_line(year, month, len(rows), rates))
         # Consecutive exports overlap: each repeats the last 25 responses of the month before.
         rows_out = previous[-25:] + rows if index % 3 != 0 else rows
         previous = sorted(rows, key=lambda r: dt.datetime.strptime(r["Survey Completed"], "%d/%m/%Y %H:%M"))
@@ -426,14 +426,38 @@ def victim_exports(rng: random.Random) -> dict[str, bytes]:
             straight_apostrophe=index % 5 == 0,
         )
         files[f"{stem}.csv"] = render_csv(VICTIM_HEADER, rows_out, mess, what, rng, labels=VICTIM_HEADER[5:16])
-    title = SYNTHETIC_TITLE.format(what="victim surveys sent")
-    files["volumes_victim.csv"] = (
-        "\r\n".join(
-            [title, "", "Month,Surveys sent", *(f'{m},"{n}"' for m, n in (line.split(",", 1) for line in sent))]
-        ).encode()
-        + b"\r\n"
-    )
+    title = SYNTHETIC_TITLE.format(what="victim survey funnel")
+    files["volumes_victim.csv"] = ("\r\n".join([title, "", ",".join(FUNNEL_HEADER), *sent]) + "\r\n").encode()
     return files
+
+
+# The victim survey's funnel (../shared/exports/README.md section 8): crimes in scope, why victims were not
+# surveyed, surveys sent. July to September 2019 are the export example's rows; with the months' responses
+# (958, 1,000 and 1,000) the response rate is "around 10%", as the paper says.
+FUNNEL_HEADER = ["Month", "Crimes in scope", "Excluded: under 16", "Excluded: vulnerable", "Excluded: no email address",
+                 "Excluded: opted out", "Surveys sent"]  # fmt: skip
+FUNNEL_EXAMPLE = {
+    (2019, 7): (21840, 1310, 1965, 8299, 436, 9830),
+    (2019, 8): (22415, 1344, 2017, 8517, 448, 10089),
+    (2019, 9): (21980, 1318, 1978, 8352, 439, 9893),
+}
+
+
+def victim_funnel_line(year: int, month: int, responses: int, rng: random.Random) -> str:
+    """One month of the funnel: surveys sent for a response rate of about 10%, and the crimes in scope and
+    exclusions in the export example's proportions (6% under 16, 9% vulnerable, 2% opted out, about 45% sent)."""
+    if (year, month) in FUNNEL_EXAMPLE:
+        counts = FUNNEL_EXAMPLE[(year, month)]
+    else:
+        sent = round(responses / rng.uniform(0.095, 0.105))
+        in_scope = round(sent / rng.uniform(0.445, 0.455))
+        under_16 = round(in_scope * rng.uniform(0.058, 0.062))
+        vulnerable = round(in_scope * rng.uniform(0.088, 0.092))
+        opted_out = round(in_scope * rng.uniform(0.019, 0.021))
+        no_email = in_scope - sent - under_16 - vulnerable - opted_out
+        counts = (in_scope, under_16, vulnerable, no_email, opted_out, sent)
+    # Thousands written with commas and quoted, as the reporting tool writes them.
+    return ",".join([f"{dt.date(year, month, 1):%b %Y}", *(f'"{n:,}"' if n >= 1000 else str(n) for n in counts)])
 
 
 # --------------------------------------------------------------------------- WMNow

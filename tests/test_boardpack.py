@@ -376,7 +376,7 @@ def test_charts_are_pngs_with_titles_naming_survey_and_period_and_alt_text(pack,
 def test_structure_follows_the_source_paper(pack):
     keys = [s.key for s in pack.sections]
     assert keys == ["purpose", "victim", "victim_aspects", "victim_groups", "respondents", "caller_101", "live_chat",
-                    "domestic_abuse", "public_confidence", "wmnow", "points"]  # fmt: skip
+                    "domestic_abuse", "public_confidence", "wmnow", "reach", "events", "points"]  # fmt: skip
     points = next(s for s in pack.sections if s.key == "points").paragraphs
     assert not any(re.search(r"\b(should|recommend|must|need to)\b", p, re.IGNORECASE) for p in points)
 
@@ -504,3 +504,21 @@ def test_weighted_headline_matches_report_weighted(pack, cli_store):
         f"95% CI {overall['weighted_ci_low']:.1f}–{overall['weighted_ci_high']:.1f}%), "
         f"against {overall['pct']:.1f}% unweighted (base {overall['base']:,})"
     ) in said
+
+
+@pytest.mark.parametrize("fmt", ["docx", "pptx", "html"])
+def test_reach_and_events_sections_in_every_format(fmt, pack, texts):
+    """Survey reach in the paper's words (its 101 decline since March 2019, victims' response rate around 10%,
+    Live Chat against 101 by the z-test) and the events listed, in each format."""
+    reach = next(s for s in pack.sections if s.key == "reach")
+    assert reach.heading == "Survey reach (September 2019)"
+    text = texts[fmt]
+    assert "Responses to the 101 caller survey have fallen significantly since March 2019" in text
+    assert "The response rate to the Victim satisfaction survey remains at around 10%" in text
+    # the events up to the pack's month, each with its month, in the table of "What happened when"
+    for when, label in (("August 2018", "Live Chat launched"), ("September 2019", "BOB-E chatbot introduced"),
+                        ("May 2019", "Last board update (SPCB)")):  # fmt: skip
+        assert label in text and when in text
+    if fmt != "pptx":  # a slide carries the section's three points; the document and page every sentence and table
+        assert "was significantly lower than to the Live Chat feedback" in text  # 101 against Live Chat, z-test
+        assert re.search(r"fallen significantly since March 2019 \(p [=<] 0\.\d+\)", text)  # the table's column

@@ -96,3 +96,30 @@ def test_trend_and_wmnow_answers(sample_server, page):
     ).first.wait_for(timeout=30_000)
     assert "Joiners each month" in main_text(page)
     shot(page, "wmnow-joiners")
+
+
+def test_reach_chart_and_event_markers(sample_server, page):
+    """The 101 survey's reach view answers first (the fall since March 2019) and draws the funnel; its response
+    rate view draws the rate with the events marked; Live Chat's trend chart marks BOB-E. Screenshots:
+    reach-101.png, reach-101-rate.png, reach-victim.png, reach-victim-rate.png, trend-events-live-chat.png."""
+    for dataset, answer in (("caller_101", "have fallen significantly since March 2019"),
+                            ("victim", "have neither risen nor fallen significantly")):  # fmt: skip
+        page.goto(f"{sample_server}/trends?dataset={dataset}&view=reach")
+        settle(page)
+        short = dataset.replace("caller_", "")
+        for key, words in (("reach", ("sent", "answered")), ("reach-rate", ("Response rate", "Events: Last board"))):
+            view = page.locator(f".st-key-view-{key}")
+            chart = view.locator('[data-testid="stVegaLiteChart"]').first
+            chart.locator("svg").wait_for(timeout=30_000)
+            name = chart.get_attribute("aria-label") or ""
+            assert all(w in name for w in words), name
+            box = view.bounding_box()
+            assert box is not None and 400 < box["height"] <= 768  # the chart whole, and one screen a view
+            view.screenshot(path=str(ARTIFACTS / f"reach-{short}{'' if key == 'reach' else '-rate'}.png"))
+        assert answer in page.locator(".st-key-view-reach .finding").inner_text()  # the answer above the chart
+    page.goto(f"{sample_server}/trends?dataset=live_chat")
+    settle(page)
+    trend = page.locator('.st-key-view-trend [data-testid="stVegaLiteChart"]').first
+    trend.locator("svg").wait_for(timeout=30_000)
+    assert "BOB-E chatbot introduced (September 2019)" in (trend.get_attribute("aria-label") or "")
+    page.locator(".st-key-view-trend").screenshot(path=str(ARTIFACTS / "trend-events-live-chat.png"))

@@ -17,9 +17,10 @@ import pytest
 from insight.cli import build_parser
 from insight.config import access as access_module
 from insight.config import definition as definition_module
+from insight.config import events as events_module
 from insight.config.definition import parse_definition, parse_scales
 from insight.config.files import Mistake, Reader
-from insight.config.keys import ACCESS, EMPTY, KEYS, NONE, REQUIRED, SCALES, SURVEYS, Default, keys_under
+from insight.config.keys import ACCESS, EMPTY, EVENTS, KEYS, NONE, REQUIRED, SCALES, SURVEYS, Default, keys_under
 from insight.config.loader import load_config
 from tests.conftest import REPO
 
@@ -51,7 +52,11 @@ def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
 DEFINITION_SOURCE = Path(definition_module.__file__).read_text(encoding="utf-8")
 DEFINITION_TREE = ast.parse(DEFINITION_SOURCE)
 # The parsers whose keys the table holds: survey definitions and scales, and the access file.
-PARSER_TREES = (DEFINITION_TREE, ast.parse(Path(access_module.__file__).read_text(encoding="utf-8")))
+PARSER_TREES = (
+    DEFINITION_TREE,
+    ast.parse(Path(access_module.__file__).read_text(encoding="utf-8")),
+    ast.parse(Path(events_module.__file__).read_text(encoding="utf-8")),
+)
 
 
 def test_the_parser_takes_its_allowed_keys_only_from_the_key_table():
@@ -78,7 +83,7 @@ def test_every_part_with_keys_in_the_table_is_checked_by_the_parser():
     for call in [c for tree in PARSER_TREES for c in _calls(tree, "keys_under")]:
         parent = call.args[0].value  # type: ignore[attr-defined]
         file = call.args[1].id if len(call.args) > 1 else "SURVEYS"  # type: ignore[attr-defined]
-        checked.add(({"SURVEYS": SURVEYS, "SCALES": SCALES, "ACCESS": ACCESS}[file], parent))
+        checked.add(({"SURVEYS": SURVEYS, "SCALES": SCALES, "ACCESS": ACCESS, "EVENTS": EVENTS}[file], parent))
     assert checked == parents
 
 
@@ -108,7 +113,8 @@ def test_the_keys_the_parser_accepts_are_the_ones_it_accepted_before_the_table()
     assert keys_under("period") == {"column", "formats", "granularity", "waves", "given_at_import", "earliest"}
     assert keys_under("questions.<key>") == {"column", "label", "scale"}
     assert keys_under("suppression") == {"min_base", "caution_base", "secondary"}
-    assert keys_under("volumes") == {"period_column", "period_format", "contacts", "invitations", "contacts_label"}
+    volumes = {"period_column", "period_format", "contacts", "invitations", "contacts_label", "counts"}
+    assert keys_under("volumes") == volumes  # counts: the funnel's named counts (reach)
     assert keys_under("weighting") == {"margins", "trim"}
     assert keys_under("weight") == {"column", "on_missing"}
     assert keys_under("<scale>", SCALES) == {"answers", "positive", "excluded", "codes", "negative"}
@@ -144,11 +150,14 @@ MINIMAL = {
 CONCRETE = {"dimensions.<key>": ("dimensions", "area_x"), "questions.<key>": ("questions", "q")}
 
 
-def _parsed(without: str | None = None) -> tuple[Any, Any]:
+def _parsed(without: str | None = None, *, count: bool = False) -> tuple[Any, Any]:
+    """``count``: the volumes with one named count (``c``), for the keys of ``volumes.counts.<key>``."""
     mistakes: list[Mistake] = []
     scale = {"s": {"answers": ["Yes", "No"], "positive": ["Yes"]}}
     scales, broken = parse_scales(Reader("scales.yaml", mistakes), scale)
     raw = {k: v for k, v in MINIMAL.items() if k != without}
+    if count:
+        raw["volumes"] = {**MINIMAL["volumes"], "counts": {"c": {"column": "C"}}}
     definition = parse_definition(
         Reader("surveys/minimal.yaml", mistakes), raw, Path("minimal.yaml"), scales, broken, {}
     )
@@ -163,6 +172,8 @@ def _field(definition: Any, scale: Any, key: Any) -> Any:
     if key.parent in CONCRETE:
         part, name = CONCRETE[key.parent]
         node = getattr(definition, part)[name]
+    elif key.parent == "volumes.counts.<key>":
+        node = definition.volumes.counts["c"]
     elif key.parent:
         node = getattr(definition, key.parent)
     return getattr(node, key.name)
@@ -171,7 +182,7 @@ def _field(definition: Any, scale: Any, key: Any) -> Any:
 WITH_DEFAULTS = [
     k
     for k in KEYS
-    if k.file != ACCESS  # the access file's defaults: tests/test_access.py
+    if k.file not in (ACCESS, EVENTS)  # the access file's defaults: tests/test_access.py; events: test_events.py
     and k.default is not REQUIRED and (not isinstance(k.default, Default) or k.default in (NONE, EMPTY))
     and k.path not in ("dimensions", "questions")  # a survey needs its questions, and weighting a dimension
 ]  # fmt: skip
@@ -180,7 +191,9 @@ WITH_DEFAULTS = [
 @pytest.mark.parametrize("key", WITH_DEFAULTS, ids=lambda k: k.path)
 def test_each_documented_default_is_the_parsers(key):
     """Parsed without the key (and, for a key inside a part, with that part present), the field is the default."""
-    definition, scale = _parsed(without=key.path if key.file == SURVEYS else None)
+    definition, scale = _parsed(
+        without=key.path if key.file == SURVEYS else None, count=key.parent == "volumes.counts.<key>"
+    )
     value = _field(definition, scale, key)
     if key.default is NONE:
         assert value is None
@@ -221,7 +234,7 @@ def test_the_cli_reference_has_every_subcommand_and_option():
 
 
 def test_the_survey_key_reference_has_every_key():
-    page = hooks.survey_keys() + hooks.scale_keys() + hooks.access_keys()
+    page = hooks.survey_keys() + hooks.scale_keys() + hooks.access_keys() + hooks.event_keys()
     for k in KEYS:
         assert f"`{k.path}`" in page, k.path
 

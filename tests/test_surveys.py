@@ -127,7 +127,8 @@ def test_validity_of_101_june_2019_by_hand(store):
     v = json.loads(out.stdout)
     assert list(v) == ["dataset", "period", "responses", "invitations", "contacts", "response_rate",
                        "margin_of_error_pp", "needed_for_5pp", "needed_for_3pp", "valid_for_5pp",
-                       "invited_share"]  # fmt: skip
+                       "invited_share", "counts", "reach"]  # fmt: skip
+    assert v["counts"] is None and v["reach"] is None  # 101's volumes name no further counts
     assert (v["responses"], v["invitations"], v["contacts"]) == (12, 50, 79359)
     assert v["invited_share"] == round(50 / 79359 * 100, 3) == 0.063  # the paper's point: 50 of 79,359 calls
     assert v["response_rate"] == 24.0
@@ -197,14 +198,27 @@ def test_volumes_reimport_replaces_a_month(definitions, tmp_path):
     assert store.read_volumes(definition).rows() == [("2019-05", 1, 2), ("2019-06", 30, 40)]
 
 
-def test_victim_response_rate_from_surveys_sent(sample_store):
-    from insight.datasets import SAMPLES_DIR
+def test_victim_response_rate_from_the_funnel(sample_store):
+    """The victim survey's volumes are its funnel (README section 8): the paper's "around 10%" from its own file."""
+    import csv
 
     lines = (SAMPLES_DIR / "victim" / "volumes_victim.csv").read_text().splitlines()
-    sent = {line.split(",", 1)[0]: int(line.split(",", 1)[1].strip('"').replace(",", "")) for line in lines[3:]}
+    funnel = {row["Month"]: {k: int(v.replace(",", "")) for k, v in row.items() if k != "Month"}
+              for row in csv.DictReader(lines[2:])}  # fmt: skip
+    september = funnel["Sep 2019"]
     v = json.loads(run("validity", "victim", "--period", "2019-09", "--format", "json", data_dir=sample_store).stdout)
-    assert v["invitations"] == sent["Sep 2019"] and v["contacts"] is None
-    assert v["response_rate"] == round(v["responses"] / sent["Sep 2019"] * 100, 1)
+    sent, in_scope = september["Surveys sent"], september["Crimes in scope"]
+    assert (v["invitations"], v["contacts"]) == (sent, in_scope) == (9893, 21980)
+    assert v["response_rate"] == round(v["responses"] / 9893 * 100, 1) == 10.1  # the paper: "around 10%"
+    assert v["counts"] == {"under_16": 1318, "vulnerable": 1978, "no_email": 8352, "opted_out": 439}
+    # reachable by email: of the 21,980 - 1,318 - 1,978 = 18,684 left once the under-16s and vulnerable are out,
+    # all but the 8,352 with no email address
+    assert v["reach"] == {"no_email": round((18684 - 8352) / 18684 * 100, 1)} == {"no_email": 55.3}
+    # every month of the sample is about 10%, no longer about 21% as the surveys-sent file had it
+    for month in ("2018-09", "2019-01", "2019-06"):
+        m = json.loads(run("validity", "victim", "--period", month, "--format", "json", data_dir=sample_store).stdout)
+        assert 9.0 <= m["response_rate"] <= 11.0, (month, m["response_rate"])
+        assert m["contacts"] - sum(m["counts"].values()) == m["invitations"]  # the funnel adds up
 
 
 def test_every_sample_volumes_file_is_recognised(definitions):

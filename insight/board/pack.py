@@ -5,7 +5,8 @@ of ``insight.board.model`` (sections of sentences, a table and a chart each, and
 board"), built by ``insight.board.sections`` in the source paper's order (../shared/seed/):
 purpose; victim satisfaction (headline, changes, trend, aspects, groups that differ, who
 responded); 101 callers; Live Chat; domestic abuse; public confidence; WMNow sign-up
-diversity; points for the board. ``render`` lays it out as .docx, .pptx or .html.
+diversity; survey reach and what happened when (``insight.board.reach``); points for the
+board. ``render`` lays it out as .docx, .pptx or .html.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from insight.board.model import SAMPLE_MARK, BoardPack, Figure, Section, Table
+from insight.board.reach import events_section, reach_section
 from insight.board.sections import Survey, check_month, pack_period, paper_sections, wanted_period
 from insight.config.census import Census
 from insight.config.definition import Definition
@@ -74,6 +76,9 @@ def build_pack(
 
     period_words = period_label(month) if month else "each survey's latest results"
     sections = paper_sections(surveys, census, period_words=period_words, missing=missing)
+    # reach and the events, before the points for the board (the last section)
+    found = [reach_section(surveys, month), events_section(surveys, load_config().events, month)]
+    sections[-1:-1] = [s for s in found if s is not None]
     title = "Public and victim satisfaction: board paper" + (f", {period_label(month)}" if month else "")
     return BoardPack(
         title=title,

@@ -118,14 +118,43 @@ class Suppression:
 
 
 @dataclass(frozen=True)
+class VolumeCount:
+    """A named count in a monthly volumes file (`volumes.counts.<key>`), e.g. victims left out for having no email.
+
+    ``excluded``: a reason some of the month's contacts were not invited, between ``contacts`` (where the
+    survey's funnel starts) and ``invitations`` (where it ends); exclusions are counted in the order listed,
+    each contact under the first that applies. ``reach``: the words for the share of those still in the
+    funnel when this exclusion is applied who are *not* excluded by it ("reachable by email").
+    """
+
+    key: str
+    column: str
+    label: str
+    excluded: bool = False
+    reach: str | None = None
+
+
+@dataclass(frozen=True)
 class Volumes:
-    """Monthly contact volumes file: which column is the month, contacts, invitations."""
+    """Monthly contact volumes file: which column is the month, contacts, invitations, and any named counts."""
 
     period_column: str
     period_format: str
     contacts: str | None
     invitations: str | None
     contacts_label: str = "contacts"
+    counts: dict[str, VolumeCount] = field(default_factory=dict)  # `counts:`, in the file's funnel order
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column a volumes file of this survey must hold."""
+        named = [self.period_column, self.contacts, self.invitations, *(c.column for c in self.counts.values())]
+        return [c for c in named if c]
+
+    @property
+    def exclusions(self) -> list[VolumeCount]:
+        """The reasons contacts were not invited, in the funnel's order."""
+        return [c for c in self.counts.values() if c.excluded]
 
 
 @dataclass(frozen=True)
@@ -599,6 +628,9 @@ def _population(r: Reader, raw: dict[str, Any], dimensions: dict[str, Dimension]
     return population
 
 
+VOLUME_FIELDS = ("period", "contacts", "invitations", "responses")  # a volumes frame's own columns
+
+
 def _volumes(r: Reader, raw: dict[str, Any]) -> Volumes | None:
     if raw.get("volumes") is None:
         return None
@@ -606,13 +638,46 @@ def _volumes(r: Reader, raw: dict[str, Any]) -> Volumes | None:
     r.known_keys(node, keys_under("volumes"), "volumes")
     period_format = r.text(node, "period_format", "volumes", default="%b %Y")
     r.date_format(period_format, "volumes.period_format", prefix="%d ")
-    return Volumes(
+    volumes = Volumes(
         period_column=r.text(node, "period_column", "volumes"),
         period_format=period_format,
         contacts=r.text(node, "contacts", "volumes", default=None),
         invitations=r.text(node, "invitations", "volumes", default=None),
         contacts_label=r.text(node, "contacts_label", "volumes", default="contacts"),
+        counts=_volume_counts(r, node),
     )
+    if volumes.exclusions and not (volumes.contacts and volumes.invitations):
+        r.note("volumes.counts", "a count with `excluded: true` needs `contacts` (where the funnel starts) and "
+               "`invitations` (where it ends)")  # fmt: skip
+    seen: dict[str, str] = {}
+    for column in volumes.columns:
+        if normalise_label(column) in seen:
+            r.note("volumes", f"column {column!r} is read twice")
+        seen[normalise_label(column)] = column
+    return volumes
+
+
+def _volume_counts(r: Reader, node: dict[str, Any]) -> dict[str, VolumeCount]:
+    """`counts: {no_email: {column: "Excluded: no email address", label: no email address, excluded: true}}`."""
+    counts: dict[str, VolumeCount] = {}
+    for key, spec in r.mapping(node.get("counts"), "volumes.counts").items():
+        kp = f"volumes.counts.{key}"
+        with r.part():
+            name = str(key)
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in VOLUME_FIELDS:
+                raise r.fail(
+                    kp, f"name a count with lower-case letters, digits and _, not one of {list(VOLUME_FIELDS)}"
+                )
+            spec = r.mapping(spec, kp, required=True)
+            r.known_keys(spec, keys_under("volumes.counts.<key>"), kp)
+            excluded = r.boolean(spec, "excluded", kp, default=False)
+            reach = r.text(spec, "reach", kp, default=None)
+            if reach is not None and not excluded:
+                raise r.fail(f"{kp}.reach", "only an excluded count (`excluded: true`) has a reach")
+            counts[name] = VolumeCount(
+                name, r.text(spec, "column", kp), r.text(spec, "label", kp, default=name), excluded, reach
+            )
+    return counts
 
 
 def _targets(r: Reader, raw: dict[str, Any]) -> dict[str, float]:

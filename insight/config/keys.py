@@ -24,6 +24,7 @@ TARGET_GROUPS = ("Aged 16-24", "Ethnic minority groups")  # the sign-up gaps por
 SURVEYS = "surveys/<dataset>.yaml"
 SCALES = "scales.yaml"
 ACCESS = "access.yaml"
+EVENTS = "events.yaml"
 
 
 class Default:
@@ -175,9 +176,29 @@ KEYS: tuple[Key, ...] = (
     Key("volumes", "mapping", NONE, "a monthly contact volumes file (calls, chats, surveys sent)"),
     Key("volumes.period_column", "column", REQUIRED, "the month column"),
     Key("volumes.period_format", "date format", "%b %Y", "how the month is written"),
-    Key("volumes.contacts", "column", NONE, "contacts in the month (calls received, chats)"),
+    Key("volumes.contacts", "column", NONE, "contacts in the month (calls received, chats, crimes in scope)"),
     Key("volumes.invitations", "column", NONE, "survey invitations sent in the month"),
     Key("volumes.contacts_label", "text", "contacts", "what a contact is called in sentences (`calls`)"),
+    Key(
+        "volumes.counts",
+        "mapping: key -> count",
+        EMPTY,
+        "further named counts in the file, in its order, e.g. the survey's exclusions (docs/statistics.md, Reach)",
+    ),
+    Key("volumes.counts.<key>.column", "column", REQUIRED, "the column holding the count"),
+    Key("volumes.counts.<key>.label", "text", said("the key"), "what the count is called in sentences"),
+    Key(
+        "volumes.counts.<key>.excluded",
+        "true/false",
+        False,
+        "a reason contacts were not invited: contacts less every exclusion is at least the invitations",
+    ),
+    Key(
+        "volumes.counts.<key>.reach",
+        "text",
+        NONE,
+        "an exclusion's complement in words (`reachable by email`): the share of those it was applied to it left in",
+    ),
     # --- weights
     Key("weighting", "mapping", NONE, "weight to the census by raking (docs/weighting.md)"),
     Key("weighting.margins", "list of dimension keys", REQUIRED, "each with `census:` or `area: true`"),
@@ -254,6 +275,30 @@ KEYS: tuple[Key, ...] = (
         ACCESS,
     ),
     Key("grants[].except", "list of datasets", EMPTY, "left out of `datasets: all`", ACCESS),
+    # --- what happened when (config/events.yaml)
+    Key("events", "list of events", EMPTY, "the events results are read against (the file may be absent)", EVENTS),
+    Key(
+        "events[].date",
+        "month: 2019-09",
+        REQUIRED,
+        "the month it happened (a date gives its month); a quarterly survey places it in that month's quarter",
+        EVENTS,
+    ),
+    Key(
+        "events[].label",
+        "text",
+        REQUIRED,
+        "its name on charts and in the pack; `compare --before-after` names it",
+        EVENTS,
+    ),
+    Key("events[].datasets", "`all` or list of datasets", "all", "the surveys whose charts and pack show it", EVENTS),
+    Key(
+        "events[].approximate",
+        "true/false",
+        False,
+        "the source gives its month only roughly: said as 'about' wherever it is shown",
+        EVENTS,
+    ),
 )
 
 

@@ -15,6 +15,13 @@ from insight.config.definition import Definition
 VOLUME_SCHEMA = pl.Schema({"period": pl.String(), "contacts": pl.Int64(), "invitations": pl.Int64()})
 
 
+def volume_schema(definition: Definition) -> pl.Schema:
+    """A month of this survey's volumes: the three columns every volumes table has, then its named counts
+    (`volumes.counts`, e.g. the exclusions of the victim survey's funnel), each a whole number."""
+    counts = definition.volumes.counts if definition.volumes else {}
+    return pl.Schema({**VOLUME_SCHEMA, **{key: pl.Int64() for key in counts}})
+
+
 def tidy_columns(definition: Definition) -> list[str]:
     weight = ["weight"] if definition.weight else []
     return [

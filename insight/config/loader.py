@@ -1,8 +1,8 @@
 """The one configuration loader: every file under ``config/``, checked alone and together.
 
 ``load_config()`` reads scales, dimension templates, every survey definition, the census
-tables and areas, and the themes; it reports *every* mistake across all of them in one
-``ConfigError`` (file, key path, what is wrong), then checks the files against each other
+tables and areas, the themes and the events (``events.yaml``, optional); it reports *every* mistake
+across all of them in one ``ConfigError`` (file, key path, what is wrong), then checks the files against each other
 (a census table a survey names must exist, every NPU must map onto a census area). The
 CLI calls it before every command and the app at start, so both refuse the same mistakes
 with the same sentences.
@@ -29,6 +29,7 @@ from insight.config.definition import (
     parse_scales,
     parse_templates,
 )
+from insight.config.events import Event, parse_events
 from insight.config.files import CONFIG_DIR, ConfigError, Mistake, Reader, read_yaml
 from insight.config.themes import Theme, parse_themes
 
@@ -47,6 +48,7 @@ class Config:
     census: Census
     themes: list[Theme]
     extra: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)  # config/events.yaml: what happened when, oldest first
 
 
 _cache: dict[Path, tuple[tuple[Any, ...], Config]] = {}
@@ -141,6 +143,11 @@ def _load(config_dir: Path) -> Config:
         if raw is not None:
             themes = parse_themes(r, raw)
 
+    r, raw = _reader(config_dir, "events.yaml", mistakes, optional=True)
+    events: list[Event] = []
+    with r.part():
+        events = parse_events(r, raw, [p.stem for p in survey_files])
+
     extra: dict[str, Any] = {}
     for name, parse in EXTRA_FILES.items():
         r, raw = _reader(config_dir, name, mistakes, optional=True)
@@ -154,7 +161,7 @@ def _load(config_dir: Path) -> Config:
     assert census is not None
     # In each definition's `order:`; those without one follow, by name.
     ordered = dict(sorted(definitions.items(), key=lambda kv: (kv[1].order is None, kv[1].order or 0, kv[0])))
-    return Config(ordered, scales, census, themes, extra)
+    return Config(ordered, scales, census, themes, extra, events)
 
 
 def _census(config_dir: Path, mistakes: list[Mistake]) -> Census | None:

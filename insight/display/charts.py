@@ -19,14 +19,15 @@ import math
 import re
 import textwrap
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import altair as alt
 import polars as pl
 
 from insight.config.definition import Definition, Scale
+from insight.config.events import Event, within
 from insight.display.tables import in_words
 from insight.figures.metrics import LOW_BASE, OK, SUPPRESSED
 from insight.periods import period_label, period_start
@@ -419,15 +420,83 @@ def _period_axis(months: list[str], room: float, look: Look) -> alt.X:
     )
 
 
+EVENT_INK = "#4d4d4d"  # an event's rule and label: 8.5:1 on white
+
+
+def events_in(events: Sequence[Event], data: pl.DataFrame, definition: Definition) -> list[Event]:
+    """The survey's events (``config/events.yaml``) whose period falls between a chart's first and last period:
+    only those are drawn (a quarterly survey's event in its quarter)."""
+    held = data.get_column("period").drop_nulls().to_list() if "period" in data.columns else []
+    if not held:
+        return []
+    return within(events, definition.dataset, definition.period.granularity, min(held), max(held))
+
+
+def _event_marks(
+    events: Sequence[Event],
+    definition: Definition,
+    y_scale: alt.Scale,
+    top: float,
+    look: Look,
+    start: str | None = None,
+) -> list[alt.Chart]:
+    """Each event as a dashed rule at its period (a quarterly survey's at its quarter), its label written up the
+    rule from the top of the plot, so two events a month apart never write over each other; behind the lines.
+    Nothing when there are none. ``start``: the first period's first day (ISO) on the chart."""
+    if not events:
+        return []
+    data = pl.DataFrame(
+        {
+            "when": [period_start(e.period(definition.period.granularity)).isoformat() for e in events],
+            "event": [e.label + (" (about)" if e.approximate else "") for e in events],
+            "said": [e.said for e in events],
+            "top": [top] * len(events),
+        }
+    )
+    x = alt.X("when:T", timeUnit="utcyearmonth")
+    size = look.label  # every label in a presenter's chart is at least its label size
+    rule = (
+        alt.Chart(data)
+        .mark_rule(color=EVENT_INK, strokeDash=[4, 3], strokeWidth=1.5 if not look.big else 2.5)
+        .encode(x=x, tooltip=[alt.Tooltip("said:N", title="event")], description=alt.Description("said:N"))
+    )
+    # Left of its rule, clear of the end labels at the right; an event at the first period, right of it (its
+    # left is the axis).
+    first = min(data.get_column("when").to_list()) if start is None else start
+    labels = []
+    sides: tuple[tuple[bool, Literal["bottom", "top"], int], ...] = ((False, "bottom", -3), (True, "top", 3))
+    for at_start, baseline, dy in sides:
+        side = data.filter((pl.col("when") <= first) if at_start else (pl.col("when") > first))
+        if side.height:
+            labels.append(
+                alt.Chart(side)
+                .mark_text(angle=270, align="right", baseline=baseline, dx=-4, dy=dy, fontSize=size, color=EVENT_INK,
+                           aria=False)
+                .encode(x=x, y=alt.Y("top:Q", scale=y_scale), text="event:N")
+            )  # fmt: skip
+    return [rule, *labels]
+
+
+def _events_words(events: Sequence[Event]) -> str:
+    return f" Events: {'; '.join(e.said for e in events)}." if events else ""
+
+
 @once_per_result
 def trend_lines(
-    trend: pl.DataFrame, definition: Definition, *, title: str, series: str = "aspect_label", look: Look = PAGE
+    trend: pl.DataFrame,
+    definition: Definition,
+    *,
+    title: str,
+    series: str = "aspect_label",
+    look: Look = PAGE,
+    events: Sequence[Event] = (),
 ) -> alt.LayerChart:
     """Each aspect (or each group, ``series="group"``) over time with its 95% band.
 
     Lines are labelled at their ends and drawn with different point shapes, so no line is
     known by its colour alone; significant changes on the previous period are ringed. The axis spans
-    the values (its title says where it starts when not at 0).
+    the values (its title says where it starts when not at 0). ``events`` within the periods shown are
+    dashed rules labelled with what happened (``config/events.yaml``).
     """
     data = _prepare(trend, definition, "aspect_label").with_columns(
         in_words(trend, "period", period_label).alias("period_label"),
@@ -472,8 +541,12 @@ def trend_lines(
         .encode(x=x, y="pct:Q", tooltip=tooltip)
     )
     finding = [_latest_and_first(data, series, name) for name in names]
-    return alt.LayerChart(layer=[band, line, points, rings, *_end_marks(ends, x, look, y_scale)]).properties(
-        title=_title(title, look), height=look.height, description=f"{title}: {_listing(finding)}."
+    shown = events_in(events, data, definition)
+    marks = _event_marks(shown, definition, y_scale, high, look, start=min(data.get_column("when").to_list()))
+    return alt.LayerChart(layer=[*marks, band, line, points, rings, *_end_marks(ends, x, look, y_scale)]).properties(
+        title=_title(title, look),
+        height=look.height,
+        description=f"{title}: {_listing(finding)}.{_events_words(shown)}",
     )
 
 
@@ -807,9 +880,11 @@ def weighted_bars(
 
 
 @once_per_result
-def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str, look: Look = PAGE) -> alt.LayerChart:
+def weighted_trend(
+    trend: pl.DataFrame, definition: Definition, *, title: str, look: Look = PAGE, events: Sequence[Event] = ()
+) -> alt.LayerChart:
     """One aspect over time, unweighted (solid line, circles) and weighted (dashed line, squares), each with its
-    95% band and labelled where it ends."""
+    95% band and labelled where it ends; ``events`` as in ``trend_lines``."""
     data = _weighted_long(trend, definition).sort("period", "series")
     data = data.with_columns(_when(data))
     months = list(dict.fromkeys(data.get_column("period_label").to_list()))
@@ -833,8 +908,13 @@ def weighted_trend(trend: pl.DataFrame, definition: Definition, *, title: str, l
         y="pct:Q", shape=shape, tooltip=tooltip, description=alt.Description("label:N")
     )
     finding = [_latest_and_first(data, "series", name) for name in (UNWEIGHTED, WEIGHTED)]
-    return alt.LayerChart(layer=[band, line, points, *_end_marks(ends, x, look, y_scale)]).properties(
-        title=_title(title, look), height=look.height, description=f"{title}: {'; '.join(finding)}."
+    shown = events_in(events, data, definition)
+    marks = _event_marks(shown, definition, y_scale, high, look, start=min(data.get_column("when").to_list()))
+    layers = [*marks, band, line, points, *_end_marks(ends, x, look, y_scale)]
+    return alt.LayerChart(layer=layers).properties(
+        title=_title(title, look),
+        height=look.height,
+        description=f"{title}: {'; '.join(finding)}.{_events_words(shown)}",
     )
 
 

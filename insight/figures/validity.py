@@ -34,25 +34,49 @@ class Validity:
     contacts_label: str = "contacts"
     invited_share: float | None = None  # % of contacts invited to the survey (101: 50 of 79,359 calls)
     filtered: bool = False  # responses narrowed by filters: the volumes (force-wide) no longer apply
+    counts: dict[str, int] | None = None  # the volumes file's named counts in the period (the funnel's exclusions)
+    reach: dict[str, float] | None = None  # exclusion key -> % of those it was applied to it left in (``reach:``)
 
 
 def volumes_for(
     volumes: pl.DataFrame | None, definition: Definition, period: str | PeriodRange
-) -> tuple[int | None, int | None]:
-    """Contacts and invitations in a period or range (months added up; a missing month means unknown)."""
+) -> dict[str, int | None]:
+    """Every column of the volumes (contacts, invitations, each named count) added up over a period or range;
+    None for a column unknown in any of its months (a missing month means every column is unknown)."""
+    names = ["contacts", "invitations", *(definition.volumes.counts if definition.volumes else {})]
     if volumes is None or volumes.height == 0:
-        return None, None
+        return dict.fromkeys(names)
     span = period if isinstance(period, PeriodRange) else parse_range(period, definition.period.granularity)
     months = span.months()
     rows = volumes.filter(pl.col("period").is_in(months))
     if rows.height < len(months):
-        return None, None
+        return dict.fromkeys(names)
 
     def total(col: str) -> int | None:
+        if col not in rows.columns:
+            return None
         values = rows.get_column(col)
         return None if values.null_count() else int(values.sum())
 
-    return total("contacts"), total("invitations")
+    return {name: total(name) for name in names}
+
+
+def reach_shares(definition: Definition, totals: Mapping[str, int | None]) -> dict[str, float] | None:
+    """Each exclusion with a ``reach``: of those still in the funnel when it is applied (the contacts less the
+    exclusions before it), the % it leaves in. None when the funnel is not known."""
+    spec = definition.volumes
+    if spec is None or not any(c.reach for c in spec.exclusions) or totals.get("contacts") is None:
+        return None
+    remaining = totals["contacts"]
+    shares: dict[str, float] = {}
+    for count in spec.exclusions:
+        taken = totals.get(count.key)
+        if taken is None or remaining is None:
+            return None
+        if count.reach and remaining > 0:
+            shares[count.key] = (remaining - taken) / remaining * 100
+        remaining -= taken
+    return shares
 
 
 def margin_of_error(responses: int, contacts: int | None = None) -> float | None:
@@ -85,7 +109,11 @@ def validity(
     assert span is not None
     filtered = any((filters or {}).values())
     responses = apply_filters(in_range(frame, span), filters).select(pl.len()).collect().item()
-    contacts, invitations = (None, None) if filtered else volumes_for(volumes, definition, span)
+    totals = volumes_for(None if filtered else volumes, definition, span)
+    contacts, invitations = totals.pop("contacts"), totals.pop("invitations")
+    counts = (
+        None if not totals or any(v is None for v in totals.values()) else {k: int(v or 0) for k, v in totals.items()}
+    )
     margin = margin_of_error(responses, contacts)
     return Validity(
         dataset=definition.dataset,
@@ -101,6 +129,8 @@ def validity(
         contacts_label=definition.volumes.contacts_label if definition.volumes else "contacts",
         invited_share=invitations / contacts * 100 if invitations is not None and contacts else None,
         filtered=filtered,
+        counts=counts,
+        reach=reach_shares(definition, {"contacts": contacts, **(counts or {})}) if counts else None,
     )
 
 
@@ -112,4 +142,5 @@ def validity_json(v: Validity) -> dict:
     for key in ("response_rate", "margin_of_error_pp"):
         out[key] = None if out[key] is None else round(out[key], 1)
     out["invited_share"] = None if v.invited_share is None else round(v.invited_share, 3)
+    out["reach"] = None if v.reach is None else {k: round(share, 1) for k, share in v.reach.items()}
     return out

@@ -43,7 +43,7 @@ from deltalake import CommitProperties, DeltaTable, QueryBuilder
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from insight.config.definition import Definition
-from insight.config.layout import VOLUME_SCHEMA, tidy_columns, tidy_schema
+from insight.config.layout import VOLUME_SCHEMA, tidy_columns, tidy_schema, volume_schema
 from insight.intake.masking import safe_file_name
 from insight.intake.safe_csv import write_csv
 from insight.store import commit
@@ -333,7 +333,11 @@ class Store:
             frame = _query(table)
         except Exception as exc:
             raise self._fault(exc, definition.dataset) from exc
-        return frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA).sort("period") if frame.height else None
+        if not frame.height:
+            return None
+        schema = volume_schema(definition)  # a count the table does not hold yet (added to the definition since): none
+        missing = [pl.lit(None, pl.Int64).alias(c) for c in schema if c not in frame.columns]
+        return frame.with_columns(missing).select(list(schema)).cast(schema).sort("period")
 
     # ------------------------------------------------------------------ comparing
 
@@ -457,9 +461,12 @@ class Store:
     def import_volumes(
         self, dataset: str, frame: pl.DataFrame, *, file_name: str, sha256: str, user: str
     ) -> UploadRecord:
-        """Monthly volumes by month: a month given again replaces the old figures."""
+        """Monthly volumes by month: a month given again replaces the old figures. Columns past the first three are
+        the definition's named counts (``volume_schema``), whole numbers; a count the table lacks is added to it."""
         self._check_folder(writing=True)
-        incoming = frame.select(list(VOLUME_SCHEMA)).cast(VOLUME_SCHEMA)
+        counts = [c for c in frame.columns if c not in VOLUME_SCHEMA]
+        schema = pl.Schema({**VOLUME_SCHEMA, **{c: pl.Int64() for c in counts}})
+        incoming = frame.select(list(schema)).cast(schema)
         months = sorted(incoming.get_column("period").to_list())
         file = masked_file_name(file_name)
         meta = {
@@ -471,9 +478,11 @@ class Store:
             "periods": months,
             "user": user,
         }
-        counts, version = self._upsert(dataset, incoming, "period", meta, partitioned=False, volumes=True)
+        upserted, version = self._upsert(
+            dataset, incoming, "period", meta, partitioned=False, volumes=True, addable=set(counts)
+        )
         return UploadRecord(
-            dataset, file, sha256, incoming.height, counts.new, counts.updated, counts.unchanged, 0, None,
+            dataset, file, sha256, incoming.height, upserted.new, upserted.updated, upserted.unchanged, 0, None,
             ", ".join(months), version,
         )  # fmt: skip
 
@@ -552,7 +561,8 @@ class Store:
                     assert table is not None
                 adding = self._check_columns(table, incoming, dataset, addable)
                 if adding:
-                    table = self._add_columns(table, adding, dataset, volumes=volumes)
+                    types = {c: "long" for c in adding} if volumes else {}  # a volumes table's counts are whole numbers
+                    table = self._add_columns(table, adding, dataset, volumes=volumes, types=types)
                 held, scope = self._held_for(table, incoming, key, partitioned=partitioned, dataset=dataset)
                 counts = _classify(held, incoming, key)
                 if counts.moved and refuse_moves is not None:
@@ -624,14 +634,20 @@ class Store:
             )
         return adding
 
-    def _add_columns(self, table: DeltaTable, columns: list[str], dataset: str, *, volumes: bool) -> DeltaTable:
-        """Text columns added to the table's schema (a version of its own: earlier rows hold none), and the table
-        as it now is. Another import adding them at the same moment is no fault."""
+    def _add_columns(
+        self, table: DeltaTable, columns: list[str], dataset: str, *, volumes: bool, types: dict[str, str] | None = None
+    ) -> DeltaTable:
+        """Columns added to the table's schema (a version of its own: earlier rows hold none), and the table as it
+        now is: text, unless ``types`` names a column's Delta type (``long``). Another import adding them at the
+        same moment is no fault."""
         from deltalake import Field
         from deltalake.schema import PrimitiveType
 
+        kinds = types or {}
         with contextlib.suppress(CommitFailedError, DeltaError):  # added by another import first: read again below
-            table.alter.add_columns([Field(name, PrimitiveType("string"), nullable=True) for name in columns])
+            table.alter.add_columns(
+                [Field(name, PrimitiveType(kinds.get(name, "string")), nullable=True) for name in columns]
+            )
         reopened = self._open(dataset, volumes=volumes)
         assert reopened is not None
         if set(columns) - {field.name for field in reopened.schema().fields}:
