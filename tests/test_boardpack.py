@@ -352,7 +352,7 @@ def test_charts_are_pngs_with_titles_naming_survey_and_period_and_alt_text(pack,
     assert len(figures) >= 8
     for figure in figures:
         assert figure.png().startswith(b"\x89PNG")
-        assert any(t in figure.title for t in ("survey", "Live Chat", "WMNow"))
+        assert any(t in figure.title for t in ("survey", "Live Chat", "WMNow", "Victims' Code"))
         assert re.search(
             r"(January|February|March|April|May|June|July|August|September|October|November|December) \d{4}|Q\d",
             figure.title,
@@ -376,7 +376,7 @@ def test_charts_are_pngs_with_titles_naming_survey_and_period_and_alt_text(pack,
 def test_structure_follows_the_source_paper(pack):
     keys = [s.key for s in pack.sections]
     assert keys == ["purpose", "victim", "victim_aspects", "victim_groups", "respondents", "caller_101", "live_chat",
-                    "domestic_abuse", "public_confidence", "wmnow", "points"]  # fmt: skip
+                    "domestic_abuse", "public_confidence", "wmnow", "victims_code", "points"]  # fmt: skip
     points = next(s for s in pack.sections if s.key == "points").paragraphs
     assert not any(re.search(r"\b(should|recommend|must|need to)\b", p, re.IGNORECASE) for p in points)
 

@@ -768,8 +768,6 @@ def _derived(r: Reader, raw: dict[str, Any], questions: dict[str, Question], wri
                     raise r.depends_on_broken()  # the question has a mistake of its own, reported there
                 if part not in questions:
                     r.note(f"{kp}.all_of", f"{part!r} is not one of the questions {list(questions)}")
-            if len(set(parts)) != len(parts):
-                r.note(f"{kp}.all_of", "names a question twice")
             if len(set(parts)) < 2:
                 r.note(f"{kp}.all_of", "needs at least two questions")
             derived[str(key)] = Question(str(key), None, label, ALL_OF_SCALE, all_of=parts)

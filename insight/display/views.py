@@ -11,8 +11,10 @@ import polars as pl
 
 from insight.config.census import Census
 from insight.config.definition import NOT_STATED, Definition
+from insight.figures.compliance import Matched
 from insight.figures.drivers import Drivers
 from insight.figures.metrics import as_range, in_range, satisfaction, variation_over_time
+from insight.figures.validity import margin_of_error
 from insight.figures.weighting import Margin, Raking, WeightedResult, profile, weighted_satisfaction
 from insight.periods import MONTH, QUARTER, first_period
 
@@ -142,3 +144,40 @@ def target_gaps(series: pl.DataFrame, definition: Definition) -> dict[str, float
     """
     census_share = {name: share for name, share in series.select("series", "census_share").unique().iter_rows()}
     return {k: v - census_share[k] for k, v in definition.targets.items() if k in census_share}
+
+
+# --------------------------------------------------------------------------- compliance checklists (Victims' Code)
+
+
+def matched_bars(m: Matched, labels: Mapping[str, str], *, every_part: bool = False) -> pl.DataFrame:
+    """The survey's figure where the checklist's measure was met and where not (``every_part``: also each part
+    with both groups shown), as rows ``share_bars`` draws (one ``group`` each: "<label>: yes" / "<label>: no")."""
+    rows = []
+    for r in m.rows:
+        if r.part != m.measure and (not every_part or r.p_value is None):
+            continue
+        for side, g in (("yes", r.met), ("no", r.missed)):
+            rows.append({"period": m.period, "aspect": m.aspect, "group": f"{labels[r.part]}: {side}",
+                         "base": g.base, "positive": g.positive, "pct": g.pct, "ci_low": g.ci_low,
+                         "ci_high": g.ci_high, "status": g.status})  # fmt: skip
+    return pl.DataFrame(rows, schema=MATCHED_BAR_SCHEMA)
+
+
+MATCHED_BAR_SCHEMA = {
+    "period": pl.String, "aspect": pl.String, "group": pl.String, "base": pl.Int64, "positive": pl.Int64,
+    "pct": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64, "status": pl.String,
+}  # fmt: skip
+
+
+def sample_by_period(frame: pl.DataFrame, definition: Definition, up_to: str | None = None) -> pl.DataFrame:
+    """Each period's responses against the definition's ``sample_target`` (periods up to ``up_to``): period,
+    responses, target, reached, margin_pp (95%, at 50%)."""
+    counts = frame.group_by("period").len("responses").sort("period")
+    if up_to is not None:
+        counts = counts.filter(pl.col("period") <= up_to)
+    target = definition.sample_target
+    return counts.with_columns(
+        pl.lit(target, pl.Int64).alias("target"),
+        (pl.col("responses") >= target).alias("reached") if target else pl.lit(None, pl.Boolean).alias("reached"),
+        pl.col("responses").map_elements(margin_of_error, return_dtype=pl.Float64).alias("margin_pp"),
+    )

@@ -40,7 +40,7 @@ from insight.figures.metrics import (
     wilson_interval,
 )
 from insight.figures.validity import margin_of_error
-from insight.periods import PeriodRange, last_n
+from insight.periods import PeriodRange, last_n, parse_range
 
 ALPHA = 0.05
 MATCH_PERIODS = 4  # cases matched over a year of quarters by default: one quarter holds too few to compare
@@ -270,15 +270,14 @@ class Matched:
         }
 
 
-def match_span(frame: pl.DataFrame, definition: Definition, period: str | PeriodRange | None) -> PeriodRange:
-    """The cases' range a match reads: the one asked for, else the year (4 quarters) to the latest period."""
-    if period is not None:
-        span = as_range(period, definition, frame)
-        assert span is not None
+def year_to(definition: Definition, period: str) -> PeriodRange:
+    """The cases' range a match shows for a period chosen: a range as it is; one period, the year of periods to it
+    (4 quarters, 12 months), as one quarter holds too few shared cases to compare."""
+    span = parse_range(period, definition.period.granularity)
+    if not span.is_single:
         return span
-    latest = latest_period(frame)
-    assert latest is not None
-    return last_n(latest, MATCH_PERIODS, definition.period.granularity)
+    return last_n(span.last, MATCH_PERIODS if definition.period.granularity == "quarter" else 12,
+                  definition.period.granularity)  # fmt: skip
 
 
 def matched(
@@ -291,8 +290,9 @@ def matched(
     aspect: str | None = None,
     measure: str | None = None,
 ) -> Matched:
-    """The survey's ``aspect`` (its headline) among the cases reviewed in ``period`` (a year to the latest by
-    default) that a survey response shares, where the checklist's measure (and each part) was met and where not.
+    """The survey's ``aspect`` (its headline) among the cases reviewed in ``period`` (the year to the latest by
+    default: ``year_to``) that a survey response shares, where the checklist's measure (and each part) was met
+    and where not.
 
     A case answered the survey more than once counts once, with its latest response. Raises ValueError when the
     two datasets cannot be matched (``link_column``).
@@ -306,7 +306,14 @@ def matched(
     if measure is None:
         raise ValueError(f"{cases_definition.dataset} has no derived measure (`derived:`) to match on")
     aspect = aspect or survey_definition.headline or survey_definition.aspects[0]
-    span = match_span(cases, cases_definition, period)
+    if period is None:
+        latest = latest_period(cases)
+        assert latest is not None, "no cases held"
+        span = year_to(cases_definition, latest)
+    else:
+        found = as_range(period, cases_definition, cases)
+        assert found is not None
+        span = found
     reviewed = in_range(cases, span)
     answers = (
         responses.filter(pl.col(link).is_not_null())
