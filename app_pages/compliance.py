@@ -167,7 +167,7 @@ def survey_matched(definition: Definition, loaded: Loaded, filters: url_state.Fi
     labels = {a: definition.aspect_label(a) for a in definition.aspects}
     aspect_label = survey.aspect_label(found.aspect)
     said = f"Satisfaction with the {aspect_label.lower()}"
-    st.caption(wording.matched_overlap(found, survey.title))
+    st.markdown(f"**How few cases overlap.** {wording.matched_overlap(found, survey.title)}")
     lines = [wording.matched_difference(found, said, labels, r.part) for r in found.rows]
     output.figure(
         charts.share_bars(matched_bars(found, labels, every_part=True), survey, rows="group",
