@@ -97,3 +97,10 @@ def test_the_overview_has_a_compliance_tile_linking_to_the_page():
     assert "Most often missed: referral to victim services (2 working days), met in 74.1% (base 216)." in body
     links = [e for e in at.get("page_link") if "compliance" in str(e.proto.page)]
     assert links, "the tile links to the compliance page"
+
+
+def test_presenter_mode_shows_one_view_a_screen_the_one_the_link_names():
+    at = app(PAGE, present="1", view="service")
+    assert not at.exception, at.exception
+    assert [h.value for h in at.header] == ["Good service and service recovery, Jul-Sep 2019 (Q3)"]
+    assert len(at.get("download_button")) == 0
