@@ -47,15 +47,15 @@ def entitlements(
     label = period_label(period)
     st.header(f"Each entitlement, {label}")
     missed = loading.compute(most_missed, loaded, definition, period, measure) if not filters.dims else None
-    finding = wording.most_missed(missed, labels, period) if missed else wording.aspects_finding(
-        list(rows.iter_rows(named=True)), labels
-    )  # fmt: skip
     listed = list(rows.iter_rows(named=True))
+    # The finding names the one most often missed; its test against the next lowest goes with the figures.
+    finding = wording.most_missed_named(missed, labels, period) if missed else wording.aspects_finding(listed, labels)
+    against = [said] if missed and (said := wording.most_missed_against(missed, labels)) else []
     output.figure(
         charts.share_bars(rows, definition, rows="aspect_label", title=f"% met, {label}", look=output.look()),
         "entitlements",
         finding=finding,
-        figures=[f"**{labels[r['aspect']]}**: {wording.figure(r)}; {wording.change(r)}." for r in listed],
+        figures=[*against, *[f"**{labels[r['aspect']]}**: {wording.figure(r)}; {wording.change(r)}." for r in listed]],
         notes=[
             "Not applicable answers leave an entitlement's base. Every applicable entitlement met: a case counts "
             "when each entitlement that applied to it was met; one missed is enough to count it as not met.",
@@ -97,11 +97,11 @@ def service(result: pl.DataFrame, definition: Definition, period: str) -> None:
 
 
 def over_time(definition: Definition, loaded: Loaded, filters: url_state.Filters, period: str) -> None:
-    """Every applicable entitlement met over the periods held, with the trend test; the cases against the target."""
+    """Every applicable entitlement met over the periods held, with the trend test."""
     measure = checklist_measure(definition)
     assert measure is not None
     label = definition.aspect_label(measure)
-    st.header(f"{label}, up to {period_label(period)}: has it risen or fallen?")
+    st.header(f"{label}: has it risen or fallen?")
     trend, _ = loading.compute(trend_view, loaded, definition, aspects=[measure], up_to=period, filters=filters.dims)
     tested = loading.compute(trend_test, loaded, definition, aspect=measure, filters=filters.dims)
     output.figure(
@@ -111,11 +111,15 @@ def over_time(definition: Definition, loaded: Loaded, filters: url_state.Filters
         data=satisfaction_table(trend, definition, over_time=True),
         data_name=f"{definition.dataset}-trend-to-{period}",
     )
-    if definition.sample_target is not None and not filters.present:
-        st.subheader("Cases reviewed against the target")
-        output.table(sample_table(sample_by_period(loaded.frame, definition, up_to=period)),
-                     f"{definition.dataset}-cases-to-{period}")  # fmt: skip
     output.about([m for m in [wording.trend_method(label, tested)] if m])
+
+
+def cases_reviewed(definition: Definition, loaded: Loaded, period: str) -> None:
+    """Each quarter's cases against the target, and the margin of error they give (every case, no filter)."""
+    st.header(f"Cases reviewed against the target, up to {period_label(period)}")
+    output.table(sample_table(sample_by_period(loaded.frame, definition, up_to=period)),
+                 f"{definition.dataset}-cases-to-{period}")  # fmt: skip
+    st.caption("Margin of error: 95%, for a figure near 50% from every case reviewed in the quarter.")
 
 
 def by_group(
@@ -170,7 +174,7 @@ def survey_matched(definition: Definition, loaded: Loaded, filters: url_state.Fi
     st.markdown(f"**How few cases overlap.** {wording.matched_overlap(found, survey.title)}")
     lines = [wording.matched_difference(found, said, labels, r.part) for r in found.rows]
     output.figure(
-        charts.share_bars(matched_bars(found, labels, every_part=True), survey, rows="group",
+        charts.share_bars(matched_bars(found, labels), survey, rows="group",
                           title=f"{said}: where the review said yes and no", look=output.look()),
         "matched",
         finding=lines[0],
@@ -207,6 +211,8 @@ def views(
         sections.View("service", "Good service and recovery", lambda: service(result, definition, period)),
         sections.View("trend", "Over time", lambda: over_time(definition, loaded, filters, period)),
     ]  # fmt: skip
+    if definition.sample_target is not None:
+        found.append(sections.View("cases", "Cases reviewed", lambda: cases_reviewed(definition, loaded, period)))
     if by is not None:
         found.append(
             sections.View(

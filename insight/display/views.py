@@ -149,12 +149,12 @@ def target_gaps(series: pl.DataFrame, definition: Definition) -> dict[str, float
 # --------------------------------------------------------------------------- compliance checklists (Victims' Code)
 
 
-def matched_bars(m: Matched, labels: Mapping[str, str], *, every_part: bool = False) -> pl.DataFrame:
-    """The survey's figure where the checklist's measure was met and where not (``every_part``: also each part
-    with both groups shown), as rows ``share_bars`` draws (one ``group`` each: "<label>: yes" / "<label>: no")."""
+def matched_bars(m: Matched, labels: Mapping[str, str]) -> pl.DataFrame:
+    """The survey's figure where the checklist's measure was met and where not, as rows ``share_bars`` draws (one
+    ``group`` each: "<label>: yes" / "<label>: no"); each part's figures are in ``tables.matched_table``."""
     rows = []
     for r in m.rows:
-        if r.part != m.measure and (not every_part or r.p_value is None):
+        if r.part != m.measure:
             continue
         for side, g in (("yes", r.met), ("no", r.missed)):
             rows.append({"period": m.period, "aspect": m.aspect, "group": f"{labels[r.part]}: {side}",

@@ -426,19 +426,28 @@ def sample_target(check: SampleCheck, noun: str = "cases") -> str:
 
 def most_missed(m: Missed, labels: dict[str, str], period: str, noun: str = "entitlement") -> str:
     """The part met least often, and whether it is significantly below the next lowest (McNemar)."""
-    said = (
+    return f"{most_missed_named(m, labels, period, noun)} {most_missed_against(m, labels)}".strip()
+
+
+def most_missed_named(m: Missed, labels: dict[str, str], period: str, noun: str = "entitlement") -> str:
+    """``Referral ... was the entitlement most often missed in Jul-Sep 2019 (Q3): met in 74.1% (base 216) ...``"""
+    return (
         f"{labels[m.aspect]} was the {noun} most often missed in {period_label(period)}: met in {pct(m.pct)} "
         f"(base {m.base:,}) of the cases it applied to, {m.missed:,} missed."
     )
+
+
+def most_missed_against(m: Missed, labels: dict[str, str]) -> str:
+    """The most often missed against the next lowest, by McNemar's exact test ("" when there is none)."""
     if m.next_aspect is None or m.next_pct is None or m.next_base is None:
-        return said
+        return ""
     nxt = f"the next lowest, {labels[m.next_aspect].lower()}, {pct(m.next_pct)} (base {m.next_base:,})"
     if m.p_value is None:
-        return f"{said} Against {nxt}: too few cases both applied to, to test."
+        return f"Against {nxt}: too few cases both applied to, to test."
     test = f"McNemar's exact test on the {m.both_applied:,} cases both applied to, {p_value(m.p_value)}"
     if m.significant:
-        return f"{said} It is significantly below {nxt} ({test})."
-    return f"{said} Against {nxt}, the difference is within the margin of error ({test})."
+        return f"It is significantly below {nxt} ({test})."
+    return f"Against {nxt}, the difference is within the margin of error ({test})."
 
 
 def recovery(row: dict, period: str, suppression: Suppression) -> str:
