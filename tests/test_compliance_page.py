@@ -104,3 +104,12 @@ def test_presenter_mode_shows_one_view_a_screen_the_one_the_link_names():
     assert not at.exception, at.exception
     assert [h.value for h in at.header] == ["Good service and service recovery, Jul-Sep 2019 (Q3)"]
     assert len(at.get("download_button")) == 0
+
+
+def test_someone_who_may_not_view_the_dip_sample_sees_no_figure_of_it():
+    from tests.test_app_access import ANALYST, DENIED, figures, tiles
+    from tests.test_app_access import app as signed_in_app
+
+    at = signed_in_app(ANALYST, PAGE, dataset="victims_code")
+    assert DENIED in [e.value for e in at.error] and figures(at) == 0
+    assert "Victims' Code compliance" not in tiles(signed_in_app(ANALYST))
