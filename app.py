@@ -20,7 +20,9 @@ from insight.config.files import ConfigError
 
 # Every page's address, so a link to any of them still lands on the sign-in (or no access)
 # page rather than on Streamlit's "Page not found".
-URL_PATHS = ("upload", "satisfaction", "trends", "respondents", "comments", "wmnow", "board-pack", "data")
+URL_PATHS = (
+    "upload", "satisfaction", "trends", "respondents", "comments", "wmnow", "compliance", "board-pack", "data",
+)  # fmt: skip
 
 # Each page is offered only the controls that act on it.
 CONTROLS = {
@@ -28,6 +30,7 @@ CONTROLS = {
     "respondents": frozenset({"dataset", "period", "dims"}),
     "comments": frozenset({"dataset", "period", "aspect", "dims"}),
     "wmnow": frozenset({"period", "dims"}),
+    "compliance": frozenset({"period", "by", "aspect", "dims"}),  # its dataset: a checklist (loading.checklist)
     "upload": frozenset(),
     "board-pack": frozenset(),  # the pack has its own month picker
     "data": frozenset(),
@@ -130,12 +133,20 @@ def navigation(user: User, *, present: bool, can_upload: bool) -> tuple[st.Page,
         url_path="wmnow",
         visibility=shown(user.may_view("wmnow")),
     )
+    checklist = loading.checklist(user.viewable)
+    compliance = st.Page(
+        "app_pages/compliance.py",
+        title="Victims' Code compliance",
+        icon=":material/fact_check:",
+        url_path="compliance",
+        visibility=shown(checklist is not None),
+    )
     board_pack = st.Page(
         "app_pages/board_pack.py", title="Board pack", icon=":material/summarize:", url_path="board-pack"
     )
     data = st.Page("app_pages/data.py", title="Data and definitions", icon=":material/description:", url_path="data")
 
-    pages = [overview, satisfaction, trends, respondents, comments, wmnow, board_pack, data]
+    pages = [overview, satisfaction, trends, respondents, comments, wmnow, compliance, board_pack, data]
     if not present:
         pages.insert(1, upload)  # presenter mode hides the upload page
     return overview, st.navigation(pages)
@@ -163,7 +174,7 @@ def frame(page: st.Page, user: User, *, present: bool) -> None:
     show = CONTROLS.get(page.url_path, url_state.EVERY_CONTROL)
     bar = presenter_bar() if present else None
     filters = url_state.sidebar_filters(
-        dataset_override="wmnow" if page.url_path == "wmnow" else None,
+        dataset_override="wmnow" if page.url_path == "wmnow" else page_dataset(page.url_path, user),
         allowed=[*identity.visible(loading.definitions())],
         show=show,
         period_options=loading.overview_periods() if page.url_path == "" else None,
@@ -182,6 +193,11 @@ def frame(page: st.Page, user: User, *, present: bool) -> None:
         url_state.share_box(page.url_path)
     loading.live_reload(version, identity.session_over)
     identity.log_view(user, page.url_path, filters)
+
+
+def page_dataset(url_path: str, user: User) -> str | None:
+    """The dataset a page is about whatever the sidebar holds: the compliance page's checklist."""
+    return loading.checklist(user.viewable) if url_path == "compliance" else None
 
 
 def presenter_bar() -> DeltaGenerator:

@@ -27,7 +27,7 @@ from insight.store.access_log import record_view
 from insight.store.sessions import ended_by_sign_out, record_refusal, record_sign_out
 
 # Pages that show one dataset's figures (the one in the filters), and those showing several.
-DATASET_PAGES = ("satisfaction", "trends", "respondents", "comments", "wmnow")
+DATASET_PAGES = ("satisfaction", "trends", "respondents", "comments", "wmnow", "compliance")
 DENIED = "You don't have access to this survey."
 SIGNED_OUT = "You signed out of this sign-in, so it no longer opens the app; sign in again to carry on."
 T = TypeVar("T")

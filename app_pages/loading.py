@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import pandas  # type: ignore[import-untyped]  # noqa: F401  # imported once, under this module's import lock:
@@ -25,6 +25,7 @@ from insight.config.definition import Definition
 from insight.config.files import ConfigError
 from insight.config.loader import Config, load_config
 from insight.datasets import Loaded, load_dataset, opening_period, samples_enabled
+from insight.figures.compliance import checklist_measure
 from insight.figures.metrics import periods
 from insight.intake.pseudonyms import find_key
 from insight.store import Store, StoreError
@@ -97,6 +98,16 @@ def require_config(*, details: bool) -> None:
 
 def definitions() -> dict[str, Definition]:
     return config().definitions
+
+
+def checklist(viewable: Collection[str]) -> str | None:
+    """The compliance page's dataset: the one asked for in the link or held in the sidebar when it is a checklist
+    (a definition with a derived "all of these" measure), else the first the user may view; None without one."""
+    names = [n for n, d in definitions().items() if n in viewable and checklist_measure(d) is not None]
+    for asked in (st.query_params.get("dataset"), st.session_state.get("dataset")):
+        if asked in names:
+            return str(asked)
+    return names[0] if names else None
 
 
 def census() -> Census:

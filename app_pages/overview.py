@@ -15,6 +15,7 @@ from insight.config.definition import Definition
 from insight.datasets import Loaded, opening_period
 from insight.display import charts, wording
 from insight.display.views import matching_period, survey_responses
+from insight.figures.compliance import checklist_measure, most_missed, sample_check
 from insight.figures.metrics import periods, satisfaction
 from insight.figures.representation import representation
 from insight.figures.validity import validity
@@ -44,6 +45,8 @@ def tile(definition: Definition, survey: str | None, *, chosen: str | None, late
         st.markdown(f"{output.SAMPLE_MARK} synthetic records", unsafe_allow_html=True)
     if definition.kind == "membership":
         membership_tile(loaded, definition)
+    elif checklist_measure(definition) is not None:
+        compliance_tile(loaded, definition, chosen=chosen, latest=latest)
     else:
         survey_tile(loaded, definition, survey, chosen=chosen, latest=latest, weighted=weighted)
 
@@ -129,16 +132,46 @@ def survey_tile(
     )
 
 
+def compliance_tile(loaded: Loaded, definition: Definition, *, chosen: str | None, latest: str | None) -> None:
+    """A checklist's tile (the Victims' Code dip sample): every applicable entitlement met in the quarter with its
+    small trend and change, the cases against the target, the entitlement most often missed, and a link."""
+    measure = checklist_measure(definition)
+    assert measure is not None
+    held, opening, _ = loading.held_periods(loaded, definition)
+    period = opening if chosen is None or chosen == latest else matching_period(chosen, held)
+    if period is None:
+        st.write(f"No cases reviewed in {period_label(chosen or '')}.")
+        return
+    row = loading.compute(satisfaction, loaded, definition, period=period, aspects=[measure]).row(0, named=True)
+    st.markdown(f"**{definition.aspect_label(measure)}**, {period_label(period)}")
+    history = loading.compute(satisfaction, loaded, definition, all_periods=True, aspects=[measure])
+    headline(row, recent(history, period), label="% of cases")
+    check = loading.compute(sample_check, loaded, definition, period)
+    if check is not None:
+        st.caption(wording.sample_target(check))
+    missed = loading.compute(most_missed, loaded, definition, period, measure)
+    if missed is not None:
+        labels = {a: definition.aspect_label(a) for a in definition.aspects}
+        st.write(f"Most often missed: {labels[missed.aspect].lower()}, met in {wording.pct(missed.pct)} "
+                 f"(base {missed.base:,}).")  # fmt: skip
+    st.page_link(
+        "app_pages/compliance.py",
+        label="Victims' Code compliance",
+        icon=":material/arrow_forward:",
+        query_params={"dataset": definition.dataset, "period": period},
+    )
+
+
 def recent(history: pl.DataFrame, period: str) -> pl.DataFrame:
     """The headline's last 13 periods up to the one shown (suppressed periods stay, with no figure)."""
     return history.filter(pl.col("period") <= period).sort("period").tail(TREND_PERIODS)
 
 
-def headline(row: dict, trend: pl.DataFrame) -> None:
+def headline(row: dict, trend: pl.DataFrame, *, label: str = "% positive") -> None:
     """The headline figure with a small trend of its last 13 periods (weighted beside it when asked for), in
     numbers and in words, and its change."""
     unweighted, weighted_column = st.columns(2) if "weighted_pct" in row else (st.container(), None)
-    unweighted.metric("% positive", wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
+    unweighted.metric(label, wording.pct(row["pct"]) if row["pct"] is not None else "suppressed")
     if weighted_column is not None:
         weighted_column.metric("% weighted", wording.pct(row["weighted_pct"]))
     words = wording.sparkline(trend)

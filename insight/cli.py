@@ -371,7 +371,68 @@ def cmd_report(args: argparse.Namespace) -> int:
     payload = {"dataset": definition.dataset, "period": period.text, "by": args.by, "rows": rows}
     if definition.split_by:
         payload["combined"] = bool(args.combine)
+    payload |= _checklist_extras(store, definition, period, wanted)
     _emit(rows, args.format, payload)
+    return 0
+
+
+def _checklist_extras(store: Store, definition: Definition, period: PeriodRange, wanted: list[str]) -> dict:
+    """``report``'s extras for a definition with a sample target (``sample``: reached, margin of error) or a
+    derived "all of these" measure (``most_missed``: its part met least often)."""
+    from insight.figures.compliance import checklist_measure, most_missed, sample_check
+
+    measure = checklist_measure(definition)
+    if definition.sample_target is None and measure is None:
+        return {}
+    parts = list(definition.questions[measure].all_of) if measure else []
+    frame = store.read(definition, columns=["period", *parts], periods=wanted)
+    assert frame is not None
+    extras: dict = {}
+    check = sample_check(frame, definition, period)
+    if check is not None:
+        extras["sample"] = check.to_json()
+    if measure is not None:
+        missed = most_missed(frame, definition, period, measure)
+        extras["most_missed"] = None if missed is None else missed.to_json()
+    return extras
+
+
+def cmd_matched(args: argparse.Namespace) -> int:
+    """Where a checklist's cases (the Victims' Code dip sample) and a survey's responses share a case."""
+    from insight.figures.compliance import checklist_measure, link_column, matched
+
+    definition = _survey(args.dataset)
+    if checklist_measure(definition) is None:
+        raise UsageError(f"{definition.dataset} has no derived measure (`derived:`) to match survey answers on")
+    definitions = load_config().definitions
+    linkable = [name for name, d in definitions.items() if link_column(definition, d)]
+    survey_name = args.survey or (linkable[0] if len(linkable) == 1 else None)
+    if survey_name not in linkable:
+        choose = ", ".join(linkable) or "none: no survey pseudonymises a column of that name"
+        raise UsageError(
+            f"--survey: choose the survey matched with {definition.dataset} by its case reference ({choose})"
+        )
+    survey = definitions[survey_name]
+    aspect = _aspect_arg(survey, args.aspect)
+    period_arg = _period_arg(definition, args.period)
+    store = Store(args.data_dir)
+    cases = _held(store, definition)
+    if period_arg is not None:
+        _period(cases, definition, period_arg)
+    responses = _held(store, survey)
+    result = matched(cases, definition, responses, survey, period=period_arg, aspect=aspect)
+    payload = result.to_json()
+    rows = [
+        {
+            "part": r["part"],
+            **{f"{side}_{k}": r[side][k] for side in ("met", "missed") for k in ("cases", "base", "pct", "status")},
+            "p_value": r["p_value"],
+            "p_adjusted": r["p_adjusted"],
+        }
+        for r in payload["rows"]
+    ]
+    _emit(rows, args.format, {k: v for k, v in payload.items() if k not in ("rows", "by_period")} | {"rows": rows}
+          if args.format != "json" else payload)  # fmt: skip
     return 0
 
 
@@ -962,6 +1023,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", help=by_help)
     p = reading("drivers", "which aspects matter most for the headline (Johnson's relative weights)", cmd_drivers)
     p.add_argument("--target", help="the question explained (the headline without it)")
+    p = reading(
+        "matched",
+        "a checklist's cases that a survey's respondents share (the Victims' Code dip sample and the victim "
+        "survey): the survey's headline where the checklist was met and where not",
+        cmd_matched,
+    )
+    p.add_argument("--survey", help="the survey matched by the case reference (the only one that can be, without it)")
+    p.add_argument("--aspect", help="the survey's question compared (its headline without it)")
+    p.epilog = "--period: the checklist's period or range (the year of 4 quarters to the latest without it)"
 
     p = sub.add_parser("pack", help="write the board paper (.docx, .pptx or printable .html) and print its path")
     p.add_argument("--period", help="a month, e.g. 2019-09 (quarterly surveys use its quarter); latest without it")

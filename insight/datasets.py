@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from insight.config.definition import Definition
+from insight.config.layout import with_derived
 from insight.intake.tidy import ingest_file
 from insight.intake.volumes import read_volumes
 from insight.store import Store
@@ -63,7 +64,8 @@ def load_sample(definition: Definition, samples_dir: Path | None = None) -> pl.D
         frames.append(result.frame)
     if not frames:
         return None
-    return pl.concat(frames).unique("id", keep="last", maintain_order=True).sort("period", "id")
+    held = pl.concat(frames).unique("id", keep="last", maintain_order=True).sort("period", "id")
+    return with_derived(held, definition)  # as the store's reading adds them
 
 
 def load_sample_volumes(definition: Definition, samples_dir: Path | None = None) -> pl.DataFrame | None:

@@ -393,8 +393,9 @@ def victim_rows(year: int, month: int, plan: VictimMonth, rng: random.Random, id
     return rows
 
 
-def victim_exports(rng: random.Random) -> dict[str, bytes]:
-    """Thirteen monthly exports, September 2018 to September 2019."""
+def victim_exports(rng: random.Random, answered: list[dict] | None = None) -> dict[str, bytes]:
+    """Thirteen monthly exports, September 2018 to September 2019. ``answered``, when given, gains every
+    response made (each once), so the Victims' Code dip sample can review some of the same cases."""
     files: dict[str, bytes] = {}
     previous: list[dict] = []
     sent: list[str] = []
@@ -408,6 +409,8 @@ def victim_exports(rng: random.Random) -> dict[str, bytes]:
         else:
             plan = typical_month(rng.randrange(900, 1100), 46 + rng.uniform(-1.5, 1.5), rng)
         rows = victim_rows(year, month, plan, rng, id_offset=0)
+        if answered is not None:
+            answered += rows
         sent.append(victim_funnel_line(year, month, len(rows), rates))
         # Consecutive exports overlap: each repeats the last 25 responses of the month before.
         rows_out = previous[-25:] + rows if index % 3 != 0 else rows
@@ -746,18 +749,241 @@ def pc_exports(rng: random.Random) -> dict[str, bytes]:
     return files
 
 
+# --------------------------------------------------------------------------- Victims' Code dip sample
+
+CODE_HEADER = [
+    "Crime Reference", "Review Date", "Reviewer", "Department", "NPU", "Offence Group", "Enhanced Entitlements",
+    "Needs assessment completed", "Written acknowledgement given", "Referred to victim services within 2 working days",
+    "Told of investigation decisions in time", "Told of arrest, charge or bail in time",
+    "Offered a Victim Personal Statement", "Kept informed as agreed", "Good Service Provided", "Service Recovery",
+    "Reviewer Notes",
+]  # fmt: skip
+ENTITLEMENTS = CODE_HEADER[7:14]
+NEEDS, ACK, REFERRAL, DECISIONS, ARREST, VPS, KEPT = ENTITLEMENTS
+REVIEWERS = ["PS 4411 J. Bloggs", "DS 2290 A. Khan", "Insp 1023 M. Price", "PS 3107 R. Singh", "DC 5120 L. Evans"]
+DEPARTMENTS = ["Force Contact", "Response", "Neighbourhood", "FCID", "Public Protection Unit", "Criminal Justice"]
+CODE_OFFENCES = {"Burglary": 60, "Theft": 58, "Vehicle crime": 40, "Damage": 34, "Violence": 34, "Robbery": 14}
+# The victim survey's offence groups as the dip sample writes them.
+SURVEY_OFFENCE = {"Violence against the person": "Violence", "Criminal damage": "Damage"}
+MISSED_NOTE = {
+    REFERRAL: "Referral made late (day 4).",
+    KEPT: "Victim not updated after suspect bailed; call back arranged.",
+    VPS: "No VPS offered at charge.",
+    DECISIONS: "Victim not told the case was filed.",
+    NEEDS: "No needs assessment on file.",
+}
+MET_NOTES = [
+    "Good contact plan, updated weekly.",
+    "Call handler gave clear advice.",
+    "Victim asked not to be referred.",
+]
+# Reviewers' notes hold numbers too: masked at import ([phone], [crime ref]) like any comment.
+NUMBER_NOTES = [
+    "Spoke to victim on 07700 900461; apologised for the delay.",
+    "Linked to 20/118204/19; victim updated.",
+]
+
+
+@dataclass
+class DipQuarter:
+    """Exact counts for one quarter's dip sample."""
+
+    cases: int
+    all_met: int  # cases with every applicable entitlement met
+    enhanced: int  # cases with enhanced entitlements
+    enhanced_all_met: int
+    applies: dict[str, int]  # cases each entitlement applied to (the rest: Not applicable)
+    missed: dict[str, int]  # cases each entitlement was missed in (all among the cases not all met)
+    good_service_no: int  # of the cases not all met: a service recovery was needed
+    recovery_open: int  # of those, still open at the export
+    shared: int  # cases that are also victim survey responses (same crime reference)
+    blank_kept_informed: int = 0  # cells left blank by the reviewer (the case's "all met" is then unknown)
+
+
+def dip_2019_q3() -> DipQuarter:
+    """The quarter the paper reports (paragraph 39): 240 cases dip-sampled, mostly high-volume crime; a good
+    level of compliance (156/240 = 65.0% with every applicable entitlement met), higher in the most serious
+    and complex cases (enhanced entitlements 51/60 = 85.0% against 105/180 = 58.3%); referral to victim
+    services the entitlement most often missed (160/216 = 74.1% met), where the paper says more improvement
+    could be made; every shortcoming needing it went into service recovery, 48 of 60 (80.0%) completed."""
+    return DipQuarter(
+        cases=240, all_met=156, enhanced=60, enhanced_all_met=51,
+        applies={NEEDS: 240, ACK: 240, REFERRAL: 216, DECISIONS: 228, ARREST: 108, VPS: 118, KEPT: 240},
+        missed={NEEDS: 18, ACK: 10, REFERRAL: 56, DECISIONS: 30, ARREST: 16, VPS: 22, KEPT: 38},
+        good_service_no=60, recovery_open=12, shared=18,
+    )  # fmt: skip
+
+
+def typical_dip_quarter(cases: int, all_met_pct: float, shared: int, rng: random.Random) -> DipQuarter:
+    """An earlier quarter around the latest's shape: referral still the most often missed."""
+    q3 = dip_2019_q3()
+    scale = cases / q3.cases
+    all_met = round(cases * all_met_pct / 100)
+    enhanced = round(cases * 0.25)
+    enhanced_all_met = min(enhanced, round(enhanced * rng.uniform(0.8, 0.88)))
+    short = (cases - all_met) / (q3.cases - q3.all_met)
+    applies = {e: min(cases, round(n * scale * rng.uniform(0.97, 1.03))) for e, n in q3.applies.items()}
+    missed = {e: max(1, round(n * short * rng.uniform(0.85, 1.15))) for e, n in q3.missed.items()}
+    missed[REFERRAL] = max(missed[REFERRAL], round(applies[REFERRAL] * rng.uniform(0.27, 0.31)))
+    needed = round((cases - all_met) * rng.uniform(0.68, 0.74))
+    still_open = round(needed * rng.uniform(0.05, 0.12))
+    return DipQuarter(cases, all_met, enhanced, enhanced_all_met, applies, missed, needed, still_open, shared,
+                      blank_kept_informed=rng.randrange(1, 4))  # fmt: skip
+
+
+# The quarters reviewed: 2019-Q1 fell short of the 240-case target; the latest is the paper's.
+DIP_QUARTERS: dict[tuple[int, int], tuple[int, float, int]] = {
+    (2018, 3): (240, 58.8, 6), (2018, 4): (240, 60.4, 15), (2019, 1): (226, 61.5, 14), (2019, 2): (240, 62.9, 17),
+}  # fmt: skip
+
+
+def _quarter_dates(year: int, quarter: int) -> tuple[dt.date, dt.date]:
+    first = dt.date(year, 3 * quarter - 2, 1)
+    last = (dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)) - dt.timedelta(days=1)
+    return first, last
+
+
+def _shared_cases(answered: list[dict], year: int, quarter: int, n: int, rng: random.Random) -> list[dict]:
+    """``n`` victim survey responses completed in the quarter whose cases are reviewed too (each case once)."""
+    first, last = _quarter_dates(year, quarter)
+    seen: set[str] = set()
+    pool = []
+    for r in answered:
+        done = dt.datetime.strptime(r["Survey Completed"], "%d/%m/%Y %H:%M").date()
+        if first <= done <= last and r["Crime Reference"] not in seen:
+            seen.add(r["Crime Reference"])
+            pool.append(r)
+    return rng.sample(pool, n)
+
+
+def _other_reference(year: int, taken: set[str], rng: random.Random) -> str:
+    """A crime reference no victim survey response holds, in the forms the dip sample writes them."""
+    while True:
+        prefix = rng.choices(["20", "20FC", "20BE"], weights=[5, 4, 1])[0]
+        ref = f"{prefix}/{rng.randrange(10**5, 10**6):06d}/{year % 100}"
+        if ref not in taken:
+            taken.add(ref)
+            return ref
+
+
+def dip_rows(year: int, quarter: int, plan: DipQuarter, answered: list[dict], taken: set[str],
+             rng: random.Random) -> list[dict]:  # fmt: skip
+    """One quarter's dip sample, each count exact; the cases not all met are more often those whose victim
+    was not satisfied with the whole experience (so the two can be compared where they share a case)."""
+    n = plan.cases
+    first, last = _quarter_dates(year, quarter)
+    shared = _shared_cases(answered, year, quarter, plan.shared, rng)
+    offences = exact_list(spread(n - len(shared), list(CODE_OFFENCES.values()), list(CODE_OFFENCES)), rng)
+    rows: list[dict] = []
+    for i in range(n):
+        row: dict = {"Reviewer": rng.choice(REVIEWERS)}
+        if i < len(shared):  # a victim who answered the survey: not vulnerable, so no enhanced entitlements
+            victim = shared[i]
+            reported = dt.datetime.strptime(victim["Date Reported"], "%d/%m/%Y").date()
+            ref = victim["Crime Reference"]
+            row |= {"Crime Reference": ref.lower() if i % 4 == 0 else ref, "NPU": victim["NPU"],
+                    "Offence Group": SURVEY_OFFENCE.get(victim["Offence Group"], victim["Offence Group"]),
+                    "__satisfied": victim[VQ["overall"]] in SAT7_POS,
+                    "__dissatisfied": victim[VQ["overall"]] in SAT7_NEG}  # fmt: skip
+            earliest = max(first, reported + dt.timedelta(days=14))
+        else:
+            npu = rng.choices(NPUS, weights=NPU_WEIGHTS)[0]
+            ref = _other_reference(year, taken, rng)
+            row |= {"Crime Reference": ref, "NPU": npu, "Offence Group": offences[i - len(shared)]}
+            earliest = first
+        span = max((last - earliest).days, 0)
+        row["Review Date"] = (min(earliest, last) + dt.timedelta(days=rng.randrange(span + 1))).strftime("%d/%m/%Y")
+        rows.append(row)
+    # Enhanced entitlements: only among the cases no survey answered (vulnerable victims are not surveyed).
+    others = list(range(len(shared), n))
+    enhanced = set(rng.sample(others, plan.enhanced))
+    for i, row in enumerate(rows):
+        row["Enhanced Entitlements"] = "Yes" if i in enhanced else "No"
+        weights = [8, 4, 4, 6, 5, 2] if i in enhanced else [40, 14, 20, 10, 3, 5]
+        row["Department"] = rng.choices(DEPARTMENTS, weights=weights)[0]
+    # The cases not all met: exact numbers among enhanced and other cases; a dissatisfied victim's case is more
+    # likely among them, a satisfied one's less.
+    noise = random.Random(f"dip {year} {quarter}")
+
+    def lean(i: int) -> float:
+        return noise.random() + (0.15 if rows[i].get("__dissatisfied") else -0.1 if rows[i].get("__satisfied") else 0)
+
+    plain = sorted((i for i in range(n) if i not in enhanced), key=lambda i: -lean(i))
+    short_enhanced = rng.sample(sorted(enhanced), plan.enhanced - plan.enhanced_all_met)
+    short = set(short_enhanced) | set(plain[: (n - plan.all_met) - len(short_enhanced)])
+    # Which entitlements applied: arrest, charge or bail and the personal statement more often in enhanced cases.
+    applies: dict[str, set[int]] = {}
+    for e in ENTITLEMENTS:
+        if plan.applies[e] >= n:
+            applies[e] = set(range(n))
+            continue
+        ranked = sorted(range(n), key=lambda i: -(rng.random() + (0.5 if i in enhanced and e in (ARREST, VPS) else 0)))
+        applies[e] = set(ranked[: plan.applies[e]])
+    # Misses: every case not all met misses at least one entitlement, then each entitlement's own number.
+    left = dict(plan.missed)
+    missed: dict[int, set[str]] = {i: set() for i in short}
+    for i in sorted(short):
+        open_ones = [e for e in ENTITLEMENTS if i in applies[e] and left[e] > 0]
+        e = rng.choices(open_ones, weights=[left[x] for x in open_ones])[0]
+        missed[i].add(e)
+        left[e] -= 1
+    for e in ENTITLEMENTS:
+        room = [i for i in sorted(short) if i in applies[e] and e not in missed[i]]
+        for i in rng.sample(room, left[e]):
+            missed[i].add(e)
+    blank = set(rng.sample(sorted(set(range(n)) - short), plan.blank_kept_informed))
+    for i, row in enumerate(rows):
+        for e in ENTITLEMENTS:
+            met = "No" if e in missed.get(i, set()) else "Yes"
+            row[e] = "" if (e == KEPT and i in blank) else met if i in applies[e] else "Not applicable"
+    # Good service: not provided in the cases with the most shortcomings, which then needed a service recovery.
+    worst = sorted(short, key=lambda i: -(len(missed[i]) + (1 if KEPT in missed[i] else 0) + rng.random()))
+    recovery = worst[: plan.good_service_no]
+    still_open = set(rng.sample(recovery, plan.recovery_open))
+    for i, row in enumerate(rows):
+        needed = i in recovery
+        row["Good Service Provided"] = "No" if needed else "Yes"
+        row["Service Recovery"] = ("Open" if i in still_open else "Completed") if needed else "Not needed"
+        reasons = sorted(missed.get(i, set()) & set(MISSED_NOTE), key=ENTITLEMENTS.index)
+        if reasons:
+            row["Reviewer Notes"] = MISSED_NOTE[reasons[0]]
+        elif rng.random() < 0.05:
+            row["Reviewer Notes"] = rng.choice(NUMBER_NOTES)
+        else:
+            row["Reviewer Notes"] = rng.choice(MET_NOTES) if rng.random() < 0.5 else ""
+    rng.shuffle(rows)
+    return rows
+
+
+def victims_code_exports(rng: random.Random, answered: list[dict]) -> dict[str, bytes]:
+    """A quarterly dip sample export, July 2018 to September 2019 (240 cases a quarter but one); in each quarter
+    some cases are ones whose victim answered the victim survey, under the same crime reference."""
+    taken = {r["Crime Reference"] for r in answered}
+    files = {}
+    for (year, quarter), (cases, pct, shared) in [*DIP_QUARTERS.items(), ((2019, 3), (240, 65.0, 18))]:
+        plan = dip_2019_q3() if (year, quarter) == (2019, 3) else typical_dip_quarter(cases, pct, shared, rng)
+        rows = dip_rows(year, quarter, plan, answered, taken, rng)
+        mess = Mess(encoding="utf-8-sig" if quarter % 2 else "utf-8", vary_case=True)
+        files[f"victims_code_{year}-Q{quarter}.csv"] = render_csv(
+            CODE_HEADER, rows, mess, "Victims' Code dip sample", rng, labels=CODE_HEADER[3:16]
+        )
+    return files
+
+
 # --------------------------------------------------------------------------- all
 
 
 def sample_files(seed: int = 2019) -> dict[str, dict[str, bytes]]:
     """dataset -> {file name: bytes}, made from one seeded random stream per dataset."""
+    answered: list[dict] = []  # every victim's response: the dip sample reviews some of the same cases
     out = {
-        "victim": victim_exports(random.Random(seed)),
+        "victim": victim_exports(random.Random(seed), answered),
         "wmnow": {"wmnow_members.csv": wmnow_export(random.Random(seed + 1))},
         "caller_101": caller_exports(random.Random(seed + 2)),
         "live_chat": chat_exports(random.Random(seed + 3)),
         "domestic_abuse": da_exports(random.Random(seed + 4)),
         "public_confidence": pc_exports(random.Random(seed + 5)),
+        "victims_code": victims_code_exports(random.Random(seed + 6), answered),
     }
     return out
 

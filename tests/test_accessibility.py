@@ -25,9 +25,10 @@ from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, running_app, 
 pytestmark = pytest.mark.browser
 WCAG = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
 PAGES = ["", "upload", "satisfaction?by=channel_group", "trends", "respondents", "comments", "wmnow", "board-pack",
-         "data", "satisfaction?weighted=1&by=channel_group", "trends?weighted=1", "?weighted=1"]  # fmt: skip
+         "data", "satisfaction?weighted=1&by=channel_group", "trends?weighted=1", "?weighted=1",
+         "compliance"]  # fmt: skip
 PRESENTED = ["?present=1", "satisfaction?present=1&by=channel_group", "trends?present=1", "respondents?present=1",
-             "comments?present=1", "wmnow?present=1", "board-pack?present=1"]  # fmt: skip
+             "comments?present=1", "wmnow?present=1", "board-pack?present=1", "compliance?present=1"]  # fmt: skip
 
 
 def contrast(rgb: tuple[float, float, float], bg: tuple[float, float, float] = (255, 255, 255)) -> float:

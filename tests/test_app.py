@@ -21,6 +21,7 @@ PAGES = {
     "app_pages/respondents.py": "who responded",
     "app_pages/comments.py": "what people told us",
     "app_pages/wmnow.py": "WMNow sign-ups against the census",
+    "app_pages/compliance.py": "Victims' Code compliance: dip sample",
     "app_pages/data.py": "Data and definitions",
 }
 

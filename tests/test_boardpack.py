@@ -116,7 +116,7 @@ def _cli(*args: str) -> str:
 def cli_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding the sample exports, imported through the CLI like real uploads."""
     folder = tmp_path_factory.mktemp("cli-store")
-    for dataset in ("victim", "caller_101", "live_chat", "domestic_abuse"):
+    for dataset in ("victim", "caller_101", "live_chat", "domestic_abuse", "victims_code"):
         files = [str(p) for p in sample_paths(dataset)]
         volumes = [a for p in sample_volume_paths(dataset) for a in ("--volumes", str(p))]
         _cli("ingest", dataset, *files, *volumes, "--data-dir", str(folder))
@@ -182,6 +182,40 @@ def test_live_chat_domestic_abuse_and_validity_match_the_cli(texts, cli_store):
     v = validity_json(cli_store, "live_chat", PERIOD)
     assert f"{v['responses']:,} responses from {v['invitations']:,} invitations out of {v['contacts']:,} chats" in text
     assert f"({v['response_rate']:.1f}% responded)" in text
+
+
+@pytest.mark.parametrize("fmt", ["docx", "pptx", "html"])
+def test_victims_code_compliance_matches_the_cli(fmt, texts, cli_store):
+    """The quarter containing the month: the cases against the target, every applicable entitlement met, the
+    enhanced cases, the entitlement most often missed and service recovery, as `report victims_code` gives them
+    (a slide holds the first three points)."""
+    text = " ".join(texts[fmt].split())
+    out = json.loads(
+        _cli("report", "victims_code", "--period", "2019-Q3", "--format", "json", "--data-dir", str(cli_store))
+    )
+    rows = {r["aspect"]: r for r in out["rows"]}
+    every, missed = rows["all_met"], out["most_missed"]
+    quarter = "Jul-Sep 2019 (Q3)"
+    assert f"with every applicable entitlement met in {quarter} was {every['pct']:.1f}% (base {every['base']:,}" in text
+    assert (
+        f"Referral to victim services (2 working days) was the entitlement most often missed in {quarter}: met in "
+        f"{missed['pct']:.1f}% (base {missed['base']:,})"
+    ) in text and missed["aspect"] == "referral"
+    assert f"{out['sample']['responses']} cases reviewed in {quarter}, reaching the target of 240" in text
+    if fmt == "pptx":
+        return
+    enhanced = {r["group"]: r for r in report(cli_store, "victims_code", "2019-Q3", by="enhanced")
+                if r["aspect"] == "all_met"}  # fmt: skip
+    yes, no = enhanced["Yes"], enhanced["No"]
+    assert (
+        f"Enhanced entitlements (Yes): every applicable entitlement met {yes['pct']:.1f}% (base {yes['base']}) in "
+        f"{quarter}, higher than the rest ({no['pct']:.1f}%, base {no['base']})"
+    ) in text
+    recovery = rows["recovery_completed"]
+    assert (
+        f"{recovery['base']} cases needed a service recovery in {quarter}: {recovery['positive']} completed, "
+        f"{recovery['pct']:.1f}% (base {recovery['base']}"
+    ) in text
 
 
 def test_101_callers_with_the_validity_verdict(empty_store, cli_store):
@@ -352,7 +386,7 @@ def test_charts_are_pngs_with_titles_naming_survey_and_period_and_alt_text(pack,
     assert len(figures) >= 8
     for figure in figures:
         assert figure.png().startswith(b"\x89PNG")
-        assert any(t in figure.title for t in ("survey", "Live Chat", "WMNow"))
+        assert any(t in figure.title for t in ("survey", "Live Chat", "WMNow", "Victims' Code"))
         assert re.search(
             r"(January|February|March|April|May|June|July|August|September|October|November|December) \d{4}|Q\d",
             figure.title,
@@ -376,7 +410,8 @@ def test_charts_are_pngs_with_titles_naming_survey_and_period_and_alt_text(pack,
 def test_structure_follows_the_source_paper(pack):
     keys = [s.key for s in pack.sections]
     assert keys == ["purpose", "victim", "victim_aspects", "victim_groups", "respondents", "caller_101", "live_chat",
-                    "domestic_abuse", "public_confidence", "wmnow", "reach", "events", "points"]  # fmt: skip
+                    "domestic_abuse", "public_confidence", "wmnow", "victims_code", "reach", "events",
+                    "points"]  # fmt: skip
     points = next(s for s in pack.sections if s.key == "points").paragraphs
     assert not any(re.search(r"\b(should|recommend|must|need to)\b", p, re.IGNORECASE) for p in points)
 

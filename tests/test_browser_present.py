@@ -180,7 +180,8 @@ def test_copy_link_copies_this_view_or_selects_it_and_offers_presenter_mode(samp
 def test_each_section_fits_a_1366x768_screen(sample_app, browser):
     """Outside presenter mode every view of a page is in its own box, each shorter than a 1366×768 screen."""
     for path in ["satisfaction?dataset=victim&period=2019-09&by=channel_group", "trends?dataset=victim",
-                 "respondents?dataset=victim&period=2019-09", "comments?dataset=victim", "wmnow"]:  # fmt: skip
+                 "respondents?dataset=victim&period=2019-09", "comments?dataset=victim", "wmnow",
+                 "compliance?dataset=victims_code"]:  # fmt: skip
         page = opened(browser, f"{sample_app}/{path}", 1366, 4000)  # tall: every view drawn at a 1366 width
         page.locator('[data-testid="stVegaLiteChart"] svg').first.wait_for(timeout=60_000)
         settle(page)
@@ -224,7 +225,7 @@ def test_the_overview_and_wmnow_answer_first(sample_app, browser):
     trends = page.locator('[data-testid="stMain"] [data-testid="stVegaLiteChart"]')
     trends.first.wait_for(timeout=60_000)
     names = trends.evaluate_all("els => els.map(e => e.ariaLabel)")
-    assert len(names) == 6 and all(n.startswith("Last ") for n in names), names  # a small trend on each tile
+    assert len(names) == 7 and all(n.startswith("Last ") for n in names), names  # a small trend on each tile
     link = main.get_by_role("link", name=re.compile("on the Satisfaction page")).first
     assert "aspect=overall" in link.get_attribute("href")
     page.screenshot(path=str(ARTIFACTS / "overview.png"))

@@ -105,7 +105,9 @@ def test_the_keys_the_parser_accepts_are_the_ones_it_accepted_before_the_table()
         "dataset", "title", "kind", "id_column", "period", "pii_columns", "headline", "dimensions", "questions",
         "free_text", "suppression", "population", "volumes", "missing", "include", "weight", "targets",
         "weighting", "order", "split_by", "id_pseudonymise", "pseudonymise",
+        "derived", "sample_target",  # compliance checklists (issue 23)
     }  # fmt: skip
+    assert keys_under("derived.<key>") == {"all_of", "label"}
     assert keys_under("dimensions.<key>") == {
         "use", "column", "label", "values", "groups", "not_stated", "census", "area", "codes", "separator",
         "several", "given_at_import", "columns", "not_chosen",

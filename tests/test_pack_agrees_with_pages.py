@@ -32,7 +32,7 @@ from tests.conftest import REPO
 PERIOD = "2019-09"
 PAGES = {"": "app_pages/overview.py", "satisfaction": "app_pages/satisfaction.py", "trends": "app_pages/trends.py",
          "respondents": "app_pages/respondents.py", "comments": "app_pages/comments.py",
-         "wmnow": "app_pages/wmnow.py"}  # fmt: skip
+         "wmnow": "app_pages/wmnow.py", "compliance": "app_pages/compliance.py"}  # fmt: skip
 PERCENT = re.compile(r"(\d+\.\d+)%")
 # Figures in points the pack states (gaps to the census, margins of error); a change ("up 3.2 points") is the
 # difference of two percentages, each of which is compared.

@@ -34,15 +34,24 @@ from insight.board.wording import (
     trend_sentence,
 )
 from insight.config.census import Census
-from insight.config.definition import Definition
+from insight.config.definition import NOT_STATED, Definition
 from insight.config.loader import load_config
 from insight.datasets import Loaded
 from insight.display import charts
+from insight.display import wording as display_words
 from insight.display.views import survey_responses
 from insight.display.wording import validity as validity_words
 from insight.figures import metrics
 from insight.figures.comments import comments, theme_counts
 from insight.figures.compare import compare_groups
+from insight.figures.compliance import (
+    checklist_measure,
+    link_column,
+    matched,
+    most_missed,
+    sample_check,
+    year_to,
+)
 from insight.figures.metrics import SUPPRESSED
 from insight.figures.representation import representation
 from insight.figures.sign_ups import sign_up_gaps
@@ -737,6 +746,111 @@ def _wmnow(s: Survey, census: Census) -> Section:
     )
 
 
+# --------------------------------------------------------------------------- Victims' Code compliance (checklists)
+
+COMPLIANCE_PAGE = "compliance"
+COMPLIANCE_DIMENSIONS = ("enhanced", "department", "offence", "npu")  # tested in this order, when defined
+
+
+def compliance_sections(surveys: dict[str, Survey]) -> list[Section]:
+    """A section for each checklist (a definition with a derived "all of these" measure: the Victims' Code dip
+    sample), with the survey it shares cases with, if any."""
+    found = []
+    for s in surveys.values():
+        if checklist_measure(s.definition) is None:
+            continue
+        linked = next((o for o in surveys.values() if link_column(s.definition, o.definition)), None)
+        found.append(_noted(s, _compliance(s, linked)))
+    return found
+
+
+def _compliance(s: Survey, survey: Survey | None) -> Section:
+    """Paragraphs 34-40 of the paper with figures: the quarter's cases against the target, every applicable
+    entitlement met (change, a year earlier, trend), the groups that differ, the entitlement most often missed,
+    good service, service recovery, and victims' satisfaction where the victim survey shares a case."""
+    d = s.definition
+    measure = checklist_measure(d)
+    assert measure is not None
+    sup = d.suppression
+    labels = {a: d.aspect_label(a) for a in d.aspects}
+    label = labels[measure]
+    when = period_label(s.period)
+    result = metrics.satisfaction(s.frame, d, period=s.period)
+    history = _history(s)
+    views = [s.view(COMPLIANCE_PAGE), *_compliance_earlier_views(s)]
+    sentences = []
+    check = sample_check(s.frame, d, s.period)
+    if check is not None:
+        sentences.append(display_words.sample_target(check))
+    headline, _ = _headline_sentences(s, measure, f"The share of cases with {label[:1].lower()}{label[1:]}")
+    sentences += headline
+    differing = []
+    for dim in [k for k in COMPLIANCE_DIMENSIONS if k in d.dimensions]:
+        found = [g for g in groups_differing(s.frame, d, period=s.period, by=dim, aspect=measure) if g.significant]
+        two_groups = len([v for v in d.dimensions[dim].values if v != NOT_STATED]) == 2
+        differing += found[:1] if two_groups else found  # of two groups, each against the other: one test
+        views += [s.view(COMPLIANCE_PAGE, by=dim)] if found else []
+    for g in differing:
+        group = f"{d.dimensions[g.dimension].label} ({g.group})"
+        sentences.append(group_difference(group, label, s.period, g.row, g.rest_pct, g.rest_base, g.p_holm))
+    tested = ", ".join(d.dimensions[k].label.lower() for k in COMPLIANCE_DIMENSIONS if k in d.dimensions)
+    if not differing:
+        sentences.append(f"No group ({tested}) differed from the rest by more than the margin of error in {when}.")
+    missed = most_missed(s.frame, d, s.period, measure)
+    missed_words = (
+        display_words.most_missed(missed, labels, s.period)
+        if missed
+        else f"Every entitlement's figure is suppressed in {when}: too few cases."
+    )
+    sentences.append(missed_words)
+    rows = {r["aspect"]: r for r in result.iter_rows(named=True)}
+    for aspect in [a for a in d.asked if a not in d.questions[measure].all_of]:
+        r = rows[aspect]
+        if d.questions[aspect].scale.excluded:  # a share of the cases that needed it: service recovery
+            sentences.append(display_words.recovery(r, s.period, sup))
+            continue
+        previous = _row(history, r["previous_period"], aspect) if r["previous_period"] else None
+        sentences.append(change_sentence(_comparison(labels[aspect], r, previous, r["status"], s)))
+    if survey is not None:
+        sentences += _matched_sentences(s, survey)
+        views.append(s.view(COMPLIANCE_PAGE, view="survey"))
+    table = _result_table(s, result, first="Measure", labels=[labels[a] for a in result.get_column("aspect")],
+                          title=s.chart_title("% met by entitlement"))  # fmt: skip
+    table = replace(table, columns=("Measure", "% yes", *table.columns[2:]))
+    return Section(
+        d.dataset,
+        f"Victims' Code compliance ({when})" if d.dataset == "victims_code" else f"{d.title} ({when})",
+        sentences,
+        points=[headline[0], missed_words, sentences[0]],
+        table=table,
+        figure=_bars_figure(s, result, rows="aspect_label", what="% yes, each entitlement and every one"),
+        views=views,
+    )
+
+
+def _compliance_earlier_views(s: Survey) -> list[str]:
+    """The compliance page for the period before and a year before: where the changes' figures are shown."""
+    held = metrics.periods(s.frame)
+    before = [p for p in held if p < s.period]
+    views = [s.view(COMPLIANCE_PAGE, period=before[-1])] if before else []
+    if same_period_a_year_earlier(s.period) in held:
+        views.append(s.view(COMPLIANCE_PAGE, period=same_period_a_year_earlier(s.period)))
+    return views
+
+
+def _matched_sentences(s: Survey, survey: Survey) -> list[str]:
+    """How few cases the victim survey shares, and its headline where every entitlement was met and where not
+    (the year of quarters to the section's, as the compliance page shows it)."""
+    d = s.definition
+    found = matched(s.frame, d, survey.frame, survey.definition, period=year_to(d, s.period))
+    aspect_label = survey.definition.aspect_label(found.aspect)
+    labels = {a: d.aspect_label(a) for a in d.aspects}
+    return [
+        display_words.matched_overlap(found, survey.definition.title),
+        display_words.matched_difference(found, f"Satisfaction with the {aspect_label.lower()}", labels),
+    ]
+
+
 def points_for_the_board(surveys: dict[str, Survey], sections: list[Section]) -> Section:
     """Facts drawn from the figures; never a recommendation."""
     facts = []
@@ -757,6 +871,7 @@ def points_for_the_board(surveys: dict[str, Survey], sections: list[Section]) ->
     wmnow = next((s for s in sections if s.key == "wmnow"), None)
     if wmnow and wmnow.paragraphs:
         facts.append(wmnow.paragraphs[0])
+    facts += [s.points[1] for s in sections if s.key in surveys and checklist_measure(surveys[s.key].definition)]
     if not facts:
         facts = ["No survey has data for this period."]
     views = list(dict.fromkeys(v for section in sections for v in section.views))
@@ -821,6 +936,7 @@ def paper_sections(
     sections += [_noted(surveys[name], build(surveys[name])) for name, build in builders.items() if name in surveys]
     if "wmnow" in surveys:
         sections.append(_noted(surveys["wmnow"], _wmnow(surveys["wmnow"], census)))
+    sections += compliance_sections(surveys)
     sections.append(points_for_the_board(surveys, sections))
     return sections
 

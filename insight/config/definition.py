@@ -49,9 +49,20 @@ class Scale:
 @dataclass(frozen=True)
 class Question:
     key: str
-    column: str
+    column: str | None  # None for a derived measure (`derived:`), computed from other questions when read
     label: str
     scale: Scale
+    all_of: tuple[str, ...] = ()  # a derived measure: the questions it is "all of" (`derived.<key>.all_of`)
+
+    @property
+    def derived(self) -> bool:
+        return self.column is None
+
+
+# The answers of a derived "all of these" measure (`derived:`): Yes when every part that applies is positive,
+# No when any part answered is not; neither (out of the base) when no part applies or one is blank and none is
+# missed. insight.config.layout.with_derived computes it when the data is read.
+ALL_OF_SCALE = Scale("all_of", ("Yes", "No"), positive=("Yes",), excluded=(), negative=("No",))
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,7 @@ class Definition:
     split_by: str | None = None  # a dimension whose values are separate surveys, never merged (`split_by:`)
     id_pseudonymise: bool = False  # the ID is kept only as its keyed hash (`id_pseudonymise:`)
     pseudonymise: tuple[str, ...] = ()  # columns kept only as their keyed hash (`pseudonymise:`)
+    sample_target: int | None = None  # responses (cases) aimed for each period (`sample_target:`)
     path: Path | None = None
 
     @property
@@ -205,14 +217,30 @@ class Definition:
 
     @property
     def aspects(self) -> list[str]:
+        """Every measure, in order: the questions asked, then the derived measures (`derived:`)."""
         return list(self.questions)
+
+    @property
+    def answer_columns(self) -> dict[str, str]:
+        """Question key -> export column, for the questions asked (a derived measure has no column)."""
+        return {k: q.column for k, q in self.questions.items() if q.column is not None}
+
+    @property
+    def asked(self) -> list[str]:
+        """The questions the export holds answers to: every aspect but the derived measures."""
+        return list(self.answer_columns)
+
+    @property
+    def derived(self) -> dict[str, Question]:
+        """The derived measures (`derived:`), computed from the questions when the data is read."""
+        return {k: q for k, q in self.questions.items() if q.derived}
 
     def required_columns(self) -> list[str]:
         """Every export column the definition reads (PII is read only to be dropped)."""
         cols = [*self.id_columns, *([self.period.column] if self.period.column else [])]
         cols += [d.column for d in self.dimensions.values() if d.column]
         cols += [c for d in self.dimensions.values() for c in d.columns]
-        cols += [q.column for q in self.questions.values()]
+        cols += list(self.answer_columns.values())
         cols += list(self.free_text.values())
         cols += list(self.pseudonymise)
         cols += list(self.include)
@@ -708,7 +736,7 @@ def _cross_checks(r: Reader, d: dict[str, Any]) -> None:
     used = {normalise_label(c) for c in [*d["id_columns"], d["period"].column] if c}
     used |= {normalise_label(x.column) for x in dimensions.values() if x.column}
     used |= {normalise_label(c) for x in dimensions.values() for c in x.columns}
-    used |= {normalise_label(q.column) for q in questions.values()}
+    used |= {normalise_label(q.column) for q in questions.values() if q.column is not None}
     used |= {normalise_label(c) for c in free_text.values()}
     used |= {normalise_label(c) for c in d["include"]}
     used |= {normalise_label(d["weight"].column)} if d["weight"] else set()
@@ -775,12 +803,50 @@ def parse_definition(
     step("split_by", lambda: r.text(raw, "split_by", "", default=None))
     step("id_pseudonymise", lambda: r.boolean(raw, "id_pseudonymise", "", default=False))
     step("pseudonymise", lambda: _pseudonymise(r, raw))
+    step("derived", lambda: _derived(r, raw, d.get("questions", {}), raw.get("questions")))
+    step("sample_target", lambda: _sample_target(r, raw))
     if not r.clean or r.incomplete:
         return None
+    d["questions"] = {**d["questions"], **d.pop("derived")}  # the derived measures follow the questions asked
     _cross_checks(r, d)
     if not r.clean:
         return None
     return Definition(**d, path=path)
+
+
+def _derived(r: Reader, raw: dict[str, Any], questions: dict[str, Question], written: Any) -> dict[str, Question]:
+    """`derived: {all_met: {all_of: [q1, q2, ...], label: ...}}`: a measure of each response computed from its
+    answers to two or more questions (insight.config.layout.with_derived), shown wherever a question is."""
+    written = written if isinstance(written, dict) else {}
+    derived: dict[str, Question] = {}
+    for key, node in r.mapping(raw.get("derived"), "derived").items():
+        kp = f"derived.{key}"
+        with r.part():
+            node = r.mapping(node, kp, required=True)
+            r.known_keys(node, keys_under("derived.<key>"), kp)
+            parts = r.labels(node.get("all_of"), f"{kp}.all_of", required=True)
+            label = r.text(node, "label", kp, default=str(key))
+            if str(key) in written:
+                raise r.fail(kp, f"{key!r} is also a question: name the derived measure something else")
+            for part in parts:
+                if part not in questions and part in written:
+                    raise r.depends_on_broken()  # the question has a mistake of its own, reported there
+                if part not in questions:
+                    r.note(f"{kp}.all_of", f"{part!r} is not one of the questions {list(questions)}")
+            if len(set(parts)) < 2:
+                r.note(f"{kp}.all_of", "needs at least two questions")
+            derived[str(key)] = Question(str(key), None, label, ALL_OF_SCALE, all_of=parts)
+    return derived
+
+
+def _sample_target(r: Reader, raw: dict[str, Any]) -> int | None:
+    """`sample_target: 240`: the responses (cases) the survey aims for each period."""
+    if raw.get("sample_target") is None:
+        return None
+    target = r.integer(raw, "sample_target", "")
+    if target < 1:
+        raise r.fail("sample_target", f"expected a whole number 1 or more, got {target}")
+    return target
 
 
 def _order(r: Reader, raw: dict[str, Any]) -> int | None:

@@ -160,6 +160,28 @@ KEYS: tuple[Key, ...] = (
     Key(f"{_Q}.column", "column", REQUIRED, "the column holding the answers"),
     Key(f"{_Q}.label", "text", said("the key"), "the aspect's name on pages"),
     Key(f"{_Q}.scale", "scale name", REQUIRED, "its answer scale in scales.yaml"),
+    # --- derived measures and a sample target (compliance checklists such as the Victims' Code dip sample)
+    Key(
+        "derived",
+        "mapping: key -> derived measure",
+        EMPTY,
+        "measures computed from the answers when the data is read (never stored), shown wherever a question is",
+    ),
+    Key(
+        "derived.<key>.all_of",
+        "list of question keys, at least two",
+        REQUIRED,
+        "Yes when every one that applies is positive; No when any answered is not; out of the base when none "
+        "applies (all excluded, e.g. Not applicable) or one is blank and none is missed",
+    ),
+    Key("derived.<key>.label", "text", said("the key"), "the measure's name on pages"),
+    Key(
+        "sample_target",
+        "whole number, 1 or more",
+        NONE,
+        "responses (cases) aimed for each period: pages and the pack say whether it was reached and its margin "
+        "of error",
+    ),
     Key("free_text", "mapping: key -> column", EMPTY, "comment columns, masked for personal data at import"),
     Key("free_text.<key>", "column", REQUIRED, "the column holding the comments"),
     # --- which rows count

@@ -23,9 +23,10 @@ def volume_schema(definition: Definition) -> pl.Schema:
 
 
 def tidy_columns(definition: Definition) -> list[str]:
+    """The columns stored for a response (a derived measure is not stored: ``with_derived`` adds it when read)."""
     weight = ["weight"] if definition.weight else []
     return [
-        "id", "period", "date", *definition.dimensions, *definition.questions, *definition.free_text,
+        "id", "period", "date", *definition.dimensions, *definition.asked, *definition.free_text,
         *definition.pseudonymised, *weight,
     ]  # fmt: skip
 
@@ -33,7 +34,7 @@ def tidy_columns(definition: Definition) -> list[str]:
 def tidy_schema(definition: Definition) -> dict[str, pl.DataType]:
     schema: dict[str, pl.DataType] = {"id": pl.String(), "period": pl.String(), "date": pl.Date()}
     schema.update({k: pl.Enum(d.values) for k, d in definition.dimensions.items()})
-    schema.update({k: pl.Enum(q.scale.answers) for k, q in definition.questions.items()})
+    schema.update({k: pl.Enum(definition.questions[k].scale.answers) for k in definition.asked})
     schema.update({k: pl.String() for k in definition.free_text})
     schema.update({k: pl.String() for k in definition.pseudonymised})  # keyed hashes, never the values
     if definition.weight:
@@ -43,3 +44,49 @@ def tidy_schema(definition: Definition) -> dict[str, pl.DataType]:
 
 def empty_frame(definition: Definition) -> pl.DataFrame:
     return pl.DataFrame(schema=tidy_schema(definition))
+
+
+# --------------------------------------------------------------------------- derived measures (`derived:`)
+
+
+def derived_expr(definition: Definition, key: str) -> pl.Expr:
+    """A derived "all of these" measure of each response (`derived.<key>.all_of`), as Yes, No or null.
+
+    No when any part was answered (is in its base) and is not positive: one missed is enough, whatever the
+    others say. Otherwise null (out of the base) when any part is blank, as nobody can say all were met; then
+    Yes when at least one part is positive (the rest excluded, e.g. Not applicable); null when every part is
+    excluded (nothing applied).
+    """
+    measure = definition.questions[key]
+    missed, blank, met = [], [], []
+    for part in measure.all_of:
+        scale = definition.questions[part].scale
+        answer = pl.col(part)
+        positive = answer.is_in(list(scale.positive)).fill_null(False)
+        missed.append(answer.is_in(list(scale.in_base)).fill_null(False) & ~positive)
+        blank.append(answer.is_null())
+        met.append(positive)
+    value = (
+        pl.when(pl.any_horizontal(missed))
+        .then(pl.lit("No"))
+        .when(pl.any_horizontal(blank))
+        .then(pl.lit(None, pl.String))
+        .when(pl.any_horizontal(met))
+        .then(pl.lit("Yes"))
+        .otherwise(pl.lit(None, pl.String))
+    )
+    return value.cast(pl.Enum(measure.scale.answers)).alias(key)
+
+
+def with_derived(frame: pl.DataFrame, definition: Definition, keys: list[str] | None = None) -> pl.DataFrame:
+    """The frame with its derived measures (``keys``: only these) computed from the answers it holds."""
+    wanted = [k for k in definition.derived if keys is None or k in keys]
+    return frame.with_columns(derived_expr(definition, k) for k in wanted) if wanted else frame
+
+
+def stored_columns(definition: Definition, columns: list[str]) -> list[str]:
+    """The stored columns to read for ``columns``: a derived measure is read as the questions it is made from."""
+    derived = definition.derived
+    needed = [c for c in columns if c not in derived]
+    needed += [part for c in columns if c in derived for part in derived[c].all_of]
+    return list(dict.fromkeys(needed))

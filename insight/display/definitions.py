@@ -36,7 +36,7 @@ def questions_table(definition: Definition) -> pl.DataFrame:
             {
                 "Aspect": q.key,
                 "Label": q.label,
-                "Export column": q.column,
+                "Export column": q.column or "(derived: all of " + ", ".join(q.all_of) + ")",
                 "Positive": ", ".join(q.scale.positive),
                 "Negative (% dissatisfied)": ", ".join(q.scale.negative),
                 "Left out of the base": ", ".join(["(blank)", *q.scale.excluded]),

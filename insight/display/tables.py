@@ -15,6 +15,7 @@ import polars as pl
 
 from insight.config.definition import Definition
 from insight.figures.answers import Answers
+from insight.figures.compliance import Matched
 from insight.figures.drivers import Drivers
 from insight.figures.representation import Representation
 from insight.periods import period_label
@@ -330,4 +331,53 @@ def drivers_table(drivers: Drivers, labels: dict[str, str]) -> pl.DataFrame:
         pl.DataFrame(drivers.to_json()["rows"], infer_schema_length=None)
         .with_columns(pl.col("aspect").replace_strict(labels))
         .rename({"aspect": "Aspect", "pct": "% positive", "importance": "Importance (% of R²)"})
+    )
+
+
+# --------------------------------------------------------------------------- compliance checklists (Victims' Code)
+
+
+def matched_table(m: Matched, labels: dict[str, str], aspect_label: str) -> pl.DataFrame:
+    """Each part of the checklist (the measure first): the survey's figure where the review said yes and where no,
+    with bases, the difference and its p-value (Holm-adjusted across the parts). Hidden groups show no figure."""
+    rows = []
+    for r in m.rows:
+        shown = r.met.pct is not None and r.missed.pct is not None
+        rows.append(
+            {
+                "Reviewed": labels[r.part],
+                f"{aspect_label}, yes (%)": r.met.pct,
+                "Base (yes)": r.met.base,
+                f"{aspect_label}, no (%)": r.missed.pct,
+                "Base (no)": r.missed.base,
+                "Difference (points)": (r.met.pct - r.missed.pct) if shown else None,  # type: ignore[operator]
+                "Significant": None if r.p_adjusted is None else ("yes" if r.significant else "no"),
+                "Note": "" if shown else f"suppressed: fewer than {m.min_base} in a group",
+                "p-value": r.p_adjusted,
+            }
+        )
+    yes, no = f"{aspect_label}, yes (%)", f"{aspect_label}, no (%)"
+    schema = {
+        "Reviewed": pl.String,
+        yes: pl.Float64,
+        "Base (yes)": pl.Int64,
+        no: pl.Float64,
+        "Base (no)": pl.Int64,
+        "Difference (points)": pl.Float64,
+        "Significant": pl.String,
+        "Note": pl.String,
+        "p-value": pl.Float64,
+    }
+    frame = pl.DataFrame(rows, schema=schema)  # every figure hidden still gives number columns
+    return frame.with_columns(pl.col(yes, no, "Difference (points)").round(1), pl.col("p-value").round(4))
+
+
+def sample_table(counts: pl.DataFrame) -> pl.DataFrame:
+    """``views.sample_by_period`` as managers read it."""
+    return counts.select(
+        _period(counts, "period").alias("Period"),
+        pl.col("responses").alias("Cases"),
+        pl.col("target").alias("Target"),
+        _yes_no("reached").alias("Target reached"),
+        pl.col("margin_pp").round(1).alias("Margin of error (±points)"),
     )

@@ -13,9 +13,12 @@ import polars as pl
 from insight.config.census import Census
 from insight.config.definition import NOT_STATED, Definition
 from insight.config.themes import Theme
+from insight.display.tables import in_words
 from insight.figures.comments import comments, theme_counts
+from insight.figures.compliance import Matched
 from insight.figures.drivers import Drivers
 from insight.figures.metrics import apply_filters, as_range, in_range, satisfaction, variation_over_time
+from insight.figures.validity import margin_of_error
 from insight.figures.weighting import Margin, Raking, WeightedResult, profile, weigh_period, weighted_satisfaction
 from insight.periods import MONTH, QUARTER, first_period
 
@@ -184,4 +187,41 @@ def comment_themes(
     return (
         theme_counts(chosen, definition, themes, period=period, aspect=aspect),
         comments(chosen, definition, themes, period=period, aspect=aspect),
+    )
+
+
+# --------------------------------------------------------------------------- compliance checklists (Victims' Code)
+
+
+def matched_bars(m: Matched, labels: Mapping[str, str]) -> pl.DataFrame:
+    """The survey's figure where the checklist's measure was met and where not, as rows ``share_bars`` draws (one
+    ``group`` each: "<label>: yes" / "<label>: no"); each part's figures are in ``tables.matched_table``."""
+    rows = []
+    for r in m.rows:
+        if r.part != m.measure:
+            continue
+        for side, g in (("yes", r.met), ("no", r.missed)):
+            rows.append({"period": m.period, "aspect": m.aspect, "group": f"{labels[r.part]}: {side}",
+                         "base": g.base, "positive": g.positive, "pct": g.pct, "ci_low": g.ci_low,
+                         "ci_high": g.ci_high, "status": g.status})  # fmt: skip
+    return pl.DataFrame(rows, schema=MATCHED_BAR_SCHEMA)
+
+
+MATCHED_BAR_SCHEMA = {
+    "period": pl.String, "aspect": pl.String, "group": pl.String, "base": pl.Int64, "positive": pl.Int64,
+    "pct": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64, "status": pl.String,
+}  # fmt: skip
+
+
+def sample_by_period(frame: pl.DataFrame, definition: Definition, up_to: str | None = None) -> pl.DataFrame:
+    """Each period's responses against the definition's ``sample_target`` (periods up to ``up_to``): period,
+    responses, target, reached, margin_pp (95%, at 50%)."""
+    counts = frame.group_by("period").len("responses").sort("period")
+    if up_to is not None:
+        counts = counts.filter(pl.col("period") <= up_to)
+    target = definition.sample_target
+    return counts.with_columns(
+        pl.lit(target, pl.Int64).alias("target"),
+        (pl.col("responses") >= target).alias("reached") if target else pl.lit(None, pl.Boolean).alias("reached"),
+        in_words(counts, "responses", margin_of_error, pl.Float64).alias("margin_pp"),
     )

@@ -14,6 +14,7 @@ from insight.periods import period_label
 
 if TYPE_CHECKING:
     from insight.figures.compare import GroupComparison
+    from insight.figures.compliance import Matched, Missed, SampleCheck
     from insight.figures.drivers import Drivers
     from insight.figures.sign_ups import GapChange
     from insight.figures.trend import TrendTest
@@ -400,3 +401,103 @@ def sparkline(trend: pl.DataFrame) -> str:
         + (f"; {hidden} with too few answers to show" if hidden else "")
         + "."
     )
+
+
+# --------------------------------------------------------------------------- compliance checklists (Victims' Code)
+
+
+def sample_target(check: SampleCheck, noun: str = "cases") -> str:
+    """``240 cases reviewed in Jul-Sep 2019 (Q3), reaching the target of 240: a figure from every one of them is
+    within ±6.3 points (95% margin of error).``"""
+    reviewed = f"{check.responses:,} {noun} reviewed in {period_label(check.period)}"
+    within = (
+        "no margin of error can be given"
+        if check.margin_pp is None
+        else f"a figure from every one of them is within {margin(check.margin_pp)} points (95% margin of error)"
+    )
+    if check.reached:
+        return f"{reviewed}, reaching the target of {check.target:,}: {within}."
+    short = check.target - check.responses
+    return (
+        f"{reviewed}, {short:,} short of the target of {check.target:,}: {within}, against "
+        f"{margin(check.target_margin_pp)} at the target."
+    )
+
+
+def most_missed(m: Missed, labels: dict[str, str], period: str, noun: str = "entitlement") -> str:
+    """The part met least often, and whether it is significantly below the next lowest (McNemar)."""
+    return f"{most_missed_named(m, labels, period, noun)} {most_missed_against(m, labels)}".strip()
+
+
+def most_missed_named(m: Missed, labels: dict[str, str], period: str, noun: str = "entitlement") -> str:
+    """``Referral ... was the entitlement most often missed in Jul-Sep 2019 (Q3): met in 74.1% (base 216) ...``"""
+    return (
+        f"{labels[m.aspect]} was the {noun} most often missed in {period_label(period)}: met in {pct(m.pct)} "
+        f"(base {m.base:,}) of the cases it applied to, {m.missed:,} missed."
+    )
+
+
+def most_missed_against(m: Missed, labels: dict[str, str]) -> str:
+    """The most often missed against the next lowest, by McNemar's exact test ("" when there is none)."""
+    if m.next_aspect is None or m.next_pct is None or m.next_base is None:
+        return ""
+    nxt = f"the next lowest, {labels[m.next_aspect].lower()}, {pct(m.next_pct)} (base {m.next_base:,})"
+    if m.p_value is None:
+        return f"Against {nxt}: too few cases both applied to, to test."
+    test = f"McNemar's exact test on the {m.both_applied:,} cases both applied to, {p_value(m.p_value)}"
+    if m.significant:
+        return f"It is significantly below {nxt} ({test})."
+    return f"Against {nxt}, the difference is within the margin of error ({test})."
+
+
+def recovery(row: dict, period: str, suppression: Suppression) -> str:
+    """Service recovery among the cases that needed one: completed (the positive answer) and still open."""
+    when = period_label(period)
+    if row["status"] == SUPPRESSED or row["pct"] is None:
+        return f"Service recovery in {when}: not shown, fewer than {suppression.min_base} cases needed one."
+    still_open = row["base"] - row["positive"]
+    return (
+        f"{row['base']:,} cases needed a service recovery in {when}: {row['positive']:,} completed, "
+        f"{pct(row['pct'])} (base {row['base']:,}; 95% CI {row['ci_low']:.1f}–{row['ci_high']:.1f}%), and "
+        f"{still_open:,} still open."
+    )
+
+
+def matched_overlap(m: Matched, survey_title: str) -> str:
+    """How few cases the survey shares with the checklist, said plainly."""
+    latest = m.by_period[-1] if m.by_period else None
+    share = "" if m.share_pct is None else f" ({pct(m.share_pct)})"
+    said = (
+        f"Of the {m.cases:,} cases reviewed in {period_label(m.period)}, {m.matched:,}{share} were victims who also "
+        f"answered the {survey_title.lower()} (matched by the crime reference's pseudonym)"
+    )
+    if latest is not None:
+        said += f"; {latest[2]:,} of the {latest[1]:,} in {period_label(latest[0])}"
+    return (
+        said
+        + ". So few cannot stand for every case reviewed: the survey leaves out vulnerable victims and "
+        + "those without an email address, and most victims invited do not answer."
+    )
+
+
+def matched_difference(m: Matched, aspect_label: str, labels: dict[str, str], part: str | None = None) -> str:
+    """The survey's figure where the checklist's measure (or one part) was met against where it was missed."""
+    part = part or m.measure
+    row = m.row(part)
+    what = f"\u201c{labels[part]}\u201d"
+    if row is None or row.p_value is None or row.met.pct is None or row.missed.pct is None:
+        return (
+            f"{aspect_label} by {what}: too few matched victims answered to compare "
+            f"(fewer than {m.min_base} in a group), so neither figure is shown."
+        )
+    met_pct, missed_pct = row.met.pct, row.missed.pct
+    figures = (
+        f"{aspect_label} was {pct(met_pct)} (base {row.met.base:,}) among matched victims whose review said yes to "
+        f"{what}, against {pct(missed_pct)} (base {row.missed.base:,}) where it said no"
+    )
+    p = row.p_adjusted if part != m.measure else row.p_value
+    adjusted = ", Holm-adjusted" if part != m.measure else ""
+    if row.significant:
+        side = "higher" if met_pct > missed_pct else "lower"
+        return f"{figures}: significantly {side} ({points(met_pct - missed_pct)}; {p_value(p)}{adjusted})."
+    return f"{figures}: a difference within the margin of error ({p_value(p)}{adjusted})."

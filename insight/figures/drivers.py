@@ -100,7 +100,9 @@ def key_drivers(
     in_base = {a: pl.col(a).is_in(list(q.scale.in_base)) for a, q in definition.questions.items()}
     positive = {a: pl.col(a).is_in(list(q.scale.positive)).cast(pl.Int8) for a, q in definition.questions.items()}
     answered_target = rows.filter(in_base[target])
-    others = [a for a in definition.aspects if a != target]
+    # A derived measure is never a driver, and one made of other answers is not explained by its own parts.
+    parts = set(definition.questions[target].all_of)
+    others = [a for a in definition.asked if a != target and a not in parts]
     sup = definition.suppression
 
     left_out: dict[str, float | None] = {}

@@ -533,13 +533,14 @@ def _labels(
         if unknown:
             allowed = [*dim.allowed_labels(), *dim.codes]
             label_checks.append((file_col, unknown, "unknown label", ", ".join(allowed)))
-    for key, q in definition.questions.items():
-        lookup, unknown = _label_lookup(distinct[found[q.column]], q.scale.answer_map())
-        answers = pl.Enum(q.scale.answers)
-        exprs.append(pl.lit(_relabel(frame.get_column(found[q.column]), lookup, answers)).alias(key))
+    for key, column in definition.answer_columns.items():
+        scale = definition.questions[key].scale
+        lookup, unknown = _label_lookup(distinct[found[column]], scale.answer_map())
+        answers = pl.Enum(scale.answers)
+        exprs.append(pl.lit(_relabel(frame.get_column(found[column]), lookup, answers)).alias(key))
         if unknown:
-            allowed = [*q.scale.answers, *(f"{c} ({a})" for c, a in q.scale.codes.items())]
-            label_checks.append((found[q.column], unknown, "unknown answer", ", ".join(allowed)))
+            allowed = [*scale.answers, *(f"{c} ({a})" for c, a in scale.codes.items())]
+            label_checks.append((found[column], unknown, "unknown answer", ", ".join(allowed)))
     return exprs, label_checks
 
 
@@ -654,7 +655,7 @@ def shape(
     p_col = "" if period.column is None else found[period.column]
     parts = id_parts(definition, found)
     label_columns = [found[d.column] for d in definition.dimensions.values() if d.column is not None]
-    label_columns += [found[q.column] for q in definition.questions.values()]
+    label_columns += [found[c] for c in definition.answer_columns.values()]
     if period.waves:
         label_columns.append(p_col)
     dated = not (period.given_at_import or period.waves)
@@ -842,7 +843,7 @@ def ingest_raw(
 def label_columns(definition: Definition) -> set[str]:
     """The normalised names of the columns holding labels (dimensions, answers, waves) and nothing else."""
     labels = {d.column for d in definition.dimensions.values() if d.column}
-    labels |= {q.column for q in definition.questions.values()}
+    labels |= set(definition.answer_columns.values())
     if definition.period.waves and definition.period.column:
         labels.add(definition.period.column)
     other = {*definition.id_columns, *definition.free_text.values(), *definition.include}

@@ -43,7 +43,14 @@ from deltalake import CommitProperties, DeltaTable, QueryBuilder
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from insight.config.definition import Definition
-from insight.config.layout import VOLUME_SCHEMA, tidy_columns, tidy_schema, volume_schema
+from insight.config.layout import (
+    VOLUME_SCHEMA,
+    stored_columns,
+    tidy_columns,
+    tidy_schema,
+    volume_schema,
+    with_derived,
+)
 from insight.intake.masking import safe_file_name
 from insight.intake.safe_csv import write_csv
 from insight.store import commit
@@ -271,13 +278,16 @@ class Store:
         table = self._open(definition.dataset, version=version)
         if table is None:
             return None
+        stored = None if columns is None else stored_columns(definition, columns)  # a derived measure: its parts
         try:
-            frame = _query(table, columns, periods)
+            frame = _query(table, stored, periods)
         except Exception as exc:  # delta-rs's query engine raises plain Exception
             raise self._fault(exc, definition.dataset) from exc
         if frame.height == 0 and columns is None and periods is None:
             return None
-        frame = self._conform(frame, definition, columns)
+        frame = with_derived(self._conform(frame, definition, stored), definition, columns)
+        if columns is not None:
+            frame = frame.select(columns)
         # A whole dataset comes back in a stable order (pages show it); a report's slice is left as read.
         return frame.sort("period", "id") if columns is None and periods is None else frame
 
