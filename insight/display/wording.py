@@ -202,11 +202,10 @@ def dissatisfied(row: dict, negative: Sequence[str]) -> str:
     return f"{who}{pct(row['pct'])} dissatisfied ({', '.join(negative)}), of {row['base']:,} in the base"
 
 
-WEAK_MODEL = 0.1  # R² below which the aspects explain too little to rank them as priorities
-
-
 def top_priority(drivers: Drivers, labels: dict[str, str], target_label: str) -> str:
-    """Name the top priority: high importance, low satisfaction."""
+    """Name the top priority (high importance, low satisfaction), or say plainly why there is none."""
+    if drivers.weak and any(r.importance is not None for r in drivers.rows):
+        return weak_model(drivers, target_label)
     top = drivers.top_priority()
     if top is None or top.importance is None:
         return "No aspect could be modelled."
@@ -214,7 +213,18 @@ def top_priority(drivers: Drivers, labels: dict[str, str], target_label: str) ->
         f"Top priority: {labels[top.aspect]}. It carries {top.importance:.0f}% of what the other aspects explain of "
         f"{target_label.lower()}, and only {pct(top.pct)} are positive about it. Together the aspects explain "
         f"{drivers.r_squared * 100:.1f}% of the variation in {target_label.lower()} among these {drivers.n:,} "
-        "respondents" + (", too little to set priorities by." if drivers.r_squared < WEAK_MODEL else ".")
+        "respondents."
+    )
+
+
+def weak_model(drivers: Drivers, target_label: str) -> str:
+    """The warning for a model that explains little: no top priority is named from it."""
+    from insight.figures.drivers import WEAK_MODEL
+
+    return (
+        f"No top priority: together the aspects explain only {drivers.r_squared * 100:.1f}% of the variation in "
+        f"{target_label.lower()} among these {drivers.n:,} respondents (R² {drivers.r_squared:.3f}, below "
+        f"{WEAK_MODEL:.2f}), too little to rank them. The importances below are shares of very little."
     )
 
 
