@@ -312,3 +312,16 @@ def drivers_table(drivers: Drivers, labels: dict[str, str]) -> pl.DataFrame:
         .with_columns(pl.col("aspect").replace_strict(labels))
         .rename({"aspect": "Aspect", "pct": "% positive", "importance": "Importance (% of R²)"})
     )
+
+
+def sources_table(by_source: pl.DataFrame) -> pl.DataFrame:
+    """WMNow sign-ups by source with each source's 16-24 and ethnic minority shares against the census."""
+    return by_source.select(
+        pl.col("source").alias("Sign-up source"),
+        pl.col("sign_ups").alias("Sign-ups"),
+        pl.col("share").round(1).alias("% of sign-ups with a source"),
+        pl.col("aged_16_24").round(1).alias("% aged 16-24"),
+        pl.col("aged_16_24_gap_pp").round(1).alias("16-24 gap to census (points)"),
+        pl.col("ethnic_minority").round(1).alias("% ethnic minority groups"),
+        pl.col("ethnic_minority_gap_pp").round(1).alias("Ethnic minority gap to census (points)"),
+    )

@@ -410,3 +410,22 @@ def sparkline(trend: pl.DataFrame) -> str:
         + (f"; {hidden} with too few answers to show" if hidden else "")
         + "."
     )
+
+
+def sources_finding(rows: Sequence[dict], span_words: str) -> str:
+    """Which source brings the most sign-ups and which the largest share of each under-represented group (shown
+    figures only)."""
+    shown = [r for r in rows if r["share"] is not None]
+    if not shown:
+        return f"Too few sign-ups {span_words} record a source to show."
+    most = max(shown, key=lambda r: r["share"])
+    said = [f"{most['source']} brought the most sign-ups {span_words}: {most['sign_ups']:,} ({pct(most['share'])})."]
+    for key, who in (("aged_16_24", "16-24s"), ("ethnic_minority", "ethnic minority groups")):
+        known = [r for r in shown if r[key] is not None and r[f"{key}_census"] is not None]
+        if known:
+            best = max(known, key=lambda r: r[key])
+            said.append(
+                f"{best['source']} brought the largest share of {who}: {pct(best[key])}, against "
+                f"{pct(best[f'{key}_census'])} in the census."
+            )
+    return " ".join(said)
