@@ -11,8 +11,16 @@ from app_pages import loading, output, sections, url_state
 from insight.config.census import Census
 from insight.config.definition import Definition
 from insight.display import charts, wording
-from insight.display.tables import area_gaps, gap_table, joiners_table, representation_table, sources_table
+from insight.display.tables import (
+    area_gaps,
+    gap_table,
+    joiners_table,
+    representation_table,
+    sources_table,
+    within_table,
+)
 from insight.display.views import target_gaps
+from insight.figures.levels import children, members_within
 from insight.figures.metrics import as_range
 from insight.figures.representation import representation
 from insight.figures.sign_ups import joiners_by_month, sign_up_gaps
@@ -188,6 +196,26 @@ def by_neighbourhood(members: pl.DataFrame, definition: Definition, census: Cens
             f"Left blank: {', '.join(few)}, where fewer than {definition.suppression.min_base} members stated their "
             f"{definition.dimensions[key].label.lower()} (too few to show)."
         )
+    for child in children(definition, "npu"):
+        finer_units(members, definition, dims, child)
+
+
+def finer_units(members: pl.DataFrame, definition: Definition, dims: dict[str, list[str]], child: str) -> None:
+    """Drill from one NPU to the finer unit inside it (a dimension `within: npu`), with suppression at that level."""
+    label = definition.dimensions[child].label.lower()
+    npu = st.selectbox(
+        f"Active members in each {label} of", [None, *definition.dimensions["npu"].groups], key="wmnow_drill",
+        format_func=lambda n: "choose an NPU" if n is None else n,
+    )  # fmt: skip
+    if npu is None:
+        return
+    rows = members_within(members, definition, child=child, parent_group=npu, filters=dims)
+    st.subheader(f"Active members in each {label} of {npu}")
+    output.table(within_table(rows, definition.dimensions[child].label), f"wmnow-{child}-{npu}")
+    st.caption(
+        f"Left blank: fewer than {definition.suppression.min_base} members, and the next smallest too, so that "
+        f"none can be worked out from {npu}'s total. A {label} with no members is not listed."
+    )
 
 
 filters = url_state.current()

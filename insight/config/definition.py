@@ -172,6 +172,12 @@ class Definition:
         return {pseudonym_column(c): c for c in self.pseudonymise}
 
     @property
+    def optional_dimensions(self) -> list[str]:
+        """Dimensions a file may lack (`optional: true`); rows held from before the definition gained one read as
+        Not stated, and the next import adds its column to the table."""
+        return [k for k, d in self.dimensions.items() if d.optional]
+
+    @property
     def needs_key(self) -> bool:
         """Whether importing needs the pseudonym key."""
         return self.id_pseudonymise or bool(self.pseudonymise)

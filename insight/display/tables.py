@@ -325,3 +325,12 @@ def sources_table(by_source: pl.DataFrame) -> pl.DataFrame:
         pl.col("ethnic_minority").round(1).alias("% ethnic minority groups"),
         pl.col("ethnic_minority_gap_pp").round(1).alias("Ethnic minority gap to census (points)"),
     )
+
+
+def within_table(rows: pl.DataFrame, label: str) -> pl.DataFrame:
+    """Members in each finer unit of one parent (``levels.members_within``); hidden counts blank."""
+    return rows.select(
+        pl.col("group").alias(label),
+        pl.col("members").alias("Active members"),
+        pl.col("share").round(1).alias("% of the parent's members"),
+    )
