@@ -57,8 +57,8 @@ def test_satisfaction_within_a_parent_by_hand(definitions):
     assert rows["DY8"]["pct"] is None  # small
     assert rows["DY1"]["pct"] is None  # Dudley's 58 less DY1 would give DY8: hidden as well
     more = tidy(confidence, answers("DY1", 30, 20) + answers("DY8", 6, 2) + answers("DY2", 9, 3))
-    rows = {r["group"]: r for r in satisfaction_within(
-        more, confidence, child="district", parent_group="Dudley", aspects=["good_job"]).iter_rows(named=True)}  # fmt: skip
+    got = satisfaction_within(more, confidence, child="district", parent_group="Dudley", aspects=["good_job"])
+    rows = {r["group"]: r for r in got.iter_rows(named=True)}
     assert rows["DY1"]["pct"] == pytest.approx(60.0) and rows["DY1"]["base"] == 50  # 30 of 50, by hand
     assert rows["DY8"]["pct"] is None and rows["DY2"]["pct"] is None  # 8 hidden, then 12 with it (20 together)
 
