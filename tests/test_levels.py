@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 
+import polars as pl
 import pytest
 
 from insight.cli import main
 from insight.config.loader import load_config
+from insight.figures import metrics
 from insight.figures.levels import children, members_within, path, satisfaction_within
 from insight.figures.sources import has_sources
 from insight.store import Store
@@ -61,6 +63,15 @@ def test_satisfaction_within_a_parent_by_hand(definitions):
     rows = {r["group"]: r for r in got.iter_rows(named=True)}
     assert rows["DY1"]["pct"] == pytest.approx(60.0) and rows["DY1"]["base"] == 50  # 30 of 50, by hand
     assert rows["DY8"]["pct"] is None and rows["DY2"]["pct"] is None  # 8 hidden, then 12 with it (20 together)
+    # force-wide by district, each NPU's districts protected against that NPU's total
+    both = tidy(confidence, answers("DY1", 30, 20) + answers("DY8", 6, 2) + [
+        {**r, "npu": "Walsall"} for r in answers("WS1", 40, 10) + answers("WS3", 20, 20)])  # fmt: skip
+    rows = {r["group"]: r for r in metrics.satisfaction(both, confidence, by="district", aspects=["good_job"])
+            .filter(pl.col("base") > 0).iter_rows(named=True)}  # fmt: skip
+    assert rows["DY1"]["pct"] is None and rows["DY8"]["pct"] is None  # Dudley: 58 - 50 would give DY8
+    assert rows["WS1"]["pct"] == pytest.approx(80.0) and rows["WS3"]["pct"] == pytest.approx(
+        50.0
+    )  # Walsall: none small
 
 
 def test_a_store_from_before_districts_and_sources_still_opens(exports, tmp_path, monkeypatch):
@@ -90,3 +101,13 @@ def test_wmnow_page_drills_from_an_npu_to_its_districts():
     at.selectbox(key="wmnow_drill").set_value("Coventry").run()
     assert not at.exception, at.exception
     assert "Active members in each postcode district of Coventry" in texts(at)
+
+
+def test_satisfaction_page_drills_from_an_npu_to_its_districts():
+    at = app("app_pages/satisfaction.py", dataset="public_confidence", by="npu")
+    assert not at.exception, at.exception
+    at.selectbox(key="drill_group").set_value("Dudley").run()
+    assert not at.exception, at.exception
+    assert at.query_params["by"] in ("district", ["district"]) and at.query_params["npu"] in ("Dudley", ["Dudley"])
+    body = texts(at)
+    assert "Overall confidence by postcode district" in body and "lies within a neighbourhood policing unit" in body

@@ -89,28 +89,9 @@ def satisfaction_within(
     aspects: Sequence[str] | None = None,
     filters: Mapping[str, Sequence[str]] | None = None,
 ) -> pl.DataFrame:
-    """A survey's % positive for each child group inside one parent group (``metrics.satisfaction`` by the child,
-    the parent's rows only), with complementary suppression among the children of each aspect."""
+    """A survey's % positive for each child group inside one parent group: ``metrics.satisfaction`` by the child
+    over the parent's rows (which applies complementary suppression among a parent's children), without the
+    children holding no answer."""
     wanted = {**(filters or {}), **_parent_filter(definition, child, parent_group)}
     result = metrics.satisfaction(frame, definition, period=period, by=child, aspects=aspects, filters=wanted)
-    result = result.filter(pl.col("base") > 0)
-    sup = definition.suppression
-    hide: list[bool] = []
-    parts = []
-    for part in result.partition_by("aspect", maintain_order=True):
-        bases = part.get_column("base").to_list()
-        hide = complementary_hidden(bases, [s == SUPPRESSED for s in part.get_column("status").to_list()], sup.min_base)
-        parts.append(part.with_columns(pl.Series("__hide", hide)))
-    if not parts:
-        return result
-    joined = pl.concat(parts)
-    figures = [c for c in ("pct", "positive", "ci_low", "ci_high", "change_pp", "p_value") if c in joined.columns]
-    return joined.with_columns(
-        *[pl.when(pl.col("__hide")).then(None).otherwise(pl.col(c)).alias(c) for c in figures],
-        pl.when(pl.col("__hide")).then(pl.lit(SUPPRESSED)).otherwise(pl.col("status")).alias("status"),
-        *(
-            [(pl.col("significant") & ~pl.col("__hide")).alias("significant")]
-            if "significant" in joined.columns
-            else []
-        ),
-    ).drop("__hide")
+    return result.filter(pl.col("base") > 0)
