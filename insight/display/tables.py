@@ -315,15 +315,16 @@ def drivers_table(drivers: Drivers, labels: dict[str, str]) -> pl.DataFrame:
 
 
 def sources_table(by_source: pl.DataFrame) -> pl.DataFrame:
-    """WMNow sign-ups by source with each source's 16-24 and ethnic minority shares against the census."""
-    return by_source.select(
-        pl.col("source").alias("Sign-up source"),
+    """WMNow sign-ups by source with each source's 16-24 and ethnic minority shares against the census (the row
+    of sign-ups with no source recorded only when there are any)."""
+    return by_source.filter((pl.col("source") != "Not recorded") | (pl.col("sign_ups") != 0)).select(
+        pl.col("source").alias("Source"),
         pl.col("sign_ups").alias("Sign-ups"),
-        pl.col("share").round(1).alias("% of sign-ups with a source"),
-        pl.col("aged_16_24").round(1).alias("% aged 16-24"),
-        pl.col("aged_16_24_gap_pp").round(1).alias("16-24 gap to census (points)"),
-        pl.col("ethnic_minority").round(1).alias("% ethnic minority groups"),
-        pl.col("ethnic_minority_gap_pp").round(1).alias("Ethnic minority gap to census (points)"),
+        pl.col("share").round(1).alias("% of sign-ups"),
+        pl.col("aged_16_24").round(1).alias("% 16-24"),
+        pl.col("aged_16_24_gap_pp").round(1).alias("16-24 gap (points)"),
+        pl.col("ethnic_minority").round(1).alias("% ethnic minority"),
+        pl.col("ethnic_minority_gap_pp").round(1).alias("Ethnic minority gap (points)"),
     )
 
 
