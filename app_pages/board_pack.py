@@ -17,8 +17,10 @@ MIME = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "html": "text/html",
 }
-# What a pack is cached on: the store's version, its folder, the month (None: the latest) and the surveys.
-PackKey = tuple[str, str, str | None, tuple[str, ...]]
+NO_SINCE = "none"
+# What a pack is cached on: the store's version, its folder, the month (None: the latest), the surveys and the
+# last board's month (None: no "Since the last board" section).
+PackKey = tuple[str, str, str | None, tuple[str, ...], str | None]
 
 
 def viewable_surveys() -> list[str]:
@@ -27,17 +29,23 @@ def viewable_surveys() -> list[str]:
 
 
 @st.cache_resource(show_spinner="Writing the board pack…", max_entries=8)
-def _pack(version: str, data_dir: str, period: str | None, datasets: tuple[str, ...], samples_on: bool) -> BoardPack:
+def _pack(version: str, data_dir: str, period: str | None, datasets: tuple[str, ...], since: str | None,
+          samples_on: bool) -> BoardPack:  # fmt: skip
     # Keyed on the store's version: a new upload writes a new pack.
     return build_pack(
-        loading.store(), period=period, datasets=datasets, definitions=loading.definitions(), census=loading.census()
+        loading.store(),
+        period=period,
+        datasets=datasets,
+        definitions=loading.definitions(),
+        census=loading.census(),
+        since=since,
     )
 
 
 @st.cache_data(show_spinner="Laying out the document…", max_entries=12)
-def _document(version: str, data_dir: str, period: str | None, datasets: tuple[str, ...], fmt: str,
-              samples_on: bool) -> tuple[str, bytes]:  # fmt: skip
-    pack = _pack(version, data_dir, period, datasets, samples_on)
+def _document(version: str, data_dir: str, period: str | None, datasets: tuple[str, ...], since: str | None,
+              fmt: str, samples_on: bool) -> tuple[str, bytes]:  # fmt: skip
+    pack = _pack(version, data_dir, period, datasets, since, samples_on)
     return file_name(pack, fmt), render(pack, fmt)
 
 
@@ -88,15 +96,29 @@ st.caption(
     "or period, a rise or fall only when the test says it is significant, suppressed figures never shown."
 )
 allowed = viewable_surveys()
+held_months = months_held(allowed)
 period = st.selectbox(
     "Month",
-    [LATEST, *months_held(allowed)],
+    [LATEST, *held_months],
     key="pack_period",
     format_func=lambda p: "each survey's latest results" if p == LATEST else period_label(p),
     help="Quarterly surveys use the quarter containing the month.",
 )
 chosen = None if period == LATEST else period
-key: PackKey = (loading.store_version(), str(loading.store().data_dir), chosen, tuple(allowed))
+since = st.selectbox(
+    "Since the last board",
+    [NO_SINCE, *(m for m in held_months if m < (chosen or held_months[0]))] if held_months else [NO_SINCE],
+    key="pack_since",
+    format_func=lambda m: "no comparison" if m == NO_SINCE else period_label(m),
+    help="The month the last board paper reported: a section says what changed since then, by the z-test.",
+)
+key: PackKey = (
+    loading.store_version(),
+    str(loading.store().data_dir),
+    chosen,
+    tuple(allowed),
+    None if since == NO_SINCE else since,
+)
 pack = _pack(*key, samples_enabled())
 if pack.sample:
     st.info(

@@ -17,6 +17,7 @@ from insight.display.views import breakdown_order, priorities
 from insight.figures.answers import answer_distribution
 from insight.figures.compare import compare_groups
 from insight.figures.drivers import TooFewRespondents, key_drivers
+from insight.figures.levels import children
 from insight.figures.metrics import satisfaction
 from insight.figures.validity import validity
 from insight.figures.weighting import Raking, weighted_figure, weighted_satisfaction, weighting_in_words
@@ -199,12 +200,43 @@ def by_group(
         data=satisfaction_table(breakdown, definition, by_label=by_label),
         data_name=f"{definition.dataset}-{aspect}-by-{by}",
     )
+    drill_down(definition, by, shown)
     output.about(
         [
             "▲ / ▼: each group against everyone else in the base by a two-proportion z-test, the p-values adjusted "
             "for the number of groups tested by Holm's method (significant when p < 0.05).",
             *(wording.change_method(r["group"], r) for r in breakdown.iter_rows(named=True)),
         ]
+    )
+
+
+def drill_down(definition: Definition, by: str, shown: pl.DataFrame) -> None:
+    """From a breakdown by a dimension with finer units inside it (`within:`), one group's units; and under a
+    breakdown by such a unit, what protects the hidden ones."""
+    parent = definition.dimensions[by].within
+    if parent is not None:
+        st.caption(
+            f"Each {definition.dimension_label(by).lower()} lies within a {definition.dimension_label(parent).lower()}"
+            ": where one is hidden, the next smallest in the same one is hidden too, so no hidden figure can be "
+            f"worked out from the {definition.dimension_label(parent).lower()}'s own."
+        )
+    kids = children(definition, by)
+    if not kids or url_state.presenter_mode():
+        return
+    child = kids[0]
+    groups = [g for g in shown.get_column("group").to_list() if g]
+
+    def go() -> None:
+        group = st.session_state.get("drill_group")
+        if group:
+            st.session_state["by"], st.session_state[by] = child, [group]
+
+    st.selectbox(
+        f"Drill into one {definition.dimension_label(by).lower()}, by {definition.dimension_label(child).lower()}",
+        [None, *groups],
+        key="drill_group",
+        on_change=go,
+        format_func=lambda g: "choose one" if g is None else g,
     )
 
 

@@ -11,11 +11,20 @@ from app_pages import loading, output, sections, url_state
 from insight.config.census import Census
 from insight.config.definition import Definition
 from insight.display import charts, wording
-from insight.display.tables import area_gaps, gap_table, joiners_table, representation_table
+from insight.display.tables import (
+    area_gaps,
+    gap_table,
+    joiners_table,
+    representation_table,
+    sources_table,
+    within_table,
+)
 from insight.display.views import target_gaps
+from insight.figures.levels import children, members_within
 from insight.figures.metrics import as_range
 from insight.figures.representation import representation
 from insight.figures.sign_ups import joiners_by_month, sign_up_gaps
+from insight.figures.sources import has_sources, sign_ups_by_source
 from insight.periods import last_n, period_label
 
 DIMENSIONS = ("age", "ethnicity")  # the two the sign-up drive tracks
@@ -145,6 +154,26 @@ def is_the_gap_closing(
     output.about([wording.gap_change_method(c) for c in changes])
 
 
+def sign_up_sources(
+    members: pl.DataFrame, definition: Definition, census: Census, filters: url_state.Filters, where: str
+) -> None:
+    """Sign-ups per source over the months tested, and each source's diversity against the census."""
+    span = as_range(filters.period, definition, members)
+    end = span.last if span is not None else max(members.get_column("period").drop_nulls().to_list())
+    months = last_n(end, months_shown(), definition.period.granularity)
+    words = f"{period_label(months.first)} to {period_label(months.last)}"
+    st.header(f"Where new members signed up, {words}, {where}")
+    rows = sign_ups_by_source(members, definition, census, period=months, filters=filters.dims)
+    output.table(sources_table(rows), f"wmnow-sources-{months.first}-{months.last}")
+    st.markdown(wording.sources_finding(list(rows.iter_rows(named=True)), f"from {words}"))
+    st.caption(
+        "Everyone who joined in the months, including those who have since left. Shares of 16-24s and of ethnic "
+        "minority groups are of those who stated their age or ethnicity; the census is residents aged 16+ (age) and "
+        f"all residents (ethnicity). Left blank: fewer than {definition.suppression.min_base} sign-ups (or members "
+        "stating a value), and the next smallest source too, so a hidden count cannot be worked out from the total."
+    )
+
+
 def joiners_each_month(members: pl.DataFrame, definition: Definition, dims: dict[str, list[str]]) -> None:
     st.header("Joiners each month")
     output.table(joiners_table(joiners_by_month(members, definition, filters=dims)), "wmnow-joiners")
@@ -167,6 +196,26 @@ def by_neighbourhood(members: pl.DataFrame, definition: Definition, census: Cens
             f"Left blank: {', '.join(few)}, where fewer than {definition.suppression.min_base} members stated their "
             f"{definition.dimensions[key].label.lower()} (too few to show)."
         )
+    for child in children(definition, "npu"):
+        finer_units(members, definition, dims, child)
+
+
+def finer_units(members: pl.DataFrame, definition: Definition, dims: dict[str, list[str]], child: str) -> None:
+    """Drill from one NPU to the finer unit inside it (a dimension `within: npu`), with suppression at that level."""
+    label = definition.dimensions[child].label.lower()
+    npu = st.selectbox(
+        f"Active members in each {label} of", [None, *definition.dimensions["npu"].groups], key="wmnow_drill",
+        format_func=lambda n: "choose an NPU" if n is None else n,
+    )  # fmt: skip
+    if npu is None:
+        return
+    rows = members_within(members, definition, child=child, parent_group=npu, filters=dims)
+    st.subheader(f"Active members in each {label} of {npu}")
+    output.table(within_table(rows, definition.dimensions[child].label), f"wmnow-{child}-{npu}")
+    st.caption(
+        f"Left blank: fewer than {definition.suppression.min_base} members, and the next smallest too, so that "
+        f"none can be worked out from {npu}'s total. A {label} with no members is not listed."
+    )
 
 
 filters = url_state.current()
@@ -211,6 +260,15 @@ sections.show(
                 partial(members_by, key, frame, definition, census, filters.dims, where),
             )
             for key in DIMENSIONS
+        ),
+        *(
+            [
+                sections.View(
+                    "sources", "Sign-up sources", lambda: sign_up_sources(frame, definition, census, filters, where)
+                )
+            ]
+            if has_sources(frame, definition)
+            else []
         ),
         sections.View("joiners", "Joiners each month", lambda: joiners_each_month(frame, definition, filters.dims)),
         sections.View("areas", "By NPU", lambda: by_neighbourhood(frame, definition, census, filters.dims)),

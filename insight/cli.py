@@ -25,7 +25,7 @@ from insight.config.loader import load_config
 from insight.figures import metrics
 from insight.intake.masking import safe_file_name
 from insight.intake.safe_csv import to_csv
-from insight.periods import PeriodRange, first_period, held_as_one, parse_range
+from insight.periods import PeriodRange, check_period, first_period, held_as_one, parse_range
 from insight.store import Store, StoreError
 from insight.store.records import MoveRefused, moves_text
 
@@ -653,7 +653,14 @@ def cmd_pack(args: argparse.Namespace) -> int:
             raise UsageError(f"--period is a month: {exc}") from exc
     if args.out and not Path(args.out).parent.is_dir():
         raise Rejected(f"cannot write {args.out}: no folder {Path(args.out).parent}")
-    pack = build_pack(Store(args.data_dir), period=args.period)
+    if args.since:
+        try:
+            check_month(args.since)
+        except ValueError as exc:
+            raise UsageError(f"--since is a month: {exc}") from exc
+        if args.period and args.since >= args.period:
+            raise UsageError(f"--since {args.since} is not before --period {args.period}: name the last board's month")
+    pack = build_pack(Store(args.data_dir), period=args.period, since=args.since)
     out = Path(args.out) if args.out else Path.cwd() / file_name(pack, fmt)
     data = render(pack, fmt)
     try:
@@ -905,6 +912,25 @@ def cmd_answers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_changes(args: argparse.Namespace) -> int:
+    from insight.figures.since import changes_since
+
+    definition = _survey(args.dataset)
+    try:
+        check_period(args.since, "month")
+    except ValueError as exc:
+        raise UsageError(f"--since is a month, e.g. 2019-05: {exc}") from exc
+    period_arg = _period_arg(definition, args.period)
+    frame = _held(Store(args.data_dir), definition)
+    period = _period(frame, definition, period_arg)
+    if not period.is_single:
+        raise UsageError("--period: changes compares one period with the --since month, not a range")
+    rows = [c.to_json() for c in changes_since(frame, definition, period=period.text, since=args.since)]
+    payload = {"dataset": definition.dataset, "period": period.text, "since": args.since, "rows": rows}
+    _emit(rows, args.format, payload)
+    return 0
+
+
 def cmd_drivers(args: argparse.Namespace) -> int:
     from insight.figures.drivers import TooFewRespondents, key_drivers
 
@@ -1033,8 +1059,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aspect", help="the survey's question compared (its headline without it)")
     p.epilog = "--period: the checklist's period or range (the year of 4 quarters to the latest without it)"
 
+    p = reading("changes", "what changed since a month (the last board's): every aspect, z-tested", cmd_changes)
+    p.add_argument(
+        "--since",
+        required=True,
+        metavar="YYYY-MM",
+        help="the month compared with, e.g. 2019-05 (its quarter if quarterly)",
+    )
+
     p = sub.add_parser("pack", help="write the board paper (.docx, .pptx or printable .html) and print its path")
     p.add_argument("--period", help="a month, e.g. 2019-09 (quarterly surveys use its quarter); latest without it")
+    p.add_argument(
+        "--since", metavar="YYYY-MM", help="the last board's month: a section says what changed since it (z-tested)"
+    )
     p.add_argument("--format", choices=["docx", "pptx", "html"], help="docx unless --out ends in .pptx or .html")
     p.add_argument("--out", metavar="FILE", help="default board-pack-PERIOD.FORMAT in the current folder")
     data_dir(p)

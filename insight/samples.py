@@ -475,7 +475,10 @@ WMNOW_HEADER = [
     "Age Group",
     "Ethnicity",
     "Gender",
+    "Sign-up Source",
 ]
+# Where members signed up (../shared/exports/README.md section 9); the paper (paragraph 8) tracks Force Response.
+WMNOW_SOURCES = ["Force Response", "Website", "Community event", "Neighbourhood officer", "Social media"]
 WMNOW_ETHNICITY = [
     "White",
     "Mixed",
@@ -499,6 +502,9 @@ def wmnow_export(rng: random.Random) -> bytes:
     """
     rows = []
     member = 100000
+    # Sources drawn from their own generator, so every other column is as it was before sources were recorded.
+    # Force Response sign-ups (victims signed up by the officer attending) are younger and more diverse.
+    where = random.Random(8)
     for year, month in months((2017, 1), (2019, 10)):
         drive = (year, month) >= (2019, 9)
         n = rng.randrange(550, 800) + (250 if drive else 0)
@@ -520,9 +526,13 @@ def wmnow_export(rng: random.Random) -> bytes:
                     "Gender": rng.choices(GENDERS, weights=[55, 42, 1, 2])[0],
                 }
             )
+            younger = rows[-1]["Age Group"] in ("16-24", "25-34") or rows[-1]["Ethnicity"] not in ("White",)
+            rows[-1]["Sign-up Source"] = where.choices(WMNOW_SOURCES, weights=[30 if younger else 15, 35, 15, 15, 20])[
+                0
+            ]
             member += 1
     mess = Mess(encoding="utf-8-sig", vary_case=True)
-    return render_csv(WMNOW_HEADER, rows, mess, "WMNow membership list", rng, labels=WMNOW_HEADER[3:])
+    return render_csv(WMNOW_HEADER, rows, mess, "WMNow membership list", rng, labels=WMNOW_HEADER[3:-1])
 
 
 # --------------------------------------------------------------------------- 101 callers

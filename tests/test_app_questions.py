@@ -118,6 +118,8 @@ def test_drivers_section_names_a_priority_or_says_why_not():
     assert "Top priority: " in texts(at) and "Priority matrix" in json.dumps(chart_spec(at, 2)[0])
     small = app("app_pages/satisfaction.py", dataset="domestic_abuse", period="2019-09")
     assert "Key drivers are not shown: only" in texts(small)
+    weak = app("app_pages/satisfaction.py", dataset="public_confidence", view="drivers")
+    assert "No top priority: together the aspects explain only" in texts(weak) and "Top priority:" not in texts(weak)
 
 
 def test_sample_size_verdict_follows_the_filters_and_range():

@@ -47,6 +47,11 @@ def test_choosing_a_month_writes_that_months_paper():
     assert "Victim satisfaction (June 2019)" in [s.value for s in at.subheader]
     at.selectbox(key="pack_period").set_value("2019-09").run()
     assert page_warnings(at) == ["101 caller survey: no responses for September 2019; latest is June 2019."]
+    assert "Since the last board (May 2019)" not in [s.value for s in at.subheader]
+    at.selectbox(key="pack_since").set_value("2019-05").run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader][1] == "Since the last board (May 2019)"
+    assert any("changed significantly (two-proportion z-test" in t.value for t in at.text)
 
 
 def test_presenter_mode_hides_the_downloads():

@@ -79,7 +79,10 @@ def test_key_drivers_leave_out_rare_and_constant_aspects(victim):
     # the top priority: of the aspects at least averagely important, the least positive
     assert rows["actions"].pct < rows["initial_contact"].pct and result.top_priority().aspect == "actions"
     payload = result.to_json()
-    assert list(payload) == ["dataset", "period", "target", "n", "r_squared", "rows"]
+    assert list(payload) == [
+        "dataset", "period", "target", "n", "r_squared", "weak_model", "top_priority", "warning", "rows"
+    ]  # fmt: skip
+    assert payload["top_priority"] == "actions" and not payload["weak_model"] and payload["warning"] is None
     assert list(payload["rows"][0]) == ["aspect", "pct", "importance"]
 
 
@@ -96,6 +99,8 @@ def test_cli_drivers(sample_store):
     payload = json.loads(out.stdout)
     assert payload["target"] == "overall" and payload["n"] > 50
     assert sum(r["importance"] for r in payload["rows"] if r["importance"] is not None) == pytest.approx(100, abs=0.3)
+    weak = run("drivers", "public_confidence", data_dir=sample_store)  # the paper's R² = 0.006 model
+    assert weak.returncode == 0 and "weak_model=True" in weak.stdout and "no top priority is named" in weak.stdout
     few = run("drivers", "domestic_abuse", "--period", "2019-09", data_dir=sample_store)
     assert few.returncode == 1 and "key drivers need at least 50" in few.stderr
 
@@ -109,3 +114,27 @@ def test_top_priority_is_the_least_positive_of_the_important():
 
     assert top([("a", 70, 60), ("b", 40, 30), ("c", 20, 10)]) == "a"  # only a is at least averagely important
     assert top([("a", 70, 40), ("b", 40, 35), ("c", 20, 25)]) == "b"
+
+
+def test_a_model_explaining_little_names_no_top_priority(victim):
+    from insight.display.wording import top_priority
+    from insight.figures.drivers import WEAK_MODEL
+
+    rng = np.random.default_rng(11)
+    rows = [
+        {"period": "2019-09", "initial_contact": SAT if rng.random() < 0.6 else DIS,
+         "actions": SAT if rng.random() < 0.4 else DIS, "feedback": SAT if rng.random() < 0.5 else DIS,
+         "treatment": SAT, "overall": SAT if rng.random() < 0.5 else DIS}  # overall: independent of the rest
+        for _ in range(400)
+    ]  # fmt: skip
+    frame = tidy(victim, rows)
+    result = key_drivers(frame, victim)
+    cols = ("initial_contact", "actions", "feedback", "overall")
+    values = np.column_stack([(frame[a].cast(str) == SAT).to_numpy().astype(float) for a in cols])
+    ols = sm.OLS(values[:, 3], sm.add_constant(values[:, :3])).fit()  # the oracle: R² of the linear model
+    assert result.r_squared == pytest.approx(ols.rsquared) and ols.rsquared < WEAK_MODEL
+    assert result.weak and result.top_priority() is None
+    payload = result.to_json()
+    assert payload["weak_model"] and payload["top_priority"] is None and "no top priority" in payload["warning"]
+    said = top_priority(result, {a: a for a in victim.aspects}, "Overall")
+    assert said.startswith("No top priority") and f"{ols.rsquared * 100:.1f}%" in said and "Top priority" not in said

@@ -68,6 +68,7 @@ def test_every_command_piped_into_head_ends_without_a_traceback(tmp_path):
         "trend": ["trend", "victim", *at],
         "answers": ["answers", "victim", "--aspect", "overall", *at],
         "drivers": ["drivers", "victim", *at],
+        "changes": ["changes", "victim", "--since", "2019-08", *at],
         "pack": ["pack", "--out", str(tmp_path / "pack.html"), *at],
         "audit": ["audit", *at],
         "history": ["history", "victim", *at],

@@ -40,6 +40,7 @@ def build_pack(
     definitions: dict[str, Definition] | None = None,
     census: Census | None = None,
     today: dt.date | None = None,
+    since: str | None = None,
 ) -> BoardPack:
     """The board pack for a month: the one asked for, else the latest month any monthly survey holds.
 
@@ -49,6 +50,9 @@ def build_pack(
 
     ``datasets`` are the surveys the reader may view (every one in local mode); the others
     are left out without a word, as if they did not exist.
+
+    ``since`` (a month, the one the last board paper reported) adds "Since the last board" after the purpose:
+    every aspect of each survey now against then, z-tested (``insight.board.since``).
     """
     store = store or Store()
     definitions = definitions or load_config().definitions
@@ -79,6 +83,10 @@ def build_pack(
     # reach and the events, before the points for the board (the last section)
     found = [reach_section(surveys, month), events_section(surveys, load_config().events, month)]
     sections[-1:-1] = [s for s in found if s is not None]
+    if since:
+        from insight.board.since import since_section
+
+        sections.insert(1, since_section(surveys, check_month(since)))
     title = "Public and victim satisfaction: board paper" + (f", {period_label(month)}" if month else "")
     return BoardPack(
         title=title,

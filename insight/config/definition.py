@@ -83,6 +83,8 @@ class Dimension:
     # exactly as a multi-select cell's parts do.
     columns: dict[str, str] = field(default_factory=dict)
     not_chosen: tuple[str, ...] = ()  # other cells that mean "not chosen" in a `columns` dimension
+    optional: bool = False  # a file may lack the column (an older export): its rows are Not stated (`optional:`)
+    within: str | None = None  # the dimension whose groups this one's fall within (`within: npu`): drill-down
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -211,6 +213,12 @@ class Definition:
         return {pseudonym_column(c): c for c in self.pseudonymise}
 
     @property
+    def optional_dimensions(self) -> list[str]:
+        """Dimensions a file may lack (`optional: true`); rows held from before the definition gained one read as
+        Not stated, and the next import adds its column to the table."""
+        return [k for k, d in self.dimensions.items() if d.optional]
+
+    @property
     def needs_key(self) -> bool:
         """Whether importing needs the pseudonym key."""
         return self.id_pseudonymise or bool(self.pseudonymise)
@@ -259,8 +267,10 @@ class Definition:
         return "[" + ", ".join([wave, *(c for c in self.id_columns if c != wave)]) + "]"
 
     def optional_columns(self) -> list[str]:
-        """Columns a file may lack: the weight's, unless a response without a weight is an error."""
-        return [self.weight.column] if self.weight and self.weight.on_missing != "error" else []
+        """Columns a file may lack: the weight's, unless a response without a weight is an error; an `optional`
+        dimension's."""
+        weight = [self.weight.column] if self.weight and self.weight.on_missing != "error" else []
+        return weight + [d.column for d in self.dimensions.values() if d.optional and d.column]
 
     @property
     def weight_column(self) -> str | None:
@@ -430,6 +440,8 @@ def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, An
         given_at_import=given,
         columns=columns,
         not_chosen=tuple(v.strip() for v in r.labels(node.get("not_chosen"), f"{kp}.not_chosen")),
+        optional=r.boolean(node, "optional", kp, default=False),
+        within=r.text(node, "within", kp, default=None),
     )
 
 
@@ -593,7 +605,23 @@ def _dimensions(r: Reader, raw: dict[str, Any], templates: dict[str, dict[str, A
     for key, node in r.mapping(raw.get("dimensions"), "dimensions").items():
         with r.part():
             dimensions[str(key)] = _dimension(r, str(key), node, templates)
+    for key, dim in dimensions.items():
+        with r.part():
+            _check_within(r, key, dim, dimensions)
     return dimensions
+
+
+def _check_within(r: Reader, key: str, dim: Dimension, dimensions: dict[str, Dimension]) -> None:
+    """`within:` names another dimension of the survey, and following the parents never comes back."""
+    seen = [key]
+    parent = dim.within
+    while parent is not None:
+        if parent not in dimensions:
+            raise r.fail(f"dimensions.{key}.within", f"no dimension {parent!r}; choose from {sorted(dimensions)}")
+        if parent in seen:
+            raise r.fail(f"dimensions.{key}.within", f"goes round in a circle: {' within '.join([*seen, parent])}")
+        seen.append(parent)
+        parent = dimensions[parent].within
 
 
 def _questions(r: Reader, raw: dict[str, Any], scales: dict[str, Scale], broken: set[str]) -> dict[str, Question]:

@@ -155,6 +155,16 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(f"{_DIM}.not_chosen", "list of text", EMPTY, "with `columns`: other cells that mean not chosen, e.g. No"),
     Key(f"{_DIM}.given_at_import", "true/false", False, "one value per file, typed at import (`--set KEY=VALUE`)"),
+    Key(
+        f"{_DIM}.within",
+        "dimension key",
+        NONE,
+        "the dimension whose groups this one's fall within (`within: npu`): pages drill down from it, and no "
+        "hidden figure can be worked out from the parent's",
+    ),
+    Key(
+        f"{_DIM}.optional", "true/false", False, "a file may lack the column (an older export): its rows are Not stated"
+    ),
     # --- questions and free text
     Key("questions", "mapping: key -> question", EMPTY, "the aspects asked about (a survey needs one)"),
     Key(f"{_Q}.column", "column", REQUIRED, "the column holding the answers"),

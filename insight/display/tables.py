@@ -381,3 +381,26 @@ def sample_table(counts: pl.DataFrame) -> pl.DataFrame:
         _yes_no("reached").alias("Target reached"),
         pl.col("margin_pp").round(1).alias("Margin of error (±points)"),
     )
+
+
+def sources_table(by_source: pl.DataFrame) -> pl.DataFrame:
+    """WMNow sign-ups by source with each source's 16-24 and ethnic minority shares against the census (the row
+    of sign-ups with no source recorded only when there are any)."""
+    return by_source.filter((pl.col("source") != "Not recorded") | (pl.col("sign_ups") != 0)).select(
+        pl.col("source").alias("Source"),
+        pl.col("sign_ups").alias("Sign-ups"),
+        pl.col("share").round(1).alias("% of sign-ups"),
+        pl.col("aged_16_24").round(1).alias("% 16-24"),
+        pl.col("aged_16_24_gap_pp").round(1).alias("16-24 gap (points)"),
+        pl.col("ethnic_minority").round(1).alias("% ethnic minority"),
+        pl.col("ethnic_minority_gap_pp").round(1).alias("Ethnic minority gap (points)"),
+    )
+
+
+def within_table(rows: pl.DataFrame, label: str) -> pl.DataFrame:
+    """Members in each finer unit of one parent (``levels.members_within``); hidden counts blank."""
+    return rows.select(
+        pl.col("group").alias(label),
+        pl.col("members").alias("Active members"),
+        pl.col("share").round(1).alias("% of the parent's members"),
+    )

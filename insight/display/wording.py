@@ -203,11 +203,10 @@ def dissatisfied(row: dict, negative: Sequence[str]) -> str:
     return f"{who}{pct(row['pct'])} dissatisfied ({', '.join(negative)}), of {row['base']:,} in the base"
 
 
-WEAK_MODEL = 0.1  # R² below which the aspects explain too little to rank them as priorities
-
-
 def top_priority(drivers: Drivers, labels: dict[str, str], target_label: str) -> str:
-    """Name the top priority: high importance, low satisfaction."""
+    """Name the top priority (high importance, low satisfaction), or say plainly why there is none."""
+    if drivers.weak and any(r.importance is not None for r in drivers.rows):
+        return weak_model(drivers, target_label)
     top = drivers.top_priority()
     if top is None or top.importance is None:
         return "No aspect could be modelled."
@@ -215,7 +214,18 @@ def top_priority(drivers: Drivers, labels: dict[str, str], target_label: str) ->
         f"Top priority: {labels[top.aspect]}. It carries {top.importance:.0f}% of what the other aspects explain of "
         f"{target_label.lower()}, and only {pct(top.pct)} are positive about it. Together the aspects explain "
         f"{drivers.r_squared * 100:.1f}% of the variation in {target_label.lower()} among these {drivers.n:,} "
-        "respondents" + (", too little to set priorities by." if drivers.r_squared < WEAK_MODEL else ".")
+        "respondents."
+    )
+
+
+def weak_model(drivers: Drivers, target_label: str) -> str:
+    """The warning for a model that explains little: no top priority is named from it."""
+    from insight.figures.drivers import WEAK_MODEL
+
+    return (
+        f"No top priority: together the aspects explain only {drivers.r_squared * 100:.1f}% of the variation in "
+        f"{target_label.lower()} among these {drivers.n:,} respondents (R² {drivers.r_squared:.3f}, below "
+        f"{WEAK_MODEL:.2f}), too little to rank them. The importances below are shares of very little."
     )
 
 
@@ -501,3 +511,22 @@ def matched_difference(m: Matched, aspect_label: str, labels: dict[str, str], pa
         side = "higher" if met_pct > missed_pct else "lower"
         return f"{figures}: significantly {side} ({points(met_pct - missed_pct)}; {p_value(p)}{adjusted})."
     return f"{figures}: a difference within the margin of error ({p_value(p)}{adjusted})."
+
+
+def sources_finding(rows: Sequence[dict], span_words: str) -> str:
+    """Which source brings the most sign-ups and which the largest share of each under-represented group (shown
+    figures only)."""
+    shown = [r for r in rows if r["share"] is not None]
+    if not shown:
+        return f"Too few sign-ups {span_words} record a source to show."
+    most = max(shown, key=lambda r: r["share"])
+    said = [f"{most['source']} brought the most sign-ups {span_words}: {most['sign_ups']:,} ({pct(most['share'])})."]
+    for key, who in (("aged_16_24", "16-24s"), ("ethnic_minority", "ethnic minority groups")):
+        known = [r for r in shown if r[key] is not None and r[f"{key}_census"] is not None]
+        if known:
+            best = max(known, key=lambda r: r[key])
+            said.append(
+                f"{best['source']} brought the largest share of {who}: {pct(best[key])}, against "
+                f"{pct(best[f'{key}_census'])} in the census."
+            )
+    return " ".join(said)

@@ -9,6 +9,7 @@ r their correlations with the target, and R = V diag(λ) V' its eigen-decomposit
 and importance = ε_j / R² × 100, so the rows sum to 100 (Johnson 2000).
 Aspects answered by fewer than half the target's respondents, or with no variation, are left
 out of the model and listed with importance None.
+A model whose R² is below WEAK_MODEL explains too little to rank aspects: it names no top priority.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import polars as pl
 from insight.config.definition import Definition
 from insight.figures.metrics import apply_filters, as_range, in_range, latest_period
 from insight.periods import PeriodRange
+
+WEAK_MODEL = 0.1  # R² below which the aspects explain too little to name a top priority (docs/statistics.md)
 
 
 class TooFewRespondents(ValueError):
@@ -45,19 +48,37 @@ class Drivers:
     r_squared: float
     rows: list[Driver]
 
+    @property
+    def weak(self) -> bool:
+        """The aspects explain less than WEAK_MODEL of the target's variation: no priority can be named."""
+        return self.r_squared < WEAK_MODEL
+
     def to_json(self) -> dict:
         rnd = lambda v: None if v is None else round(v, 1)  # noqa: E731
+        top = self.top_priority()
         return {
             "dataset": self.dataset,
             "period": self.period,
             "target": self.target,
             "n": self.n,
             "r_squared": round(self.r_squared, 4),
+            "weak_model": self.weak,
+            "top_priority": top.aspect if top else None,
+            "warning": (
+                f"the aspects explain little (R² {self.r_squared:.3f}, below {WEAK_MODEL}): no top priority is named"
+                if self.weak
+                else None
+            ),
             "rows": [{**asdict(r), "pct": rnd(r.pct), "importance": rnd(r.importance)} for r in self.rows],
         }
 
     def top_priority(self) -> Driver | None:
-        """High importance, low satisfaction: of the aspects at least averagely important, the least positive."""
+        """High importance, low satisfaction: of the aspects at least averagely important, the least positive.
+
+        None when the model is weak (R² below WEAK_MODEL): a ranking of what explains almost nothing misleads.
+        """
+        if self.weak:
+            return None
         modelled = [(r, r.importance, r.pct) for r in self.rows if r.importance is not None and r.pct is not None]
         if not modelled:
             return None

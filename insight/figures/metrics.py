@@ -132,6 +132,7 @@ def _finish(
     by: str | None,
     everyone: pl.DataFrame | None = None,
     hidden_in_time: Collection[tuple[str, str, str | None]] = (),
+    parents: Mapping[str, str] | None = None,
 ) -> pl.DataFrame:
     """Intervals, status, suppression and change for every period of a counts frame.
 
@@ -139,7 +140,9 @@ def _finish(
     secondary suppression, a filtered figure is hidden when the respondents it leaves out are
     fewer than the minimum base, or they could be worked out by subtracting it from the total.
     ``hidden_in_time`` lists (period, aspect, group) range figures to hide because the periods
-    inside them would give a hidden one away (``_hidden_in_time``).
+    inside them would give a hidden one away (``_hidden_in_time``). ``parents`` maps each group of a
+    dimension with a parent (``within:``) to its parent group: complementary suppression then applies
+    among each parent's groups, whose total is shown a level up.
     """
     sup = definition.suppression
     lo, hi = wilson_interval(pl.col("positive"), pl.col("base"))
@@ -169,8 +172,8 @@ def _finish(
             .with_columns(pl.when(pl.col("__t")).then(pl.lit(SUPPRESSED)).otherwise(pl.col("status")).alias("status"))
             .drop("__t")
         )
-    if sup.secondary and by:
-        frame = _secondary_suppression(frame, sup.min_base)
+    if by and (sup.secondary or parents is not None):
+        frame = _secondary_suppression(frame, sup.min_base, parents)
 
     # The previous period is the latest earlier one with any data for this dataset.
     periods = sorted(counts.get_column("period").unique().to_list())
@@ -230,13 +233,19 @@ def complementary_hidden(bases: Sequence[int], hidden: Sequence[bool], min_base:
     return out
 
 
-def _secondary_suppression(frame: pl.DataFrame, min_base: int) -> pl.DataFrame:
-    """Complementary suppression within each period and aspect of a breakdown (``complementary_hidden``).
+def _secondary_suppression(
+    frame: pl.DataFrame, min_base: int, parents: Mapping[str, str] | None = None
+) -> pl.DataFrame:
+    """Complementary suppression within each period and aspect of a breakdown (``complementary_hidden``), and
+    within each parent group when ``parents`` maps the groups to theirs.
 
     Otherwise a hidden group's figures could be recovered from the total less the groups shown.
     """
     keys = ["period", "aspect"]
     frame = frame.with_row_index("__row").sort("group", nulls_last=True)
+    if parents is not None:
+        frame = frame.with_columns(pl.col("group").replace_strict(parents, default=None).alias("__parent"))
+        keys.append("__parent")
     hide_rows: list[int] = []
     for _, part in frame.group_by(keys, maintain_order=True):
         rows = part.get_column("__row").to_list()
@@ -253,7 +262,7 @@ def _secondary_suppression(frame: pl.DataFrame, min_base: int) -> pl.DataFrame:
             .alias("status")
         )
         .sort("__row")
-        .drop("__row")
+        .drop("__row", *(["__parent"] if parents is not None else []))
     )
 
 
@@ -338,11 +347,21 @@ def satisfaction(
                 (part.text, a, g)
                 for a, g in _hidden_in_time(raw, definition, part, by=by, aspects=aspects, filters=filters)
             }
-    result = _finish(counts, definition, by, everyone, hidden_in_time)
+    result = _finish(counts, definition, by, everyone, hidden_in_time, _parents(lf, definition, by))
     if all_periods:
         return result
     period = period or latest_period(frame)
     return result.filter(pl.col("period") == period)
+
+
+def _parents(lf: pl.LazyFrame, definition: Definition, by: str | None) -> dict[str, str] | None:
+    """Each group of a breakdown by a dimension with a parent (``within:``) mapped to the parent group most of
+    its rows fall in; None for any other breakdown."""
+    parent = definition.dimensions[by].within if by else None
+    if by is None or parent is None:
+        return None
+    pairs = lf.group_by(by).agg(pl.col(parent).cast(pl.String).mode().sort().first().alias("__p")).collect()
+    return {str(g): str(p) for g, p in pairs.iter_rows() if g is not None and p is not None}
 
 
 def _inner_levels(span: PeriodRange) -> list[list[PeriodRange]]:
@@ -391,7 +410,9 @@ def full_report(frame: pl.DataFrame, definition: Definition) -> dict[str | None,
     lf = frame.lazy()
     dims: list[str | None] = [None, *definition.dimensions]
     counted = pl.collect_all([_counts(lf, definition, definition.aspects, d) for d in dims])
-    return {d: _finish(c, definition, d) for d, c in zip(dims, counted, strict=True)}
+    return {
+        d: _finish(c, definition, d, parents=_parents(lf, definition, d)) for d, c in zip(dims, counted, strict=True)
+    }
 
 
 def latest_period(frame: pl.DataFrame) -> str | None:

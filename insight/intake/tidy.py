@@ -523,6 +523,9 @@ def _labels(
         if dim.column is None:  # one value for the whole file, given at import
             exprs.append(pl.lit(fixed[key], dtype=pl.Enum(dim.values)).alias(key))
             continue
+        if dim.optional and dim.column not in found:  # an older export without the column: nobody said
+            exprs.append(pl.lit(NOT_STATED, dtype=pl.Enum(dim.values)).alias(key))
+            continue
         file_col = found[dim.column]
         if dim.separator:
             lookup, unknown = _multi_lookup(distinct[file_col], dim)
@@ -654,7 +657,7 @@ def shape(
     # The file's column of dates or wave labels; none when the period is given at import (then never read).
     p_col = "" if period.column is None else found[period.column]
     parts = id_parts(definition, found)
-    label_columns = [found[d.column] for d in definition.dimensions.values() if d.column is not None]
+    label_columns = [found[d.column] for d in definition.dimensions.values() if d.column in found]
     label_columns += [found[c] for c in definition.answer_columns.values()]
     if period.waves:
         label_columns.append(p_col)

@@ -42,7 +42,7 @@ import polars as pl
 from deltalake import CommitProperties, DeltaTable, QueryBuilder
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from insight.config.definition import Definition
+from insight.config.definition import NOT_STATED, Definition
 from insight.config.layout import (
     VOLUME_SCHEMA,
     stored_columns,
@@ -308,6 +308,13 @@ class Store:
         # A column the definition has pseudonymised since the rows were stored: they have no pseudonym.
         later = [c for c in wanted if c not in frame.columns and c in definition.pseudonymised]
         frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in later)
+        # An `optional` dimension the definition has gained since the rows were stored (its column added blank
+        # by a later import, or not at all): nobody said, as in an export without it.
+        gained = [c for c in wanted if c in definition.optional_dimensions]
+        frame = frame.with_columns(
+            (pl.col(c).cast(pl.String).fill_null(NOT_STATED) if c in frame.columns else pl.lit(NOT_STATED)).alias(c)
+            for c in gained
+        )
         missing = [c for c in wanted if c not in frame.columns]
         if missing:
             raise StoreError(
@@ -447,7 +454,7 @@ class Store:
                 meta,
                 partitioned=True,
                 refuse_moves=refuse,
-                addable=set(definition.pseudonymised),
+                addable={*definition.pseudonymised, *definition.optional_dimensions},
             )
         except MoveRefused:
             if rejected_file is not None and self.is_local:  # nothing of this file was imported: none set aside
