@@ -110,7 +110,7 @@ def test_the_keys_the_parser_accepts_are_the_ones_it_accepted_before_the_table()
     assert keys_under("derived.<key>") == {"all_of", "label"}
     assert keys_under("dimensions.<key>") == {
         "use", "column", "label", "values", "groups", "not_stated", "census", "area", "codes", "separator",
-        "several", "given_at_import", "columns", "not_chosen", "within", "optional",
+        "several", "given_at_import", "columns", "not_chosen", "within", "optional", "others",
     }  # fmt: skip
     assert keys_under("period") == {"column", "formats", "granularity", "waves", "given_at_import", "earliest"}
     assert keys_under("questions.<key>") == {"column", "label", "scale"}

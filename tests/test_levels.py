@@ -8,10 +8,12 @@ import polars as pl
 import pytest
 
 from insight.cli import main
+from insight.config.files import ConfigError
 from insight.config.loader import load_config
 from insight.figures import metrics
 from insight.figures.levels import children, members_within, path, satisfaction_within
 from insight.figures.sources import has_sources
+from insight.intake.tidy import ingest_bytes
 from insight.store import Store
 from tests.conftest import copy_config, repeat, tidy
 from tests.test_app import app, texts
@@ -111,3 +113,35 @@ def test_satisfaction_page_drills_from_an_npu_to_its_districts():
     assert at.query_params["by"] in ("district", ["district"]) and at.query_params["npu"] in ("Dudley", ["Dudley"])
     body = texts(at)
     assert "Overall confidence by postcode district" in body and "lies within a neighbourhood policing unit" in body
+
+
+def test_a_district_outside_the_force_area_is_counted_as_such_not_refused(exports, tmp_path):
+    """A member living outside the force area gives a district the list does not hold: the row imports, in the
+    dimension's `others` group; without `others` the same row is a problem (so the key is what lets it in)."""
+    text = (exports / "wmnow_members_with_source_example.csv").read_text(encoding="utf-8").splitlines()
+    header, first = text[0], text[1].split(",")
+    column = header.split(",").index("Postcode District")
+    first[column] = "LE10"
+    upload = tmp_path / "members-le10.csv"
+    upload.write_text("\n".join([header, ",".join(first), *text[2:]]) + "\n", encoding="utf-8")
+    store = tmp_path / "store"
+    assert main(["ingest", "wmnow", str(upload), "--data-dir", str(store)]) == 0
+    wmnow = load_config().definitions["wmnow"]
+    held = Store(store).read(wmnow)
+    assert held is not None and held.height == len(text) - 1, "no row set aside"
+    districts = held.get_column("district").cast(str).to_list()
+    assert districts.count("Outside the force area") == 1
+    listed = copy_config(tmp_path / "strict")
+    yaml = (listed / "dimensions.yaml").read_text()
+    (listed / "dimensions.yaml").write_text(yaml.replace("  others: Outside the force area\n", ""))
+    strict = load_config(listed).definitions["wmnow"]
+    result = ingest_bytes(upload.read_bytes(), upload.name, strict)
+    assert not result.report.ok and "LE10" in result.report.describe()
+
+
+def test_others_must_be_a_group_of_its_own(tmp_path):
+    config = copy_config(tmp_path)
+    yaml = (config / "dimensions.yaml").read_text()
+    (config / "dimensions.yaml").write_text(yaml.replace("others: Outside the force area", "others: B1"))
+    with pytest.raises(ConfigError, match="already a group"):
+        load_config(config)

@@ -85,11 +85,13 @@ class Dimension:
     not_chosen: tuple[str, ...] = ()  # other cells that mean "not chosen" in a `columns` dimension
     optional: bool = False  # a file may lack the column (an older export): its rows are Not stated (`optional:`)
     within: str | None = None  # the dimension whose groups this one's fall within (`within: npu`): drill-down
+    others: str | None = None  # the group of every label not listed (`others:`), instead of a row problem
 
     @property
     def values(self) -> tuple[str, ...]:
-        """Output categories in display order, then the `several` group, "Not stated" last."""
-        return (*self.groups, *([self.several] if self.several else []), NOT_STATED)
+        """Output categories in display order, then the `others` and `several` groups, "Not stated" last."""
+        extra = [g for g in (self.others, self.several) if g]
+        return (*self.groups, *extra, NOT_STATED)
 
     def label_map(self) -> dict[str, str]:
         """Normalised export label (or its code) -> output group (or "Not stated")."""
@@ -426,6 +428,11 @@ def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, An
         raise r.fail(f"{kp}.several", f"{several!r} is already a group: name a group of its own{example}")
     if given and separator is not None:
         raise r.fail(kp, "a dimension given at import has one value per file: it cannot have a `separator`")
+    others = r.text(node, "others", kp, default=None)
+    if others is not None and (across or separator is not None):
+        raise r.fail(f"{kp}.others", "a multi-select dimension lists every answer it takes: it cannot have `others`")
+    if others is not None and others in (*groups, NOT_STATED, *([several] if several else [])):
+        raise r.fail(f"{kp}.others", f"{others!r} is already a group: name a group of its own, e.g. Elsewhere")
     return Dimension(
         key=key,
         column=column,
@@ -442,6 +449,7 @@ def _dimension(r: Reader, key: str, node: Any, templates: dict[str, dict[str, An
         not_chosen=tuple(v.strip() for v in r.labels(node.get("not_chosen"), f"{kp}.not_chosen")),
         optional=r.boolean(node, "optional", kp, default=False),
         within=r.text(node, "within", kp, default=None),
+        others=others,
     )
 
 

@@ -163,6 +163,13 @@ KEYS: tuple[Key, ...] = (
         "hidden figure can be worked out from the parent's",
     ),
     Key(
+        f"{_DIM}.others",
+        "group name",
+        NONE,
+        "the group of every label not listed (e.g. a postcode district outside the force area), which would "
+        "otherwise make its row a problem; not with `separator` or `columns`",
+    ),
+    Key(
         f"{_DIM}.optional", "true/false", False, "a file may lack the column (an older export): its rows are Not stated"
     ),
     # --- questions and free text

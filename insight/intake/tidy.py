@@ -531,6 +531,9 @@ def _labels(
             lookup, unknown = _multi_lookup(distinct[file_col], dim)
         else:
             lookup, unknown = _label_lookup(distinct[file_col], dim.label_map())
+        if dim.others is not None:  # a label not listed is counted in the others group, not a problem
+            lookup.update(dict.fromkeys(unknown, dim.others))
+            unknown = []
         relabelled = _relabel(frame.get_column(file_col), lookup, pl.Enum(dim.values))
         exprs.append(pl.lit(relabelled).fill_null(NOT_STATED).alias(key))
         if unknown:
