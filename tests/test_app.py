@@ -356,7 +356,7 @@ def test_comments_page_draws_at_most_its_limit_and_says_how_many_there_are(monke
     assert not at.exception
     assert len(at.dataframe[1].value) == 5
     assert list(at.dataframe[1].value["Comment"]) == list(everything["Comment"][:5])
-    assert f"{len(everything):,} comment(s); the first 5 are shown" in texts(at)
+    assert f"{len(everything):,} comment(s); at most the first 5 are shown" in texts(at)
 
 
 def test_comments_page_for_a_survey_without_free_text():
