@@ -52,7 +52,9 @@ def entitlements(
     finding = wording.most_missed_named(missed, labels, period) if missed else wording.aspects_finding(listed, labels)
     against = [said] if missed and (said := wording.most_missed_against(missed, labels)) else []
     output.figure(
-        charts.share_bars(rows, definition, rows="aspect_label", title=f"% met, {label}", look=output.look()),
+        charts.share_bars(
+            rows, definition, rows="aspect_label", title=f"% met, {label}", look=output.look(), measure="% met"
+        ),
         "entitlements",
         finding=finding,
         figures=[*against, *[f"**{labels[r['aspect']]}**: {wording.figure(r)}; {wording.change(r)}." for r in listed]],
@@ -86,7 +88,9 @@ def service(result: pl.DataFrame, definition: Definition, period: str) -> None:
     listed = list(rows.iter_rows(named=True))
     recovery = [r for r in listed if definition.questions[r["aspect"]].scale.excluded]
     output.figure(
-        charts.share_bars(rows, definition, rows="aspect_label", title=f"% yes, {label}", look=output.look()),
+        charts.share_bars(
+            rows, definition, rows="aspect_label", title=f"% yes, {label}", look=output.look(), measure="% yes"
+        ),
         "service",
         finding=wording.recovery(recovery[0], period, definition.suppression) if recovery else None,
         figures=[f"**{labels[r['aspect']]}**: {wording.figure(r)}; {wording.change(r)}." for r in listed],

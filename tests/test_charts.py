@@ -44,6 +44,22 @@ def test_share_bars_label_every_bar_with_its_base_and_export_png(exports, victim
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 
 
+def test_share_bars_name_their_measure_on_the_axis(exports, victim):
+    """A checklist's bars read "% met" on the axis and in the tooltip; a survey's keep "% positive"."""
+    result = satisfaction(ingest_file(exports / "victim_survey_example.csv", victim).frame, victim)
+
+    def titles(spec: dict) -> list[str]:
+        found = []
+        for layer in spec.get("layer", []):
+            x = layer.get("encoding", {}).get("x", {})
+            found += [x["title"]] if x.get("field") == "pct" and "title" in x else []
+        return found
+
+    assert set(titles(share_bars(result, victim, rows="aspect_label", title="t").to_dict())) == {"% positive"}
+    met = share_bars(result, victim, rows="aspect_label", title="t", measure="% met").to_dict()
+    assert set(titles(met)) == {"% met"} and '"title": "% met"' in json.dumps(met)
+
+
 def test_every_chart_states_its_finding(exports, victim):
     frame = ingest_file(exports / "victim_survey_example.csv", victim).frame
     by_channel = satisfaction(frame, victim, by="channel_group", aspects=["initial_contact"])

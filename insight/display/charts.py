@@ -218,8 +218,10 @@ def share_bars(
     title: str,
     marks: dict[str, str] | None = None,
     look: Look = PAGE,
+    measure: str = "% positive",
 ) -> alt.LayerChart:
     """Horizontal bars of positive share with 95% intervals, one bar per aspect or group, in the frame's order.
+    ``measure`` names the share on the axis ("% met" for a checklist).
 
     ``rows`` is ``"aspect_label"`` (every aspect) or ``"group"`` (one aspect by a dimension). ``marks`` adds
     text after a row's figure (e.g. "▲ above the rest"), so significance is not shown by colour alone. Bars
@@ -265,13 +267,13 @@ def share_bars(
     y = alt.Y(y_field, sort=order, title=None, axis=_axis(look, labelLimit=320 if not look.big else 520))
     tooltip = [
         alt.Tooltip("row_label:N", title=""),
-        alt.Tooltip("pct:Q", title="% positive", format=".1f"),
+        alt.Tooltip("pct:Q", title=measure, format=".1f"),
         alt.Tooltip("base:Q", title="base (answered)", format=","),
         alt.Tooltip("ci_low:Q", title="95% CI from", format=".1f"),
         alt.Tooltip("ci_high:Q", title="95% CI to", format=".1f"),
         alt.Tooltip("status_text:N", title="status"),
     ]
-    x = alt.X("pct:Q", title="% positive", scale=alt.Scale(domain=[0, top]), axis=_axis(look))
+    x = alt.X("pct:Q", title=measure, scale=alt.Scale(domain=[0, top]), axis=_axis(look))
     base = alt.Chart(data).encode(y=y)
     offset = 8 if not look.big else 0
     # Caution is written in each bar's label ("caution"); the paler bar only repeats it.
