@@ -24,7 +24,7 @@ from insight.store.audit import audit_rows
 from insight.store.sessions import ended_by_sign_out, read_events, record_refusal, record_sign_out
 from tests.conftest import REPO
 
-DATASETS = ["victim", "caller_101", "live_chat", "domestic_abuse", "public_confidence", "wmnow"]
+DATASETS = ["victim", "caller_101", "live_chat", "domestic_abuse", "public_confidence", "wmnow", "victims_code"]
 NOT_DA = [d for d in DATASETS if d != "domestic_abuse"]
 
 
