@@ -57,6 +57,10 @@ def test_every_command_piped_into_head_ends_without_a_traceback(tmp_path):
     quiet(ingest)
     assert ingest.returncode == 0
     assert [h["action"] for h in Store(store).history("victim")] == ["import", "import"], "nothing left half done"
+    cases = closed_stdout(
+        ["ingest", "victims_code", str(SAMPLES_DIR / "victims_code" / "victims_code_2019-Q3.csv"), *at]
+    )
+    assert cases.returncode == 0, cases.stderr  # the dip sample, for matched
     sandbox = tmp_path / "sandbox"  # build-census writes beside the code it runs: a copy of it here
     shutil.copytree(REPO / "insight", sandbox / "insight", ignore=shutil.ignore_patterns("__pycache__"))
     reading = {
@@ -69,6 +73,8 @@ def test_every_command_piped_into_head_ends_without_a_traceback(tmp_path):
         "answers": ["answers", "victim", "--aspect", "overall", *at],
         "drivers": ["drivers", "victim", *at],
         "changes": ["changes", "victim", "--since", "2019-08", *at],
+        "reach": ["reach", "victim", *at],
+        "matched": ["matched", "victims_code", *at],
         "pack": ["pack", "--out", str(tmp_path / "pack.html"), *at],
         "audit": ["audit", *at],
         "history": ["history", "victim", *at],

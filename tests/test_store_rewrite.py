@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from insight.config.definition import Weight
+from insight.config.definition import NOT_STATED, Weight
 from insight.config.layout import tidy_schema
 from insight.config.loader import load_config
 from insight.intake.tidy import IngestResult, ValidationReport
@@ -77,7 +77,9 @@ def frame_of(definition, rows: list[dict]) -> pl.DataFrame:
         if r.get("label") is not None:
             row[label] = values[r["label"]]
         out.append(row)
-    return tidy(definition, out)
+    # as an import writes them: an optional dimension nobody gave is Not stated (a read says so of a blank)
+    frame = tidy(definition, out)
+    return frame.with_columns(pl.col(c).fill_null(NOT_STATED) for c in definition.optional_dimensions)
 
 
 one_row = st.fixed_dictionaries(
