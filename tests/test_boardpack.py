@@ -557,3 +557,32 @@ def test_reach_and_events_sections_in_every_format(fmt, pack, texts):
     if fmt != "pptx":  # a slide carries the section's three points; the document and page every sentence and table
         assert "was significantly lower than to the Live Chat feedback" in text  # 101 against Live Chat, z-test
         assert re.search(r"fallen significantly since March 2019 \(p [=<] 0\.\d+\)", text)  # the table's column
+
+
+def test_a_group_that_differs_under_secondary_suppression_keeps_the_rest_unsaid_unless_it_is_the_other_group():
+    """Domestic abuse (secondary suppression): compare keeps the rest's figures back. Against three groups the
+    pack says the direction without them (worked out from the total); against two, the rest is the other
+    group, whose figures are shown anyway."""
+    from insight.board.sections import groups_differing
+    from insight.board.wording import group_difference
+    from tests.conftest import repeat, tidy
+
+    da = load_config().definitions["domestic_abuse"]
+    good, bad = "Completely satisfied", "Completely dissatisfied"
+
+    def women_men(women: tuple[int, int], men: tuple[int, int], other: tuple[int, int] = (0, 0)) -> pl.DataFrame:
+        rows = []
+        for gender, (yes, no) in (("Female", women), ("Male", men), ("Non-binary or other", other)):
+            row = {"period": "2019-09", "gender": gender}
+            rows += repeat({**row, "overall": good}, yes) + repeat({**row, "overall": bad}, no)
+        return tidy(da, rows)
+
+    three = groups_differing(women_men((80, 20), (20, 40), (15, 15)), da, period="2019-09", by="gender",
+                             aspect="overall")  # fmt: skip
+    women = next(g for g in three if g.group == "Female")
+    assert women.rest_pct is None and women.rest_base is None and women.higher  # 80% against 35/90 = 38.9%
+    said = group_difference("Female", "Overall", "2019-09", women.row, None, None, women.p_holm, higher=True)
+    assert "higher than the rest (its figure is not shown" in said and "38.9" not in said
+    two = groups_differing(women_men((80, 20), (20, 40)), da, period="2019-09", by="gender", aspect="overall")
+    men = next(g for g in two if g.group == "Male")
+    assert (men.rest_pct, men.rest_base, men.higher) == (pytest.approx(80.0), 100, False)

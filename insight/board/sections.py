@@ -92,10 +92,11 @@ class GroupDifference:
     aspect: str
     group: str
     row: dict  # pct, base
-    rest_pct: float
-    rest_base: int
+    rest_pct: float | None  # None: not shown (secondary suppression), so that no hidden group can be worked out
+    rest_base: int | None
     p_raw: float
     p_holm: float
+    higher: bool  # the group's share is above the rest's
 
     @property
     def significant(self) -> bool:
@@ -107,15 +108,35 @@ def groups_differing(
 ) -> list[GroupDifference]:
     """Each group of ``by`` against the rest of that period's respondents: the ``compare`` command's
     pooled z-test, Holm-adjusted across the groups. Groups it does not test (too few answers, or a
-    rest that would reveal a hidden group) are left out."""
+    rest that would reveal a hidden group) are left out.
+
+    With secondary suppression ``compare`` keeps the rest's figures back; of two groups shown the rest is
+    the other group, whose figures are shown anyway, so they are given; otherwise the rest stays unsaid and
+    the direction comes from the group against the total (above the total exactly when above the rest).
+    """
     result = compare_groups(frame, definition, by=by, aspect=aspect, period=period)
-    return [
-        GroupDifference(
-            by, aspect, r.group, {"pct": r.pct, "base": r.base}, r.rest_pct, r.rest_base, r.p_value, r.p_adjusted
-        )
-        for r in result.rows
-        if r.p_value is not None and r.p_adjusted is not None and r.rest_pct is not None and r.rest_base is not None
-    ]
+    tested = [(r, r.p_value, r.p_adjusted) for r in result.rows if r.p_value is not None and r.p_adjusted is not None]
+    total_pct: float | None = None
+    total_base = 0
+    if any(r.rest_pct is None for r, _, _ in tested):
+        overall = metrics.satisfaction(frame, definition, period=period, aspects=[aspect])
+        if overall.height:
+            total_pct, total_base = overall.get_column("pct").item(), overall.get_column("base").item()
+    found = []
+    for r, p_raw, p_holm in tested:
+        rest_pct, rest_base = r.rest_pct, r.rest_base
+        others = [o for o in result.rows if o.group != r.group]
+        if rest_pct is None and len(others) == 1 and others[0].base + r.base == total_base:
+            rest_pct, rest_base = others[0].pct, others[0].base  # the rest is the other group, shown anyway
+        if rest_pct is not None:
+            higher = r.pct > rest_pct
+        elif total_pct is not None:
+            higher = r.pct > total_pct
+        else:
+            continue
+        row = {"pct": r.pct, "base": r.base}
+        found.append(GroupDifference(by, aspect, r.group, row, rest_pct, rest_base, p_raw, p_holm, higher))
+    return found
 
 
 def weighted_headline(s: Survey, census: Census) -> str | None:
@@ -439,7 +460,9 @@ def _victim_groups(s: Survey) -> Section:
         for aspect in d.aspects:
             found += [g for g in groups_differing(s.frame, d, period=s.period, by=dim, aspect=aspect) if g.significant]
     sentences = [
-        group_difference(g.group, d.aspect_label(g.aspect), s.period, g.row, g.rest_pct, g.rest_base, g.p_holm)
+        group_difference(
+            g.group, d.aspect_label(g.aspect), s.period, g.row, g.rest_pct, g.rest_base, g.p_holm, higher=g.higher
+        )
         for g in found
     ]
     tested = " and ".join(d.dimensions[k].label.lower() for k in dims).replace(" group", "")
@@ -469,7 +492,7 @@ def _victim_groups(s: Survey) -> Section:
                     g.group,
                     d.aspect_label(g.aspect),
                     f"{pct(g.row['pct'])} ({g.row['base']:,})",
-                    f"{pct(g.rest_pct)} ({g.rest_base:,})",
+                    f"{pct(g.rest_pct)} ({g.rest_base:,})" if g.rest_pct is not None and g.rest_base else "not shown",
                     p_text(g.p_holm).removeprefix("p "),
                 )
                 for g in found
@@ -792,7 +815,9 @@ def _compliance(s: Survey, survey: Survey | None) -> Section:
         views += [s.view(COMPLIANCE_PAGE, by=dim)] if found else []
     for g in differing:
         group = f"{d.dimensions[g.dimension].label} ({g.group})"
-        sentences.append(group_difference(group, label, s.period, g.row, g.rest_pct, g.rest_base, g.p_holm))
+        sentences.append(
+            group_difference(group, label, s.period, g.row, g.rest_pct, g.rest_base, g.p_holm, higher=g.higher)
+        )
     tested = ", ".join(d.dimensions[k].label.lower() for k in COMPLIANCE_DIMENSIONS if k in d.dimensions)
     if not differing:
         sentences.append(f"No group ({tested}) differed from the rest by more than the margin of error in {when}.")

@@ -126,13 +126,26 @@ def trend_sentence(t: TrendTest) -> str:
 
 
 def group_difference(
-    group: str, aspect_label: str, period: str, row: dict, rest_pct: float, rest_base: int, p_holm: float
+    group: str,
+    aspect_label: str,
+    period: str,
+    row: dict,
+    rest_pct: float | None,
+    rest_base: int | None,
+    p_holm: float,
+    *,
+    higher: bool,
 ) -> str:
-    """A group that differs significantly from the rest (Holm-adjusted p)."""
-    side = "higher" if row["pct"] > rest_pct else "lower"
+    """A group that differs significantly from the rest (Holm-adjusted p); the rest's figure unless it is kept back
+    (secondary suppression: it would let a hidden group be worked out)."""
+    rest = (
+        f"({pct(rest_pct)}, base {rest_base:,})"
+        if rest_pct is not None and rest_base is not None
+        else "(its figure is not shown, so that no hidden group can be worked out)"
+    )
     return (
         f"{group}: {aspect_label.lower()} {pct(row['pct'])} (base {row['base']:,}) in {period_label(period)}, "
-        f"{side} than the rest ({pct(rest_pct)}, base {rest_base:,}): a significant difference "
+        f"{'higher' if higher else 'lower'} than the rest {rest}: a significant difference "
         f"({p_text(p_holm)}, Holm-adjusted)."
     )
 
