@@ -23,16 +23,14 @@ from insight.periods import period_label
 DIMENSIONS = ("enhanced", "department", "offence", "npu")  # the breakdown shown when none is chosen: the first
 
 
-def the_sample(definition: Definition, loaded: Loaded, period: str, present: bool) -> None:
-    """Whether the period reached its target, and the margin of error its cases give (every case, no filter)."""
+def the_sample(definition: Definition, loaded: Loaded, period: str) -> None:
+    """Whether the period reached its target, and the margin of error its cases give (every case, no filter).
+    Above the views on a page; on a meeting screen it heads the Cases reviewed view, so each view fits."""
     check = loading.compute(sample_check, loaded, definition, period)
     if check is None:
         return
     said = f"**Cases reviewed.** {wording.sample_target(check)}"
-    if present:
-        st.caption(said)
-    else:
-        (st.success if check.reached else st.warning)(said, icon=":material/fact_check:")
+    (st.success if check.reached else st.warning)(said, icon=":material/fact_check:")
 
 
 def entitlements(
@@ -49,7 +47,11 @@ def entitlements(
     missed = loading.compute(most_missed, loaded, definition, period, measure) if not filters.dims else None
     listed = list(rows.iter_rows(named=True))
     # The finding names the one most often missed; its test against the next lowest goes with the figures.
-    finding = wording.most_missed_named(missed, labels, period) if missed else wording.aspects_finding(listed, labels)
+    finding = (
+        wording.most_missed_named(missed, labels, period, short=filters.present)
+        if missed
+        else wording.aspects_finding(listed, labels)
+    )
     against = [said] if missed and (said := wording.most_missed_against(missed, labels)) else []
     output.figure(
         charts.share_bars(
@@ -118,9 +120,11 @@ def over_time(definition: Definition, loaded: Loaded, filters: url_state.Filters
     output.about([m for m in [wording.trend_method(label, tested)] if m])
 
 
-def cases_reviewed(definition: Definition, loaded: Loaded, period: str) -> None:
+def cases_reviewed(definition: Definition, loaded: Loaded, period: str, present: bool) -> None:
     """Each quarter's cases against the target, and the margin of error they give (every case, no filter)."""
     st.header(f"Cases reviewed against the target, up to {period_label(period)}")
+    if present and (check := loading.compute(sample_check, loaded, definition, period)) is not None:
+        st.write(wording.sample_target(check))
     output.table(sample_table(sample_by_period(loaded.frame, definition, up_to=period)),
                  f"{definition.dataset}-cases-to-{period}")  # fmt: skip
     st.caption("Margin of error: 95%, for a figure near 50% from every case reviewed in the quarter.")
@@ -216,7 +220,8 @@ def views(
         sections.View("trend", "Over time", lambda: over_time(definition, loaded, filters, period)),
     ]  # fmt: skip
     if definition.sample_target is not None:
-        found.append(sections.View("cases", "Cases reviewed", lambda: cases_reviewed(definition, loaded, period)))
+        reviewed = lambda: cases_reviewed(definition, loaded, period, filters.present)  # noqa: E731
+        found.append(sections.View("cases", "Cases reviewed", reviewed))
     if by is not None:
         found.append(
             sections.View(
@@ -245,5 +250,6 @@ if filters.dims:
     st.caption(
         "Filtered to " + "; ".join(f"{definition.dimension_label(k)}: {', '.join(v)}" for k, v in filters.dims.items())
     )
-the_sample(definition, loaded, period, filters.present)
+if not filters.present:
+    the_sample(definition, loaded, period)
 sections.show(views(filters, definition, loaded, result, period))

@@ -66,6 +66,18 @@ PAGE = Look()
 # From the back of a meeting room at 1920x1080: key figures 40 px, every other label 24 px, bars as thick as
 # their figures; sized so a chart of up to six rows is whole on a 1366x768 screen under the presenter's bar.
 PRESENTER = Look(label=24, figure=40, title=26, row=58, bar=42, height=320, point=220)
+PRESENTER_ROWS = 6  # the rows a presenter's bar chart holds at full size
+
+
+def _fitted(look: Look, rows: int) -> Look:
+    """A presenter's look for a bar chart of more than ``PRESENTER_ROWS`` rows: rows, bars and figures scaled
+    down together so the chart keeps the height of six (a checklist's eight entitlements on one screen), the
+    figures never below 28 px."""
+    if not look.big or rows <= PRESENTER_ROWS:
+        return look
+    scale = PRESENTER_ROWS / rows
+    return replace(look, row=round(look.row * scale), bar=round(look.bar * scale),
+                   figure=max(28, round(look.figure * scale)))  # fmt: skip
 
 
 def once_per_result(builder: Callable[..., Any]) -> Callable[..., Any]:
@@ -230,6 +242,7 @@ def share_bars(
     end, and the base goes with the row's name.
     """
     data = _prepare(result, definition, rows)
+    look = _fitted(look, data.height)
     if marks:
         data = data.with_columns(
             pl.concat_str(

@@ -439,8 +439,14 @@ def most_missed(m: Missed, labels: dict[str, str], period: str, noun: str = "ent
     return f"{most_missed_named(m, labels, period, noun)} {most_missed_against(m, labels)}".strip()
 
 
-def most_missed_named(m: Missed, labels: dict[str, str], period: str, noun: str = "entitlement") -> str:
-    """``Referral ... was the entitlement most often missed in Jul-Sep 2019 (Q3): met in 74.1% (base 216) ...``"""
+def most_missed_named(
+    m: Missed, labels: dict[str, str], period: str, noun: str = "entitlement", *, short: bool = False
+) -> str:
+    """``Referral ... was the entitlement most often missed in Jul-Sep 2019 (Q3): met in 74.1% (base 216) ...``;
+    ``short`` (a meeting screen, under its period bar): ``Referral ... was missed most often: met in 74.1% (base
+    216).``"""
+    if short:
+        return f"{labels[m.aspect]} was missed most often: met in {pct(m.pct)} (base {m.base:,})."
     return (
         f"{labels[m.aspect]} was the {noun} most often missed in {period_label(period)}: met in {pct(m.pct)} "
         f"(base {m.base:,}) of the cases it applied to, {m.missed:,} missed."
