@@ -54,6 +54,18 @@ def test_sign_ups_per_source_and_their_diversity_by_hand(wmnow):
     assert got["Not recorded"]["sign_ups"] == 0
 
 
+def test_a_hidden_source_cannot_be_worked_out_from_the_shares(wmnow):
+    """Community event's 5 hidden with the 12 not recorded would leave it alone among the sources: the shares
+    (over the 95 with a source) would give 95 - 50 - 40 = 5. The next smallest source is hidden with it."""
+    rows = (repeat(member("Force Response"), 50) + repeat(member("Website"), 40) + repeat(member("Community event"), 5)
+            + repeat(member("Not stated"), 12))  # fmt: skip
+    got = by_source(sign_ups_by_source(tidy(wmnow, rows), wmnow, load_config().census, period=MONTH))
+    assert got["Community event"]["sign_ups"] is None and got["Website"]["sign_ups"] is None
+    assert got["Force Response"]["sign_ups"] == 50
+    hidden = {r["source"] for r in got.values() if r["source"] != "Not recorded" and r["sign_ups"] is None}
+    assert hidden == {"Community event", "Website"}, "never a lone hidden source"
+
+
 def test_an_export_without_sources_imports_as_not_recorded(exports, tmp_path):
     old, new = tmp_path / "old", tmp_path / "new"
     assert main(["ingest", "wmnow", str(exports / "wmnow_members_example.csv"), "--data-dir", str(old)]) == 0

@@ -62,6 +62,12 @@ def sign_ups_by_source(
     bases = [int(counts.get(s, 0)) for s in sources]
     min_base = definition.suppression.min_base
     hidden = complementary_hidden(bases, [0 < b < min_base for b in bases], min_base)
+    # The shares are over the sign-ups with a source, which a shown count and its share give away: so the
+    # sources themselves, without those not recorded, must hide at least two (or none) too.
+    real = [i for i, s in enumerate(sources) if s != NOT_STATED]
+    for i, hide in zip(real, complementary_hidden([bases[i] for i in real], [hidden[i] for i in real], min_base),
+                       strict=True):  # fmt: skip
+        hidden[i] = hidden[i] or hide
     with_source = sum(b for s, b, h in zip(sources, bases, hidden, strict=True) if s != NOT_STATED)
     minority = [g for g in definition.dimensions["ethnicity"].groups if g != "White"]
     rows = []
