@@ -586,3 +586,14 @@ def test_a_group_that_differs_under_secondary_suppression_keeps_the_rest_unsaid_
     two = groups_differing(women_men((80, 20), (20, 40)), da, period="2019-09", by="gender", aspect="overall")
     men = next(g for g in two if g.group == "Male")
     assert (men.rest_pct, men.rest_base, men.higher) == (pytest.approx(80.0), 100, False)
+
+
+def test_an_earlier_months_reach_section_says_nothing_of_later_months(empty_store):
+    """A May 2019 pack, with data held to September: its reach paragraphs, table and rates compare months up to
+    May only (the rates side by side and their test used to take the latest month held)."""
+    may = build_pack(empty_store, period="2019-05")
+    reach = next(s for s in may.sections if s.key == "reach")
+    said = " ".join([*reach.paragraphs, *[" ".join(map(str, row)) for t in [reach.table] if t for row in t.rows]])
+    assert "May 2019" in said
+    for later in ("June 2019", "July 2019", "August 2019", "September 2019"):
+        assert later not in said, later

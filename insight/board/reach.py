@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from itertools import combinations
 
+import polars as pl
+
 from insight.board.model import Figure, Section, Table
 from insight.board.sections import Survey, view
 from insight.config.events import Event
@@ -34,7 +36,7 @@ def _trends(s: Survey) -> list[tuple[str, ResponseTrends]]:
     holding several)."""
     d = s.definition
     held = metrics.periods(s.frame)
-    span = PeriodRange(held[0], s.period, d.period.granularity) if held and held[0] < s.period else None
+    span = PeriodRange(held[0], s.period, d.period.granularity) if held else None  # never past the pack's period
     if not d.split_by:
         return [(d.title, response_trends(s.frame, d, s.loaded.volumes, period=span))]
     return [
@@ -80,7 +82,7 @@ def reach_section(surveys: Mapping[str, Survey], month: str | None) -> Section |
             around = words.remains_around(d.title, v, found[0][1].rate)
             if around:
                 paragraphs.append(around)
-            rates[name] = monthly_reach(s.frame, d, s.loaded.volumes)
+            rates[name] = monthly_reach(s.frame, d, s.loaded.volumes).filter(pl.col("period") <= s.period)
             titles[name] = d.title
         paragraphs += [words.count_trend_stated(title, t.count) for title, t in found]
         paragraphs += [words.rate_trend(title, t.rate, with_p=True) for title, t in found if t.rate.significant]
