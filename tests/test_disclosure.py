@@ -131,3 +131,22 @@ def test_a_filter_cannot_reveal_a_small_group_by_difference(da_export, definitio
     plain = dataclasses.replace(definition, suppression=dataclasses.replace(definition.suppression, secondary=False))
     shown = satisfaction(frame, plain, aspects=["overall"], filters={"npu": others}).row(0, named=True)
     assert shown["status"] == "ok" and shown["base"] == 57
+
+
+def test_a_range_without_a_breakdown_holding_a_hidden_month_is_hidden_not_a_crash():
+    """Domestic abuse, June held 7 answers: June-July pooled less July would give June. Without a breakdown the
+    range's figure is hidden (it used to fail joining an untyped group column)."""
+    from insight.config.loader import load_config
+    from insight.figures.metrics import satisfaction
+    from tests.conftest import repeat, tidy
+
+    da = load_config().definitions["domestic_abuse"]
+    rows = []
+    for month, n in (("2019-06", 7), ("2019-07", 30), ("2019-08", 30)):
+        rows += repeat({"period": month, "overall": "Completely satisfied"}, n - 3)
+        rows += repeat({"period": month, "overall": "Completely dissatisfied"}, 3)
+    frame = tidy(da, rows)
+    hidden = satisfaction(frame, da, period="2019-06..2019-07", aspects=["overall"]).row(0, named=True)
+    assert hidden["status"] == "suppressed" and hidden["pct"] is None
+    shown = satisfaction(frame, da, period="2019-07..2019-08", aspects=["overall"]).row(0, named=True)
+    assert shown["pct"] == 90.0 and shown["base"] == 60  # 54 of 60, by hand

@@ -172,3 +172,21 @@ def test_an_events_defaults_are_every_survey_and_an_exact_month(tmp_path):
     assert event.concerns("victim") and event.concerns("wmnow") and event.said == "Something (June 2019)"
     (config / "events.yaml").write_text("events:\n  - {date: 2019-06, label: S, approximate: true}\n")
     assert load_config(config).events[0].said == "S (about June 2019)"
+
+
+def test_a_window_holding_a_hidden_month_is_hidden_under_secondary_suppression():
+    """Domestic abuse hides a month of 7 answers and every range that would give it away: a before/after window
+    holding that month is hidden too (its pooled figure less the months shown would be the hidden month's)."""
+    from insight.config.events import Event
+    from insight.config.loader import load_config
+    from insight.figures.before_after import before_after
+    from tests.conftest import repeat, tidy
+
+    da = load_config().definitions["domestic_abuse"]
+    rows = []
+    for month, n in (("2019-05", 30), ("2019-06", 7), ("2019-07", 30), ("2019-08", 30), ("2019-09", 30)):
+        rows += repeat({"period": month, "overall": "Completely satisfied"}, n - 3)
+        rows += repeat({"period": month, "overall": "Completely dissatisfied"}, 3)
+    got = before_after(tidy(da, rows), da, Event("2019-08", "test"), aspect="overall", length=2)
+    assert got.before.status == "suppressed" and got.before.pct is None  # June and July: June hides it
+    assert got.after.pct is not None and got.p_value is None  # nothing is tested against a hidden side

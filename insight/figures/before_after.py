@@ -136,17 +136,18 @@ def _counts(frame: pl.DataFrame, definition: Definition, span: PeriodRange, aspe
 
 
 def _row(frame: pl.DataFrame, definition: Definition, span: PeriodRange, aspect: str) -> dict | None:
-    """The window's responses counted as one period (its own figure, not compared with anything)."""
-    inside = in_range(frame, span).with_columns(pl.lit(span.text).alias("period"))
-    if inside.height == 0:
+    """The window's responses pooled as one figure, as any range's figure is: with secondary suppression a
+    window holding a hidden period is hidden too, so that period cannot be worked out from the window."""
+    if in_range(frame, span).height == 0:
         return None
-    found = satisfaction(inside, definition, period=span.text, aspects=[aspect], all_periods=True)
+    found = satisfaction(frame, definition, period=span.text, aspects=[aspect])
     return found.row(0, named=True) if found.height else None
 
 
 def _side(frame: pl.DataFrame, definition: Definition, span: PeriodRange, aspect: str) -> Side:
     row = _row(frame, definition, span, aspect)
     base = 0 if row is None else int(row["base"])
-    status = status_of(base, definition.suppression)
-    pct = None if row is None or status == SUPPRESSED else float(row["pct"])
+    hidden = row is None or row["status"] == SUPPRESSED or row["pct"] is None
+    status = SUPPRESSED if hidden else status_of(base, definition.suppression)
+    pct = None if hidden or row is None else float(row["pct"])
     return Side(span, base, pct, status)

@@ -166,7 +166,9 @@ def _finish(
         ).drop("__all")
     if hidden_in_time:
         keys = ["period", "aspect", "group"]
-        marks = pl.DataFrame(list(hidden_in_time), schema=keys, orient="row").with_columns(pl.lit(True).alias("__t"))
+        marks = pl.DataFrame(  # typed: without a breakdown every group is None, which alone would type as null
+            list(hidden_in_time), schema={k: pl.String for k in keys}, orient="row"
+        ).with_columns(pl.lit(True).alias("__t"))
         frame = (
             frame.join(marks, on=keys, how="left", nulls_equal=True)
             .with_columns(pl.when(pl.col("__t")).then(pl.lit(SUPPRESSED)).otherwise(pl.col("status")).alias("status"))
