@@ -16,9 +16,9 @@ from insight.display.tables import matched_table, sample_table, satisfaction_tab
 from insight.display.views import breakdown_order, matched_bars, sample_by_period, trend_view
 from insight.figures.compare import compare_groups
 from insight.figures.compliance import checklist_measure, link_column, matched, most_missed, sample_check, year_to
-from insight.figures.metrics import apply_filters, satisfaction
+from insight.figures.metrics import satisfaction
 from insight.figures.trend import trend_test
-from insight.periods import period_label
+from insight.periods import PeriodRange, period_label
 
 DIMENSIONS = ("enhanced", "department", "offence", "npu")  # the breakdown shown when none is chosen: the first
 
@@ -109,7 +109,9 @@ def over_time(definition: Definition, loaded: Loaded, filters: url_state.Filters
     label = definition.aspect_label(measure)
     st.header(f"{label}: has it risen or fallen?")
     trend, _ = loading.compute(trend_view, loaded, definition, aspects=[measure], up_to=period, filters=filters.dims)
-    tested = loading.compute(trend_test, loaded, definition, aspect=measure, filters=filters.dims)
+    shown = sorted(trend.get_column("period").unique().to_list())  # the test covers the periods drawn, no more
+    span = PeriodRange(shown[0], shown[-1], definition.period.granularity) if shown else None
+    tested = loading.compute(trend_test, loaded, definition, aspect=measure, period=span, filters=filters.dims)
     output.figure(
         charts.trend_lines(trend, definition, title=f"{label}: % of cases", look=output.look()),
         "compliance-trend",
@@ -174,8 +176,11 @@ def survey_matched(definition: Definition, loaded: Loaded, filters: url_state.Fi
     if answers is None:
         st.info(f"No {survey.title.lower()} responses are held to match with.")
         return
-    cases = apply_filters(loaded.frame, filters.dims).collect()
-    found = matched(cases, definition, answers.frame, survey, period=year_to(definition, period))
+    # Every case reviewed, whatever the filters: the few matched victims' answers in a filtered figure, set
+    # against the whole one, could give away a handful of them (as the most-missed entitlement, named unfiltered).
+    if any(filters.dims.values()):
+        st.caption("Every case reviewed is matched here: the filters do not apply to victims' matched answers.")
+    found = matched(loaded.frame, definition, answers.frame, survey, period=year_to(definition, period))
     labels = {a: definition.aspect_label(a) for a in definition.aspects}
     aspect_label = survey.aspect_label(found.aspect)
     said = f"Satisfaction with the {aspect_label.lower()}"

@@ -184,6 +184,10 @@ def test_the_sample_target_and_its_margin_of_error(report, store, code):
     frame = Store(store).read(code)
     year = sample_check(frame, code, "2018-Q4..2019-Q3")
     assert year is not None and (year.responses, year.target, year.reached) == (946, 960, False)
+    from insight.display.views import sample_by_period
+
+    upto = sample_by_period(frame, code, up_to="2019-Q1..2019-Q3").get_column("period").to_list()
+    assert upto == ["2018-Q3", "2018-Q4", "2019-Q1", "2019-Q2", "2019-Q3"], "a range's table runs to its last quarter"
 
 
 def test_the_entitlement_most_often_missed_is_named_and_tested_against_scipy(report, q3_rows, code):

@@ -68,6 +68,17 @@ def test_the_overlap_with_the_victim_survey_is_said_plainly(dip):
     assert hidden.iloc[:, 1].isna().all() and hidden.iloc[:, 3].isna().all(), "a small group shows no figure"
 
 
+def test_matched_answers_are_every_cases_whatever_the_filters(dip):
+    """A filtered matched figure set against the whole one would give away a handful of victims' answers: the
+    matched view keeps to every case reviewed, and says the filters do not apply there."""
+    whole = app(PAGE, view="survey")
+    filtered = app(PAGE, view="survey", department="Response")
+    assert not filtered.exception, filtered.exception
+    assert "the filters do not apply to victims' matched answers" in texts(filtered)
+    assert "the filters do not apply" not in texts(whole)
+    assert table_with(filtered, "Reviewed").equals(table_with(whole, "Reviewed"))
+
+
 def test_a_filter_and_a_breakdown_act_on_the_page(dip):
     at = app(PAGE, enhanced="Yes", by="department")
     assert not at.exception, at.exception

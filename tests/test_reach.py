@@ -213,6 +213,12 @@ def test_monthly_reach_of_the_victim_sample_by_hand(samples):
     low, high = sm.stats.proportion_confint(responses, 9893, method="wilson")
     assert (september["rate_low"], september["rate_high"]) == (pytest.approx(low * 100), pytest.approx(high * 100))
     assert september["other_not_invited"] == 0
+    blank = monthly_reach(
+        loaded.frame, definition, loaded.volumes.with_columns(pl.lit(None, pl.Int64).alias("vulnerable"))
+    )
+    assert blank.filter(pl.col("period") == "2019-09").row(0, named=True)["other_not_invited"] is None, (
+        "an exclusion left blank is unknown, not 0: the other reasons cannot be counted"
+    )
     assert september["reach_no_email"] == pytest.approx((21980 - 1318 - 1978 - 8352) / (21980 - 1318 - 1978) * 100)
     assert months.height == 13 and months.get_column("response_rate").is_between(9.0, 11.0).all()
     filtered = monthly_reach(loaded.frame, definition, loaded.volumes, filters={"npu": ["Coventry"]})

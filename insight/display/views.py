@@ -217,8 +217,8 @@ def sample_by_period(frame: pl.DataFrame, definition: Definition, up_to: str | N
     """Each period's responses against the definition's ``sample_target`` (periods up to ``up_to``): period,
     responses, target, reached, margin_pp (95%, at 50%)."""
     counts = frame.group_by("period").len("responses").sort("period")
-    if up_to is not None:
-        counts = counts.filter(pl.col("period") <= up_to)
+    if up_to is not None:  # a period, or a range's last ("2019-Q1..2019-Q3")
+        counts = counts.filter(pl.col("period") <= up_to.split("..")[-1])
     target = definition.sample_target
     return counts.with_columns(
         pl.lit(target, pl.Int64).alias("target"),

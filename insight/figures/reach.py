@@ -98,7 +98,7 @@ def monthly_reach(
     if spec and spec.exclusions:
         excluded = [c.key for c in spec.exclusions]
         out = out.with_columns(
-            (pl.col("contacts") - pl.sum_horizontal(excluded) - invited).alias("other_not_invited")
+            (pl.col("contacts") - pl.sum_horizontal(excluded, ignore_nulls=False) - invited).alias("other_not_invited")
         ).with_columns(_reach_shares(definition))
     return out.sort("period")
 
