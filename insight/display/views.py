@@ -20,7 +20,7 @@ from insight.figures.drivers import Drivers
 from insight.figures.metrics import apply_filters, as_range, in_range, satisfaction, variation_over_time
 from insight.figures.validity import margin_of_error
 from insight.figures.weighting import Margin, Raking, WeightedResult, profile, weigh_period, weighted_satisfaction
-from insight.periods import MONTH, QUARTER, first_period
+from insight.periods import MONTH, QUARTER, first_period, last_period
 
 
 def matching_period(chosen: str | None, held: Sequence[str]) -> str | None:
@@ -218,7 +218,7 @@ def sample_by_period(frame: pl.DataFrame, definition: Definition, up_to: str | N
     responses, target, reached, margin_pp (95%, at 50%)."""
     counts = frame.group_by("period").len("responses").sort("period")
     if up_to is not None:  # a period, or a range's last ("2019-Q1..2019-Q3")
-        counts = counts.filter(pl.col("period") <= up_to.split("..")[-1])
+        counts = counts.filter(pl.col("period") <= last_period(up_to))
     target = definition.sample_target
     return counts.with_columns(
         pl.lit(target, pl.Int64).alias("target"),
