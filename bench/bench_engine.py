@@ -293,6 +293,9 @@ def main() -> None:
         print(json.dumps(CHILDREN[args.child](Path(args.file))))
         return
 
+    # As installed (pip and container builds compile bytecode): without it each call would first compile
+    # the app's modules from source, which PYTHONDONTWRITEBYTECODE in a shell's environment would repeat.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "insight")], check=True)
     load = {"start": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

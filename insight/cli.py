@@ -180,25 +180,6 @@ def _readable(path: Path) -> None:
         raise Rejected(f"{name} cannot be opened ({exc.strerror or 'unreadable'})") from None
 
 
-def _import_the_writer_meanwhile() -> None:
-    """Import pyarrow's Parquet writer on another thread while a text file is read: the local store writes
-    with it once the rows are checked, and importing it took a tenth of a second of a 1M-row import's
-    time that reading, which releases the GIL and leaves a core idle part of the time, can hide."""
-    import importlib
-    import threading
-
-    threading.Thread(target=importlib.import_module, args=("pyarrow.parquet",), daemon=True).start()
-
-
-def _is_workbook(path: Path) -> bool:
-    """A zip (an .xlsx workbook), from its first bytes."""
-    try:
-        with path.open("rb") as f:
-            return f.read(2) == b"PK"
-    except OSError:
-        return False
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
     from insight.intake.tidy import ExportError, IngestResult, ingest_file, pseudonymiser, sha256_of
 
@@ -231,7 +212,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 f"{volumes.new} new, {volumes.updated} updated, {volumes.unchanged} already held"
             )
     given = _given_args(definition, args) if args.files else {}
-    writer_loading = not store.is_local  # a cloud store MERGEs through delta-rs: no Parquet writer of ours
     results: list[tuple[Path, IngestResult]] = []
     for name in args.files:
         path = Path(name)
@@ -246,9 +226,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 "no new version (--force reads it again)"
             )
             continue
-        if not writer_loading and not _is_workbook(path):  # fastexcel holds the GIL: no overlap to gain
-            _import_the_writer_meanwhile()
-            writer_loading = True
         try:
             result = ingest_file(path, definition, given, sha256=sha256)
         except ExportError as exc:

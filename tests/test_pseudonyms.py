@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from insight.config.files import ConfigError
 from insight.config.loader import load_config
 from insight.intake.pseudonyms import KeyMissing, Pseudonyms, find_key, hash_form
+from insight.intake.raw_table import ExportError
 from insight.intake.tidy import ingest_bytes
 from insight.store import Store, StoreError
 from tests.conftest import REPO, TEST_KEY, copy_config
@@ -68,6 +69,32 @@ def test_different_values_and_keys_give_different_pseudonyms():
 def test_a_long_key_is_hashed_first_as_hmac_says():
     long_key = "k" * 100  # longer than SHA-256's block: RFC 2104 hashes it
     assert Pseudonyms(long_key).of_text("ab1") == oracle(long_key, "AB1")
+
+
+def test_rfc_4231_test_case_2_and_a_column_of_any_text_agree_with_pythons_hmac():
+    """The column is hashed in Rust (polars-hash): RFC 4231's published answer, then many values of any
+    script, every one against Python's hmac."""
+    published = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"  # RFC 4231, 4.3
+    # "Jefe" is far too short to import with (for_import refuses it); the class itself takes it
+    assert Pseudonyms("Jefe")._hashed(pl.Series(["what do ya want for nothing?"])).item() == published
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.text(min_size=32, max_size=150).filter(lambda k: k.strip() == k and len(k) >= 32),
+    st.lists(st.one_of(st.none(), st.text(max_size=120)), min_size=1, max_size=30),
+)
+def test_every_value_hashes_as_pythons_hmac_under_any_key(key, values):
+    forms = pl.Series(values, dtype=pl.String)
+    expected = [None if v is None else oracle(key, v) for v in values]
+    assert Pseudonyms(key)._hashed(forms).to_list() == expected
+
+
+def test_a_hashing_library_that_disagrees_with_python_pseudonymises_nothing(monkeypatch):
+    """Checked each time a key is taken: a wrong library (a bad build, another version) refuses the import."""
+    monkeypatch.setattr(Pseudonyms, "_hashed", lambda self, forms: forms.str.to_uppercase())
+    with pytest.raises(ExportError, match=r"does not give the HMAC-SHA-256 Python gives.*nothing was imported"):
+        Pseudonyms(TEST_KEY)
 
 
 def every_stored_byte(folder: Path) -> str:

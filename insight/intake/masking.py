@@ -147,7 +147,8 @@ def mask_pii(expr: pl.Expr) -> pl.Expr:
 
 
 def mask_text(text: str) -> str:
-    return pl.select(mask_pii(pl.lit(text, dtype=pl.String))).item()
+    """``mask_pii`` on one text (normalised only when it holds something normalising may change)."""
+    return mask_pii_series(pl.Series([text], dtype=pl.String)).item()
 
 
 def id_lookalike(expr: pl.Expr) -> pl.Expr:

@@ -667,17 +667,17 @@ def shape(
     dated = not (period.given_at_import or period.waves)
     # The slowest columns (free text, dates, the duplicate-ID check) are made in two more threads while
     # the labels are looked up: Polars releases the GIL, so they run side by side.
-    with ThreadPoolExecutor(max_workers=2) as beside:
-        ids_job = beside.submit(_ids, frame, parts, pseudonyms if definition.id_pseudonymise else None)
-        texts = {name: beside.submit(_comments, frame, found[col]) for name, col in definition.free_text.items()}
-        date_col = p_col if dated else ""
-        read = beside.submit(_dated, frame.get_column(date_col), period.formats, period.granularity) if dated else None
+    with ThreadPoolExecutor(max_workers=2) as beside:  # the longest first: pseudonyms, free text
         hashed: dict[str, Future[pl.Series]] = {}
         if pseudonyms is not None:
             hashed = {
                 name: beside.submit(pseudonyms.of, frame.get_column(found[col]))
                 for name, col in definition.pseudonymised.items()
             }
+        ids_job = beside.submit(_ids, frame, parts, pseudonyms if definition.id_pseudonymise else None)
+        texts = {name: beside.submit(_comments, frame, found[col]) for name, col in definition.free_text.items()}
+        date_col = p_col if dated else ""
+        read = beside.submit(_dated, frame.get_column(date_col), period.formats, period.granularity) if dated else None
         distinct = _distinct(frame, label_columns)
         exprs, label_checks = _labels(frame, definition, found, fixed, distinct)
         ids, has_repeats = ids_job.result()

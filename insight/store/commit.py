@@ -1,6 +1,6 @@
 """Writing a local table's files and committing them: one Parquet file per period, one version per import.
 
-The local store commits its own files (no MERGE): pyarrow writes each period's rows, and
+The local store commits its own files (no MERGE): Polars writes each period's rows, and
 delta-rs commits the add (or, for a rewritten period, add and remove) actions only onto the
 version the rows were planned on. Exact statistics (rows, nulls, ID and date range) go into
 the log, so readers skip files by them.
@@ -40,24 +40,19 @@ def commit_rows(
     meta: dict,
     *,
     replace: list[str] | None,
-    labels: list[str] | None = None,
 ) -> int:
     """Rows written as one Parquet file per period and committed as one version: added to the table,
     or (``replace``) in place of everything those periods held.
 
     The commit is made only onto the version the rows were planned on (no retry inside delta-rs):
-    if another import committed first, CommitFailedError, and the caller plans again. Labels
-    (``labels``, or the Enum columns) are written dictionary-coded, as text to any reader (no Arrow
-    schema in the files). Files a failed commit leaves are removed; a killed process's, which no
-    version references, by the next write's tidy.
+    if another import committed first, CommitFailedError, and the caller plans again. Every column is
+    written as the Delta schema's type (labels as text; Polars dictionary-codes any text column whose
+    values repeat). Files a failed commit leaves are removed; a killed process's, which no version
+    references, by the next write's tidy.
     """
-    import pyarrow.parquet as pq
     from deltalake.transaction import AddAction, RemoveAction
 
     read_version = table.version()
-    if labels is None:
-        labels = [name for name, dtype in rows.schema.items() if isinstance(dtype, pl.Enum | pl.Categorical)]
-    bounded = [name for name in BOUNDED if name in rows.columns]
     parts = rows.partition_by("period", as_dict=True, include_key=False) if rows.height else {}
     written: list[Path] = []
 
@@ -67,15 +62,7 @@ def commit_rows(
         path = Path(uri) / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         written.append(path)
-        arrow = part.to_arrow(compat_level=pl.CompatLevel.oldest())
-        # Labels dictionary-coded; Parquet statistics only where readers prune by them (the ID and date).
-        pq.write_table(
-            arrow,
-            path,
-            store_schema=False,
-            use_dictionary=labels,  # type: ignore[arg-type]  # pyarrow takes a list of columns; its stubs say bool only
-            write_statistics=bounded,
-        )
+        storage_form(part).write_parquet(path, compression="snappy", statistics=True)
         return AddAction(relative, path.stat().st_size, {"period": str(period)}, int(time.time() * 1000), True,
                          file_stats(part))  # fmt: skip
 

@@ -5,7 +5,7 @@ data directory: a local folder (``data/store/`` by default) or an object-store U
 (``az://``, ``abfss://``, ``s3://``) with credentials from the environment variables
 delta-rs reads. An import upserts by response ID (the table is partitioned by period): in a
 local store new rows are added and a period holding a changed row is written anew (Parquet by
-pyarrow, committed through delta-rs only onto the version read); in a cloud store it is
+Polars, committed through delta-rs only onto the version read); in a cloud store it is
 delta-rs's MERGE limited to the file's periods. A re-import that changes nothing writes no
 new version.
 Each commit carries its own metadata (action, masked file name, SHA-256, counts, periods,
@@ -697,8 +697,7 @@ class Store:
         if missing:
             rows = rows.join(held.select("id", *missing), on="id", how="left")
         kept = current.join(rows.select("id"), on="id", how="anti").select(rows.columns).cast(rows.schema)
-        labels = [name for name, dtype in incoming.schema.items() if isinstance(dtype, pl.Enum | pl.Categorical)]
-        return commit_rows(table, uri, pl.concat([kept, rows]), meta, replace=meta["touched"], labels=labels)
+        return commit_rows(table, uri, pl.concat([kept, rows]), meta, replace=meta["touched"])
 
     def _tidy(self, table: DeltaTable, uri: str) -> None:
         """After a write: remove files no version references (a killed import's), and match permissions.
