@@ -95,7 +95,29 @@ def test_an_unterminated_quote_names_its_row_and_quotes_nothing(example, victim)
         ingest_bytes(data, "quote.csv", victim)
 
 
-def test_a_workbook_formula_without_a_saved_value_is_a_row_problem(example, victim):
+@pytest.fixture(params=["inflated beside the parse", "streamed", "inflated, scanned in 4 KB chunks"])
+def sheet_read(request, monkeypatch) -> list[str]:
+    """Every way the sheet's XML is scanned: inflated whole beside fastexcel's parse (a sheet up to
+    INFLATE_AT_ONCE), streamed a chunk at a time (a bigger one), and in small chunks that cut rows
+    between them. Returns the members inflated whole, filled in as the test runs."""
+    import insight.intake.workbook as workbook
+
+    if request.param == "streamed":
+        monkeypatch.setattr(workbook, "INFLATE_AT_ONCE", 0)
+    if "4 KB" in request.param:  # many chunks, cutting rows between them (a row may not outgrow four)
+        monkeypatch.setattr(workbook, "CHUNK", 4096)
+    inflated: list[str] = []
+    original = workbook._inflate
+
+    def spy(book, member, started):  # type: ignore[no-untyped-def]
+        inflated.append(member)
+        return original(book, member, started)
+
+    monkeypatch.setattr(workbook, "_inflate", spy)
+    return inflated
+
+
+def test_a_workbook_formula_without_a_saved_value_is_a_row_problem(example, victim, sheet_read):
     result = ingest_bytes(formula_without_value(example), "formula.xlsx", victim)
     problems = result.report.problems
     assert problems.select("row", "problem").rows() == [
@@ -105,7 +127,7 @@ def test_a_workbook_formula_without_a_saved_value_is_a_row_problem(example, vict
     assert result.frame.height == 39, "never silently 'Not stated'"
 
 
-def test_a_sheet_with_namespace_prefixes_is_scanned_too(example, victim):
+def test_a_sheet_with_namespace_prefixes_is_scanned_too(example, victim, sheet_read):
     result = ingest_bytes(namespace_prefixed(example), "dotnet.xlsx", victim)
     assert result.report.problems.select("row", "problem").rows() == [
         (7, "formula with no saved value (open the file in Excel and save it again)")
@@ -113,7 +135,7 @@ def test_a_sheet_with_namespace_prefixes_is_scanned_too(example, victim):
     assert result.frame.height == 39
 
 
-def test_merged_cells_are_row_problems_not_not_stated(example, victim):
+def test_merged_cells_are_row_problems_not_not_stated(example, victim, sheet_read):
     result = ingest_bytes(merged_cells(example), "merged.xlsx", victim)
     problems = result.report.problems
     assert problems.select("row", "column").rows() == [(8, "Offence Group"), (9, "Offence Group")]
@@ -122,10 +144,12 @@ def test_merged_cells_are_row_problems_not_not_stated(example, victim):
     assert result.report.header_row == 3
 
 
-def test_a_workbook_with_title_lines_reads_like_the_csv(example, victim, clean):
+def test_a_workbook_with_title_lines_reads_like_the_csv(example, victim, clean, sheet_read, request):
     result = ingest_bytes(to_xlsx(read_rows(example)), "export.xlsx", victim)
     assert result.report.ok and result.report.header_row == 3
     assert_frame_equal(result.frame, clean)
+    streamed = request.node.callspec.params["sheet_read"] == "streamed"
+    assert sheet_read == ([] if streamed else ["xl/worksheets/sheet1.xml"]), "the path named was the path taken"
 
 
 def test_a_workbook_that_expands_too_far_is_refused_before_parsing(example, victim, monkeypatch):
@@ -139,7 +163,7 @@ def test_a_workbook_that_expands_too_far_is_refused_before_parsing(example, vict
         ingest_bytes(UNREADABLE["bomb.xlsx"][0](example), "bomb.xlsx", victim)
 
 
-def test_a_workbook_whose_sizes_lie_is_caught_by_its_checksum(example, victim):
+def test_a_workbook_whose_sizes_lie_is_caught_by_its_checksum(example, victim, sheet_read):
     """Declared sizes that pass the expansion check but do not match the data."""
     data = bytearray(to_xlsx(read_rows(example)))
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as z:
@@ -244,7 +268,7 @@ def test_a_quarterly_file_spanning_more_than_8_quarters_gets_a_warning(definitio
 
 
 @pytest.mark.parametrize("member", ["docProps/app.xml", "xl/styles.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"])
-def test_a_workbook_with_a_corrupt_member_is_refused_in_one_sentence(example, victim, member):
+def test_a_workbook_with_a_corrupt_member_is_refused_in_one_sentence(example, victim, sheet_read, member):
     """Damaged compressed data (zlib errors, not only bad checksums), whichever member it is in."""
     data = bytearray(to_xlsx(read_rows(example)))
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as z:
