@@ -9,6 +9,8 @@ so a busy machine slows them alike; times are medians over the rounds (and the b
 ratios the median of each round's own ratio. Steps:
 
 - ``cli_import``: ``python -m insight ingest victim FILE`` into an empty store (store write included);
+- ``cli_import_unpseudonymised``: the same, the definition's ``pseudonymise:`` taken out (Crime Reference then
+  goes unread): what a million keyed hashes, and their 64 MB in the store, cost;
 - ``bare_read``: ``pl.read_csv(path, infer_schema=False)``, nothing else (the floor);
 - ``duckdb_copy``: DuckDB copying the CSV to Parquet (a peer);
 - ``pandas_ingest``: a straightforward pandas version of the import (up to 1M rows: beyond, it may not fit);
@@ -272,6 +274,18 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "insight", *args]
 
 
+def without_pseudonyms(folder: Path) -> Path:
+    """The configuration with the victim survey's ``pseudonymise:`` line taken out (its Crime Reference then
+    goes unread): what making a million pseudonyms costs, in the same run."""
+    shutil.copytree(REPO / "config", folder)
+    survey = folder / "surveys" / "victim.yaml"
+    lines = survey.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("pseudonymise:")]
+    assert len(kept) == len(lines) - 1, "the victim definition's pseudonymise: line was not found"
+    survey.write_text("".join(kept))
+    return folder
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -310,6 +324,7 @@ def main() -> None:
 
         steps: dict[str, list[dict]] = {}
         store = tmp / "store"
+        unpseudonymised = without_pseudonyms(tmp / "config")
 
         def step(name: str, argv: list[str], expect: str | None = None) -> None:
             figures = run(argv, expect=expect)
@@ -322,6 +337,14 @@ def main() -> None:
             shutil.rmtree(store, ignore_errors=True)
             step("cli_import", cli("ingest", "victim", str(path), "--data-dir", str(store)), f"{args.rows} new")
             step("bare_read", [sys.executable, "-c", BARE_READ, str(path)])
+            plain_store = tmp / f"plain{r}"
+            step(
+                "cli_import_unpseudonymised",
+                ["env", f"INSIGHT_CONFIG_DIR={unpseudonymised}",
+                 *cli("ingest", "victim", str(path), "--data-dir", str(plain_store))],
+                f"{args.rows} new",
+            )  # fmt: skip
+            shutil.rmtree(plain_store)
             step("duckdb_copy", [sys.executable, "-c", DUCKDB_COPY, str(path)])
             if args.rows <= 1_000_000:
                 step("pandas_ingest", child("pandas_ingest", path))
@@ -361,6 +384,7 @@ def main() -> None:
         "best_of_rounds_s": {name: best(name) for name in steps},
         "ratio_import_to_bare": ratio("cli_import", "bare_read"),
         "ratio_import_to_bare_cpu": ratio("cli_import", "bare_read", "cpu_s"),
+        "ratio_unpseudonymised_to_bare": ratio("cli_import_unpseudonymised", "bare_read"),
         "ratio_import_to_duckdb": ratio("cli_import", "duckdb_copy"),
         "cli_import_peak_mb": round(median("cli_import", "peak_mb")),
         "bare_read_peak_mb": round(median("bare_read", "peak_mb")),
@@ -410,6 +434,7 @@ def summary_entry(
         "ratios": {
             "import_to_bare": figures["ratio_import_to_bare"],
             "import_to_bare_cpu": figures["ratio_import_to_bare_cpu"],
+            "unpseudonymised_to_bare": figures["ratio_unpseudonymised_to_bare"],
             "import_to_duckdb": figures["ratio_import_to_duckdb"],
         },
         "in_process": {"full_report_s": figures["full_report_s"], "pandas_report_s": figures["pandas_report_s"]},
