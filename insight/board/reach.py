@@ -69,7 +69,7 @@ def reach_section(surveys: Mapping[str, Survey], month: str | None) -> Section |
     paragraphs: list[str] = []
     views: list[str] = []
     rows: list[tuple[str, ...]] = []
-    rates: dict[str, object] = {}
+    rates: dict[str, pl.DataFrame] = {}
     titles: dict[str, str] = {}
     for name, s in held.items():
         d = s.definition
@@ -100,7 +100,7 @@ def reach_section(surveys: Mapping[str, Survey], month: str | None) -> Section |
                 "–" if rate is None else f"{rate:.1f}%",
                 _direction(t),
             ))  # fmt: skip
-    long = side_by_side(rates)  # type: ignore[arg-type]
+    long = side_by_side(rates)
     compared = [c for a, b in combinations(titles, 2) if (c := compare_rates(long, a, b)) is not None]
     paragraphs += [words.rates_compared(c, titles) for c in compared]
     if compared:

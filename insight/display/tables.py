@@ -342,7 +342,8 @@ def matched_table(m: Matched, labels: dict[str, str], aspect_label: str) -> pl.D
     with bases, the difference and its p-value (Holm-adjusted across the parts). Hidden groups show no figure."""
     rows = []
     for r in m.rows:
-        shown = r.met.pct is not None and r.missed.pct is not None
+        met, missed = r.met.pct, r.missed.pct
+        shown = met is not None and missed is not None
         rows.append(
             {
                 "Reviewed": labels[r.part],
@@ -350,7 +351,7 @@ def matched_table(m: Matched, labels: dict[str, str], aspect_label: str) -> pl.D
                 "Base (yes)": r.met.base,
                 f"{aspect_label}, no (%)": r.missed.pct,
                 "Base (no)": r.missed.base,
-                "Difference (points)": (r.met.pct - r.missed.pct) if shown else None,  # type: ignore[operator]
+                "Difference (points)": met - missed if met is not None and missed is not None else None,
                 "Significant": None if r.p_adjusted is None else ("yes" if r.significant else "no"),
                 "Note": "" if shown else f"suppressed: fewer than {m.min_base} in a group",
                 "p-value": r.p_adjusted,

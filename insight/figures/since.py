@@ -62,7 +62,7 @@ def changes_since(frame: pl.DataFrame, definition: Definition, *, period: str, s
     surveys: list[str | None] = [None] if split is None else list(definition.dimensions[split].groups)
     out: list[Change] = []
     for survey in surveys:
-        own = frame if survey is None else frame.filter(pl.col(split).cast(pl.String) == survey)  # type: ignore[arg-type]
+        own = frame if survey is None or split is None else frame.filter(pl.col(split).cast(pl.String) == survey)
         if not own.height or period not in held:
             continue
         now_rows = _by_aspect(own, definition, period)
