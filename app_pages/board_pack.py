@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from app_pages import identity, loading, url_state
-from insight.board.pack import FORMATS, SAMPLE_MARK, BoardPack, build_pack, file_name, render
+from insight.board.pack import FORMATS, SAMPLE_MARK, BoardPack, file_name, render
 from insight.datasets import samples_enabled
 from insight.figures.metrics import periods
 from insight.periods import period_label
@@ -18,8 +20,8 @@ MIME = {
     "html": "text/html",
 }
 NO_SINCE = "none"
-# What a pack is cached on: the store's version, its folder, the month (None: the latest), the surveys and the
-# last board's month (None: no "Since the last board" section).
+# What a pack is cached on (loading.board_pack): the store's version, its folder, the month (None: the latest),
+# the surveys and the last board's month (None: no "Since the last board" section).
 PackKey = tuple[str, str, str | None, tuple[str, ...], str | None]
 
 
@@ -28,25 +30,9 @@ def viewable_surveys() -> list[str]:
     return list(identity.visible(loading.definitions()))
 
 
-@st.cache_resource(show_spinner="Writing the board pack…", max_entries=8)
-def _pack(version: str, data_dir: str, period: str | None, datasets: tuple[str, ...], since: str | None,
-          samples_on: bool) -> BoardPack:  # fmt: skip
-    # Keyed on the store's version: a new upload writes a new pack.
-    return build_pack(
-        loading.store(),
-        period=period,
-        datasets=datasets,
-        definitions=loading.definitions(),
-        census=loading.census(),
-        since=since,
-    )
-
-
-@st.cache_data(show_spinner="Laying out the document…", max_entries=12)
-def _document(version: str, data_dir: str, period: str | None, datasets: tuple[str, ...], since: str | None,
-              fmt: str, samples_on: bool) -> tuple[str, bytes]:  # fmt: skip
-    pack = _pack(version, data_dir, period, datasets, since, samples_on)
-    return file_name(pack, fmt), render(pack, fmt)
+@st.cache_data(show_spinner=False, max_entries=12)
+def _document_bytes(key: PackKey, fmt: str, samples_on: bool) -> bytes:
+    return render(loading.board_pack(*key, samples_on), fmt)
 
 
 def months_held(allowed: list[str]) -> list[str]:
@@ -61,19 +47,20 @@ def months_held(allowed: list[str]) -> list[str]:
     return sorted(months, reverse=True)
 
 
-def downloads(key: PackKey) -> None:
-    """The pack in each format, side by side (none in presenter mode)."""
+def downloads(key: PackKey, pack: BoardPack) -> None:
+    """The pack in each format, side by side (none in presenter mode). Each document is laid out when its button
+    is pressed (then cached), not with the page: the page's first view waits for none of the three."""
     if url_state.presenter_mode():
         st.caption("Downloads are hidden in presenter mode.")
         return
     columns = st.columns(len(FORMATS))
+    samples_on = samples_enabled()
     for column, fmt in zip(columns, FORMATS, strict=True):
         with column:
-            name, data = _document(*key, fmt, samples_enabled())
             st.download_button(
                 FORMAT_WORDS[fmt],
-                data=data,
-                file_name=name,
+                data=functools.partial(_document_bytes, key, fmt, samples_on),
+                file_name=file_name(pack, fmt),
                 mime=MIME[fmt],
                 on_click="ignore",
                 key=f"pack-{fmt}",
@@ -119,7 +106,7 @@ key: PackKey = (
     tuple(allowed),
     None if since == NO_SINCE else since,
 )
-pack = _pack(*key, samples_enabled())
+pack = loading.board_pack(*key, samples_enabled())
 if pack.sample:
     st.info(
         f"**{SAMPLE_MARK}.** The pack uses the bundled sample records for: {', '.join(pack.sample_surveys)}. "
@@ -128,5 +115,5 @@ if pack.sample:
     )
 for line in pack.missing + pack.notes:
     st.warning(line, icon=":material/event_busy:")
-downloads(key)
+downloads(key, pack)
 the_pack(pack)

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas  # type: ignore[import-untyped]  # noqa: F401  # imported once, under this module's import lock:
 import polars as pl
@@ -29,6 +29,9 @@ from insight.figures.compliance import checklist_measure
 from insight.figures.metrics import periods
 from insight.intake.pseudonyms import find_key
 from insight.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from insight.board.pack import BoardPack
 
 # The configuration a run uses, and a number that changes when the configuration changes (part of every
 # cached figure's key, so a changed definition, census or theme is not answered from the cache).
@@ -247,10 +250,12 @@ def warm() -> list[str]:
     """Run once as a server starts, before any viewer: each dataset read into this process, and the
     code every page runs imported and exercised once, so the first page view is as quick as the next.
 
-    Only what every session shares is filled (the loaded data, module imports, Altair's schema): no
-    session, no user, nothing drawn or sent anywhere, so access control is not involved; each viewer's
-    own figures are still computed (and cached) when their page asks, after their rights are checked.
-    Returns the datasets read.
+    Only what every session shares is filled (the loaded data, module imports, Altair's schema, and the
+    board pack of every survey's latest month, cached under the list of every survey): no session, no
+    user, nothing drawn or sent anywhere, so access control is not involved; a viewer is answered from
+    the pack only if they may see every survey (the pack's key is the surveys they may see), and each
+    viewer's own figures are still computed (and cached) when their page asks, after their rights are
+    checked. Returns the datasets read.
     """
     from insight.display import charts  # Altair too
     from insight.figures.metrics import satisfaction
@@ -269,7 +274,19 @@ def warm() -> list[str]:
         if definition.questions and loaded.frame.height:
             result = satisfaction(loaded.frame, definition)  # Polars' first queries, then Altair's first chart
             charts.spec_of(charts.share_bars(result, definition, rows="aspect_label", title=definition.title))
+    if warmed:  # the pack of every survey's latest month, as the Board pack page opens for whoever may see them all
+        board_pack(store_version(fresh=True), str(s.data_dir), None, tuple(definitions()), None, samples_enabled())
     return warmed
+
+
+@st.cache_resource(show_spinner="Writing the board pack…", max_entries=8)
+def board_pack(version: str, data_dir: str, period: str | None, datasets: tuple[str, ...], since: str | None,
+               samples_on: bool) -> BoardPack:  # fmt: skip
+    """The board pack for these surveys and months, written once per store version (a new upload writes a new one)."""
+    from insight.board.pack import build_pack
+
+    return build_pack(store(), period=period, datasets=datasets, definitions=definitions(), census=census(),
+                      since=since)  # fmt: skip
 
 
 def load(definition: Definition, *, stop: bool = True) -> Loaded | None:

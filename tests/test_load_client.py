@@ -138,3 +138,39 @@ def test_warm_reads_each_dataset_once_for_every_session(tmp_path, monkeypatch, e
     version = loading.store_versions()["victim"]
     loaded = loading._load("victim", str(store), version, False, spinner=False)
     assert loaded is not None and loaded.frame.height > 0 and not loaded.is_sample
+
+
+def test_after_warm_the_board_packs_first_view_writes_no_pack(tmp_path, monkeypatch, exports):
+    """warm() writes the pack of every survey's latest month; the page's first view (local mode: every survey)
+    is answered from it, and another month is still written when chosen."""
+    from streamlit.testing.v1 import AppTest
+
+    import insight.board.pack
+    from app_pages import loading
+
+    store = tmp_path / "store"
+    monkeypatch.setenv("INSIGHT_DATA_DIR", str(store))
+    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
+    env = {**os.environ, "INSIGHT_DATA_DIR": str(store)}
+    ingest = [sys.executable, "-m", "insight", "ingest", "victim", str(exports / "victim_survey_example.csv")]
+    assert subprocess.run(ingest, cwd=REPO, env=env, capture_output=True).returncode == 0
+    loading.board_pack.clear()
+    assert loading.warm() == ["victim"]
+    written: list[str | None] = []
+    build = insight.board.pack.build_pack
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        written.append(kwargs.get("period"))
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(insight.board.pack, "build_pack", counted)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/board_pack.py").run()
+    assert not at.exception, at.exception
+    assert at.header[0].value.startswith("Public and victim satisfaction: board paper"), "the pack is shown"
+    assert written == [], "the first view wrote the pack again"
+    months = at.selectbox(key="pack_period").options
+    at.selectbox(key="pack_period").set_value(at.selectbox(key="pack_period").options[-1]).run()
+    assert not at.exception, at.exception
+    assert len(written) == 1 and len(months) > 1, "another month is written when chosen"
