@@ -257,6 +257,11 @@ def main() -> None:
     targets += [
         target(f"filter change, {name}", f"stores.{size}.filter_change_s", 0.3, "s") for size, name in sizes[1:]
     ]
+    targets += [  # issue 24: the first page view after a start shows its figures within 2 s
+        target(f"first view after a start, {page}, {name}", f"stores.{size}.first_view.{page}.cold_s", 2.0, "s")
+        for size, name in sizes[:2]
+        for page in FIRST_VIEWS
+    ]
     targets = [t for t in targets if t["value"].split(".")[1] in stores]
     if not args.no_record:
         conditions = f"median of {REPEATS} after one warm-up round; first views once each, on a fresh server"
