@@ -119,16 +119,22 @@ def test_the_server_warmed_its_caches_before_it_listened(server, tmp_path_factor
     assert logs and "caches warm in" in logs[0].read_text(), logs
 
 
-def test_warm_reads_each_dataset_once_for_every_session(tmp_path, monkeypatch, exports):
-    """After warm(), a page's load is answered from the copy warm() read (no second read of the table)."""
-    from app_pages import loading
-
+def victim_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exports: Path) -> Path:
+    """A store holding the example victim survey, in use by this process (samples off)."""
     store = tmp_path / "store"
     monkeypatch.setenv("INSIGHT_DATA_DIR", str(store))
     monkeypatch.setenv("INSIGHT_SAMPLES", "off")
     env = {**os.environ, "INSIGHT_DATA_DIR": str(store)}
     ingest = [sys.executable, "-m", "insight", "ingest", "victim", str(exports / "victim_survey_example.csv")]
     assert subprocess.run(ingest, cwd=REPO, env=env, capture_output=True).returncode == 0
+    return store
+
+
+def test_warm_reads_each_dataset_once_for_every_session(tmp_path, monkeypatch, exports):
+    """After warm(), a page's load is answered from the copy warm() read (no second read of the table)."""
+    from app_pages import loading
+
+    store = victim_store(tmp_path, monkeypatch, exports)
     assert loading.warm() == ["victim"]
 
     def no_second_read(*args: object, **kwargs: object) -> None:
@@ -148,12 +154,7 @@ def test_after_warm_the_board_packs_first_view_writes_no_pack(tmp_path, monkeypa
     import insight.board.pack
     from app_pages import loading
 
-    store = tmp_path / "store"
-    monkeypatch.setenv("INSIGHT_DATA_DIR", str(store))
-    monkeypatch.setenv("INSIGHT_SAMPLES", "off")
-    env = {**os.environ, "INSIGHT_DATA_DIR": str(store)}
-    ingest = [sys.executable, "-m", "insight", "ingest", "victim", str(exports / "victim_survey_example.csv")]
-    assert subprocess.run(ingest, cwd=REPO, env=env, capture_output=True).returncode == 0
+    victim_store(tmp_path, monkeypatch, exports)
     loading.board_pack.clear()
     assert loading.warm() == ["victim"]
     written: list[str | None] = []
