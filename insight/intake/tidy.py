@@ -665,8 +665,8 @@ def shape(
     if period.waves:
         label_columns.append(p_col)
     dated = not (period.given_at_import or period.waves)
-    # The slowest columns (free text, dates, the duplicate-ID check) are made in two more threads while
-    # the labels are looked up: Polars releases the GIL, so they run side by side.
+    # The slowest columns (pseudonyms, free text, dates, the duplicate-ID check) are made on two more threads
+    # while the labels are looked up: Polars releases the GIL, so they run side by side.
     with ThreadPoolExecutor(max_workers=2) as beside:  # the longest first: pseudonyms, free text
         hashed: dict[str, Future[pl.Series]] = {}
         if pseudonyms is not None:
