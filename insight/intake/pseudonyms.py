@@ -75,11 +75,18 @@ def find_key(secrets: Mapping[str, Any] | None = None) -> str | None:
 
 def hash_form(values: pl.Series) -> pl.Series:
     """The form a value is hashed in: normalised, upper case, letters and digits only (null when none are left)."""
-    form = normalise_series(values.cast(pl.String)).str.to_uppercase()
-    # Letters and digits of any script; ASCII ones alone when every value is ASCII (a simpler, faster pattern).
-    ascii_only = not form.str.contains(r"[^\x00-\x7f]").any()
-    form = form.str.replace_all(r"[^A-Z0-9]" if ascii_only else r"[^\p{L}\p{N}]", "")
-    return pl.select(pl.when(form != "").then(form)).to_series().alias(values.name)
+    normal = normalise_series(values.cast(pl.String))
+    # Letters and digits of any script; ASCII ones alone when every value is ASCII (a simpler, faster pattern:
+    # upper case keeps ASCII text ASCII, and on ASCII text the two patterns keep the same characters).
+    ascii_only = not normal.str.contains(r"[^\x00-\x7f]").any()
+    form = pl.col("v").str.to_uppercase().str.replace_all(r"[^A-Z0-9]" if ascii_only else r"[^\p{L}\p{N}]", "")
+    return _on_every_core(normal, pl.when(form != "").then(form)).alias(values.name)
+
+
+def _on_every_core(values: pl.Series, expr: pl.Expr) -> pl.Series:
+    """``expr`` over the column named ``v``, in order, by the streaming engine: a Series' own string
+    operations run on one core, the streaming engine splits the column across all of them."""
+    return values.to_frame("v").lazy().select(expr).collect(engine="streaming").to_series()
 
 
 class Pseudonyms:
@@ -132,7 +139,7 @@ class Pseudonyms:
         """HMAC-SHA-256 of each hash form, as 64 hexadecimal digits (null for null), in Rust over the column."""
         import polars_hash
 
-        return forms.to_frame("form").select(polars_hash.col("form").chash.hmac_sha256(key=self._key)).to_series()
+        return _on_every_core(forms, polars_hash.col("v").chash.hmac_sha256(key=self._key))
 
     def of_text(self, value: str) -> str | None:
         return self.of(pl.Series([value])).item()
