@@ -13,8 +13,8 @@ For each store the app is started on a free port and driven by Debian's Chromium
 - first view after a server start: for Satisfaction, WMNow and the Board pack in turn, the app is
   started afresh as scripts/run-app.sh starts it (caches warmed before it listens) and the page opened
   as soon as the server answers (cold: what the first person to open a link after a restart waits for,
-  in a browser that has not loaded the app before), then opened again in a new tab (warm). Time is taken in the
-  page, from the start of navigation to the page's first chart (or its pack's heading) drawn.
+  in a browser that has not loaded the app before), then opened again in a new tab (warm). Time is taken
+  in the page, from the start of navigation to the page's first chart (or its pack's heading) drawn.
 
 Each of the first three is the median of 3 (after one warm-up, as a manager's second visit). The 10M store is the
 1M ingest repeated with new IDs, imported through the store like any upload. Targets (issue 13):
