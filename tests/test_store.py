@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 from polars.testing import assert_frame_equal
@@ -346,10 +348,27 @@ def test_new_rows_are_stored_as_plain_delta_any_reader_can_read(tmp_path, victim
     assert "_PL_" not in DeltaTable(uri).schema().to_json(), "no Polars type metadata in the table's schema"
     for add in pl.DataFrame(DeltaTable(uri).get_add_actions(flatten=True)).to_dicts():
         assert add["num_records"] > 0 and add["min.id"] <= add["max.id"]
+        # a label is Parquet text, dictionary-encoded; the Arrow hint names a dictionary of text, no Enum values
+        file = pq.ParquetFile(Path(uri) / add["path"])
+        column = file.metadata.row_group(0).column(file.schema_arrow.get_field_index("overall"))
+        assert column.physical_type == "BYTE_ARRAY" and "RLE_DICTIONARY" in column.encodings
+        assert str(file.schema.column(file.schema_arrow.get_field_index("overall")).logical_type) == "String"
+        hint = file.schema_arrow.field("overall")
+        assert pa.types.is_dictionary(hint.type) and pa.types.is_string(hint.type.value_type)
+        assert not any(b"ENUM" in k for k in hint.metadata or {}), "no Polars Enum values in the file"
     moved = [list(r) for r in rows[:2]]
     moved[1][1] = moved[1][1].replace("/09/", "/08/")
     again = load(store, victim, write_rows(moved), allow_move=True)
     assert (again.new, again.updated) == (0, 1), "the held ID was found through the files' ID ranges"
+    later = list(rows[2])  # a new month's response: the all-new path, beside the rewritten (text) file
+    later[0], later[1] = "VS191000999", later[1][:3] + "10/2019 09:00"
+    assert load(store, victim, write_rows([rows[0], later])).new == 1
+    # the rewritten period's file holds its labels as plain text: files of both kinds read as one table
+    by_polars, ours = pl.read_delta(uri).sort("id"), store.read(victim).sort("id")
+    assert_frame_equal(by_polars.select(ours.columns), ours.with_columns(pl.col(pl.Enum).cast(pl.String)))
+    files = [u.removeprefix("file://") for u in DeltaTable(uri).file_uris()]
+    kinds = {str(pq.read_schema(file).field("overall").type) for file in files}
+    assert kinds == {"dictionary<values=string, indices=uint32, ordered=0>", "large_string"}
 
 
 def test_a_commit_that_fails_leaves_no_files(tmp_path, victim, rows, monkeypatch):

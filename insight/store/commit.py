@@ -33,6 +33,17 @@ def storage_form(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def file_form(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows as a data file holds them: labels (Enum) written as Polars' Categorical, whose codes become the
+    Parquet dictionary as they are (no text hashed again: a million rows' files written about a quarter faster
+    than as text). Parquet holds them as text like any other (a dictionary-encoded string column); the Arrow
+    hint says "dictionary of text", which delta-rs, Polars' Delta reader, pyarrow and Spark all read as the
+    schema's string. (An Enum's own hint, listing its values, Polars' Delta reader refuses.)"""
+    return frame.with_columns(
+        pl.col(name).cast(pl.Categorical) for name, dtype in frame.schema.items() if isinstance(dtype, pl.Enum)
+    )
+
+
 def commit_rows(
     table: DeltaTable,
     uri: str,
@@ -46,9 +57,8 @@ def commit_rows(
 
     The commit is made only onto the version the rows were planned on (no retry inside delta-rs):
     if another import committed first, CommitFailedError, and the caller plans again. Every column is
-    written as the Delta schema's type (labels as text; Polars dictionary-codes any text column whose
-    values repeat). Files a failed commit leaves are removed; a killed process's, which no version
-    references, by the next write's tidy.
+    written as the Delta schema's type (labels as dictionary-coded text: ``file_form``). Files a failed
+    commit leaves are removed; a killed process's, which no version references, by the next write's tidy.
     """
     from deltalake.transaction import AddAction, RemoveAction
 
@@ -62,7 +72,7 @@ def commit_rows(
         path = Path(uri) / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         written.append(path)
-        storage_form(part).write_parquet(path, compression="snappy", statistics=True)
+        file_form(part).write_parquet(path, compression="snappy", statistics=True)
         return AddAction(relative, path.stat().st_size, {"period": str(period)}, int(time.time() * 1000), True,
                          file_stats(part))  # fmt: skip
 
