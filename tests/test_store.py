@@ -408,6 +408,24 @@ def test_no_pii_in_any_stored_byte(where, victim, exports, rows, tmp_path):
             assert value.encode() not in blob, f"{value} found in {name}"
 
 
+def test_a_rejected_labels_text_is_in_no_data_file(tmp_path, rows):
+    """Label columns are read dictionary-coded, and stored from a dictionary (Categorical): the dictionary each
+    data file holds must be only the labels stored, never a value read from the file and rejected."""
+    bad = [list(r) for r in rows]
+    at = bad[0].index("Ethnicity")
+    bad[4][at] = "Zebedee Quist 07700 900999"  # not a label: the row is rejected, the rest are new
+    src = tmp_path / "bad.csv"
+    src.write_bytes(write_rows(bad))
+    store = tmp_path / "store"
+    out = cli("ingest", "victim", str(src), "--skip-invalid", data_dir=str(store))
+    assert out.returncode == 0 and "39 new" in out.stdout, out.stdout + out.stderr
+    table = store / "victim"
+    files = [p for p in table.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".parquet" for p in files)
+    for path in files:
+        assert b"Zebedee" not in path.read_bytes() and b"900999" not in path.read_bytes(), path
+
+
 # --------------------------------------------------------------------------- cloud faults
 
 
