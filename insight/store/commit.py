@@ -36,9 +36,10 @@ def storage_form(frame: pl.DataFrame) -> pl.DataFrame:
 def file_form(frame: pl.DataFrame) -> pl.DataFrame:
     """The rows as a data file holds them: labels (Enum) written as Polars' Categorical, whose codes become the
     Parquet dictionary as they are (no text hashed again: a million rows' files written about a quarter faster
-    than as text). Parquet holds them as text like any other (a dictionary-encoded string column); the Arrow
-    hint says "dictionary of text", which delta-rs, Polars' Delta reader, pyarrow and Spark all read as the
-    schema's string. (An Enum's own hint, listing its values, Polars' Delta reader refuses.)"""
+    than as text). Parquet holds them as text like any other (a dictionary-encoded string column, its dictionary
+    only the values written); the Arrow hint says "dictionary of text", which delta-rs, Polars' Delta reader and
+    pyarrow read as the schema's string (tested), as any reader going by Parquet's own types does (Spark). An
+    Enum's own hint, listing its values, Polars' Delta reader refuses."""
     return frame.with_columns(
         pl.col(name).cast(pl.Categorical) for name, dtype in frame.schema.items() if isinstance(dtype, pl.Enum)
     )
