@@ -754,7 +754,7 @@ def shape(
     report.period_counts = dict(counts.iter_rows())
     report.periods = list(report.period_counts)
     # The warnings describe the whole file: every row whose period is known, accepted or not.
-    every = work.select("__row", "period").filter(pl.col("period").is_not_null())
+    every = work.lazy().select("__row", "period").filter(pl.col("period").is_not_null()).collect()
     bad = every.get_column("__row").is_in(all_problems.get_column("row").implode()).sum() if all_problems.height else 0
     span = _span_warning(every.get_column("period").unique().to_list(), period.granularity, every.height, int(bad))
     report.warnings += [span] if span else []
@@ -763,7 +763,8 @@ def shape(
     if definition.id_pseudonymise:
         kept_as.update({column: ids for column in definition.id_columns})  # every part: its pseudonym
     rejected = _rejected(frame, all_problems, found, {found[c]: v for c, v in kept_as.items()})
-    return IngestResult(tidy.select(tidy_columns(definition)), rejected, report)
+    # Lazily: an eager select copies every column it keeps into one chunk (gigabytes at 10M rows), for nothing.
+    return IngestResult(tidy.lazy().select(tidy_columns(definition)).collect(), rejected, report)
 
 
 def id_is_personal_data(part: pl.Series) -> pl.Series:
