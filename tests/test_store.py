@@ -20,11 +20,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from insight.config.loader import load_config
 from insight.intake.tidy import ingest_bytes
 from insight.store import Store, StoreError
+from insight.store.commit import file_form
 from insight.store.records import Move, MoveRefused
 from tests.azurite import free_port, start_azurite
 from tests.conftest import REPO
@@ -406,6 +409,22 @@ def test_no_pii_in_any_stored_byte(where, victim, exports, rows, tmp_path):
     for name, blob in stored.items():
         for value in emails | refs:
             assert value.encode() not in blob, f"{value} found in {name}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["Very satisfied", "Don't know", "Not stated", "é ✓", None]), max_size=40),
+       st.integers(1, 5))  # fmt: skip
+def test_labels_become_categorical_by_their_codes_as_polars_cast_would(values, pieces):
+    """``file_form`` looks each code's label up in the Enum's own list: the same as Polars' cast, nulls included,
+    however the column is chunked."""
+    labels = pl.Enum(["Very satisfied", "Don't know", "Not stated", "é ✓", "never used"])
+    column = pl.Series("overall", values, dtype=labels)
+    step = max(1, len(values) // pieces)
+    chunked = pl.concat([column.slice(i, step) for i in range(0, len(values), step)] or [column], rechunk=False)
+    frame = pl.DataFrame([chunked, pl.Series("id", [str(i) for i in range(len(values))], dtype=pl.String)])
+    written = file_form(frame)
+    assert written.schema["overall"] == pl.Categorical and written.schema["id"] == pl.String
+    assert_frame_equal(written, frame.with_columns(pl.col("overall").cast(pl.Categorical)), categorical_as_str=True)
 
 
 def test_a_rejected_labels_text_is_in_no_data_file(tmp_path, rows):
