@@ -338,6 +338,23 @@ def test_each_import_reports_the_version_it_made(where, victim, rows):
     assert store.table_version("victim") == 3
 
 
+def test_a_file_of_many_periods_writes_one_file_per_period(tmp_path, victim, rows):
+    """Each period's rows go to that period's file, exactly: the same table any reader reads."""
+    spread = [list(r) for r in rows]
+    for i, row in enumerate(spread[1:]):  # the 40 responses over five months
+        row[1] = f"{row[1][:3]}{5 + i % 5:02d}/2019{row[1][10:]}"
+    store = Store(tmp_path / "store")
+    assert load(store, victim, write_rows(spread)).new == 40
+    uri = store.table_uri("victim")
+    adds = pl.DataFrame(DeltaTable(uri).get_add_actions(flatten=True))
+    assert sorted(adds["partition.period"].to_list()) == [f"2019-{m:02d}" for m in range(5, 10)]
+    assert adds["num_records"].to_list() == [8] * 5
+    by_polars, ours = pl.read_delta(uri).sort("id"), store.read(victim).sort("id")
+    assert_frame_equal(by_polars.select(ours.columns), ours.with_columns(pl.col(pl.Enum).cast(pl.String)))
+    expected = ingest_bytes(write_rows(spread), "f.csv", victim).frame.sort("id")
+    assert_frame_equal(ours.select(expected.columns), expected)
+
+
 def test_new_rows_are_stored_as_plain_delta_any_reader_can_read(tmp_path, victim, rows):
     """The all-new path writes its own Parquet files: any Delta reader sees text labels and the same rows,
     and the files' statistics let the next import find a held ID by its range."""

@@ -71,13 +71,12 @@ def commit_rows(
     from deltalake.transaction import AddAction, RemoveAction
 
     read_version = table.version()
-    periods = rows.get_column("period").unique().sort().to_list() if rows.height else []
+    # One pass splits the rows by period (the import has them in one piece), however many periods they span.
+    parts = rows.partition_by("period", as_dict=True, include_key=False) if rows.height else {}
     written: list[Path] = []
 
-    def write(period: str) -> AddAction:
-        # Each period's rows are gathered as its file is written (two at a time), not every period's copy made
-        # up front as partition_by did.
-        part = rows.lazy().filter(pl.col("period").eq_missing(period)).drop("period").collect()
+    def write(item: tuple[tuple[object, ...], pl.DataFrame]) -> AddAction:
+        (period,), part = item
         relative = f"period={period}/part-00000-{uuid.uuid4()}-c000.snappy.parquet"
         path = Path(uri) / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +87,7 @@ def commit_rows(
 
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            actions: list[AddAction | RemoveAction] = list(pool.map(write, periods))
+            actions: list[AddAction | RemoveAction] = list(pool.map(write, parts.items()))
         table.create_write_transaction(
             actions,
             mode="overwrite" if replace else "append",

@@ -14,8 +14,9 @@ entry commit together or not at all.
 
 Rules kept here:
 - Enum columns are stored as text (deltalake 1.6 panics on Enum/Categorical; our own files
-  hold them dictionary-coded, with no Arrow schema, so any reader sees text) and re-typed by
-  the current definition on read.
+  hold them as dictionary-encoded Parquet text, whose Arrow hint names a dictionary of text,
+  which every Delta reader reads as the schema's string) and re-typed by the current definition
+  on read.
 - Concurrent writers that collide get a commit error: the write is planned again on the
   new version and retried.
 - Nothing an older version needs is ever deleted, so undo always works; only files that no
@@ -361,7 +362,7 @@ class Store:
     def compare(self, definition: Definition, frame: pl.DataFrame) -> UpsertCounts:
         """How many of these rows are new, would update a held row, or are held already."""
         table = self._open(definition.dataset)
-        incoming = frame.select(tidy_columns(definition))
+        incoming = frame.lazy().select(tidy_columns(definition)).collect()
         if table is None:
             return UpsertCounts(incoming.height, 0, 0)
         adding = self._check_columns(table, incoming, definition.dataset, set(definition.pseudonymised))
@@ -429,7 +430,8 @@ class Store:
         rejected_file = None
         if result.rejected.height:
             rejected_file = self.write_rejected(definition.dataset, result.rejected, report.file_name)
-        incoming = result.frame.select(tidy_columns(definition))  # labels stay dictionary-coded until needed
+        # labels stay dictionary-coded until needed; the rows in one piece, which the writing goes through faster
+        incoming = result.frame.select(tidy_columns(definition))
         periods = sorted(incoming.get_column("period").unique().to_list())
         file = masked_file_name(report.file_name)
         rejected = report.invalid_rows if rejected_file else 0
