@@ -763,7 +763,8 @@ def shape(
     if definition.id_pseudonymise:
         kept_as.update({column: ids for column in definition.id_columns})  # every part: its pseudonym
     rejected = _rejected(frame, all_problems, found, {found[c]: v for c, v in kept_as.items()})
-    # Lazily: an eager select copies every column it keeps into one chunk (gigabytes at 10M rows), for nothing.
+    # Lazily: an eager select copies every column it keeps into one chunk while the file's rows are still held,
+    # at the import's peak (gigabytes at 10M rows); the store makes its one copy later, when they are not.
     return IngestResult(tidy.lazy().select(tidy_columns(definition)).collect(), rejected, report)
 
 

@@ -37,9 +37,10 @@ def file_form(frame: pl.DataFrame) -> pl.DataFrame:
     """The rows as a data file holds them: labels (Enum) written as Polars' Categorical, whose codes become the
     Parquet dictionary as they are (no text hashed again: a million rows' files written about a quarter faster
     than as text). Parquet holds them as text like any other (a dictionary-encoded string column, its dictionary
-    only the values written); the Arrow hint says "dictionary of text", which delta-rs, Polars' Delta reader and
-    pyarrow read as the schema's string (tested), as any reader going by Parquet's own types does (Spark). An
-    Enum's own hint, listing its values, Polars' Delta reader refuses."""
+    only the values written); the Arrow hint says "dictionary of text", which delta-rs and Polars' Delta reader
+    read as the schema's string (tested), as any reader going by Parquet's own types does (Spark); pyarrow on a
+    lone file sees a dictionary of the same text. An Enum's own hint, listing its values, Polars' Delta reader
+    refuses."""
     return frame.with_columns(
         _categorical(frame.get_column(name)) for name, dtype in frame.schema.items() if isinstance(dtype, pl.Enum)
     )

@@ -15,8 +15,8 @@ entry commit together or not at all.
 Rules kept here:
 - Enum columns are stored as text (deltalake 1.6 panics on Enum/Categorical; our own files
   hold them as dictionary-encoded Parquet text, whose Arrow hint names a dictionary of text,
-  which every Delta reader reads as the schema's string) and re-typed by the current definition
-  on read.
+  which delta-rs and Polars' Delta reader read as the schema's string) and re-typed by the
+  current definition on read.
 - Concurrent writers that collide get a commit error: the write is planned again on the
   new version and retried.
 - Nothing an older version needs is ever deleted, so undo always works; only files that no
