@@ -203,8 +203,8 @@ def test_label_columns_read_dictionary_coded_give_what_text_columns_give(exports
 
 def test_shaping_keeps_the_rows_where_the_reader_put_them(exports, victim):
     """A big file is read in batches, so each column arrives in many chunks: the tidy frame keeps them (an eager
-    select copied every kept column into one chunk, 0.7 GB more at the peak of a 10M-row import), and is the same
-    frame as shaping the rows held in one chunk gives."""
+    select copied every kept column into one chunk while the file's rows were still held, at the import's peak),
+    and is the same frame as shaping the rows held in one chunk gives."""
     from insight.intake.tidy import label_columns, normalise_label, read_export, shape
 
     wanted = {normalise_label(c) for c in victim.required_columns()}

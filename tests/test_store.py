@@ -338,6 +338,13 @@ def test_each_import_reports_the_version_it_made(where, victim, rows):
     assert store.table_version("victim") == 3
 
 
+def polars_reads_as_held(store: Store, definition) -> pl.DataFrame:
+    """Polars' own Delta reader reads the table as the store does (labels as text): what it read."""
+    by_polars, ours = pl.read_delta(store.table_uri(definition.dataset)).sort("id"), store.read(definition).sort("id")
+    assert_frame_equal(by_polars.select(ours.columns), ours.with_columns(pl.col(pl.Enum).cast(pl.String)))
+    return by_polars
+
+
 def test_a_file_of_many_periods_writes_one_file_per_period(tmp_path, victim, rows):
     """Each period's rows go to that period's file, exactly: the same table any reader reads."""
     spread = [list(r) for r in rows]
@@ -349,10 +356,9 @@ def test_a_file_of_many_periods_writes_one_file_per_period(tmp_path, victim, row
     adds = pl.DataFrame(DeltaTable(uri).get_add_actions(flatten=True))
     assert sorted(adds["partition.period"].to_list()) == [f"2019-{m:02d}" for m in range(5, 10)]
     assert adds["num_records"].to_list() == [8] * 5
-    by_polars, ours = pl.read_delta(uri).sort("id"), store.read(victim).sort("id")
-    assert_frame_equal(by_polars.select(ours.columns), ours.with_columns(pl.col(pl.Enum).cast(pl.String)))
+    polars_reads_as_held(store, victim)
     expected = ingest_bytes(write_rows(spread), "f.csv", victim).frame.sort("id")
-    assert_frame_equal(ours.select(expected.columns), expected)
+    assert_frame_equal(store.read(victim).sort("id").select(expected.columns), expected)
 
 
 def test_new_rows_are_stored_as_plain_delta_any_reader_can_read(tmp_path, victim, rows):
@@ -361,10 +367,8 @@ def test_new_rows_are_stored_as_plain_delta_any_reader_can_read(tmp_path, victim
     store = Store(tmp_path / "store")
     load(store, victim, write_rows(rows))
     uri = store.table_uri("victim")
-    by_polars = pl.read_delta(uri).sort("id")
-    ours = store.read(victim).sort("id")
+    by_polars = polars_reads_as_held(store, victim)
     assert by_polars.schema["overall"] == pl.String and by_polars.height == 40
-    assert_frame_equal(by_polars.select(ours.columns), ours.with_columns(pl.col(pl.Enum).cast(pl.String)))
     assert "_PL_" not in DeltaTable(uri).schema().to_json(), "no Polars type metadata in the table's schema"
     for add in pl.DataFrame(DeltaTable(uri).get_add_actions(flatten=True)).to_dicts():
         assert add["num_records"] > 0 and add["min.id"] <= add["max.id"]
@@ -384,8 +388,7 @@ def test_new_rows_are_stored_as_plain_delta_any_reader_can_read(tmp_path, victim
     later[0], later[1] = "VS191000999", later[1][:3] + "10/2019 09:00"
     assert load(store, victim, write_rows([rows[0], later])).new == 1
     # the rewritten period's file holds its labels as plain text: files of both kinds read as one table
-    by_polars, ours = pl.read_delta(uri).sort("id"), store.read(victim).sort("id")
-    assert_frame_equal(by_polars.select(ours.columns), ours.with_columns(pl.col(pl.Enum).cast(pl.String)))
+    polars_reads_as_held(store, victim)
     files = [u.removeprefix("file://") for u in DeltaTable(uri).file_uris()]
     kinds = {str(pq.read_schema(file).field("overall").type) for file in files}
     assert kinds == {"dictionary<values=string, indices=uint32, ordered=0>", "large_string"}
