@@ -102,3 +102,18 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=300)
         assert done.returncode == 0, done.stderr
     return store
+
+
+def open_figures(at):
+    """Open every "Figures and table" detail on an AppTest page, as a reader does, and run it again: each
+    figure's table is drawn only once its detail is open. Returns the AppTest (as ``run`` does)."""
+    from app_pages.output import FIGURES_KEY
+
+    for _ in range(3):  # a table opened may bring no new detail; three passes bound it all the same
+        closed = [k for k in at.session_state if str(k).startswith(FIGURES_KEY) and not at.session_state[k]]
+        if not closed:
+            return at
+        for key in closed:
+            at.session_state[key] = True
+        at.run()
+    return at

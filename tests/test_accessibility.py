@@ -231,6 +231,8 @@ def test_keyboard_only(uploaded_app, browser):
     tab_to(pg, pg.locator('[data-testid="stMain"] [data-testid="stExpander"] summary',
                           has_text="Figures and table").first, limit=200)  # fmt: skip
     pg.keyboard.press("Enter")
+    # the table and its download are drawn by the rerun that opening starts
+    pg.get_by_role("button", name="Download table (CSV)").first.wait_for(timeout=60_000)
     tab_to(pg, pg.get_by_role("button", name="Download table (CSV)").first, limit=200)
     with pg.expect_download() as download:
         pg.keyboard.press("Enter")

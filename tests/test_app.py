@@ -8,9 +8,10 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages.output import FIGURES_KEY
 from insight.config.loader import load_config
 from insight.store import Store
-from tests.conftest import REPO
+from tests.conftest import REPO, open_figures
 from tests.messy import read_rows, write_rows
 
 PAGES = {
@@ -31,7 +32,7 @@ def app(page: str | None = None, **params: str) -> AppTest:
     at.query_params.update(params)
     if page:
         at.switch_page(page)
-    return at.run()
+    return open_figures(at.run())  # every figure's table drawn, as a reader who opens them sees it
 
 
 def texts(at: AppTest) -> str:
@@ -122,10 +123,28 @@ def test_deep_link_to_an_earlier_period_and_a_filter():
 
 def test_changing_a_filter_changes_the_page():
     at = app("app_pages/satisfaction.py")
-    at.sidebar.selectbox(key="by").set_value("offence").run()
+    open_figures(at.sidebar.selectbox(key="by").set_value("offence").run())  # the new breakdown's detail too
     table = table_with(at, "Offence group")
     robbery = table[table["Offence group"] == "Robbery"].iloc[0]
     assert robbery["% positive"] == 70.0
+
+
+def test_a_figures_table_is_drawn_once_its_detail_is_opened():
+    """Closed, a "Figures and table" detail holds the figures in words and the chart's download, not the table
+    (each rerun would convert it, and the browser draw it, for nobody); opened, it draws that figure's table."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/satisfaction.py").run()
+    details = [k for k in at.session_state if k.startswith(FIGURES_KEY)]
+    assert len(details) == 3 and not any(at.session_state[k] for k in details)  # closed until opened
+    assert len(at.dataframe) == 0
+    assert sum(m.value.startswith('<p class="chart-finding">') for m in at.markdown) == 3  # in words, every one
+    assert len(at.get("download_button")) == 3
+    at.session_state[FIGURES_KEY + "aspects"] = True  # the reader opens the first chart's detail
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) == 1 and "% positive" in at.dataframe[0].value.columns
+    at.sidebar.selectbox(key="period").set_value(at.sidebar.selectbox(key="period").options[-2]).run()
+    assert len(at.dataframe) == 1, "an opened detail stays open when a filter changes"
 
 
 def test_presenter_mode_hides_upload_and_downloads():

@@ -17,7 +17,7 @@ from insight.config.loader import load_config
 from insight.store import Store
 from insight.store.access_log import read_views
 from insight.store.sessions import read_events
-from tests.conftest import REPO
+from tests.conftest import REPO, open_figures
 from tests.test_app import PAGES, texts
 
 # An [auth] section is what switches sign-in on; AppTest never contacts the provider.
@@ -59,7 +59,7 @@ def app(user: dict | None, page: str | None = None, **params: str) -> AppTest:
     at.query_params.update(params)
     if page:
         at.switch_page(page)
-    return at.run()
+    return open_figures(at.run())  # every figure's table drawn: what the tests read is all a reader could see
 
 
 def everything(at: AppTest) -> str:

@@ -124,10 +124,12 @@ def cli_report(data_dir: Path, *args: str) -> dict:
 
 
 def open_figures(pg, n: int = 1) -> None:
-    """Open the first ``n`` views' "Figures and table" details, where each figure's sentence and table are."""
-    details = pg.locator('[data-testid="stMain"] [data-testid="stExpander"] summary', has_text="Figures and table")
-    for i in range(min(n, details.count())):
-        details.nth(i).click()
+    """Open the first ``n`` views' "Figures and table" details, where each figure's sentence and table are; each
+    opened detail's table is drawn by the rerun opening it starts, so wait for it."""
+    expanders = pg.locator('[data-testid="stMain"] [data-testid="stExpander"]').filter(has_text="Figures and table")
+    for i in range(min(n, expanders.count())):
+        expanders.nth(i).locator("summary").click()
+        expanders.nth(i).locator('[data-testid="stDataFrame"], [data-testid="stTable"]').first.wait_for(timeout=60_000)
     settle(pg)
 
 

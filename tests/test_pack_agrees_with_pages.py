@@ -27,7 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from insight.board.pack import build_pack, render
 from insight.store import Store
-from tests.conftest import REPO
+from tests.conftest import REPO, open_figures
 
 PERIOD = "2019-09"
 PAGES = {"": "app_pages/overview.py", "satisfaction": "app_pages/satisfaction.py", "trends": "app_pages/trends.py",
@@ -119,7 +119,7 @@ def page_figures(view: str, data_dir: str) -> tuple[frozenset[str], frozenset[tu
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
     at.query_params.update(dict(parse_qsl(parts.query)))
     at.switch_page(PAGES[parts.path])
-    at.run()
+    open_figures(at.run())  # every figure's table too
     assert not at.exception, (view, at.exception)
     words = [e.value for kind in ("markdown", "caption", "header", "subheader", "info", "warning", "success", "metric")
              for e in getattr(at, kind)]  # fmt: skip

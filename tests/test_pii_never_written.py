@@ -32,7 +32,7 @@ from streamlit.testing.v1 import AppTest
 
 from insight.cli import main
 from insight.intake import masking, tidy
-from tests.conftest import REPO
+from tests.conftest import REPO, open_figures
 from tests.hostile import DISGUISED, PII
 from tests.messy import read_rows, write_rows
 
@@ -188,10 +188,10 @@ def test_no_survey_pii_in_anything_written(example, data_dir, tmp_path, capsys, 
         next(b for b in at.button if b.label == "Import").click().run()
         assert not at.exception, at.exception
         seen.append(app_text(at))
-        at.switch_page("app_pages/comments.py").run()
+        open_figures(at.switch_page("app_pages/comments.py").run())  # every table drawn, as opened
         assert not at.exception, at.exception
         seen.append(app_text(at))
-        at.switch_page("app_pages/satisfaction.py").run()
+        open_figures(at.switch_page("app_pages/satisfaction.py").run())
         seen.append(app_text(at))
         # the CLI: refused whole, then imported with the invalid rows set aside
         assert main(["ingest", "victim", str(path)]) == 1

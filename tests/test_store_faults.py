@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
 from insight.store import Store
-from tests.conftest import REPO
+from tests.conftest import REPO, open_figures
 from tests.messy import read_rows, write_rows
 
 
@@ -64,7 +64,7 @@ def app(page: str, **params: str) -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.query_params.update(params)
     at.switch_page(page)
-    return at.run()
+    return open_figures(at.run())
 
 
 @pytest.mark.parametrize("damage", [damage_data, damage_log])
