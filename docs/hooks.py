@@ -360,12 +360,14 @@ def benchmarks_app(summary: dict | None = None) -> str:
             page,
             seconds(times["cold_s"]),
             seconds(times["warm_s"]),
+            seconds(times["returning_s"]) if "returning_s" in times else "not measured",
         ]
         for size, r in e["stores"].items()
         for page, times in r.get("first_view", {}).items()
     ]
     if firsts:
-        header = ["store", "page", "first view after a server start (cold)", "opened again (warm)"]
+        header = ["store", "page", "first view after a server start (cold)", "opened again (warm)",
+                  "after a restart, a browser that has opened the app before"]  # fmt: skip
         parts += ["", table(header, firsts)]
     return "\n".join(parts)
 
